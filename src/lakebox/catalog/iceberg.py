@@ -1,0 +1,145 @@
+"""The Iceberg SQL catalog (SQLite or PostgreSQL) and commits that carry their batch ids."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression
+from pyiceberg.table import Table
+
+from lakebox.errors import CatalogError
+
+logger = logging.getLogger(__name__)
+BATCH_PROPERTY = "lakebox.batch-ids"
+ZONES = ("formatted", "quarantine", "exploitation")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table's place in the catalog: its zone (namespace) and name."""
+
+    zone: str
+    name: str
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.zone}.{self.name}"
+
+
+class Catalog:
+    """Creates, evolves and commits to Iceberg tables; knows which batches each table holds."""
+
+    def __init__(self, name: str, uri: str, warehouse_uri: str, project_dir: Path) -> None:
+        self.uri = _absolute_sqlite(uri, project_dir)
+        try:
+            self.iceberg = SqlCatalog(name, uri=self.uri, warehouse=warehouse_uri)
+            for zone in ZONES:
+                self.iceberg.create_namespace_if_not_exists(zone)
+        except sa.exc.SQLAlchemyError as error:
+            raise CatalogError(
+                f"cannot open the catalog at {_redact(self.uri)}: {error.__class__.__name__}",
+                hint="check catalog.uri in lakebox.yaml and that the database is running",
+            ) from error
+
+    @property
+    def sql_engine(self) -> sa.Engine:
+        """Return the SQLAlchemy engine of the catalog database (shared with the manifest)."""
+        return self.iceberg.engine
+
+    def load(self, ref: TableRef) -> Table | None:
+        """Return the table, or None when it does not exist yet."""
+        try:
+            return self.iceberg.load_table(ref.identifier)
+        except NoSuchTableError:
+            return None
+
+    def metadata_locations(self) -> dict[TableRef, str]:
+        """Return every table's current metadata file, read in one query."""
+        query = sa.text(
+            "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+            "WHERE catalog_name = :catalog"
+        )
+        with self.sql_engine.connect() as connection:
+            rows = connection.execute(query, {"catalog": self.iceberg.name}).fetchall()
+        return {TableRef(zone, name): location for zone, name, location in rows if location}
+
+    def create(self, ref: TableRef, schema: pa.Schema) -> Table:
+        """Create the table with `schema` (which must have no Iceberg field ids)."""
+        logger.info("creating table %s", ref.identifier)
+        return self.iceberg.create_table(ref.identifier, schema=schema)
+
+    def drop(self, ref: TableRef) -> None:
+        """Forget the table (its files stay until expired)."""
+        if self.iceberg.table_exists(ref.identifier):
+            self.iceberg.drop_table(ref.identifier)
+
+    def batches(self, table: Table) -> set[str]:
+        """Return every batch id committed to `table`, read from its snapshot properties."""
+        found: set[str] = set()
+        for snapshot in table.snapshots():
+            summary = snapshot.summary
+            value = summary.additional_properties.get(BATCH_PROPERTY) if summary else None
+            if value:
+                found.update(json.loads(value))
+        return found
+
+    def commit_files(
+        self,
+        table: Table,
+        files: list[str],
+        batch_ids: list[str],
+        properties: dict[str, str] | None = None,
+        replace: BooleanExpression | None = None,
+    ) -> Table:
+        """Add Parquet `files` in one atomic commit tagged with `batch_ids`.
+
+        With `replace`, the rows matching it are deleted in the same commit (AlwaysTrue()
+        replaces the whole table).
+        """
+        tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
+        with table.transaction() as transaction:
+            if replace is not None and table.current_snapshot() is not None:
+                transaction.delete(replace, snapshot_properties=tagged)
+            if files:
+                transaction.add_files(files, snapshot_properties=tagged)
+        return table.refresh()
+
+    def replace_all(self, table: Table, files: list[str], batch_ids: list[str],
+                    properties: dict[str, str] | None = None) -> Table:
+        """Replace the whole content of `table` by `files` in one commit."""
+        return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
+
+    def evolve(self, table: Table, schema: pa.Schema) -> Table:
+        """Add the columns of `schema` that `table` lacks and widen types Iceberg allows."""
+        with table.update_schema() as update:
+            update.union_by_name(schema)
+        return table.refresh()
+
+
+def parquet_schema(path: str) -> pa.Schema:
+    """Return the Arrow schema of a local Parquet file, without its metadata."""
+    return pq.read_schema(path).remove_metadata()
+
+
+def _absolute_sqlite(uri: str, project_dir: Path) -> str:
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or uri.startswith(prefix + "/"):
+        return uri
+    path = (project_dir / uri.removeprefix(prefix)).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"{prefix}{path}"
+
+
+def _redact(uri: str) -> str:
+    try:
+        return sa.engine.make_url(uri).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return uri

@@ -1,0 +1,205 @@
+"""The project file `lakebox.yaml`: typed, validated, with errors that name the file and line."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lakebox.errors import ConfigError
+
+PROJECT_FILE = "lakebox.yaml"
+FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "excel")
+DEFAULT_NULL_TOKENS = ("", "NULL", "null", "None", "NaN", "nan", "N/A", "n/a", "NA", "-", "#N/A")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ColumnConfig(_Strict):
+    """A declared column of a source's canonical schema."""
+
+    type: str = "VARCHAR"
+    rename_from: list[str] = Field(default_factory=list)
+    unit: str | None = None
+    unit_from: str | None = None
+    timezone: str | None = None
+    formats: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class SourceConfig(_Strict):
+    """One source: where raw data comes from and how it becomes a formatted table."""
+
+    kind: Literal["files"] = "files"
+    path: str
+    format: Literal["csv", "tsv", "json", "ndjson", "parquet", "excel"] | None = None
+    key: list[str] = Field(default_factory=list)
+    timezone: str = "UTC"
+    header: bool | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheets: list[str] = Field(default_factory=list)
+    nested: Literal["flatten", "struct"] = "flatten"
+    null_tokens: list[str] = Field(default_factory=lambda: list(DEFAULT_NULL_TOKENS))
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y"]
+    )
+    columns: dict[str, ColumnConfig] = Field(default_factory=dict)
+    on_incompatible: Literal["quarantine", "fail"] = "quarantine"
+    description: str | None = None
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _split_key(cls, value: object) -> object:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(
+            value, str
+        ) else value
+
+
+class StorageConfig(_Strict):
+    """Where bytes live: a local folder (relative to the project) or an s3:// URI."""
+
+    root: str = "data"
+    temporal: str = ".lakebox/temporal"
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+
+
+class CatalogConfig(_Strict):
+    """The Iceberg SQL catalog: a SQLite file by default, a PostgreSQL URL for teams."""
+
+    name: str = "lakebox"
+    uri: str = "sqlite:///.lakebox/catalog.db"
+
+
+class EngineConfig(_Strict):
+    """The DuckDB engine's resources."""
+
+    threads: int | None = None
+    memory_limit: str = "2GB"
+    temp_directory: str = ".lakebox/tmp"
+    extension_directory: str = ".lakebox/extensions"
+
+
+class ModelsConfig(_Strict):
+    """Where the exploitation zone's SQL models live."""
+
+    path: str = "models"
+
+
+class ProjectConfig(_Strict):
+    """The whole `lakebox.yaml`."""
+
+    name: str = "lakebox"
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, sources: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        for name in sources:
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                raise ValueError(f"source name {name!r} must be lower-case letters, digits and _")
+        return sources
+
+
+def load(project_dir: Path) -> ProjectConfig:
+    """Return the validated config of the project in `project_dir`."""
+    path = project_dir / PROJECT_FILE
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: no project file", hint="run 'lakebox init' to create one", file=str(path)
+        )
+    text = path.read_text(encoding="utf-8")
+    return parse(text, str(path))
+
+
+def parse(text: str, filename: str = PROJECT_FILE) -> ProjectConfig:
+    """Return the config in YAML `text`; errors name `filename` and the line at fault."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ConfigError(
+            f"{filename}:{line or '?'}: not valid YAML ({getattr(error, 'problem', error)})",
+            file=filename,
+            line=line,
+        ) from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"{filename}:1: the project file must be a mapping", file=filename)
+    try:
+        return ProjectConfig.model_validate(_expand_env(data))
+    except ValidationError as error:
+        raise _config_error(error, node, filename) from error
+
+
+def dump(config: ProjectConfig) -> str:
+    """Return `config` as YAML, leaving out what equals the defaults."""
+    data = config.model_dump(exclude_defaults=True, mode="json")
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def _expand_env(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _expand_env(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(item) for item in value]
+    if isinstance(value, str):
+        return _ENV_REFERENCE.sub(_env_value, value)
+    return value
+
+
+def _env_value(match: re.Match[str]) -> str:
+    name, default = match.group(1), match.group(2)
+    if name in os.environ:
+        return os.environ[name]
+    if default is not None:
+        return default
+    raise ConfigError(
+        f"environment variable {name} is not set", hint=f"export {name}=… before running lakebox"
+    )
+
+
+def _config_error(error: ValidationError, node: yaml.Node | None, filename: str) -> ConfigError:
+    first = error.errors()[0]
+    location = tuple(str(part) for part in first["loc"])
+    line = _line_of(node, location)
+    where = ".".join(location) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = f"unknown key {location[-1]!r}"
+    elif first["type"] == "missing":
+        message = f"missing required key {location[-1]!r}"
+    return ConfigError(
+        f"{filename}:{line or '?'}: {where}: {message}",
+        hint="see docs/configuration.md for every key",
+        file=filename,
+        line=line,
+        field=where,
+    )
+
+
+def _line_of(node: yaml.Node | None, location: tuple[str, ...]) -> int | None:
+    """Return the 1-based line of the deepest node along `location` that exists."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in location:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        match = next((pair for pair in node.value if str(pair[0].value) == part), None)
+        if match is None:
+            break
+        line = match[0].start_mark.line + 1
+        node = match[1]
+    return line

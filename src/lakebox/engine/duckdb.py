@@ -1,0 +1,150 @@
+"""DuckDB with the pinned extensions loaded offline, and Iceberg tables exposed as views."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from duckdb_extensions import import_extension
+
+from lakebox.catalog import TableRef
+from lakebox.config import EngineConfig
+from lakebox.errors import EngineError, QueryError
+
+logger = logging.getLogger(__name__)
+EXTENSIONS = ("avro", "iceberg")
+ON_DEMAND_EXTENSIONS = ("httpfs", "excel")
+
+
+class DuckDBEngine:
+    """One DuckDB connection per Lakehouse; Iceberg tables appear as `zone.table` views."""
+
+    SUPPORTS_TIME_TRAVEL = True
+    DIALECT = "duckdb"
+
+    def __init__(self, config: EngineConfig, project_dir: Path) -> None:
+        self.extension_directory = (project_dir / config.extension_directory).resolve()
+        self.extension_directory.mkdir(parents=True, exist_ok=True)
+        temp_directory = (project_dir / config.temp_directory).resolve()
+        settings = {
+            "extension_directory": str(self.extension_directory),
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+            "memory_limit": config.memory_limit,
+            "temp_directory": str(temp_directory),
+        }
+        if config.threads:
+            settings["threads"] = str(config.threads)
+        self.connection = duckdb.connect(config=settings)
+        self._views: dict[TableRef, str] = {}
+        for name in EXTENSIONS:
+            self.load_extension(name)
+
+    def load_extension(self, name: str) -> None:
+        """Load a pinned extension from its PyPI wheel, never from the network."""
+        installed = self.extension_directory / duckdb.__version__
+        if not any(installed.rglob(f"{name}.duckdb_extension")):
+            try:
+                import_extension(name, con=self.connection)
+            except (ModuleNotFoundError, duckdb.Error) as error:
+                raise EngineError(
+                    f"DuckDB extension {name!r} is not installed",
+                    hint=f"pip install duckdb-extension-{name}=={duckdb.__version__}",
+                ) from error
+        self.connection.execute(f"LOAD {name}")
+
+    def execute(self, sql: str, parameters: list[object] | None = None) -> duckdb.DuckDBPyConnection:
+        """Run `sql` and return the connection to fetch from; errors become QueryError."""
+        try:
+            return self.connection.execute(sql, parameters)
+        except duckdb.Error as error:
+            raise QueryError(str(error).strip(), sql=sql) from error
+
+    def arrow(self, sql: str, parameters: list[object] | None = None) -> pa.Table:
+        """Return the result of `sql` as an Arrow table."""
+        return _as_table(self.execute(sql, parameters).fetch_record_batch())
+
+    def batches(self, sql: str, rows_per_batch: int = 100_000) -> pa.RecordBatchReader:
+        """Return the result of `sql` as a stream of Arrow record batches."""
+        return self.execute(sql).fetch_record_batch(rows_per_batch)
+
+    def copy_to_parquet(self, select_sql: str, path: Path) -> None:
+        """Write the result of `select_sql` to one Parquet file, streaming."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = quote_literal(str(path))
+        self.execute(
+            f"COPY ({select_sql}) TO {target} (FORMAT parquet, COMPRESSION zstd, "
+            "ROW_GROUP_SIZE 122880)"
+        )
+
+    def expose(self, locations: dict[TableRef, str]) -> None:
+        """Point each `zone.table` view at its table's current Iceberg metadata."""
+        for ref, location in locations.items():
+            if self._views.get(ref) == location:
+                continue
+            self._create_view(ref, f"iceberg_scan({quote_literal(location)})")
+            self._views[ref] = location
+        for ref in set(self._views) - set(locations):
+            self.execute(f"DROP VIEW IF EXISTS {quote_identifier(ref.zone)}.{quote_identifier(ref.name)}")
+            del self._views[ref]
+
+    @contextlib.contextmanager
+    def as_of(self, scans: dict[TableRef, str]) -> Iterator[None]:
+        """Within the block, the views in `scans` read the given iceberg_scan(...) expressions."""
+        self.execute("BEGIN TRANSACTION")
+        try:
+            for ref, scan in scans.items():
+                self._create_view(ref, scan)
+            yield
+        finally:
+            self.execute("ROLLBACK")
+
+    def register_arrow(self, name: str, data: pa.Table | pa.RecordBatchReader) -> None:
+        """Make an Arrow table or stream queryable as `name`."""
+        self.connection.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        """Forget a registered Arrow object."""
+        self.connection.unregister(name)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def _create_view(self, ref: TableRef, source: str) -> None:
+        schema = quote_identifier(ref.zone)
+        self.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        self.execute(
+            f"CREATE OR REPLACE VIEW {schema}.{quote_identifier(ref.name)} AS "
+            f"SELECT * FROM {source}"
+        )
+
+
+def snapshot_scan(location: str, snapshot_id: int | None = None,
+                  timestamp: datetime | None = None) -> str:
+    """Return an iceberg_scan(...) expression pinned to a snapshot id or a point in time."""
+    scan = f"iceberg_scan({quote_literal(location)}"
+    if snapshot_id is not None:
+        scan += f", snapshot_from_id={int(snapshot_id)}"
+    if timestamp is not None:
+        scan += f", snapshot_from_timestamp={quote_literal(timestamp.isoformat())}::TIMESTAMP"
+    return scan + ")"
+
+
+def quote_identifier(name: str) -> str:
+    """Return `name` quoted as a SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """Return `value` quoted as a SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _as_table(reader: pa.RecordBatchReader) -> pa.Table:
+    return reader.read_all()

@@ -1,0 +1,52 @@
+"""The one exception tree of lakebox: every error says what happened and what to do."""
+
+from __future__ import annotations
+
+
+class LakeboxError(Exception):
+    """Root of every error lakebox raises on purpose."""
+
+    def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
+        self.message = message
+        self.hint = hint
+        self.fields = {key: value for key, value in fields.items() if value is not None}
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+class ConfigError(LakeboxError):
+    """The project file or a command-line setting is wrong."""
+
+
+class StorageError(LakeboxError):
+    """Bytes could not be read or written where the project keeps them."""
+
+
+class CatalogError(LakeboxError):
+    """The Iceberg catalog refused or lost track of a table."""
+
+
+class EngineError(LakeboxError):
+    """The SQL engine could not start or run a statement."""
+
+
+class QueryError(EngineError):
+    """A user's SQL failed."""
+
+
+class LandingError(LakeboxError):
+    """A source could not be collected into the landing zone."""
+
+
+class FormatError(LakeboxError):
+    """A landed object could not be turned into formatted rows."""
+
+
+class SchemaError(FormatError):
+    """A file's columns cannot be reconciled with its source's canonical schema."""
+
+
+class ModelError(LakeboxError):
+    """An exploitation model is wrong: bad SQL, a cycle or an unknown table."""

@@ -1,0 +1,115 @@
+"""`Lakehouse`: the one object holding config, storage, catalog and engine."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from lakebox import config as config_module
+from lakebox.catalog import Catalog, TableRef
+from lakebox.config import ProjectConfig
+from lakebox.engine import DuckDBEngine
+from lakebox.engine.duckdb import snapshot_scan
+from lakebox.errors import ConfigError, QueryError
+from lakebox.landing.manifest import Manifest
+from lakebox.storage import Storage
+
+logger = logging.getLogger(__name__)
+LANDING_PREFIX = "landing"
+WAREHOUSE_PREFIX = "warehouse"
+
+
+class Lakehouse:
+    """Everything a component needs to read or write the lakehouse of one project."""
+
+    def __init__(self, project_dir: Path, config: ProjectConfig) -> None:
+        self.project_dir = project_dir.resolve()
+        self.config = config
+        self.storage = Storage(config.storage.root, self.project_dir, config.storage.s3_endpoint)
+        self.catalog = Catalog(
+            config.catalog.name,
+            config.catalog.uri,
+            self.storage.uri(WAREHOUSE_PREFIX),
+            self.project_dir,
+        )
+        self.engine = DuckDBEngine(config.engine, self.project_dir)
+        self.manifest = Manifest(self.catalog.sql_engine)
+        self.temporal_dir = (self.project_dir / config.storage.temporal).resolve()
+        self.scratch_dir = (self.project_dir / config.engine.temp_directory).resolve()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Point the engine's `zone.table` views at every table's current snapshot."""
+        self.engine.expose(self.catalog.metadata_locations())
+        self.engine.execute("CREATE SCHEMA IF NOT EXISTS landing")
+        self.engine.register_arrow("_lakebox_manifest", self.manifest.to_arrow())
+        self.engine.execute(
+            "CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest"
+        )
+
+    def query(self, sql: str, as_of: str | None = None) -> pa.Table:
+        """Return the result of `sql` over every zone; `as_of` is a snapshot id or a time."""
+        self.refresh()
+        if as_of is None:
+            return self.engine.arrow(sql)
+        with self.engine.as_of(self._scans_as_of(as_of)):
+            return self.engine.arrow(sql)
+
+    def source(self, name: str) -> config_module.SourceConfig:
+        """Return the config of source `name`."""
+        try:
+            return self.config.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.config.sources)) or "none"
+            raise ConfigError(
+                f"no source named {name!r} (known: {known})",
+                hint="add it with 'lakebox source add'",
+            ) from None
+
+    def close(self) -> None:
+        """Release the engine and the catalog's connections."""
+        self.engine.close()
+        self.catalog.sql_engine.dispose()
+
+    def __enter__(self) -> Lakehouse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _scans_as_of(self, as_of: str) -> dict[TableRef, str]:
+        locations = self.catalog.metadata_locations()
+        if as_of.isdigit():
+            return self._scans_at_snapshot(locations, int(as_of))
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise QueryError(
+                f"--as-of {as_of!r} is neither a snapshot id nor an ISO timestamp",
+                hint="e.g. --as-of 2026-11-23T10:00:00 or a snapshot id from 'lakebox history'",
+            ) from None
+        return {ref: snapshot_scan(loc, timestamp=_naive_utc(moment)) for ref, loc in
+                locations.items()}
+
+    def _scans_at_snapshot(self, locations: dict[TableRef, str], snapshot_id: int
+                           ) -> dict[TableRef, str]:
+        for ref in locations:
+            table = self.catalog.load(ref)
+            if table is not None and table.snapshot_by_id(snapshot_id) is not None:
+                return {ref: snapshot_scan(locations[ref], snapshot_id=snapshot_id)}
+        raise QueryError(f"no table has a snapshot with id {snapshot_id}",
+                         hint="list snapshots with 'lakebox history TABLE'")
+
+
+def open_project(path: str | Path = ".") -> Lakehouse:
+    """Return the Lakehouse of the project in `path` (a folder holding lakebox.yaml)."""
+    project_dir = Path(path)
+    return Lakehouse(project_dir, config_module.load(project_dir))
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """Return `moment` as a naive UTC time (a naive input is taken as UTC already)."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)

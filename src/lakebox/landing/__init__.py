@@ -1,0 +1,1 @@
+"""The landing zone: every raw object, immutable and versioned, with its manifest."""

@@ -1,0 +1,154 @@
+"""`landing.manifest`: one row per landed object or sighting, kept in the catalog database."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+_metadata = sa.MetaData()
+manifest_table = sa.Table(
+    "lakebox_manifest",
+    _metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False, index=True),
+    sa.Column("original_path", sa.Text, nullable=False),
+    sa.Column("landed_path", sa.Text),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("modified_at", sa.DateTime(timezone=True)),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("rows_read", sa.BigInteger),
+    sa.Column("rows_formatted", sa.BigInteger),
+    sa.Column("rows_quarantined", sa.BigInteger),
+    sa.Column("rows_duplicate", sa.BigInteger),
+    sa.Column("error", sa.Text),
+    sa.Column("formatted_at", sa.DateTime(timezone=True)),
+)
+
+
+class Status(enum.StrEnum):
+    """Where a landed object is on its way."""
+
+    LANDING = "landing"  # recorded, bytes being moved into the persistent zone
+    LANDED = "landed"  # in the persistent zone, not formatted yet
+    FORMATTED = "formatted"
+    QUARANTINED = "quarantined"  # the whole file was refused; the reason is in `error`
+    FAILED = "failed"  # formatting raised; re-run retries it
+    DUPLICATE = "duplicate"  # the same bytes were landed before; `landed_path` is the first one
+
+
+@dataclass
+class Entry:
+    """One row of the manifest."""
+
+    batch_id: str
+    source: str
+    original_path: str
+    sha256: str
+    bytes: int
+    received_at: datetime
+    status: str
+    landed_path: str | None = None
+    modified_at: datetime | None = None
+    rows_read: int | None = None
+    rows_formatted: int | None = None
+    rows_quarantined: int | None = None
+    rows_duplicate: int | None = None
+    error: str | None = None
+    formatted_at: datetime | None = None
+
+
+class Manifest:
+    """Reads and writes the manifest rows in the catalog's SQL database."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        _metadata.create_all(engine, checkfirst=True)
+
+    def add(self, entry: Entry) -> None:
+        """Record a new object or sighting."""
+        with self._engine.begin() as connection:
+            connection.execute(manifest_table.insert().values(**_row(entry)))
+
+    def update(self, batch_id: str, **changes: object) -> None:
+        """Change fields of one entry."""
+        statement = manifest_table.update().where(manifest_table.c.batch_id == batch_id)
+        with self._engine.begin() as connection:
+            connection.execute(statement.values(**changes))
+
+    def delete(self, batch_id: str) -> None:
+        """Remove an entry whose landing never completed."""
+        statement = manifest_table.delete().where(manifest_table.c.batch_id == batch_id)
+        with self._engine.begin() as connection:
+            connection.execute(statement)
+
+    def entries(self, source: str | None = None, status: str | tuple[str, ...] | None = None
+                ) -> list[Entry]:
+        """Return the entries, oldest first, optionally of one source and status."""
+        query = sa.select(manifest_table).order_by(
+            manifest_table.c.received_at, manifest_table.c.batch_id
+        )
+        if source is not None:
+            query = query.where(manifest_table.c.source == source)
+        if status is not None:
+            wanted = (status,) if isinstance(status, str) else status
+            query = query.where(manifest_table.c.status.in_(wanted))
+        with self._engine.connect() as connection:
+            return [_entry(row) for row in connection.execute(query).mappings()]
+
+    def find_landed(self, source: str, sha256: str) -> Entry | None:
+        """Return the first landed entry of `source` with these bytes, if any."""
+        landed = (Status.LANDED, Status.FORMATTED, Status.QUARANTINED, Status.FAILED)
+        for entry in self.entries(source, landed):
+            if entry.sha256 == sha256:
+                return entry
+        return None
+
+    def to_arrow(self) -> pa.Table:
+        """Return the whole manifest as an Arrow table (for `landing.manifest` in SQL)."""
+        rows = [_row(entry) for entry in self.entries()]
+        return pa.Table.from_pylist(rows, schema=_ARROW_SCHEMA)
+
+
+_ARROW_SCHEMA = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("source", pa.string()),
+        ("original_path", pa.string()),
+        ("sha256", pa.string()),
+        ("bytes", pa.int64()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("status", pa.string()),
+        ("landed_path", pa.string()),
+        ("modified_at", pa.timestamp("us", tz="UTC")),
+        ("rows_read", pa.int64()),
+        ("rows_formatted", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("rows_duplicate", pa.int64()),
+        ("error", pa.string()),
+        ("formatted_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+def _row(entry: Entry) -> dict[str, object]:
+    return {field.name: getattr(entry, field.name) for field in fields(Entry)}
+
+
+def _entry(row: sa.RowMapping) -> Entry:
+    values = dict(row)
+    for name in ("received_at", "modified_at", "formatted_at"):
+        stamp = values.get(name)
+        if isinstance(stamp, datetime) and stamp.tzinfo is None:
+            values[name] = stamp.replace(tzinfo=UTC)
+    return Entry(**values)
