@@ -4,6 +4,6 @@ from lakebox.errors import LakeboxError
 from lakebox.lakehouse import Lakehouse, open_project
 
 __version__ = "0.1.0"
-open = open_project  # noqa: A001 - `lakebox.open(path)` is the public entry point
+open = open_project
 
-__all__ = ["Lakehouse", "LakeboxError", "__version__", "open", "open_project"]
+__all__ = ["LakeboxError", "Lakehouse", "__version__", "open", "open_project"]

@@ -20,6 +20,7 @@ from lakebox.storage import Storage
 logger = logging.getLogger(__name__)
 LANDING_PREFIX = "landing"
 WAREHOUSE_PREFIX = "warehouse"
+ZONE_SCHEMAS = ("landing", "formatted", "quarantine", "exploitation", "analytics", "ops")
 
 
 class Lakehouse:
@@ -39,12 +40,14 @@ class Lakehouse:
         self.manifest = Manifest(self.catalog.sql_engine)
         self.temporal_dir = (self.project_dir / config.storage.temporal).resolve()
         self.scratch_dir = (self.project_dir / config.engine.temp_directory).resolve()
+        for zone in ZONE_SCHEMAS:
+            self.engine.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
+        self.engine.execute("SET search_path = 'main,exploitation'")
         self.refresh()
 
     def refresh(self) -> None:
         """Point the engine's `zone.table` views at every table's current snapshot."""
         self.engine.expose(self.catalog.metadata_locations())
-        self.engine.execute("CREATE SCHEMA IF NOT EXISTS landing")
         self.engine.register_arrow("_lakebox_manifest", self.manifest.to_arrow())
         self.engine.execute(
             "CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest"

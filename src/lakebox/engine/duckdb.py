@@ -41,6 +41,7 @@ class DuckDBEngine:
         if config.threads:
             settings["threads"] = str(config.threads)
         self.connection = duckdb.connect(config=settings)
+        self.connection.execute("SET TimeZone = 'UTC'")
         self._views: dict[TableRef, str] = {}
         for name in EXTENSIONS:
             self.load_extension(name)

@@ -1,0 +1,11 @@
+-- Visitors per sensor and store-local day; NULL when every reading of the day failed.
+SELECT
+    store_id,
+    sensor,
+    local_date,
+    any_value(weekday) AS weekday,
+    sum(visitors) AS visitors,
+    count(*) AS hours,
+    count(*) FILTER (WHERE failed) AS failed_hours
+FROM exploitation.traffic_sensor_hourly
+GROUP BY store_id, sensor, local_date

@@ -1,0 +1,22 @@
+-- Visitors per sensor and store-local hour; a failed reading (-1) is NULL with failed = true.
+WITH localized AS (
+    SELECT
+        counts.store_id,
+        counts.sensor,
+        counts.ts AS hour_utc,
+        timezone(stores.timezone, counts.ts) AS local_hour,
+        counts."count" AS reading
+    FROM formatted.door_counts AS counts
+    JOIN exploitation.stores AS stores ON stores.store_id = counts.store_id
+)
+SELECT
+    store_id,
+    sensor,
+    local_hour,
+    local_hour::DATE AS local_date,
+    isodow(local_hour) AS weekday,
+    hour(local_hour) AS hour,
+    hour_utc,
+    CASE WHEN reading >= 0 THEN reading END AS visitors,
+    coalesce(reading < 0, false) AS failed
+FROM localized

@@ -1,0 +1,10 @@
+-- Visitors per store and store-local day, summed over its sensors' daily counts.
+SELECT
+    store_id,
+    local_date,
+    any_value(weekday) AS weekday,
+    sum(visitors) AS visitors,
+    count(visitors) AS sensors_reporting,
+    sum(failed_hours) AS failed_readings
+FROM exploitation.traffic_sensor_daily
+GROUP BY store_id, local_date

@@ -1,0 +1,285 @@
+"""Turns landed objects into formatted rows and quarantined rows, exactly once per batch.
+
+For every file: rows_read = rows_formatted + rows_quarantined + rows_duplicate.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakebox.catalog import TableRef
+from lakebox.config import SourceConfig
+from lakebox.engine import DuckDBEngine, quote_literal
+from lakebox.engine.duckdb import quote_identifier
+from lakebox.errors import FormatError, LakeboxError, SchemaError
+from lakebox.formatted import dedup, readers, schema
+from lakebox.formatted.readers import RawInput
+from lakebox.formatted.rules import Check, ColumnPlan
+from lakebox.formatted.writer import commit_batch
+from lakebox.lakehouse import Lakehouse
+from lakebox.landing.manifest import Entry, Status, now
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+_NAMES = itertools.count(1)
+PENDING = (Status.LANDED, Status.FAILED)
+
+
+@dataclass
+class Counts:
+    """The row accounting of one file."""
+
+    rows_read: int = 0
+    rows_formatted: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+
+
+@dataclass
+class FormatResult:
+    """What formatting one landed object did."""
+
+    batch_id: str
+    source: str
+    status: str
+    counts: Counts
+    error: str | None = None
+
+
+def format_pending(lh: Lakehouse, source_name: str, progress: Progress | None = None
+                   ) -> list[FormatResult]:
+    """Format every landed object of `source_name` that is not formatted yet, oldest first."""
+    pending = lh.manifest.entries(source_name, PENDING)
+    results = []
+    for done, entry in enumerate(pending, start=1):
+        results.append(format_entry(lh, entry))
+        if progress:
+            progress(source_name, done, len(pending))
+    return results
+
+
+def format_entry(lh: Lakehouse, entry: Entry) -> FormatResult:
+    """Format one landed object; a bad file is recorded and the error not raised."""
+    source = lh.source(entry.source)
+    work = lh.scratch_dir / entry.batch_id
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        counts, status, problem = _format_file(lh, entry, source, work)
+    except SchemaError:
+        raise
+    except LakeboxError as error:
+        lh.manifest.update(entry.batch_id, status=Status.FAILED, error=str(error))
+        logger.warning("%s: %s", entry.landed_path, error)
+        return FormatResult(entry.batch_id, entry.source, Status.FAILED, Counts(), str(error))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    lh.manifest.update(entry.batch_id, status=status, error=problem, formatted_at=now(),
+                       **vars(counts))
+    return FormatResult(entry.batch_id, entry.source, status, counts, problem)
+
+
+Outcome = tuple[Counts, str, str | None]
+
+
+def _format_file(lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path) -> Outcome:
+    assert entry.landed_path is not None
+    with lh.storage.as_local_file(entry.landed_path) as local:
+        raw = readers.read(lh.engine, local, source, work)
+        try:
+            return _format_raw(lh, entry, source, raw, work)
+        finally:
+            raw.cleanup()
+
+
+def _format_raw(lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path
+                ) -> Outcome:
+    names = _TempNames(next(_NAMES))
+    engine = lh.engine
+    try:
+        _stage_raw(engine, raw, names)
+        existing = lh.catalog.load(TableRef("formatted", entry.source))
+        file_schema = schema.resolve(engine, names.lined, raw.columns, source,
+                                     existing.schema().as_arrow() if existing else None)
+        if file_schema.incompatible:
+            return _refuse_file(lh, entry, source, raw, names, file_schema.incompatible, work)
+        columns = _with_key_checks(file_schema.columns, source.key)
+        _stage_typed(engine, names, columns, raw.has_sheet)
+        duplicates = dedup.rows_to_drop(engine, names.staged, [c.name for c in columns],
+                                        source.key, names.dropped)
+        counts = _count(engine, names, duplicates)
+        _write(lh, entry, source, names, columns, raw.has_sheet, work)
+        return counts, Status.FORMATTED, None
+    finally:
+        names.drop(engine)
+
+
+@dataclass(frozen=True)
+class _TempNames:
+    number: int
+
+    @property
+    def raw(self) -> str:
+        return f"raw_{self.number}"
+
+    @property
+    def lined(self) -> str:
+        return f"lined_{self.number}"
+
+    @property
+    def rejects(self) -> str:
+        return f"refused_{self.number}"
+
+    @property
+    def staged(self) -> str:
+        return f"staged_{self.number}"
+
+    @property
+    def dropped(self) -> str:
+        return f"dropped_{self.number}"
+
+    def drop(self, engine: DuckDBEngine) -> None:
+        for table in (self.raw, self.rejects, self.staged, self.dropped):
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+        engine.execute(f"DROP VIEW IF EXISTS {self.lined}")
+
+
+def _stage_raw(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> None:
+    """Parse the file once into a temp table, collect refused records, number the lines."""
+    engine.execute(f"CREATE TEMP TABLE {names.raw} AS {raw.select_sql}")
+    refused = raw.rejects_sql or "SELECT NULL::BIGINT AS _line, NULL::VARCHAR AS _column, " \
+        "NULL::VARCHAR AS _reason, NULL::VARCHAR AS _raw WHERE false"
+    engine.execute(
+        f"CREATE TEMP TABLE {names.rejects} AS SELECT _line::BIGINT AS _line, "
+        f"first(_column) AS _column, string_agg(DISTINCT _reason, '; ') AS _reason, "
+        f"first(_raw) AS _raw FROM ({refused}) GROUP BY _line"
+    )
+    engine.execute(f"CREATE TEMP VIEW {names.lined} AS {_lined_sql(raw, names)}")
+
+
+def _lined_sql(raw: RawInput, names: _TempNames) -> str:
+    """Give each record its line: ordinals shifted past the records the parser refused."""
+    if not raw.ordinal_is_line:
+        return f"SELECT * FROM {names.raw}"
+    header = raw.header_lines
+    gaps = (
+        f"SELECT _line - {header} - row_number() OVER (ORDER BY _line) AS _good_before, "
+        f"row_number() OVER (ORDER BY _line) AS _refused_before FROM {names.rejects}"
+    )
+    return (
+        f"SELECT r.*, r._ordinal + {header} + coalesce(g._refused_before, 0) AS _line "
+        f"FROM {names.raw} r ASOF LEFT JOIN (SELECT _good_before, max(_refused_before) AS "
+        f"_refused_before FROM ({gaps}) GROUP BY ALL) g ON r._ordinal > g._good_before"
+    )
+
+
+def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPlan]:
+    missing = [name for name in key if name not in {column.name for column in columns}]
+    if missing:
+        raise FormatError(f"key column {missing[0]!r} is not in the file",
+                          hint="check 'key:' of the source")
+    result = []
+    for column in columns:
+        if column.name in key:
+            check = Check(f"({column.typed}) IS NULL",
+                          quote_literal(f"{column.name}: key column is empty"))
+            column = ColumnPlan(**{**vars(column), "checks": (*column.checks, check)})
+        result.append(column)
+    return result
+
+
+def _stage_typed(engine: DuckDBEngine, names: _TempNames, columns: list[ColumnPlan],
+                 has_sheet: bool) -> None:
+    """Compute typed values and, per row, the first failed check's column and reason."""
+    keep = "_ordinal, _line" + (", _sheet" if has_sheet else "")
+    values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
+    raws = ", ".join(f"{c.raw} AS {quote_identifier('r.' + c.name)}" for c in columns)
+    typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {_typed_ref(c.name)}"
+                      for c in columns)
+    checks = [(column.name, check) for column in columns for check in column.checks]
+    reason = " ".join(f"WHEN {check.failed} THEN {check.reason}" for _, check in checks)
+    at_fault = " ".join(f"WHEN {check.failed} THEN {quote_literal(name)}" for name, check in checks)
+    raw_json = "json_object(" + ", ".join(
+        f"{quote_literal(c.name)}, {quote_identifier('r.' + c.name)}" for c in columns) + ")"
+    outputs = ", ".join(f"{_typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
+    hashed = "hash(" + ", ".join(_typed_ref(c.name) for c in columns) + ")"
+    engine.execute(
+        f"CREATE TEMP TABLE {names.staged} AS "
+        f"WITH v AS (SELECT {keep}, {raws}, {values} FROM {names.lined}), "
+        f"t AS (SELECT *, {typed} FROM v), "
+        f"c AS (SELECT *, CASE {reason or 'WHEN false THEN NULL'} END AS _reason FROM t) "
+        f"SELECT {keep}, {outputs}, _reason, "
+        f"CASE WHEN _reason IS NOT NULL THEN CASE {at_fault or 'WHEN false THEN NULL'} END "
+        f"END AS _column, CASE WHEN _reason IS NOT NULL THEN {raw_json}::VARCHAR END AS _raw, "
+        f"{hashed} AS _hash FROM c"
+    )
+
+
+def _typed_ref(name: str) -> str:
+    return quote_identifier(f"t.{name}")
+
+
+def _count(engine: DuckDBEngine, names: _TempNames, duplicates: int) -> Counts:
+    row = engine.execute(
+        f"SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS "
+        f"NOT NULL), (SELECT count(*) FROM {names.rejects}) FROM {names.staged}"
+    ).fetchone()
+    good, bad, refused = (int(value) for value in row) if row else (0, 0, 0)
+    return Counts(good + bad + refused, good - duplicates, bad + refused, duplicates)
+
+
+def _source_file(entry: Entry, has_sheet: bool) -> str:
+    path = quote_literal(entry.landed_path or "")
+    return f"{path} || '#' || _sheet" if has_sheet else path
+
+
+def _write(lh: Lakehouse, entry: Entry, source: SourceConfig, names: _TempNames,
+           columns: list[ColumnPlan], has_sheet: bool, work: Path) -> None:
+    stamp = quote_literal(now().isoformat())
+    meta = (f"{quote_literal(entry.batch_id)} AS _batch_id, {_source_file(entry, has_sheet)} AS "
+            f"_source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at")
+    quarantined = (
+        f"SELECT {meta}, _column, _reason, _raw FROM {names.staged} WHERE _reason IS NOT NULL "
+        f"UNION ALL SELECT {meta.replace('_sheet', 'NULL')}, _column, _reason, _raw "
+        f"FROM {names.rejects}"
+    )
+    _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [])
+    outputs = ", ".join(quote_identifier(c.name) for c in columns)
+    good = (f"SELECT {outputs}, {meta} FROM {names.staged} WHERE _reason IS NULL AND _ordinal "
+            f"NOT IN (SELECT _ordinal FROM {names.dropped}) ORDER BY _ordinal")
+    _commit(lh, entry, "formatted", good, work / "formatted.parquet", source.key)
+
+
+def _commit(lh: Lakehouse, entry: Entry, zone: str, select_sql: str, target: Path,
+            key: list[str]) -> None:
+    lh.engine.copy_to_parquet(select_sql, target)
+    properties = {"lakebox.source": entry.source, "lakebox.landed-path": entry.landed_path or ""}
+    commit_batch(lh, TableRef(zone, entry.source), target, entry.batch_id, properties, key)
+
+
+def _refuse_file(lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput,
+                 names: _TempNames, reason: str, work: Path) -> Outcome:
+    """Quarantine every record of an incompatible file (or fail, if the source says so)."""
+    message = f"incompatible schema change: {reason}"
+    if source.on_incompatible == "fail":
+        lh.manifest.update(entry.batch_id, status=Status.FAILED, error=message)
+        raise SchemaError(f"{entry.original_path}: {message}", source=entry.source,
+                          batch_id=entry.batch_id,
+                          hint="fix the file or set on_incompatible: quarantine")
+    stamp = quote_literal(now().isoformat())
+    raw_json = "json_object(" + ", ".join(
+        f"{quote_literal(name)}, {quote_identifier(name)}" for name in raw.columns) + ")::VARCHAR"
+    meta = (f"{quote_literal(entry.batch_id)} AS _batch_id, {quote_literal(entry.landed_path or '')}"
+            f" AS _source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at")
+    select = (f"SELECT {meta}, NULL::VARCHAR AS _column, {quote_literal(message)} AS _reason, "
+              f"{raw_json} AS _raw FROM {names.lined} UNION ALL SELECT {meta}, _column, "
+              f"_reason, _raw FROM {names.rejects}")
+    _commit(lh, entry, "quarantine", select, work / "quarantine.parquet", [])
+    row = lh.engine.execute(f"SELECT (SELECT count(*) FROM {names.raw}) + "
+                            f"(SELECT count(*) FROM {names.rejects})").fetchone()
+    total = int(row[0]) if row else 0
+    return Counts(total, 0, total, 0), Status.QUARANTINED, message

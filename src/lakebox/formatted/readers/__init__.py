@@ -1,0 +1,97 @@
+"""Readers: each turns a landed file into raw VARCHAR columns plus the records it refused.
+
+Every reader gives a `RawInput`: a SELECT over all-VARCHAR columns with `_ordinal` (1-based
+record number in the file) and `_line` (the record's line or row; CSV readers leave `_line` to
+the formatter, which maps ordinals past the refused records), and a SELECT of the records
+the parser refused (`_line, _column, _reason, _raw`). Together they hold every record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lakebox.config import SourceConfig
+from lakebox.engine import DuckDBEngine
+from lakebox.errors import FormatError
+
+REJECT_COLUMNS = "_line, _column, _reason, _raw"
+
+
+@dataclass
+class RawInput:
+    """A parsed file: its good records as VARCHAR columns, and its refused records."""
+
+    select_sql: str
+    columns: list[str]
+    rejects_sql: str | None = None
+    temporary: list[Path] = field(default_factory=list)
+    header_lines: int = 0
+    has_sheet: bool = False  # the select has a `_sheet` column (workbooks)
+    ordinal_is_line: bool = False  # True: `_line` is computed from `_ordinal` and the rejects
+
+    def cleanup(self) -> None:
+        """Remove temporary files the reader made."""
+        for path in self.temporary:
+            path.unlink(missing_ok=True)
+
+
+Reader = Callable[[DuckDBEngine, Path, SourceConfig, Path], RawInput]
+READERS: dict[str, Reader] = {}
+EXTENSIONS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json",
+    ".ndjson": "ndjson", ".jsonl": "ndjson", ".parquet": "parquet", ".pq": "parquet",
+    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+}
+
+
+def register(name: str) -> Callable[[Reader], Reader]:
+    """Register a reader for format `name`."""
+
+    def decorate(reader: Reader) -> Reader:
+        READERS[name] = reader
+        return reader
+
+    return decorate
+
+
+def format_of(path: Path, source: SourceConfig) -> str:
+    """Return the format of `path`: declared by the source, else from its extension."""
+    if source.format:
+        return source.format
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise FormatError(
+            f"{path.name}: cannot tell the format from the extension {suffix!r}",
+            hint="set 'format:' on the source (csv, tsv, json, ndjson, parquet, excel)",
+            file=str(path),
+        )
+    return EXTENSIONS[suffix]
+
+
+def read(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
+    """Return the raw input of the landed file at `path`."""
+    from lakebox.formatted.readers import csv, excel, json, parquet  # noqa: F401 - registry
+
+    return READERS[format_of(path, source)](engine, path, source, scratch)
+
+
+def normalise_name(name: str, position: int) -> str:
+    """Return a header as a snake_case column name (`column_<n>` when empty)."""
+    cleaned = re.sub(r"[^0-9a-zA-Z]+", "_", name.strip()).strip("_").lower()
+    if not cleaned:
+        return f"column_{position + 1}"
+    return f"c_{cleaned}" if cleaned[0].isdigit() else cleaned
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Return `names` normalised, with repeats suffixed _2, _3 …"""
+    seen: dict[str, int] = {}
+    result = []
+    for position, name in enumerate(names):
+        base = normalise_name(name, position)
+        seen[base] = seen.get(base, 0) + 1
+        result.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return result

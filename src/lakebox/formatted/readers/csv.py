@@ -1,0 +1,144 @@
+"""CSV and TSV: encoding, delimiter, quote and header detection; DuckDB parses in parallel."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakebox.config import SourceConfig
+from lakebox.engine import DuckDBEngine, quote_literal
+from lakebox.engine.duckdb import quote_identifier
+from lakebox.errors import FormatError
+from lakebox.formatted import encoding as encodings
+from lakebox.formatted.readers import RawInput, register, unique_names
+
+SAMPLE_LINES = 200
+MAX_LINE_SIZE = 16 * 1024 * 1024
+_DELIMITERS = ",;\t|"
+_REJECT_TABLES = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one delimited file is written."""
+
+    delimiter: str
+    quote: str
+    header: bool
+    names: list[str]
+
+
+@register("csv")
+def read_csv(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
+    """Return the raw input of a delimited file."""
+    return _read_delimited(engine, path, source, scratch, default_delimiter=None)
+
+
+@register("tsv")
+def read_tsv(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
+    """Return the raw input of a tab-separated file."""
+    return _read_delimited(engine, path, source, scratch, default_delimiter="\t")
+
+
+def _read_delimited(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path,
+                    default_delimiter: str | None) -> RawInput:
+    text_path, temporary, duckdb_encoding = _utf8_view(path, source, scratch)
+    dialect = sniff(text_path, source, default_delimiter)
+    rejects = f"rejects_{next(_REJECT_TABLES)}"
+    columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in dialect.names)
+    scan = (
+        f"read_csv({quote_literal(str(text_path))}, auto_detect=false, columns={{{columns}}}, "
+        f"header={str(dialect.header).lower()}, delim={quote_literal(dialect.delimiter)}, "
+        f"quote={quote_literal(dialect.quote)}, escape={quote_literal(dialect.quote)}, "
+        f"encoding={quote_literal(duckdb_encoding)}, ignore_errors=true, store_rejects=true, "
+        f"rejects_table={quote_literal(rejects)}, rejects_scan={quote_literal(rejects + '_scan')}, "
+        f"max_line_size={MAX_LINE_SIZE}, null_padding=false, strict_mode=true)"
+    )
+    names = ", ".join(quote_identifier(name) for name in dialect.names)
+    header_lines = int(dialect.header)
+    select = f"SELECT {names}, row_number() OVER () AS _ordinal FROM {scan}"
+    rejected = (
+        f"SELECT line::BIGINT AS _line, column_name AS _column, CASE error_type "
+        f"WHEN 'MISSING COLUMNS' THEN 'fewer fields than the {len(dialect.names)} columns' "
+        f"WHEN 'TOO MANY COLUMNS' THEN 'more fields than the {len(dialect.names)} columns' "
+        f"WHEN 'INVALID ENCODING' THEN 'bytes that are not valid text (encoding)' "
+        f"WHEN 'UNQUOTED VALUE' THEN 'an unterminated quoted field' "
+        f"ELSE lower(error_type) || ': ' || error_message END AS _reason, csv_line AS _raw "
+        f"FROM {rejects}"
+    )
+    return RawInput(
+        select, dialect.names, rejected, temporary, header_lines=header_lines, ordinal_is_line=True
+    )
+
+
+def sniff(path: Path, source: SourceConfig, default_delimiter: str | None) -> Dialect:
+    """Return the dialect of the UTF-8 file at `path`, honouring what the source declares."""
+    lines = _sample_lines(path)
+    if not lines:
+        raise FormatError(f"{path.name}: the file is empty", file=str(path))
+    sample = "".join(lines)
+    sniffed = _sniff_sample(sample)
+    delimiter = source.delimiter or default_delimiter or sniffed.delimiter
+    quote = sniffed.quotechar or '"'
+    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote), [])
+    header = source.header if source.header is not None else _looks_like_header(first, source)
+    names = unique_names(first) if header else _positional_names(first, source)
+    return Dialect(delimiter, quote, header, names)
+
+
+def _utf8_view(path: Path, source: SourceConfig, scratch: Path) -> tuple[Path, list[Path], str]:
+    detected = encodings.detect(path, source.encoding)
+    if detected in ("utf-8", "utf-16"):
+        return path, [], detected
+    if detected in ("latin-1", "iso8859-1"):
+        return path, [], "latin-1"
+    target = scratch / f"{path.name}.utf8"
+    encodings.transcode_to_utf8(path, detected, target)
+    return target, [target], "utf-8"
+
+
+def _sample_lines(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        return [line for line in itertools.islice(handle, SAMPLE_LINES) if line.strip()]
+
+
+def _sniff_sample(sample: str) -> csv.Dialect | type[csv.Dialect]:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS)
+    except csv.Error:
+        counts = {delimiter: sample.count(delimiter) for delimiter in _DELIMITERS}
+        best = max(counts, key=lambda delimiter: counts[delimiter])
+
+        class Fallback(csv.excel):
+            delimiter = best
+
+        return Fallback
+
+
+def _looks_like_header(first: list[str], source: SourceConfig) -> bool:
+    """A first row is a header unless one of its fields looks like a value."""
+    declared = {name.lower() for name in source.columns}
+    if declared and any(field.strip().lower() in declared for field in first):
+        return True
+    return not any(_is_value(field) for field in first)
+
+
+def _is_value(field: str) -> bool:
+    text = field.strip()
+    if not text:
+        return False
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return text[:4].isdigit() and len(text) >= 8  # a date like 2024-01-31
+    return True
+
+
+def _positional_names(first: list[str], source: SourceConfig) -> list[str]:
+    declared = list(source.columns)
+    width = max(len(first), len(declared))
+    names = [declared[i] if i < len(declared) else f"column_{i + 1}" for i in range(width)]
+    return unique_names(names)

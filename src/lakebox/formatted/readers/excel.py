@@ -1,0 +1,81 @@
+"""Excel workbooks: every sheet (or the named ones), values not formulas, blank rows skipped."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pyarrow as pa
+from python_calamine import CalamineWorkbook
+
+from lakebox.config import SourceConfig
+from lakebox.engine import DuckDBEngine
+from lakebox.engine.duckdb import quote_identifier
+from lakebox.errors import FormatError
+from lakebox.formatted.readers import RawInput, register, unique_names
+
+_TABLES = itertools.count(1)
+
+
+@register("excel")
+def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
+    """Return the raw input of a workbook: the records of its sheets, one after another."""
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises its own error types for broken files
+        raise FormatError(f"{path.name}: not a readable workbook ({error})", file=str(path)) from error
+    sheets = source.sheets or workbook.sheet_names
+    missing = sorted(set(sheets) - set(workbook.sheet_names))
+    if missing:
+        raise FormatError(f"{path.name}: no sheet named {missing[0]!r}", file=str(path),
+                          hint=f"sheets in the file: {', '.join(workbook.sheet_names)}")
+    table = _concat([_sheet_table(workbook, sheet, source) for sheet in sheets])
+    name = f"excel_{next(_TABLES)}"
+    engine.register_arrow(name, table)
+    columns = [column for column in table.column_names if not column.startswith("_")]
+    select = ", ".join(quote_identifier(column) for column in columns)
+    return RawInput(
+        f"SELECT {select}, _ordinal, _line, _sheet FROM {name}", columns, has_sheet=True
+    )
+
+
+def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -> pa.Table:
+    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    numbered = [(number, row) for number, row in enumerate(rows, start=1) if _has_value(row)]
+    if not numbered:
+        return pa.table({"_line": pa.array([], pa.int64()), "_sheet": pa.array([], pa.string())})
+    header = source.header is not False
+    names = unique_names([_text(cell) or "" for cell in numbered[0][1]]) if header else \
+        unique_names(list(source.columns) or [f"column_{i + 1}" for i in range(len(numbered[0][1]))])
+    body = numbered[1:] if header else numbered
+    data = {name: [_text(row[i]) if i < len(row) else None for _, row in body]
+            for i, name in enumerate(names)}
+    data["_line"] = [number for number, _ in body]
+    data["_sheet"] = [sheet] * len(body)
+    return pa.table(data)
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    table = pa.concat_tables(tables, promote_options="default")
+    ordinal = pa.array(range(1, table.num_rows + 1), pa.int64())
+    return table.append_column("_ordinal", ordinal)
+
+
+def _has_value(row: list[object]) -> bool:
+    return any(_text(cell) not in (None, "") for cell in row)
+
+
+def _text(cell: object) -> str | None:
+    """Return a cell as text the way a CSV export would write it."""
+    if cell is None or cell == "":
+        return None if cell is None else ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime):
+        return cell.isoformat(sep=" ") if cell.time() != time(0) else cell.date().isoformat()
+    if isinstance(cell, date | time):
+        return cell.isoformat()
+    return str(cell)

@@ -1,0 +1,85 @@
+"""JSON documents and NDJSON: one record per object, nested objects flattened or kept."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+from lakebox.config import SourceConfig
+from lakebox.engine import DuckDBEngine, quote_literal
+from lakebox.engine.duckdb import quote_identifier
+from lakebox.formatted.readers import RawInput, register, unique_names
+
+MAX_LINE_SIZE = 16 * 1024 * 1024
+_TABLES = itertools.count(1)
+
+
+@register("ndjson")
+def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path
+                ) -> RawInput:
+    """Return the raw input of a newline-delimited JSON file; a malformed line is refused."""
+    lines = (
+        f"SELECT line AS _text, row_number() OVER () AS _ordinal FROM read_csv("
+        f"{quote_literal(str(path))}, auto_detect=false, columns={{'line': 'VARCHAR'}}, "
+        f"header=false, delim='\\x1e', quote='', escape='', ignore_errors=true, "
+        f"max_line_size={MAX_LINE_SIZE})"
+    )
+    return _from_texts(engine, lines, source)
+
+
+@register("json")
+def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
+    """Return the raw input of a JSON document: an array of objects, or one object."""
+    texts = (
+        f"SELECT json::VARCHAR AS _text, row_number() OVER () AS _ordinal FROM read_json("
+        f"{quote_literal(str(path))}, records=false, maximum_object_size={MAX_LINE_SIZE})"
+    )
+    return _from_texts(engine, texts, source)
+
+
+def _from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> RawInput:
+    """Split JSON texts into valid objects, as columns, and refused texts."""
+    name = f"json_{next(_TABLES)}"
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {texts_sql}")
+    structure = _structure(engine, name)
+    paths = _leaf_paths(structure, (), source.nested == "flatten")
+    names = unique_names([".".join(path) for path in paths])
+    columns = ", ".join(
+        f"{_extract(path)} AS {quote_identifier(column)}" for path, column in zip(paths, names,
+                                                                                  strict=True)
+    )
+    valid = "json_valid(_text) AND json_type(_text::JSON) = 'OBJECT'"
+    select = f"SELECT {columns + ', ' if columns else ''}_ordinal, _ordinal AS _line FROM {name} WHERE {valid}"
+    rejects = (
+        f"SELECT _ordinal AS _line, NULL AS _column, CASE WHEN json_valid(_text) THEN "
+        f"'not a JSON object' ELSE 'malformed JSON' END AS _reason, _text AS _raw "
+        f"FROM {name} WHERE NOT ({valid}) OR _text IS NULL"
+    )
+    return RawInput(select, names, rejects)
+
+
+def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
+    row = engine.execute(
+        f"SELECT json_group_structure(_text::JSON)::VARCHAR FROM {table} "
+        f"WHERE json_valid(_text) AND json_type(_text::JSON) = 'OBJECT'"
+    ).fetchone()
+    parsed = json.loads(row[0]) if row and row[0] else {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _leaf_paths(structure: dict[str, object], prefix: tuple[str, ...], flatten: bool
+                ) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for key, value in structure.items():
+        path = (*prefix, key)
+        if flatten and isinstance(value, dict):
+            paths.extend(_leaf_paths(value, path, flatten))
+        else:
+            paths.append(path)
+    return paths
+
+
+def _extract(path: tuple[str, ...]) -> str:
+    pointer = "$" + "".join("." + json.dumps(part) for part in path)
+    return f"json_extract_string(_text, {quote_literal(pointer)})"

@@ -1,0 +1,130 @@
+"""A source's canonical schema: declared, or inferred from the first file and then frozen.
+
+For each new file it decides which columns are added (evolution), which are widened, and
+whether the file is incompatible (a column none of whose values fit the frozen type).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from lakebox.config import ColumnConfig, SourceConfig
+from lakebox.engine import DuckDBEngine
+from lakebox.engine.duckdb import quote_identifier
+from lakebox.formatted import rules, types
+from lakebox.formatted.readers import normalise_name
+
+SAMPLE_ROWS = 100_000
+META_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_ingested_at")
+
+
+@dataclass
+class FileSchema:
+    """The canonical columns of one file, and what it changes in the table."""
+
+    columns: list[rules.ColumnPlan]
+    added: list[str] = field(default_factory=list)
+    widened: list[str] = field(default_factory=list)
+    incompatible: str | None = None
+
+
+def resolve(engine: DuckDBEngine, raw_table: str, raw_columns: list[str], source: SourceConfig,
+            existing: pa.Schema | None) -> FileSchema:
+    """Return the canonical schema for a file whose raw text sits in `raw_table`."""
+    declared = {normalise_name(name, 0): config for name, config in source.columns.items()}
+    present = _present(raw_columns, declared)
+    frozen = _frozen_types(existing)
+    names = list(dict.fromkeys([*frozen, *declared, *present]))
+    stats = _sample_stats(engine, raw_table, {name: present[name] for name in names
+                                              if name in present}, source)
+    result = FileSchema(columns=[])
+    for name in names:
+        config = declared.get(name, ColumnConfig())
+        wanted = _type_for(name, frozen, declared, stats, result)
+        raw = quote_identifier(present[name]) if name in present else "NULL::VARCHAR"
+        plan = rules.ColumnPlan(name=name, type=wanted, raw=raw, value=raw, config=config)
+        result.columns.append(rules.apply(plan, source))
+    return result
+
+
+def _present(raw_columns: list[str], declared: dict[str, ColumnConfig]) -> dict[str, str]:
+    """Map canonical name → raw column for the columns the file has (renames resolved)."""
+    aliases = {normalise_name(old, 0): name for name, config in declared.items()
+               for old in config.rename_from}
+    return {aliases.get(raw, raw): raw for raw in raw_columns}
+
+
+def _frozen_types(existing: pa.Schema | None) -> dict[str, str]:
+    if existing is None:
+        return {}
+    return {item.name: types.arrow_to_sql(item.type) for item in existing
+            if item.name not in META_COLUMNS}
+
+
+def _type_for(name: str, frozen: dict[str, str], declared: dict[str, ColumnConfig],
+              stats: dict[str, dict[str, int]], result: FileSchema) -> str:
+    if name in frozen:
+        return _check_frozen(name, frozen[name], stats.get(name), result)
+    result.added.append(name)
+    if name in declared:
+        return types.canonical(declared[name].type)
+    return _inferred(stats.get(name))
+
+
+def _check_frozen(name: str, current: str, stat: dict[str, int] | None, result: FileSchema
+                  ) -> str:
+    """Keep the frozen type, widen it where Iceberg allows, or flag the file incompatible."""
+    if not stat or not stat["_count"] or stat.get(_key(current), 0) == 0:
+        return current
+    for wider in ("BIGINT", "DOUBLE"):
+        if types.widening(current, wider) and stat.get(_key(wider), 0) == 0:
+            result.widened.append(name)
+            return wider
+    if stat[_key(current)] == stat["_count"]:
+        result.incompatible = result.incompatible or (
+            f"column {name!r} is {current} in the table but none of its {stat['_count']} "
+            f"sampled values fit (they look like {_inferred(stat)})"
+        )
+    return current
+
+
+def _inferred(stat: dict[str, int] | None) -> str:
+    if not stat or not stat["_count"]:
+        return "VARCHAR"
+    tolerated = stat["_count"] // 100  # a stray bad value is quarantined, not a VARCHAR column
+    return next(kind for kind in types.INFERENCE_ORDER if stat.get(_key(kind), 0) <= tolerated)
+
+
+def _sample_stats(engine: DuckDBEngine, raw_table: str, present: dict[str, str],
+                  source: SourceConfig) -> dict[str, dict[str, int]]:
+    """Count, per present column, its non-null values and those each type would refuse."""
+    kinds = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
+    selects, keys = [], []
+    for name, raw in present.items():
+        value = _clean_text(quote_identifier(raw), source)
+        selects.append(f"count({value})")
+        keys.append((name, "_count"))
+        for kind in kinds:
+            cast = types.cast_sql(value, kind, source.date_formats)
+            selects.append(f"count(*) FILTER (WHERE {value} IS NOT NULL AND ({cast}) IS NULL)")
+            keys.append((name, _key(kind)))
+    if not selects:
+        return {}
+    sample = f"(SELECT * FROM {raw_table} LIMIT {SAMPLE_ROWS})"
+    row = engine.execute(f"SELECT {', '.join(selects)} FROM {sample}").fetchone() or ()
+    stats: dict[str, dict[str, int]] = {}
+    for (name, key), count in zip(keys, row, strict=True):
+        stats.setdefault(name, {})[key] = int(count)
+    return stats
+
+
+def _clean_text(raw: str, source: SourceConfig) -> str:
+    plan = rules.ColumnPlan(name="_", type="VARCHAR", raw=raw, value=raw)
+    plan = rules.null_tokens_to_null(rules.strip_whitespace(plan, source), source)
+    return plan.value
+
+
+def _key(kind: str) -> str:
+    return f"refused:{kind}"

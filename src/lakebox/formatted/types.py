@@ -1,0 +1,121 @@
+"""Canonical column types: how text is cast to each, and how a column's type is inferred."""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+from lakebox.engine import quote_literal
+from lakebox.errors import ConfigError
+
+TIME_TYPES = ("TIMESTAMP", "TIMESTAMPTZ")
+INFERENCE_ORDER = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN", "VARCHAR")
+_ALIASES = {
+    "STRING": "VARCHAR", "TEXT": "VARCHAR", "INT": "INTEGER", "LONG": "BIGINT",
+    "FLOAT8": "DOUBLE", "REAL": "FLOAT", "BOOL": "BOOLEAN", "DATETIME": "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "INT64": "BIGINT", "INT32": "INTEGER",
+}
+_KNOWN = re.compile(
+    r"^(VARCHAR|BIGINT|INTEGER|SMALLINT|DOUBLE|FLOAT|BOOLEAN|DATE|TIMESTAMP|TIMESTAMPTZ|"
+    r"DECIMAL\(\d+,\s*\d+\)|JSON)$"
+)
+_TRUE = ("true", "t", "yes", "y", "1", "si", "sí", "ja", "oui", "x")
+_FALSE = ("false", "f", "no", "n", "0", "nein", "non")
+_TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %H:%M:%S.%f")
+
+
+def canonical(type_name: str) -> str:
+    """Return the canonical spelling of a declared type, or raise ConfigError."""
+    upper = " ".join(type_name.upper().split())
+    upper = _ALIASES.get(upper, upper)
+    if not _KNOWN.match(upper):
+        raise ConfigError(
+            f"unknown column type {type_name!r}",
+            hint="use VARCHAR, BIGINT, INTEGER, DOUBLE, DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, "
+            "TIMESTAMPTZ or JSON",
+        )
+    return upper
+
+
+def cast_sql(value: str, type_name: str, date_formats: list[str]) -> str:
+    """Return SQL casting the text expression `value` to `type_name`, NULL when it will not."""
+    if type_name in ("VARCHAR", "JSON"):
+        return value
+    if type_name in ("BIGINT", "INTEGER", "SMALLINT"):
+        return _integer_sql(value, type_name)
+    if type_name in ("DOUBLE", "FLOAT") or type_name.startswith("DECIMAL"):
+        return f"TRY_CAST({_decimal_point_sql(value)} AS {type_name})"
+    if type_name == "BOOLEAN":
+        return _boolean_sql(value)
+    if type_name == "DATE":
+        return _date_sql(value, date_formats)
+    return _timestamp_sql(value, date_formats)
+
+
+def arrow_to_sql(data_type: pa.DataType) -> str:
+    """Return the canonical type of an Arrow type read back from an Iceberg table."""
+    if pa.types.is_timestamp(data_type):
+        return "TIMESTAMPTZ" if data_type.tz else "TIMESTAMP"
+    if pa.types.is_decimal(data_type):
+        return f"DECIMAL({data_type.precision},{data_type.scale})"
+    simple = {
+        pa.string(): "VARCHAR", pa.large_string(): "VARCHAR", pa.int64(): "BIGINT",
+        pa.int32(): "INTEGER", pa.int16(): "SMALLINT", pa.float64(): "DOUBLE",
+        pa.float32(): "FLOAT", pa.bool_(): "BOOLEAN", pa.date32(): "DATE",
+    }
+    return simple.get(data_type, "VARCHAR")
+
+
+def widening(current: str, wanted: str) -> bool:
+    """Return whether Iceberg allows promoting `current` to `wanted`."""
+    return (current, wanted) in {("INTEGER", "BIGINT"), ("SMALLINT", "INTEGER"),
+                                 ("SMALLINT", "BIGINT"), ("FLOAT", "DOUBLE")}
+
+
+def _integer_sql(value: str, type_name: str) -> str:
+    as_double = f"TRY_CAST({_decimal_point_sql(value)} AS DOUBLE)"
+    return (
+        f"COALESCE(TRY_CAST({value} AS {type_name}), CASE WHEN {as_double} = "
+        f"trunc({as_double}) THEN TRY_CAST({as_double} AS {type_name}) END)"
+    )
+
+
+def _decimal_point_sql(value: str) -> str:
+    """European numbers: '12,5' → '12.5' and '1.234,5' → '1234.5'; others unchanged."""
+    return (
+        f"CASE WHEN regexp_matches({value}, '^[-+]?[0-9]{{1,3}}(\\.[0-9]{{3}})+,[0-9]+$') "
+        f"THEN replace(replace({value}, '.', ''), ',', '.') "
+        f"WHEN regexp_matches({value}, '^[-+]?[0-9]*,[0-9]+$') THEN replace({value}, ',', '.') "
+        f"ELSE {value} END"
+    )
+
+
+def _boolean_sql(value: str) -> str:
+    truthy = ", ".join(quote_literal(token) for token in _TRUE)
+    falsy = ", ".join(quote_literal(token) for token in _FALSE)
+    return (
+        f"CASE WHEN lower({value}) IN ({truthy}) THEN true "
+        f"WHEN lower({value}) IN ({falsy}) THEN false END"
+    )
+
+
+def _date_sql(value: str, date_formats: list[str]) -> str:
+    parsed = _strptime_sql(value, date_formats, ("",))
+    return (
+        f"COALESCE(TRY_CAST({value} AS DATE), TRY_CAST(TRY_CAST({value} AS TIMESTAMP) AS DATE), "
+        f"{parsed}::DATE)"
+    )
+
+
+def _timestamp_sql(value: str, date_formats: list[str]) -> str:
+    parsed = _strptime_sql(value, date_formats, _TIME_SUFFIXES)
+    return f"COALESCE(TRY_CAST({value} AS TIMESTAMP), {parsed})"
+
+
+def _strptime_sql(value: str, date_formats: list[str], suffixes: tuple[str, ...]) -> str:
+    formats = [date_format + suffix for date_format in date_formats for suffix in suffixes]
+    if not formats:
+        return "NULL::TIMESTAMP"
+    listed = ", ".join(quote_literal(item) for item in formats)
+    return f"try_strptime({value}, [{listed}])"

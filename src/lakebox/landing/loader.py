@@ -1,0 +1,142 @@
+"""Moves collected objects into the persistent landing zone and records them in the manifest.
+
+The order of steps makes a crash at any point safe to re-run: an entry is recorded as
+`landing` before its bytes are moved, and `recover` settles such entries on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
+from lakebox.landing.manifest import Entry, Status, now
+from lakebox.landing.sources import Candidate, kind_for
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass
+class LandingReport:
+    """What one landing pass did for one source."""
+
+    source: str
+    landed: list[Entry] = field(default_factory=list)
+    duplicates: list[Entry] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def land(lh: Lakehouse, source_name: str, progress: Progress | None = None) -> LandingReport:
+    """Collect the new objects of `source_name` and land each one exactly once."""
+    source = lh.source(source_name)
+    kind = kind_for(source)
+    recover(lh, source_name)
+    seen = _seen(lh, source_name)
+    candidates = list(kind.candidates(source, lh.project_dir))
+    report = LandingReport(source_name)
+    for done, candidate in enumerate(candidates, start=1):
+        if _fingerprint(candidate) in seen:
+            report.unchanged += 1
+        else:
+            _land_one(lh, source_name, candidate, kind.fetch, report)
+        if progress:
+            progress(source_name, done, len(candidates))
+    return report
+
+
+def recover(lh: Lakehouse, source_name: str) -> None:
+    """Settle entries a crashed run left in `landing`: keep what was moved, forget the rest."""
+    for entry in lh.manifest.entries(source_name, Status.LANDING):
+        if entry.landed_path and lh.storage.exists(entry.landed_path):
+            lh.manifest.update(entry.batch_id, status=Status.LANDED)
+            logger.info("recovered landed object %s", entry.landed_path)
+        else:
+            lh.manifest.delete(entry.batch_id)
+    shutil.rmtree(lh.temporal_dir / source_name, ignore_errors=True)
+
+
+def new_batch_id(moment: datetime) -> str:
+    """Return a unique batch id that sorts by time."""
+    return f"{moment:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+
+
+def landed_path(source_name: str, batch_id: str, name: str, moment: datetime) -> str:
+    """Return where an object lands: landing/<source>/<yyyy>/<mm>/<dd>/<batch>__<name>."""
+    return f"{LANDING_PREFIX}/{source_name}/{moment:%Y/%m/%d}/{batch_id}__{name}"
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _land_one(lh: Lakehouse, source_name: str, candidate: Candidate,
+              fetch: Callable[[Candidate, Path], None], report: LandingReport) -> None:
+    received = now()
+    batch_id = new_batch_id(received)
+    staged = lh.temporal_dir / source_name / batch_id / candidate.name
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    fetch(candidate, staged)
+    entry = _entry(source_name, candidate, staged, batch_id, received)
+    first = lh.manifest.find_landed(source_name, entry.sha256)
+    if first is not None:
+        _record_duplicate(lh, entry, first, report)
+    else:
+        _move_into_place(lh, entry, staged, report)
+    shutil.rmtree(staged.parent, ignore_errors=True)
+
+
+def _entry(source_name: str, candidate: Candidate, staged: Path, batch_id: str,
+           received: datetime) -> Entry:
+    return Entry(
+        batch_id=batch_id,
+        source=source_name,
+        original_path=candidate.original_path,
+        sha256=sha256_of(staged),
+        bytes=staged.stat().st_size,
+        received_at=received,
+        status=Status.LANDING,
+        landed_path=landed_path(source_name, batch_id, candidate.name, received),
+        modified_at=candidate.modified_at,
+    )
+
+
+def _record_duplicate(lh: Lakehouse, entry: Entry, first: Entry, report: LandingReport) -> None:
+    entry.status = Status.DUPLICATE
+    entry.landed_path = first.landed_path
+    entry.error = f"same bytes as batch {first.batch_id}"
+    lh.manifest.add(entry)
+    report.duplicates.append(entry)
+    logger.info("%s: same bytes as %s, recorded as a sighting", entry.original_path, first.batch_id)
+
+
+def _move_into_place(lh: Lakehouse, entry: Entry, staged: Path, report: LandingReport) -> None:
+    lh.manifest.add(entry)
+    assert entry.landed_path is not None
+    lh.storage.put(staged, entry.landed_path, move=True)
+    lh.manifest.update(entry.batch_id, status=Status.LANDED)
+    entry.status = Status.LANDED
+    report.landed.append(entry)
+
+
+def _seen(lh: Lakehouse, source_name: str) -> set[tuple[str, int, datetime | None]]:
+    return {
+        (entry.original_path, entry.bytes, entry.modified_at)
+        for entry in lh.manifest.entries(source_name)
+    }
+
+
+def _fingerprint(candidate: Candidate) -> tuple[str, int, datetime | None]:
+    return (candidate.original_path, candidate.bytes, candidate.modified_at)

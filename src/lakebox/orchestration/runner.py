@@ -1,0 +1,65 @@
+"""`lakebox ingest` and `lakebox run`: the whole data path for the sources and models asked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lakebox.exploitation import builder
+from lakebox.exploitation.builder import BuildResult
+from lakebox.formatted.formatter import FormatResult, format_pending
+from lakebox.lakehouse import Lakehouse
+from lakebox.landing.loader import LandingReport, land, new_batch_id
+from lakebox.landing.manifest import now
+
+# (stage, item, done, total) — the CLI draws progress bars from these calls.
+Progress = Callable[[str, str, int, int], None]
+
+
+@dataclass
+class RunReport:
+    """What one run did, stage by stage."""
+
+    run_id: str
+    landing: list[LandingReport] = field(default_factory=list)
+    formatting: list[FormatResult] = field(default_factory=list)
+    models: list[BuildResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Return whether no file and no model failed."""
+        return all(result.status != "failed" for result in (*self.formatting, *self.models))
+
+
+def ingest(lh: Lakehouse, sources: list[str] | None = None, progress: Progress | None = None,
+           report: RunReport | None = None) -> RunReport:
+    """Land the new objects of `sources` (default: all) and format what is not formatted yet."""
+    report = report or RunReport(new_batch_id(now()))
+    started = time.monotonic()
+    for name in sources or list(lh.config.sources):
+        report.landing.append(land(lh, name, _stage(progress, "land")))
+        report.formatting.extend(format_pending(lh, name, _stage(progress, "format")))
+    report.seconds += time.monotonic() - started
+    return report
+
+
+def run(lh: Lakehouse, sources: list[str] | None = None, models: set[str] | None = None,
+        force: bool = False, progress: Progress | None = None) -> RunReport:
+    """Ingest, then rebuild the models whose inputs changed (or `models`, when given)."""
+    report = ingest(lh, sources, progress)
+    started = time.monotonic()
+    report.models = builder.build(lh, report.run_id, models, force, _stage(progress, "build"))
+    report.seconds += time.monotonic() - started
+    return report
+
+
+def _stage(progress: Progress | None, stage: str) -> Callable[[str, int, int], None] | None:
+    if progress is None:
+        return None
+
+    def report(item: str, done: int, total: int) -> None:
+        progress(stage, item, done, total)
+
+    return report
