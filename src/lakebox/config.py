@@ -58,9 +58,11 @@ class SourceConfig(_Strict):
     @field_validator("key", mode="before")
     @classmethod
     def _split_key(cls, value: object) -> object:
-        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(
-            value, str
-        ) else value
+        return (
+            [part.strip() for part in value.split(",") if part.strip()]
+            if isinstance(value, str)
+            else value
+        )
 
 
 class StorageConfig(_Strict):

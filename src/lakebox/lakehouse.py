@@ -94,17 +94,21 @@ class Lakehouse:
                 f"--as-of {as_of!r} is neither a snapshot id nor an ISO timestamp",
                 hint="e.g. --as-of 2026-11-23T10:00:00 or a snapshot id from 'lakebox history'",
             ) from None
-        return {ref: snapshot_scan(loc, timestamp=_naive_utc(moment)) for ref, loc in
-                locations.items()}
+        return {
+            ref: snapshot_scan(loc, timestamp=_naive_utc(moment)) for ref, loc in locations.items()
+        }
 
-    def _scans_at_snapshot(self, locations: dict[TableRef, str], snapshot_id: int
-                           ) -> dict[TableRef, str]:
+    def _scans_at_snapshot(
+        self, locations: dict[TableRef, str], snapshot_id: int
+    ) -> dict[TableRef, str]:
         for ref in locations:
             table = self.catalog.load(ref)
             if table is not None and table.snapshot_by_id(snapshot_id) is not None:
                 return {ref: snapshot_scan(locations[ref], snapshot_id=snapshot_id)}
-        raise QueryError(f"no table has a snapshot with id {snapshot_id}",
-                         hint="list snapshots with 'lakebox history TABLE'")
+        raise QueryError(
+            f"no table has a snapshot with id {snapshot_id}",
+            hint="list snapshots with 'lakebox history TABLE'",
+        )
 
 
 def open_project(path: str | Path = ".") -> Lakehouse:

@@ -112,8 +112,13 @@ class Catalog:
                 transaction.add_files(files, snapshot_properties=tagged)
         return table.refresh()
 
-    def replace_all(self, table: Table, files: list[str], batch_ids: list[str],
-                    properties: dict[str, str] | None = None) -> Table:
+    def replace_all(
+        self,
+        table: Table,
+        files: list[str],
+        batch_ids: list[str],
+        properties: dict[str, str] | None = None,
+    ) -> Table:
         """Replace the whole content of `table` by `files` in one commit."""
         return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
 

@@ -59,7 +59,9 @@ class DuckDBEngine:
                 ) from error
         self.connection.execute(f"LOAD {name}")
 
-    def execute(self, sql: str, parameters: list[object] | None = None) -> duckdb.DuckDBPyConnection:
+    def execute(
+        self, sql: str, parameters: list[object] | None = None
+    ) -> duckdb.DuckDBPyConnection:
         """Run `sql` and return the connection to fetch from; errors become QueryError."""
         try:
             return self.connection.execute(sql, parameters)
@@ -91,7 +93,9 @@ class DuckDBEngine:
             self._create_view(ref, f"iceberg_scan({quote_literal(location)})")
             self._views[ref] = location
         for ref in set(self._views) - set(locations):
-            self.execute(f"DROP VIEW IF EXISTS {quote_identifier(ref.zone)}.{quote_identifier(ref.name)}")
+            self.execute(
+                f"DROP VIEW IF EXISTS {quote_identifier(ref.zone)}.{quote_identifier(ref.name)}"
+            )
             del self._views[ref]
 
     @contextlib.contextmanager
@@ -126,8 +130,9 @@ class DuckDBEngine:
         )
 
 
-def snapshot_scan(location: str, snapshot_id: int | None = None,
-                  timestamp: datetime | None = None) -> str:
+def snapshot_scan(
+    location: str, snapshot_id: int | None = None, timestamp: datetime | None = None
+) -> str:
     """Return an iceberg_scan(...) expression pinned to a snapshot id or a point in time."""
     scan = f"iceberg_scan({quote_literal(location)}"
     if snapshot_id is not None:

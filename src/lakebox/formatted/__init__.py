@@ -1,1 +1,1 @@
-"""The formatted zone: landed objects parsed, cleaned and typed into one Iceberg table per source."""
+"""The formatted zone: landed objects parsed, cleaned and typed, one Iceberg table per source."""

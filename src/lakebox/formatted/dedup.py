@@ -10,11 +10,11 @@ from lakebox.engine import DuckDBEngine
 from lakebox.engine.duckdb import quote_identifier
 
 
-def rows_to_drop(engine: DuckDBEngine, staged: str, columns: list[str], key: list[str],
-                 target: str) -> int:
+def rows_to_drop(
+    engine: DuckDBEngine, staged: str, columns: list[str], key: list[str], target: str
+) -> int:
     """Create table `target(_ordinal)` of the good rows to drop; return how many."""
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS "
-                   f"{_exact_duplicates(staged, columns)}")
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {_exact_duplicates(staged, columns)}")
     if key:
         engine.execute(f"INSERT INTO {target} {_superseded(staged, key, target)}")
     row = engine.execute(f"SELECT count(*) FROM {target}").fetchone()

@@ -51,8 +51,9 @@ class FormatResult:
     error: str | None = None
 
 
-def format_pending(lh: Lakehouse, source_name: str, progress: Progress | None = None
-                   ) -> list[FormatResult]:
+def format_pending(
+    lh: Lakehouse, source_name: str, progress: Progress | None = None
+) -> list[FormatResult]:
     """Format every landed object of `source_name` that is not formatted yet, oldest first."""
     pending = lh.manifest.entries(source_name, PENDING)
     results = []
@@ -78,8 +79,9 @@ def format_entry(lh: Lakehouse, entry: Entry) -> FormatResult:
         return FormatResult(entry.batch_id, entry.source, Status.FAILED, Counts(), str(error))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    lh.manifest.update(entry.batch_id, status=status, error=problem, formatted_at=now(),
-                       **vars(counts))
+    lh.manifest.update(
+        entry.batch_id, status=status, error=problem, formatted_at=now(), **vars(counts)
+    )
     return FormatResult(entry.batch_id, entry.source, status, counts, problem)
 
 
@@ -96,21 +98,28 @@ def _format_file(lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path) 
             raw.cleanup()
 
 
-def _format_raw(lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path
-                ) -> Outcome:
+def _format_raw(
+    lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path
+) -> Outcome:
     names = _TempNames(next(_NAMES))
     engine = lh.engine
     try:
         _stage_raw(engine, raw, names)
         existing = lh.catalog.load(TableRef("formatted", entry.source))
-        file_schema = schema.resolve(engine, names.lined, raw.columns, source,
-                                     existing.schema().as_arrow() if existing else None)
+        file_schema = schema.resolve(
+            engine,
+            names.lined,
+            raw.columns,
+            source,
+            existing.schema().as_arrow() if existing else None,
+        )
         if file_schema.incompatible:
             return _refuse_file(lh, entry, source, raw, names, file_schema.incompatible, work)
         columns = _with_key_checks(file_schema.columns, source.key)
         _stage_typed(engine, names, columns, raw.has_sheet)
-        duplicates = dedup.rows_to_drop(engine, names.staged, [c.name for c in columns],
-                                        source.key, names.dropped)
+        duplicates = dedup.rows_to_drop(
+            engine, names.staged, [c.name for c in columns], source.key, names.dropped
+        )
         counts = _count(engine, names, duplicates)
         _write(lh, entry, source, names, columns, raw.has_sheet, work)
         return counts, Status.FORMATTED, None
@@ -151,8 +160,11 @@ class _TempNames:
 def _stage_raw(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> None:
     """Parse the file once into a temp table, collect refused records, number the lines."""
     engine.execute(f"CREATE TEMP TABLE {names.raw} AS {raw.select_sql}")
-    refused = raw.rejects_sql or "SELECT NULL::BIGINT AS _line, NULL::VARCHAR AS _column, " \
+    refused = (
+        raw.rejects_sql
+        or "SELECT NULL::BIGINT AS _line, NULL::VARCHAR AS _column, "
         "NULL::VARCHAR AS _reason, NULL::VARCHAR AS _raw WHERE false"
+    )
     engine.execute(
         f"CREATE TEMP TABLE {names.rejects} AS SELECT _line::BIGINT AS _line, "
         f"first(_column) AS _column, string_agg(DISTINCT _reason, '; ') AS _reason, "
@@ -180,31 +192,38 @@ def _lined_sql(raw: RawInput, names: _TempNames) -> str:
 def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPlan]:
     missing = [name for name in key if name not in {column.name for column in columns}]
     if missing:
-        raise FormatError(f"key column {missing[0]!r} is not in the file",
-                          hint="check 'key:' of the source")
+        raise FormatError(
+            f"key column {missing[0]!r} is not in the file", hint="check 'key:' of the source"
+        )
     result = []
     for column in columns:
         if column.name in key:
-            check = Check(f"({column.typed}) IS NULL",
-                          quote_literal(f"{column.name}: key column is empty"))
+            check = Check(
+                f"({column.typed}) IS NULL", quote_literal(f"{column.name}: key column is empty")
+            )
             column = ColumnPlan(**{**vars(column), "checks": (*column.checks, check)})
         result.append(column)
     return result
 
 
-def _stage_typed(engine: DuckDBEngine, names: _TempNames, columns: list[ColumnPlan],
-                 has_sheet: bool) -> None:
+def _stage_typed(
+    engine: DuckDBEngine, names: _TempNames, columns: list[ColumnPlan], has_sheet: bool
+) -> None:
     """Compute typed values and, per row, the first failed check's column and reason."""
     keep = "_ordinal, _line" + (", _sheet" if has_sheet else "")
     values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
     raws = ", ".join(f"{c.raw} AS {quote_identifier('r.' + c.name)}" for c in columns)
-    typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {_typed_ref(c.name)}"
-                      for c in columns)
+    typed = ", ".join(
+        f"CAST({c.typed} AS {c.output_type}) AS {_typed_ref(c.name)}" for c in columns
+    )
     checks = [(column.name, check) for column in columns for check in column.checks]
     reason = " ".join(f"WHEN {check.failed} THEN {check.reason}" for _, check in checks)
     at_fault = " ".join(f"WHEN {check.failed} THEN {quote_literal(name)}" for name, check in checks)
-    raw_json = "json_object(" + ", ".join(
-        f"{quote_literal(c.name)}, {quote_identifier('r.' + c.name)}" for c in columns) + ")"
+    raw_json = (
+        "json_object("
+        + ", ".join(f"{quote_literal(c.name)}, {quote_identifier('r.' + c.name)}" for c in columns)
+        + ")"
+    )
     outputs = ", ".join(f"{_typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
     hashed = "hash(" + ", ".join(_typed_ref(c.name) for c in columns) + ")"
     engine.execute(
@@ -237,11 +256,20 @@ def _source_file(entry: Entry, has_sheet: bool) -> str:
     return f"{path} || '#' || _sheet" if has_sheet else path
 
 
-def _write(lh: Lakehouse, entry: Entry, source: SourceConfig, names: _TempNames,
-           columns: list[ColumnPlan], has_sheet: bool, work: Path) -> None:
+def _write(
+    lh: Lakehouse,
+    entry: Entry,
+    source: SourceConfig,
+    names: _TempNames,
+    columns: list[ColumnPlan],
+    has_sheet: bool,
+    work: Path,
+) -> None:
     stamp = quote_literal(now().isoformat())
-    meta = (f"{quote_literal(entry.batch_id)} AS _batch_id, {_source_file(entry, has_sheet)} AS "
-            f"_source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at")
+    meta = (
+        f"{quote_literal(entry.batch_id)} AS _batch_id, {_source_file(entry, has_sheet)} AS "
+        f"_source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at"
+    )
     quarantined = (
         f"SELECT {meta}, _column, _reason, _raw FROM {names.staged} WHERE _reason IS NOT NULL "
         f"UNION ALL SELECT {meta.replace('_sheet', 'NULL')}, _column, _reason, _raw "
@@ -249,37 +277,58 @@ def _write(lh: Lakehouse, entry: Entry, source: SourceConfig, names: _TempNames,
     )
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [])
     outputs = ", ".join(quote_identifier(c.name) for c in columns)
-    good = (f"SELECT {outputs}, {meta} FROM {names.staged} WHERE _reason IS NULL AND _ordinal "
-            f"NOT IN (SELECT _ordinal FROM {names.dropped}) ORDER BY _ordinal")
+    good = (
+        f"SELECT {outputs}, {meta} FROM {names.staged} WHERE _reason IS NULL AND _ordinal "
+        f"NOT IN (SELECT _ordinal FROM {names.dropped}) ORDER BY _ordinal"
+    )
     _commit(lh, entry, "formatted", good, work / "formatted.parquet", source.key)
 
 
-def _commit(lh: Lakehouse, entry: Entry, zone: str, select_sql: str, target: Path,
-            key: list[str]) -> None:
+def _commit(
+    lh: Lakehouse, entry: Entry, zone: str, select_sql: str, target: Path, key: list[str]
+) -> None:
     lh.engine.copy_to_parquet(select_sql, target)
     properties = {"lakebox.source": entry.source, "lakebox.landed-path": entry.landed_path or ""}
     commit_batch(lh, TableRef(zone, entry.source), target, entry.batch_id, properties, key)
 
 
-def _refuse_file(lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput,
-                 names: _TempNames, reason: str, work: Path) -> Outcome:
+def _refuse_file(
+    lh: Lakehouse,
+    entry: Entry,
+    source: SourceConfig,
+    raw: RawInput,
+    names: _TempNames,
+    reason: str,
+    work: Path,
+) -> Outcome:
     """Quarantine every record of an incompatible file (or fail, if the source says so)."""
     message = f"incompatible schema change: {reason}"
     if source.on_incompatible == "fail":
         lh.manifest.update(entry.batch_id, status=Status.FAILED, error=message)
-        raise SchemaError(f"{entry.original_path}: {message}", source=entry.source,
-                          batch_id=entry.batch_id,
-                          hint="fix the file or set on_incompatible: quarantine")
+        raise SchemaError(
+            f"{entry.original_path}: {message}",
+            source=entry.source,
+            batch_id=entry.batch_id,
+            hint="fix the file or set on_incompatible: quarantine",
+        )
     stamp = quote_literal(now().isoformat())
-    raw_json = "json_object(" + ", ".join(
-        f"{quote_literal(name)}, {quote_identifier(name)}" for name in raw.columns) + ")::VARCHAR"
-    meta = (f"{quote_literal(entry.batch_id)} AS _batch_id, {quote_literal(entry.landed_path or '')}"
-            f" AS _source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at")
-    select = (f"SELECT {meta}, NULL::VARCHAR AS _column, {quote_literal(message)} AS _reason, "
-              f"{raw_json} AS _raw FROM {names.lined} UNION ALL SELECT {meta}, _column, "
-              f"_reason, _raw FROM {names.rejects}")
+    raw_json = (
+        "json_object("
+        + ", ".join(f"{quote_literal(name)}, {quote_identifier(name)}" for name in raw.columns)
+        + ")::VARCHAR"
+    )
+    meta = (
+        f"{quote_literal(entry.batch_id)} AS _batch_id, {quote_literal(entry.landed_path or '')}"
+        f" AS _source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at"
+    )
+    select = (
+        f"SELECT {meta}, NULL::VARCHAR AS _column, {quote_literal(message)} AS _reason, "
+        f"{raw_json} AS _raw FROM {names.lined} UNION ALL SELECT {meta}, _column, "
+        f"_reason, _raw FROM {names.rejects}"
+    )
     _commit(lh, entry, "quarantine", select, work / "quarantine.parquet", [])
-    row = lh.engine.execute(f"SELECT (SELECT count(*) FROM {names.raw}) + "
-                            f"(SELECT count(*) FROM {names.rejects})").fetchone()
+    row = lh.engine.execute(
+        f"SELECT (SELECT count(*) FROM {names.raw}) + (SELECT count(*) FROM {names.rejects})"
+    ).fetchone()
     total = int(row[0]) if row else 0
     return Counts(total, 0, total, 0), Status.QUARANTINED, message

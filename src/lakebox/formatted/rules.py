@@ -66,16 +66,19 @@ def null_tokens_to_null(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     if not source.null_tokens:
         return column
     tokens = ", ".join(quote_literal(token) for token in source.null_tokens)
-    return replace(column, value=f"CASE WHEN {column.value} IN ({tokens}) THEN NULL "
-                                 f"ELSE {column.value} END")
+    return replace(
+        column, value=f"CASE WHEN {column.value} IN ({tokens}) THEN NULL ELSE {column.value} END"
+    )
 
 
 def cast_to_canonical_types(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Cast the cleaned text to the column's type; a value that will not cast is refused."""
     formats = column.config.formats or source.date_formats
     typed = types.cast_sql(column.value_ref, column.type, formats)
-    reason = (f"{quote_literal(column.name + ': ' + chr(39))} || left({column.value_ref}, 200) "
-              f"|| {quote_literal(chr(39) + ' is not a ' + column.type)}")
+    reason = (
+        f"{quote_literal(column.name + ': ' + chr(39))} || left({column.value_ref}, 200) "
+        f"|| {quote_literal(chr(39) + ' is not a ' + column.type)}"
+    )
     check = Check(f"({column.value_ref} IS NOT NULL AND ({typed}) IS NULL)", reason)
     return replace(column, typed=typed, checks=(*column.checks, check))
 
@@ -86,8 +89,10 @@ def timestamps_to_utc(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
         return column
     zone = quote_literal(column.config.timezone or source.timezone)
     offset = f"regexp_matches({column.value_ref}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
-    typed = (f"CASE WHEN {offset} THEN TRY_CAST({column.value_ref} AS TIMESTAMPTZ) "
-             f"ELSE timezone({zone}, ({column.typed})::TIMESTAMP) END")
+    typed = (
+        f"CASE WHEN {offset} THEN TRY_CAST({column.value_ref} AS TIMESTAMPTZ) "
+        f"ELSE timezone({zone}, ({column.typed})::TIMESTAMP) END"
+    )
     return _retyped(column, typed)
 
 
@@ -116,8 +121,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def apply(column: ColumnPlan, source: SourceConfig, rules: tuple[Rule, ...] = RULES
-          ) -> ColumnPlan:
+def apply(column: ColumnPlan, source: SourceConfig, rules: tuple[Rule, ...] = RULES) -> ColumnPlan:
     """Return `column` with every rule applied in order."""
     for rule in rules:
         column = rule(column, source)

@@ -30,15 +30,21 @@ class FileSchema:
     incompatible: str | None = None
 
 
-def resolve(engine: DuckDBEngine, raw_table: str, raw_columns: list[str], source: SourceConfig,
-            existing: pa.Schema | None) -> FileSchema:
+def resolve(
+    engine: DuckDBEngine,
+    raw_table: str,
+    raw_columns: list[str],
+    source: SourceConfig,
+    existing: pa.Schema | None,
+) -> FileSchema:
     """Return the canonical schema for a file whose raw text sits in `raw_table`."""
     declared = {normalise_name(name, 0): config for name, config in source.columns.items()}
     present = _present(raw_columns, declared)
     frozen = _frozen_types(existing)
     names = list(dict.fromkeys([*frozen, *declared, *present]))
-    stats = _sample_stats(engine, raw_table, {name: present[name] for name in names
-                                              if name in present}, source)
+    stats = _sample_stats(
+        engine, raw_table, {name: present[name] for name in names if name in present}, source
+    )
     result = FileSchema(columns=[])
     for name in names:
         config = declared.get(name, ColumnConfig())
@@ -51,20 +57,31 @@ def resolve(engine: DuckDBEngine, raw_table: str, raw_columns: list[str], source
 
 def _present(raw_columns: list[str], declared: dict[str, ColumnConfig]) -> dict[str, str]:
     """Map canonical name → raw column for the columns the file has (renames resolved)."""
-    aliases = {normalise_name(old, 0): name for name, config in declared.items()
-               for old in config.rename_from}
+    aliases = {
+        normalise_name(old, 0): name
+        for name, config in declared.items()
+        for old in config.rename_from
+    }
     return {aliases.get(raw, raw): raw for raw in raw_columns}
 
 
 def _frozen_types(existing: pa.Schema | None) -> dict[str, str]:
     if existing is None:
         return {}
-    return {item.name: types.arrow_to_sql(item.type) for item in existing
-            if item.name not in META_COLUMNS}
+    return {
+        item.name: types.arrow_to_sql(item.type)
+        for item in existing
+        if item.name not in META_COLUMNS
+    }
 
 
-def _type_for(name: str, frozen: dict[str, str], declared: dict[str, ColumnConfig],
-              stats: dict[str, dict[str, int]], result: FileSchema) -> str:
+def _type_for(
+    name: str,
+    frozen: dict[str, str],
+    declared: dict[str, ColumnConfig],
+    stats: dict[str, dict[str, int]],
+    result: FileSchema,
+) -> str:
     if name in frozen:
         return _check_frozen(name, frozen[name], stats.get(name), result)
     result.added.append(name)
@@ -73,8 +90,7 @@ def _type_for(name: str, frozen: dict[str, str], declared: dict[str, ColumnConfi
     return _inferred(stats.get(name))
 
 
-def _check_frozen(name: str, current: str, stat: dict[str, int] | None, result: FileSchema
-                  ) -> str:
+def _check_frozen(name: str, current: str, stat: dict[str, int] | None, result: FileSchema) -> str:
     """Keep the frozen type, widen it where Iceberg allows, or flag the file incompatible."""
     if not stat or not stat["_count"] or stat.get(_key(current), 0) == 0:
         return current
@@ -97,8 +113,9 @@ def _inferred(stat: dict[str, int] | None) -> str:
     return next(kind for kind in types.INFERENCE_ORDER if stat.get(_key(kind), 0) <= tolerated)
 
 
-def _sample_stats(engine: DuckDBEngine, raw_table: str, present: dict[str, str],
-                  source: SourceConfig) -> dict[str, dict[str, int]]:
+def _sample_stats(
+    engine: DuckDBEngine, raw_table: str, present: dict[str, str], source: SourceConfig
+) -> dict[str, dict[str, int]]:
     """Count, per present column, its non-null values and those each type would refuse."""
     kinds = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
     selects, keys = [], []

@@ -12,9 +12,17 @@ from lakebox.errors import ConfigError
 TIME_TYPES = ("TIMESTAMP", "TIMESTAMPTZ")
 INFERENCE_ORDER = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN", "VARCHAR")
 _ALIASES = {
-    "STRING": "VARCHAR", "TEXT": "VARCHAR", "INT": "INTEGER", "LONG": "BIGINT",
-    "FLOAT8": "DOUBLE", "REAL": "FLOAT", "BOOL": "BOOLEAN", "DATETIME": "TIMESTAMP",
-    "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "INT64": "BIGINT", "INT32": "INTEGER",
+    "STRING": "VARCHAR",
+    "TEXT": "VARCHAR",
+    "INT": "INTEGER",
+    "LONG": "BIGINT",
+    "FLOAT8": "DOUBLE",
+    "REAL": "FLOAT",
+    "BOOL": "BOOLEAN",
+    "DATETIME": "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
+    "INT64": "BIGINT",
+    "INT32": "INTEGER",
 }
 _KNOWN = re.compile(
     r"^(VARCHAR|BIGINT|INTEGER|SMALLINT|DOUBLE|FLOAT|BOOLEAN|DATE|TIMESTAMP|TIMESTAMPTZ|"
@@ -60,17 +68,27 @@ def arrow_to_sql(data_type: pa.DataType) -> str:
     if pa.types.is_decimal(data_type):
         return f"DECIMAL({data_type.precision},{data_type.scale})"
     simple = {
-        pa.string(): "VARCHAR", pa.large_string(): "VARCHAR", pa.int64(): "BIGINT",
-        pa.int32(): "INTEGER", pa.int16(): "SMALLINT", pa.float64(): "DOUBLE",
-        pa.float32(): "FLOAT", pa.bool_(): "BOOLEAN", pa.date32(): "DATE",
+        pa.string(): "VARCHAR",
+        pa.large_string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.int32(): "INTEGER",
+        pa.int16(): "SMALLINT",
+        pa.float64(): "DOUBLE",
+        pa.float32(): "FLOAT",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
     }
     return simple.get(data_type, "VARCHAR")
 
 
 def widening(current: str, wanted: str) -> bool:
     """Return whether Iceberg allows promoting `current` to `wanted`."""
-    return (current, wanted) in {("INTEGER", "BIGINT"), ("SMALLINT", "INTEGER"),
-                                 ("SMALLINT", "BIGINT"), ("FLOAT", "DOUBLE")}
+    return (current, wanted) in {
+        ("INTEGER", "BIGINT"),
+        ("SMALLINT", "INTEGER"),
+        ("SMALLINT", "BIGINT"),
+        ("FLOAT", "DOUBLE"),
+    }
 
 
 def _integer_sql(value: str, type_name: str) -> str:

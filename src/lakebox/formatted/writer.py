@@ -17,8 +17,14 @@ from lakebox.lakehouse import Lakehouse
 logger = logging.getLogger(__name__)
 
 
-def commit_batch(lh: Lakehouse, ref: TableRef, parquet: Path, batch_id: str,
-                 properties: dict[str, str], key: list[str] | None = None) -> bool:
+def commit_batch(
+    lh: Lakehouse,
+    ref: TableRef,
+    parquet: Path,
+    batch_id: str,
+    properties: dict[str, str],
+    key: list[str] | None = None,
+) -> bool:
     """Commit `parquet` to `ref` tagged with `batch_id`; False if the batch is there already.
 
     With a `key`, rows of earlier batches with the same key are replaced (latest wins).
@@ -36,8 +42,9 @@ def commit_batch(lh: Lakehouse, ref: TableRef, parquet: Path, batch_id: str,
         merged = _merge(lh, ref, parquet, key)
         lh.catalog.replace_all(table, [place(lh, table, merged, batch_id)], [batch_id], properties)
     else:
-        lh.catalog.commit_files(table, [place(lh, table, parquet, batch_id)], [batch_id],
-                                properties)
+        lh.catalog.commit_files(
+            table, [place(lh, table, parquet, batch_id)], [batch_id], properties
+        )
     lh.refresh()
     return True
 

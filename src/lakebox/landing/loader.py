@@ -82,8 +82,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _land_one(lh: Lakehouse, source_name: str, candidate: Candidate,
-              fetch: Callable[[Candidate, Path], None], report: LandingReport) -> None:
+def _land_one(
+    lh: Lakehouse,
+    source_name: str,
+    candidate: Candidate,
+    fetch: Callable[[Candidate, Path], None],
+    report: LandingReport,
+) -> None:
     received = now()
     batch_id = new_batch_id(received)
     staged = lh.temporal_dir / source_name / batch_id / candidate.name
@@ -98,8 +103,9 @@ def _land_one(lh: Lakehouse, source_name: str, candidate: Candidate,
     shutil.rmtree(staged.parent, ignore_errors=True)
 
 
-def _entry(source_name: str, candidate: Candidate, staged: Path, batch_id: str,
-           received: datetime) -> Entry:
+def _entry(
+    source_name: str, candidate: Candidate, staged: Path, batch_id: str, received: datetime
+) -> Entry:
     return Entry(
         batch_id=batch_id,
         source=source_name,

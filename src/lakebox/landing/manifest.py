@@ -87,8 +87,9 @@ class Manifest:
         with self._engine.begin() as connection:
             connection.execute(statement)
 
-    def entries(self, source: str | None = None, status: str | tuple[str, ...] | None = None
-                ) -> list[Entry]:
+    def entries(
+        self, source: str | None = None, status: str | tuple[str, ...] | None = None
+    ) -> list[Entry]:
         """Return the entries, oldest first, optionally of one source and status."""
         query = sa.select(manifest_table).order_by(
             manifest_table.c.received_at, manifest_table.c.batch_id

@@ -33,8 +33,12 @@ class RunReport:
         return all(result.status != "failed" for result in (*self.formatting, *self.models))
 
 
-def ingest(lh: Lakehouse, sources: list[str] | None = None, progress: Progress | None = None,
-           report: RunReport | None = None) -> RunReport:
+def ingest(
+    lh: Lakehouse,
+    sources: list[str] | None = None,
+    progress: Progress | None = None,
+    report: RunReport | None = None,
+) -> RunReport:
     """Land the new objects of `sources` (default: all) and format what is not formatted yet."""
     report = report or RunReport(new_batch_id(now()))
     started = time.monotonic()
@@ -45,8 +49,13 @@ def ingest(lh: Lakehouse, sources: list[str] | None = None, progress: Progress |
     return report
 
 
-def run(lh: Lakehouse, sources: list[str] | None = None, models: set[str] | None = None,
-        force: bool = False, progress: Progress | None = None) -> RunReport:
+def run(
+    lh: Lakehouse,
+    sources: list[str] | None = None,
+    models: set[str] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> RunReport:
     """Ingest, then rebuild the models whose inputs changed (or `models`, when given)."""
     report = ingest(lh, sources, progress)
     started = time.monotonic()

@@ -51,9 +51,10 @@ class Storage:
                 self._put_local(local_file, relative, move=move)
             else:
                 self._fs.create_dir(os.path.dirname(self._path(relative)), recursive=True)
-                with local_file.open("rb") as source, self._fs.open_output_stream(
-                    self._path(relative)
-                ) as target:
+                with (
+                    local_file.open("rb") as source,
+                    self._fs.open_output_stream(self._path(relative)) as target,
+                ):
                     shutil.copyfileobj(source, target, _CHUNK)
                 if move:
                     local_file.unlink()

@@ -43,8 +43,13 @@ def read_tsv(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Pa
     return _read_delimited(engine, path, source, scratch, default_delimiter="\t")
 
 
-def _read_delimited(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path,
-                    default_delimiter: str | None) -> RawInput:
+def _read_delimited(
+    engine: DuckDBEngine,
+    path: Path,
+    source: SourceConfig,
+    scratch: Path,
+    default_delimiter: str | None,
+) -> RawInput:
     text_path, temporary, duckdb_encoding = _utf8_view(path, source, scratch)
     dialect = sniff(text_path, source, default_delimiter)
     rejects = f"rejects_{next(_REJECT_TABLES)}"

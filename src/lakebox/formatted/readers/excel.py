@@ -24,12 +24,17 @@ def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises its own error types for broken files
-        raise FormatError(f"{path.name}: not a readable workbook ({error})", file=str(path)) from error
+        raise FormatError(
+            f"{path.name}: not a readable workbook ({error})", file=str(path)
+        ) from error
     sheets = source.sheets or workbook.sheet_names
     missing = sorted(set(sheets) - set(workbook.sheet_names))
     if missing:
-        raise FormatError(f"{path.name}: no sheet named {missing[0]!r}", file=str(path),
-                          hint=f"sheets in the file: {', '.join(workbook.sheet_names)}")
+        raise FormatError(
+            f"{path.name}: no sheet named {missing[0]!r}",
+            file=str(path),
+            hint=f"sheets in the file: {', '.join(workbook.sheet_names)}",
+        )
     table = _concat([_sheet_table(workbook, sheet, source) for sheet in sheets])
     name = f"excel_{next(_TABLES)}"
     engine.register_arrow(name, table)
@@ -46,11 +51,18 @@ def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -
     if not numbered:
         return pa.table({"_line": pa.array([], pa.int64()), "_sheet": pa.array([], pa.string())})
     header = source.header is not False
-    names = unique_names([_text(cell) or "" for cell in numbered[0][1]]) if header else \
-        unique_names(list(source.columns) or [f"column_{i + 1}" for i in range(len(numbered[0][1]))])
+    names = (
+        unique_names([_text(cell) or "" for cell in numbered[0][1]])
+        if header
+        else unique_names(
+            list(source.columns) or [f"column_{i + 1}" for i in range(len(numbered[0][1]))]
+        )
+    )
     body = numbered[1:] if header else numbered
-    data = {name: [_text(row[i]) if i < len(row) else None for _, row in body]
-            for i, name in enumerate(names)}
+    data = {
+        name: [_text(row[i]) if i < len(row) else None for _, row in body]
+        for i, name in enumerate(names)
+    }
     data["_line"] = [number for number, _ in body]
     data["_sheet"] = [sheet] * len(body)
     return pa.table(data)

@@ -16,8 +16,7 @@ _TABLES = itertools.count(1)
 
 
 @register("ndjson")
-def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path
-                ) -> RawInput:
+def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
     """Return the raw input of a newline-delimited JSON file; a malformed line is refused."""
     lines = (
         f"SELECT line AS _text, row_number() OVER () AS _ordinal FROM read_csv("
@@ -46,11 +45,12 @@ def _from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> R
     paths = _leaf_paths(structure, (), source.nested == "flatten")
     names = unique_names([".".join(path) for path in paths])
     columns = ", ".join(
-        f"{_extract(path)} AS {quote_identifier(column)}" for path, column in zip(paths, names,
-                                                                                  strict=True)
+        f"{_extract(path)} AS {quote_identifier(column)}"
+        for path, column in zip(paths, names, strict=True)
     )
     valid = "json_valid(_text) AND json_type(_text::JSON) = 'OBJECT'"
-    select = f"SELECT {columns + ', ' if columns else ''}_ordinal, _ordinal AS _line FROM {name} WHERE {valid}"
+    leading = f"{columns}, " if columns else ""
+    select = f"SELECT {leading}_ordinal, _ordinal AS _line FROM {name} WHERE {valid}"
     rejects = (
         f"SELECT _ordinal AS _line, NULL AS _column, CASE WHEN json_valid(_text) THEN "
         f"'not a JSON object' ELSE 'malformed JSON' END AS _reason, _text AS _raw "
@@ -68,8 +68,9 @@ def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _leaf_paths(structure: dict[str, object], prefix: tuple[str, ...], flatten: bool
-                ) -> list[tuple[str, ...]]:
+def _leaf_paths(
+    structure: dict[str, object], prefix: tuple[str, ...], flatten: bool
+) -> list[tuple[str, ...]]:
     paths: list[tuple[str, ...]] = []
     for key, value in structure.items():
         path = (*prefix, key)

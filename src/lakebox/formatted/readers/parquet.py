@@ -11,8 +11,7 @@ from lakebox.formatted.readers import RawInput, register, unique_names
 
 
 @register("parquet")
-def read_parquet(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path
-                 ) -> RawInput:
+def read_parquet(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
     """Return the raw input of a Parquet file, its values cast to text."""
     scan = f"read_parquet({quote_literal(str(path))}, file_row_number=true)"
     described = engine.execute(f"DESCRIBE SELECT * EXCLUDE (file_row_number) FROM {scan}")
