@@ -1,4 +1,4 @@
--- Visitors per sensor and store-local hour; a failed reading (-1) is NULL with failed = true.
+-- Visitors per sensor and store-local hour; a failed (-1) or missing reading is NULL, failed = true.
 WITH localized AS (
     SELECT
         counts.store_id,
@@ -18,5 +18,5 @@ SELECT
     hour(local_hour) AS hour,
     hour_utc,
     CASE WHEN reading >= 0 THEN reading END AS visitors,
-    coalesce(reading < 0, false) AS failed
+    reading IS NULL OR reading < 0 AS failed
 FROM localized

@@ -1,4 +1,4 @@
--- Each sensor-hour against the mean of the same weekday and hour over the last 4 such days, in percent.
+-- Each sensor-hour against the mean of its last 4 same-weekday same-hour values, in percent.
 WITH history AS (
     SELECT
         store_id,

@@ -1,0 +1,5 @@
+"""The `lakebox` command line."""
+
+from lakebox.cli.app import app, main
+
+__all__ = ["app", "main"]

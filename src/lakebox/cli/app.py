@@ -1,0 +1,209 @@
+"""`lakebox` commands. Each is a thin layer over the Python API; errors are shown, not traced."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lakebox import project
+from lakebox.cli import render
+from lakebox.cli.render import Output
+from lakebox.config import FORMATS, SourceConfig
+from lakebox.errors import LakeboxError
+from lakebox.lakehouse import Lakehouse, open_project
+
+app = typer.Typer(
+    help="lakebox: a local-first lakehouse on DuckDB over Apache Iceberg.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+source_app = typer.Typer(help="Manage the project's sources.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+ProjectOption = Annotated[Path, typer.Option("--project", "-p", help="The project folder.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document for scripts.")]
+
+
+def main() -> None:
+    """Run the CLI; a LakeboxError ends it with its message and exit code 1."""
+    try:
+        app()
+    except LakeboxError as error:
+        render.errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(1)
+
+
+def _open(project_dir: Path) -> Lakehouse:
+    return open_project(project_dir)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path(),
+    name: Annotated[str | None, typer.Option(help="The project's name.")] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Create a commented starter project (lakebox.yaml and models/)."""
+    path = project.init(directory, name)
+    Output(quiet).say(f"created {path}; add a source with 'lakebox source add'")
+
+
+@source_app.command("add")
+def source_add(
+    name: Annotated[str, typer.Argument(help="The source's name (lower-case, digits, _).")],
+    path: Annotated[str, typer.Option(help="A folder or glob, relative to the project.")],
+    kind: Annotated[str, typer.Option(help="The source kind.")] = "files",
+    file_format: Annotated[
+        str | None,
+        typer.Option("--format", help=f"One of {', '.join(FORMATS)}; default: by file extension."),
+    ] = None,
+    key: Annotated[str | None, typer.Option(help="Key columns, comma-separated.")] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of local times in the files.")] = "UTC",
+    project_dir: ProjectOption = Path(),
+    quiet: QuietOption = False,
+) -> None:
+    """Add a source to lakebox.yaml."""
+    source = SourceConfig.model_validate(
+        {"kind": kind, "path": path, "format": file_format, "key": key or [], "timezone": timezone}
+    )
+    project.add_source(project_dir, name, source)
+    Output(quiet).say(f"added source {name!r}; land it with 'lakebox ingest --source {name}'")
+
+
+@source_app.command("list")
+def source_list(project_dir: ProjectOption = Path(), as_json: JsonOption = False) -> None:
+    """List the project's sources."""
+    from lakebox import config as config_module
+
+    sources = config_module.load(project_dir).sources
+    output = Output(as_json=as_json)
+    output.data({name: source.model_dump(mode="json") for name, source in sources.items()})
+    output.table(
+        "sources",
+        ["name", "kind", "path", "format", "key", "timezone"],
+        [
+            [name, s.kind, s.path, s.format or "(by extension)", ",".join(s.key), s.timezone]
+            for name, s in sources.items()
+        ],
+    )
+
+
+@app.command()
+def ingest(
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    project_dir: ProjectOption = Path(),
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Land new files of the sources and format what is not formatted yet."""
+    from lakebox.cli.summary import show_run
+    from lakebox.orchestration.runner import ingest as ingest_sources
+
+    output = Output(quiet, as_json)
+    with _open(project_dir) as lh, output.progress() as progress:
+        report = ingest_sources(lh, source, progress)
+    show_run(output, report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def run(
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this model (repeatable); default: every stale model."),
+    ] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild models even if fresh.")] = False,
+    project_dir: ProjectOption = Path(),
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest new files, format what is new and rebuild the models that depend on it."""
+    from lakebox.cli.summary import show_run
+    from lakebox.orchestration.runner import run as run_all
+
+    output = Output(quiet, as_json)
+    with _open(project_dir) as lh, output.progress() as progress:
+        report = run_all(lh, source, set(select) if select else None, full_refresh, progress)
+    show_run(output, report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="The SQL to run (DuckDB dialect).")],
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv, json or parquet.")
+    ] = "table",
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="A snapshot id, or an ISO time: read the tables as they were then."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    project_dir: ProjectOption = Path(),
+) -> None:
+    """Run SQL over every zone and print the result."""
+    from lakebox.cli.results import write_result
+
+    with _open(project_dir) as lh:
+        result = lh.query(sql, as_of=as_of)
+    write_result(result, output_format, out)
+
+
+@app.command()
+def history(
+    table: Annotated[str, typer.Argument(help="zone.table, e.g. formatted.sales")],
+    project_dir: ProjectOption = Path(),
+    as_json: JsonOption = False,
+) -> None:
+    """List a table's snapshots (ids to use with 'query --as-of')."""
+    from lakebox.cli.summary import show_history
+
+    with _open(project_dir) as lh:
+        show_history(Output(as_json=as_json), lh, table)
+
+
+@app.command()
+def tables(project_dir: ProjectOption = Path(), as_json: JsonOption = False) -> None:
+    """List every table of every zone with its row count."""
+    from lakebox.cli.summary import show_tables
+
+    with _open(project_dir) as lh:
+        show_tables(Output(as_json=as_json), lh)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to build the demo project.")] = Path(
+        "demo-project"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the data generators.")] = 7,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="Serve the UI afterwards (arrives with the web UI)."
+        ),
+    ] = False,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate the demo project, run the whole data path and print a summary."""
+    from lakebox.cli.summary import show_demo
+    from lakebox.demo import build_demo
+
+    output = Output(quiet, as_json)
+    output.say(f"building the demo project in {directory} (seed {seed}) …")
+    with output.progress() as progress:
+        summary = build_demo(directory, seed, progress)
+    show_demo(output, summary)
+    if serve:
+        output.say(
+            "serving the UI is not part of this version yet; the project is ready to "
+            f'query with: lakebox query -p {directory} "SHOW ALL TABLES"'
+        )

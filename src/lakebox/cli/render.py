@@ -1,0 +1,94 @@
+"""What the CLI shows: Rich tables and progress bars, or JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console(soft_wrap=True)
+errors = Console(stderr=True)
+MAX_ROWS_SHOWN = 1000
+
+
+class Output:
+    """How one command talks: normal, quiet (errors only) or JSON (for scripts)."""
+
+    def __init__(self, quiet: bool = False, as_json: bool = False) -> None:
+        self.quiet = quiet
+        self.as_json = as_json
+
+    def say(self, message: str) -> None:
+        """Show a line of text unless quiet or JSON."""
+        if not self.quiet and not self.as_json:
+            console.print(message)
+
+    def data(self, value: Any) -> None:
+        """Print `value` as JSON on stdout (only in JSON mode)."""
+        if self.as_json:
+            print(json.dumps(value, default=json_default, indent=2))
+
+    def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        """Show a Rich table unless quiet or JSON."""
+        if self.quiet or self.as_json:
+            return
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("" if cell is None else str(cell) for cell in row))
+        console.print(table)
+
+    @contextmanager
+    def progress(self) -> Iterator[Callable[[str, str, int, int], None]]:
+        """Yield a callback `(stage, item, done, total)` drawing one bar per stage and item."""
+        if self.quiet or self.as_json or not console.is_terminal:
+            yield lambda stage, item, done, total: None
+            return
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as bars:
+            tasks: dict[str, Any] = {}
+
+            def update(stage: str, item: str, done: int, total: int) -> None:
+                task = tasks.setdefault(stage, bars.add_task(stage, total=total))
+                bars.update(task, completed=done, total=total, description=f"{stage} {item}")
+
+            yield update
+
+
+def arrow_table(output: Output, result: pa.Table, title: str = "") -> None:
+    """Show an Arrow table, at most MAX_ROWS_SHOWN rows."""
+    rows = result.slice(0, MAX_ROWS_SHOWN).to_pylist()
+    output.table(title, result.column_names, [list(row.values()) for row in rows])
+    if result.num_rows > MAX_ROWS_SHOWN:
+        output.say(f"… {result.num_rows - MAX_ROWS_SHOWN} more rows (use --format csv)")
+
+
+def plain(value: Any) -> Any:
+    """Return dataclasses and enums as plain JSON-able values."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {key: plain(item) for key, item in asdict(value).items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,35 @@
+"""Writes a query result as a table, CSV, JSON or Parquet."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from lakebox.cli import render
+from lakebox.cli.render import Output
+from lakebox.errors import ConfigError
+
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+def write_result(result: pa.Table, output_format: str, out: Path | None) -> None:
+    """Write `result` in `output_format` to `out`, or to stdout."""
+    if output_format not in FORMATS:
+        raise ConfigError(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
+    if output_format == "table":
+        render.arrow_table(Output(), result)
+    elif output_format == "parquet":
+        pq.write_table(result, out or sys.stdout.buffer)
+    elif output_format == "csv":
+        pacsv.write_csv(result, out or sys.stdout.buffer)
+    else:
+        text = json.dumps(result.to_pylist(), default=render.json_default, indent=2)
+        if out:
+            out.write_text(text + "\n", encoding="utf-8")
+        else:
+            sys.stdout.write(text + "\n")

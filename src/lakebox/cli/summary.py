@@ -1,0 +1,123 @@
+"""Summaries the CLI prints after a run, for a table's history and for the demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.cli.render import Output, plain
+from lakebox.errors import CatalogError
+from lakebox.lakehouse import Lakehouse
+from lakebox.orchestration.runner import RunReport
+
+
+def show_run(output: Output, report: RunReport) -> None:
+    """Show what a run landed, formatted and built."""
+    output.data(run_document(report))
+    landed = sum(len(item.landed) for item in report.landing)
+    sightings = sum(len(item.duplicates) for item in report.landing)
+    output.say(
+        f"run {report.run_id}: landed {landed} new file(s), {sightings} repeated "
+        f"file(s) recorded, in {report.seconds:.1f} s"
+    )
+    output.table(
+        "formatted",
+        ["source", "batch", "status", "read", "formatted", "quarantined", "duplicate", "error"],
+        [
+            [
+                r.source,
+                r.batch_id,
+                r.status,
+                r.counts.rows_read,
+                r.counts.rows_formatted,
+                r.counts.rows_quarantined,
+                r.counts.rows_duplicate,
+                r.error or "",
+            ]
+            for r in report.formatting
+        ],
+    )
+    if report.models:
+        output.table(
+            "models",
+            ["model", "status", "rows", "seconds", "error"],
+            [[m.model, m.status, m.rows, f"{m.seconds:.2f}", m.error or ""] for m in report.models],
+        )
+
+
+def run_document(report: RunReport) -> dict[str, Any]:
+    """Return a run report as plain JSON-able data."""
+    return {
+        "run_id": report.run_id,
+        "ok": report.ok,
+        "seconds": round(report.seconds, 3),
+        "landed": [plain(entry) for item in report.landing for entry in item.landed],
+        "repeated": [plain(entry) for item in report.landing for entry in item.duplicates],
+        "formatted": [plain(result) for result in report.formatting],
+        "models": [plain(result) for result in report.models],
+    }
+
+
+def show_history(output: Output, lh: Lakehouse, name: str) -> None:
+    """Show a table's snapshots, newest last."""
+    zone, _, table_name = name.partition(".")
+    table = lh.catalog.load(TableRef(zone, table_name))
+    if table is None:
+        raise CatalogError(f"no table {name!r}", hint="list tables with 'lakebox tables'")
+    rows = []
+    for snapshot in table.snapshots():
+        summary = snapshot.summary
+        extra = summary.additional_properties if summary else {}
+        rows.append(
+            {
+                "snapshot_id": snapshot.snapshot_id,
+                "committed_at": snapshot.timestamp_ms,
+                "operation": str(summary.operation.value) if summary else "",
+                "batch_ids": extra.get(BATCH_PROPERTY, ""),
+                "total_rows": extra.get("total-records", ""),
+            }
+        )
+    output.data(rows)
+    output.table(
+        f"history of {name}",
+        list(rows[0]) if rows else ["snapshot_id"],
+        [list(row.values()) for row in rows],
+    )
+
+
+def show_tables(output: Output, lh: Lakehouse) -> None:
+    """Show every table of every zone with its row count."""
+    rows = []
+    for ref in sorted(lh.catalog.metadata_locations(), key=lambda ref: ref.identifier):
+        table = lh.catalog.load(ref)
+        snapshot = table.current_snapshot() if table else None
+        extra = snapshot.summary.additional_properties if snapshot and snapshot.summary else {}
+        rows.append(
+            {
+                "table": ref.identifier,
+                "rows": int(extra.get("total-records", 0)),
+                "snapshot_id": snapshot.snapshot_id if snapshot else None,
+            }
+        )
+    output.data(rows)
+    output.table("tables", ["table", "rows", "snapshot_id"], [list(r.values()) for r in rows])
+
+
+def show_demo(output: Output, summary: Any) -> None:
+    """Show the demo's summary: rows per zone, quarantine reasons, time taken."""
+    output.data(plain(summary))
+    output.say(f"demo built in {summary.seconds:.1f} s at {summary.project_dir}")
+    output.table(
+        "rows per zone",
+        ["zone", "tables", "rows"],
+        [[zone, tables, rows] for zone, (tables, rows) in summary.zones.items()],
+    )
+    output.table(
+        "quarantine reasons",
+        ["source", "reason", "rows"],
+        [list(row) for row in summary.quarantine_reasons],
+    )
+    output.say(
+        f"try: lakebox query -p {summary.project_dir} "
+        '"SELECT * FROM exploitation.traffic_store_daily_deviation LIMIT 10"'
+    )
