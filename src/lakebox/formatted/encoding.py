@@ -32,13 +32,12 @@ def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:
 
 
 def _mostly_utf8(sample: bytes) -> bool:
-    """UTF-8 unless its invalid bytes outnumber its valid multi-byte characters."""
+    """UTF-8 when the sample decodes, or holds any valid multi-byte character: single-byte
+    text (cp1252) practically never forms one, so the invalid bytes are junk to quarantine."""
     text = sample.decode("utf-8", errors="replace")
-    invalid = text.count("\ufffd") - sample.decode("utf-8", errors="ignore").count("\ufffd")
-    if invalid == 0:
+    if "\ufffd" not in text:
         return True
-    multibyte = sum(1 for character in text if ord(character) > 127 and character != "\ufffd")
-    return multibyte > invalid
+    return any(ord(character) > 127 and character != "\ufffd" for character in text)
 
 
 def _decodes(sample: bytes, encoding: str) -> bool:

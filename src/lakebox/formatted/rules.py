@@ -61,6 +61,13 @@ def strip_whitespace(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     return replace(column, value=f"trim({column.value}, ' \t\r\n\u00a0')")
 
 
+def refuse_control_bytes(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
+    """Refuse text holding a NUL byte: never data, usually a corrupt export."""
+    check = Check(f"coalesce(contains({column.value_ref}, chr(0)), false)",
+                  quote_literal(f"{column.name}: holds a NUL byte"))
+    return replace(column, checks=(*column.checks, check))
+
+
 def null_tokens_to_null(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Turn the source's null tokens (empty, NULL, N/A, …) into SQL NULL."""
     if not source.null_tokens:
@@ -114,6 +121,7 @@ def convert_units(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
 
 RULES: tuple[Rule, ...] = (
     strip_whitespace,
+    refuse_control_bytes,
     null_tokens_to_null,
     cast_to_canonical_types,
     timestamps_to_utc,

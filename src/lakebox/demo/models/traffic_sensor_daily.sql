@@ -4,7 +4,7 @@ SELECT
     sensor,
     local_date,
     any_value(weekday) AS weekday,
-    sum(visitors) AS visitors,
+    sum(visitors)::BIGINT AS visitors,
     count(*) AS hours,
     count(*) FILTER (WHERE failed) AS failed_hours
 FROM exploitation.traffic_sensor_hourly

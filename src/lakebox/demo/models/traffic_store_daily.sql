@@ -3,8 +3,8 @@ SELECT
     store_id,
     local_date,
     any_value(weekday) AS weekday,
-    sum(visitors) AS visitors,
+    sum(visitors)::BIGINT AS visitors,
     count(visitors) AS sensors_reporting,
-    sum(failed_hours) AS failed_readings
+    sum(failed_hours)::BIGINT AS failed_readings
 FROM exploitation.traffic_sensor_daily
 GROUP BY store_id, local_date

@@ -5,7 +5,7 @@ SELECT
     any_value(local_date) AS local_date,
     any_value(weekday) AS weekday,
     any_value(hour) AS hour,
-    sum(visitors) AS visitors,
+    sum(visitors)::BIGINT AS visitors,
     count(visitors) AS sensors_reporting,
     count(*) FILTER (WHERE failed) AS failed_readings
 FROM exploitation.traffic_sensor_hourly

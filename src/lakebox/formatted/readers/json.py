@@ -12,6 +12,7 @@ from lakebox.engine.duckdb import quote_identifier
 from lakebox.formatted.readers import RawInput, register, unique_names
 
 MAX_LINE_SIZE = 16 * 1024 * 1024
+_VALID_OBJECT = "coalesce(CASE WHEN json_valid(_text) THEN json_type(_text) END = 'OBJECT', false)"
 _TABLES = itertools.count(1)
 
 
@@ -19,10 +20,10 @@ _TABLES = itertools.count(1)
 def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
     """Return the raw input of a newline-delimited JSON file; a malformed line is refused."""
     lines = (
-        f"SELECT line AS _text, row_number() OVER () AS _ordinal FROM read_csv("
+        f"SELECT * FROM (SELECT line AS _text, row_number() OVER () AS _ordinal FROM read_csv("
         f"{quote_literal(str(path))}, auto_detect=false, columns={{'line': 'VARCHAR'}}, "
         f"header=false, delim='\\x1e', quote='', escape='', ignore_errors=true, "
-        f"max_line_size={MAX_LINE_SIZE})"
+        f"max_line_size={MAX_LINE_SIZE})) WHERE trim(coalesce(_text, '')) <> ''"
     )
     return _from_texts(engine, lines, source)
 
@@ -31,8 +32,9 @@ def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch:
 def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
     """Return the raw input of a JSON document: an array of objects, or one object."""
     texts = (
-        f"SELECT json::VARCHAR AS _text, row_number() OVER () AS _ordinal FROM read_json("
-        f"{quote_literal(str(path))}, records=false, maximum_object_size={MAX_LINE_SIZE})"
+        f"SELECT json::VARCHAR AS _text, row_number() OVER () AS _ordinal FROM "
+        f"read_json_objects({quote_literal(str(path))}, format='array', "
+        f"maximum_object_size={MAX_LINE_SIZE})"
     )
     return _from_texts(engine, texts, source)
 
@@ -48,21 +50,21 @@ def _from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> R
         f"{_extract(path)} AS {quote_identifier(column)}"
         for path, column in zip(paths, names, strict=True)
     )
-    valid = "json_valid(_text) AND json_type(_text::JSON) = 'OBJECT'"
+    valid = _VALID_OBJECT
     leading = f"{columns}, " if columns else ""
     select = f"SELECT {leading}_ordinal, _ordinal AS _line FROM {name} WHERE {valid}"
     rejects = (
         f"SELECT _ordinal AS _line, NULL AS _column, CASE WHEN json_valid(_text) THEN "
         f"'not a JSON object' ELSE 'malformed JSON' END AS _reason, _text AS _raw "
-        f"FROM {name} WHERE NOT ({valid}) OR _text IS NULL"
+        f"FROM {name} WHERE NOT ({valid})"
     )
     return RawInput(select, names, rejects)
 
 
 def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
     row = engine.execute(
-        f"SELECT json_group_structure(_text::JSON)::VARCHAR FROM {table} "
-        f"WHERE json_valid(_text) AND json_type(_text::JSON) = 'OBJECT'"
+        f"SELECT json_group_structure(CASE WHEN {_VALID_OBJECT} THEN _text END::JSON)::VARCHAR "
+        f"FROM {table}"
     ).fetchone()
     parsed = json.loads(row[0]) if row and row[0] else {}
     return parsed if isinstance(parsed, dict) else {}

@@ -1,0 +1,556 @@
+"""Ingest benchmark: lakebox end to end against DuckDB's and pandas' CSV → Parquet.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/ingest.py                 # 10M rows (~540 MB of CSV)
+    .venv/bin/python benchmarks/ingest.py --rows 200000   # smoke run, seconds
+
+One deterministic CSV is generated into benchmarks/out/ (kept between runs; regenerated when
+missing or when --rows or the generator changes). Each contender then runs in its own child
+process, so its peak RSS is its own (`os.wait4` gives the child's `ru_maxrss`):
+
+  (a) lakebox: a fresh project with source `events` (format csv, no key) and
+      `engine.memory_limit` set to 700MB, then landing (`land`: copy + sha256 + manifest) and
+      formatting (`format_pending`: parse, type, dedup, write Parquet, commit to Iceberg) —
+      the two calls `lakebox.orchestration.runner.ingest` makes — timed stage by stage;
+  (b) DuckDB: COPY (FROM read_csv(...)) TO '...parquet' on a fresh connection, default settings;
+  (c) pandas: read_csv (C engine) then to_parquet (pyarrow engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "out"
+DEFAULT_ROWS = 10_000_000
+LAKEBOX_MEMORY_LIMIT = "700MB"
+RSS_TARGET_MB = 1024
+THROUGHPUT_TARGET = 0.7
+GENERATOR_VERSION = 1
+MB = 1024 * 1024
+CONTENDERS = {
+    "a": "lakebox ingest",
+    "b": "duckdb COPY",
+    "c": "pandas",
+}
+
+# --------------------------------------------------------------------------------------------
+# The input file
+# --------------------------------------------------------------------------------------------
+
+GENERATOR_SQL = """
+COPY (
+    SELECT
+        i + 1 AS id,
+        strftime(TIMESTAMP '2024-01-01 00:00:00' + to_seconds(i * 3), '%Y-%m-%d %H:%M:%S') AS ts,
+        'S' || lpad(((i * 7919) % 250)::VARCHAR, 3, '0') AS store,
+        'T' || lpad(((i * 104729) % 5000)::VARCHAR, 4, '0') AS sensor,
+        ((i * 2654435761) % 1000) // (1 + (i % 7)) AS count,
+        (CASE WHEN i % 53 = 0 THEN -1 ELSE 1 END
+            * (((i * 40503) % 100000)::DECIMAL(12, 2) / 100))::DECIMAL(12, 2) AS amount,
+        CASE
+            WHEN i % 10 = 0 THEN 'late'
+            WHEN i % 37 = 0 THEN 'recalibrated, ok'
+            WHEN i % 101 = 0 THEN 'operator said "check"'
+        END AS comment
+    FROM range({rows}) AS t(i)
+) TO {target} (FORMAT csv, HEADER true)
+"""
+
+
+def ensure_csv(rows: int) -> Path:
+    """Return the benchmark CSV of `rows` rows, generating it only when the cached one differs."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path, stamp = OUT / "events.csv", OUT / "events.json"
+    wanted = {"rows": rows, "generator": GENERATOR_VERSION}
+    if path.exists() and stamp.exists():
+        cached = json.loads(stamp.read_text())
+        if {key: cached.get(key) for key in wanted} == wanted and cached.get("bytes") == (
+            path.stat().st_size
+        ):
+            print(f"input: {path} (cached, {rows:,} rows, {path.stat().st_size / MB:,.0f} MB)")
+            return path
+    _generate(path, rows)
+    stamp.write_text(json.dumps({**wanted, "bytes": path.stat().st_size}))
+    return path
+
+
+def _generate(path: Path, rows: int) -> None:
+    import duckdb
+
+    started = time.monotonic()
+    path.unlink(missing_ok=True)
+    with duckdb.connect() as connection:
+        target = "'" + str(path).replace("'", "''") + "'"
+        connection.execute(GENERATOR_SQL.format(rows=int(rows), target=target))
+    size = path.stat().st_size / MB
+    print(
+        f"input: {path} (generated {rows:,} rows, {size:,.0f} MB "
+        f"in {time.monotonic() - started:.1f} s)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Inside a child: sections timed, RSS sampled
+# --------------------------------------------------------------------------------------------
+
+
+class _Frame:
+    def __init__(self, path: tuple[str, ...]) -> None:
+        self.path = path
+        self.peak = 0
+
+
+class Recorder:
+    """Times nested sections of one child and samples its RSS; saves progress as it goes."""
+
+    def __init__(self, result_path: Path) -> None:
+        import psutil
+
+        self.result_path = result_path
+        self.process = psutil.Process()
+        self.stack: list[_Frame] = []
+        self.sections: dict[tuple[str, ...], dict[str, float]] = {}
+        self.facts: dict[str, Any] = {}
+        self.spill_dir: Path | None = None
+        self.spill_peak = 0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    @contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        """Time the block as `name`, nested under the sections open around it."""
+        parent = self.stack[-1].path if self.stack else ()
+        frame = _Frame((*parent, name))
+        self.stack.append(frame)
+        if len(frame.path) == 1:
+            self.facts["running"] = name
+            self.save()
+        frame.peak = max(frame.peak, self.process.memory_info().rss)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - started
+            self.stack.pop()
+            total = self.sections.setdefault(frame.path, {"seconds": 0.0, "calls": 0, "peak": 0})
+            total["seconds"] += seconds
+            total["calls"] += 1
+            total["peak"] = max(total["peak"], frame.peak, self.process.memory_info().rss)
+            if len(frame.path) == 1:
+                self.facts["running"] = None
+                self.save()
+
+    def wrap(self, function: Callable[..., Any], label: Callable[..., str]) -> Callable[..., Any]:
+        """Return `function` timed as a section named by `label(*args)`."""
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.section(label(*args, **kwargs)):
+                return function(*args, **kwargs)
+
+        return timed
+
+    def save(self) -> None:
+        sections = [
+            {"path": list(path), **values} for path, values in self.sections.items()
+        ]
+        data = {**self.facts, "sections": sections, "spill_peak": self.spill_peak}
+        self.result_path.write_text(json.dumps(data, default=str))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._sampler.join()
+        self.save()
+
+    def _sample(self) -> None:
+        tick = 0
+        while not self._stop.wait(0.02):
+            rss = self.process.memory_info().rss
+            for frame in list(self.stack):
+                frame.peak = max(frame.peak, rss)
+            tick += 1
+            if self.spill_dir is not None and tick % 10 == 0:
+                self.spill_peak = max(self.spill_peak, _spill_bytes(self.spill_dir))
+
+
+def _spill_bytes(directory: Path) -> int:
+    """DuckDB's spill files sit at the top of temp_directory (batch work dirs are below)."""
+    try:
+        return sum(item.stat().st_size for item in directory.iterdir() if item.is_file())
+    except OSError:
+        return 0
+
+
+# --------------------------------------------------------------------------------------------
+# (a) lakebox
+# --------------------------------------------------------------------------------------------
+
+# Which formatter statement a SQL text is (see src/lakebox/formatted/formatter.py and dedup.py).
+_STATEMENTS = (
+    (r"^CREATE TEMP TABLE raw_", "1 parse CSV → temp table raw_ (read_csv)"),
+    (r"^CREATE TEMP TABLE refused_", "2 group parser rejects → refused_"),
+    (r"^CREATE TEMP VIEW lined_", "3 view lined_ (line numbers)"),
+    (r"LIMIT 100000\)$", "4 infer types on 100k-row sample"),
+    (r"^CREATE TEMP TABLE staged_", "5 typed columns + checks + hash → temp table staged_"),
+    (r"^CREATE OR REPLACE TEMP TABLE dropped_", "6 exact-duplicate search (hash aggregate)"),
+    (r"^INSERT INTO dropped_", "6b key dedup"),
+    (r"^SELECT count\(\*\) FROM dropped_", "7 counts"),
+    (r"^SELECT count\(\*\) FILTER", "7 counts"),
+    (r"^COPY .*_reason IS NOT NULL", "8 COPY quarantine rows → Parquet"),
+    (r"^COPY .*_reason IS NULL AND _ordinal NOT IN", "9 COPY good rows → Parquet (ORDER BY)"),
+    (r"^DROP ", "11 drop temp tables"),
+)
+
+
+def statement_label(sql: str, *_: Any, **__: Any) -> str:
+    """Return the benchmark's name for one formatter statement."""
+    text = " ".join(sql.split())
+    for pattern, label in _STATEMENTS:
+        if re.search(pattern, text):
+            return label
+    return "other SQL"
+
+
+def run_lakebox(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dict[str, Any]:
+    """Ingest the CSV into a fresh lakebox project; return the facts to report."""
+    from lakebox import project
+    from lakebox.config import SourceConfig
+    from lakebox.formatted import formatter, readers
+    from lakebox.landing import loader
+    from lakebox.landing.sources import files
+    from lakebox.lakehouse import open_project
+
+    project_dir = OUT / "lakebox-project"
+    shutil.rmtree(project_dir, ignore_errors=True)
+    _instrument_modules(recorder, loader, files, readers, formatter)
+    started = time.perf_counter()
+    with recorder.section("setup (init, add source, open)"):
+        project.init(project_dir, name="bench")
+        _set_memory_limit(project_dir / "lakebox.yaml", LAKEBOX_MEMORY_LIMIT)
+        project.add_source(project_dir, "events", SourceConfig(path=str(csv_path), format="csv"))
+        lh = open_project(project_dir)
+    recorder.spill_dir = lh.scratch_dir
+    _instrument_lakehouse(recorder, lh)
+    _log_statements(lh, OUT / "lakebox-statements.log")
+    with recorder.section("landing (loader.land)"):
+        landing = loader.land(lh, "events")
+    with recorder.section("formatting (formatter.format_pending)"):
+        results = formatter.format_pending(lh, "events")
+    seconds = time.perf_counter() - started
+    with recorder.section("verify: count formatted.events (not in wall s)"):
+        facts = _lakebox_facts(lh, landing, results)
+    lh.close()
+    if not keep:
+        shutil.rmtree(project_dir, ignore_errors=True)
+    return {"seconds": seconds, "rows": facts.pop("table_rows"), **facts}
+
+
+def _set_memory_limit(project_file: Path, limit: str) -> None:
+    text = project_file.read_text(encoding="utf-8")
+    edited, count = re.subn(r"(?m)^  memory_limit: .*$", f"  memory_limit: {limit}", text)
+    if count != 1:
+        raise SystemExit(f"{project_file}: no 'engine: memory_limit:' line to edit")
+    project_file.write_text(edited, encoding="utf-8")
+
+
+def _instrument_modules(recorder: Recorder, loader: Any, files: Any, readers: Any, formatter: Any) -> None:
+    """Time the landing steps and the formatter's non-SQL steps (this process only)."""
+    loader.sha256_of = recorder.wrap(loader.sha256_of, lambda *_: "sha256 of the copy")
+    files.FilesSource.fetch = recorder.wrap(
+        files.FilesSource.fetch, lambda *_: "copy file into temporal/ (fetch)"
+    )
+    readers.read = recorder.wrap(readers.read, lambda *_: "0 detect encoding + sniff dialect")
+    formatter.commit_batch = recorder.wrap(
+        formatter.commit_batch, lambda _lh, ref, *_: f"10 Iceberg commit ({ref.zone})"
+    )
+
+
+def _instrument_lakehouse(recorder: Recorder, lh: Any) -> None:
+    lh.engine.execute = recorder.wrap(lh.engine.execute, statement_label)
+    lh.storage.put = recorder.wrap(lh.storage.put, lambda *_, **__: "move into place (storage.put)")
+
+
+def _log_statements(lh: Any, log_path: Path) -> None:
+    """Write every top-level SQL statement and its seconds to `log_path`, for reading later."""
+    timed = lh.engine.execute
+    log = log_path.open("w", encoding="utf-8")
+
+    def execute(sql: str, parameters: list[object] | None = None) -> Any:
+        started = time.perf_counter()
+        try:
+            return timed(sql, parameters)
+        finally:
+            log.write(f"-- {time.perf_counter() - started:.3f} s\n{sql}\n\n")
+            log.flush()
+
+    lh.engine.execute = execute
+
+
+def _lakebox_facts(lh: Any, landing: Any, results: list[Any]) -> dict[str, Any]:
+    table_rows = int(lh.query("SELECT count(*) FROM formatted.events").column(0)[0].as_py())
+    schema = lh.query("SELECT * FROM formatted.events LIMIT 0").schema
+    return {
+        "table_rows": table_rows,
+        "landed": len(landing.landed),
+        "format_results": [
+            {"status": r.status, "error": r.error, **vars(r.counts)} for r in results
+        ],
+        "schema": [f"{field.name} {field.type}" for field in schema],
+        "memory_limit": lh.config.engine.memory_limit,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# (b) DuckDB and (c) pandas
+# --------------------------------------------------------------------------------------------
+
+
+def run_duckdb(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dict[str, Any]:
+    """COPY the CSV to Parquet on a fresh DuckDB connection; return the facts to report."""
+    import duckdb
+
+    target = OUT / "duckdb.parquet"
+    target.unlink(missing_ok=True)
+    started = time.perf_counter()
+    with recorder.section("COPY (FROM read_csv) TO parquet"):
+        connection = duckdb.connect()
+        connection.execute(f"COPY (FROM read_csv('{csv_path}')) TO '{target}' (FORMAT parquet)")
+    seconds = time.perf_counter() - started
+    count = connection.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+    settings = connection.execute(
+        "SELECT current_setting('memory_limit'), current_setting('threads')"
+    ).fetchone()
+    connection.close()
+    return {
+        "seconds": seconds,
+        "rows": int(count),
+        "memory_limit": settings[0],
+        "threads": settings[1],
+        "parquet_mb": target.stat().st_size / MB,
+    }
+
+
+def run_pandas(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dict[str, Any]:
+    """read_csv then to_parquet with pyarrow; return the facts to report."""
+    import pandas as pd
+
+    target = OUT / "pandas.parquet"
+    target.unlink(missing_ok=True)
+    started = time.perf_counter()
+    with recorder.section("read_csv"):
+        frame = pd.read_csv(csv_path)
+    with recorder.section("to_parquet (pyarrow)"):
+        frame.to_parquet(target, engine="pyarrow")
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": len(frame), "parquet_mb": target.stat().st_size / MB}
+
+
+RUNNERS = {"a": run_lakebox, "b": run_duckdb, "c": run_pandas}
+
+
+def child_main(args: argparse.Namespace) -> None:
+    """Run one contender and leave its facts in the result file."""
+    recorder = Recorder(Path(args.result))
+    try:
+        facts = RUNNERS[args.only](args.rows, Path(args.csv), args.keep, recorder)
+    except BaseException as error:
+        recorder.facts["error"] = f"{type(error).__name__}: {error}"
+        recorder.stop()
+        raise
+    recorder.facts.update(facts)
+    recorder.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# The parent: one child per contender, then the report
+# --------------------------------------------------------------------------------------------
+
+
+def run_child(key: str, rows: int, csv_path: Path, keep: bool) -> dict[str, Any]:
+    """Run contender `key` in a child process; return its facts, wall time and peak RSS."""
+    result_path = OUT / f"result-{key}.json"
+    log_path = OUT / f"child-{key}.log"
+    result_path.unlink(missing_ok=True)
+    command = [
+        sys.executable, __file__, "--only", key, "--rows", str(rows),
+        "--csv", str(csv_path), "--result", str(result_path),
+    ] + (["--keep"] if keep else [])  # fmt: skip
+    print(f"running ({key}) {CONTENDERS[key]} …", flush=True)
+    started = time.perf_counter()
+    with log_path.open("w") as log:
+        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    facts = json.loads(result_path.read_text()) if result_path.exists() else {}
+    facts.update(
+        process_seconds=time.perf_counter() - started,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
+        exit=child.returncode,
+    )
+    if child.returncode != 0:
+        facts["log_tail"] = log_path.read_text(errors="replace").splitlines()[-25:]
+    return facts
+
+
+def report(rows: int, csv_path: Path, results: dict[str, dict[str, Any]]) -> None:
+    """Print the comparison table, the targets and where lakebox's time goes."""
+    print()
+    print(_machine(csv_path))
+    print()
+    print(f"{'contender':<28}{'wall s':>9}{'rows/s':>14}{'peak RSS MB':>13}{'rows out':>13}  ok")
+    for key, facts in results.items():
+        print(_row(CONTENDERS[key], rows, facts))
+    print()
+    print("wall s: the timed work inside the child (imports and interpreter start excluded);")
+    print("peak RSS: ru_maxrss of that child process (os.wait4).")
+    _print_settings(results)
+    _print_targets(results)
+    if "a" in results:
+        _print_breakdown(results["a"])
+
+
+def _machine(csv_path: Path) -> str:
+    import duckdb
+    import pandas as pd
+    import psutil
+    import pyarrow as pa
+
+    size = csv_path.stat().st_size / MB
+    return (
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM; python {platform.python_version()}, "
+        f"duckdb {duckdb.__version__}, pandas {pd.__version__}, pyarrow {pa.__version__}\n"
+        f"input: {csv_path.name}, {size:,.0f} MB"
+    )
+
+
+def _row(name: str, rows: int, facts: dict[str, Any]) -> str:
+    ok = facts.get("exit") == 0 and facts.get("rows") == rows
+    seconds = facts.get("seconds")
+    if seconds is None:
+        return (
+            f"{name:<28}{'—':>9}{'—':>14}{facts['peak_rss_mb']:>13,.0f}{'—':>13}  FAILED "
+            f"(exit {facts.get('exit')})"
+        )
+    return (
+        f"{name:<28}{seconds:>9.1f}{rows / seconds:>14,.0f}{facts['peak_rss_mb']:>13,.0f}"
+        f"{facts.get('rows', 0):>13,}  {'yes' if ok else 'NO'}"
+    )
+
+
+def _print_settings(results: dict[str, dict[str, Any]]) -> None:
+    a, b = results.get("a", {}), results.get("b", {})
+    print(
+        f"settings: (a) lakebox.yaml engine.memory_limit set to {LAKEBOX_MEMORY_LIMIT} "
+        f"(lakebox read back: {a.get('memory_limit', '?')}); no key; Parquet zstd."
+    )
+    print(
+        f"          (b) DuckDB defaults: memory_limit {b.get('memory_limit', '?')}, "
+        f"threads {b.get('threads', '?')}; Parquet snappy."
+    )
+    print("          (c) pandas read_csv (C engine), to_parquet(engine='pyarrow'); Parquet snappy.")
+
+
+def _print_targets(results: dict[str, dict[str, Any]]) -> None:
+    a = results.get("a", {})
+    print()
+    if a.get("seconds") is None:
+        print(f"targets: lakebox did not finish: {a.get('error', 'see log below')}")
+        for line in a.get("log_tail", []):
+            print(f"    {line}")
+        if a.get("running"):
+            print(f"    (it was in stage: {a['running']})")
+        return
+    for key, name, target in (("b", "DuckDB", THROUGHPUT_TARGET), ("c", "pandas", None)):
+        other = results.get(key, {})
+        if other.get("seconds") is None:
+            continue
+        ratio = other["seconds"] / a["seconds"]
+        verdict = f" (target ≥ {target}: {'met' if ratio >= target else 'MISSED'})" if target else ""
+        print(f"lakebox throughput / {name} throughput = {ratio:.2f}{verdict}")
+    rss = a["peak_rss_mb"]
+    verdict = "met" if rss <= RSS_TARGET_MB else "MISSED"
+    print(f"lakebox peak RSS = {rss:,.0f} MB vs target ≤ {RSS_TARGET_MB} MB (1 GiB): {verdict}")
+    for result in a.get("format_results", []):
+        print(
+            f"lakebox formatted: status {result['status']}, read {result['rows_read']:,}, "
+            f"formatted {result['rows_formatted']:,}, quarantined {result['rows_quarantined']:,}, "
+            f"duplicate {result['rows_duplicate']:,}; Iceberg table formatted.events holds "
+            f"{a['rows']:,} rows"
+        )
+    if a.get("schema"):
+        print(f"lakebox schema: {', '.join(a['schema'])}")
+
+
+def _print_breakdown(facts: dict[str, Any]) -> None:
+    sections = facts.get("sections", [])
+    if not sections:
+        return
+    print()
+    print("where lakebox's time goes (sections timed in the child; peak = RSS high-water mark):")
+    print(f"  {'stage / step':<60}{'seconds':>9}{'share':>8}{'calls':>7}{'peak MB':>9}")
+    total = facts.get("seconds") or sum(s["seconds"] for s in sections if len(s["path"]) == 1)
+    for top in (s for s in sections if len(s["path"]) == 1):
+        print(_breakdown_row(top["path"][0], top, total, indent=""))
+        children = [s for s in sections if len(s["path"]) == 2 and s["path"][0] == top["path"][0]]
+        for child in sorted(children, key=lambda s: _step_order(s["path"][1])):
+            print(_breakdown_row(child["path"][1], child, total, indent="    "))
+        rest = top["seconds"] - sum(child["seconds"] for child in children)
+        if children and rest > 0.005:
+            print(f"  {'    (python, catalog, manifest between the steps)':<60}{rest:>9.2f}"
+                  f"{rest / total:>8.0%}")  # fmt: skip
+    spill = facts.get("spill_peak", 0) / MB
+    print(f"  DuckDB spill files in temp_directory, peak: {spill:,.0f} MB")
+    print(f"  every statement with its SQL: {OUT / 'lakebox-statements.log'}")
+
+
+def _breakdown_row(name: str, section: dict[str, Any], total: float, indent: str) -> str:
+    label = (indent + name)[:60]
+    return (
+        f"  {label:<60}{section['seconds']:>9.2f}{section['seconds'] / total:>8.0%}"
+        f"{section['calls']:>7}{section['peak'] / MB:>9,.0f}"
+    )
+
+
+def _step_order(name: str) -> tuple[int, str]:
+    number = re.match(r"\d+", name)
+    return (int(number.group()) if number else -1, name)
+
+
+def main() -> None:
+    args = _arguments()
+    if args.only:
+        child_main(args)
+        return
+    csv_path = ensure_csv(args.rows)
+    results = {key: run_child(key, args.rows, csv_path, args.keep) for key in CONTENDERS}
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    report(args.rows, csv_path, results)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the CSV")
+    parser.add_argument("--keep", action="store_true", help="keep benchmarks/out/lakebox-project")
+    parser.add_argument("--only", choices=list(CONTENDERS), help=argparse.SUPPRESS)
+    parser.add_argument("--csv", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Shared fixtures: fresh lakehouse projects and real database servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+import lakebox
+from lakebox.lakehouse import Lakehouse
+
+ProjectFactory = Callable[..., Lakehouse]
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Iterator[ProjectFactory]:
+    """Return a factory: `make_project(sources={...}, **top_level)` → an open Lakehouse."""
+    opened: list[Lakehouse] = []
+
+    def factory(sources: dict[str, dict] | None = None, folder: str = "project",
+                **settings: object) -> Lakehouse:
+        project_dir = tmp_path / folder
+        project_dir.mkdir(exist_ok=True)
+        document = {"name": "test", "engine": {"memory_limit": "1GB", "threads": 2},
+                    **settings, "sources": sources or {}}
+        (project_dir / "lakebox.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+        lh = lakebox.open(project_dir)
+        opened.append(lh)
+        return lh
+
+    yield factory
+    for lh in opened:
+        lh.close()
+
+
+def write_file(folder: Path, name: str, data: bytes | str) -> Path:
+    """Write `data` into `folder/name`, creating the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server: LAKEBOX_TEST_POSTGRES_URL, else a throwaway one on a free port."""
+    configured = os.environ.get("LAKEBOX_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    with _throwaway_postgres() as url:
+        yield url
+
+
+class _throwaway_postgres:  # noqa: N801 - used as a context manager
+    def __enter__(self) -> str:
+        bindir = _postgres_bindir()
+        self.data = Path(tempfile.mkdtemp(prefix="lakebox-pg-"))
+        self.bindir = bindir
+        port = free_port()
+        _as_postgres(self.data, [str(bindir / "initdb"), "-D", str(self.data / "db"), "-U",
+                                 "postgres", "--auth=trust", "-E", "UTF8", "--no-locale",
+                                 "--no-sync"])
+        _as_postgres(self.data, [str(bindir / "pg_ctl"), "-D", str(self.data / "db"), "-l",
+                                 str(self.data / "log"), "-w", "-o",
+                                 f"-h 127.0.0.1 -p {port} -k {self.data} -c fsync=off", "start"])
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+
+    def __exit__(self, *exc_info: object) -> None:
+        _as_postgres(self.data, [str(self.bindir / "pg_ctl"), "-D", str(self.data / "db"),
+                                 "-m", "fast", "-w", "stop"])
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def _postgres_bindir() -> Path:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for candidate in candidates:
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    pytest.skip("no PostgreSQL server binaries (install Debian's postgresql package)")
+    raise AssertionError  # unreachable
+
+
+def _as_postgres(folder: Path, command: list[str]) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
