@@ -96,10 +96,16 @@ def ends_inside_quotes(case: CorpusCase) -> bool:
     return False
 
 
+def fits(row: list[str], width: int) -> bool:
+    """A row fits its columns; one trailing empty field too (it holds nothing to lose)."""
+    return len(row) == width or (len(row) == width + 1 and row[-1] == "")
+
+
 def delimited_records(case: CorpusCase) -> list[Record]:
     rows = csv_rows(case)[1 if case.header else 0 :]
+    width = len(case.columns)
     records: list[Record] = [
-        list(row) if len(row) == len(case.columns) and not JUNK.search("".join(row)) else None
+        list(row[:width]) if fits(row, width) and not JUNK.search("".join(row)) else None
         for row in rows
     ]
     if ends_inside_quotes(case):
