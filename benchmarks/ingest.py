@@ -103,6 +103,21 @@ def _generate(path: Path, rows: int) -> None:
     )
 
 
+# The same aggregates over lakebox's table and DuckDB's Parquet: equal when no value was lost.
+FIDELITY = {
+    "sum(amount)": "round(sum(amount::DOUBLE), 2)::VARCHAR",
+    "count(DISTINCT ts)": "count(DISTINCT ts)::VARCHAR",
+    "max(ts)": "strftime(max(ts), '%Y-%m-%d %H:%M:%S')",
+    "count(comment)": "count(comment)::VARCHAR",
+    'sum("count")': 'sum("count")::VARCHAR',
+}
+
+
+def fidelity_sql(table: str) -> str:
+    """Return the SELECT of the FIDELITY aggregates over `table`."""
+    return f"SELECT {', '.join(FIDELITY.values())} FROM {table}"
+
+
 # --------------------------------------------------------------------------------------------
 # Inside a child: sections timed, RSS sampled
 # --------------------------------------------------------------------------------------------
@@ -303,6 +318,7 @@ def _log_statements(lh: Any, log_path: Path) -> None:
 def _lakebox_facts(lh: Any, landing: Any, results: list[Any]) -> dict[str, Any]:
     table_rows = int(lh.query("SELECT count(*) FROM formatted.events").column(0)[0].as_py())
     schema = lh.query("SELECT * FROM formatted.events LIMIT 0").schema
+    values = lh.query(fidelity_sql("formatted.events")).to_pylist()[0]
     return {
         "table_rows": table_rows,
         "landed": len(landing.landed),
@@ -311,6 +327,7 @@ def _lakebox_facts(lh: Any, landing: Any, results: list[Any]) -> dict[str, Any]:
         ],
         "schema": [f"{field.name} {field.type}" for field in schema],
         "memory_limit": lh.config.engine.memory_limit,
+        "fidelity": list(values.values()),
     }
 
 
@@ -331,6 +348,8 @@ def run_duckdb(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dic
         connection.execute(f"COPY (FROM read_csv('{csv_path}')) TO '{target}' (FORMAT parquet)")
     seconds = time.perf_counter() - started
     count = connection.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+    values = connection.execute(fidelity_sql(f"'{target}'")).fetchone()
+    schema = connection.execute(f"DESCRIBE SELECT * FROM '{target}'").fetchall()
     settings = connection.execute(
         "SELECT current_setting('memory_limit'), current_setting('threads')"
     ).fetchone()
@@ -341,6 +360,8 @@ def run_duckdb(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dic
         "memory_limit": settings[0],
         "threads": settings[1],
         "parquet_mb": target.stat().st_size / MB,
+        "fidelity": list(values),
+        "schema": [f"{name} {kind}" for name, kind, *_ in schema],
     }
 
 
@@ -494,6 +515,17 @@ def _print_targets(results: dict[str, dict[str, Any]]) -> None:
         )
     if a.get("schema"):
         print(f"lakebox schema: {', '.join(a['schema'])}")
+    _print_fidelity(a, results.get("b", {}))
+
+
+def _print_fidelity(a: dict[str, Any], b: dict[str, Any]) -> None:
+    if not a.get("fidelity") or not b.get("fidelity"):
+        return
+    print(f"DuckDB schema:  {', '.join(b['schema'])}")
+    print("values, lakebox's table vs DuckDB's Parquet of the same CSV:")
+    for name, mine, theirs in zip(FIDELITY, a["fidelity"], b["fidelity"], strict=True):
+        verdict = "same" if mine == theirs else "DIFFERENT"
+        print(f"    {name:<20} {str(mine):>22}  {str(theirs):>22}  {verdict}")
 
 
 def _print_breakdown(facts: dict[str, Any]) -> None:

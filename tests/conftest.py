@@ -24,12 +24,17 @@ def make_project(tmp_path: Path) -> Iterator[ProjectFactory]:
     """Return a factory: `make_project(sources={...}, **top_level)` → an open Lakehouse."""
     opened: list[Lakehouse] = []
 
-    def factory(sources: dict[str, dict] | None = None, folder: str = "project",
-                **settings: object) -> Lakehouse:
+    def factory(
+        sources: dict[str, dict] | None = None, folder: str = "project", **settings: object
+    ) -> Lakehouse:
         project_dir = tmp_path / folder
         project_dir.mkdir(exist_ok=True)
-        document = {"name": "test", "engine": {"memory_limit": "1GB", "threads": 2},
-                    **settings, "sources": sources or {}}
+        document = {
+            "name": "test",
+            "engine": {"memory_limit": "1GB", "threads": 2},
+            **settings,
+            "sources": sources or {},
+        }
         (project_dir / "lakebox.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
         lh = lakebox.open(project_dir)
         opened.append(lh)
@@ -66,23 +71,48 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-class _throwaway_postgres:  # noqa: N801 - used as a context manager
+class _throwaway_postgres:
     def __enter__(self) -> str:
         bindir = _postgres_bindir()
         self.data = Path(tempfile.mkdtemp(prefix="lakebox-pg-"))
         self.bindir = bindir
         port = free_port()
-        _as_postgres(self.data, [str(bindir / "initdb"), "-D", str(self.data / "db"), "-U",
-                                 "postgres", "--auth=trust", "-E", "UTF8", "--no-locale",
-                                 "--no-sync"])
-        _as_postgres(self.data, [str(bindir / "pg_ctl"), "-D", str(self.data / "db"), "-l",
-                                 str(self.data / "log"), "-w", "-o",
-                                 f"-h 127.0.0.1 -p {port} -k {self.data} -c fsync=off", "start"])
+        _as_postgres(
+            self.data,
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data / "db"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
+        )
+        _as_postgres(
+            self.data,
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.data / "db"),
+                "-l",
+                str(self.data / "log"),
+                "-w",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {self.data} -c fsync=off",
+                "start",
+            ],
+        )
         return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
 
     def __exit__(self, *exc_info: object) -> None:
-        _as_postgres(self.data, [str(self.bindir / "pg_ctl"), "-D", str(self.data / "db"),
-                                 "-m", "fast", "-w", "stop"])
+        _as_postgres(
+            self.data,
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data / "db"), "-m", "fast", "-w", "stop"],
+        )
         shutil.rmtree(self.data, ignore_errors=True)
 
 

@@ -15,8 +15,12 @@ def test_every_record_is_accounted_for(make_project, tmp_path, case: CorpusCase)
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / case.filename).write_bytes(case.data)
-    source = {"path": f"{folder}/{case.filename}", "format": case.format,
-              "header": case.header, "columns": {n: {"type": t} for n, t in case.columns.items()}}
+    source = {
+        "path": f"{folder}/{case.filename}",
+        "format": case.format,
+        "header": case.header,
+        "columns": {n: {"type": t} for n, t in case.columns.items()},
+    }
     lh = make_project({"corpus": source})
     land(lh, "corpus")
     [result] = format_pending(lh, "corpus")
@@ -25,10 +29,15 @@ def test_every_record_is_accounted_for(make_project, tmp_path, case: CorpusCase)
     assert result.error is None
     assert counts.rows_read == case.records
     assert (counts.rows_formatted, counts.rows_quarantined, counts.rows_duplicate) == (
-        case.records - case.bad - case.duplicates, case.bad, case.duplicates)
+        case.records - case.bad - case.duplicates,
+        case.bad,
+        case.duplicates,
+    )
     formatted = lh.query("SELECT count(*) AS n FROM formatted.corpus").column("n")[0].as_py()
     assert formatted == counts.rows_formatted
     if case.bad:
-        quarantined = lh.query("SELECT count(*) AS n, count(_reason) AS reasons, "
-                               "count(_source_line) AS lines FROM quarantine.corpus").to_pylist()
+        quarantined = lh.query(
+            "SELECT count(*) AS n, count(_reason) AS reasons, "
+            "count(_source_line) AS lines FROM quarantine.corpus"
+        ).to_pylist()
         assert quarantined == [{"n": case.bad, "reasons": case.bad, "lines": case.bad}]

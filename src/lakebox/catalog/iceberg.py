@@ -129,6 +129,12 @@ class Catalog:
         return table.refresh()
 
 
+def column_types(schema: pa.Schema) -> dict[str, pa.DataType]:
+    """Return name → type, with Arrow's large variants folded into the plain ones."""
+    folded = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
+    return {field.name: folded.get(field.type, field.type) for field in schema}
+
+
 def parquet_schema(path: str) -> pa.Schema:
     """Return the Arrow schema of a local Parquet file, without its metadata."""
     return pq.read_schema(path).remove_metadata()

@@ -63,8 +63,10 @@ def strip_whitespace(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
 
 def refuse_control_bytes(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Refuse text holding a NUL byte: never data, usually a corrupt export."""
-    check = Check(f"coalesce(contains({column.value_ref}, chr(0)), false)",
-                  quote_literal(f"{column.name}: holds a NUL byte"))
+    check = Check(
+        f"coalesce(contains({column.value_ref}, chr(0)), false)",
+        quote_literal(f"{column.name}: holds a NUL byte"),
+    )
     return replace(column, checks=(*column.checks, check))
 
 

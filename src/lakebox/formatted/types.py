@@ -92,10 +92,10 @@ def widening(current: str, wanted: str) -> bool:
 
 
 def _integer_sql(value: str, type_name: str) -> str:
-    as_double = f"TRY_CAST({_decimal_point_sql(value)} AS DOUBLE)"
+    """Only integral text casts ('12', '12.0'); DuckDB alone would round '2.5' to 3."""
     return (
-        f"COALESCE(TRY_CAST({value} AS {type_name}), CASE WHEN {as_double} = "
-        f"trunc({as_double}) THEN TRY_CAST({as_double} AS {type_name}) END)"
+        f"CASE WHEN regexp_matches({value}, '^[+-]?[0-9]+(\\.0*)?$') THEN "
+        f"TRY_CAST(regexp_replace({value}, '\\.0*$', '') AS {type_name}) END"
     )
 
 
