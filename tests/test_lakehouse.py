@@ -54,6 +54,9 @@ def test_as_of_rejects_what_is_neither(two_versions):
 
 def test_zones_are_schemas(two_versions):
     lh, _, _ = two_versions
-    schemas = lh.query("SELECT DISTINCT table_schema AS s FROM information_schema.tables "
-                       "ORDER BY s").column("s").to_pylist()
+    schemas = (
+        lh.query("SELECT DISTINCT table_schema AS s FROM information_schema.tables ORDER BY s")
+        .column("s")
+        .to_pylist()
+    )
     assert {"landing", "formatted", "quarantine"} <= set(schemas)

@@ -22,13 +22,14 @@ def test_the_whole_path_runs_on_a_postgresql_catalog(make_project, tmp_path, pos
         report = run(lh)
 
         assert report.ok
-        assert lh.query("SELECT sum(amount) AS s FROM formatted.sales").to_pylist() == [
-            {"s": 6.0}]
+        assert lh.query("SELECT sum(amount) AS s FROM formatted.sales").to_pylist() == [{"s": 6.0}]
         with sa.create_engine(url).connect() as connection:
-            tables = connection.execute(sa.text(
-                "SELECT table_namespace, table_name FROM iceberg_tables ORDER BY 1, 2")).all()
-            statuses = connection.execute(sa.text(
-                "SELECT status FROM lakebox_manifest")).scalars().all()
+            tables = connection.execute(
+                sa.text("SELECT table_namespace, table_name FROM iceberg_tables ORDER BY 1, 2")
+            ).all()
+            statuses = (
+                connection.execute(sa.text("SELECT status FROM lakebox_manifest")).scalars().all()
+            )
         assert ("formatted", "sales") in [tuple(row) for row in tables]
         assert statuses == ["formatted"]
         lh.close()

@@ -17,8 +17,12 @@ def test_plain_duckdb_reads_a_formatted_table(make_project, tmp_path):
     location = lh.catalog.load(TableRef("formatted", "sales")).metadata_location
     lh.close()
 
-    connection = duckdb.connect(config={"extension_directory": str(tmp_path / "ext"),
-                                        "autoinstall_known_extensions": "false"})
+    connection = duckdb.connect(
+        config={
+            "extension_directory": str(tmp_path / "ext"),
+            "autoinstall_known_extensions": "false",
+        }
+    )
     for extension in ("avro", "iceberg"):
         duckdb_extensions.import_extension(extension, con=connection)
         connection.execute(f"LOAD {extension}")

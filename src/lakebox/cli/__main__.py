@@ -1,0 +1,5 @@
+"""`python -m lakebox.cli`."""
+
+from lakebox.cli import main
+
+main()

@@ -1,0 +1,89 @@
+"""Runs `lakebox run` on a project and kills itself with SIGKILL at a chosen point.
+
+Used by the exactly-once tests: `python -m tests.orchestration.crasher PROJECT POINT`.
+Nothing is mocked: the real code runs until the point, then the process dies as it would
+from the OOM killer or a power cut.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import lakebox
+from lakebox.catalog.iceberg import Catalog
+from lakebox.formatted import formatter
+from lakebox.landing import loader
+from lakebox.landing.manifest import Manifest
+from lakebox.orchestration.runner import run
+from lakebox.storage.filesystem import Storage
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def before(owner: Any, name: str, when: Callable[..., bool] = lambda *a, **k: True) -> None:
+    original = getattr(owner, name)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if when(*args, **kwargs):
+            die()
+        return original(*args, **kwargs)
+
+    setattr(owner, name, wrapped)
+
+
+def after(owner: Any, name: str, when: Callable[..., bool] = lambda *a, **k: True) -> None:
+    original = getattr(owner, name)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if when(*args, **kwargs):
+            die()
+        return result
+
+    setattr(owner, name, wrapped)
+
+
+def nth_call(count: int) -> Callable[..., bool]:
+    calls = {"n": 0}
+
+    def check(*args: Any, **kwargs: Any) -> bool:
+        calls["n"] += 1
+        return calls["n"] == count
+
+    return check
+
+
+def is_model_commit(*args: Any, **kwargs: Any) -> bool:
+    properties = args[4] if len(args) > 4 else kwargs.get("properties") or {}
+    return "lakebox.model" in properties
+
+
+POINTS: dict[str, Callable[[], None]] = {
+    "landing-before-move": lambda: before(loader, "_move_into_place", nth_call(2)),
+    "landing-after-move": lambda: after(Storage, "put", nth_call(2)),
+    "format-before-commit": lambda: before(formatter, "commit_batch", nth_call(3)),
+    "format-between-commits": lambda: before(formatter, "commit_batch", nth_call(4)),
+    "format-after-commit": lambda: before(
+        Manifest, "update", lambda self, batch, **changes: changes.get("status") == "formatted"
+    ),
+    "build-before-commit": lambda: before(Catalog, "commit_files", is_model_commit),
+    "build-after-first-model": lambda: after(Catalog, "commit_files", is_model_commit),
+}
+
+
+def main() -> None:
+    project, point = sys.argv[1], sys.argv[2]
+    POINTS[point]()
+    with lakebox.open(project) as lh:
+        run(lh)
+    sys.exit(3)  # the point was never reached
+
+
+if __name__ == "__main__":
+    main()
