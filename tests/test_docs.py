@@ -161,9 +161,9 @@ def test_no_documented_key_is_missing_from_the_config(configuration: str) -> Non
 
 
 def _shell_commands(markdown: str) -> list[str]:
-    """Return the command lines of the fenced code blocks, in order."""
+    """Return the command lines of the fenced code blocks, in order, without comments."""
     blocks = re.findall(r"^```[a-z]*\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL)
-    lines = (line.strip() for block in blocks for line in block.splitlines())
+    lines = (line.split(" #")[0].strip() for block in blocks for line in block.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 

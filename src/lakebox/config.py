@@ -175,7 +175,8 @@ def _env_value(match: re.Match[str]) -> str:
 
 
 def _config_error(error: ValidationError, node: yaml.Node | None, filename: str) -> ConfigError:
-    first = error.errors()[0]
+    # a misspelt key also makes the right one "missing": name the misspelling first
+    first = min(error.errors(), key=lambda item: item["type"] != "extra_forbidden")
     location = tuple(str(part) for part in first["loc"])
     line = _line_of(node, location)
     where = ".".join(location) or "(top level)"
@@ -184,6 +185,7 @@ def _config_error(error: ValidationError, node: yaml.Node | None, filename: str)
         message = f"unknown key {location[-1]!r}"
     elif first["type"] == "missing":
         message = f"missing required key {location[-1]!r}"
+        where = ".".join(location[:-1]) or "(top level)"
     return ConfigError(
         f"{filename}:{line or '?'}: {where}: {message}",
         hint="see docs/configuration.md for every key",

@@ -1,0 +1,174 @@
+"""The `lakebox` command: every command run as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import write_file
+
+
+def lakebox(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lakebox.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def new_project(folder: Path) -> Path:
+    assert lakebox("init", "shop", cwd=folder).returncode == 0
+    project = folder / "shop"
+    write_file(project / "exports", "1.csv", "id,amount\n1,10\n2,20\n2,20\n3,4,5\n")
+    added = lakebox(
+        "source",
+        "add",
+        "sales",
+        "--path",
+        "exports/*.csv",
+        "--key",
+        "id",
+        "--timezone",
+        "Europe/Madrid",
+        cwd=project,
+    )
+    assert added.returncode == 0, added.stderr
+    return project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return new_project(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project that has been run once; for tests that only read."""
+    project = new_project(tmp_path_factory.mktemp("ran"))
+    assert lakebox("run", "-q", cwd=project).returncode == 0
+    return project
+
+
+def test_init_writes_a_commented_project(tmp_path):
+    result = lakebox("init", "new", "--name", "acme", cwd=tmp_path)
+
+    text = (tmp_path / "new" / "lakebox.yaml").read_text()
+    assert result.returncode == 0
+    assert "name: acme" in text and "# Sources:" in text
+    assert (tmp_path / "new" / "models").is_dir()
+
+
+def test_init_refuses_an_existing_project(project):
+    result = lakebox("init", ".", cwd=project)
+    assert result.returncode == 1
+    assert "exists already" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_source_add_keeps_the_comments_and_validates(project):
+    text = (project / "lakebox.yaml").read_text()
+    assert "# Where bytes live" in text
+    assert "sales:" in text and "Europe/Madrid" in text
+    listed = json.loads(lakebox("source", "list", "--json", cwd=project).stdout)
+    assert listed["sales"]["key"] == ["id"]
+    again = lakebox("source", "add", "sales", "--path", "x", cwd=project)
+    assert again.returncode == 1 and "exists already" in again.stderr
+
+
+def test_run_reports_json_for_scripts(project):
+    result = lakebox("run", "--json", cwd=project)
+
+    document = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    [formatted] = document["formatted"]
+    assert formatted["counts"] == {
+        "rows_read": 4,
+        "rows_formatted": 2,
+        "rows_quarantined": 1,
+        "rows_duplicate": 1,
+    }
+    assert len(document["landed"]) == 1
+
+
+def test_run_quiet_prints_nothing(project):
+    result = lakebox("run", "--quiet", cwd=project)
+    assert (result.returncode, result.stdout) == (0, "")
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json", "parquet"])
+def test_query_formats(ran, output_format):
+    target = ran / f"out.{output_format}"
+
+    result = lakebox(
+        "query",
+        "SELECT id, amount FROM formatted.sales ORDER BY id",
+        "--format",
+        output_format,
+        "--output",
+        str(target),
+        cwd=ran,
+    )
+
+    assert result.returncode == 0, result.stderr
+    if output_format == "csv":
+        assert target.read_text().splitlines() == ['"id","amount"', "1,10", "2,20"]
+    elif output_format == "json":
+        assert json.loads(target.read_text()) == [{"id": 1, "amount": 10}, {"id": 2, "amount": 20}]
+    else:
+        assert pq.read_table(target).to_pylist() == [
+            {"id": 1, "amount": 10},
+            {"id": 2, "amount": 20},
+        ]
+
+
+def test_query_as_of_and_history(project):
+    lakebox("run", "-q", cwd=project)
+    write_file(project / "exports", "2.csv", "id,amount\n4,40\n")
+    lakebox("run", "-q", cwd=project)
+
+    snapshots = json.loads(lakebox("history", "formatted.sales", "--json", cwd=project).stdout)
+    first = str(snapshots[0]["snapshot_id"])
+    old = lakebox(
+        "query",
+        "SELECT count(*) AS n FROM formatted.sales",
+        "--format",
+        "json",
+        "--as-of",
+        first,
+        cwd=project,
+    )
+    new = lakebox(
+        "query", "SELECT count(*) AS n FROM formatted.sales", "--format", "json", cwd=project
+    )
+
+    assert len(snapshots) == 2 and "lakebox.batch-ids" not in snapshots[0]["batch_ids"]
+    assert json.loads(old.stdout) == [{"n": 2}]
+    assert json.loads(new.stdout) == [{"n": 3}]
+
+
+def test_tables_lists_every_zone(ran):
+    tables = json.loads(lakebox("tables", "--json", cwd=ran).stdout)
+    assert {row["table"]: row["rows"] for row in tables} == {
+        "formatted.sales": 2,
+        "quarantine.sales": 1,
+    }
+
+
+def test_bad_sql_is_a_clear_error_not_a_traceback(ran):
+    result = lakebox("query", "SELEC 1", cwd=ran)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Parser Error")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_broken_project_file_names_the_line(project):
+    (project / "lakebox.yaml").write_text("name: x\nsources:\n  sales:\n    paht: a\n")
+    result = lakebox("run", cwd=project)
+    assert result.returncode == 1
+    assert "lakebox.yaml:4: sources.sales.paht: unknown key 'paht'" in result.stderr

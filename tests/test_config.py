@@ -1,0 +1,62 @@
+"""The project file: validated, with errors naming the file and line; secrets from the env."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakebox import config
+from lakebox.errors import ConfigError
+
+GOOD = """\
+name: shop
+sources:
+  sales:
+    path: exports/*.csv
+    key: id, day
+"""
+
+
+def test_a_valid_file_parses():
+    parsed = config.parse(GOOD)
+    assert parsed.sources["sales"].key == ["id", "day"]
+    assert parsed.catalog.uri == "sqlite:///.lakebox/catalog.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "name: shop\nsources:\n  sales:\n    kind: files\n",
+            "lakebox.yaml:3: sources.sales: missing required key 'path'",
+        ),
+        (
+            "name: shop\nsources:\n  sales:\n    path: x\n    formta: csv\n",
+            "lakebox.yaml:5: sources.sales.formta: unknown key 'formta'",
+        ),
+        ("name: shop\nengine:\n  threads: many\n", "lakebox.yaml:3: engine.threads"),
+        ("name: shop\nsources:\n  Bad-Name:\n    path: x\n", "lakebox.yaml:2: sources"),
+        ("name: [unclosed\n", "lakebox.yaml:2: not valid YAML"),
+    ],
+)
+def test_errors_name_the_file_and_line(text, expected):
+    with pytest.raises(ConfigError) as error:
+        config.parse(text, "lakebox.yaml")
+    assert str(error.value).startswith(expected)
+
+
+def test_environment_variables_are_expanded(monkeypatch):
+    monkeypatch.setenv("LAKEBOX_TEST_SECRET", "s3cret")
+    text = "catalog:\n  uri: postgresql://u:${LAKEBOX_TEST_SECRET}@h/db\n"
+    assert config.parse(text).catalog.uri == "postgresql://u:s3cret@h/db"
+    assert config.parse("name: ${LAKEBOX_TEST_UNSET:-fallback}\n").name == "fallback"
+
+
+def test_a_missing_environment_variable_is_an_error(monkeypatch):
+    monkeypatch.delenv("LAKEBOX_TEST_UNSET", raising=False)
+    with pytest.raises(ConfigError, match="LAKEBOX_TEST_UNSET is not set"):
+        config.parse("name: ${LAKEBOX_TEST_UNSET}\n")
+
+
+def test_a_missing_project_file_says_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="run 'lakebox init'"):
+        config.load(tmp_path)
