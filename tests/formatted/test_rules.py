@@ -100,6 +100,15 @@ def test_refuse_control_bytes():
     assert evaluate(plan, "fine")[2] is False
 
 
+def test_refuse_lost_values():
+    plan = rules.refuse_lost_values(column("DOUBLE"), SOURCE)
+    connection = duckdb.connect()
+    sql = f'SELECT {plan.checks[-1].failed} FROM (SELECT ?::VARCHAR AS "v.x", ?::DOUBLE AS "t.x")'
+    assert connection.execute(sql, ["05-03-2026", None]).fetchone() == (True,)
+    assert connection.execute(sql, [None, None]).fetchone() == (False,)
+    assert connection.execute(sql, ["1", 1.0]).fetchone() == (False,)
+
+
 def test_rules_run_in_the_documented_order():
     assert [rule.__name__ for rule in rules.RULES] == [
         "strip_whitespace",
@@ -108,4 +117,5 @@ def test_rules_run_in_the_documented_order():
         "cast_to_canonical_types",
         "timestamps_to_utc",
         "convert_units",
+        "refuse_lost_values",
     ]

@@ -126,3 +126,34 @@ def test_a_few_bad_values_quarantine_rows_not_the_file(make_project, tmp_path):
         "_column": "amount",
         "_source_line": 3,
     }
+
+
+def test_times_of_day_are_inferred_as_timestamps_not_dates(make_project, tmp_path):
+    folder = tmp_path / "in"
+    write_file(folder, "1.csv", "id,seen_at,day\n1,2026-03-01 08:00:00,2026-03-01\n")
+    lh = make_project({"sales": {"path": str(folder), "timezone": "Europe/Madrid"}})
+    _ingest(lh)
+    assert _columns(lh)["seen_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert _columns(lh)["day"] == "DATE"
+    [row] = lh.query("SELECT strftime(seen_at, '%H:%M') AS hm FROM formatted.sales").to_pylist()
+    assert row == {"hm": "07:00"}
+
+
+def test_a_value_lost_in_conversion_is_quarantined(make_project, tmp_path):
+    folder = tmp_path / "in"
+    write_file(folder, "1.csv", "id,at\n1,2026-03-01 08:00\n2,05-03-2026\n")
+    lh = make_project(
+        {
+            "sales": {
+                "path": str(folder),
+                "date_formats": [],
+                "columns": {"at": {"type": "TIMESTAMP"}},
+            }
+        }
+    )
+
+    [result] = _ingest(lh)
+
+    assert (result.counts.rows_formatted, result.counts.rows_quarantined) == (1, 1)
+    [row] = lh.query("SELECT _column, _reason FROM quarantine.sales").to_pylist()
+    assert row["_column"] == "at" and "'05-03-2026'" in row["_reason"]

@@ -19,7 +19,7 @@ from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import FormatError, LakeboxError, SchemaError
 from lakebox.formatted import dedup, readers, schema
 from lakebox.formatted.readers import RawInput
-from lakebox.formatted.rules import Check, ColumnPlan
+from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.formatted.writer import commit_batch
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import Entry, Status, now
@@ -213,9 +213,7 @@ def _stage_typed(
     keep = "_ordinal, _line" + (", _sheet" if has_sheet else "")
     values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
     raws = ", ".join(f"{c.raw} AS {quote_identifier('r.' + c.name)}" for c in columns)
-    typed = ", ".join(
-        f"CAST({c.typed} AS {c.output_type}) AS {_typed_ref(c.name)}" for c in columns
-    )
+    typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {typed_ref(c.name)}" for c in columns)
     checks = [(column.name, check) for column in columns for check in column.checks]
     reason = " ".join(f"WHEN {check.failed} THEN {check.reason}" for _, check in checks)
     at_fault = " ".join(f"WHEN {check.failed} THEN {quote_literal(name)}" for name, check in checks)
@@ -224,8 +222,8 @@ def _stage_typed(
         + ", ".join(f"{quote_literal(c.name)}, {quote_identifier('r.' + c.name)}" for c in columns)
         + ")"
     )
-    outputs = ", ".join(f"{_typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
-    hashed = "hash(" + ", ".join(_typed_ref(c.name) for c in columns) + ")"
+    outputs = ", ".join(f"{typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
+    hashed = "hash(" + ", ".join(typed_ref(c.name) for c in columns) + ")"
     engine.execute(
         f"CREATE TEMP TABLE {names.staged} AS "
         f"WITH v AS (SELECT {keep}, {raws}, {values} FROM {names.lined}), "
@@ -236,10 +234,6 @@ def _stage_typed(
         f"END AS _column, CASE WHEN _reason IS NOT NULL THEN {raw_json}::VARCHAR END AS _raw, "
         f"{hashed} AS _hash FROM c"
     )
-
-
-def _typed_ref(name: str) -> str:
-    return quote_identifier(f"t.{name}")
 
 
 def _count(engine: DuckDBEngine, names: _TempNames, duplicates: int) -> Counts:

@@ -56,6 +56,11 @@ def value_ref(name: str) -> str:
     return quote_identifier(f"v.{name}")
 
 
+def typed_ref(name: str) -> str:
+    """Return the quoted name of a column's final typed stage column."""
+    return quote_identifier(f"t.{name}")
+
+
 def strip_whitespace(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Trim spaces, tabs and non-breaking spaces around text."""
     return replace(column, value=f"trim({column.value}, ' \t\r\n\u00a0')")
@@ -97,9 +102,10 @@ def timestamps_to_utc(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     if column.type not in types.TIME_TYPES:
         return column
     zone = quote_literal(column.config.timezone or source.timezone)
-    offset = f"regexp_matches({column.value_ref}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
+    value = column.value_ref
+    offset = f"regexp_matches({value}, {quote_literal(types.OFFSET_PATTERN)})"
     typed = (
-        f"CASE WHEN {offset} THEN TRY_CAST({column.value_ref} AS TIMESTAMPTZ) "
+        f"CASE WHEN {offset} THEN {types.offset_timestamp_sql(value)} "
         f"ELSE timezone({zone}, ({column.typed})::TIMESTAMP) END"
     )
     return _retyped(column, typed)
@@ -121,6 +127,16 @@ def convert_units(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     return replace(retyped, checks=(*retyped.checks, unknown))
 
 
+def refuse_lost_values(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
+    """Refuse a row whose value was present but came out NULL: nothing is lost silently."""
+    reason = (
+        f"{quote_literal(column.name + ': ' + chr(39))} || left({column.value_ref}, 200) "
+        f"|| {quote_literal(chr(39) + ' could not be converted to ' + column.output_type)}"
+    )
+    check = Check(f"({column.value_ref} IS NOT NULL AND {typed_ref(column.name)} IS NULL)", reason)
+    return replace(column, checks=(*column.checks, check))
+
+
 RULES: tuple[Rule, ...] = (
     strip_whitespace,
     refuse_control_bytes,
@@ -128,6 +144,7 @@ RULES: tuple[Rule, ...] = (
     cast_to_canonical_types,
     timestamps_to_utc,
     convert_units,
+    refuse_lost_values,
 )
 
 

@@ -124,7 +124,7 @@ def _sample_stats(
         selects.append(f"count({value})")
         keys.append((name, "_count"))
         for kind in kinds:
-            cast = types.cast_sql(value, kind, source.date_formats)
+            cast = types.inference_cast_sql(value, kind, source.date_formats)
             selects.append(f"count(*) FILTER (WHERE {value} IS NOT NULL AND ({cast}) IS NULL)")
             keys.append((name, _key(kind)))
     if not selects:

@@ -31,6 +31,10 @@ _KNOWN = re.compile(
 _TRUE = ("true", "t", "yes", "y", "1", "si", "sí", "ja", "oui", "x")
 _FALSE = ("false", "f", "no", "n", "0", "nein", "non")
 _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %H:%M:%S.%f")
+# An explicit UTC offset after a time of day: 10:00Z, 10:00:00+02:00, 10:00:00.5-0500.
+OFFSET_PATTERN = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_OFFSET_FORMATS = ("%Y-%m-%d %H:%M%z", "%Y-%m-%dT%H:%M%z")
+_HAS_TIME = r"[0-9]:[0-9]{2}"
 
 
 def canonical(type_name: str) -> str:
@@ -59,6 +63,22 @@ def cast_sql(value: str, type_name: str, date_formats: list[str]) -> str:
     if type_name == "DATE":
         return _date_sql(value, date_formats)
     return _timestamp_sql(value, date_formats)
+
+
+def offset_timestamp_sql(value: str) -> str:
+    """Return SQL reading text with an explicit UTC offset as TIMESTAMPTZ."""
+    formats = ", ".join(quote_literal(item) for item in _OFFSET_FORMATS)
+    return f"COALESCE(TRY_CAST({value} AS TIMESTAMPTZ), try_strptime({value}, [{formats}]))"
+
+
+def inference_cast_sql(value: str, type_name: str, date_formats: list[str]) -> str:
+    """Like cast_sql, but a DATE refuses text with a time of day, so it is inferred TIMESTAMP."""
+    cast = cast_sql(value, type_name, date_formats)
+    if type_name != "DATE":
+        return cast
+    return (
+        f"CASE WHEN regexp_matches({value}, {quote_literal(_HAS_TIME)}) THEN NULL ELSE {cast} END"
+    )
 
 
 def arrow_to_sql(data_type: pa.DataType) -> str:
@@ -128,7 +148,8 @@ def _date_sql(value: str, date_formats: list[str]) -> str:
 
 def _timestamp_sql(value: str, date_formats: list[str]) -> str:
     parsed = _strptime_sql(value, date_formats, _TIME_SUFFIXES)
-    return f"COALESCE(TRY_CAST({value} AS TIMESTAMP), {parsed})"
+    with_offset = f"({offset_timestamp_sql(value)})::TIMESTAMP"
+    return f"COALESCE(TRY_CAST({value} AS TIMESTAMP), {parsed}, {with_offset})"
 
 
 def _strptime_sql(value: str, date_formats: list[str], suffixes: tuple[str, ...]) -> str:

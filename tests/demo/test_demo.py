@@ -1,0 +1,75 @@
+"""`lakebox demo` end to end: the demo project is also the end-to-end fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+import lakebox
+from lakebox.demo import build_demo
+from lakebox.demo.generators import anomalous_days, expected_monthly_kg
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    directory = tmp_path_factory.mktemp("demo") / "project"
+    summary = build_demo(directory, seed=7)
+    with lakebox.open(directory) as lh:
+        yield summary, lh
+
+
+@pytest.mark.slow
+def test_the_summary_counts_every_zone(demo):
+    summary, _ = demo
+    assert summary.failed == []
+    assert summary.zones["formatted"][0] == 2
+    assert summary.zones["exploitation"][0] == 8
+    assert summary.zones["quarantine"][1] > 0
+    assert any("is not a DOUBLE" in reason for _, reason, _ in summary.quarantine_reasons)
+
+
+@pytest.mark.slow
+def test_every_landed_file_is_accounted_for(demo):
+    _, lh = demo
+    rows = lh.query(
+        "SELECT original_path, status, rows_read, rows_formatted + rows_quarantined "
+        "+ rows_duplicate AS accounted FROM landing.manifest"
+    ).to_pylist()
+    assert rows and all(row["status"] == "formatted" for row in rows)
+    assert all(row["rows_read"] == row["accounted"] for row in rows)
+
+
+@pytest.mark.slow
+def test_material_consumption_matches_the_generator_in_kg(demo):
+    _, lh = demo
+    expected = expected_monthly_kg(7)
+    rows = lh.query(
+        "SELECT material, strftime(month, '%Y-%m') AS month, quantity_kg "
+        "FROM exploitation.materials_monthly"
+    ).to_pylist()
+    actual = {(row["material"], row["month"]): row["quantity_kg"] for row in rows}
+    assert len(actual) >= 8 * 48
+    assert set(expected) <= set(actual)
+    for key, kilograms in expected.items():
+        assert actual[key] == pytest.approx(kilograms, rel=1e-9, abs=1e-6), key
+
+
+@pytest.mark.slow
+def test_planted_traffic_anomalies_stand_out(demo):
+    _, lh = demo
+    for store, day, factor in anomalous_days(7):
+        [row] = lh.query(
+            "SELECT deviation_pct FROM exploitation.traffic_store_daily_deviation "
+            f"WHERE store_id = '{store}' AND local_date = DATE '{day}'"
+        ).to_pylist()
+        assert row["deviation_pct"] == pytest.approx((factor - 1) * 100, abs=25)
+
+
+@pytest.mark.slow
+def test_a_second_run_of_the_demo_changes_nothing(demo):
+    _, lh = demo
+    from lakebox.orchestration.runner import run
+
+    report = run(lh)
+    assert report.ok
+    assert [entry for item in report.landing for entry in item.landed] == []
+    assert {result.status for result in report.models} == {"fresh"}
