@@ -60,3 +60,21 @@ def test_a_missing_environment_variable_is_an_error(monkeypatch):
 def test_a_missing_project_file_says_what_to_do(tmp_path):
     with pytest.raises(ConfigError, match="run 'lakebox init'"):
         config.load(tmp_path)
+
+
+@pytest.mark.parametrize(("column", "expected"), [
+    ("{type: DUBLE}", "unknown column type 'DUBLE'"),
+    ("{type: DOUBLE, unit: furlong, unit_from: u}", "unknown unit 'furlong'"),
+    ("{type: DOUBLE, unit: kg}", "'unit' needs 'unit_from'"),
+])
+def test_column_declarations_are_checked_when_the_file_loads(column, expected):
+    text = f"sources:\n  s:\n    path: x\n    columns:\n      q: {column}\n"
+    with pytest.raises(ConfigError, match=r"lakebox.yaml:5: sources\.s\.columns\.q"):
+        config.parse(text, "lakebox.yaml")
+    with pytest.raises(ConfigError, match=expected):
+        config.parse(text, "lakebox.yaml")
+
+
+def test_an_empty_variable_takes_the_default(monkeypatch):
+    monkeypatch.setenv("LAKEBOX_TEST_EMPTY", "")
+    assert config.parse("name: ${LAKEBOX_TEST_EMPTY:-fallback}\n").name == "fallback"

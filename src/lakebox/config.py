@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakebox.errors import ConfigError
 
@@ -32,6 +32,31 @@ class ColumnConfig(_Strict):
     timezone: str | None = None
     formats: list[str] = Field(default_factory=list)
     description: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        from lakebox.formatted.types import canonical  # late: types imports the engine
+
+        try:
+            return canonical(value)
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str | None) -> str | None:
+        from lakebox.formatted.units import UNITS
+
+        if value is not None and value.lower() not in UNITS:
+            raise ValueError(f"unknown unit {value!r}; known units: {', '.join(UNITS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unit_needs_its_column(self) -> ColumnConfig:
+        if self.unit and not self.unit_from:
+            raise ValueError("'unit' needs 'unit_from': the column that says each row's unit")
+        return self
 
 
 class SourceConfig(_Strict):
@@ -147,6 +172,16 @@ def parse(text: str, filename: str = PROJECT_FILE) -> ProjectConfig:
         raise _config_error(error, node, filename) from error
 
 
+def source_from_options(values: dict[str, Any]) -> SourceConfig:
+    """Return a source built from command-line options; errors name the option at fault."""
+    try:
+        return SourceConfig.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        option = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "options"
+        raise ConfigError(f"{option}: {first['msg']}", field=option) from error
+
+
 def dump(config: ProjectConfig) -> str:
     """Return `config` as YAML, leaving out what equals the defaults."""
     data = config.model_dump(exclude_defaults=True, mode="json")
@@ -165,7 +200,7 @@ def _expand_env(value: Any) -> Any:
 
 def _env_value(match: re.Match[str]) -> str:
     name, default = match.group(1), match.group(2)
-    if name in os.environ:
+    if os.environ.get(name) or (name in os.environ and default is None):
         return os.environ[name]
     if default is not None:
         return default

@@ -172,3 +172,19 @@ def test_a_broken_project_file_names_the_line(project):
     result = lakebox("run", cwd=project)
     assert result.returncode == 1
     assert "lakebox.yaml:4: sources.sales.paht: unknown key 'paht'" in result.stderr
+
+
+def test_source_add_rejects_an_unknown_format_clearly(project):
+    result = lakebox("source", "add", "more", "--path", "x", "--format", "xml", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: --format:") and "Traceback" not in result.stderr
+
+
+def test_run_select_of_an_unknown_model_is_an_error(ran):
+    result = lakebox("run", "--select", "nosuch", cwd=ran)
+    assert result.returncode == 1 and "no model named 'nosuch'" in result.stderr
+
+
+def test_query_output_needs_a_file_format(ran):
+    result = lakebox("query", "SELECT 1", "--output", str(ran / "x"), cwd=ran)
+    assert result.returncode == 1 and "--output needs --format" in result.stderr

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
+from lakebox import config as config_module
 from lakebox import project
 from lakebox.cli import render
 from lakebox.cli.render import Output
-from lakebox.config import FORMATS, SourceConfig
+from lakebox.config import FORMATS
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import Lakehouse, open_project
 
@@ -67,7 +68,7 @@ def source_add(
     quiet: QuietOption = False,
 ) -> None:
     """Add a source to lakebox.yaml."""
-    source = SourceConfig.model_validate(
+    source = config_module.source_from_options(
         {"kind": kind, "path": path, "format": file_format, "key": key or [], "timezone": timezone}
     )
     project.add_source(project_dir, name, source)
@@ -77,8 +78,6 @@ def source_add(
 @source_app.command("list")
 def source_list(project_dir: ProjectOption = Path(), as_json: JsonOption = False) -> None:
     """List the project's sources."""
-    from lakebox import config as config_module
-
     sources = config_module.load(project_dir).sources
     output = Output(as_json=as_json)
     output.data({name: source.model_dump(mode="json") for name, source in sources.items()})

@@ -15,6 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 console = Console(soft_wrap=True)
+if not console.is_terminal:  # logs and pipes: never squeeze tables to 80 columns
+    console = Console(soft_wrap=True, width=200)
 errors = Console(stderr=True, soft_wrap=True)
 MAX_ROWS_SHOWN = 1000
 

@@ -21,6 +21,10 @@ def write_result(result: pa.Table, output_format: str, out: Path | None) -> None
     """Write `result` in `output_format` to `out`, or to stdout."""
     if output_format not in FORMATS:
         raise ConfigError(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
+    if output_format == "table" and out is not None:
+        raise ConfigError("--output needs --format csv, json or parquet")
+    if output_format == "parquet" and out is None and sys.stdout.isatty():
+        raise ConfigError("Parquet is binary: give --output FILE, or pipe stdout to a file")
     if output_format == "table":
         render.arrow_table(Output(), result)
     elif output_format == "parquet":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from lakebox.catalog import BATCH_PROPERTY, TableRef
@@ -71,7 +72,9 @@ def show_history(output: Output, lh: Lakehouse, name: str) -> None:
         rows.append(
             {
                 "snapshot_id": snapshot.snapshot_id,
-                "committed_at": snapshot.timestamp_ms,
+                "committed_at": datetime.fromtimestamp(
+                    snapshot.timestamp_ms / 1000, UTC
+                ).isoformat(),
                 "operation": str(summary.operation.value) if summary else "",
                 "batch_ids": extra.get(BATCH_PROPERTY, ""),
                 "total_rows": extra.get("total-records", ""),

@@ -303,7 +303,7 @@ def _refuse_file(
             f"{entry.original_path}: {message}",
             source=entry.source,
             batch_id=entry.batch_id,
-            hint="fix the file or set on_incompatible: quarantine",
+            hint="declare the column's type in lakebox.yaml, or set on_incompatible: quarantine",
         )
     stamp = quote_literal(now().isoformat())
     raw_json = (
