@@ -62,11 +62,14 @@ def test_a_missing_project_file_says_what_to_do(tmp_path):
         config.load(tmp_path)
 
 
-@pytest.mark.parametrize(("column", "expected"), [
-    ("{type: DUBLE}", "unknown column type 'DUBLE'"),
-    ("{type: DOUBLE, unit: furlong, unit_from: u}", "unknown unit 'furlong'"),
-    ("{type: DOUBLE, unit: kg}", "'unit' needs 'unit_from'"),
-])
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("{type: DUBLE}", "unknown column type 'DUBLE'"),
+        ("{type: DOUBLE, unit: furlong, unit_from: u}", "unknown unit 'furlong'"),
+        ("{type: DOUBLE, unit: kg}", "'unit' needs 'unit_from'"),
+    ],
+)
 def test_column_declarations_are_checked_when_the_file_loads(column, expected):
     text = f"sources:\n  s:\n    path: x\n    columns:\n      q: {column}\n"
     with pytest.raises(ConfigError, match=r"lakebox.yaml:5: sources\.s\.columns\.q"):

@@ -157,3 +157,29 @@ def test_a_value_lost_in_conversion_is_quarantined(make_project, tmp_path):
     assert (result.counts.rows_formatted, result.counts.rows_quarantined) == (1, 1)
     [row] = lh.query("SELECT _column, _reason FROM quarantine.sales").to_pylist()
     assert row["_column"] == "at" and "'05-03-2026'" in row["_reason"]
+
+
+def test_nested_objects_can_be_kept_as_structs(make_project, tmp_path):
+    folder = tmp_path / "in"
+    write_file(
+        folder,
+        "1.ndjson",
+        '{"id": 1, "geo": {"lat": 41.4, "city": "BCN"}}\n{"id": 2, "geo": {"lat": 45.8}}\n',
+    )
+    lh = make_project({"events": {"path": str(folder), "nested": "struct"}})
+    _ingest(lh, "events")
+
+    assert _columns(lh, "formatted.events")["geo"] == "STRUCT(lat DOUBLE, city VARCHAR)"
+    rows = lh.query(
+        "SELECT id, geo.lat AS lat, geo.city AS city FROM formatted.events ORDER BY id"
+    ).to_pylist()
+    assert rows == [{"id": 1, "lat": 41.4, "city": "BCN"}, {"id": 2, "lat": 45.8, "city": None}]
+
+
+def test_nested_objects_are_flattened_by_default(make_project, tmp_path):
+    folder = tmp_path / "in"
+    write_file(folder, "1.ndjson", '{"id": 1, "geo": {"lat": 41.4, "city": "BCN"}}\n')
+    lh = make_project({"events": {"path": str(folder)}})
+    _ingest(lh, "events")
+
+    assert {"geo_lat", "geo_city"} <= set(_columns(lh, "formatted.events"))

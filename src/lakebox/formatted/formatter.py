@@ -112,6 +112,7 @@ def _format_raw(
             raw.columns,
             source,
             existing.schema().as_arrow() if existing else None,
+            raw.type_hints,
         )
         if file_schema.incompatible:
             return _refuse_file(lh, entry, source, raw, names, file_schema.incompatible, work)

@@ -36,6 +36,7 @@ def resolve(
     raw_columns: list[str],
     source: SourceConfig,
     existing: pa.Schema | None,
+    type_hints: dict[str, str] | None = None,
 ) -> FileSchema:
     """Return the canonical schema for a file whose raw text sits in `raw_table`."""
     declared = {normalise_name(name, 0): config for name, config in source.columns.items()}
@@ -48,7 +49,7 @@ def resolve(
     result = FileSchema(columns=[])
     for name in names:
         config = declared.get(name, ColumnConfig())
-        wanted = _type_for(name, frozen, declared, stats, result)
+        wanted = _type_for(name, frozen, declared, stats, result, type_hints)
         raw = quote_identifier(present[name]) if name in present else "NULL::VARCHAR"
         plan = rules.ColumnPlan(name=name, type=wanted, raw=raw, value=raw, config=config)
         result.columns.append(rules.apply(plan, source))
@@ -81,12 +82,15 @@ def _type_for(
     declared: dict[str, ColumnConfig],
     stats: dict[str, dict[str, int]],
     result: FileSchema,
+    type_hints: dict[str, str] | None,
 ) -> str:
     if name in frozen:
         return _check_frozen(name, frozen[name], stats.get(name), result)
     result.added.append(name)
     if name in declared:
         return types.canonical(declared[name].type)
+    if type_hints and name in type_hints:
+        return type_hints[name]
     return _inferred(stats.get(name))
 
 

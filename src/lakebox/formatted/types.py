@@ -41,6 +41,8 @@ def canonical(type_name: str) -> str:
     """Return the canonical spelling of a declared type, or raise ConfigError."""
     upper = " ".join(type_name.upper().split())
     upper = _ALIASES.get(upper, upper)
+    if is_nested(upper):
+        return type_name.strip()
     if not _KNOWN.match(upper):
         raise ConfigError(
             f"unknown column type {type_name!r}",
@@ -50,10 +52,18 @@ def canonical(type_name: str) -> str:
     return upper
 
 
+def is_nested(type_name: str) -> bool:
+    """Return whether `type_name` is a STRUCT, MAP or LIST type."""
+    upper = type_name.strip().upper()
+    return upper.startswith(("STRUCT(", "MAP(")) or upper.endswith("[]")
+
+
 def cast_sql(value: str, type_name: str, date_formats: list[str]) -> str:
     """Return SQL casting the text expression `value` to `type_name`, NULL when it will not."""
     if type_name in ("VARCHAR", "JSON"):
         return value
+    if is_nested(type_name):
+        return f"TRY_CAST(TRY_CAST({value} AS JSON) AS {type_name})"
     if type_name in ("BIGINT", "INTEGER", "SMALLINT"):
         return _integer_sql(value, type_name)
     if type_name in ("DOUBLE", "FLOAT") or type_name.startswith("DECIMAL"):
@@ -87,6 +97,11 @@ def arrow_to_sql(data_type: pa.DataType) -> str:
         return "TIMESTAMPTZ" if data_type.tz else "TIMESTAMP"
     if pa.types.is_decimal(data_type):
         return f"DECIMAL({data_type.precision},{data_type.scale})"
+    if pa.types.is_struct(data_type):
+        members = ", ".join(f'"{member.name}" {arrow_to_sql(member.type)}' for member in data_type)
+        return f"STRUCT({members})"
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        return f"{arrow_to_sql(data_type.value_type)}[]"
     simple = {
         pa.string(): "VARCHAR",
         pa.large_string(): "VARCHAR",

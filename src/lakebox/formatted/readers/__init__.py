@@ -30,6 +30,7 @@ class RawInput:
     temporary: list[Path] = field(default_factory=list)
     header_lines: int = 0
     has_sheet: bool = False  # the select has a `_sheet` column (workbooks)
+    type_hints: dict[str, str] = field(default_factory=dict)  # types the file itself knows
     ordinal_is_line: bool = False  # True: `_line` is computed from `_ordinal` and the rejects
 
     def cleanup(self) -> None:

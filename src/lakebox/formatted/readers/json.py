@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 from lakebox.config import SourceConfig
@@ -58,7 +59,8 @@ def _from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> R
         f"'not a JSON object' ELSE 'malformed JSON' END AS _reason, _text AS _raw "
         f"FROM {name} WHERE NOT ({valid})"
     )
-    return RawInput(select, names, rejects)
+    hints = _struct_types(engine, structure, paths, names) if source.nested == "struct" else {}
+    return RawInput(select, names, rejects, type_hints=hints)
 
 
 def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
@@ -68,6 +70,31 @@ def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
     ).fetchone()
     parsed = json.loads(row[0]) if row and row[0] else {}
     return parsed if isinstance(parsed, dict) else {}
+
+
+def _struct_types(
+    engine: DuckDBEngine,
+    structure: dict[str, object],
+    paths: list[tuple[str, ...]],
+    names: list[str],
+) -> dict[str, str]:
+    """Return the STRUCT or LIST type of each column kept nested, as DuckDB infers it."""
+    hints = {}
+    for path, name in zip(paths, names, strict=True):
+        shape = structure.get(path[-1]) if len(path) == 1 else None
+        if isinstance(shape, dict | list):
+            row = engine.execute(
+                "SELECT typeof(json_transform('{}', ?))", [json.dumps(shape)]
+            ).fetchone()
+            hints[name] = _iceberg_friendly(row[0]) if row else "JSON"
+    return hints
+
+
+def _iceberg_friendly(type_name: str) -> str:
+    """Unsigned and 128-bit integers have no Iceberg type; untyped nulls become text."""
+    type_name = re.sub(r"\b(UBIGINT|UINTEGER|USMALLINT|UTINYINT)\b", "BIGINT", type_name)
+    type_name = re.sub(r"\b(HUGEINT|UHUGEINT)\b", "DOUBLE", type_name)
+    return re.sub(r"\b(JSON|NULL)\b", "VARCHAR", type_name)
 
 
 def _leaf_paths(
