@@ -16,6 +16,7 @@ from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import ConfigError, QueryError
 from lakebox.landing.manifest import Manifest
 from lakebox.storage import Storage
+from lakebox.storage.s3 import DEFAULT_REGION, S3Settings
 
 logger = logging.getLogger(__name__)
 LANDING_PREFIX = "landing"
@@ -29,14 +30,19 @@ class Lakehouse:
     def __init__(self, project_dir: Path, config: ProjectConfig) -> None:
         self.project_dir = project_dir.resolve()
         self.config = config
-        self.storage = Storage(config.storage.root, self.project_dir, config.storage.s3_endpoint)
+        s3 = S3Settings(config.storage.s3_endpoint, config.storage.s3_region or DEFAULT_REGION)
+        self.storage = Storage(config.storage.root, self.project_dir, s3)
         self.catalog = Catalog(
             config.catalog.name,
             config.catalog.uri,
             self.storage.uri(WAREHOUSE_PREFIX),
             self.project_dir,
+            self.storage.s3.fileio_properties() if self.storage.s3 else None,
         )
         self.engine = DuckDBEngine(config.engine, self.project_dir)
+        if self.storage.s3:
+            self.engine.load_extension("httpfs")
+            self.engine.execute(self.storage.s3.duckdb_secret_sql())
         self.manifest = Manifest(self.catalog.sql_engine)
         self.temporal_dir = (self.project_dir / config.storage.temporal).resolve()
         self.scratch_dir = (self.project_dir / config.engine.temp_directory).resolve()

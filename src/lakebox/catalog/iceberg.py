@@ -37,10 +37,20 @@ class TableRef:
 class Catalog:
     """Creates, evolves and commits to Iceberg tables; knows which batches each table holds."""
 
-    def __init__(self, name: str, uri: str, warehouse_uri: str, project_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        uri: str,
+        warehouse_uri: str,
+        project_dir: Path,
+        io_properties: dict[str, str] | None = None,
+    ) -> None:
         self.uri = _absolute_sqlite(uri, project_dir)
         try:
-            self.iceberg = SqlCatalog(name, uri=self.uri, warehouse=warehouse_uri)
+            self.iceberg = SqlCatalog(
+                name, uri=self.uri, warehouse=warehouse_uri, **(io_properties or {})
+            )
+
             for zone in ZONES:
                 self.iceberg.create_namespace_if_not_exists(zone)
         except sa.exc.SQLAlchemyError as error:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow.fs as pafs
 
 from lakebox.errors import StorageError
+from lakebox.storage.s3 import S3Settings
 
 _CHUNK = 4 * 1024 * 1024
 
@@ -19,14 +20,15 @@ _CHUNK = 4 * 1024 * 1024
 class Storage:
     """Reads and writes objects below one root; paths given to it are relative to that root."""
 
-    def __init__(self, root: str, project_dir: Path, s3_endpoint: str | None = None) -> None:
+    def __init__(self, root: str, project_dir: Path, s3: S3Settings | None = None) -> None:
         self.is_local = "://" not in root or root.startswith("file://")
+        self.s3 = s3 if root.startswith("s3://") else None
         if self.is_local:
             local_root = Path(root.removeprefix("file://"))
             self._root = str((project_dir / local_root).resolve())
             self._fs: pafs.FileSystem = pafs.LocalFileSystem()
         else:
-            self._fs, self._root = _remote_filesystem(root, s3_endpoint)
+            self._fs, self._root = _remote_filesystem(root, s3 or S3Settings())
         self.root_uri = f"file://{self._root}" if self.is_local else root.rstrip("/")
 
     def uri(self, relative: str) -> str:
@@ -93,14 +95,9 @@ class Storage:
         os.replace(aside, target)
 
 
-def _remote_filesystem(root: str, endpoint: str | None) -> tuple[pafs.FileSystem, str]:
+def _remote_filesystem(root: str, s3: S3Settings) -> tuple[pafs.FileSystem, str]:
     if root.startswith("s3://"):
-        options: dict[str, object] = {}
-        if endpoint:
-            scheme, _, host = endpoint.partition("://")
-            options = {"endpoint_override": host or scheme, "scheme": scheme if host else "http"}
-        bucket_path = root.removeprefix("s3://").rstrip("/")
-        return pafs.S3FileSystem(**options), bucket_path
+        return s3.filesystem(), root.removeprefix("s3://").rstrip("/")
     try:
         filesystem, path = pafs.FileSystem.from_uri(root)
     except (ValueError, OSError) as error:
