@@ -38,7 +38,8 @@ def evaluate(plan: ColumnPlan, text: str, unit: str | None = None) -> tuple[obje
     refused = " OR ".join(f"coalesce({check.failed}, false)" for check in plan.checks) or "false"
     sql = (
         f'WITH raw AS (SELECT ?::VARCHAR AS x), v AS (SELECT {plan.value} AS "v.x", '
-        f'?::VARCHAR AS "v.unit" FROM raw) SELECT "v.x", {typed}, {refused} FROM v'
+        f'?::VARCHAR AS "v.unit" FROM raw), t AS (SELECT *, {typed} AS "t.x" FROM v) '
+        f'SELECT "v.x", "t.x", {refused} FROM t'
     )
     return connection.execute(sql, [text, unit]).fetchone()
 
@@ -66,7 +67,12 @@ def test_cast_to_canonical_types(case):
     plan = rules.apply(
         column(case["type"]),
         SOURCE,
-        (rules.strip_whitespace, rules.null_tokens_to_null, rules.cast_to_canonical_types),
+        (
+            rules.strip_whitespace,
+            rules.null_tokens_to_null,
+            rules.cast_to_canonical_types,
+            rules.refuse_lost_values,
+        ),
     )
     _, typed, refused = evaluate(plan, case["input"])
     assert (shown(typed), str(refused).lower()) == (case["expected"], case["refused"])
@@ -88,7 +94,7 @@ def test_convert_units(case):
     plan = rules.apply(
         column("DOUBLE", unit=case["target"], unit_from="unit"),
         SOURCE,
-        (rules.cast_to_canonical_types, rules.convert_units),
+        (rules.cast_to_canonical_types, rules.convert_units, rules.refuse_lost_values),
     )
     _, typed, refused = evaluate(plan, case["input"], case["unit"])
     assert (shown(typed), str(refused).lower()) == (case["expected"], case["refused"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from lakebox.cli.render import Output
 from lakebox.config import FORMATS
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import Lakehouse, open_project
+from lakebox.orchestration.runner import Progress, RunReport
 
 app = typer.Typer(
     help="lakebox: a local-first lakehouse on DuckDB over Apache Iceberg.",
@@ -99,14 +101,13 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Land new files of the sources and format what is not formatted yet."""
-    from lakebox.cli.summary import show_run
     from lakebox.orchestration.runner import ingest as ingest_sources
 
-    output = Output(quiet, as_json)
-    with _open(project_dir) as lh, output.progress() as progress:
-        report = ingest_sources(lh, source, progress)
-    show_run(output, report)
-    raise typer.Exit(0 if report.ok else 1)
+    _run_and_report(
+        project_dir,
+        Output(quiet, as_json),
+        lambda lh, progress: ingest_sources(lh, source, progress),
+    )
 
 
 @app.command()
@@ -122,12 +123,24 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Ingest new files, format what is new and rebuild the models that depend on it."""
-    from lakebox.cli.summary import show_run
     from lakebox.orchestration.runner import run as run_all
 
-    output = Output(quiet, as_json)
+    models = set(select) if select else None
+    _run_and_report(
+        project_dir,
+        Output(quiet, as_json),
+        lambda lh, progress: run_all(lh, source, models, full_refresh, progress),
+    )
+
+
+def _run_and_report(
+    project_dir: Path, output: Output, work: Callable[[Lakehouse, Progress], RunReport]
+) -> None:
+    """Do `work` with progress bars, show its report, exit 1 if anything failed."""
+    from lakebox.cli.summary import show_run
+
     with _open(project_dir) as lh, output.progress() as progress:
-        report = run_all(lh, source, set(select) if select else None, full_refresh, progress)
+        report = work(lh, progress)
     show_run(output, report)
     raise typer.Exit(0 if report.ok else 1)
 

@@ -101,14 +101,14 @@ def _format_file(lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path) 
 def _format_raw(
     lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path
 ) -> Outcome:
-    names = _TempNames(next(_NAMES))
+    names = _TempNames.numbered(next(_NAMES))
+
     engine = lh.engine
     try:
-        _stage_raw(engine, raw, names)
         existing = lh.catalog.load(TableRef("formatted", entry.source))
         file_schema = schema.resolve(
             engine,
-            names.lined,
+            f"({raw.sample_sql or raw.select_sql})",
             raw.columns,
             source,
             existing.schema().as_arrow() if existing else None,
@@ -117,7 +117,8 @@ def _format_raw(
         if file_schema.incompatible:
             return _refuse_file(lh, entry, source, raw, names, file_schema.incompatible, work)
         columns = _with_key_checks(file_schema.columns, source.key)
-        _stage_typed(engine, names, columns, raw.has_sheet)
+        _stage_typed(engine, names, columns, raw)
+        _number_lines(engine, raw, names, names.staged)
         duplicates = dedup.rows_to_drop(
             engine, names.staged, [c.name for c in columns], source.key, names.dropped
         )
@@ -130,27 +131,18 @@ def _format_raw(
 
 @dataclass(frozen=True)
 class _TempNames:
-    number: int
+    """The DuckDB temp tables of one file's formatting."""
 
-    @property
-    def raw(self) -> str:
-        return f"raw_{self.number}"
+    raw: str
+    lined: str
+    rejects: str
+    staged: str
+    dropped: str
 
-    @property
-    def lined(self) -> str:
-        return f"lined_{self.number}"
-
-    @property
-    def rejects(self) -> str:
-        return f"refused_{self.number}"
-
-    @property
-    def staged(self) -> str:
-        return f"staged_{self.number}"
-
-    @property
-    def dropped(self) -> str:
-        return f"dropped_{self.number}"
+    @classmethod
+    def numbered(cls, number: int) -> _TempNames:
+        kinds = ("raw", "lined", "refused", "staged", "dropped")
+        return cls(*(f"{kind}_{number}" for kind in kinds))
 
     def drop(self, engine: DuckDBEngine) -> None:
         for table in (self.raw, self.rejects, self.staged, self.dropped):
@@ -158,9 +150,9 @@ class _TempNames:
         engine.execute(f"DROP VIEW IF EXISTS {self.lined}")
 
 
-def _stage_raw(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> None:
-    """Parse the file once into a temp table, collect refused records, number the lines."""
-    engine.execute(f"CREATE TEMP TABLE {names.raw} AS {raw.select_sql}")
+def _number_lines(engine: DuckDBEngine, raw: RawInput, names: _TempNames, parsed: str) -> None:
+    """Collect the records the parser refused (known once `parsed` was read), then give every
+    parsed record its line in view `names.lined`."""
     refused = (
         raw.rejects_sql
         or "SELECT NULL::BIGINT AS _line, NULL::VARCHAR AS _column, "
@@ -171,21 +163,24 @@ def _stage_raw(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> None:
         f"first(_column) AS _column, string_agg(DISTINCT _reason, '; ') AS _reason, "
         f"first(_raw) AS _raw FROM ({refused}) GROUP BY _line"
     )
-    engine.execute(f"CREATE TEMP VIEW {names.lined} AS {_lined_sql(raw, names)}")
+    engine.execute(f"CREATE TEMP VIEW {names.lined} AS {_lined_sql(engine, raw, names, parsed)}")
 
 
-def _lined_sql(raw: RawInput, names: _TempNames) -> str:
+def _lined_sql(engine: DuckDBEngine, raw: RawInput, names: _TempNames, parsed: str) -> str:
     """Give each record its line: ordinals shifted past the records the parser refused."""
     if not raw.ordinal_is_line:
-        return f"SELECT * FROM {names.raw}"
+        return f"SELECT * FROM {parsed}"
     header = raw.header_lines
+    refused = engine.execute(f"SELECT count(*) FROM {names.rejects}").fetchone()
+    if not refused or not refused[0]:
+        return f"SELECT *, _ordinal + {header} AS _line FROM {parsed}"
     gaps = (
         f"SELECT _line - {header} - row_number() OVER (ORDER BY _line) AS _good_before, "
         f"row_number() OVER (ORDER BY _line) AS _refused_before FROM {names.rejects}"
     )
     return (
         f"SELECT r.*, r._ordinal + {header} + coalesce(g._refused_before, 0) AS _line "
-        f"FROM {names.raw} r ASOF LEFT JOIN (SELECT _good_before, max(_refused_before) AS "
+        f"FROM {parsed} r ASOF LEFT JOIN (SELECT _good_before, max(_refused_before) AS "
         f"_refused_before FROM ({gaps}) GROUP BY ALL) g ON r._ordinal > g._good_before"
     )
 
@@ -200,18 +195,22 @@ def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPl
     for column in columns:
         if column.name in key:
             check = Check(
-                f"({column.typed}) IS NULL", quote_literal(f"{column.name}: key column is empty")
+                f"{typed_ref(column.name)} IS NULL",
+                quote_literal(f"{column.name}: key column is empty"),
             )
+
             column = ColumnPlan(**{**vars(column), "checks": (*column.checks, check)})
         result.append(column)
     return result
 
 
 def _stage_typed(
-    engine: DuckDBEngine, names: _TempNames, columns: list[ColumnPlan], has_sheet: bool
+    engine: DuckDBEngine, names: _TempNames, columns: list[ColumnPlan], raw: RawInput
 ) -> None:
-    """Compute typed values and, per row, the first failed check's column and reason."""
-    keep = "_ordinal, _line" + (", _sheet" if has_sheet else "")
+    """Parse the file and compute, in the same pass, typed values and per row the first
+    failed check's column and reason."""
+    keep = "_ordinal" + ("" if raw.ordinal_is_line else ", _line")
+    keep += ", _sheet" if raw.has_sheet else ""
     values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
     raws = ", ".join(f"{c.raw} AS {quote_identifier('r.' + c.name)}" for c in columns)
     typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {typed_ref(c.name)}" for c in columns)
@@ -227,7 +226,7 @@ def _stage_typed(
     hashed = "hash(" + ", ".join(typed_ref(c.name) for c in columns) + ")"
     engine.execute(
         f"CREATE TEMP TABLE {names.staged} AS "
-        f"WITH v AS (SELECT {keep}, {raws}, {values} FROM {names.lined}), "
+        f"WITH v AS (SELECT {keep}, {raws}, {values} FROM ({raw.select_sql})), "
         f"t AS (SELECT *, {typed} FROM v), "
         f"c AS (SELECT *, CASE {reason or 'WHEN false THEN NULL'} END AS _reason FROM t) "
         f"SELECT {keep}, {outputs}, _reason, "
@@ -266,15 +265,15 @@ def _write(
         f"_source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at"
     )
     quarantined = (
-        f"SELECT {meta}, _column, _reason, _raw FROM {names.staged} WHERE _reason IS NOT NULL "
+        f"SELECT {meta}, _column, _reason, _raw FROM {names.lined} WHERE _reason IS NOT NULL "
         f"UNION ALL SELECT {meta.replace('_sheet', 'NULL')}, _column, _reason, _raw "
         f"FROM {names.rejects}"
     )
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [])
     outputs = ", ".join(quote_identifier(c.name) for c in columns)
     good = (
-        f"SELECT {outputs}, {meta} FROM {names.staged} WHERE _reason IS NULL AND _ordinal "
-        f"NOT IN (SELECT _ordinal FROM {names.dropped}) ORDER BY _ordinal"
+        f"SELECT {outputs}, {meta} FROM {names.lined} WHERE _reason IS NULL AND _ordinal "
+        f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
     _commit(lh, entry, "formatted", good, work / "formatted.parquet", source.key)
 
@@ -306,6 +305,8 @@ def _refuse_file(
             batch_id=entry.batch_id,
             hint="declare the column's type in lakebox.yaml, or set on_incompatible: quarantine",
         )
+    lh.engine.execute(f"CREATE TEMP TABLE {names.raw} AS {raw.select_sql}")
+    _number_lines(lh.engine, raw, names, names.raw)
     stamp = quote_literal(now().isoformat())
     raw_json = (
         "json_object("

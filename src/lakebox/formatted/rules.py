@@ -86,15 +86,10 @@ def null_tokens_to_null(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
 
 
 def cast_to_canonical_types(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
-    """Cast the cleaned text to the column's type; a value that will not cast is refused."""
+    """Cast the cleaned text to the column's type (NULL when it will not cast; the final
+    guard, `refuse_lost_values`, quarantines such rows without casting a second time)."""
     formats = column.config.formats or source.date_formats
-    typed = types.cast_sql(column.value_ref, column.type, formats)
-    reason = (
-        f"{quote_literal(column.name + ': ' + chr(39))} || left({column.value_ref}, 200) "
-        f"|| {quote_literal(chr(39) + ' is not a ' + column.type)}"
-    )
-    check = Check(f"({column.value_ref} IS NOT NULL AND ({typed}) IS NULL)", reason)
-    return replace(column, typed=typed, checks=(*column.checks, check))
+    return replace(column, typed=types.cast_sql(column.value_ref, column.type, formats))
 
 
 def timestamps_to_utc(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
@@ -128,11 +123,13 @@ def convert_units(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
 
 
 def refuse_lost_values(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
-    """Refuse a row whose value was present but came out NULL: nothing is lost silently."""
+    """Refuse a row whose value was present but came out NULL (it would not cast, or a later
+    rule could not convert it): nothing is lost silently."""
     reason = (
         f"{quote_literal(column.name + ': ' + chr(39))} || left({column.value_ref}, 200) "
-        f"|| {quote_literal(chr(39) + ' could not be converted to ' + column.output_type)}"
+        f"|| {quote_literal(chr(39) + ' is not a ' + column.type)}"
     )
+
     check = Check(f"({column.value_ref} IS NOT NULL AND {typed_ref(column.name)} IS NULL)", reason)
     return replace(column, checks=(*column.checks, check))
 

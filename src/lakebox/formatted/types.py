@@ -127,11 +127,9 @@ def widening(current: str, wanted: str) -> bool:
 
 
 def _integer_sql(value: str, type_name: str) -> str:
-    """Only integral text casts ('12', '12.0'); DuckDB alone would round '2.5' to 3."""
-    return (
-        f"CASE WHEN regexp_matches({value}, '^[+-]?[0-9]+(\\.0*)?$') THEN "
-        f"TRY_CAST(regexp_replace({value}, '\\.0*$', '') AS {type_name}) END"
-    )
+    """Only integral values cast ('12', '12.0'); DuckDB alone would round '2.5' to 3."""
+    integer = f"TRY_CAST({value} AS {type_name})"
+    return f"CASE WHEN {integer} = TRY_CAST({value} AS DOUBLE) THEN {integer} END"
 
 
 def _decimal_point_sql(value: str) -> str:

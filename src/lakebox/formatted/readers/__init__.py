@@ -27,6 +27,8 @@ class RawInput:
     select_sql: str
     columns: list[str]
     rejects_sql: str | None = None
+    sample_sql: str | None = None  # a SELECT for schema inference, when select_sql has effects
+
     temporary: list[Path] = field(default_factory=list)
     header_lines: int = 0
     has_sheet: bool = False  # the select has a `_sheet` column (workbooks)

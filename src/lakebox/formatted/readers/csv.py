@@ -52,19 +52,11 @@ def _read_delimited(
 ) -> RawInput:
     text_path, temporary, duckdb_encoding = _utf8_view(path, source, scratch)
     dialect = sniff(text_path, source, default_delimiter)
-    rejects = f"rejects_{next(_REJECT_TABLES)}"
-    columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in dialect.names)
-    scan = (
-        f"read_csv({quote_literal(str(text_path))}, auto_detect=false, columns={{{columns}}}, "
-        f"header={str(dialect.header).lower()}, delim={quote_literal(dialect.delimiter)}, "
-        f"quote={quote_literal(dialect.quote)}, escape={quote_literal(dialect.quote)}, "
-        f"encoding={quote_literal(duckdb_encoding)}, ignore_errors=true, store_rejects=true, "
-        f"rejects_table={quote_literal(rejects)}, rejects_scan={quote_literal(rejects + '_scan')}, "
-        f"max_line_size={MAX_LINE_SIZE}, null_padding=false, strict_mode=true)"
-    )
+    number = next(_REJECT_TABLES)
+    rejects = f"rejects_{number}"
     names = ", ".join(quote_identifier(name) for name in dialect.names)
-    header_lines = int(dialect.header)
-    select = f"SELECT {names}, row_number() OVER () AS _ordinal FROM {scan}"
+    select = _select(names, _scan(text_path, dialect, duckdb_encoding, rejects))
+    sample = _select(names, _scan(text_path, dialect, duckdb_encoding, f"sample_{number}"))
     rejected = (
         f"SELECT line::BIGINT AS _line, column_name AS _column, CASE error_type "
         f"WHEN 'MISSING COLUMNS' THEN 'fewer fields than the {len(dialect.names)} columns' "
@@ -75,7 +67,30 @@ def _read_delimited(
         f"FROM {rejects}"
     )
     return RawInput(
-        select, dialect.names, rejected, temporary, header_lines=header_lines, ordinal_is_line=True
+        select,
+        dialect.names,
+        rejected,
+        temporary=temporary,
+        sample_sql=sample,
+        header_lines=int(dialect.header),
+        ordinal_is_line=True,
+    )
+
+
+def _select(names: str, scan: str) -> str:
+    return f"SELECT {names}, row_number() OVER () AS _ordinal FROM {scan}"
+
+
+def _scan(text_path: Path, dialect: Dialect, duckdb_encoding: str, rejects: str) -> str:
+    """Return a read_csv(...) call that stores the records it refuses in table `rejects`."""
+    columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in dialect.names)
+    return (
+        f"read_csv({quote_literal(str(text_path))}, auto_detect=false, columns={{{columns}}}, "
+        f"header={str(dialect.header).lower()}, delim={quote_literal(dialect.delimiter)}, "
+        f"quote={quote_literal(dialect.quote)}, escape={quote_literal(dialect.quote)}, "
+        f"encoding={quote_literal(duckdb_encoding)}, ignore_errors=true, store_rejects=true, "
+        f"rejects_table={quote_literal(rejects)}, rejects_scan={quote_literal(rejects + '_scan')}, "
+        f"max_line_size={MAX_LINE_SIZE}, null_padding=false, strict_mode=true)"
     )
 
 

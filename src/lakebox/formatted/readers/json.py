@@ -34,7 +34,7 @@ def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: P
     """Return the raw input of a JSON document: an array of objects, or one object."""
     texts = (
         f"SELECT json::VARCHAR AS _text, row_number() OVER () AS _ordinal FROM "
-        f"read_json_objects({quote_literal(str(path))}, format='array', "
+        f"read_json_objects({quote_literal(str(path))}, format='auto', "
         f"maximum_object_size={MAX_LINE_SIZE})"
     )
     return _from_texts(engine, texts, source)
