@@ -117,7 +117,7 @@ def _format_raw(
         if file_schema.incompatible:
             return _refuse_file(lh, entry, source, raw, names, file_schema.incompatible, work)
         columns = _with_key_checks(file_schema.columns, source.key)
-        _stage_typed(engine, names, columns, raw)
+        _stage_typed(engine, names, columns, raw, work)
         _number_lines(engine, raw, names, names.staged)
         duplicates = dedup.rows_to_drop(
             engine, names.staged, [c.name for c in columns], source.key, names.dropped
@@ -145,9 +145,10 @@ class _TempNames:
         return cls(*(f"{kind}_{number}" for kind in kinds))
 
     def drop(self, engine: DuckDBEngine) -> None:
-        for table in (self.raw, self.rejects, self.staged, self.dropped):
+        for table in (self.raw, self.rejects, self.dropped):
             engine.execute(f"DROP TABLE IF EXISTS {table}")
-        engine.execute(f"DROP VIEW IF EXISTS {self.lined}")
+        for view in (self.lined, self.staged):
+            engine.execute(f"DROP VIEW IF EXISTS {view}")
 
 
 def _number_lines(engine: DuckDBEngine, raw: RawInput, names: _TempNames, parsed: str) -> None:
@@ -205,12 +206,17 @@ def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPl
 
 
 def _stage_typed(
-    engine: DuckDBEngine, names: _TempNames, columns: list[ColumnPlan], raw: RawInput
+    engine: DuckDBEngine,
+    names: _TempNames,
+    columns: list[ColumnPlan],
+    raw: RawInput,
+    work: Path,
 ) -> None:
-    """Parse the file and compute, in the same pass, typed values and per row the first
-    failed check's column and reason."""
-    keep = "_ordinal" + ("" if raw.ordinal_is_line else ", _line")
-    keep += ", _sheet" if raw.has_sheet else ""
+    """Compute typed values and, per row, the first failed check's column and reason, into
+    the staged Parquet file that view `names.staged` reads."""
+    kept = ["_ordinal"] if raw.ordinal_is_line else ["_ordinal", "_line"]
+    kept += ["_sheet"] if raw.has_sheet else []
+    keep = "".join(f"{column}, " for column in kept)
     values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
     raws = ", ".join(f"{c.raw} AS {quote_identifier('r.' + c.name)}" for c in columns)
     typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {typed_ref(c.name)}" for c in columns)
@@ -224,16 +230,32 @@ def _stage_typed(
     )
     outputs = ", ".join(f"{typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
     hashed = "hash(" + ", ".join(typed_ref(c.name) for c in columns) + ")"
+    staged_file = quote_literal(str(work / "staged.parquet"))
+    source = _numbered(engine, raw, names)
     engine.execute(
-        f"CREATE TEMP TABLE {names.staged} AS "
-        f"WITH v AS (SELECT {keep}, {raws}, {values} FROM ({raw.select_sql})), "
+        f"COPY (WITH v AS (SELECT {keep}{raws}, {values} FROM {source}), "
         f"t AS (SELECT *, {typed} FROM v), "
         f"c AS (SELECT *, CASE {reason or 'WHEN false THEN NULL'} END AS _reason FROM t) "
-        f"SELECT {keep}, {outputs}, _reason, "
+        f"SELECT {keep}{outputs}, _reason, "
         f"CASE WHEN _reason IS NOT NULL THEN CASE {at_fault or 'WHEN false THEN NULL'} END "
         f"END AS _column, CASE WHEN _reason IS NOT NULL THEN {raw_json}::VARCHAR END AS _raw, "
-        f"{hashed} AS _hash FROM c"
+        f"{hashed} AS _hash FROM c) TO {staged_file} (FORMAT parquet, COMPRESSION lz4)"
     )
+    engine.execute(f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({staged_file})")
+
+
+def _numbered(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> str:
+    """Return the raw records with their `_ordinal`. A CSV is parsed and numbered first, in a
+    light pass into a temp table (it spills to disk past the memory limit): row_number() is
+    cheap right over the scan but serialises every expression evaluated after it, and only
+    a window numbers CSV records reliably (parallel output order is not guaranteed)."""
+    if not raw.ordinal_is_line:
+        return f"({raw.select_sql})"
+    engine.execute(
+        f"CREATE TEMP TABLE {names.raw} AS "
+        f"SELECT row_number() OVER () AS _ordinal, * FROM ({raw.select_sql})"
+    )
+    return names.raw
 
 
 def _count(engine: DuckDBEngine, names: _TempNames, duplicates: int) -> Counts:
@@ -305,7 +327,11 @@ def _refuse_file(
             batch_id=entry.batch_id,
             hint="declare the column's type in lakebox.yaml, or set on_incompatible: quarantine",
         )
-    lh.engine.execute(f"CREATE TEMP TABLE {names.raw} AS {raw.select_sql}")
+    numbered = ", row_number() OVER () AS _ordinal" if raw.ordinal_is_line else ""
+    lh.engine.execute(
+        f"CREATE TEMP TABLE {names.raw} AS SELECT *{numbered} FROM ({raw.select_sql})"
+    )
+
     _number_lines(lh.engine, raw, names, names.raw)
     stamp = quote_literal(now().isoformat())
     raw_json = (

@@ -62,8 +62,16 @@ def typed_ref(name: str) -> str:
 
 
 def strip_whitespace(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
-    """Trim spaces, tabs and non-breaking spaces around text."""
-    return replace(column, value=f"trim({column.value}, ' \t\r\n\u00a0')")
+    """Trim spaces, tabs, line breaks and non-breaking spaces around text (only text that has
+    any: trimming a set of characters costs DuckDB several times more than the check)."""
+    value = column.value
+    padded = " OR ".join(
+        [f"starts_with({value}, ' ')", f"ends_with({value}, ' ')"]
+        + [f"contains({value}, {quote_literal(character)})" for character in "\t\r\n\u00a0"]
+    )
+    return replace(
+        column, value=f"CASE WHEN {padded} THEN trim({value}, ' \t\r\n\u00a0') ELSE {value} END"
+    )
 
 
 def refuse_control_bytes(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
@@ -98,11 +106,15 @@ def timestamps_to_utc(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
         return column
     zone = quote_literal(column.config.timezone or source.timezone)
     value = column.value_ref
+    # the LIKEs are a cheap first look; the regular expression decides
+    maybe = f"({value}[11:] LIKE '%+%' OR {value}[11:] LIKE '%-%' OR {value} LIKE '%Z')"
     offset = f"regexp_matches({value}, {quote_literal(types.OFFSET_PATTERN)})"
+    local = f"timezone({zone}, ({column.typed})::TIMESTAMP)"
     typed = (
-        f"CASE WHEN {offset} THEN {types.offset_timestamp_sql(value)} "
-        f"ELSE timezone({zone}, ({column.typed})::TIMESTAMP) END"
+        f"CASE WHEN NOT {maybe} THEN {local} "
+        f"WHEN {offset} THEN {types.offset_timestamp_sql(value)} ELSE {local} END"
     )
+
     return _retyped(column, typed)
 
 

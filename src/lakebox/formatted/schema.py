@@ -16,7 +16,7 @@ from lakebox.engine.duckdb import quote_identifier
 from lakebox.formatted import rules, types
 from lakebox.formatted.readers import normalise_name
 
-SAMPLE_ROWS = 100_000
+SAMPLE_ROWS = 50_000
 META_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_ingested_at")
 
 
@@ -121,20 +121,29 @@ def _sample_stats(
     engine: DuckDBEngine, raw_table: str, present: dict[str, str], source: SourceConfig
 ) -> dict[str, dict[str, int]]:
     """Count, per present column, its non-null values and those each type would refuse."""
+    if not present:
+        return {}
     kinds = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
+    cleaned = ", ".join(
+        f"{_clean_text(quote_identifier(raw), source)} AS {quote_identifier(name)}"
+        for name, raw in present.items()
+    )
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE _sample AS SELECT {cleaned} FROM "
+        f"(SELECT * FROM {raw_table} LIMIT {SAMPLE_ROWS})"
+    )
     selects, keys = [], []
-    for name, raw in present.items():
-        value = _clean_text(quote_identifier(raw), source)
+    for name in present:
+        value = quote_identifier(name)
         selects.append(f"count({value})")
         keys.append((name, "_count"))
         for kind in kinds:
             cast = types.inference_cast_sql(value, kind, source.date_formats)
             selects.append(f"count(*) FILTER (WHERE {value} IS NOT NULL AND ({cast}) IS NULL)")
             keys.append((name, _key(kind)))
-    if not selects:
-        return {}
-    sample = f"(SELECT * FROM {raw_table} LIMIT {SAMPLE_ROWS})"
-    row = engine.execute(f"SELECT {', '.join(selects)} FROM {sample}").fetchone() or ()
+    row = engine.execute(f"SELECT {', '.join(selects)} FROM _sample").fetchone() or ()
+    engine.execute("DROP TABLE _sample")
+
     stats: dict[str, dict[str, int]] = {}
     for (name, key), count in zip(keys, row, strict=True):
         stats.setdefault(name, {})[key] = int(count)

@@ -67,7 +67,9 @@ def cast_sql(value: str, type_name: str, date_formats: list[str]) -> str:
     if type_name in ("BIGINT", "INTEGER", "SMALLINT"):
         return _integer_sql(value, type_name)
     if type_name in ("DOUBLE", "FLOAT") or type_name.startswith("DECIMAL"):
-        return f"TRY_CAST({_decimal_point_sql(value)} AS {type_name})"
+        plain = f"TRY_CAST({value} AS {type_name})"
+        return f"COALESCE({plain}, TRY_CAST({_decimal_point_sql(value)} AS {type_name}))"
+
     if type_name == "BOOLEAN":
         return _boolean_sql(value)
     if type_name == "DATE":
@@ -170,4 +172,6 @@ def _strptime_sql(value: str, date_formats: list[str], suffixes: tuple[str, ...]
     if not formats:
         return "NULL::TIMESTAMP"
     listed = ", ".join(quote_literal(item) for item in formats)
-    return f"try_strptime({value}, [{listed}])"
+    # only text that could be a date is tried against every format
+    plausible = f"length({value}) BETWEEN 6 AND 40 AND regexp_matches({value}, '[0-9]')"
+    return f"CASE WHEN {plausible} THEN try_strptime({value}, [{listed}]) END"

@@ -33,7 +33,9 @@ class RawInput:
     header_lines: int = 0
     has_sheet: bool = False  # the select has a `_sheet` column (workbooks)
     type_hints: dict[str, str] = field(default_factory=dict)  # types the file itself knows
-    ordinal_is_line: bool = False  # True: `_line` is computed from `_ordinal` and the rejects
+    # True (CSV): the select gives neither `_ordinal` nor `_line`; the formatter numbers the
+    # records in file order and maps them to lines past the records the parser refused.
+    ordinal_is_line: bool = False
 
     def cleanup(self) -> None:
         """Remove temporary files the reader made."""

@@ -16,7 +16,7 @@ from lakebox.formatted import encoding as encodings
 from lakebox.formatted.readers import RawInput, register, unique_names
 
 SAMPLE_LINES = 200
-MAX_LINE_SIZE = 16 * 1024 * 1024
+MAX_LINE_SIZE = 4 * 1024 * 1024  # per record; a longer one is refused, not lost
 _DELIMITERS = ",;\t|"
 _REJECT_TABLES = itertools.count(1)
 
@@ -55,8 +55,11 @@ def _read_delimited(
     number = next(_REJECT_TABLES)
     rejects = f"rejects_{number}"
     names = ", ".join(quote_identifier(name) for name in dialect.names)
-    select = _select(names, _scan(text_path, dialect, duckdb_encoding, rejects))
-    sample = _select(names, _scan(text_path, dialect, duckdb_encoding, f"sample_{number}"))
+    # No row_number() here: a window serialises the parallel scan (and stops LIMIT early
+    # exits); the formatter numbers records from its staged file, which keeps file order.
+    select = f"SELECT {names} FROM {_scan(text_path, dialect, duckdb_encoding, rejects)}"
+    sample = f"SELECT {names} FROM {_scan(text_path, dialect, duckdb_encoding, f'sample_{number}')}"
+
     rejected = (
         f"SELECT line::BIGINT AS _line, column_name AS _column, CASE error_type "
         f"WHEN 'MISSING COLUMNS' THEN 'fewer fields than the {len(dialect.names)} columns' "
@@ -75,10 +78,6 @@ def _read_delimited(
         header_lines=int(dialect.header),
         ordinal_is_line=True,
     )
-
-
-def _select(names: str, scan: str) -> str:
-    return f"SELECT {names}, row_number() OVER () AS _ordinal FROM {scan}"
 
 
 def _scan(text_path: Path, dialect: Dialect, duckdb_encoding: str, rejects: str) -> str:
