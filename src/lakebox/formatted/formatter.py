@@ -17,7 +17,7 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine, quote_literal
 from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import FormatError, LakeboxError, SchemaError
-from lakebox.formatted import dedup, readers, schema
+from lakebox.formatted import dedup, readers, schema, staging
 from lakebox.formatted.readers import RawInput
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.formatted.writer import commit_batch
@@ -216,31 +216,9 @@ def _stage_typed(
     the staged Parquet file that view `names.staged` reads."""
     kept = ["_ordinal"] if raw.ordinal_is_line else ["_ordinal", "_line"]
     kept += ["_sheet"] if raw.has_sheet else []
-    keep = "".join(f"{column}, " for column in kept)
-    values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
-    raws = ", ".join(f"{c.raw} AS {quote_identifier('r.' + c.name)}" for c in columns)
-    typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {typed_ref(c.name)}" for c in columns)
-    checks = [(column.name, check) for column in columns for check in column.checks]
-    reason = " ".join(f"WHEN {check.failed} THEN {check.reason}" for _, check in checks)
-    at_fault = " ".join(f"WHEN {check.failed} THEN {quote_literal(name)}" for name, check in checks)
-    raw_json = (
-        "json_object("
-        + ", ".join(f"{quote_literal(c.name)}, {quote_identifier('r.' + c.name)}" for c in columns)
-        + ")"
-    )
-    outputs = ", ".join(f"{typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
-    hashed = "hash(" + ", ".join(typed_ref(c.name) for c in columns) + ")"
     staged_file = quote_literal(str(work / "staged.parquet"))
-    source = _numbered(engine, raw, names)
-    engine.execute(
-        f"COPY (WITH v AS (SELECT {keep}{raws}, {values} FROM {source}), "
-        f"t AS (SELECT *, {typed} FROM v), "
-        f"c AS (SELECT *, CASE {reason or 'WHEN false THEN NULL'} END AS _reason FROM t) "
-        f"SELECT {keep}{outputs}, _reason, "
-        f"CASE WHEN _reason IS NOT NULL THEN CASE {at_fault or 'WHEN false THEN NULL'} END "
-        f"END AS _column, CASE WHEN _reason IS NOT NULL THEN {raw_json}::VARCHAR END AS _raw, "
-        f"{hashed} AS _hash FROM c) TO {staged_file} (FORMAT parquet, COMPRESSION lz4)"
-    )
+    select = staging.typed_select(columns, kept, _numbered(engine, raw, names))
+    engine.execute(f"COPY ({select}) TO {staged_file} (FORMAT parquet, COMPRESSION lz4)")
     engine.execute(f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({staged_file})")
 
 
@@ -267,11 +245,6 @@ def _count(engine: DuckDBEngine, names: _TempNames, duplicates: int) -> Counts:
     return Counts(good + bad + refused, good - duplicates, bad + refused, duplicates)
 
 
-def _source_file(entry: Entry, has_sheet: bool) -> str:
-    path = quote_literal(entry.landed_path or "")
-    return f"{path} || '#' || _sheet" if has_sheet else path
-
-
 def _write(
     lh: Lakehouse,
     entry: Entry,
@@ -281,15 +254,11 @@ def _write(
     has_sheet: bool,
     work: Path,
 ) -> None:
-    stamp = quote_literal(now().isoformat())
-    meta = (
-        f"{quote_literal(entry.batch_id)} AS _batch_id, {_source_file(entry, has_sheet)} AS "
-        f"_source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at"
-    )
+    stamp = now().isoformat()
+    meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp, has_sheet)
     quarantined = (
         f"SELECT {meta}, _column, _reason, _raw FROM {names.lined} WHERE _reason IS NOT NULL "
-        f"UNION ALL SELECT {meta.replace('_sheet', 'NULL')}, _column, _reason, _raw "
-        f"FROM {names.rejects}"
+        f"UNION ALL {_refused_rows(entry, names, stamp)}"
     )
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [])
     outputs = ", ".join(quote_identifier(c.name) for c in columns)
@@ -298,6 +267,12 @@ def _write(
         f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
     _commit(lh, entry, "formatted", good, work / "formatted.parquet", source.key)
+
+
+def _refused_rows(entry: Entry, names: _TempNames, stamp: str) -> str:
+    """Return the quarantine rows of the records the parser refused."""
+    meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
+    return f"SELECT {meta}, _column, _reason, _raw FROM {names.rejects}"
 
 
 def _commit(
@@ -333,20 +308,12 @@ def _refuse_file(
     )
 
     _number_lines(lh.engine, raw, names, names.raw)
-    stamp = quote_literal(now().isoformat())
-    raw_json = (
-        "json_object("
-        + ", ".join(f"{quote_literal(name)}, {quote_identifier(name)}" for name in raw.columns)
-        + ")::VARCHAR"
-    )
-    meta = (
-        f"{quote_literal(entry.batch_id)} AS _batch_id, {quote_literal(entry.landed_path or '')}"
-        f" AS _source_file, _line AS _source_line, {stamp}::TIMESTAMPTZ AS _ingested_at"
-    )
+    stamp = now().isoformat()
+    meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
+    raw_json = staging.json_object({name: quote_identifier(name) for name in raw.columns})
     select = (
         f"SELECT {meta}, NULL::VARCHAR AS _column, {quote_literal(message)} AS _reason, "
-        f"{raw_json} AS _raw FROM {names.lined} UNION ALL SELECT {meta}, _column, "
-        f"_reason, _raw FROM {names.rejects}"
+        f"{raw_json} AS _raw FROM {names.lined} UNION ALL {_refused_rows(entry, names, stamp)}"
     )
     _commit(lh, entry, "quarantine", select, work / "quarantine.parquet", [])
     row = lh.engine.execute(

@@ -1,0 +1,61 @@
+"""The SQL of the formatted zone's passes: the typed stage of a file, and the columns every
+formatted and quarantined row carries."""
+
+from __future__ import annotations
+
+from lakebox.engine import quote_literal
+from lakebox.engine.duckdb import quote_identifier
+from lakebox.formatted.rules import ColumnPlan, typed_ref
+
+
+def typed_select(columns: list[ColumnPlan], kept: list[str], source: str) -> str:
+    """Return a SELECT over `source` giving, per record, the `kept` columns, the typed columns,
+    and — for a record that fails a check — the first failure's `_reason` and `_column` and
+    its raw values as JSON (`_raw`), plus `_hash` of the typed values."""
+    keep = "".join(f"{column}, " for column in kept)
+    raws = ", ".join(f"{c.raw} AS {_raw_ref(c.name)}" for c in columns)
+    values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
+    typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {typed_ref(c.name)}" for c in columns)
+    outputs = ", ".join(f"{typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
+    raw_json = json_object({c.name: _raw_ref(c.name) for c in columns})
+    hashed = "hash(" + ", ".join(typed_ref(c.name) for c in columns) + ")"
+    return (
+        f"WITH v AS (SELECT {keep}{raws}, {values} FROM {source}), "
+        f"t AS (SELECT *, {typed} FROM v), "
+        f"c AS (SELECT *, {_first_failure(columns, reason=True)} AS _reason FROM t) "
+        f"SELECT {keep}{outputs}, _reason, CASE WHEN _reason IS NOT NULL THEN "
+        f"{_first_failure(columns, reason=False)} END AS _column, CASE WHEN _reason IS NOT NULL "
+        f"THEN {raw_json} END AS _raw, {hashed} AS _hash FROM c"
+    )
+
+
+def meta_columns(batch_id: str, landed_path: str, stamp: str, has_sheet: bool = False) -> str:
+    """Return the select list of `_batch_id, _source_file, _source_line, _ingested_at`
+    (`_source_file` names the sheet of a workbook: `path#Sheet1`)."""
+    source_file = quote_literal(landed_path)
+    if has_sheet:
+        source_file += " || '#' || _sheet"
+    return (
+        f"{quote_literal(batch_id)} AS _batch_id, {source_file} AS _source_file, "
+        f"_line AS _source_line, {quote_literal(stamp)}::TIMESTAMPTZ AS _ingested_at"
+    )
+
+
+def json_object(fields: dict[str, str]) -> str:
+    """Return SQL building a JSON object text from name → SQL expression."""
+    pairs = ", ".join(f"{quote_literal(name)}, {value}" for name, value in fields.items())
+    return f"json_object({pairs})::VARCHAR"
+
+
+def _first_failure(columns: list[ColumnPlan], reason: bool) -> str:
+    """Return a CASE giving the first failed check's reason (or its column's name)."""
+    branches = " ".join(
+        f"WHEN {check.failed} THEN {check.reason if reason else quote_literal(column.name)}"
+        for column in columns
+        for check in column.checks
+    )
+    return f"CASE {branches or 'WHEN false THEN NULL'} END"
+
+
+def _raw_ref(name: str) -> str:
+    return quote_identifier(f"r.{name}")
