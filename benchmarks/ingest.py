@@ -1,8 +1,9 @@
 """Ingest benchmark: lakebox end to end against DuckDB's and pandas' CSV → Parquet.
 
-Run from the repository root:
+Run from the repository root (see benchmarks/README.md):
 
-    .venv/bin/python benchmarks/ingest.py                 # 10M rows (~540 MB of CSV)
+    .venv/bin/python benchmarks/ingest.py                 # 10M rows (~490 MB of CSV)
+    .venv/bin/python benchmarks/ingest.py --repeat 3      # median of 3 runs per contender
     .venv/bin/python benchmarks/ingest.py --rows 200000   # smoke run, seconds
 
 One deterministic CSV is generated into benchmarks/out/ (kept between runs; regenerated when
@@ -10,9 +11,10 @@ missing or when --rows or the generator changes). Each contender then runs in it
 process, so its peak RSS is its own (`os.wait4` gives the child's `ru_maxrss`):
 
   (a) lakebox: a fresh project with source `events` (format csv, no key) and
-      `engine.memory_limit` set to 700MB, then landing (`land`: copy + sha256 + manifest) and
+      `engine.memory_limit` set to 500MB, then landing (`land`: copy + sha256 + manifest) and
       formatting (`format_pending`: parse, type, dedup, write Parquet, commit to Iceberg) —
-      the two calls `lakebox.orchestration.runner.ingest` makes — timed stage by stage;
+      the two calls `lakebox.orchestration.runner.ingest` makes — timed stage by stage; the
+      table is read back and checked in another child, so the check's memory is not counted;
   (b) DuckDB: COPY (FROM read_csv(...)) TO '...parquet' on a fresh connection, default settings;
   (c) pandas: read_csv (C engine) then to_parquet (pyarrow engine).
 """
@@ -20,6 +22,7 @@ process, so its peak RSS is its own (`os.wait4` gives the child's `ru_maxrss`):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -36,7 +39,7 @@ from typing import Any
 
 OUT = Path(__file__).resolve().parent / "out"
 DEFAULT_ROWS = 10_000_000
-LAKEBOX_MEMORY_LIMIT = "700MB"
+LAKEBOX_MEMORY_LIMIT = "500MB"
 RSS_TARGET_MB = 1024
 THROUGHPUT_TARGET = 0.7
 GENERATOR_VERSION = 1
@@ -180,9 +183,7 @@ class Recorder:
         return timed
 
     def save(self) -> None:
-        sections = [
-            {"path": list(path), **values} for path, values in self.sections.items()
-        ]
+        sections = [{"path": list(path), **values} for path, values in self.sections.items()]
         data = {**self.facts, "sections": sections, "spill_peak": self.spill_peak}
         self.result_path.write_text(json.dumps(data, default=str))
 
@@ -214,19 +215,27 @@ def _spill_bytes(directory: Path) -> int:
 # (a) lakebox
 # --------------------------------------------------------------------------------------------
 
-# Which formatter statement a SQL text is (see src/lakebox/formatted/formatter.py and dedup.py).
+# Which formatter statement a SQL text is (see src/lakebox/formatted/formatter.py and dedup.py);
+# the first pattern that matches names it.
 _STATEMENTS = (
-    (r"^CREATE TEMP TABLE raw_", "1 parse CSV → temp table raw_ (read_csv)"),
+    (r"^CREATE (OR REPLACE )?TEMP TABLE _sample", "4a read the inference sample → _sample"),
+    (r"FROM _sample$", "4b infer types on the sample"),
+    (r"LIMIT \d+\)$", "4 infer types on a sample (LIMIT n)"),
+    (r"^CREATE TEMP TABLE raw_.*row_number\(\) OVER \(\)", "1 parse CSV + number records → raw_"),
+    (r"^CREATE TEMP TABLE raw_", "1 parse CSV → temp table raw_"),
     (r"^CREATE TEMP TABLE refused_", "2 group parser rejects → refused_"),
     (r"^CREATE TEMP VIEW lined_", "3 view lined_ (line numbers)"),
-    (r"LIMIT 100000\)$", "4 infer types on 100k-row sample"),
-    (r"^CREATE TEMP TABLE staged_", "5 typed columns + checks + hash → temp table staged_"),
+    (r"^CREATE TEMP TABLE staged_.*read_csv\(", "5 parse CSV + typed columns + checks → staged_"),
+    (r"^CREATE TEMP TABLE staged_", "5 typed columns + checks + hash → staged_"),
+    (r"^COPY \(WITH v AS", "5 typed columns + checks + hash → staged Parquet"),
+    (r"^CREATE TEMP VIEW staged_", "5b view staged_ over the staged Parquet"),
     (r"^CREATE OR REPLACE TEMP TABLE dropped_", "6 exact-duplicate search (hash aggregate)"),
     (r"^INSERT INTO dropped_", "6b key dedup"),
-    (r"^SELECT count\(\*\) FROM dropped_", "7 counts"),
-    (r"^SELECT count\(\*\) FILTER", "7 counts"),
+    (r"^SELECT count\(\*\)", "7 counts"),
     (r"^COPY .*_reason IS NOT NULL", "8 COPY quarantine rows → Parquet"),
-    (r"^COPY .*_reason IS NULL AND _ordinal NOT IN", "9 COPY good rows → Parquet (ORDER BY)"),
+    (r"^COPY .*_reason IS NULL.* ORDER BY _ordinal\)", "9 COPY good rows → Parquet (ORDER BY)"),
+    (r"^COPY .*_reason IS NULL", "9 COPY good rows → Parquet"),
+    (r"^(CREATE SCHEMA|CREATE OR REPLACE VIEW)", "views over the tables (refresh)"),
     (r"^DROP ", "11 drop temp tables"),
 )
 
@@ -240,23 +249,25 @@ def statement_label(sql: str, *_: Any, **__: Any) -> str:
     return "other SQL"
 
 
-def run_lakebox(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dict[str, Any]:
+def run_lakebox(args: argparse.Namespace, recorder: Recorder) -> dict[str, Any]:
     """Ingest the CSV into a fresh lakebox project; return the facts to report."""
     from lakebox import project
     from lakebox.config import SourceConfig
     from lakebox.formatted import formatter, readers
+    from lakebox.lakehouse import open_project
     from lakebox.landing import loader
     from lakebox.landing.sources import files
-    from lakebox.lakehouse import open_project
 
+    package = Path(sys.modules["lakebox"].__file__ or "?").parent
+    recorder.facts.update(package=str(package), code=source_digest(package))
     project_dir = OUT / "lakebox-project"
     shutil.rmtree(project_dir, ignore_errors=True)
     _instrument_modules(recorder, loader, files, readers, formatter)
     started = time.perf_counter()
     with recorder.section("setup (init, add source, open)"):
         project.init(project_dir, name="bench")
-        _set_memory_limit(project_dir / "lakebox.yaml", LAKEBOX_MEMORY_LIMIT)
-        project.add_source(project_dir, "events", SourceConfig(path=str(csv_path), format="csv"))
+        _set_memory_limit(project_dir / "lakebox.yaml", args.memory_limit)
+        project.add_source(project_dir, "events", SourceConfig(path=args.csv, format="csv"))
         lh = open_project(project_dir)
     recorder.spill_dir = lh.scratch_dir
     _instrument_lakehouse(recorder, lh)
@@ -266,12 +277,42 @@ def run_lakebox(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> di
     with recorder.section("formatting (formatter.format_pending)"):
         results = formatter.format_pending(lh, "events")
     seconds = time.perf_counter() - started
-    with recorder.section("verify: count formatted.events (not in wall s)"):
-        facts = _lakebox_facts(lh, landing, results)
     lh.close()
-    if not keep:
-        shutil.rmtree(project_dir, ignore_errors=True)
-    return {"seconds": seconds, "rows": facts.pop("table_rows"), **facts}
+    return {
+        "seconds": seconds,
+        "landed": len(landing.landed),
+        "format_results": [
+            {"status": r.status, "error": r.error, **vars(r.counts)} for r in results
+        ],
+        "memory_limit": lh.config.engine.memory_limit,
+    }
+
+
+def verify_lakebox(args: argparse.Namespace, recorder: Recorder) -> dict[str, Any]:
+    """Read back the table the lakebox run wrote (in its own process: its RSS is not (a)'s)."""
+    from lakebox.errors import QueryError
+    from lakebox.lakehouse import open_project
+
+    with open_project(OUT / "lakebox-project") as lh:
+        try:
+            rows = int(lh.query("SELECT count(*) FROM formatted.events").column(0)[0].as_py())
+        except QueryError as error:
+            return {"rows": 0, "verify_error": str(error).splitlines()[0]}
+        schema = lh.query("SELECT * FROM formatted.events LIMIT 0").schema
+        values = lh.query(fidelity_sql("formatted.events")).to_pylist()[0]
+    return {
+        "rows": rows,
+        "schema": [f"{field.name} {field.type}" for field in schema],
+        "fidelity": list(values.values()),
+    }
+
+
+def source_digest(package: Path) -> str:
+    """Return a short digest of the package's Python files: equal digests, same code."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def _set_memory_limit(project_file: Path, limit: str) -> None:
@@ -282,7 +323,9 @@ def _set_memory_limit(project_file: Path, limit: str) -> None:
     project_file.write_text(edited, encoding="utf-8")
 
 
-def _instrument_modules(recorder: Recorder, loader: Any, files: Any, readers: Any, formatter: Any) -> None:
+def _instrument_modules(
+    recorder: Recorder, loader: Any, files: Any, readers: Any, formatter: Any
+) -> None:
     """Time the landing steps and the formatter's non-SQL steps (this process only)."""
     loader.sha256_of = recorder.wrap(loader.sha256_of, lambda *_: "sha256 of the copy")
     files.FilesSource.fetch = recorder.wrap(
@@ -315,28 +358,12 @@ def _log_statements(lh: Any, log_path: Path) -> None:
     lh.engine.execute = execute
 
 
-def _lakebox_facts(lh: Any, landing: Any, results: list[Any]) -> dict[str, Any]:
-    table_rows = int(lh.query("SELECT count(*) FROM formatted.events").column(0)[0].as_py())
-    schema = lh.query("SELECT * FROM formatted.events LIMIT 0").schema
-    values = lh.query(fidelity_sql("formatted.events")).to_pylist()[0]
-    return {
-        "table_rows": table_rows,
-        "landed": len(landing.landed),
-        "format_results": [
-            {"status": r.status, "error": r.error, **vars(r.counts)} for r in results
-        ],
-        "schema": [f"{field.name} {field.type}" for field in schema],
-        "memory_limit": lh.config.engine.memory_limit,
-        "fidelity": list(values.values()),
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # (b) DuckDB and (c) pandas
 # --------------------------------------------------------------------------------------------
 
 
-def run_duckdb(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dict[str, Any]:
+def run_duckdb(args: argparse.Namespace, recorder: Recorder) -> dict[str, Any]:
     """COPY the CSV to Parquet on a fresh DuckDB connection; return the facts to report."""
     import duckdb
 
@@ -345,7 +372,7 @@ def run_duckdb(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dic
     started = time.perf_counter()
     with recorder.section("COPY (FROM read_csv) TO parquet"):
         connection = duckdb.connect()
-        connection.execute(f"COPY (FROM read_csv('{csv_path}')) TO '{target}' (FORMAT parquet)")
+        connection.execute(f"COPY (FROM read_csv('{args.csv}')) TO '{target}' (FORMAT parquet)")
     seconds = time.perf_counter() - started
     count = connection.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
     values = connection.execute(fidelity_sql(f"'{target}'")).fetchone()
@@ -365,7 +392,7 @@ def run_duckdb(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dic
     }
 
 
-def run_pandas(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dict[str, Any]:
+def run_pandas(args: argparse.Namespace, recorder: Recorder) -> dict[str, Any]:
     """read_csv then to_parquet with pyarrow; return the facts to report."""
     import pandas as pd
 
@@ -373,21 +400,21 @@ def run_pandas(rows: int, csv_path: Path, keep: bool, recorder: Recorder) -> dic
     target.unlink(missing_ok=True)
     started = time.perf_counter()
     with recorder.section("read_csv"):
-        frame = pd.read_csv(csv_path)
+        frame = pd.read_csv(args.csv)
     with recorder.section("to_parquet (pyarrow)"):
         frame.to_parquet(target, engine="pyarrow")
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "rows": len(frame), "parquet_mb": target.stat().st_size / MB}
 
 
-RUNNERS = {"a": run_lakebox, "b": run_duckdb, "c": run_pandas}
+RUNNERS = {"a": run_lakebox, "b": run_duckdb, "c": run_pandas, "verify": verify_lakebox}
 
 
 def child_main(args: argparse.Namespace) -> None:
     """Run one contender and leave its facts in the result file."""
     recorder = Recorder(Path(args.result))
     try:
-        facts = RUNNERS[args.only](args.rows, Path(args.csv), args.keep, recorder)
+        facts = RUNNERS[args.only](args, recorder)
     except BaseException as error:
         recorder.facts["error"] = f"{type(error).__name__}: {error}"
         recorder.stop()
@@ -401,23 +428,57 @@ def child_main(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def run_child(key: str, rows: int, csv_path: Path, keep: bool) -> dict[str, Any]:
-    """Run contender `key` in a child process; return its facts, wall time and peak RSS."""
+def run_contender(
+    key: str, args: argparse.Namespace, csv_path: Path, repeat: int
+) -> dict[str, Any]:
+    """Run contender `key` (and, for lakebox, the read-back); return its facts."""
+    run = f" (run {repeat + 1} of {args.repeat})" if args.repeat > 1 else ""
+    print(f"running ({key}) {CONTENDERS[key]}{run} …", flush=True)
+    facts = run_child(key, args, csv_path)
+    if key == "a":
+        if (OUT / "lakebox-project" / "lakebox.yaml").exists():
+            check = run_child("verify", args, csv_path)
+            facts.update({k: v for k, v in check.items() if k in _VERIFIED})
+            if check.get("exit") != 0:
+                facts["verify_error"] = check.get("error", "the read-back failed")
+        if not args.keep:
+            shutil.rmtree(OUT / "lakebox-project", ignore_errors=True)
+    if facts.get("seconds") is not None:
+        print(
+            f"    {facts['seconds']:.1f} s, peak RSS {facts['peak_rss_mb']:,.0f} MB, "
+            f"other processes used {facts['other_cpu']:.0%} of the CPUs meanwhile",
+            flush=True,
+        )
+    return facts
+
+
+_VERIFIED = ("rows", "schema", "fidelity", "verify_error")
+
+
+def run_child(key: str, args: argparse.Namespace, csv_path: Path) -> dict[str, Any]:
+    """Run `--only key` in a child process; return its facts, wall time and peak RSS."""
+    import psutil
+
     result_path = OUT / f"result-{key}.json"
     log_path = OUT / f"child-{key}.log"
     result_path.unlink(missing_ok=True)
     command = [
-        sys.executable, __file__, "--only", key, "--rows", str(rows),
+        sys.executable, __file__, "--only", key, "--rows", str(args.rows),
         "--csv", str(csv_path), "--result", str(result_path),
-    ] + (["--keep"] if keep else [])  # fmt: skip
-    print(f"running ({key}) {CONTENDERS[key]} …", flush=True)
+        "--memory-limit", args.memory_limit,
+    ] + (["--keep"] if args.keep else [])  # fmt: skip
+    os.sync()  # the previous child's dirty pages are written now, not during this child
+    cpu_before = psutil.cpu_times()
     started = time.perf_counter()
     with log_path.open("w") as log:
         child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    others = _other_cpu_share(cpu_before, psutil.cpu_times(), usage, wall)
     facts = json.loads(result_path.read_text()) if result_path.exists() else {}
     facts.update(
+        other_cpu=others,
         process_seconds=time.perf_counter() - started,
         peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
         exit=child.returncode,
@@ -427,67 +488,137 @@ def run_child(key: str, rows: int, csv_path: Path, keep: bool) -> dict[str, Any]
     return facts
 
 
-def report(rows: int, csv_path: Path, results: dict[str, dict[str, Any]]) -> None:
+def _other_cpu_share(before: Any, after: Any, usage: Any, wall: float) -> float:
+    """Return the share of the machine's CPU time that processes other than the child used."""
+    busy = sum(after) - after.idle - after.iowait - (sum(before) - before.idle - before.iowait)
+    child = usage.ru_utime + usage.ru_stime
+    return max(0.0, busy - child) / (wall * (os.cpu_count() or 1))
+
+
+def report(args: argparse.Namespace, csv_path: Path, results: dict[str, dict[str, Any]]) -> None:
     """Print the comparison table, the targets and where lakebox's time goes."""
     print()
-    print(_machine(csv_path))
+    print(_machine(csv_path, results.get("a", {}).get("package"), results.get("a", {})))
     print()
-    print(f"{'contender':<28}{'wall s':>9}{'rows/s':>14}{'peak RSS MB':>13}{'rows out':>13}  ok")
+    print(
+        f"{'contender':<22}{'wall s':>9}{'(min–max)':>14}{'rows/s':>13}{'peak RSS MB':>13}"
+        f"{'rows out':>13}  ok"
+    )
     for key, facts in results.items():
-        print(_row(CONTENDERS[key], rows, facts))
+        print(_row(CONTENDERS[key], args.rows, facts))
     print()
-    print("wall s: the timed work inside the child (imports and interpreter start excluded);")
-    print("peak RSS: ru_maxrss of that child process (os.wait4).")
-    _print_settings(results)
+    repeats = max(facts.get("repeats", 1) for facts in results.values())
+    print(
+        f"wall s: the timed work inside the child (imports and interpreter start excluded), "
+        f"median of {repeats} run(s);"
+    )
+    print("peak RSS: ru_maxrss of that child process (os.wait4), highest over the runs.")
+    busiest = max(facts.get("other_cpu", 0.0) for facts in results.values())
+    if busiest > 0.1:
+        print(
+            f"WARNING: other processes used up to {busiest:.0%} of the CPUs during a run; "
+            "the timings are not clean (rerun on a quiet machine)."
+        )
+    _print_settings(args, results)
     _print_targets(results)
+    _print_failures(results)
     if "a" in results:
         _print_breakdown(results["a"])
 
 
-def _machine(csv_path: Path) -> str:
+def _print_failures(results: dict[str, dict[str, Any]]) -> None:
+    """Print the runs that failed although another run of the same contender finished."""
+    for key, facts in results.items():
+        failure = facts.get("failure")
+        if not failure:
+            continue
+        print()
+        print(
+            f"({key}) {CONTENDERS[key]}: {facts['failures']} of {facts['repeats']} runs FAILED "
+            f"(exit {failure.get('exit')}, in stage {failure.get('running')!r}): "
+            f"{failure.get('error', '')}"
+        )
+        for line in failure.get("log_tail", [])[-8:]:
+            print(f"    {line}")
+
+
+def _machine(csv_path: Path, package: str | None, lakebox: dict[str, Any]) -> str:
     import duckdb
     import pandas as pd
     import psutil
     import pyarrow as pa
 
-    size = csv_path.stat().st_size / MB
-    return (
+    lines = [f"lakebox: {_source_state(package)}{_code_note(lakebox)}"] if package else []
+    lines.append(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM; python {platform.python_version()}, "
-        f"duckdb {duckdb.__version__}, pandas {pd.__version__}, pyarrow {pa.__version__}\n"
-        f"input: {csv_path.name}, {size:,.0f} MB"
+        f"duckdb {duckdb.__version__}, pandas {pd.__version__}, pyarrow {pa.__version__}"
     )
+    lines.append(f"input: {csv_path.name}, {csv_path.stat().st_size / MB:,.0f} MB")
+    return "\n".join(lines)
+
+
+def _code_note(lakebox: dict[str, Any]) -> str:
+    codes = lakebox.get("codes", [])
+    if len(codes) > 1:
+        return f"; WARNING: the code changed between runs (digests {', '.join(codes)})"
+    return f"; code digest {codes[0]}" if codes else ""
+
+
+def _source_state(package: str | None) -> str:
+    """Return which lakebox ran: this repository's src/ at a commit, or another tree."""
+    root = Path(__file__).resolve().parent.parent
+    if package and not Path(package).is_relative_to(root / "src"):
+        stamp = Path(package).parent.parent / "COMMIT"  # written beside a `git archive` export
+        commit = f", commit {stamp.read_text().strip()}" if stamp.exists() else ""
+        return f"imported from {package}{commit} (not this repository's src/; see PYTHONPATH)"
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else "?"
+
+    changed = git("status", "--porcelain", "--", "src").splitlines()
+    local = f", {len(changed)} uncommitted change(s) in src/" if changed else ", src/ clean"
+    return f"{root / 'src'} at commit {git('rev-parse', '--short', 'HEAD')}{local}"
 
 
 def _row(name: str, rows: int, facts: dict[str, Any]) -> str:
     ok = facts.get("exit") == 0 and facts.get("rows") == rows
     seconds = facts.get("seconds")
-    if seconds is None:
+    failures = (
+        f" ({facts['failures']} of {facts['repeats']} runs failed)" if facts.get("failures") else ""
+    )
+    if seconds is None or not ok:
+        shown = f"{seconds:.1f}" if seconds is not None else "—"
+        why = f"exit {facts.get('exit')}" if facts.get("exit") else f"not {rows:,} rows out"
         return (
-            f"{name:<28}{'—':>9}{'—':>14}{facts['peak_rss_mb']:>13,.0f}{'—':>13}  FAILED "
-            f"(exit {facts.get('exit')})"
+            f"{name:<22}{shown:>9}{'':>14}{'—':>13}{facts['peak_rss_mb']:>13,.0f}"
+            f"{facts.get('rows', 0):>13,}  FAILED ({why}){failures}"
         )
+    low, high = facts.get("spread", (seconds, seconds))
+    spread = f"{low:.1f}–{high:.1f}" if facts.get("repeats", 1) > 1 else ""
     return (
-        f"{name:<28}{seconds:>9.1f}{rows / seconds:>14,.0f}{facts['peak_rss_mb']:>13,.0f}"
-        f"{facts.get('rows', 0):>13,}  {'yes' if ok else 'NO'}"
+        f"{name:<22}{seconds:>9.1f}{spread:>14}{rows / seconds:>13,.0f}"
+        f"{facts['peak_rss_mb']:>13,.0f}{facts.get('rows', 0):>13,}  yes{failures}"
     )
 
 
-def _print_settings(results: dict[str, dict[str, Any]]) -> None:
-    a, b = results.get("a", {}), results.get("b", {})
-    print(
-        f"settings: (a) lakebox.yaml engine.memory_limit set to {LAKEBOX_MEMORY_LIMIT} "
-        f"(lakebox read back: {a.get('memory_limit', '?')}); no key; Parquet zstd."
-    )
-    print(
-        f"          (b) DuckDB defaults: memory_limit {b.get('memory_limit', '?')}, "
-        f"threads {b.get('threads', '?')}; Parquet snappy."
-    )
-    print("          (c) pandas read_csv (C engine), to_parquet(engine='pyarrow'); Parquet snappy.")
+def _print_settings(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None:
+    lines = {
+        "a": f"(a) lakebox.yaml engine.memory_limit set to {args.memory_limit} (lakebox read "
+        f"back: {results.get('a', {}).get('memory_limit', '?')}); no key; Parquet zstd.",
+        "b": f"(b) DuckDB defaults: memory_limit {results.get('b', {}).get('memory_limit', '?')}, "
+        f"threads {results.get('b', {}).get('threads', '?')}; Parquet snappy.",
+        "c": "(c) pandas read_csv (C engine), to_parquet(engine='pyarrow'); Parquet snappy.",
+    }
+    for number, key in enumerate(results):
+        print(f"{'settings:' if number == 0 else '':<10}{lines[key]}")
 
 
 def _print_targets(results: dict[str, dict[str, Any]]) -> None:
-    a = results.get("a", {})
+    if "a" not in results:
+        return
+    a = results["a"]
     print()
     if a.get("seconds") is None:
         print(f"targets: lakebox did not finish: {a.get('error', 'see log below')}")
@@ -496,12 +627,20 @@ def _print_targets(results: dict[str, dict[str, Any]]) -> None:
         if a.get("running"):
             print(f"    (it was in stage: {a['running']})")
         return
+    bad = [result for result in a.get("format_results", []) if result["status"] != "formatted"]
+    for result in bad:
+        print(f"targets: lakebox did not format the file: {result['status']}: {result['error']}")
+    if bad or not a.get("format_results"):
+        print(f"lakebox peak RSS = {a['peak_rss_mb']:,.0f} MB")
+        return
     for key, name, target in (("b", "DuckDB", THROUGHPUT_TARGET), ("c", "pandas", None)):
         other = results.get(key, {})
         if other.get("seconds") is None:
             continue
         ratio = other["seconds"] / a["seconds"]
-        verdict = f" (target ≥ {target}: {'met' if ratio >= target else 'MISSED'})" if target else ""
+        verdict = (
+            f" (target ≥ {target}: {'met' if ratio >= target else 'MISSED'})" if target else ""
+        )
         print(f"lakebox throughput / {name} throughput = {ratio:.2f}{verdict}")
     rss = a["peak_rss_mb"]
     verdict = "met" if rss <= RSS_TARGET_MB else "MISSED"
@@ -511,8 +650,10 @@ def _print_targets(results: dict[str, dict[str, Any]]) -> None:
             f"lakebox formatted: status {result['status']}, read {result['rows_read']:,}, "
             f"formatted {result['rows_formatted']:,}, quarantined {result['rows_quarantined']:,}, "
             f"duplicate {result['rows_duplicate']:,}; Iceberg table formatted.events holds "
-            f"{a['rows']:,} rows"
+            f"{a.get('rows', 0):,} rows (read back in a separate process)"
         )
+    if a.get("verify_error"):
+        print(f"lakebox read-back failed: {a['verify_error']}")
     if a.get("schema"):
         print(f"lakebox schema: {', '.join(a['schema'])}")
     _print_fidelity(a, results.get("b", {}))
@@ -525,7 +666,7 @@ def _print_fidelity(a: dict[str, Any], b: dict[str, Any]) -> None:
     print("values, lakebox's table vs DuckDB's Parquet of the same CSV:")
     for name, mine, theirs in zip(FIDELITY, a["fidelity"], b["fidelity"], strict=True):
         verdict = "same" if mine == theirs else "DIFFERENT"
-        print(f"    {name:<20} {str(mine):>22}  {str(theirs):>22}  {verdict}")
+        print(f"    {name:<20} {mine!s:>22}  {theirs!s:>22}  {verdict}")
 
 
 def _print_breakdown(facts: dict[str, Any]) -> None:
@@ -533,7 +674,10 @@ def _print_breakdown(facts: dict[str, Any]) -> None:
     if not sections:
         return
     print()
-    print("where lakebox's time goes (sections timed in the child; peak = RSS high-water mark):")
+    print(
+        "where lakebox's time goes (its median run; sections timed in the child; "
+        "peak = RSS high-water mark):"
+    )
     print(f"  {'stage / step':<60}{'seconds':>9}{'share':>8}{'calls':>7}{'peak MB':>9}")
     total = facts.get("seconds") or sum(s["seconds"] for s in sections if len(s["path"]) == 1)
     for top in (s for s in sections if len(s["path"]) == 1):
@@ -569,19 +713,67 @@ def main() -> None:
         child_main(args)
         return
     csv_path = ensure_csv(args.rows)
-    results = {key: run_child(key, args.rows, csv_path, args.keep) for key in CONTENDERS}
-    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    report(args.rows, csv_path, results)
+    runs: dict[str, list[dict[str, Any]]] = {key: [] for key in args.contenders}
+    for repeat in range(args.repeat):
+        for key in runs:  # interleaved, so a slow spell of the machine hits every contender
+            runs[key].append(run_contender(key, args, csv_path, repeat))
+    (OUT / "results.json").write_text(json.dumps(runs, indent=2, default=str))
+    report(args, csv_path, {key: representative(found, args.rows) for key, found in runs.items()})
+
+
+def representative(runs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
+    """Return the median good run (or the first failed one), with the spread and highest RSS."""
+    failed = [
+        run
+        for run in runs
+        if run.get("seconds") is None or run.get("exit") != 0 or run.get("rows") != rows
+    ]
+    finished = [run for run in runs if run not in failed]
+    if not finished:
+        codes = sorted({run["code"] for run in runs if run.get("code")})
+        return {**failed[0], "failures": len(failed), "repeats": len(runs), "codes": codes}
+    ordered = sorted(finished, key=lambda run: run["seconds"])
+    median = dict(ordered[len(ordered) // 2])
+    median["spread"] = (ordered[0]["seconds"], ordered[-1]["seconds"])
+    median["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
+    median["repeats"] = len(runs)
+    median["codes"] = sorted({run["code"] for run in runs if run.get("code")})
+    median["other_cpu"] = max(run.get("other_cpu", 0.0) for run in runs)
+    median["failures"] = len(failed)
+    if failed:
+        median["failure"] = failed[0]
+    return median
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the CSV")
     parser.add_argument("--keep", action="store_true", help="keep benchmarks/out/lakebox-project")
-    parser.add_argument("--only", choices=list(CONTENDERS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per contender; the median is reported"
+    )
+    parser.add_argument(
+        "--contenders",
+        default="".join(CONTENDERS),
+        type=_contenders,
+        help="which to run, e.g. 'a' for lakebox alone (default: abc)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=LAKEBOX_MEMORY_LIMIT,
+        help=f"lakebox's engine.memory_limit (default: {LAKEBOX_MEMORY_LIMIT})",
+    )
+    parser.add_argument("--only", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+def _contenders(text: str) -> str:
+    unknown = set(text) - set(CONTENDERS)
+    if unknown or not text:
+        raise argparse.ArgumentTypeError(f"choose from {''.join(CONTENDERS)}, e.g. 'ab'")
+    return "".join(dict.fromkeys(text))
 
 
 if __name__ == "__main__":

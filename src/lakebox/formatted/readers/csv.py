@@ -17,6 +17,9 @@ from lakebox.formatted.readers import RawInput, register, unique_names
 
 SAMPLE_LINES = 200
 MAX_LINE_SIZE = 4 * 1024 * 1024  # per record; a longer one is refused, not lost
+# DuckDB would size its read buffers at 16 × max_line_size; its own default is 32 MiB.
+BUFFER_SIZE = 32 * 1024 * 1024
+
 _DELIMITERS = ",;\t|"
 _REJECT_TABLES = itertools.count(1)
 
@@ -89,7 +92,8 @@ def _scan(text_path: Path, dialect: Dialect, duckdb_encoding: str, rejects: str)
         f"quote={quote_literal(dialect.quote)}, escape={quote_literal(dialect.quote)}, "
         f"encoding={quote_literal(duckdb_encoding)}, ignore_errors=true, store_rejects=true, "
         f"rejects_table={quote_literal(rejects)}, rejects_scan={quote_literal(rejects + '_scan')}, "
-        f"max_line_size={MAX_LINE_SIZE}, null_padding=false, strict_mode=true)"
+        f"max_line_size={MAX_LINE_SIZE}, buffer_size={BUFFER_SIZE}, null_padding=false, "
+        f"strict_mode=true)"
     )
 
 
