@@ -70,11 +70,11 @@ class DuckDBEngine:
 
     def arrow(self, sql: str, parameters: list[object] | None = None) -> pa.Table:
         """Return the result of `sql` as an Arrow table."""
-        return _as_table(self.execute(sql, parameters).fetch_record_batch())
+        return self.execute(sql, parameters).to_arrow_reader().read_all()
 
     def batches(self, sql: str, rows_per_batch: int = 100_000) -> pa.RecordBatchReader:
         """Return the result of `sql` as a stream of Arrow record batches."""
-        return self.execute(sql).fetch_record_batch(rows_per_batch)
+        return self.execute(sql).to_arrow_reader(rows_per_batch)
 
     def copy_to_parquet(self, select_sql: str, path: Path) -> None:
         """Write the result of `select_sql` to one Parquet file, streaming."""
@@ -150,7 +150,3 @@ def quote_identifier(name: str) -> str:
 def quote_literal(value: str) -> str:
     """Return `value` quoted as a SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def _as_table(reader: pa.RecordBatchReader) -> pa.Table:
-    return reader.read_all()
