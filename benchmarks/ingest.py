@@ -300,6 +300,14 @@ def verify_lakebox(args: argparse.Namespace, recorder: Recorder) -> dict[str, An
             return {"rows": 0, "verify_error": str(error).splitlines()[0]}
         schema = lh.query("SELECT * FROM formatted.events LIMIT 0").schema
         values = lh.query(fidelity_sql("formatted.events")).to_pylist()[0]
+        # the generated id is the record number, so its line is id + 1 (after the header)
+        misnumbered = (
+            lh.query("SELECT count(*) FROM formatted.events WHERE _source_line <> id + 1")
+            .column(0)[0]
+            .as_py()
+        )
+    if misnumbered:
+        return {"rows": rows, "verify_error": f"{misnumbered} rows carry a wrong _source_line"}
     return {
         "rows": rows,
         "schema": [f"{field.name} {field.type}" for field in schema],
