@@ -51,17 +51,18 @@ class Lakehouse:
         self.engine.execute("SET search_path = 'main,exploitation'")
         self.refresh()
 
-    def refresh(self) -> None:
-        """Point the engine's `zone.table` views at every table's current snapshot."""
+    def refresh(self, manifest: bool = False) -> None:
+        """Point the engine's `zone.table` views at every table's current snapshot; with
+        `manifest`, also show `landing.manifest` as it is now (done for SQL that users write,
+        not after every internal commit)."""
         self.engine.expose(self.catalog.metadata_locations())
-        self.engine.register_arrow("_lakebox_manifest", self.manifest.to_arrow())
-        self.engine.execute(
-            "CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest"
-        )
+        if manifest:
+            self._expose_manifest()
 
     def query(self, sql: str, as_of: str | None = None) -> pa.Table:
         """Return the result of `sql` over every zone; `as_of` is a snapshot id or a time."""
-        self.refresh()
+        self.refresh(manifest=True)
+
         if as_of is None:
             return self.engine.arrow(sql)
         with self.engine.as_of(self._scans_as_of(as_of)):
@@ -89,7 +90,15 @@ class Lakehouse:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _expose_manifest(self) -> None:
+        """Make `landing.manifest` show the manifest as it is now (read only for queries)."""
+        self.engine.register_arrow("_lakebox_manifest", self.manifest.to_arrow())
+        self.engine.execute(
+            "CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest"
+        )
+
     def _scans_as_of(self, as_of: str) -> dict[TableRef, str]:
+
         locations = self.catalog.metadata_locations()
         if as_of.isdigit():
             return self._scans_at_snapshot(locations, int(as_of))

@@ -105,10 +105,19 @@ class Manifest:
     def find_landed(self, source: str, sha256: str) -> Entry | None:
         """Return the first landed entry of `source` with these bytes, if any."""
         landed = (Status.LANDED, Status.FORMATTED, Status.QUARANTINED, Status.FAILED)
-        for entry in self.entries(source, landed):
-            if entry.sha256 == sha256:
-                return entry
-        return None
+        query = (
+            sa.select(manifest_table)
+            .where(
+                manifest_table.c.source == source,
+                manifest_table.c.sha256 == sha256,
+                manifest_table.c.status.in_(landed),
+            )
+            .order_by(manifest_table.c.received_at)
+            .limit(1)
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return _entry(row) if row is not None else None
 
     def to_arrow(self) -> pa.Table:
         """Return the whole manifest as an Arrow table (for `landing.manifest` in SQL)."""
