@@ -182,12 +182,6 @@ def source_from_options(values: dict[str, Any]) -> SourceConfig:
         raise ConfigError(f"{option}: {first['msg']}", field=option) from error
 
 
-def dump(config: ProjectConfig) -> str:
-    """Return `config` as YAML, leaving out what equals the defaults."""
-    data = config.model_dump(exclude_defaults=True, mode="json")
-    return yaml.safe_dump(data, sort_keys=False)
-
-
 def _expand_env(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _expand_env(item) for key, item in value.items()}

@@ -18,7 +18,6 @@ from lakebox.errors import EngineError, QueryError
 
 logger = logging.getLogger(__name__)
 EXTENSIONS = ("avro", "iceberg")
-ON_DEMAND_EXTENSIONS = ("httpfs", "excel")
 
 
 class DuckDBEngine:
@@ -71,10 +70,6 @@ class DuckDBEngine:
     def arrow(self, sql: str, parameters: list[object] | None = None) -> pa.Table:
         """Return the result of `sql` as an Arrow table."""
         return self.execute(sql, parameters).to_arrow_reader().read_all()
-
-    def batches(self, sql: str, rows_per_batch: int = 100_000) -> pa.RecordBatchReader:
-        """Return the result of `sql` as a stream of Arrow record batches."""
-        return self.execute(sql).to_arrow_reader(rows_per_batch)
 
     def copy_to_parquet(self, select_sql: str, path: Path) -> None:
         """Write the result of `select_sql` to one Parquet file, streaming."""

@@ -95,7 +95,7 @@ def _format_file(lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path) 
         try:
             return _format_raw(lh, entry, source, raw, work)
         finally:
-            raw.cleanup()
+            raw.cleanup(lh.engine)
 
 
 def _format_raw(

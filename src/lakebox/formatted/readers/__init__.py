@@ -17,8 +17,6 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
 
-REJECT_COLUMNS = "_line, _column, _reason, _raw"
-
 
 @dataclass
 class RawInput:
@@ -30,6 +28,7 @@ class RawInput:
     sample_sql: str | None = None  # a SELECT for schema inference, when select_sql has effects
 
     temporary: list[Path] = field(default_factory=list)
+    temp_tables: list[str] = field(default_factory=list)
     header_lines: int = 0
     has_sheet: bool = False  # the select has a `_sheet` column (workbooks)
     type_hints: dict[str, str] = field(default_factory=dict)  # types the file itself knows
@@ -37,10 +36,12 @@ class RawInput:
     # records in file order and maps them to lines past the records the parser refused.
     ordinal_is_line: bool = False
 
-    def cleanup(self) -> None:
-        """Remove temporary files the reader made."""
+    def cleanup(self, engine: DuckDBEngine) -> None:
+        """Remove the temporary files and DuckDB temp tables the reader made."""
         for path in self.temporary:
             path.unlink(missing_ok=True)
+        for table in self.temp_tables:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 Reader = Callable[[DuckDBEngine, Path, SourceConfig, Path], RawInput]

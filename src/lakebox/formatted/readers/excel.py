@@ -37,11 +37,16 @@ def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
         )
     table = _concat([_sheet_table(workbook, sheet, source) for sheet in sheets])
     name = f"excel_{next(_TABLES)}"
-    engine.register_arrow(name, table)
+    engine.register_arrow(f"{name}_arrow", table)
+    engine.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    engine.unregister(f"{name}_arrow")
     columns = [column for column in table.column_names if not column.startswith("_")]
     select = ", ".join(quote_identifier(column) for column in columns)
     return RawInput(
-        f"SELECT {select}, _ordinal, _line, _sheet FROM {name}", columns, has_sheet=True
+        f"SELECT {select}, _ordinal, _line, _sheet FROM {name}",
+        columns,
+        has_sheet=True,
+        temp_tables=[name],
     )
 
 

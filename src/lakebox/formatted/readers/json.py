@@ -60,7 +60,7 @@ def _from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> R
         f"FROM {name} WHERE NOT ({valid})"
     )
     hints = _struct_types(engine, structure, paths, names) if source.nested == "struct" else {}
-    return RawInput(select, names, rejects, type_hints=hints)
+    return RawInput(select, names, rejects, type_hints=hints, temp_tables=[name])
 
 
 def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
