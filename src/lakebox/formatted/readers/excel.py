@@ -16,6 +16,7 @@ from lakebox.errors import FormatError
 from lakebox.formatted.readers import RawInput, register, unique_names
 
 _TABLES = itertools.count(1)
+HEADER_SEARCH_ROWS = 30
 
 
 @register("excel")
@@ -51,19 +52,20 @@ def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
 
 
 def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -> pa.Table:
-    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    """Return a sheet's records: merged cells filled, title rows above the header skipped."""
+    worksheet = workbook.get_sheet_by_name(sheet)
+    rows = _fill_merged(worksheet.to_python(skip_empty_area=False), worksheet.merged_cell_ranges)
     numbered = [(number, row) for number, row in enumerate(rows, start=1) if _has_value(row)]
     if not numbered:
         return pa.table({"_line": pa.array([], pa.int64()), "_sheet": pa.array([], pa.string())})
-    header = source.header is not False
-    names = (
-        unique_names([_text(cell) or "" for cell in numbered[0][1]])
-        if header
-        else unique_names(
-            list(source.columns) or [f"column_{i + 1}" for i in range(len(numbered[0][1]))]
-        )
-    )
-    body = numbered[1:] if header else numbered
+    if source.header is False:
+        width = max(len(row) for _, row in numbered)
+        names = unique_names(list(source.columns) or [f"column_{i + 1}" for i in range(width)])
+        body = numbered
+    else:
+        at = _header_index(numbered)
+        names = unique_names([_text(cell) or "" for cell in numbered[at][1]])
+        body = numbered[at + 1 :]
     data = {
         name: [_text(row[i]) if i < len(row) else None for _, row in body]
         for i, name in enumerate(names)
@@ -71,6 +73,30 @@ def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -
     data["_line"] = [number for number, _ in body]
     data["_sheet"] = [sheet] * len(body)
     return pa.table(data)
+
+
+def _fill_merged(
+    rows: list[list[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]]
+) -> list[list[object]]:
+    """Give every cell of a merged range the value of its top-left cell, as a reader sees it."""
+    rows = [list(row) for row in rows]
+    for (top, left), (bottom, right) in merged or []:
+        if top >= len(rows) or left >= len(rows[top]):
+            continue
+        value = rows[top][left]
+        for line in range(top, min(bottom, len(rows) - 1) + 1):
+            for column in range(left, min(right, len(rows[line]) - 1) + 1):
+                rows[line][column] = value
+    return rows
+
+
+def _header_index(numbered: list[tuple[int, list[object]]]) -> int:
+    """Return which non-empty row is the header: the first as wide as half the widest of the
+    first rows, so a title or a note above the table is not taken for it."""
+    head = numbered[:HEADER_SEARCH_ROWS]
+    widths = [sum(1 for cell in row if _text(cell) not in (None, "")) for _, row in head]
+    widest = max(widths)
+    return next(index for index, width in enumerate(widths) if 2 * width >= widest)
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
