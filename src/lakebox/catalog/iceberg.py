@@ -132,6 +132,15 @@ class Catalog:
         """Replace the whole content of `table` by `files` in one commit."""
         return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
 
+    def ensure(self, ref: TableRef, schema: pa.Schema, table: Table | None) -> Table:
+        """Return `table` able to take files of `schema`: created when None, else evolved
+        when `schema` has a column it lacks or a type it would widen."""
+        if table is None:
+            return self.create(ref, schema)
+        if differs(table.schema().as_arrow(), schema):
+            return self.evolve(table, schema)
+        return table
+
     def evolve(self, table: Table, schema: pa.Schema) -> Table:
         """Add the columns of `schema` that `table` lacks and widen types Iceberg allows."""
         with table.update_schema() as update:
@@ -143,6 +152,12 @@ def column_types(schema: pa.Schema) -> dict[str, pa.DataType]:
     """Return name → type, with Arrow's large variants folded into the plain ones."""
     folded = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
     return {field.name: folded.get(field.type, field.type) for field in schema}
+
+
+def differs(current: pa.Schema, new: pa.Schema) -> bool:
+    """Return whether `new` has a column `current` lacks, or another type for one."""
+    old_types = column_types(current)
+    return any(old_types.get(name) != kind for name, kind in column_types(new).items())
 
 
 def parquet_schema(path: str) -> pa.Schema:

@@ -6,11 +6,10 @@ import logging
 import uuid
 from pathlib import Path
 
-import pyarrow as pa
 from pyiceberg.table import Table
 
 from lakebox.catalog import TableRef
-from lakebox.catalog.iceberg import column_types, parquet_schema
+from lakebox.catalog.iceberg import parquet_schema
 from lakebox.engine import quote_literal
 from lakebox.engine.duckdb import quote_identifier
 from lakebox.lakehouse import Lakehouse
@@ -32,13 +31,10 @@ def commit_batch(
     """
     schema = parquet_schema(str(parquet))
     table = lh.catalog.load(ref)
-    if table is None:
-        table = lh.catalog.create(ref, schema)
-    elif batch_id in lh.catalog.batches(table):
+    if table is not None and batch_id in lh.catalog.batches(table):
         logger.info("%s already holds batch %s; not committed again", ref.identifier, batch_id)
         return False
-    elif _differs(table.schema().as_arrow(), schema):
-        table = lh.catalog.evolve(table, schema)
+    table = lh.catalog.ensure(ref, schema, table)
     if key and table.current_snapshot() is not None and _overlaps(lh, ref, parquet, key):
         merged = _merge(lh, ref, parquet, key)
         lh.catalog.replace_all(table, [place(lh, table, merged, batch_id)], [batch_id], properties)
@@ -58,12 +54,6 @@ def place(lh: Lakehouse, table: Table, parquet: Path, batch_id: str) -> str:
     lh.storage.put(parquet, relative, move=True)
     uri = lh.storage.uri(relative)
     return uri.removeprefix("file://") if lh.storage.is_local else uri
-
-
-def _differs(current: pa.Schema, new: pa.Schema) -> bool:
-    """Return whether `new` has a column `current` lacks, or another type for one."""
-    old_types = column_types(current)
-    return any(old_types.get(name) != kind for name, kind in column_types(new).items())
 
 
 def _overlaps(lh: Lakehouse, ref: TableRef, parquet: Path, key: list[str]) -> bool:
