@@ -133,3 +133,73 @@ def _as_postgres(folder: Path, command: list[str]) -> None:
         shutil.chown(folder, "postgres", "postgres")
         command = ["runuser", "-u", "postgres", "--", *command]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[str]:
+    """A MariaDB (or MySQL) server: LAKEBOX_TEST_MYSQL_URL, else a throwaway MariaDB on a
+    free port, started from the installed binaries and stopped by its PID."""
+    configured = os.environ.get("LAKEBOX_TEST_MYSQL_URL")
+    if configured:
+        yield configured
+        return
+    with _throwaway_mariadb() as url:
+        yield url
+
+
+class _throwaway_mariadb:
+    def __enter__(self) -> str:
+        install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+        server = shutil.which("mariadbd") or _first_existing("/usr/sbin/mariadbd")
+        if not install or not server:
+            pytest.skip("no MariaDB server binaries (install Debian's mariadb-server package)")
+        self.folder = Path(tempfile.mkdtemp(prefix="lakebox-mariadb-"))
+        data, run = self.folder / "data", self.folder / "run"
+        data.mkdir()
+        run.mkdir()
+        user = ["--user=mysql"] if os.geteuid() == 0 else []
+        if os.geteuid() == 0:
+            for path in (self.folder, data, run):
+                shutil.chown(path, "mysql", "mysql")
+        subprocess.run(
+            [install, "--no-defaults", *user, f"--datadir={data}", "--skip-test-db",
+             "--auth-root-authentication-method=normal"],
+            check=True, capture_output=True, timeout=180,
+        )  # fmt: skip
+        port = free_port()
+        self.log = (self.folder / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            [server, "--no-defaults", *user, f"--datadir={data}", f"--socket={run}/my.sock",
+             f"--pid-file={run}/my.pid", f"--port={port}", "--bind-address=127.0.0.1",
+             "--skip-name-resolve", "--innodb-flush-log-at-trx-commit=0"],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        _wait_for_port(port, self.process)
+        return f"mysql://root@127.0.0.1:{port}/mysql"
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _first_existing(*paths: str) -> str | None:
+    return next((path for path in paths if Path(path).exists()), None)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server on port {port} exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"no server answered on port {port} within {seconds} s")

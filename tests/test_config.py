@@ -27,7 +27,7 @@ def test_a_valid_file_parses():
     [
         (
             "name: shop\nsources:\n  sales:\n    kind: files\n",
-            "lakebox.yaml:3: sources.sales: missing required key 'path'",
+            "lakebox.yaml:3: sources.sales: a 'files' source needs 'path'",
         ),
         (
             "name: shop\nsources:\n  sales:\n    path: x\n    formta: csv\n",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import types
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,9 +112,13 @@ def test_option_tables_list_only_real_options(cli_sections: dict[str, str]) -> N
 
 
 def _model_of(annotation: object) -> type[BaseModel] | None:
-    return (
-        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-    )
+    """Return the settings model of an annotation, also inside `Model | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        found = [_model_of(argument) for argument in typing.get_args(annotation)]
+        return next((model for model in found if model is not None), None)
+    return None
 
 
 def _config_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:

@@ -59,11 +59,65 @@ class ColumnConfig(_Strict):
         return self
 
 
+SOURCE_KINDS = ("files", "postgres", "mysql", "sqlite", "sql", "http")
+DATABASE_KINDS = ("postgres", "mysql", "sqlite", "sql")
+PULLED_KINDS = (*DATABASE_KINDS, "http")
+_LOOKBACK = re.compile(
+    r"^\s*(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)\s*$", re.IGNORECASE
+)
+
+
+class IncrementalConfig(_Strict):
+    """Pull only what is new: rows (or records) whose cursor is past the saved state."""
+
+    cursor: str
+    param: str | None = None
+    initial: str | None = None
+    lookback: int | str | None = None
+
+    @field_validator("lookback")
+    @classmethod
+    def _valid_lookback(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str) and not _LOOKBACK.match(value):
+            raise ValueError(f"lookback {value!r} is not a number or a duration like '2h'")
+        return value
+
+
+class PaginationConfig(_Strict):
+    """How an HTTP source walks through the pages of a response."""
+
+    type: Literal["none", "page", "offset", "cursor", "link"] = "none"
+    page_param: str = "page"
+    start_page: int = 1
+    size_param: str | None = None
+    size: int | None = Field(default=None, ge=1)
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    cursor_param: str = "cursor"
+    cursor_path: str = "next"
+    total_pages_path: str | None = None
+    max_pages: int = Field(default=100_000, ge=1)
+
+
 class SourceConfig(_Strict):
     """One source: where raw data comes from and how it becomes a formatted table."""
 
-    kind: Literal["files"] = "files"
-    path: str
+    kind: Literal["files", "postgres", "mysql", "sqlite", "sql", "http"] = "files"
+    path: str | None = None
+    url: str | None = None
+    table: str | None = None
+    query: str | None = None
+    incremental: IncrementalConfig | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    records: str | None = None
+    pagination: PaginationConfig = Field(default_factory=PaginationConfig)
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=4, ge=0)
+    backoff: float = Field(default=1.0, ge=0)
+    max_backoff: float = Field(default=60.0, ge=0)
+    rate_limit: float | None = Field(default=None, gt=0)
+    batch_rows: int = Field(default=50_000, ge=1)
     format: Literal["csv", "tsv", "json", "ndjson", "parquet", "excel"] | None = None
     key: list[str] = Field(default_factory=list)
     timezone: str = "UTC"
@@ -88,6 +142,40 @@ class SourceConfig(_Strict):
             if isinstance(value, str)
             else value
         )
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> SourceConfig:
+        if self.kind == "files" and not self.path:
+            raise ValueError("a 'files' source needs 'path': a folder or a glob")
+        if self.kind != "files" and not self.url:
+            raise ValueError(f"a {self.kind!r} source needs 'url'")
+        if self.kind in DATABASE_KINDS and bool(self.table) == bool(self.query):
+            raise ValueError(f"a {self.kind!r} source needs exactly one of 'table' and 'query'")
+        if self.kind == "http" and self.incremental and not self.incremental.param:
+            raise ValueError("an incremental 'http' source needs 'incremental.param'")
+        if self.incremental and self.incremental.lookback is not None and not self.key:
+            raise ValueError("'incremental.lookback' needs 'key': re-read rows replace themselves")
+        return self
+
+    @property
+    def pulled(self) -> bool:
+        """Return whether lakebox pulls this source (a database or an API), not files."""
+        return self.kind in PULLED_KINDS
+
+    @property
+    def replaces(self) -> bool:
+        """Return whether each batch replaces the whole table (a full pull of a database or
+        an API); otherwise batches append, or merge by key."""
+        return self.pulled and self.incremental is None
+
+
+def lookback_seconds(value: str) -> int:
+    """Return a lookback duration like '2h' or '30 min' in seconds."""
+    match = _LOOKBACK.match(value)
+    if match is None:
+        raise ConfigError(f"lookback {value!r} is not a duration like '2h' or '30 min'")
+    unit = match.group(2).lower()[0]
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
 class StorageConfig(_Strict):
@@ -212,6 +300,8 @@ def _config_error(error: ValidationError, node: yaml.Node | None, filename: str)
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = f"unknown key {location[-1]!r}"
+    elif first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     elif first["type"] == "missing":
         message = f"missing required key {location[-1]!r}"
         where = ".".join(location[:-1]) or "(top level)"

@@ -33,6 +33,11 @@ class Output:
         if not self.quiet and not self.as_json:
             console.print(message)
 
+    def warn(self, message: str) -> None:
+        """Show a warning on stderr unless JSON (the JSON document carries it)."""
+        if not self.as_json:
+            errors.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+
     def data(self, value: Any) -> None:
         """Print `value` as JSON on stdout (only in JSON mode)."""
         if self.as_json:

@@ -18,9 +18,14 @@ def show_run(output: Output, report: RunReport) -> None:
     landed = sum(len(item.landed) for item in report.landing)
     sightings = sum(len(item.duplicates) for item in report.landing)
     output.say(
-        f"run {report.run_id}: landed {landed} new file(s), {sightings} repeated "
-        f"file(s) recorded, in {report.seconds:.1f} s"
+        f"run {report.run_id}: landed {landed} new object(s), {sightings} repeated "
+        f"object(s) recorded, in {report.seconds:.1f} s"
     )
+    for item in report.landing:
+        if item.error:
+            output.warn(f"{item.source}: not collected: {item.error}")
+        for entry in item.superseded:
+            output.warn(f"{item.source}: batch {entry.batch_id} superseded: {entry.error}")
     output.table(
         "formatted",
         ["source", "batch", "status", "read", "formatted", "quarantined", "duplicate", "error"],
@@ -54,6 +59,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "landed": [plain(entry) for item in report.landing for entry in item.landed],
         "repeated": [plain(entry) for item in report.landing for entry in item.duplicates],
+        "not_collected": {item.source: item.error for item in report.landing if item.error},
         "formatted": [plain(result) for result in report.formatting],
         "models": [plain(result) for result in report.models],
     }

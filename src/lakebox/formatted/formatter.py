@@ -23,6 +23,7 @@ from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.formatted.writer import commit_batch
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import Entry, Status, now
+from lakebox.landing.state import CURSOR_PROPERTY
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -52,10 +53,14 @@ class FormatResult:
 
 
 def format_pending(
-    lh: Lakehouse, source_name: str, progress: Progress | None = None
+    lh: Lakehouse,
+    source_name: str,
+    progress: Progress | None = None,
+    statuses: tuple[str, ...] = PENDING,
 ) -> list[FormatResult]:
-    """Format every landed object of `source_name` that is not formatted yet, oldest first."""
-    pending = lh.manifest.entries(source_name, PENDING)
+    """Format every landed object of `source_name` that is not formatted yet (or those in
+    `statuses`), oldest first."""
+    pending = lh.manifest.entries(source_name, statuses)
     results = []
     for done, entry in enumerate(pending, start=1):
         results.append(format_entry(lh, entry))
@@ -260,13 +265,14 @@ def _write(
         f"SELECT {meta}, _column, _reason, _raw FROM {names.lined} WHERE _reason IS NOT NULL "
         f"UNION ALL {_refused_rows(entry, names, stamp)}"
     )
-    _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [])
     outputs = ", ".join(quote_identifier(c.name) for c in columns)
     good = (
         f"SELECT {outputs}, {meta} FROM {names.lined} WHERE _reason IS NULL AND _ordinal "
         f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
-    _commit(lh, entry, "formatted", good, work / "formatted.parquet", source.key)
+    formatted = work / "formatted.parquet"
+    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces)
+    _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [])
 
 
 def _refused_rows(entry: Entry, names: _TempNames, stamp: str) -> str:
@@ -276,11 +282,21 @@ def _refused_rows(entry: Entry, names: _TempNames, stamp: str) -> str:
 
 
 def _commit(
-    lh: Lakehouse, entry: Entry, zone: str, select_sql: str, target: Path, key: list[str]
+    lh: Lakehouse,
+    entry: Entry,
+    zone: str,
+    select_sql: str,
+    target: Path,
+    key: list[str],
+    replace: bool = False,
 ) -> None:
+    """Commit one zone's rows of a batch; a pulled batch's cursor goes into the same commit."""
     lh.engine.copy_to_parquet(select_sql, target)
     properties = {"lakebox.source": entry.source, "lakebox.landed-path": entry.landed_path or ""}
-    commit_batch(lh, TableRef(zone, entry.source), target, entry.batch_id, properties, key)
+    if entry.cursor:
+        properties[CURSOR_PROPERTY] = entry.cursor
+    ref = TableRef(zone, entry.source)
+    commit_batch(lh, ref, target, entry.batch_id, properties, key, replace=replace)
 
 
 def _refuse_file(

@@ -24,10 +24,12 @@ def commit_batch(
     batch_id: str,
     properties: dict[str, str],
     key: list[str] | None = None,
+    replace: bool = False,
 ) -> bool:
     """Commit `parquet` to `ref` tagged with `batch_id`; False if the batch is there already.
 
-    With a `key`, rows of earlier batches with the same key are replaced (latest wins).
+    With a `key`, rows of earlier batches with the same key are replaced (latest wins); with
+    `replace`, the batch replaces every row (a full pull of a database table or an API).
     """
     schema = parquet_schema(str(parquet))
     table = lh.catalog.load(ref)
@@ -35,7 +37,10 @@ def commit_batch(
         logger.info("%s already holds batch %s; not committed again", ref.identifier, batch_id)
         return False
     table = lh.catalog.ensure(ref, schema, table)
-    if key and table.current_snapshot() is not None and _overlaps(lh, ref, parquet, key):
+    if replace:
+        files = [place(lh, table, parquet, batch_id)]
+        lh.catalog.replace_all(table, files, [batch_id], properties)
+    elif key and table.current_snapshot() is not None and _overlaps(lh, ref, parquet, key):
         merged = _merge(lh, ref, parquet, key)
         lh.catalog.replace_all(table, [place(lh, table, merged, batch_id)], [batch_id], properties)
     else:

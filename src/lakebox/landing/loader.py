@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from lakebox.catalog import TableRef
 from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
+from lakebox.landing import state
 from lakebox.landing.manifest import Entry, Status, now
-from lakebox.landing.sources import Candidate, kind_for
+from lakebox.landing.sources import Candidate, Fetched, SourceContext, kind_for
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -31,19 +33,25 @@ class LandingReport:
     source: str
     landed: list[Entry] = field(default_factory=list)
     duplicates: list[Entry] = field(default_factory=list)
-    unchanged: int = 0
+    unchanged: int = 0  # files seen before, or pulls that found nothing new
+    superseded: list[Entry] = field(default_factory=list)
+    error: str | None = None  # the source could not be collected (the run goes on)
 
 
 def land(lh: Lakehouse, source_name: str, progress: Progress | None = None) -> LandingReport:
     """Collect the new objects of `source_name` and land each one exactly once."""
     source = lh.source(source_name)
-    kind = kind_for(source)
     recover(lh, source_name)
-    seen = _seen(lh, source_name)
-    candidates = list(kind.candidates(source, lh.project_dir))
     report = LandingReport(source_name)
+    start = None
+    if source.pulled:
+        report.superseded = _supersede_uncommitted(lh, source_name)
+        start = state.start(lh, source_name, source.incremental) if source.incremental else None
+    kind = kind_for(SourceContext(source_name, source, lh, start))
+    seen = _seen(lh, source_name)
+    candidates = list(kind.candidates())
     for done, candidate in enumerate(candidates, start=1):
-        if _fingerprint(candidate) in seen:
+        if not candidate.pulled and _fingerprint(candidate) in seen:
             report.unchanged += 1
         else:
             _land_one(lh, source_name, candidate, kind.fetch, report)
@@ -61,6 +69,24 @@ def recover(lh: Lakehouse, source_name: str) -> None:
         else:
             lh.manifest.delete(entry.batch_id)
     shutil.rmtree(lh.temporal_dir / source_name, ignore_errors=True)
+
+
+def _supersede_uncommitted(lh: Lakehouse, source_name: str) -> list[Entry]:
+    """Mark a pulled source's landed batches that never reached a table as superseded: the
+    next pull starts from the committed state, so it reads their rows again."""
+    pending = lh.manifest.entries(source_name, (Status.LANDED, Status.FAILED))
+    if not pending:
+        return []
+    committed = set()
+    for zone in ("formatted", "quarantine"):
+        table = lh.catalog.load(TableRef(zone, source_name))
+        committed |= lh.catalog.batches(table) if table is not None else set()
+    superseded = [entry for entry in pending if entry.batch_id not in committed]
+    for entry in superseded:
+        reason = "never committed; the next pull reads its rows again"
+        lh.manifest.update(entry.batch_id, status=Status.SUPERSEDED, error=reason)
+        logger.warning("%s: batch %s %s", source_name, entry.batch_id, reason)
+    return superseded
 
 
 def new_batch_id(moment: datetime) -> str:
@@ -86,17 +112,20 @@ def _land_one(
     lh: Lakehouse,
     source_name: str,
     candidate: Candidate,
-    fetch: Callable[[Candidate, Path], None],
+    fetch: Callable[[Candidate, Path], Fetched],
     report: LandingReport,
 ) -> None:
     received = now()
     batch_id = new_batch_id(received)
     staged = lh.temporal_dir / source_name / batch_id / candidate.name
     staged.parent.mkdir(parents=True, exist_ok=True)
-    fetch(candidate, staged)
-    entry = _entry(source_name, candidate, staged, batch_id, received)
+    fetched = fetch(candidate, staged)
+    entry = _entry(source_name, candidate, staged, batch_id, received, fetched)
     first = lh.manifest.find_landed(source_name, entry.sha256)
-    if first is not None:
+    if fetched.rows == 0:
+        report.unchanged += 1
+        logger.info("%s: nothing new since %s", source_name, candidate.original_path)
+    elif first is not None:
         _record_duplicate(lh, entry, first, report)
     else:
         _move_into_place(lh, entry, staged, report)
@@ -104,7 +133,12 @@ def _land_one(
 
 
 def _entry(
-    source_name: str, candidate: Candidate, staged: Path, batch_id: str, received: datetime
+    source_name: str,
+    candidate: Candidate,
+    staged: Path,
+    batch_id: str,
+    received: datetime,
+    fetched: Fetched,
 ) -> Entry:
     return Entry(
         batch_id=batch_id,
@@ -116,6 +150,9 @@ def _entry(
         status=Status.LANDING,
         landed_path=landed_path(source_name, batch_id, candidate.name, received),
         modified_at=candidate.modified_at,
+        cursor=fetched.cursor.to_json() if fetched.cursor else None,
+        http_status=fetched.http_status,
+        pages=fetched.pages,
     )
 
 

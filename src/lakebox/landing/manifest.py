@@ -28,6 +28,9 @@ manifest_table = sa.Table(
     sa.Column("rows_duplicate", sa.BigInteger),
     sa.Column("error", sa.Text),
     sa.Column("formatted_at", sa.DateTime(timezone=True)),
+    sa.Column("cursor", sa.Text),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("pages", sa.Integer),
 )
 
 
@@ -40,6 +43,7 @@ class Status(enum.StrEnum):
     QUARANTINED = "quarantined"  # the whole file was refused; the reason is in `error`
     FAILED = "failed"  # formatting raised; re-run retries it
     DUPLICATE = "duplicate"  # the same bytes were landed before; `landed_path` is the first one
+    SUPERSEDED = "superseded"  # a pull never committed; a later pull re-read its rows
 
 
 @dataclass
@@ -61,6 +65,9 @@ class Entry:
     rows_duplicate: int | None = None
     error: str | None = None
     formatted_at: datetime | None = None
+    cursor: str | None = None  # a pulled source's state after this batch (JSON)
+    http_status: int | None = None  # an HTTP pull's last response status
+    pages: int | None = None  # an HTTP pull's page count
 
 
 class Manifest:
@@ -69,6 +76,7 @@ class Manifest:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
         _metadata.create_all(engine, checkfirst=True)
+        _add_missing_columns(engine)
 
     def add(self, entry: Entry) -> None:
         """Record a new object or sighting."""
@@ -142,6 +150,9 @@ _ARROW_SCHEMA = pa.schema(
         ("rows_duplicate", pa.int64()),
         ("error", pa.string()),
         ("formatted_at", pa.timestamp("us", tz="UTC")),
+        ("cursor", pa.string()),
+        ("http_status", pa.int32()),
+        ("pages", pa.int32()),
     ]
 )
 
@@ -149,6 +160,18 @@ _ARROW_SCHEMA = pa.schema(
 def now() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Add the columns a newer lakebox defines to a manifest an older one created."""
+    present = {column["name"] for column in sa.inspect(engine).get_columns(manifest_table.name)}
+    with engine.begin() as connection:
+        for column in manifest_table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(
+                    sa.text(f"ALTER TABLE {manifest_table.name} ADD COLUMN {column.name} {kind}")
+                )
 
 
 def _row(entry: Entry) -> dict[str, object]:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lakebox.errors import LakeboxError
 from lakebox.exploitation import builder
 from lakebox.exploitation.builder import BuildResult
 from lakebox.formatted.formatter import FormatResult, format_pending
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land, new_batch_id
-from lakebox.landing.manifest import now
+from lakebox.landing.manifest import Status, now
+
+logger = logging.getLogger(__name__)
 
 # (stage, item, done, total) — the CLI draws progress bars from these calls.
 Progress = Callable[[str, str, int, int], None]
@@ -29,8 +33,10 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        """Return whether no file and no model failed."""
-        return all(result.status != "failed" for result in (*self.formatting, *self.models))
+        """Return whether every source was collected and no file and no model failed."""
+        return all(item.error is None for item in self.landing) and all(
+            result.status != "failed" for result in (*self.formatting, *self.models)
+        )
 
 
 def ingest(
@@ -43,10 +49,25 @@ def ingest(
     report = report or RunReport(new_batch_id(now()))
     started = time.monotonic()
     for name in sources or list(lh.config.sources):
-        report.landing.append(land(lh, name, _stage(progress, "land")))
-        report.formatting.extend(format_pending(lh, name, _stage(progress, "format")))
+        _ingest_source(lh, name, report, progress)
     report.seconds += time.monotonic() - started
     return report
+
+
+def _ingest_source(lh: Lakehouse, name: str, report: RunReport, progress: Progress | None) -> None:
+    """Format what an earlier run landed but did not format, land the new objects, format
+    them. A pulled source's state is its committed cursor, so whatever an interrupted run
+    left is committed before the next pull reads the state. A source that cannot be
+    collected is reported and the run goes on with the others."""
+    lh.source(name)  # an unknown name is the caller's mistake: raise it
+    leftover = (Status.LANDED, Status.FAILED) if lh.source(name).pulled else (Status.LANDED,)
+    report.formatting.extend(format_pending(lh, name, _stage(progress, "format"), leftover))
+    try:
+        report.landing.append(land(lh, name, _stage(progress, "land")))
+    except LakeboxError as error:
+        report.landing.append(LandingReport(name, error=str(error)))
+        logger.error("%s", error)
+    report.formatting.extend(format_pending(lh, name, _stage(progress, "format")))
 
 
 def run(

@@ -73,7 +73,10 @@ def register(name: str) -> Callable[[Reader], Reader]:
 
 
 def format_of(path: Path, source: SourceConfig) -> str:
-    """Return the format of `path`: declared by the source, else from its extension."""
+    """Return the format of `path`: declared by the source, else from its extension (an
+    HTTP source's landed pages have their own format)."""
+    if source.kind == "http":
+        return "http"
     if source.format:
         return source.format
     suffix = path.suffix.lower()
@@ -88,7 +91,7 @@ def format_of(path: Path, source: SourceConfig) -> str:
 
 def read(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
     """Return the raw input of the landed file at `path`."""
-    from lakebox.formatted.readers import csv, excel, json, parquet  # noqa: F401 - registry
+    from lakebox.formatted.readers import csv, excel, http, json, parquet  # noqa: F401
 
     return READERS[format_of(path, source)](engine, path, source, scratch)
 

@@ -26,7 +26,7 @@ def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch:
         f"header=false, delim='\\x1e', quote='', escape='', ignore_errors=true, "
         f"max_line_size={MAX_LINE_SIZE})) WHERE trim(coalesce(_text, '')) <> ''"
     )
-    return _from_texts(engine, lines, source)
+    return from_texts(engine, lines, source)
 
 
 @register("json")
@@ -37,13 +37,16 @@ def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: P
         f"read_json_objects({quote_literal(str(path))}, format='auto', "
         f"maximum_object_size={MAX_LINE_SIZE})"
     )
-    return _from_texts(engine, texts, source)
+    return from_texts(engine, texts, source)
 
 
-def _from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> RawInput:
-    """Split JSON texts into valid objects, as columns, and refused texts."""
+def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> RawInput:
+    """Split JSON texts (`_text`, `_ordinal` and optionally `_line`, else the ordinal is the
+    line) into valid objects, as columns, and refused texts."""
     name = f"json_{next(_TABLES)}"
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {texts_sql}")
+    described = engine.execute(f"DESCRIBE {name}").fetchall()
+    line = "_line" if any(row[0] == "_line" for row in described) else "_ordinal"
     structure = _structure(engine, name)
     paths = _leaf_paths(structure, (), source.nested == "flatten")
     names = unique_names([".".join(path) for path in paths])
@@ -53,9 +56,9 @@ def _from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> R
     )
     valid = _VALID_OBJECT
     leading = f"{columns}, " if columns else ""
-    select = f"SELECT {leading}_ordinal, _ordinal AS _line FROM {name} WHERE {valid}"
+    select = f"SELECT {leading}_ordinal, {line} AS _line FROM {name} WHERE {valid}"
     rejects = (
-        f"SELECT _ordinal AS _line, NULL AS _column, CASE WHEN json_valid(_text) THEN "
+        f"SELECT {line} AS _line, NULL AS _column, CASE WHEN json_valid(_text) THEN "
         f"'not a JSON object' ELSE 'malformed JSON' END AS _reason, _text AS _raw "
         f"FROM {name} WHERE NOT ({valid})"
     )

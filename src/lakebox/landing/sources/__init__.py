@@ -1,4 +1,8 @@
-"""Source kinds: each finds new raw objects and copies them into the temporal landing area."""
+"""Source kinds: each offers raw objects and copies them into the temporal landing area.
+
+A `files` source offers every file it finds. A pulled source (a database, an HTTP API)
+offers one object per pull: fetching it extracts what is new since the source's state.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lakebox.config import SourceConfig
+
+if TYPE_CHECKING:
+    from lakebox.lakehouse import Lakehouse
+    from lakebox.landing.state import Cursor
 
 
 @dataclass(frozen=True)
@@ -19,35 +27,58 @@ class Candidate:
     name: str
     bytes: int
     modified_at: datetime | None
+    pulled: bool = False  # a pull: never skipped as unchanged, fetched to see what is new
+
+
+@dataclass
+class Fetched:
+    """What fetching a candidate found (beyond its bytes)."""
+
+    rows: int | None = None  # records extracted, when the source knows (0: nothing new)
+    cursor: Cursor | None = None  # the state this object brings the source to
+    http_status: int | None = None
+    pages: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a source kind gets to work with: its name, config, lakehouse and state."""
+
+    name: str
+    source: SourceConfig
+    lh: Lakehouse
+    start: Cursor | None = None  # where an incremental pull starts (None: from the beginning)
 
 
 class SourceKind(Protocol):
     """What every source kind provides (built-ins register like plugins)."""
 
-    def candidates(self, source: SourceConfig, project_dir: Path) -> Iterator[Candidate]:
+    def candidates(self) -> Iterator[Candidate]:
         """Yield the objects the source offers now."""
         ...
 
-    def fetch(self, candidate: Candidate, target: Path) -> None:
+    def fetch(self, candidate: Candidate, target: Path) -> Fetched:
         """Copy the candidate's bytes into the local file `target`."""
         ...
 
 
-SOURCE_KINDS: dict[str, Callable[[], SourceKind]] = {}
+SourceFactory = Callable[[SourceContext], SourceKind]
+SOURCE_KINDS: dict[str, SourceFactory] = {}
 
 
-def register(kind: str) -> Callable[[Callable[[], SourceKind]], Callable[[], SourceKind]]:
-    """Register a source kind factory under `kind`."""
+def register(*kinds: str) -> Callable[[SourceFactory], SourceFactory]:
+    """Register a source kind factory under each of `kinds`."""
 
-    def decorate(factory: Callable[[], SourceKind]) -> Callable[[], SourceKind]:
-        SOURCE_KINDS[kind] = factory
+    def decorate(factory: SourceFactory) -> SourceFactory:
+        for kind in kinds:
+            SOURCE_KINDS[kind] = factory
         return factory
 
     return decorate
 
 
-def kind_for(source: SourceConfig) -> SourceKind:
-    """Return the source kind implementation of `source`."""
-    from lakebox.landing.sources import files  # noqa: F401 - registers the built-in
+def kind_for(context: SourceContext) -> SourceKind:
+    """Return the source kind implementation for `context.source`."""
+    from lakebox.landing.sources import database, files, http  # noqa: F401 - registers built-ins
 
-    return SOURCE_KINDS[source.kind]()
+    return SOURCE_KINDS[context.source.kind](context)

@@ -8,17 +8,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lakebox.config import SourceConfig
 from lakebox.errors import LandingError
-from lakebox.landing.sources import Candidate, register
+from lakebox.landing.sources import Candidate, Fetched, SourceContext, register
 
 
 class FilesSource:
     """Offers every regular file matched by the source's `path` (a folder or a glob)."""
 
-    def candidates(self, source: SourceConfig, project_dir: Path) -> Iterator[Candidate]:
+    def __init__(self, context: SourceContext) -> None:
+        self.pattern = context.source.path or ""
+        self.project_dir = context.lh.project_dir
+
+    def candidates(self) -> Iterator[Candidate]:
         """Yield the matched files in name order."""
-        for path in _matches(source.path, project_dir):
+        for path in _matches(self.pattern, self.project_dir):
             stat = path.stat()
             yield Candidate(
                 original_path=str(path),
@@ -27,7 +30,7 @@ class FilesSource:
                 modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
             )
 
-    def fetch(self, candidate: Candidate, target: Path) -> None:
+    def fetch(self, candidate: Candidate, target: Path) -> Fetched:
         """Copy the file into `target`."""
         try:
             shutil.copyfile(candidate.original_path, target)
@@ -36,11 +39,10 @@ class FilesSource:
                 f"cannot read {candidate.original_path}: {error.strerror}",
                 file=candidate.original_path,
             ) from error
+        return Fetched()
 
 
-@register("files")
-def _factory() -> FilesSource:
-    return FilesSource()
+register("files")(FilesSource)
 
 
 def _matches(pattern: str, project_dir: Path) -> list[Path]:

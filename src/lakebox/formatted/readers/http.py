@@ -1,0 +1,63 @@
+"""An HTTP source's landed pull: one line per page, each page's records at the source's
+`records` path. A page that is not valid JSON, or has no records list there, is refused
+whole (quarantined with its reason); the other pages' records are read as usual."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+from lakebox.config import SourceConfig
+from lakebox.engine import DuckDBEngine, quote_literal
+from lakebox.formatted.readers import RawInput, register
+from lakebox.formatted.readers.json import MAX_LINE_SIZE, from_texts
+
+_TABLES = itertools.count(1)
+
+
+@register("http")
+def read_pages(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
+    """Return the raw input of a landed HTTP pull: the records of its good pages."""
+    pages = f"http_pages_{next(_TABLES)}"
+    engine.execute(
+        f"CREATE TEMP TABLE {pages} AS SELECT line AS _page_text, row_number() OVER () AS _line "
+        f"FROM read_csv({quote_literal(str(path))}, auto_detect=false, columns={{'line': "
+        f"'VARCHAR'}}, header=false, delim='\\x1e', quote='', escape='', ignore_errors=true, "
+        f"max_line_size={MAX_LINE_SIZE})"
+    )
+    records = records_pointer(source.records)
+    good = f"(json_valid(_page_text) AND json_type(_page_text, {records}) = 'ARRAY')"
+    texts = (
+        f"SELECT _text, row_number() OVER (ORDER BY _line, _position) AS _ordinal, _line FROM "
+        f"(SELECT _line, unnest(json_extract(_page_text, {records})::JSON[])::VARCHAR AS _text, "
+        f"generate_subscripts(json_extract(_page_text, {records})::JSON[], 1) AS _position "
+        f"FROM {pages} WHERE {good})"
+    )
+    raw = from_texts(engine, texts, source)
+    refused_pages = (
+        f"SELECT _line, NULL AS _column, {_page_reason(source.records)} AS _reason, "
+        f"coalesce(json_extract_string(_page_text, '$.text'), _page_text) AS _raw "
+        f"FROM {pages} WHERE NOT coalesce({good}, false)"
+    )
+    raw.rejects_sql = f"{raw.rejects_sql} UNION ALL {refused_pages}"
+    raw.temp_tables.append(pages)
+    return raw
+
+
+def records_pointer(records: str | None) -> str:
+    """Return the JSON path (as a SQL literal) of a page's records inside a landed line."""
+    parts = [part for part in (records or "").split(".") if part]
+    return quote_literal("$.body" + "".join("." + json.dumps(part) for part in parts))
+
+
+def _page_reason(records_path: str | None) -> str:
+    where = f"'{records_path}'" if records_path else "the body"
+    return (
+        "CASE WHEN NOT json_valid(_page_text) THEN 'page line is not valid JSON' "
+        "WHEN json_extract_string(_page_text, '$.error') IS NOT NULL THEN 'page ' || "
+        "coalesce(json_extract_string(_page_text, '$.page'), '?') || ': ' || "
+        "json_extract_string(_page_text, '$.error') "
+        f"ELSE 'page ' || coalesce(json_extract_string(_page_text, '$.page'), '?') || "
+        f"{quote_literal(f': no list of records at {where}')} END"
+    )
