@@ -38,16 +38,37 @@ def test_titles_merged_cells_and_formulas(make_project, tmp_path):
     assert result.counts.rows_read == 4
     rows = lh.query(
         "SELECT material, material_2, kg, _source_line, split_part(_source_file, '#', 2) AS sheet"
-        " FROM formatted.materials ORDER BY sheet, _source_line").to_pylist()
+        " FROM formatted.materials ORDER BY sheet, _source_line"
+    ).to_pylist()
     assert rows == [
-        {"material": "Arcilla", "material_2": "roja", "kg": 10.0, "_source_line": 4,
-         "sheet": "Norte"},
-        {"material": "Caolín", "material_2": "blanco", "kg": 5.0, "_source_line": 5,
-         "sheet": "Norte"},
-        {"material": "Caolín", "material_2": "crema", "kg": 10.0, "_source_line": 6,
-         "sheet": "Norte"},
-        {"material": "Feldespato", "material_2": "sódico", "kg": 7.5, "_source_line": 2,
-         "sheet": "Sur"},
+        {
+            "material": "Arcilla",
+            "material_2": "roja",
+            "kg": 10.0,
+            "_source_line": 4,
+            "sheet": "Norte",
+        },
+        {
+            "material": "Caolín",
+            "material_2": "blanco",
+            "kg": 5.0,
+            "_source_line": 5,
+            "sheet": "Norte",
+        },
+        {
+            "material": "Caolín",
+            "material_2": "crema",
+            "kg": 10.0,
+            "_source_line": 6,
+            "sheet": "Norte",
+        },
+        {
+            "material": "Feldespato",
+            "material_2": "sódico",
+            "kg": 7.5,
+            "_source_line": 2,
+            "sheet": "Sur",
+        },
     ]
 
 
