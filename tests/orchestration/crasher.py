@@ -18,6 +18,8 @@ from lakebox.catalog.iceberg import Catalog
 from lakebox.formatted import formatter
 from lakebox.landing import loader
 from lakebox.landing.manifest import Manifest
+from lakebox.landing.sources.database import DatabaseSource
+from lakebox.landing.sources.http import HttpSource
 from lakebox.orchestration.runner import run
 from lakebox.storage.filesystem import Storage
 
@@ -72,6 +74,9 @@ POINTS: dict[str, Callable[[], None]] = {
     "format-after-commit": lambda: before(
         Manifest, "update", lambda self, batch, **changes: changes.get("status") == "formatted"
     ),
+    "pull-after-extract": lambda: (after(DatabaseSource, "fetch"), after(HttpSource, "fetch")),
+    "pull-before-commit": lambda: before(formatter, "commit_batch", nth_call(1)),
+    "pull-between-commits": lambda: before(formatter, "commit_batch", nth_call(2)),
     "build-before-commit": lambda: before(Catalog, "commit_files", is_model_commit),
     "build-after-first-model": lambda: after(Catalog, "commit_files", is_model_commit),
 }

@@ -66,7 +66,7 @@ class Cursor:
     def typed(self) -> object:
         """Return the value as the Python object its type stands for."""
         if self.type == "timestamp":
-            return datetime.fromisoformat(self.value)
+            return datetime.fromisoformat(self.value.replace("Z", "+00:00"))
         if self.type == "date":
             return date.fromisoformat(self.value)
         if self.type == "integer":

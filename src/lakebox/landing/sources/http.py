@@ -185,7 +185,9 @@ class HttpSource:
             value = _at_path(record, incremental.cursor)
             if value is not None and not isinstance(value, dict | list):
                 text = value if isinstance(value, str) else json.dumps(value)
-                best = later(best, Cursor.of(incremental.cursor, parse_value(text)))
+                kind = Cursor.of(incremental.cursor, parse_value(text)).type
+                # kept as the API wrote it, so the next request sends it back the same way
+                best = later(best, Cursor(incremental.cursor, text, kind))
         return best
 
 
