@@ -324,3 +324,24 @@ def test_redacted_urls_keep_the_user_and_hide_the_password():
         redact_url("postgresql://app:pa%40ss@db:5432/shop?sslmode=require&password=x")
         == "postgresql://app@db:5432/shop?sslmode=require&password=***"
     )
+
+
+@pytest.mark.slow
+def test_a_table_bigger_than_the_memory_limit_is_pulled(make_project, pg):
+    url, schema, execute = pg
+    rows = 3_000_000
+    execute(
+        f"CREATE TABLE {schema}.events AS SELECT i AS id, md5(i::text) AS digest, "
+        f"i * 0.5 AS score FROM generate_series(1, {rows}) AS i"
+    )  # ~190 MB in DuckDB's memory, against a 100 MB engine
+    lh = make_project(
+        {"events": {"kind": "postgres", "url": url, "table": f"{schema}.events"}},
+        engine={"memory_limit": "100MB", "threads": 2},
+    )
+    report = ingest(lh)
+    assert report.ok, report
+    found = lh.query(
+        "SELECT count(*) AS n, count(DISTINCT digest) AS digests, max(id) AS top "
+        "FROM formatted.events"
+    ).to_pylist()
+    assert found == [{"n": rows, "digests": rows, "top": rows}]

@@ -45,6 +45,7 @@ _PERMANENT = (
     "permission",
     "not found",
     "syntax",
+    "out of memory",
 )
 
 
@@ -133,17 +134,21 @@ def _extract_with_duckdb(source: DatabaseSource, target: Path) -> int:
     alias = f"lakebox_src_{next(_ALIASES)}"
     try:
         select, parameters = _select(source, alias)
+        # row groups bounded in bytes, in any order: wide rows never need more than the
+        # engine's memory limit (the order of extracted rows does not matter)
         copy = (
-            f"COPY ({select}) TO {quote_literal(str(target))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            f"COPY ({select}) TO {quote_literal(str(target))} (FORMAT parquet, COMPRESSION "
+            "zstd, ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '16MB')"
         )
         try:
             engine.execute(_attach_sql(source, alias))
+            engine.execute("SET preserve_insertion_order = false")
             result = engine.execute(copy, parameters).fetchone()
         except LakeboxError as error:
             raise source.transient(error) from None
         return int(result[0]) if result else 0
     finally:
+        engine.execute("RESET preserve_insertion_order")
         try:
             engine.execute(f"DETACH DATABASE IF EXISTS {alias}")
         except LakeboxError:
