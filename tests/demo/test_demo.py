@@ -21,8 +21,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 def test_the_summary_counts_every_zone(demo):
     summary, _ = demo
     assert summary.failed == []
-    assert summary.zones["formatted"][0] == 2
-    assert summary.zones["exploitation"][0] == 8
+    assert summary.zones["formatted"][0] == 3
+    assert summary.zones["exploitation"][0] == 9
     assert summary.zones["quarantine"][1] > 0
     assert any("is not a DOUBLE" in reason for _, reason, _ in summary.quarantine_reasons)
 
@@ -70,6 +70,33 @@ def test_a_second_run_of_the_demo_changes_nothing(demo):
     from lakebox.orchestration.runner import run
 
     report = run(lh)
-    assert report.ok
+    # the demo stopped its client API: that source is reported, the others are unchanged
+    assert [item.source for item in report.landing if item.error] == ["door_counts_live"]
     assert [entry for item in report.landing for entry in item.landed] == []
     assert {result.status for result in report.models} == {"fresh"}
+
+
+@pytest.mark.slow
+def test_the_second_pull_of_the_client_api_gets_only_the_new_hours(demo):
+    summary, lh = demo
+    first, second = summary.pulls
+    sensors = 44
+    assert first.rows == 167 * sensors and first.pages == 8  # the API's default: a week
+    assert "since=" not in first.request
+    assert second.rows == 6 * sensors and second.pages == 1
+    assert "since=2025-06-30T13:00:00%2B02:00" in second.request
+    rows = lh.query(
+        "SELECT count(*) AS n, count(DISTINCT (sensor, ts)) AS hours FROM formatted.door_counts_live"
+    ).to_pylist()
+    assert rows == [{"n": (167 + 6) * sensors, "hours": (167 + 6) * sensors}]
+    # the API and the files agree where they overlap; the union keeps each reading once
+    readings = lh.query(
+        "SELECT count(*) AS n, count(DISTINCT (sensor, ts)) AS hours "
+        "FROM exploitation.door_readings"
+    ).to_pylist()[0]
+    assert readings["n"] == readings["hours"]
+    overlap = lh.query(
+        "SELECT count(*) AS n, count(*) FILTER (WHERE f.count <> l.count) AS differ FROM "
+        "formatted.door_counts f JOIN formatted.door_counts_live l USING (sensor, ts)"
+    ).to_pylist()
+    assert overlap[0]["n"] > 100 * sensors and overlap[0]["differ"] == 0

@@ -123,10 +123,11 @@ def _formatted_tables(connection: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE formatted.materials (date DATE, material VARCHAR, quantity DOUBLE,"
         f" unit VARCHAR, plant VARCHAR, comment VARCHAR, {META_COLUMNS})"
     )
-    connection.execute(
-        "CREATE TABLE formatted.door_counts (store_id VARCHAR, city VARCHAR, sensor VARCHAR,"
-        f' ts TIMESTAMPTZ, "count" BIGINT, {META_COLUMNS})'
-    )
+    for table in ("door_counts", "door_counts_live"):
+        connection.execute(
+            f"CREATE TABLE formatted.{table} (store_id VARCHAR, city VARCHAR, sensor VARCHAR,"
+            f' ts TIMESTAMPTZ, "count" BIGINT, {META_COLUMNS})'
+        )
 
 
 @pytest.fixture(scope="module")

@@ -121,6 +121,15 @@ def show_demo(output: Output, summary: Any) -> None:
         ["zone", "tables", "rows"],
         [[zone, tables, rows] for zone, (tables, rows) in summary.zones.items()],
     )
+    if summary.pulls:
+        output.table(
+            f"client API pulls ({summary.api_url}, stopped again)",
+            ["pull", "first request", "pages", "rows"],
+            [
+                [number, pull.request or "(nothing new)", pull.pages, pull.rows]
+                for number, pull in enumerate(summary.pulls, start=1)
+            ],
+        )
     output.table(
         "quarantine reasons",
         ["source", "reason", "rows"],

@@ -9,6 +9,11 @@ which the formatter flattens to `store.id` / `store.city` and the source renames
 Counts follow a daily shape within shop hours (09:00-21:00, Monday to Saturday) and are 0 outside
 them and on Sundays. Planted: -1 for a failed reading (rarely, at any hour, and for every hour of
 a few sensor-days) and anomalous store-days whose whole traffic is multiplied by a factor.
+
+Every reading is a pure function of (seed, sensor, UTC hour): `readings_between` gives the same
+count for an hour whatever range is asked, so the weekly files and the demo's HTTP API
+(`lakebox.demo.api`) agree. The planted defects are placed within the file calendar
+(`dates(days, end)`); hours beyond it carry the normal shape and the random failures only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -74,7 +80,19 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class _Sensor:
+    """A door sensor with what its readings need: its store, share of traffic and timezone."""
+
+    id: str
+    store: Store
+    weight: float
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True)
 class _Plan:
+    """The defects planted over one file calendar."""
+
     anomalies: dict[tuple[str, date], float]
     failures: frozenset[tuple[str, date]]
 
@@ -84,12 +102,41 @@ def write_door_sensors(
 ) -> list[Path]:
     """Return the paths of the weekly per-store door-count exports written into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    calendar = dates(days, end)
-    plan = _Plan(
-        {(store, day): factor for store, day, factor in anomalous_days(seed, days, end)},
-        frozenset(failed_sensor_days(seed, days, end)),
-    )
-    return [path for store in STORES for path in _write_store(folder, store, calendar, plan, seed)]
+    return [
+        _write_week(folder, store, week, list(readings))
+        for store in STORES
+        for week, readings in groupby(_store_readings(seed, store, days, end), key=_iso_week)
+    ]
+
+
+def readings_between(
+    seed: int,
+    start_utc: datetime,
+    end_utc: datetime,
+    stores: Sequence[Store] = STORES,
+    days: int = 56,
+    end: date | None = None,
+) -> Iterator[tuple[Store, Reading]]:
+    """Yield (store, reading) for each hour `start_utc <= h < end_utc`, by hour then sensor.
+
+    Each reading is a pure function of (seed, sensor, UTC hour), so any two ranges that share an
+    hour agree on it. The planted anomalies and whole failed sensor-days are those of the file
+    calendar `dates(days, end)`; hours outside it have the normal shape and random failures only.
+    Both bounds must be timezone-aware (else ValueError); `h` runs over whole UTC hours, so a
+    `start_utc` inside an hour begins with the next one.
+    """
+    plan = _plan(seed, days, end)
+    sensors = _sensors_in_order(seed, stores)
+    for hour in _utc_hours(start_utc, end_utc):
+        stamp = f"{hour:%Y%m%d%H}"
+        for sensor in sensors:
+            yield sensor.store, _reading(seed, plan, sensor, hour, stamp)
+
+
+def sensor_weights(seed: int, store: Store) -> tuple[float, ...]:
+    """Return each sensor's share of a store's traffic, in sensor order, fixed by the seed."""
+    rng = random.Random(f"door-weights:{seed}:{store.id}")
+    return tuple(rng.uniform(0.5, 1.5) for _ in range(store.sensors))
 
 
 def anomalous_days(
@@ -144,13 +191,69 @@ def _days_without(
     return [day for day in candidates if (store.id, day) not in taken] or list(candidates)
 
 
-def _hours(day: date, zone: ZoneInfo) -> Iterator[datetime]:
-    """Yield each local hour of `day`, stepping in UTC so DST days have 23 or 25 hours."""
-    moment = datetime.combine(day, time(), zone).astimezone(UTC)
-    stop = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
-    while moment < stop:
-        yield moment.astimezone(zone)
-        moment += timedelta(hours=1)
+def _plan(seed: int, days: int, end: date | None) -> _Plan:
+    return _Plan(
+        {(store, day): factor for store, day, factor in anomalous_days(seed, days, end)},
+        frozenset(failed_sensor_days(seed, days, end)),
+    )
+
+
+def _store_readings(
+    seed: int, store: Store, days: int, end: date | None
+) -> Iterator[tuple[Store, Reading]]:
+    """Yield a store's readings for every local hour of the file calendar."""
+    calendar = dates(days, end)
+    zone = ZoneInfo(store.timezone)
+    first = datetime.combine(calendar[0], time(), zone)
+    after = datetime.combine(calendar[-1] + timedelta(days=1), time(), zone)
+    return readings_between(seed, first, after, (store,), days, end)
+
+
+def _sensors_in_order(seed: int, stores: Sequence[Store]) -> list[_Sensor]:
+    """Return every sensor of `stores`, ordered by sensor id."""
+    sensors = [
+        _Sensor(sensor, store, weight, ZoneInfo(store.timezone))
+        for store in stores
+        for sensor, weight in zip(store.sensor_ids, sensor_weights(seed, store), strict=True)
+    ]
+    return sorted(sensors, key=lambda sensor: sensor.id)
+
+
+def _utc_hours(start: datetime, stop: datetime) -> Iterator[datetime]:
+    """Yield each whole UTC hour `h` with `start <= h < stop`, stepping in UTC so DST is moot."""
+    hour, stop = _ceil_hour(_as_utc(start)), _as_utc(stop)
+    while hour < stop:
+        yield hour
+        hour += timedelta(hours=1)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()} has no UTC offset; pass an aware datetime")
+    return moment.astimezone(UTC)
+
+
+def _ceil_hour(moment: datetime) -> datetime:
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
+
+
+def _reading(seed: int, plan: _Plan, sensor: _Sensor, hour: datetime, stamp: str) -> Reading:
+    """Return a sensor's reading for UTC hour `hour` (`stamp`: `%Y%m%d%H`) from its own RNG."""
+    local = hour.astimezone(sensor.zone)
+    day = local.date()
+    rng = random.Random(f"door-count:{seed}:{sensor.id}:{stamp}")
+    failed = rng.random() < _FAILURE_RATE or (sensor.id, day) in plan.failures
+    level = _day_level(seed, sensor.store, day) * plan.anomalies.get((sensor.store.id, day), 1.0)
+    count = _count(rng, level * sensor.weight * _shape(local))
+    return Reading(sensor.id, local, FAILED if failed else count)
+
+
+@lru_cache(maxsize=4096)
+def _day_level(seed: int, store: Store, day: date) -> float:
+    """Return a store's peak-hour visitors for one local day: busier or quieter at random."""
+    rng = random.Random(f"door-level:{seed}:{store.id}:{day.isoformat()}")
+    return store.peak_visitors * rng.gauss(1, 0.05)
 
 
 def _shape(local: datetime) -> float:
@@ -165,41 +268,23 @@ def _count(rng: random.Random, mean: float) -> int:
     return max(0, round(rng.gauss(mean, math.sqrt(mean))))
 
 
-def _day_readings(
-    rng: random.Random, store: Store, weights: Sequence[float], day: date, plan: _Plan
-) -> list[Reading]:
-    level = store.peak_visitors * plan.anomalies.get((store.id, day), 1.0) * rng.gauss(1, 0.05)
-    readings = []
-    for moment in _hours(day, ZoneInfo(store.timezone)):
-        for sensor, weight in zip(store.sensor_ids, weights, strict=True):
-            count = _count(rng, level * weight * _shape(moment))
-            failed = (sensor, day) in plan.failures or rng.random() < _FAILURE_RATE
-            readings.append(Reading(sensor, moment, FAILED if failed else count))
-    return readings
+def _iso_week(item: tuple[Store, Reading]) -> tuple[int, int]:
+    year, week, _ = item[1].ts.isocalendar()
+    return year, week
 
 
-def _write_store(
-    folder: Path, store: Store, calendar: Sequence[date], plan: _Plan, seed: int
-) -> list[Path]:
-    rng = random.Random(f"door-counts:{seed}:{store.id}")
-    weights = [rng.uniform(0.5, 1.5) for _ in range(store.sensors)]
-    paths = []
-    for (year, week), days in groupby(calendar, key=lambda day: day.isocalendar()[:2]):
-        readings = [r for day in days for r in _day_readings(rng, store, weights, day, plan)]
-        path = folder / f"{store.id}_{year}-W{week:02d}.{store.file_format}"
-        paths.append(_write_week(path, store, readings))
-    return paths
-
-
-def _write_week(path: Path, store: Store, readings: Sequence[Reading]) -> Path:
+def _write_week(
+    folder: Path, store: Store, week: tuple[int, int], readings: Sequence[tuple[Store, Reading]]
+) -> Path:
+    path = folder / f"{store.id}_{week[0]}-W{week[1]:02d}.{store.file_format}"
     if store.file_format == "ndjson":
-        lines = (json.dumps(_nested(store, reading), ensure_ascii=False) for reading in readings)
+        lines = (json.dumps(_nested(store, reading), ensure_ascii=False) for _, reading in readings)
         path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         return path
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CSV_HEADER)
-        writer.writerows(_flat(store, reading) for reading in readings)
+        writer.writerows(_flat(store, reading) for _, reading in readings)
     return path
 
 

@@ -12,6 +12,6 @@ SELECT
     any_value(counts.city) AS city,
     coalesce(any_value(city_timezones.timezone), 'UTC') AS timezone,
     count(DISTINCT counts.sensor) AS sensors
-FROM formatted.door_counts AS counts
+FROM exploitation.door_readings AS counts
 LEFT JOIN city_timezones ON city_timezones.city = counts.city
 GROUP BY counts.store_id

@@ -6,7 +6,7 @@ WITH localized AS (
         counts.ts AS hour_utc,
         timezone(stores.timezone, counts.ts) AS local_hour,
         counts."count" AS reading
-    FROM formatted.door_counts AS counts
+    FROM exploitation.door_readings AS counts
     JOIN exploitation.stores AS stores ON stores.store_id = counts.store_id
 )
 SELECT
