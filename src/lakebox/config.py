@@ -267,7 +267,8 @@ def source_from_options(values: dict[str, Any]) -> SourceConfig:
     except ValidationError as error:
         first = error.errors()[0]
         option = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "options"
-        raise ConfigError(f"{option}: {first['msg']}", field=option) from error
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{option}: {message}", field=option) from error
 
 
 def _expand_env(value: Any) -> Any:

@@ -188,3 +188,20 @@ def test_run_select_of_an_unknown_model_is_an_error(ran):
 def test_query_output_needs_a_file_format(ran):
     result = lakebox("query", "SELECT 1", "--output", str(ran / "x"), cwd=ran)
     assert result.returncode == 1 and "--output needs --format" in result.stderr
+
+
+def test_source_add_a_database_source_with_an_env_password(project, monkeypatch):
+    monkeypatch.setenv("SHOP_PW", "pa55word")
+    url = "postgresql://reader:${SHOP_PW}@127.0.0.1:5432/shop"
+    added = lakebox(
+        "source", "add", "orders", "--kind", "postgres", "--url", url, "--table", "public.orders",
+        "--cursor", "updated_at", "--key", "id", cwd=project,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    text = (project / "lakebox.yaml").read_text()
+    assert "${SHOP_PW}" in text and "pa55word" not in text
+    listed = lakebox("source", "list", cwd=project)
+    assert "postgresql://reader@127.0.0.1:5432/shop (public.orders)" in listed.stdout
+    assert "pa55word" not in listed.stdout
+    missing = lakebox("source", "add", "api", "--kind", "http", "--cursor", "ts", cwd=project)
+    assert missing.returncode == 1 and "needs 'url'" in missing.stderr

@@ -86,7 +86,8 @@ def test_the_second_pull_of_the_client_api_gets_only_the_new_hours(demo):
     assert second.rows == 6 * sensors and second.pages == 1
     assert "since=2025-06-30T13:00:00%2B02:00" in second.request
     rows = lh.query(
-        "SELECT count(*) AS n, count(DISTINCT (sensor, ts)) AS hours FROM formatted.door_counts_live"
+        "SELECT count(*) AS n, count(DISTINCT (sensor, ts)) AS hours "
+        "FROM formatted.door_counts_live"
     ).to_pylist()
     assert rows == [{"n": (167 + 6) * sensors, "hours": (167 + 6) * sensors}]
     # the API and the files agree where they overlap; the union keeps each reading once

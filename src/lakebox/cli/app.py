@@ -58,23 +58,55 @@ def init(
 @source_app.command("add")
 def source_add(
     name: Annotated[str, typer.Argument(help="The source's name (lower-case, digits, _).")],
-    path: Annotated[str, typer.Option(help="A folder or glob, relative to the project.")],
-    kind: Annotated[str, typer.Option(help="The source kind.")] = "files",
+    kind: Annotated[
+        str, typer.Option(help="files, postgres, mysql, sqlite, sql or http.")
+    ] = "files",
+    path: Annotated[
+        str | None, typer.Option(help="files: a folder or glob, relative to the project.")
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Databases and http: the URL; write secrets as ${ENV_VAR}."),
+    ] = None,
+    table: Annotated[str | None, typer.Option(help="Databases: the table to pull.")] = None,
+    query: Annotated[str | None, typer.Option(help="Databases: a query to pull.")] = None,
+    cursor: Annotated[
+        str | None, typer.Option(help="Pull incrementally by this column or record field.")
+    ] = None,
+    cursor_param: Annotated[
+        str | None, typer.Option(help="http: the query parameter that sends the cursor.")
+    ] = None,
+    records: Annotated[
+        str | None, typer.Option(help="http: the dotted path of each page's records.")
+    ] = None,
     file_format: Annotated[
         str | None,
         typer.Option("--format", help=f"One of {', '.join(FORMATS)}; default: by file extension."),
     ] = None,
     key: Annotated[str | None, typer.Option(help="Key columns, comma-separated.")] = None,
-    timezone: Annotated[str, typer.Option(help="Time zone of local times in the files.")] = "UTC",
+    timezone: Annotated[str, typer.Option(help="Time zone of local times in the data.")] = "UTC",
     project_dir: ProjectOption = Path(),
     quiet: QuietOption = False,
 ) -> None:
     """Add a source to lakebox.yaml."""
+    options = {
+        "kind": kind,
+        "path": path,
+        "url": url,
+        "table": table,
+        "query": query,
+        "records": records,
+        "format": file_format,
+        "key": key or [],
+        "timezone": timezone,
+    }
+    if cursor:
+        options["incremental"] = {"cursor": cursor, "param": cursor_param}
     source = config_module.source_from_options(
-        {"kind": kind, "path": path, "format": file_format, "key": key or [], "timezone": timezone}
+        {option: value for option, value in options.items() if value is not None}
     )
     project.add_source(project_dir, name, source)
-    Output(quiet).say(f"added source {name!r}; land it with 'lakebox ingest --source {name}'")
+    Output(quiet).say(f"added source {name!r}; collect it with 'lakebox ingest --source {name}'")
 
 
 @source_app.command("list")
@@ -85,12 +117,26 @@ def source_list(project_dir: ProjectOption = Path(), as_json: JsonOption = False
     output.data({name: source.model_dump(mode="json") for name, source in sources.items()})
     output.table(
         "sources",
-        ["name", "kind", "path", "format", "key", "timezone"],
+        ["name", "kind", "from", "format", "key", "incremental by", "timezone"],
         [
-            [name, s.kind, s.path, s.format or "(by extension)", ",".join(s.key), s.timezone]
+            [
+                name,
+                s.kind,
+                s.path or _shown_url(s.url or "", s.table),
+                s.format or ("(by extension)" if s.kind == "files" else ""),
+                ",".join(s.key),
+                s.incremental.cursor if s.incremental else "",
+                s.timezone,
+            ]
             for name, s in sources.items()
         ],
     )
+
+
+def _shown_url(url: str, table: str | None) -> str:
+    from lakebox.redaction import redact_url
+
+    return redact_url(url) + (f" ({table})" if table else "")
 
 
 @app.command()
@@ -100,7 +146,7 @@ def ingest(
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Land new files of the sources and format what is not formatted yet."""
+    """Collect what is new in the sources (files, database and API pulls) and format it."""
     from lakebox.orchestration.runner import ingest as ingest_sources
 
     _run_and_report(
