@@ -120,15 +120,16 @@ def _land_one(
     staged = lh.temporal_dir / source_name / batch_id / candidate.name
     staged.parent.mkdir(parents=True, exist_ok=True)
     fetched = fetch(candidate, staged)
-    entry = _entry(source_name, candidate, staged, batch_id, received, fetched)
-    first = lh.manifest.find_landed(source_name, entry.sha256)
     if fetched.rows == 0:
         report.unchanged += 1
-        logger.info("%s: nothing new since %s", source_name, candidate.original_path)
-    elif first is not None:
-        _record_duplicate(lh, entry, first, report)
+        logger.info("%s: nothing new at %s", source_name, candidate.original_path)
     else:
-        _move_into_place(lh, entry, staged, report)
+        entry = _entry(source_name, candidate, staged, batch_id, received, fetched)
+        first = lh.manifest.find_landed(source_name, entry.sha256)
+        if first is not None:
+            _record_duplicate(lh, entry, first, report)
+        else:
+            _move_into_place(lh, entry, staged, report)
     shutil.rmtree(staged.parent, ignore_errors=True)
 
 

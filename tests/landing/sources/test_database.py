@@ -345,3 +345,33 @@ def test_a_table_bigger_than_the_memory_limit_is_pulled(make_project, pg):
         "FROM formatted.events"
     ).to_pylist()
     assert found == [{"n": rows, "digests": rows, "top": rows}]
+
+
+def test_the_sqlalchemy_kind_with_nothing_new_lands_nothing(make_project, tmp_path: Path):
+    database = tmp_path / "app.db"
+    _sqlite(database, 3)
+    source = {"kind": "sql", "url": f"sqlite:///{database}", "table": "events"}
+    source["incremental"] = {"cursor": "id"}
+    lh = make_project({"events": source})
+    assert ingest(lh).ok
+    again = land(lh, "events")
+    assert again.landed == [] and again.unchanged == 1
+
+
+def test_the_sqlalchemy_kind_reads_postgresql_too(make_project, pg):
+    url, schema, execute = pg
+    _orders(execute, schema, 12)
+    source = {
+        "kind": "sql",
+        "url": url,  # postgresql+psycopg2://…, through SQLAlchemy instead of DuckDB
+        "table": f"{schema}.orders",
+        "batch_rows": 5,
+        "incremental": {"cursor": "updated_at"},
+    }
+    lh = make_project({"orders": source})
+    assert ingest(lh).ok
+    _orders(execute, schema, 3, first=13)
+    second = ingest(lh)
+    assert second.formatting[-1].counts.rows_read == 3
+    assert [row["id"] for row in _rows(lh)] == list(range(1, 16))
+    assert _rows(lh)[4]["amount"] == Decimal("1.25")
