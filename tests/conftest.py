@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -63,11 +64,16 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL server: LAKEBOX_TEST_POSTGRES_URL, else a throwaway one on a free port."""
-    configured = os.environ.get("LAKEBOX_TEST_POSTGRES_URL")
+    yield from _configured_or_throwaway("LAKEBOX_TEST_POSTGRES_URL", _throwaway_postgres)
+
+
+def _configured_or_throwaway(variable: str, throwaway: Callable[[], Any]) -> Iterator[str]:
+    """Yield the server URL in environment `variable`, else run a throwaway server meanwhile."""
+    configured = os.environ.get(variable)
     if configured:
         yield configured
         return
-    with _throwaway_postgres() as url:
+    with throwaway() as url:
         yield url
 
 
@@ -139,12 +145,7 @@ def _as_postgres(folder: Path, command: list[str]) -> None:
 def mysql_url() -> Iterator[str]:
     """A MariaDB (or MySQL) server: LAKEBOX_TEST_MYSQL_URL, else a throwaway MariaDB on a
     free port, started from the installed binaries and stopped by its PID."""
-    configured = os.environ.get("LAKEBOX_TEST_MYSQL_URL")
-    if configured:
-        yield configured
-        return
-    with _throwaway_mariadb() as url:
-        yield url
+    yield from _configured_or_throwaway("LAKEBOX_TEST_MYSQL_URL", _throwaway_mariadb)
 
 
 class _throwaway_mariadb:
