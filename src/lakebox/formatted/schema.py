@@ -43,9 +43,13 @@ def resolve(
     present = _present(raw_columns, declared)
     frozen = _frozen_types(existing)
     names = list(dict.fromkeys([*frozen, *declared, *present]))
-    stats = _sample_stats(
-        engine, raw_table, {name: present[name] for name in names if name in present}, source
-    )
+    hints = type_hints or {}
+    sampled = {
+        name: raw
+        for name, raw in present.items()
+        if _needs_sample(name, frozen, declared, hints)
+    }
+    stats = _sample_stats(engine, raw_table, sampled, source)
     result = FileSchema(columns=[])
     for name in names:
         config = declared.get(name, ColumnConfig())
@@ -54,6 +58,16 @@ def resolve(
         plan = rules.ColumnPlan(name=name, type=wanted, raw=raw, value=raw, config=config)
         result.columns.append(rules.apply(plan, source))
     return result
+
+
+def _needs_sample(
+    name: str, frozen: dict[str, str], declared: dict[str, ColumnConfig], hints: dict[str, str]
+) -> bool:
+    """Return whether a column's type is decided from sampled values: to infer it, or to check
+    values against the table's frozen type (not when the file itself types it the same)."""
+    if name in frozen:
+        return hints.get(name) != frozen[name]
+    return name not in declared and name not in hints
 
 
 def _present(raw_columns: list[str], declared: dict[str, ColumnConfig]) -> dict[str, str]:
