@@ -163,6 +163,12 @@ class SourceConfig(_Strict):
         return self.kind in PULLED_KINDS
 
     @property
+    def typed(self) -> bool:
+        """Return whether the source's values come typed from a database: its text is kept
+        as it is (no trimming, no null tokens)."""
+        return self.kind in DATABASE_KINDS
+
+    @property
     def replaces(self) -> bool:
         """Return whether each batch replaces the whole table (a full pull of a database or
         an API); otherwise batches append, or merge by key."""

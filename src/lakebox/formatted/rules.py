@@ -63,7 +63,10 @@ def typed_ref(name: str) -> str:
 
 def strip_whitespace(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Trim spaces, tabs, line breaks and non-breaking spaces around text (only text that has
-    any: trimming a set of characters costs DuckDB several times more than the check)."""
+    any: trimming a set of characters costs DuckDB several times more than the check).
+    A database's values are kept as they are."""
+    if source.typed:
+        return column
     value = column.value
     padded = " OR ".join(
         [f"starts_with({value}, ' ')", f"ends_with({value}, ' ')"]
@@ -84,8 +87,9 @@ def refuse_control_bytes(column: ColumnPlan, source: SourceConfig) -> ColumnPlan
 
 
 def null_tokens_to_null(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
-    """Turn the source's null tokens (empty, NULL, N/A, …) into SQL NULL."""
-    if not source.null_tokens:
+    """Turn the source's null tokens (empty, NULL, N/A, …) into SQL NULL (not for a database,
+    where a NULL is a NULL and 'NA' may be Namibia)."""
+    if not source.null_tokens or source.typed:
         return column
     tokens = ", ".join(quote_literal(token) for token in source.null_tokens)
     return replace(

@@ -375,3 +375,18 @@ def test_the_sqlalchemy_kind_reads_postgresql_too(make_project, pg):
     assert second.formatting[-1].counts.rows_read == 3
     assert [row["id"] for row in _rows(lh)] == list(range(1, 16))
     assert _rows(lh)[4]["amount"] == Decimal("1.25")
+
+
+def test_database_text_is_kept_exactly_as_it_is(make_project, pg):
+    url, schema, execute = pg
+    execute(f"CREATE TABLE {schema}.countries (id int, code text, note text)")
+    values = [(1, "NA", "  padded  "), (2, "-", ""), (3, None, "NULL"), (4, "N/A", "tab\t")]
+    for row in values:
+        execute(f"INSERT INTO {schema}.countries VALUES (%s, %s, %s)", row)
+    lh = make_project(
+        {"countries": {"kind": "postgres", "url": url, "table": f"{schema}.countries"}}
+    )
+    report = ingest(lh)
+    assert report.ok and report.formatting[0].counts.rows_quarantined == 0
+    rows = lh.query("SELECT id, code, note FROM formatted.countries ORDER BY id").to_pylist()
+    assert [(row["id"], row["code"], row["note"]) for row in rows] == values
