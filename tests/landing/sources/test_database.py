@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from lakebox.errors import LandingError
 from lakebox.landing.loader import land
 from lakebox.orchestration.runner import ingest
-from lakebox.redaction import redact_url
 from tests.conftest import free_port
 
 START = datetime(2026, 1, 1, 8, 0, 0)
@@ -317,13 +316,6 @@ def test_sqlite_query_source(make_project, tmp_path: Path):
     assert ingest(lh).ok
     names = lh.query("SELECT name FROM formatted.events ORDER BY id").column(0).to_pylist()
     assert names == ["E2", "E4", "E6", "E8", "E10"]
-
-
-def test_redacted_urls_keep_the_user_and_hide_the_password():
-    assert (
-        redact_url("postgresql://app:pa%40ss@db:5432/shop?sslmode=require&password=x")
-        == "postgresql://app@db:5432/shop?sslmode=require&password=***"
-    )
 
 
 @pytest.mark.slow
