@@ -205,3 +205,23 @@ def test_source_add_a_database_source_with_an_env_password(project, monkeypatch)
     assert "pa55word" not in listed.stdout
     missing = lakebox("source", "add", "api", "--kind", "http", "--cursor", "ts", cwd=project)
     assert missing.returncode == 1 and "needs 'url'" in missing.stderr
+
+
+def test_an_incremental_sqlite_source_from_the_command_line(project):
+    import sqlite3
+
+    with sqlite3.connect(project / "app.db") as connection:
+        connection.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.executemany("INSERT INTO events VALUES (?, ?)", [(1, "a"), (2, "b")])
+    added = lakebox(
+        "source", "add", "events", "--kind", "sqlite", "--url", "sqlite:///app.db",
+        "--table", "events", "--cursor", "id", cwd=project,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert lakebox("ingest", "--source", "events", cwd=project).returncode == 0
+    with sqlite3.connect(project / "app.db") as connection:
+        connection.execute("INSERT INTO events VALUES (3, 'c')")
+    assert lakebox("ingest", "--source", "events", cwd=project).returncode == 0
+    history = json.loads(lakebox("history", "formatted.events", "--json", cwd=project).stdout)
+    assert [row["cursor"] for row in history] == ["id = 2", "id = 3"]
+    assert [row["total_rows"] for row in history] == ["2", "3"]

@@ -9,6 +9,7 @@ from lakebox.catalog import BATCH_PROPERTY, TableRef
 from lakebox.cli.render import Output, plain
 from lakebox.errors import CatalogError
 from lakebox.lakehouse import Lakehouse
+from lakebox.landing.state import CURSOR_PROPERTY, Cursor
 from lakebox.orchestration.runner import RunReport
 
 
@@ -84,6 +85,7 @@ def show_history(output: Output, lh: Lakehouse, name: str) -> None:
                 "operation": str(summary.operation.value) if summary else "",
                 "batch_ids": extra.get(BATCH_PROPERTY, ""),
                 "total_rows": extra.get("total-records", ""),
+                "cursor": _cursor_value(extra.get(CURSOR_PROPERTY)),
             }
         )
     output.data(rows)
@@ -92,6 +94,14 @@ def show_history(output: Output, lh: Lakehouse, name: str) -> None:
         list(rows[0]) if rows else ["snapshot_id"],
         [list(row.values()) for row in rows],
     )
+
+
+def _cursor_value(text: str | None) -> str:
+    """Return the state a pulled batch brought its source to, or "" for other commits."""
+    if not text:
+        return ""
+    cursor = Cursor.from_json(text)
+    return f"{cursor.field} = {cursor.value}"
 
 
 def show_tables(output: Output, lh: Lakehouse) -> None:
