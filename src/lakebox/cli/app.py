@@ -265,3 +265,7 @@ def demo(
             "serving the UI is not part of this version yet; the project is ready to "
             f'query with: lakebox query -p {directory} "SHOW ALL TABLES"'
         )
+
+
+# Commands kept in modules of their own register on `app` when imported.
+from lakebox.cli import checks, profile  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Data quality: checks that gate publishing, and table profiles."""
