@@ -19,6 +19,7 @@ from lakebox.errors import CatalogError
 
 logger = logging.getLogger(__name__)
 BATCH_PROPERTY = "lakebox.batch-ids"
+AUDIT_BRANCH = "lakebox-audit"  # staged snapshots wait here while their checks run
 ZONES = ("formatted", "quarantine", "exploitation")
 
 
@@ -84,6 +85,7 @@ class Catalog:
     def create(self, ref: TableRef, schema: pa.Schema) -> Table:
         """Create the table with `schema` (which must have no Iceberg field ids)."""
         logger.info("creating table %s", ref.identifier)
+        self.iceberg.create_namespace_if_not_exists(ref.zone)
         return self.iceberg.create_table(ref.identifier, schema=schema)
 
     def drop(self, ref: TableRef) -> None:
@@ -131,6 +133,35 @@ class Catalog:
     ) -> Table:
         """Replace the whole content of `table` by `files` in one commit."""
         return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
+
+    def stage(
+        self,
+        table: Table,
+        files: list[str],
+        batch_ids: list[str],
+        properties: dict[str, str] | None = None,
+    ) -> tuple[Table, int]:
+        """Write a replacement of the table's content as a snapshot on the audit branch,
+        a child of the current one that readers never see; return it for `publish`."""
+        current = table.current_snapshot()
+        if current is None:
+            raise CatalogError(f"{table.name()}: stage needs a published snapshot first")
+        if AUDIT_BRANCH in table.metadata.refs:
+            table.manage_snapshots().remove_branch(AUDIT_BRANCH).commit()
+        table.manage_snapshots().create_branch(current.snapshot_id, AUDIT_BRANCH).commit()
+        tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
+        with table.refresh().transaction() as transaction:
+            transaction.delete(AlwaysTrue(), snapshot_properties=tagged, branch=AUDIT_BRANCH)
+            transaction.add_files(files, snapshot_properties=tagged, branch=AUDIT_BRANCH)
+        table = table.refresh()
+        return table, table.metadata.refs[AUDIT_BRANCH].snapshot_id
+
+    def publish(self, table: Table, snapshot_id: int) -> Table:
+        """Make a staged snapshot the table's current one (and drop the audit branch)."""
+        table.manage_snapshots().set_current_snapshot(snapshot_id=snapshot_id).remove_branch(
+            AUDIT_BRANCH
+        ).commit()
+        return table.refresh()
 
     def ensure(self, ref: TableRef, schema: pa.Schema, table: Table | None) -> Table:
         """Return `table` able to take files of `schema`: created when None, else evolved

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lakebox.catalog import TableRef
+from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import LakeboxError
 from lakebox.exploitation import builder
 from lakebox.exploitation.builder import BuildResult
@@ -14,6 +16,8 @@ from lakebox.formatted.formatter import FormatResult, format_pending
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land, new_batch_id
 from lakebox.landing.manifest import Status, now
+from lakebox.quality import results as check_results
+from lakebox.quality.checks import CheckResult, run_checks
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +33,16 @@ class RunReport:
     landing: list[LandingReport] = field(default_factory=list)
     formatting: list[FormatResult] = field(default_factory=list)
     models: list[BuildResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         """Return whether every source was collected and no file and no model failed."""
-        return all(item.error is None for item in self.landing) and all(
-            result.status != "failed" for result in (*self.formatting, *self.models)
+        return (
+            all(item.error is None for item in self.landing)
+            and all(result.status != "failed" for result in (*self.formatting, *self.models))
+            and not any(check.blocks for check in self.checks)
         )
 
 
@@ -80,9 +87,31 @@ def run(
     """Ingest, then rebuild the models whose inputs changed (or `models`, when given)."""
     report = ingest(lh, sources, progress)
     started = time.monotonic()
-    report.models = builder.build(lh, report.run_id, models, force, _stage(progress, "build"))
+    blocked = _check_sources(lh, sources or list(lh.config.sources), report)
+    stage = _stage(progress, "build")
+    report.models = builder.build(lh, report.run_id, models, force, stage, blocked)
+    report.checks += [check for result in report.models for check in result.checks]
+    check_results.store(lh, report.run_id, report.checks)
     report.seconds += time.monotonic() - started
     return report
+
+
+def _check_sources(lh: Lakehouse, sources: list[str], report: RunReport) -> set[TableRef]:
+    """Run the checks declared on the formatted tables of `sources`; return the tables whose
+    blocking checks failed, so the models reading them are skipped."""
+    blocked = set()
+    history = check_results.history(lh)
+    for name in sources:
+        ref = TableRef("formatted", name)
+        checks = builder.checks_for(lh, ref)
+        if not checks or lh.catalog.load(ref) is None:
+            continue
+        relation = f"{quote_identifier(ref.zone)}.{quote_identifier(ref.name)}"
+        results = run_checks(lh, ref.identifier, relation, checks, history)
+        report.checks += results
+        if any(result.blocks for result in results):
+            blocked.add(ref)
+    return blocked
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[str, int, int], None] | None:
