@@ -225,3 +225,22 @@ def test_an_incremental_sqlite_source_from_the_command_line(project):
     history = json.loads(lakebox("history", "formatted.events", "--json", cwd=project).stdout)
     assert [row["cursor"] for row in history] == ["id = 2", "id = 3"]
     assert [row["total_rows"] for row in history] == ["2", "3"]
+
+
+def test_checks_show_the_latest_results_and_run_on_demand(project):
+    (project / "models" / "by_store.sql").write_text(
+        "-- checks:\n--   - unique: big\n--   - {row_count: {min: 100}, severity: warn}\n"
+        "SELECT amount > 5 AS big, count(*) AS n FROM formatted.sales GROUP BY big\n"
+    )
+    ran = lakebox("run", "--json", cwd=project)
+    assert ran.returncode == 0, ran.stderr
+    checks = json.loads(ran.stdout)["checks"]
+    assert {(c["check"], c["status"]) for c in checks} == {
+        ("unique(big)", "pass"),
+        ("row_count", "warn"),
+    }
+    shown = lakebox("checks", "--json", cwd=project)
+    assert shown.returncode == 0
+    assert len(json.loads(shown.stdout)) == 2
+    again = lakebox("checks", "exploitation.by_store", "--run", cwd=project)
+    assert again.returncode == 0 and "row_count" in again.stdout and "warn" in again.stdout

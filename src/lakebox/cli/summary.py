@@ -44,6 +44,14 @@ def show_run(output: Output, report: RunReport) -> None:
             for r in report.formatting
         ],
     )
+    if report.checks:
+        from lakebox.cli.checks import show_checks
+
+        failing = [check for check in report.checks if check.status != "pass"]
+        passed = len(report.checks) - len(failing)
+        output.say(f"checks: {passed} passed, {len(failing)} failed or warned")
+        if failing and not output.as_json:
+            show_checks(output, failing)
     if report.models:
         output.table(
             "models",
@@ -63,6 +71,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "not_collected": {item.source: item.error for item in report.landing if item.error},
         "formatted": [plain(result) for result in report.formatting],
         "models": [plain(result) for result in report.models],
+        "checks": [plain(result) for result in report.checks],
     }
 
 
