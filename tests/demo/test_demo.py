@@ -28,6 +28,19 @@ def test_the_summary_counts_every_zone(demo):
 
 
 @pytest.mark.slow
+def test_the_planted_defects_raise_warnings_and_nothing_blocks(demo):
+    summary, lh = demo
+    warned = {(table, check) for table, check, status, _ in summary.checks if status == "warn"}
+    assert ("formatted.door_counts", "failed_sensor_readings") in warned
+    assert ("exploitation.traffic_store_daily_deviation", "unusual_store_days") in warned
+    assert {status for _, _, status, _ in summary.checks} == {"warn"}
+    stored = lh.query(
+        "SELECT count(*) AS n FROM ops.check_results WHERE status = 'pass'"
+    ).to_pylist()
+    assert stored[0]["n"] >= 8
+
+
+@pytest.mark.slow
 def test_every_landed_file_is_accounted_for(demo):
     _, lh = demo
     rows = lh.query(

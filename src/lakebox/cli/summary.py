@@ -150,6 +150,11 @@ def show_demo(output: Output, summary: Any) -> None:
             ],
         )
     output.table(
+        "checks that failed or warned (docs/checks.md)",
+        ["table", "check", "status", "message"],
+        [list(row) for row in summary.checks],
+    )
+    output.table(
         "quarantine reasons",
         ["source", "reason", "rows"],
         [list(row) for row in summary.quarantine_reasons],

@@ -49,6 +49,7 @@ class DemoSummary:
     failed: list[str] = field(default_factory=list)
     api_url: str = ""
     pulls: list[PullSummary] = field(default_factory=list)
+    checks: list[tuple[str, str, str, str]] = field(default_factory=list)  # not passed
 
 
 def build_demo(directory: Path, seed: int = 7, progress: Progress | None = None) -> DemoSummary:
@@ -115,7 +116,15 @@ def summarise(lh: Lakehouse, reports: list[RunReport], seconds: float) -> DemoSu
         summary.failed += [
             f"model {m.model}: {m.error}" for m in report.models if m.status == "failed"
         ]
+
+    summary.checks = _checks_not_passed(reports)
     return summary
+
+
+def _checks_not_passed(reports: list[RunReport]) -> list[tuple[str, str, str, str]]:
+    """Return the latest result of each check that did not pass, over the demo's runs."""
+    latest = {(c.table, c.check): c for report in reports for c in report.checks}
+    return [(c.table, c.check, c.status, c.message) for c in latest.values() if c.status != "pass"]
 
 
 def _reasons(lh: Lakehouse, source: str) -> list[tuple[str, str, int]]:
