@@ -123,5 +123,9 @@ def test_rules_run_in_the_documented_order():
         "cast_to_canonical_types",
         "timestamps_to_utc",
         "convert_units",
+        "convert_units_by_date",
+        "convert_units_by_magnitude",
+        "prices_to_net_or_gross",
+        "names_to_canonical_form",
         "refuse_lost_values",
     ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from lakebox.config import ColumnConfig, SourceConfig
 from lakebox.engine import quote_literal
 from lakebox.engine.duckdb import quote_identifier
-from lakebox.formatted import types, units
+from lakebox.formatted import names, taxes, types, units
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,66 @@ def convert_units(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     return replace(retyped, checks=(*retyped.checks, unknown))
 
 
+def convert_units_by_date(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
+    """Convert a quantity to the declared unit, the row's unit chosen by its date: the
+    `source_unit` until the first date of `unit_since`, then each date's unit. A row whose
+    date is empty or not a date is refused, never converted by guess."""
+    changes = column.config.unit_since
+    if not changes:
+        return column
+    day, config = _row_date(column, source), column.config
+    since = sorted(changes.items(), reverse=True)
+    cases = " ".join(
+        f"WHEN {day} >= DATE '{start}' THEN {_factor(unit, config)}" for start, unit in since
+    )
+    before = f"WHEN {day} < DATE '{since[-1][0]}' THEN {_factor(_source_unit(config), config)}"
+    typed = f"({column.typed}) * CASE {cases} {before} END"
+    return _with_check(_retyped(column, typed), _undated(column, day, "the unit"))
+
+
+def convert_units_by_magnitude(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
+    """Convert a quantity to the declared unit, the row's unit chosen by its size: a value
+    whose absolute value is above a threshold of `unit_above` is in that threshold's unit
+    (the highest threshold passed wins), any other in `source_unit`."""
+    thresholds = column.config.unit_above
+    if not thresholds:
+        return column
+    config, size = column.config, f"abs({column.typed})"
+    cases = " ".join(
+        f"WHEN {size} > {threshold!r} THEN {_factor(thresholds[threshold], config)}"
+        for threshold in sorted(thresholds, reverse=True)
+    )
+    otherwise = _factor(_source_unit(config), config)
+    return _retyped(column, f"({column.typed}) * CASE {cases} ELSE {otherwise} END")
+
+
+def prices_to_net_or_gross(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
+    """Store a price net (or gross) of tax: within the periods of `tax.included` the source's
+    price holds tax at the period's rate, outside them it does not. With dated periods, a
+    row whose date is empty or not a date is refused."""
+    tax = column.config.tax
+    if tax is None:
+        return column
+    day = _row_date(column, source) if tax.dated else "NULL"
+    priced = _retyped(column, taxes.stored_price_sql(f"({column.typed})", tax, day))
+    if not tax.dated:
+        return priced
+    return _with_check(priced, _undated(column, day, "whether tax is included"))
+
+
+def names_to_canonical_form(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
+    """Write person names one way, "First Last" (see `names`); refuse a value that clearly
+    is not a name (digits, @, no letter)."""
+    if column.config.name_format != "first_last":
+        return column
+    check = Check(
+        names.not_a_name_sql(column.value_ref),
+        f"{quote_literal(column.name + ': ' + chr(39))} || left({column.value_ref}, 200) "
+        f"|| {quote_literal(chr(39) + ' does not look like a person' + chr(39) + 's name')}",
+    )
+    return _with_check(_retyped(column, names.canonical_sql(column.typed)), check)
+
+
 def refuse_lost_values(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Refuse a row whose value was present but came out NULL (it would not cast, or a later
     rule could not convert it): nothing is lost silently."""
@@ -157,6 +217,10 @@ RULES: tuple[Rule, ...] = (
     cast_to_canonical_types,
     timestamps_to_utc,
     convert_units,
+    convert_units_by_date,
+    convert_units_by_magnitude,
+    prices_to_net_or_gross,
+    names_to_canonical_form,
     refuse_lost_values,
 )
 
@@ -171,3 +235,38 @@ def apply(column: ColumnPlan, source: SourceConfig, rules: tuple[Rule, ...] = RU
 def _retyped(column: ColumnPlan, typed: str) -> ColumnPlan:
     """Replace the typed expression; the cast check still guards the original parse."""
     return replace(column, typed=typed)
+
+
+def _with_check(column: ColumnPlan, check: Check) -> ColumnPlan:
+    return replace(column, checks=(*column.checks, check))
+
+
+def _factor(unit: str, config: ColumnConfig) -> str:
+    """Return the factor from `unit` to the column's unit, as a SQL number."""
+    target = str(config.unit)
+    return repr(units.UNITS[unit.lower()][1] / units.UNITS[target.lower()][1])
+
+
+def _source_unit(config: ColumnConfig) -> str:
+    """Return the unit the source wrote before any change or below every threshold."""
+    return config.source_unit or str(config.unit)
+
+
+def _row_date(column: ColumnPlan, source: SourceConfig) -> str:
+    """Return SQL giving the row's date, read from the cleaned text of `date_column` with
+    that column's `formats` (or the source's `date_formats`)."""
+    name = str(column.config.date_column)
+    declared = source.columns.get(name)
+    formats = (declared.formats if declared else []) or source.date_formats
+    return f"({types.cast_sql(value_ref(name), 'DATE', formats)})"
+
+
+def _undated(column: ColumnPlan, day: str, deciding: str) -> Check:
+    """Return the check refusing a value whose row has no date to decide `deciding` by."""
+    date_column = str(column.config.date_column)
+    reason = (
+        f"{quote_literal(f'{column.name}: cannot tell {deciding}: {date_column} ')} || "
+        f"coalesce({quote_literal(chr(39))} || left({value_ref(date_column)}, 200) || "
+        f"{quote_literal(chr(39) + ' is not a date')}, 'is empty')"
+    )
+    return Check(f"({column.value_ref} IS NOT NULL AND {day} IS NULL)", reason)

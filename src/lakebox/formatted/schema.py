@@ -45,9 +45,7 @@ def resolve(
     names = list(dict.fromkeys([*frozen, *declared, *present]))
     hints = type_hints or {}
     sampled = {
-        name: raw
-        for name, raw in present.items()
-        if _needs_sample(name, frozen, declared, hints)
+        name: raw for name, raw in present.items() if _needs_sample(name, frozen, declared, hints)
     }
     stats = _sample_stats(engine, raw_table, sampled, source)
     result = FileSchema(columns=[])
