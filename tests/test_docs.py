@@ -182,3 +182,18 @@ def test_readme_links_to_docs_that_exist() -> None:
     links = re.findall(r"\]\((docs/[^)#]+)", readme)
     assert links, "README.md links to no page of docs/"
     assert [link for link in links if not (ROOT / link).exists()] == []
+
+
+def test_every_check_setting_is_documented() -> None:
+    from lakebox.config import CheckConfig
+
+    text = (DOCS / "checks.md").read_text(encoding="utf-8")
+    missing = []
+    for name, field in CheckConfig.model_fields.items():
+        if f"`{name}`" not in text:
+            missing.append(name)
+        nested = _model_of(field.annotation)
+        for setting in nested.model_fields if nested else ():
+            if f"`{setting}`" not in text:
+                missing.append(f"{name}.{setting}")
+    assert missing == []
