@@ -23,6 +23,9 @@ def lh(tmp_path_factory):
         ") AS t(id, store, day, amount, email, note, seen_at)"
     )
     lh.engine.execute("CREATE TABLE main.stores AS SELECT 'BCN' AS store_id UNION ALL SELECT 'MIL'")
+    lh.engine.execute(
+        "CREATE TABLE main.all_stores AS SELECT * FROM main.stores UNION ALL SELECT 'LYS'"
+    )
     yield lh
     lh.close()
 
@@ -48,6 +51,7 @@ def _run(lh, spec: dict, history=None):
         ({"range": {"column": "day", "min": "2025-01-02"}}, 2),
         ({"regex": {"column": "email", "pattern": "[a-z]+@x\\.(es|fr)"}}, 0),
         ({"regex": {"column": "email", "pattern": "[a-z]+@x\\.es"}}, 1),
+        ({"relationships": {"column": "store", "to": "main.all_stores", "field": "store_id"}}, 0),
         ({"relationships": {"column": "store", "to": "main.stores", "field": "store_id"}}, 1),
         ({"sql": "SELECT * FROM {table} WHERE amount > 100"}, 0),
         ({"sql": "SELECT * FROM {table} WHERE store = 'BCN' AND amount < 15"}, 1),
