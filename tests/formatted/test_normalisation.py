@@ -16,7 +16,6 @@ import yaml
 from lakebox import config
 from lakebox.config import ColumnConfig
 from lakebox.errors import ConfigError
-from lakebox.formatted import rules
 from lakebox.orchestration.runner import ingest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "normalisation"
@@ -78,22 +77,6 @@ def test_every_normalisation_rule_has_a_fixture():
         "names_to_canonical_form",
         "timestamps_to_utc",
     } <= set(CASES)
-
-
-def test_rules_run_in_the_documented_order():
-    assert [rule.__name__ for rule in rules.RULES] == [
-        "strip_whitespace",
-        "refuse_control_bytes",
-        "null_tokens_to_null",
-        "cast_to_canonical_types",
-        "timestamps_to_utc",
-        "convert_units",
-        "convert_units_by_date",
-        "convert_units_by_magnitude",
-        "prices_to_net_or_gross",
-        "names_to_canonical_form",
-        "refuse_lost_values",
-    ]
 
 
 @pytest.mark.parametrize(
