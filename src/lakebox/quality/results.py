@@ -21,8 +21,8 @@ _SCHEMA = pa.schema(
     [
         ("run_id", pa.string()),
         ("checked_at", pa.timestamp("us", tz="UTC")),
-        ("table", pa.string()),
-        ("check", pa.string()),
+        ("table_name", pa.string()),
+        ("check_name", pa.string()),
         ("kind", pa.string()),
         ("severity", pa.string()),
         ("status", pa.string()),
@@ -44,8 +44,8 @@ def store(lh: Lakehouse, run_id: str, results: list[CheckResult]) -> None:
         {
             "run_id": run_id,
             "checked_at": checked_at,
-            "table": result.table,
-            "check": result.check,
+            "table_name": result.table,
+            "check_name": result.check,
             "kind": result.kind,
             "severity": result.severity,
             "status": result.status,
@@ -73,7 +73,7 @@ def history(lh: Lakehouse) -> History:
         if lh.catalog.load(RESULTS) is None:
             return []
         rows = lh.engine.execute(
-            'SELECT value FROM ops.check_results WHERE "table" = ? AND "check" = ? AND value '
+            "SELECT value FROM ops.check_results WHERE table_name = ? AND check_name = ? AND value "
             "IS NOT NULL AND NOT isnan(value) AND status <> 'error' ORDER BY checked_at DESC "
             f"LIMIT {int(window)}",
             [table, check],
@@ -88,15 +88,16 @@ def latest(lh: Lakehouse, table: str | None = None) -> list[CheckResult]:
     if lh.catalog.load(RESULTS) is None:
         return []
     lh.refresh()
-    only = f'AND "table" = {quote_literal(table)}' if table else ""
+    only = f"AND table_name = {quote_literal(table)}" if table else ""
     rows = lh.engine.arrow(
         "SELECT * FROM ops.check_results r WHERE checked_at = (SELECT max(checked_at) FROM "
-        f'ops.check_results l WHERE l."table" = r."table") {only} ORDER BY "table", "check"'
+        f"ops.check_results l WHERE l.table_name = r.table_name) {only} "
+        "ORDER BY table_name, check_name"
     ).to_pylist()
     return [
         CheckResult(
-            row["table"],
-            row["check"],
+            row["table_name"],
+            row["check_name"],
             row["kind"],
             row["severity"],
             row["status"],
