@@ -50,3 +50,7 @@ class SchemaError(FormatError):
 
 class ModelError(LakeboxError):
     """An exploitation model is wrong: bad SQL, a cycle or an unknown table."""
+
+
+class EntityError(LakeboxError):
+    """An entity cannot be resolved: a missing table or column, or splink refused it."""

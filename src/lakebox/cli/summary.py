@@ -44,6 +44,23 @@ def show_run(output: Output, report: RunReport) -> None:
             for r in report.formatting
         ],
     )
+    if report.entities:
+        output.table(
+            "entities",
+            ["entity", "status", "records", "clusters", "links", "seconds", "error"],
+            [
+                [
+                    e.entity,
+                    e.status,
+                    e.records,
+                    e.clusters,
+                    e.links,
+                    f"{e.seconds:.2f}",
+                    e.error or "",
+                ]
+                for e in report.entities
+            ],
+        )
     if report.checks:
         from lakebox.cli.checks import show_checks
 
@@ -72,6 +89,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "formatted": [plain(result) for result in report.formatting],
         "models": [plain(result) for result in report.models],
         "checks": [plain(result) for result in report.checks],
+        "entities": [plain(result) for result in report.entities],
     }
 
 

@@ -13,6 +13,8 @@ from lakebox.errors import LakeboxError
 from lakebox.exploitation import builder
 from lakebox.exploitation.builder import BuildResult
 from lakebox.formatted.formatter import FormatResult, format_pending
+from lakebox.integration import entities
+from lakebox.integration.entities import EntityResult
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land, new_batch_id
 from lakebox.landing.manifest import Status, now
@@ -32,6 +34,7 @@ class RunReport:
     run_id: str
     landing: list[LandingReport] = field(default_factory=list)
     formatting: list[FormatResult] = field(default_factory=list)
+    entities: list[EntityResult] = field(default_factory=list)
     models: list[BuildResult] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
@@ -41,7 +44,10 @@ class RunReport:
         """Return whether every source was collected and no file and no model failed."""
         return (
             all(item.error is None for item in self.landing)
-            and all(result.status != "failed" for result in (*self.formatting, *self.models))
+            and all(
+                result.status != "failed"
+                for result in (*self.formatting, *self.entities, *self.models)
+            )
             and not any(check.blocks for check in self.checks)
         )
 
@@ -88,6 +94,8 @@ def run(
     report = ingest(lh, sources, progress)
     started = time.monotonic()
     blocked = _check_sources(lh, sources or list(lh.config.sources), report)
+    report.entities = entities.resolve(lh, report.run_id, blocked, force)
+    blocked |= {ref for result in report.entities if result.error for ref in result.tables}
     stage = _stage(progress, "build")
     report.models = builder.build(lh, report.run_id, models, force, stage, blocked)
     report.checks += [check for result in report.models for check in result.checks]
