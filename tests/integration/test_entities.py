@@ -240,3 +240,19 @@ def test_a_failing_entity_is_reported_and_the_run_goes_on(make_project):
     assert not report.ok
     assert [model.status for model in report.models] == ["built"]
     assert lh.catalog.load(TableRef("exploitation", "customer")) is None
+
+
+def test_an_entity_table_is_audited_before_it_is_published(make_project):
+    """Checks on an entity's golden table gate it like a model's: a blocking failure keeps it
+    unpublished and reports the entity as failed."""
+    checks = {"exploitation.customer": [{"row_count": {"max": 5}}]}
+    lh = make_project(
+        synthetic.sources("in"), entities={"customer": synthetic.entity(seed=5)}, checks=checks
+    )
+    synthetic.generate(20, seed=1).write_csv(lh.project_dir / "in")
+    report = run(lh)
+    [entity] = report.entities
+    assert entity.status == "failed" and "row_count" in (entity.error or "")
+    assert [check.check for check in report.checks if check.blocks] == ["row_count"]
+    assert lh.catalog.load(TableRef("exploitation", "customer")) is None
+    assert not report.ok

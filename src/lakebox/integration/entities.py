@@ -14,18 +14,18 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
-from pathlib import Path
 
 from lakebox.catalog import TableRef
-from lakebox.catalog.iceberg import differs, parquet_schema
 from lakebox.config import EntityConfig
 from lakebox.engine.duckdb import quote_identifier, quote_literal
 from lakebox.errors import EntityError
-from lakebox.formatted.writer import place
+from lakebox.exploitation.builder import checks_for
+from lakebox.exploitation.publish import Audit, replace_table
 from lakebox.integration import linkage, survivorship
 from lakebox.lakehouse import Lakehouse
+from lakebox.quality.checks import CheckResult
 
 logger = logging.getLogger(__name__)
 INPUTS_PROPERTY = "lakebox.inputs"
@@ -43,6 +43,7 @@ class EntityResult:
     links: int = 0
     seconds: float = 0.0
     error: str | None = None
+    checks: list[CheckResult] = field(default_factory=list)
 
     @property
     def tables(self) -> set[TableRef]:
@@ -156,9 +157,9 @@ def _build(
             "lakebox.entity": name,
         }
         clusters = TableRef("exploitation", f"{name}_clusters")
-        _write(lh, clusters, _clusters_sql(schema), run_id, properties)
+        _write(lh, clusters, _clusters_sql(schema), run_id, properties, result)
         golden = survivorship.golden_sql(f"{schema}.members", entity)
-        _write(lh, TableRef("exploitation", name), golden, run_id, properties)
+        _write(lh, TableRef("exploitation", name), golden, run_id, properties, result)
     finally:
         lh.engine.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     lh.refresh()
@@ -264,27 +265,24 @@ def _count(lh: Lakehouse, schema: str, linked: linkage.Linkage, result: EntityRe
 
 
 def _write(
-    lh: Lakehouse, ref: TableRef, select_sql: str, run_id: str, properties: dict[str, str]
+    lh: Lakehouse,
+    ref: TableRef,
+    select_sql: str,
+    run_id: str,
+    properties: dict[str, str],
+    result: EntityResult,
 ) -> None:
-    """Replace `ref`'s content by the result of `select_sql` in one commit; a changed
-    column type recreates the table."""
+    """Publish the result of `select_sql` as `ref`, audited by the table's checks."""
     work = lh.scratch_dir / f"entity-{ref.name}-{run_id}"
     target = work / f"{ref.name}.parquet"
+    checks = checks_for(lh, ref)
+    audit = Audit(lh, ref, checks) if checks else None
     try:
         lh.engine.copy_to_parquet(select_sql, target)
-        _replace(lh, ref, target, run_id, properties)
+        published = replace_table(lh, ref, target, run_id, properties, audit)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _replace(
-    lh: Lakehouse, ref: TableRef, parquet: Path, run_id: str, properties: dict[str, str]
-) -> None:
-    schema = parquet_schema(str(parquet))
-    table = lh.catalog.load(ref)
-    if table is not None and differs(schema, table.schema().as_arrow()):
-        lh.catalog.drop(ref)  # a column gone or retyped: the old table cannot take the file
-        table = None
-    table = lh.catalog.ensure(ref, schema, table)
-    files = [place(lh, table, parquet, f"{run_id}-{ref.name}")]
-    lh.catalog.replace_all(table, files, [run_id], properties)
+    if audit is not None:
+        result.checks += audit.results
+        if not published:
+            raise EntityError(f"{ref.identifier}: {audit.reason()}")

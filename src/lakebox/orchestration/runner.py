@@ -98,7 +98,9 @@ def run(
     blocked |= {ref for result in report.entities if result.error for ref in result.tables}
     stage = _stage(progress, "build")
     report.models = builder.build(lh, report.run_id, models, force, stage, blocked)
-    report.checks += [check for result in report.models for check in result.checks]
+    report.checks += [
+        check for result in (*report.entities, *report.models) for check in result.checks
+    ]
     check_results.store(lh, report.run_id, report.checks)
     report.seconds += time.monotonic() - started
     return report
