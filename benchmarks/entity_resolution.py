@@ -49,13 +49,7 @@ def main() -> None:
         [entity] = report.entities
         if entity.error:
             raise SystemExit(f"entity customer failed: {entity.error}")
-        rows = lh.query(
-            "SELECT source_table, source_id, cluster_id FROM exploitation.customer_clusters"
-        ).to_pylist()
-    clusters = {
-        (row["source_table"].removeprefix("formatted."), row["source_id"]): row["cluster_id"]
-        for row in rows
-    }
+        clusters = synthetic.resolved_clusters(lh)
     scores = synthetic.pairwise_scores(clusters, customers.truth)
     print(f"people {options.people}, seed {options.seed}, threshold {options.threshold}")
     print(f"records {entity.records} (crm {len(customers.crm)}, shop {len(customers.shop)})")

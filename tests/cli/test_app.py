@@ -3,57 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from tests.cli.conftest import lakebox
 from tests.conftest import write_file
-
-
-def lakebox(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lakebox.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def new_project(folder: Path) -> Path:
-    assert lakebox("init", "shop", cwd=folder).returncode == 0
-    project = folder / "shop"
-    write_file(project / "exports", "1.csv", "id,amount\n1,10\n2,20\n2,20\n3,4,5\n")
-    added = lakebox(
-        "source",
-        "add",
-        "sales",
-        "--path",
-        "exports/*.csv",
-        "--key",
-        "id",
-        "--timezone",
-        "Europe/Madrid",
-        cwd=project,
-    )
-    assert added.returncode == 0, added.stderr
-    return project
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return new_project(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project that has been run once; for tests that only read."""
-    project = new_project(tmp_path_factory.mktemp("ran"))
-    assert lakebox("run", "-q", cwd=project).returncode == 0
-    return project
 
 
 def test_init_writes_a_commented_project(tmp_path):

@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
-
-from tests.cli.test_app import lakebox, new_project
-
-
-@pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project run once: formatted.sales holds ids 1 and 2, amounts 10 and 20."""
-    project = new_project(tmp_path_factory.mktemp("profiled"))
-    assert lakebox("run", "-q", cwd=project).returncode == 0
-    return project
+from tests.cli.conftest import lakebox
 
 
 def test_profile_json(ran):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,10 @@ from lakebox import config
 from lakebox.config import ColumnConfig
 from lakebox.errors import ConfigError
 from lakebox.orchestration.runner import ingest
+from tests.formatted.test_rules import shown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "normalisation"
 CASES = sorted(path.stem for path in FIXTURES.glob("*.yaml"))
-
-
-def shown(value: object) -> str:
-    if value is None:
-        return "<null>"
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def expected_rows(case: str) -> list[dict[str, str]]:

@@ -198,13 +198,7 @@ def test_the_entity_tables_are_written(resolved):
 
 def test_the_clusters_match_the_truth(resolved):
     lh, _, customers = resolved
-    rows = lh.query(
-        "SELECT source_table, source_id, cluster_id FROM exploitation.customer_clusters"
-    ).to_pylist()
-    clusters = {
-        (row["source_table"].removeprefix("formatted."), row["source_id"]): row["cluster_id"]
-        for row in rows
-    }
+    clusters = synthetic.resolved_clusters(lh)
     assert set(clusters) == set(customers.truth)
     scores = synthetic.pairwise_scores(clusters, customers.truth)
     assert scores.precision >= 0.9, scores

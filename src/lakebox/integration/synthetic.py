@@ -15,6 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lakebox.lakehouse import Lakehouse
 
 FIRST_NAMES = (  # noqa: SIM905 (a word list reads better as text)
     "James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David Barbara "
@@ -303,6 +307,17 @@ class Scores:
     def recall(self) -> float:
         """Return the share of same-person pairs that were predicted."""
         return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+
+
+def resolved_clusters(lh: Lakehouse, entity: str = "customer") -> dict[tuple[str, str], str]:
+    """Return the clusters an entity resolution wrote: (source table, id) → cluster id."""
+    rows = lh.query(
+        f"SELECT source_table, source_id, cluster_id FROM exploitation.{entity}_clusters"
+    ).to_pylist()
+    return {
+        (row["source_table"].removeprefix("formatted."), row["source_id"]): row["cluster_id"]
+        for row in rows
+    }
 
 
 def pairwise_scores(
