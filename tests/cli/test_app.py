@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -199,3 +201,38 @@ def test_checks_show_the_latest_results_and_run_on_demand(project):
     assert len(json.loads(shown.stdout)) == 2
     again = lakebox("checks", "exploitation.by_store", "--run", cwd=project)
     assert again.returncode == 0 and "row_count" in again.stdout and "warn" in again.stdout
+
+
+def test_serve_refuses_another_address_without_a_token(ran):
+    result = lakebox("serve", "--host", "0.0.0.0", "--token-env", "LAKEBOX_NO_SUCH_TOKEN", cwd=ran)
+    assert result.returncode == 1
+    assert "binding 0.0.0.0 needs a token" in result.stderr
+
+
+def test_serve_answers_http_on_its_port(ran):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lakebox.cli", "serve", "--port", str(port)],
+        cwd=ran, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/tables", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert "formatted.sales" in {table["table"] for table in answer.json()}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

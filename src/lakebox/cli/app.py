@@ -268,4 +268,6 @@ def demo(
 
 
 # Commands kept in modules of their own register on `app` when imported.
-from lakebox.cli import checks, profile  # noqa: E402, F401
+import lakebox.cli.checks  # noqa: E402
+import lakebox.cli.profile  # noqa: E402
+import lakebox.cli.serve  # noqa: E402, F401

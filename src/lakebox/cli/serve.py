@@ -1,0 +1,46 @@
+"""`lakebox serve`: the HTTP API on 127.0.0.1 (another address needs a token)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lakebox.cli.app import ProjectOption, app
+from lakebox.cli.render import Output
+from lakebox.errors import ConfigError
+from lakebox.lakehouse import open_project
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="The HTTP port.")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="The address to bind; other than 127.0.0.1 needs a token.")
+    ] = "127.0.0.1",
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable holding the bearer token.")
+    ] = "LAKEBOX_TOKEN",
+    row_limit: Annotated[int, typer.Option(help="The most rows a query returns.")] = 10_000,
+    timeout: Annotated[float, typer.Option(help="Seconds a query may run.")] = 30.0,
+    project_dir: ProjectOption = Path(),
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs) until Ctrl-C."""
+    import uvicorn
+
+    from lakebox.serving.api import create_app
+
+    token = os.environ.get(token_env) or None
+    if host not in LOCAL_HOSTS and not token:
+        raise ConfigError(
+            f"binding {host} needs a token",
+            hint=f"export {token_env}=<a long random secret>; clients send it as a bearer token",
+        )
+    with open_project(project_dir) as lh:
+        api = create_app(lh, token, row_limit=row_limit, timeout=timeout)
+        Output().say(f"serving {lh.project_dir} at http://{host}:{port} (API docs: /docs)")
+        uvicorn.run(api, host=host, port=port, log_level="warning")

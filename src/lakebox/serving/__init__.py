@@ -1,0 +1,1 @@
+"""Serving: the HTTP API (and, later, the web UI and the PostgreSQL wire endpoint)."""
