@@ -38,6 +38,9 @@ def ensure_read_only(sql: str) -> str:
         statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
     except sqlglot.errors.ParseError as error:
         raise QueryError(f"the SQL does not parse: {_first(error)}", sql=sql) from None
+    except (sqlglot.errors.SqlglotError, ValueError, IndexError, RecursionError) as error:
+        # the tokenizer's own errors (an unclosed quote, …) and its rare internal slips
+        raise QueryError(f"the SQL does not parse: {error}", sql=sql) from None
     if len(statements) != 1:
         raise QueryError(f"send one statement at a time ({len(statements)} given)", sql=sql)
     statement = statements[0]
