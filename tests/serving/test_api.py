@@ -94,6 +94,7 @@ def test_sql_results_download_in_each_format(client, output):
         "COPY formatted.sales TO '/tmp/leak.csv'",
         "SELECT 1; DROP VIEW formatted.sales",
         "ATTACH '/tmp/other.db' AS other",
+        "SELECT * FROM read_text('/etc/hostname')",
     ],
 )
 def test_writing_sql_is_refused_and_nothing_changes(client, sql):

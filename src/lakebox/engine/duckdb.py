@@ -112,6 +112,13 @@ class DuckDBEngine:
         """Forget a registered Arrow object."""
         self.connection.unregister(name)
 
+    def confine(self, allowed: list[str]) -> None:
+        """From now on, read and write files only below `allowed` (folders or URI prefixes):
+        users' SQL can no longer reach the rest of the machine. It cannot be undone."""
+        prefixes = [item.rstrip("/") + "/" for item in allowed]
+        self.execute("SET allowed_directories = ?", [prefixes])
+        self.execute("SET enable_external_access = false")
+
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()

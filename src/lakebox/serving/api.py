@@ -42,6 +42,7 @@ class SqlRequest(BaseModel):
 
 def create_app(lh: Lakehouse, token: str | None = None, **limits: Any) -> FastAPI:
     """Return the API app serving `lh`; with `token`, every request needs it as a bearer."""
+    lh.engine.confine(_project_places(lh))
     queries = QueryService(lh, **limits)
     app = FastAPI(
         title="lakebox",
@@ -108,6 +109,12 @@ def _routes(app: FastAPI, lh: Lakehouse, queries: QueryService) -> None:
 
         with queries.lock:
             return [vars(result) for result in results.latest(lh, table)]
+
+
+def _project_places(lh: Lakehouse) -> list[str]:
+    """Return where the served project keeps files: SQL may read there and nowhere else."""
+    places = [str(lh.project_dir), str(lh.scratch_dir), str(lh.temporal_dir)]
+    return [*places, lh.storage.root_uri.removeprefix("file://")]
 
 
 def _refs(lh: Lakehouse) -> list[TableRef]:
