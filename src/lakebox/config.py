@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -474,6 +474,17 @@ class CheckConfig(_Strict):
 ENTITY_COMPARISONS = ("name", "forename", "surname", "email", "date", "fuzzy", "exact")
 SURVIVORSHIP_RULES = ("most_recent", "most_frequent", "source_priority")
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_Named = TypeVar("_Named", bound=dict[str, Any])
+
+
+def _identifiers(named: _Named, what: str) -> _Named:
+    """Return `named` if every key is a lower-case identifier, else say which is not."""
+    for name in named:
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"{what} {name!r} must be lower-case letters, digits and _")
+    return named
+
+
 Survivorship = Literal["most_recent", "most_frequent", "source_priority"]
 
 
@@ -499,10 +510,7 @@ class EntitySourceConfig(_Strict):
     @field_validator("columns")
     @classmethod
     def _entity_column_names(cls, columns: dict[str, str]) -> dict[str, str]:
-        for name in columns:
-            if not _IDENTIFIER.fullmatch(name):
-                raise ValueError(f"entity column {name!r} must be lower-case letters, digits, _")
-        return columns
+        return _identifiers(columns, "entity column")
 
 
 class SurvivorshipConfig(_Strict):
@@ -631,18 +639,12 @@ class ProjectConfig(_Strict):
     @field_validator("entities")
     @classmethod
     def _entity_names(cls, entities: dict[str, EntityConfig]) -> dict[str, EntityConfig]:
-        for name in entities:
-            if not _IDENTIFIER.fullmatch(name):
-                raise ValueError(f"entity name {name!r} must be lower-case letters, digits and _")
-        return entities
+        return _identifiers(entities, "entity name")
 
     @field_validator("sources")
     @classmethod
     def _source_names(cls, sources: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
-        for name in sources:
-            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-                raise ValueError(f"source name {name!r} must be lower-case letters, digits and _")
-        return sources
+        return _identifiers(sources, "source name")
 
 
 def load(project_dir: Path) -> ProjectConfig:

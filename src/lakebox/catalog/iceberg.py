@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -14,8 +15,10 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.table import Table
+from pyiceberg.table.snapshots import Snapshot
 
 from lakebox.errors import CatalogError
+from lakebox.redaction import redact_url
 
 logger = logging.getLogger(__name__)
 BATCH_PROPERTY = "lakebox.batch-ids"
@@ -56,7 +59,7 @@ class Catalog:
                 self.iceberg.create_namespace_if_not_exists(zone)
         except sa.exc.SQLAlchemyError as error:
             raise CatalogError(
-                f"cannot open the catalog at {_redact(self.uri)}: {error.__class__.__name__}",
+                f"cannot open the catalog at {redact_url(self.uri)}: {error.__class__.__name__}",
                 hint="check catalog.uri in lakebox.yaml and that the database is running",
             ) from error
 
@@ -97,8 +100,7 @@ class Catalog:
         """Return every batch id committed to `table`, read from its snapshot properties."""
         found: set[str] = set()
         for snapshot in table.snapshots():
-            summary = snapshot.summary
-            value = summary.additional_properties.get(BATCH_PROPERTY) if summary else None
+            value = snapshot_properties(snapshot).get(BATCH_PROPERTY)
             if value:
                 found.update(json.loads(value))
         return found
@@ -133,6 +135,17 @@ class Catalog:
     ) -> Table:
         """Replace the whole content of `table` by `files` in one commit."""
         return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
+
+    def summary(self, ref: TableRef) -> dict[str, Any]:
+        """Return a table's name, row count and current snapshot id."""
+        table = self.load(ref)
+        snapshot = table.current_snapshot() if table is not None else None
+        rows = int(snapshot_properties(snapshot).get("total-records", 0))
+        return {
+            "table": ref.identifier,
+            "rows": rows,
+            "snapshot_id": snapshot.snapshot_id if snapshot else None,
+        }
 
     def stage(
         self,
@@ -179,6 +192,11 @@ class Catalog:
         return table.refresh()
 
 
+def snapshot_properties(snapshot: Snapshot | None) -> dict[str, str]:
+    """Return the properties a commit carried (batch ids, lineage, cursor, row counts)."""
+    return snapshot.summary.additional_properties if snapshot and snapshot.summary else {}
+
+
 def column_types(schema: pa.Schema) -> dict[str, pa.DataType]:
     """Return name → type, with Arrow's large variants folded into the plain ones."""
     folded = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
@@ -203,10 +221,3 @@ def _absolute_sqlite(uri: str, project_dir: Path) -> str:
     path = (project_dir / uri.removeprefix(prefix)).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"{prefix}{path}"
-
-
-def _redact(uri: str) -> str:
-    try:
-        return sa.engine.make_url(uri).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return uri

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.cli.render import Output, plain
 from lakebox.errors import CatalogError
 from lakebox.lakehouse import Lakehouse
@@ -102,7 +103,7 @@ def show_history(output: Output, lh: Lakehouse, name: str) -> None:
     rows = []
     for snapshot in table.snapshots():
         summary = snapshot.summary
-        extra = summary.additional_properties if summary else {}
+        extra = snapshot_properties(snapshot)
         rows.append(
             {
                 "snapshot_id": snapshot.snapshot_id,
@@ -133,18 +134,8 @@ def _cursor_value(text: str | None) -> str:
 
 def show_tables(output: Output, lh: Lakehouse) -> None:
     """Show every table of every zone with its row count."""
-    rows = []
-    for ref in sorted(lh.catalog.metadata_locations(), key=lambda ref: ref.identifier):
-        table = lh.catalog.load(ref)
-        snapshot = table.current_snapshot() if table else None
-        extra = snapshot.summary.additional_properties if snapshot and snapshot.summary else {}
-        rows.append(
-            {
-                "table": ref.identifier,
-                "rows": int(extra.get("total-records", 0)),
-                "snapshot_id": snapshot.snapshot_id if snapshot else None,
-            }
-        )
+    refs = sorted(lh.catalog.metadata_locations(), key=lambda ref: ref.identifier)
+    rows = [lh.catalog.summary(ref) for ref in refs]
     output.data(rows)
     output.table("tables", ["table", "rows", "snapshot_id"], [list(r.values()) for r in rows])
 

@@ -42,11 +42,14 @@ class DuckDBEngine:
         self.connection = duckdb.connect(config=settings)
         self.connection.execute("SET TimeZone = 'UTC'")
         self._views: dict[TableRef, str] = {}
+        self._loaded: set[str] = set()
         for name in EXTENSIONS:
             self.load_extension(name)
 
     def load_extension(self, name: str) -> None:
-        """Load a pinned extension from its PyPI wheel, never from the network."""
+        """Load a pinned extension from its PyPI wheel, never from the network (once)."""
+        if name in self._loaded:
+            return
         installed = self.extension_directory / duckdb.__version__
         if not any(installed.rglob(f"{name}.duckdb_extension")):
             try:
@@ -57,6 +60,7 @@ class DuckDBEngine:
                     hint=f"pip install duckdb-extension-{name}=={duckdb.__version__}",
                 ) from error
         self.connection.execute(f"LOAD {name}")
+        self._loaded.add(name)
 
     def execute(
         self, sql: str, parameters: list[object] | None = None

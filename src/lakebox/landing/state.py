@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Literal
 
 from lakebox.catalog import TableRef
-from lakebox.catalog.iceberg import BATCH_PROPERTY
+from lakebox.catalog.iceberg import BATCH_PROPERTY, snapshot_properties
 from lakebox.config import IncrementalConfig, lookback_seconds
 from lakebox.errors import ConfigError
 from lakebox.lakehouse import Lakehouse
@@ -123,7 +123,7 @@ def committed(lh: Lakehouse, source_name: str) -> Cursor | None:
     for zone in ("formatted", "quarantine"):
         table = lh.catalog.load(TableRef(zone, source_name))
         for snapshot in table.snapshots() if table is not None else []:
-            properties = snapshot.summary.additional_properties if snapshot.summary else {}
+            properties = snapshot_properties(snapshot)
             if CURSOR_PROPERTY not in properties:
                 continue
             batch = max(json.loads(properties.get(BATCH_PROPERTY, "[]")) or [""])

@@ -72,8 +72,8 @@ def _ingest_source(lh: Lakehouse, name: str, report: RunReport, progress: Progre
     them. A pulled source's state is its committed cursor, so whatever an interrupted run
     left is committed before the next pull reads the state. A source that cannot be
     collected is reported and the run goes on with the others."""
-    lh.source(name)  # an unknown name is the caller's mistake: raise it
-    leftover = (Status.LANDED, Status.FAILED) if lh.source(name).pulled else (Status.LANDED,)
+    source = lh.source(name)  # an unknown name is the caller's mistake: raise it
+    leftover = (Status.LANDED, Status.FAILED) if source.pulled else (Status.LANDED,)
     report.formatting.extend(format_pending(lh, name, _stage(progress, "format"), leftover))
     try:
         report.landing.append(land(lh, name, _stage(progress, "land")))

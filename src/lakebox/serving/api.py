@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.cli.render import json_default
 from lakebox.errors import CatalogError, LakeboxError
 from lakebox.lakehouse import Lakehouse
@@ -129,23 +130,14 @@ def _known(lh: Lakehouse, zone: str, name: str) -> TableRef:
 
 
 def _table_summary(lh: Lakehouse, ref: TableRef) -> dict[str, Any]:
-    table = lh.catalog.load(ref)
-    snapshot = table.current_snapshot() if table is not None else None
-    extra = snapshot.summary.additional_properties if snapshot and snapshot.summary else {}
-    return {
-        "table": ref.identifier,
-        "zone": ref.zone,
-        "name": ref.name,
-        "rows": int(extra.get("total-records", 0)),
-        "snapshot_id": snapshot.snapshot_id if snapshot else None,
-    }
+    return {**lh.catalog.summary(ref), "zone": ref.zone, "name": ref.name}
 
 
 def _snapshots(lh: Lakehouse, ref: TableRef) -> list[dict[str, Any]]:
     table = lh.catalog.load(ref)
     found = []
     for snapshot in table.snapshots() if table is not None else []:
-        extra = snapshot.summary.additional_properties if snapshot.summary else {}
+        extra = snapshot_properties(snapshot)
         found.append(
             {
                 "snapshot_id": snapshot.snapshot_id,
