@@ -23,6 +23,7 @@ from lakebox.cli.render import json_default
 from lakebox.errors import CatalogError, LakeboxError
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.queries import MAX_ROW_LIMIT, QueryResult, QueryService
+from lakebox.serving.ui import mount_ui
 
 Format = Literal["json", "csv", "parquet", "arrow"]
 _MEDIA = {
@@ -51,7 +52,10 @@ def create_app(lh: Lakehouse, token: str | None = None, **limits: Any) -> FastAP
         dependencies=[Depends(_bearer(token))] if token else [],
     )
     app.add_exception_handler(LakeboxError, _lakebox_error)  # type: ignore[arg-type]
+    if token:
+        _remember_token(app, token)
     _routes(app, lh, queries)
+    mount_ui(app, lh, queries)
     return app
 
 
@@ -202,10 +206,31 @@ def _json(result: QueryResult) -> JSONResponse:
     return JSONResponse(body)
 
 
+TOKEN_COOKIE = "lakebox_token"
+
+
+def _remember_token(app: FastAPI, token: str) -> None:
+    """A browser that opened a page with the right `?token=` keeps it as an HTTP-only cookie."""
+
+    @app.middleware("http")
+    async def remember(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response = await call_next(request)
+        given = request.query_params.get("token", "")
+        if given and hmac.compare_digest(given.encode(), token.encode()):
+            response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
+        return response
+
+
 def _bearer(token: str) -> Callable[[Request], None]:
+    """Require the token as a bearer header, or (for browsers) as the `lakebox_token` cookie
+    set by opening any page once with `?token=...`."""
+
     def check(request: Request) -> None:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        header = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        given = (
+            header or request.cookies.get(TOKEN_COOKIE, "") or request.query_params.get("token", "")
+        )
+        if not hmac.compare_digest(given.encode(), token.encode()):
             raise HTTPException(
                 401, detail="a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
             )

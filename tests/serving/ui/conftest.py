@@ -1,0 +1,94 @@
+"""Fixtures for the UI tests: the demo project (the end-to-end fixture) served by a real
+uvicorn server on 127.0.0.1, and headless Chromium driven by Playwright (Debian's `chromium`,
+never a downloaded browser). Screenshots go to build/screenshots/ at the repository root, or to
+$LAKEBOX_SCREENSHOTS."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+import lakebox
+from lakebox.demo import build_demo
+from lakebox.serving.api import create_app
+from tests.conftest import free_port
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="session")
+def demo_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lakebox.Lakehouse]:
+    """The demo project, built once for every UI test."""
+    directory = tmp_path_factory.mktemp("ui-demo") / "project"
+    build_demo(directory, seed=7)
+    with lakebox.open(directory) as lh:
+        yield lh
+
+
+@pytest.fixture(scope="session")
+def base_url(demo_lakehouse: lakebox.Lakehouse) -> Iterator[str]:
+    """The demo project's API and UI, served by uvicorn in a thread on a free port."""
+    port = free_port()
+    app = create_app(demo_lakehouse, row_limit=5_000, timeout=20.0)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the UI server did not start")
+        time.sleep(0.05)
+    httpx.get(f"{url}/api/zones", timeout=10).raise_for_status()
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium from Debian's `chromium` package."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("no chromium binary (install Debian's chromium package; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, base_url: str) -> Iterator[object]:
+    """A fresh browser page that fails the test on any JavaScript error or failed request."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    opened.on(
+        "response",
+        lambda response: problems.append(f"{response.status} {response.url}")
+        if response.status >= 500
+        else None,
+    )
+    yield opened
+    context.close()
+    assert problems == []
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the UI tests save their screenshots."""
+    folder = Path(os.environ.get("LAKEBOX_SCREENSHOTS", REPOSITORY / "build" / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
