@@ -236,3 +236,36 @@ def test_serve_answers_http_on_its_port(ran):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_demo_ends_serving_the_ui_and_ctrl_c_stops_it_cleanly(tmp_path):
+    import signal
+    import time
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "lakebox.cli", "demo", str(tmp_path / "demo"), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and demo.poll() is None, demo.stderr.read()
+                time.sleep(0.5)
+        assert page.status_code == 200 and "Overview" in page.text
+        demo.send_signal(signal.SIGINT)
+        out, err = demo.communicate(timeout=60)
+    finally:
+        demo.kill()
+    assert demo.returncode == 0, err
+    assert f"http://127.0.0.1:{port}" in out
+    assert "Traceback" not in err

@@ -244,14 +244,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the data generators.")] = 7,
     serve: Annotated[
         bool,
-        typer.Option(
-            "--serve/--no-serve", help="Serve the UI afterwards (arrives with the web UI)."
-        ),
-    ] = False,
+        typer.Option("--serve/--no-serve", help="Serve the UI and API afterwards, until Ctrl-C."),
+    ] = True,
+    port: Annotated[int, typer.Option(help="The HTTP port of the UI when serving.")] = 8765,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Generate the demo project, run the whole data path and print a summary."""
+    """Generate the demo project, run the whole data path, print a summary, then serve the UI
+    on 127.0.0.1 until Ctrl-C (`--no-serve` for scripts)."""
     from lakebox.cli.summary import show_demo
     from lakebox.demo import build_demo
 
@@ -261,10 +261,9 @@ def demo(
         summary = build_demo(directory, seed, progress)
     show_demo(output, summary)
     if serve:
-        output.say(
-            "serving the UI is not part of this version yet; the project is ready to "
-            f'query with: lakebox query -p {directory} "SHOW ALL TABLES"'
-        )
+        from lakebox.cli.serve import serve as serve_project
+
+        serve_project(port=port, project_dir=directory)
 
 
 # Commands kept in modules of their own register on `app` when imported.
