@@ -53,7 +53,7 @@ bench: $(STAMP)
 # Needs only the interpreter: a broken lock must not stop its own regeneration.
 lock: | $(BIN)/python
 	$(BIN)/pip install uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra ml --extra bench --python-version 3.11 \
 		--generate-hashes -o requirements.lock
 
 clean:
