@@ -6,12 +6,14 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from lakebox.cli.render import json_default
+from lakebox.lakehouse import Lakehouse
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 NAVIGATION = (
@@ -22,10 +24,12 @@ NAVIGATION = (
 )
 
 
-def render(request: Request, template: str, section: str, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, section: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     """Render `template` inside the layout, with `section` highlighted in the navigation."""
     context = {"navigation": NAVIGATION, "section": section, **context}
-    return TEMPLATES.TemplateResponse(request, template, context)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def to_json(value: Any) -> str:
@@ -50,3 +54,19 @@ def when(value: Any) -> str:
 
 
 TEMPLATES.env.filters.update(to_json=to_json, number=number, when=when)
+
+
+def project(lh: Lakehouse) -> dict[str, str]:
+    """Return the project's name and folder, for the page header."""
+    return {"project_name": lh.config.name, "project_dir": str(lh.project_dir)}
+
+
+def table_href(table: str) -> str:
+    """Return the catalog page of `zone.table`."""
+    zone, _, name = table.partition(".")
+    return f"/catalog/{quote(zone, safe='')}/{quote(name, safe='')}"
+
+
+TEMPLATES.env.filters.update(table_href=table_href)
+# Jinja's `tojson` (HTML-safe, for <script> blocks) with dates as ISO text.
+TEMPLATES.env.policies["json.dumps_kwargs"] = {"sort_keys": False, "default": json_default}
