@@ -54,3 +54,28 @@ class ModelError(LakeboxError):
 
 class EntityError(LakeboxError):
     """An entity cannot be resolved: a missing table or column, or splink refused it."""
+
+
+class DashboardError(LakeboxError):
+    """A dashboard's YAML is wrong, or a filter value sent to it is not one it accepts."""
+
+
+class QueryInterrupted(QueryError):
+    """A user's query was stopped: it ran past its timeout, or its client cancelled it."""
+
+
+class AnomalyError(LakeboxError):
+    """Anomaly rules cannot run: an unknown rule name, or a missing table or column."""
+
+
+class AnalysisError(LakeboxError):
+    """A forecast or another analysis cannot run: a missing table or column, or too little data."""
+
+
+class WireError(LakeboxError):
+    """A PostgreSQL client could not be served: it left, broke the protocol or failed to log in."""
+
+
+class ModelLifecycleError(AnalysisError):
+    """A sandbox, feature table, model version or score cannot be made: an unknown name, a
+    missing column, an empty split or a version that is not in the registry."""

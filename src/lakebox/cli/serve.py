@@ -27,12 +27,19 @@ def serve(
     ] = "LAKEBOX_TOKEN",
     row_limit: Annotated[int, typer.Option(help="The most rows a query returns.")] = 10_000,
     timeout: Annotated[float, typer.Option(help="Seconds a query may run.")] = 30.0,
+    pg_port: Annotated[
+        int | None,
+        typer.Option(help="Also serve PostgreSQL clients on this port (see 'lakebox pg')."),
+    ] = None,
     project_dir: ProjectOption = Path(),
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs) until Ctrl-C."""
+    """Serve the HTTP API (OpenAPI docs at /docs), and with --pg-port the PostgreSQL
+    endpoint beside it, until Ctrl-C."""
     import uvicorn
 
+    from lakebox.cli.pg import pg_address
     from lakebox.serving.api import create_app
+    from lakebox.serving.pgwire import PgServer
 
     token = os.environ.get(token_env) or None
     if host not in LOCAL_HOSTS and not token:
@@ -42,5 +49,15 @@ def serve(
         )
     with open_project(project_dir) as lh:
         api = create_app(lh, token, row_limit=row_limit, timeout=timeout)
-        Output().say(f"serving {lh.project_dir} at http://{host}:{port} (API docs: /docs)")
-        uvicorn.run(api, host=host, port=port, log_level="warning")
+        output = Output()
+        output.say(f"serving {lh.project_dir} at http://{host}:{port} (API docs: /docs)")
+        pg_server = None
+        if pg_port is not None:
+            pg_server = PgServer(lh, host, pg_port, token, row_limit=row_limit, timeout=timeout)
+            output.say(f"PostgreSQL clients: {pg_address(host, pg_server.port)}")
+            pg_server.start()
+        try:
+            uvicorn.run(api, host=host, port=port, log_level="warning")
+        finally:
+            if pg_server is not None:
+                pg_server.stop()

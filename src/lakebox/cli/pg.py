@@ -1,0 +1,61 @@
+"""`lakebox pg`: the PostgreSQL wire endpoint alone (psql, drivers, BI tools), read-only."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lakebox.cli.app import ProjectOption, app
+from lakebox.cli.render import Output
+from lakebox.lakehouse import open_project
+
+if TYPE_CHECKING:
+    from lakebox.serving.pgwire import PgServer
+
+
+@app.command()
+def pg(
+    port: Annotated[int, typer.Option(help="The PostgreSQL port.")] = 5433,
+    host: Annotated[
+        str, typer.Option(help="The address to bind; other than 127.0.0.1 needs a token.")
+    ] = "127.0.0.1",
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable holding the token (the password).")
+    ] = "LAKEBOX_TOKEN",
+    row_limit: Annotated[int, typer.Option(help="The most rows a query returns.")] = 10_000,
+    timeout: Annotated[float, typer.Option(help="Seconds a query may run.")] = 30.0,
+    project_dir: ProjectOption = Path(),
+) -> None:
+    """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
+    from lakebox.serving.pgwire import PgServer
+
+    token = os.environ.get(token_env) or None
+    with open_project(project_dir) as lh:
+        server = PgServer(lh, host, port, token, row_limit=row_limit, timeout=timeout)
+        address = pg_address(host, server.port)
+        Output().say(f"serving {lh.project_dir} to PostgreSQL clients at {address}")
+        _stop_on_signals(server)
+        try:
+            server.serve_forever()
+        finally:
+            server.stop()
+
+
+def _stop_on_signals(server: PgServer) -> None:
+    """Stop serving on Ctrl-C or SIGTERM (from another thread, as serve_forever requires)."""
+
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.stop, name="lakebox-pg-stop").start()
+
+    for each in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(each, stop)
+
+
+def pg_address(host: str, port: int) -> str:
+    """Return a connection URL for psql (`psql <url>`)."""
+    return f"postgresql://{host}:{port}/lakebox"

@@ -1,0 +1,158 @@
+"""`PgServer`: lakebox's PostgreSQL endpoint, one thread per client connection."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import itertools
+import logging
+import secrets
+import socket
+import socketserver
+import struct
+import threading
+from typing import TYPE_CHECKING
+
+from lakebox.errors import ConfigError
+from lakebox.lakehouse import Lakehouse
+from lakebox.serving.pgwire import catalog
+from lakebox.serving.pgwire.auth import Verifier
+from lakebox.serving.pgwire.session import SETTINGS
+from lakebox.serving.queries import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT, QueryService
+
+if TYPE_CHECKING:
+    from lakebox.serving.pgwire.connection import Connection
+
+logger = logging.getLogger(__name__)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class _TCPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        logger.exception("pg endpoint: a client connection failed (%s)", client_address)
+
+
+class PgServer:
+    """Serves `lh` to PostgreSQL clients (psql, psycopg, JDBC, BI tools), read-only.
+
+    Binds 127.0.0.1 by default, where no password is needed unless a `token` is given;
+    any other address needs the `token`, which clients send as their password."""
+
+    def __init__(
+        self,
+        lh: Lakehouse,
+        host: str = "127.0.0.1",
+        port: int = 5433,
+        token: str | None = None,
+        row_limit: int = DEFAULT_ROW_LIMIT,
+        timeout: float = DEFAULT_TIMEOUT,
+        queries: QueryService | None = None,
+    ) -> None:
+        if host not in LOCAL_HOSTS and not token:
+            raise ConfigError(
+                f"binding {host} needs a password",
+                hint="set a token (e.g. export LAKEBOX_TOKEN=<a long random secret>); "
+                "clients send it as their password",
+            )
+        self.lh = lh
+        self.host = host
+        self.queries = queries or QueryService(lh, row_limit=row_limit, timeout=timeout)
+        self.verifier = Verifier.of(token) if token else None
+        self._connections: dict[int, tuple[int, Connection]] = {}
+        self._pids = itertools.count(1000)
+        self._registry = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        with self.queries.lock:
+            _confine(lh)
+            catalog.install(lh, SETTINGS)
+        self._server = _TCPServer((host, port), self._handler(), bind_and_activate=True)
+        self.port: int = self._server.server_address[1]
+
+    def _handler(self) -> type[socketserver.BaseRequestHandler]:
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                from lakebox.serving.pgwire.connection import Connection
+
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                Connection(server, self.request).serve()
+
+        return Handler
+
+    def serve_forever(self) -> None:
+        """Serve until `stop()` (or Ctrl-C in the calling thread)."""
+        logger.info("pg endpoint on %s:%d", self.host, self.port)
+        self._server.serve_forever(poll_interval=0.2)
+
+    def start(self) -> PgServer:
+        """Serve in a background thread and return at once."""
+        self._thread = threading.Thread(target=self.serve_forever, name="lakebox-pg", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting clients, cancel running queries and close the listening socket."""
+        with self._registry:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        with self._registry:
+            connections = [connection for _, connection in self._connections.values()]
+        for connection in connections:
+            if connection.session is not None:
+                connection.session.cancel()
+            with contextlib.suppress(OSError):
+                connection.sock.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> PgServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- backends and cancel requests ------------------------------------------------------
+
+    def register(self, connection: Connection) -> tuple[int, int]:
+        """Return a new backend (pid, secret key) for `connection`."""
+        secret = secrets.randbits(31)
+        with self._registry:
+            pid = next(self._pids)
+            self._connections[pid] = (secret, connection)
+        return pid, secret
+
+    def unregister(self, pid: int) -> None:
+        with self._registry:
+            self._connections.pop(pid, None)
+
+    def cancel(self, pid: int, secret: int) -> None:
+        """Interrupt the running query of backend `pid` if `secret` is its key."""
+        with self._registry:
+            known = self._connections.get(pid)
+        if known is None:
+            return
+        expected, connection = known
+        matches = hmac.compare_digest(struct.pack("!i", expected), struct.pack("!i", secret))
+        if matches and connection.session is not None:
+            logger.info("cancelling the query of backend %d", pid)
+            connection.session.cancel()
+
+
+def _confine(lh: Lakehouse) -> None:
+    """Let SQL read the project's files only (as `lakebox serve` does), unless done already."""
+    external = lh.engine.connection.execute(
+        "SELECT current_setting('enable_external_access')"
+    ).fetchone()
+    if external and external[0] in (True, "true"):
+        from lakebox.serving.api import _project_places
+
+        lh.engine.confine(_project_places(lh))

@@ -1,0 +1,31 @@
+"""With a token, clients must send it as their password (SCRAM-SHA-256)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from lakebox.errors import ConfigError
+from lakebox.serving.pgwire import PgServer
+from tests.serving.pgwire.conftest import TOKEN
+
+
+def _dsn(server: PgServer, password: str | None) -> str:
+    dsn = f"host=127.0.0.1 port={server.port} user=bi dbname=lakebox"
+    return dsn + (f" password={password}" if password is not None else "")
+
+
+def test_the_token_is_the_password(guarded):
+    with psycopg.connect(_dsn(guarded, TOKEN)) as conn:
+        assert conn.execute("SELECT count(*) FROM formatted.sales").fetchone() == (3,)
+
+
+@pytest.mark.parametrize("password", ["wrong", ""])
+def test_a_wrong_or_missing_password_is_refused(guarded, password):
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(_dsn(guarded, password), connect_timeout=10)
+
+
+def test_another_address_needs_a_token(lh):
+    with pytest.raises(ConfigError, match="needs a password"):
+        PgServer(lh, host="0.0.0.0", port=0)
