@@ -268,6 +268,7 @@ def demo(
 
 # Commands kept in modules of their own register on `app` when imported.
 import lakebox.cli.checks  # noqa: E402
+import lakebox.cli.dashboards  # noqa: E402
 import lakebox.cli.pg  # noqa: E402
 import lakebox.cli.profile  # noqa: E402
 import lakebox.cli.serve  # noqa: E402, F401

@@ -85,6 +85,11 @@ def write_project(directory: Path, seed: int, api_url: str) -> None:
     for item in package.joinpath("models").iterdir():
         if item.name.endswith(".sql"):
             (models / item.name).write_text(item.read_text("utf-8"), encoding="utf-8")
+    dashboards = directory / "dashboards"
+    dashboards.mkdir()
+    for item in package.joinpath("dashboards").iterdir():
+        if item.name.endswith(".yaml"):
+            (dashboards / item.name).write_text(item.read_text("utf-8"), encoding="utf-8")
     write_ceramics(directory / "exports" / "materials", seed)
     write_door_sensors(directory / "exports" / "door_counts", seed)
 
