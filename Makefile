@@ -7,9 +7,15 @@ BIN := $(VENV)/bin
 # Written after a complete install; rebuilt only when the lock or pyproject.toml change.
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Apache Superset for `make superset-check`, in a venv of its own (~800 MB); the stamp is
+# written after a complete install.
+SUPERSET_VENV := .superset-venv
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
+SUPERSET_PACKAGES := apache-superset==6.1.0 rich cachetools "flask-caching<2.4" psycopg2-binary
+SUPERSET_CHECK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv test demo lint format bench lock clean distclean
+.PHONY: help .venv test demo lint format bench lock superset-check clean distclean
 
 help:
 	@echo "make demo       build the demo project in demo-project/ and run the whole data path"
@@ -17,10 +23,12 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     sort imports and format the code with ruff"
 	@echo "make bench      run benchmarks/ingest.py"
+	@echo "make superset-check  chart the demo project in Apache Superset 6.1 through lakebox pg"
+	@echo "                     (installs $(SUPERSET_VENV) once; SUPERSET_CHECK_ARGS=... passes options)"
 	@echo "make lock       regenerate requirements.lock with uv (hashes, Python 3.11)"
 	@echo "make .venv      create $(VENV) and install requirements.lock and lakebox (editable)"
 	@echo "make clean      remove caches, build output and generated demo/benchmark folders"
-	@echo "make distclean  clean, and remove $(VENV) too"
+	@echo "make distclean  clean, and remove $(VENV) and $(SUPERSET_VENV) too"
 
 .venv: $(STAMP)
 
@@ -50,6 +58,17 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 
+$(SUPERSET_VENV)/bin/python:
+	$(PYTHON) -m venv $(SUPERSET_VENV)
+
+$(SUPERSET_STAMP): | $(SUPERSET_VENV)/bin/python
+	$(SUPERSET_VENV)/bin/pip install $(SUPERSET_PACKAGES)
+	touch $@
+
+# lakebox's interpreter runs the check; the script drives $(SUPERSET_VENV)'s binaries by path.
+superset-check: $(STAMP) $(SUPERSET_STAMP)
+	$(BIN)/python scripts/superset_check.py $(SUPERSET_CHECK_ARGS)
+
 # Needs only the interpreter: a broken lock must not stop its own regeneration.
 lock: | $(BIN)/python
 	$(BIN)/pip install uv
@@ -58,8 +77,9 @@ lock: | $(BIN)/python
 
 clean:
 	rm -rf build dist src/*.egg-info .pytest_cache .ruff_cache demo-project benchmarks/out \
-		.lakebox-test
-	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+		.lakebox-test .superset-check
+	find . \( -path ./$(VENV) -o -path ./$(SUPERSET_VENV) \) -prune -o -type d -name __pycache__ \
+		-exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SUPERSET_VENV)

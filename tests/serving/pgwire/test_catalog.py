@@ -79,3 +79,26 @@ def test_jdbc_catalog_queries_run(conn, fixture):
         "jdbc_type_info.sql": lambda: rows == [(True, "b", "_int4", 1007)],
     }
     assert expected[fixture]()
+
+
+def test_sqlalchemy_1_4_index_query_runs(conn):
+    """What Superset 6.1 (SQLAlchemy 1.4's get_indexes) sends to create a dataset: `= ANY` of
+    an array inside an outer join, which DuckDB cannot plan as it stands."""
+    oid = conn.execute(
+        "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'formatted' AND c.relname = 'sales'"
+    ).fetchone()[0]
+    rows = conn.execute(
+        "SELECT i.relname as relname, ix.indisunique, ix.indexprs, a.attname, a.attnum, "
+        "c.conrelid, ix.indkey::varchar, ix.indoption::varchar, i.reloptions, am.amname, "
+        "pg_get_expr(ix.indpred, ix.indrelid), ix.indnkeyatts as indnkeyatts "
+        "FROM pg_class t join pg_index ix on t.oid = ix.indrelid "
+        "join pg_class i on i.oid = ix.indexrelid "
+        "left outer join pg_attribute a on t.oid = a.attrelid and a.attnum = ANY(ix.indkey) "
+        "left outer join pg_constraint c on (ix.indrelid = c.conrelid and "
+        "ix.indexrelid = c.conindid and c.contype in ('p', 'u', 'x')) "
+        "left outer join pg_am am on i.relam = am.oid "
+        f"WHERE t.relkind IN ('r', 'v', 'f', 'm', 'p') and t.oid = {oid} "
+        "and ix.indisprimary = 'f' ORDER BY t.relname, i.relname"
+    ).fetchall()
+    assert rows == []

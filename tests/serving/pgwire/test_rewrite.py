@@ -25,6 +25,8 @@ CASES = [
     ("SELECT json_build_object('k', 1) FROM pg_sequence", "{'k': 1}"),
     ("SELECT pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) FROM pg_class c",
      "_lakebox_pg.pg_size_pretty(_lakebox_pg.pg_table_size(c.oid))"),
+    ("SELECT 1 FROM pg_index ix LEFT JOIN pg_attribute a ON a.attnum = ANY(ix.indkey)",
+     "LIST_CONTAINS(ix.indkey, a.attnum)"),
 ]  # fmt: skip
 
 
@@ -32,6 +34,10 @@ CASES = [
 def test_catalog_sql_is_rewritten(postgres, expected):
     assert needs_rewrite(postgres)
     assert expected in to_duckdb(postgres)
+
+
+def test_any_over_a_subquery_stays_a_subquery():
+    assert "= ANY (SELECT" in to_duckdb("SELECT 1 FROM pg_class WHERE oid = ANY(SELECT 1)")
 
 
 def test_other_sql_is_left_alone():

@@ -291,9 +291,27 @@ def collations(tree: exp.Expression) -> exp.Expression:
     return tree.transform(lambda node: node.this if isinstance(node, exp.Collate) else node)
 
 
+def any_arrays(tree: exp.Expression) -> exp.Expression:
+    """x = ANY(array) → list_contains(array, x): DuckDB plans `= ANY` as a subquery, which it
+    cannot put in an outer join's ON (SQLAlchemy 1.4's index query, used by Superset, does)."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if not (isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any)):
+            return node
+        array = node.expression.this
+        while isinstance(array, exp.Paren):
+            array = array.this
+        if isinstance(array, exp.Subquery | exp.Query):
+            return node
+        return exp.func("list_contains", array.copy(), node.this.copy())
+
+    return tree.transform(replace)
+
+
 RULES: tuple[Rule, ...] = (
     column_names,
     collations,
+    any_arrays,
     operators,
     oid_casts,
     qualified_types,
