@@ -10,6 +10,8 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lakebox.analysis.anomalies.spec import AnomalyRuleConfig
+from lakebox.analysis.forecast.spec import ForecastConfig, ForecastName
 from lakebox.errors import ConfigError
 
 PROJECT_FILE = "lakebox.yaml"
@@ -635,6 +637,8 @@ class ProjectConfig(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     checks: dict[str, list[CheckConfig]] = Field(default_factory=dict)
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
+    anomalies: dict[str, AnomalyRuleConfig] = Field(default_factory=dict)
+    forecasts: dict[ForecastName, ForecastConfig] = Field(default_factory=dict)
 
     @field_validator("entities")
     @classmethod

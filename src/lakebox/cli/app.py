@@ -267,8 +267,12 @@ def demo(
 
 
 # Commands kept in modules of their own register on `app` when imported.
+import lakebox.cli.anomalies  # noqa: E402
 import lakebox.cli.checks  # noqa: E402
 import lakebox.cli.dashboards  # noqa: E402
+import lakebox.cli.forecast  # noqa: E402
+import lakebox.cli.models  # noqa: E402
 import lakebox.cli.pg  # noqa: E402
 import lakebox.cli.profile  # noqa: E402
+import lakebox.cli.sandbox  # noqa: E402
 import lakebox.cli.serve  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Analysis: forecasts, anomalies and models over the exploitation zone, into `analytics.*`."""

@@ -1,0 +1,81 @@
+"""Rolling-origin backtest: each candidate forecasts the last `windows` horizons of every series
+from the data before each, and is scored by sMAPE and MASE against what really came.
+
+Window 0 is the newest (its forecast starts `horizon` steps before the end), window 1 the one
+before, and so on. Arrays are shaped (series, windows, horizon); a series with fewer windows
+than the others, or a candidate that does not apply to it, has NaN there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from lakebox.analysis.forecast.models import Candidate, predict
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Backtest:
+    """The candidates' forecasts of the backtest windows, what came, and the MASE scales."""
+
+    forecasts: dict[str, np.ndarray]
+    actuals: np.ndarray
+    scales: np.ndarray
+
+    def smape(self, name: str) -> np.ndarray:
+        """Return the sMAPE (%) of candidate `name` per series and window."""
+        return smape(self.actuals, self.forecasts[name])
+
+    def mase(self, name: str) -> np.ndarray:
+        """Return the MASE of candidate `name` per series and window."""
+        return mase(self.actuals, self.forecasts[name], self.scales)
+
+
+def smape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """Return the symmetric MAPE in % averaged over the last axis (0 where both are 0)."""
+    denominator = np.abs(actual) + np.abs(forecast)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(denominator > 0, 2 * np.abs(actual - forecast) / denominator, 0.0)
+    ratio = np.where(np.isnan(actual) | np.isnan(forecast), np.nan, ratio)
+    return 100 * ratio.mean(axis=-1)
+
+
+def mase(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Return the mean absolute error over the last axis divided by `scale`."""
+    return np.abs(actual - forecast).mean(axis=-1) / scale
+
+
+def naive_scale(training: np.ndarray, season: int) -> float:
+    """Return the in-sample mean absolute error of the seasonal naive forecast (the naive one
+    when the series is shorter than two seasons), never 0."""
+    lag = season if len(training) > season else 1
+    error = float(np.mean(np.abs(training[lag:] - training[:-lag]))) if len(training) > lag else 0
+    return error or float(np.mean(np.abs(training))) or 1.0
+
+
+def run(
+    values: list[np.ndarray],
+    windows: list[int],
+    chosen: list[Candidate],
+    seasons: tuple[int, ...],
+    horizon: int,
+) -> Backtest:
+    """Return the backtest of `chosen` over series `values`, each with its number of windows."""
+    most = max(windows)
+    slots = [(i, w) for i, count in enumerate(windows) for w in range(count)]
+    training = [values[i][: len(values[i]) - (w + 1) * horizon] for i, w in slots]
+    predicted = predict(chosen, training, seasons, horizon, levels=[])
+    actuals = np.full((len(values), most, horizon), np.nan)
+    scales = np.full((len(values), most), np.nan)
+    forecasts = {name: actuals.copy() for name in predicted}
+    for row, ((i, w), past) in enumerate(zip(slots, training, strict=True)):
+        actuals[i, w] = values[i][len(past) : len(past) + horizon]
+        scales[i, w] = naive_scale(past, seasons[0] if seasons else 1)
+        for name, found in predicted.items():
+            forecasts[name][i, w] = found["mean"][row]
+    logger.info("backtested %d candidates on %d series windows", len(chosen), len(slots))
+    return Backtest(forecasts, actuals, scales)

@@ -1,0 +1,66 @@
+"""Planted series with known answers, and a helper writing them into a real lakehouse."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lakebox.analysis.forecast.series import Series
+from lakebox.analysis.forecast.spec import ForecastConfig
+from lakebox.catalog import TableRef
+from lakebox.formatted.writer import commit_batch
+from lakebox.lakehouse import Lakehouse
+
+START = date(2020, 1, 1)
+
+
+def config(**settings: object) -> ForecastConfig:
+    """Return a monthly forecast config of table `exploitation.sales` with `settings` over it."""
+    base = {
+        "name": "sales",
+        "table": "exploitation.sales",
+        "ids": ["store"],
+        "time": "month",
+        "value": "amount",
+        "freq": "MS",
+        "horizon": 6,
+    }
+    return ForecastConfig.model_validate(base | settings)
+
+
+def series(values: np.ndarray, key: str = "a") -> Series:
+    """Return a monthly series starting in January 2020."""
+    return Series((key,), pd.Timestamp(START), np.asarray(values, dtype=float))
+
+
+def seasonal_values(length: int, seed: int = 1, noise: float = 2.0) -> np.ndarray:
+    """Return a strongly seasonal monthly series (a yearly wave of ±40 around 100)."""
+    steps = np.arange(length)
+    rng = np.random.default_rng(seed)
+    return 100 + 40 * np.sin(2 * np.pi * steps / 12) + rng.normal(0, noise, length)
+
+
+def monthly_rows(values: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    """Return rows `store`, `month`, `amount` of monthly series keyed by store."""
+    return [
+        {
+            "store": store,
+            "month": (pd.Timestamp(START) + pd.DateOffset(months=i)).date(),
+            "amount": float(value),
+        }
+        for store, series_values in values.items()
+        for i, value in enumerate(series_values)
+    ]
+
+
+def write_table(lh: Lakehouse, table: str, rows: list[dict[str, object]]) -> None:
+    """Write `rows` as the whole content of Iceberg table `zone.name`."""
+    zone, _, name = table.partition(".")
+    path = lh.scratch_dir / f"fixture-{zone}-{name}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    commit_batch(lh, TableRef(zone, name), path, f"fixture-{name}-{len(rows)}", {}, replace=True)
