@@ -114,3 +114,34 @@ def test_the_second_pull_of_the_client_api_gets_only_the_new_hours(demo):
         "formatted.door_counts f JOIN formatted.door_counts_live l USING (sensor, ts)"
     ).to_pylist()
     assert overlap[0]["n"] > 100 * sensors and overlap[0]["differ"] == 0
+
+
+@pytest.mark.slow
+def test_every_material_gets_a_12_month_forecast_with_nested_intervals(demo):
+    summary, lh = demo
+    assert ("forecast", "materials", "done") in {row[:3] for row in summary.analysis}
+    rows = lh.query(
+        "SELECT material, count(*) AS months, min(ds) AS first, "
+        "bool_and(lo_95 <= lo_80 AND lo_80 <= forecast AND forecast <= hi_80 "
+        "AND hi_80 <= hi_95) AS nested FROM analytics.forecast_materials GROUP BY material"
+    ).to_pylist()
+    materials = lh.query("SELECT DISTINCT material FROM exploitation.materials_monthly")
+    assert {row["material"] for row in rows} == set(materials.column(0).to_pylist())
+    assert all(row["months"] == 12 and row["nested"] for row in rows)
+    last = lh.query("SELECT max(month) AS m FROM exploitation.materials_monthly").to_pylist()
+    month = last[0]["m"]
+    first = month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
+    assert {row["first"] for row in rows} == {first}
+
+
+@pytest.mark.slow
+def test_store_traffic_anomalies_include_the_planted_days(demo):
+    summary, lh = demo
+    found = lh.query(
+        "SELECT entity, CAST(ts AS DATE) AS day FROM analytics.anomalies "
+        "WHERE rule_name = 'store_days'"
+    ).to_pylist()
+    flagged = {(row["entity"].removeprefix("store_id="), row["day"]) for row in found}
+    planted = {(store, day) for store, day, _ in anomalous_days(7)}
+    assert planted <= flagged
+    assert {("anomalies", "failed_sensors", "ok")} <= {row[:3] for row in summary.analysis}

@@ -76,6 +76,12 @@ def show_run(output: Output, report: RunReport) -> None:
             ["model", "status", "rows", "seconds", "error"],
             [[m.model, m.status, m.rows, f"{m.seconds:.2f}", m.error or ""] for m in report.models],
         )
+    if report.analysis:
+        output.table(
+            "forecasts and anomaly rules",
+            ["kind", "name", "status", "rows", "detail"],
+            [[a.kind, a.name, a.status, a.rows, a.message] for a in report.analysis],
+        )
 
 
 def run_document(report: RunReport) -> dict[str, Any]:
@@ -91,6 +97,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "models": [plain(result) for result in report.models],
         "checks": [plain(result) for result in report.checks],
         "entities": [plain(result) for result in report.entities],
+        "analysis": [plain(result) for result in report.analysis],
     }
 
 
@@ -167,6 +174,11 @@ def show_demo(output: Output, summary: Any) -> None:
         "quarantine reasons",
         ["source", "reason", "rows"],
         [list(row) for row in summary.quarantine_reasons],
+    )
+    output.table(
+        "forecasts and anomaly rules (docs/forecasting.md, docs/anomalies.md)",
+        ["kind", "name", "status", "rows", "detail"],
+        [list(row) for row in summary.analysis],
     )
     output.say(
         f"try: lakebox query -p {summary.project_dir} "

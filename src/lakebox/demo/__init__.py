@@ -20,6 +20,7 @@ from lakebox.demo.api import SensorService
 from lakebox.demo.generators import write_ceramics, write_door_sensors
 from lakebox.errors import ConfigError
 from lakebox.lakehouse import Lakehouse, open_project
+from lakebox.orchestration.analysis import AnalysisResult
 from lakebox.orchestration.runner import RunReport, run
 
 MARKER = ".lakebox-demo"
@@ -50,6 +51,7 @@ class DemoSummary:
     api_url: str = ""
     pulls: list[PullSummary] = field(default_factory=list)
     checks: list[tuple[str, str, str, str]] = field(default_factory=list)  # not passed
+    analysis: list[tuple[str, str, str, int, str]] = field(default_factory=list)
 
 
 def build_demo(directory: Path, seed: int = 7, progress: Progress | None = None) -> DemoSummary:
@@ -121,9 +123,23 @@ def summarise(lh: Lakehouse, reports: list[RunReport], seconds: float) -> DemoSu
         summary.failed += [
             f"model {m.model}: {m.error}" for m in report.models if m.status == "failed"
         ]
+        summary.failed += [
+            f"{a.kind} {a.name}: {a.message}" for a in report.analysis if a.status == "failed"
+        ]
+    summary.analysis = _analysis(reports)
 
     summary.checks = _checks_not_passed(reports)
     return summary
+
+
+def _analysis(reports: list[RunReport]) -> list[tuple[str, str, str, int, str]]:
+    """Return the last outcome of each forecast and anomaly rule over the demo's runs (a
+    forecast made once and `unchanged` after shows as made)."""
+    latest: dict[tuple[str, str], AnalysisResult] = {}
+    for step in (step for report in reports for step in report.analysis):
+        if step.status != "unchanged" or (step.kind, step.name) not in latest:
+            latest[step.kind, step.name] = step
+    return [(a.kind, a.name, a.status, a.rows, a.message) for a in latest.values()]
 
 
 def _checks_not_passed(reports: list[RunReport]) -> list[tuple[str, str, str, str]]:

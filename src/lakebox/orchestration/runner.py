@@ -18,6 +18,7 @@ from lakebox.integration.entities import EntityResult
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land, new_batch_id
 from lakebox.landing.manifest import Status, now
+from lakebox.orchestration.analysis import AnalysisResult, analyse
 from lakebox.quality import results as check_results
 from lakebox.quality.checks import CheckResult, run_checks
 
@@ -37,6 +38,7 @@ class RunReport:
     entities: list[EntityResult] = field(default_factory=list)
     models: list[BuildResult] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
+    analysis: list[AnalysisResult] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -49,6 +51,7 @@ class RunReport:
                 for result in (*self.formatting, *self.entities, *self.models)
             )
             and not any(check.blocks for check in self.checks)
+            and all(step.status != "failed" for step in self.analysis)
         )
 
 
@@ -90,7 +93,8 @@ def run(
     force: bool = False,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Ingest, then rebuild the models whose inputs changed (or `models`, when given)."""
+    """Ingest, then rebuild the models whose inputs changed (or `models`, when given); a
+    whole run then makes the stale forecasts and runs the anomaly rules."""
     report = ingest(lh, sources, progress)
     started = time.monotonic()
     blocked = _check_sources(lh, sources or list(lh.config.sources), report)
@@ -102,6 +106,8 @@ def run(
         check for result in (*report.entities, *report.models) for check in result.checks
     ]
     check_results.store(lh, report.run_id, report.checks)
+    if models is None:
+        report.analysis = analyse(lh, report.run_id, force)
     report.seconds += time.monotonic() - started
     return report
 

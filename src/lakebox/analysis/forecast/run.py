@@ -16,6 +16,7 @@ from sqlglot import exp
 from lakebox.analysis.forecast import core, series, writer
 from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.catalog import TableRef
+from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.engine import quote_identifier
 from lakebox.errors import AnalysisError, QueryError
 from lakebox.lakehouse import Lakehouse
@@ -110,6 +111,17 @@ def forecast_declared(
         )
     chosen = names if names is not None else sorted(declared)
     return [forecast(lh, declared[name].named(name), progress) for name in chosen]
+
+
+def is_stale(lh: Lakehouse, config: ForecastConfig) -> bool:
+    """Return whether `config`'s forecast is missing or was made from other snapshots of its
+    inputs than the current ones (a forecast of unchanged data need not be made again)."""
+    table = lh.catalog.load(writer.table_refs(config.name or "")[0])
+    snapshot = table.current_snapshot() if table is not None else None
+    if snapshot is None:
+        return True
+    recorded = snapshot_properties(snapshot).get(INPUTS_PROPERTY)
+    return recorded != json.dumps(_input_snapshots(lh, config), sort_keys=True)
 
 
 def _read(lh: Lakehouse, config: ForecastConfig) -> pa.Table:

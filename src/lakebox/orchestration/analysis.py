@@ -1,0 +1,61 @@
+"""The analysis steps of a run, after the models: the declared forecasts whose inputs changed,
+then the declared anomaly rules (which may read those forecasts)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from lakebox.errors import LakeboxError
+from lakebox.lakehouse import Lakehouse
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AnalysisResult:
+    """One analysis step: a forecast (`done`, `unchanged` or `failed`) or an anomaly rule
+    (`ok`, `skipped` while its table does not exist, or `failed`), with the rows it wrote."""
+
+    kind: str
+    name: str
+    status: str
+    rows: int = 0
+    message: str = ""
+
+
+def analyse(lh: Lakehouse, run_id: str, force: bool = False) -> list[AnalysisResult]:
+    """Make the declared forecasts that are missing or stale (all, with `force`), then run
+    the declared anomaly rules; a step that fails is reported and the others go on."""
+    results = [_forecast(lh, name, force) for name in sorted(lh.config.forecasts)]
+    if lh.config.anomalies:
+        results += _anomalies(lh, run_id)
+    return results
+
+
+def _forecast(lh: Lakehouse, name: str, force: bool) -> AnalysisResult:
+    from lakebox.analysis.forecast.run import forecast, is_stale
+
+    config = lh.config.forecasts[name].named(name)
+    try:
+        if not force and not is_stale(lh, config):
+            return AnalysisResult("forecast", name, "unchanged")
+        report = forecast(lh, config)
+    except LakeboxError as error:
+        logger.error("forecast %s: %s", name, error)
+        return AnalysisResult("forecast", name, "failed", message=str(error))
+    return AnalysisResult("forecast", name, "done", report.rows, report.strategy)
+
+
+def _anomalies(lh: Lakehouse, run_id: str) -> list[AnalysisResult]:
+    from lakebox.analysis.anomalies.runner import detect
+
+    try:
+        report = detect(lh, run_id=run_id)
+    except LakeboxError as error:
+        logger.error("anomaly rules: %s", error)
+        return [AnalysisResult("anomalies", "*", "failed", message=str(error))]
+    return [
+        AnalysisResult("anomalies", one.name, one.status, one.found, one.message)
+        for one in report.outcomes
+    ]
