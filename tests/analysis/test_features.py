@@ -7,13 +7,12 @@ import pytest
 from lakebox.analysis.features import FeatureSpec, build_features
 from lakebox.analysis.sandbox import create_sandbox
 from lakebox.errors import ModelLifecycleError
-from tests.analysis.test_sandbox import add_rows, readings
+from tests.analysis.conftest import project_with_readings
 
 
 @pytest.fixture
 def lh(make_project):
-    lh = make_project()
-    add_rows(lh, readings(range(6)))
+    lh = project_with_readings(make_project, 6)
     create_sandbox(lh, "both", "SELECT * FROM exploitation.readings")
     return lh
 

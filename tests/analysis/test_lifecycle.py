@@ -18,14 +18,12 @@ from lakebox.analysis.scoring import score
 from lakebox.analysis.training import train
 from lakebox.cli.app import app
 from lakebox.serving.api import create_app
-from tests.analysis.test_sandbox import SQL, add_rows, readings
+from tests.analysis.conftest import SQL, add_rows, project_with_readings, readings
 
 
 @pytest.fixture
 def lh(make_project):
-    lh = make_project()
-    add_rows(lh, readings(range(60)))
-    return lh
+    return project_with_readings(make_project, 60)
 
 
 def test_sandbox_train_register_promote_score_and_predict(lh):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-from datetime import datetime, timedelta
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -19,40 +16,9 @@ from lakebox.analysis.sandbox import (
     reproduce,
     show_sandbox,
 )
-from lakebox.catalog import TableRef
 from lakebox.cli.app import app
 from lakebox.errors import ModelLifecycleError, QueryError
-from lakebox.formatted.writer import commit_batch
-from lakebox.lakehouse import Lakehouse
-
-START = datetime(2026, 3, 2)  # a Monday
-READINGS = TableRef("exploitation", "readings")
-SQL = "SELECT ts, sensor, x, y FROM exploitation.readings WHERE sensor = 'a'"
-_BATCHES = itertools.count()
-
-
-def readings(hours: range, sensors: tuple[str, ...] = ("a", "b")) -> list[dict[str, object]]:
-    """Return hourly rows per sensor with y = 3x + 2 exactly (x cycles through 0 … 16)."""
-    return [
-        {
-            "ts": START + timedelta(hours=hour),
-            "sensor": sensor,
-            "x": float(hour % 17),
-            "y": 3.0 * (hour % 17) + 2,
-        }
-        for hour in hours
-        for sensor in sensors
-    ]
-
-
-def add_rows(lh: Lakehouse, rows: list[dict[str, object]], ref: TableRef = READINGS) -> int:
-    """Append `rows` to `ref` in one commit; return the table's new snapshot id."""
-    batch = f"fixture-{next(_BATCHES)}"
-    path = lh.scratch_dir / f"{batch}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), path)
-    commit_batch(lh, ref, path, batch, {})
-    return lh.catalog.summary(ref)["snapshot_id"]
+from tests.analysis.conftest import READINGS, SQL, add_rows, project_with_readings, readings
 
 
 def sorted_rows(table: pa.Table) -> list[dict[str, object]]:
@@ -61,9 +27,7 @@ def sorted_rows(table: pa.Table) -> list[dict[str, object]]:
 
 @pytest.fixture
 def lh(make_project):
-    lh = make_project()
-    add_rows(lh, readings(range(48)))
-    return lh
+    return project_with_readings(make_project, 48)
 
 
 def test_a_sandbox_records_its_snapshots_and_ignores_later_rows(lh):

@@ -12,13 +12,12 @@ from lakebox.analysis.scoring import score
 from lakebox.analysis.training import train
 from lakebox.catalog import TableRef
 from lakebox.errors import ModelLifecycleError
-from tests.analysis.test_sandbox import SQL, add_rows, readings
+from tests.analysis.conftest import SQL, project_with_readings
 
 
 @pytest.fixture
 def lh(make_project):
-    lh = make_project()
-    add_rows(lh, readings(range(30)))
+    lh = project_with_readings(make_project, 30)
     create_sandbox(lh, "a", SQL)
     train(lh, "lift", "a", "y", ["x"], "linear")
     return lh

@@ -8,13 +8,12 @@ from lakebox.analysis import registry
 from lakebox.analysis.sandbox import create_sandbox
 from lakebox.analysis.training import metrics, train
 from lakebox.errors import ModelLifecycleError
-from tests.analysis.test_sandbox import SQL, add_rows, readings
+from tests.analysis.conftest import SQL, project_with_readings
 
 
 @pytest.fixture
 def lh(make_project):
-    lh = make_project()
-    add_rows(lh, readings(range(60)))
+    lh = project_with_readings(make_project, 60)
     create_sandbox(lh, "a", SQL)
     return lh
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 
 from lakebox.cli.app import ProjectOption, app
 from lakebox.cli.render import Output
+from lakebox.cli.serving_options import HostOption, RowLimitOption, TimeoutOption, token_in
 from lakebox.lakehouse import open_project
 
 if TYPE_CHECKING:
@@ -21,20 +21,18 @@ if TYPE_CHECKING:
 @app.command()
 def pg(
     port: Annotated[int, typer.Option(help="The PostgreSQL port.")] = 5433,
-    host: Annotated[
-        str, typer.Option(help="The address to bind; other than 127.0.0.1 needs a token.")
-    ] = "127.0.0.1",
+    host: HostOption = "127.0.0.1",
     token_env: Annotated[
         str, typer.Option(help="The environment variable holding the token (the password).")
     ] = "LAKEBOX_TOKEN",
-    row_limit: Annotated[int, typer.Option(help="The most rows a query returns.")] = 10_000,
-    timeout: Annotated[float, typer.Option(help="Seconds a query may run.")] = 30.0,
+    row_limit: RowLimitOption = 10_000,
+    timeout: TimeoutOption = 30.0,
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
     from lakebox.serving.pgwire import PgServer
 
-    token = os.environ.get(token_env) or None
+    token = token_in(token_env)
     with open_project(project_dir) as lh:
         server = PgServer(lh, host, port, token, row_limit=row_limit, timeout=timeout)
         address = pg_address(host, server.port)

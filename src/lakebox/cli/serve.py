@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from lakebox.cli.app import ProjectOption, app
 from lakebox.cli.render import Output
+from lakebox.cli.serving_options import HostOption, RowLimitOption, TimeoutOption, token_in
 from lakebox.errors import ConfigError
 from lakebox.lakehouse import open_project
 
@@ -19,14 +19,12 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="The HTTP port.")] = 8765,
-    host: Annotated[
-        str, typer.Option(help="The address to bind; other than 127.0.0.1 needs a token.")
-    ] = "127.0.0.1",
+    host: HostOption = "127.0.0.1",
     token_env: Annotated[
         str, typer.Option(help="The environment variable holding the bearer token.")
     ] = "LAKEBOX_TOKEN",
-    row_limit: Annotated[int, typer.Option(help="The most rows a query returns.")] = 10_000,
-    timeout: Annotated[float, typer.Option(help="Seconds a query may run.")] = 30.0,
+    row_limit: RowLimitOption = 10_000,
+    timeout: TimeoutOption = 30.0,
     pg_port: Annotated[
         int | None,
         typer.Option(help="Also serve PostgreSQL clients on this port (see 'lakebox pg')."),
@@ -41,7 +39,7 @@ def serve(
     from lakebox.serving.api import create_app
     from lakebox.serving.pgwire import PgServer
 
-    token = os.environ.get(token_env) or None
+    token = token_in(token_env)
     if host not in LOCAL_HOSTS and not token:
         raise ConfigError(
             f"binding {host} needs a token",

@@ -98,10 +98,11 @@ def _resolve_one(
     if isinstance(declared, SelectFilter | MultiSelectFilter):
         options = _options(declared, run, resolved)
         state.options = [OptionState(value=as_text(o.value), label=o.shown) for o in options]
+        by_text = {as_text(option.value): option.value for option in options}
         if isinstance(declared, SelectFilter):
-            _select(state, declared, options, raw.get(name), strict, resolved)
+            _select(state, declared, by_text, raw.get(name), strict, resolved)
         else:
-            _multiselect(state, declared, options, raw.get(name), strict, resolved)
+            _multiselect(state, declared, by_text, raw.get(name), strict, resolved)
     elif isinstance(declared, DateRangeFilter):
         _date_range(state, declared, raw, run, strict, resolved)
     else:
@@ -137,12 +138,11 @@ def _options(
 def _select(
     state: FilterState,
     declared: SelectFilter,
-    options: list[Option],
+    by_text: dict[str, Scalar],
     given: list[str] | None,
     strict: bool,
     resolved: Resolved,
 ) -> None:
-    by_text = {as_text(option.value): option.value for option in options}
     state.all = declared.all
     text = _last(given)
     if text is not None and not (text == "" and declared.all) and text not in by_text:
@@ -169,12 +169,11 @@ def _default_select(declared: SelectFilter, by_text: Mapping[str, Scalar]) -> st
 def _multiselect(
     state: FilterState,
     declared: MultiSelectFilter,
-    options: list[Option],
+    by_text: dict[str, Scalar],
     given: list[str] | None,
     strict: bool,
     resolved: Resolved,
 ) -> None:
-    by_text = {as_text(option.value): option.value for option in options}
     if given is None:
         defaults = declared.default if declared.default is not None else list(by_text.values())
         texts = [as_text(value) for value in defaults if as_text(value) in by_text]

@@ -8,29 +8,16 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 
 import lakebox
 from lakebox.analysis.anomalies import AnomalyRuleConfig, detect
-from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_batch
 from lakebox.lakehouse import Lakehouse
 
 MONDAY = date(2025, 1, 6)
 WEEKDAY_LEVEL = (0.8, 0.85, 0.9, 0.95, 1.1, 1.45, 0.0)  # Sunday closed
 HOUR_SHAPE = {hour: 0.5 + 0.05 * (hour - 9) for hour in range(9, 21)}
-
-
-def write_table(lh: Lakehouse, table: str, rows: list[dict[str, Any]]) -> None:
-    """Write `rows` as the whole content of Iceberg table `zone.name`."""
-    zone, _, name = table.partition(".")
-    path = lh.scratch_dir / f"fixture-{zone}-{name}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), path)
-    commit_batch(lh, TableRef(zone, name), path, f"fixture-{name}-{len(rows)}", {}, replace=True)
 
 
 def declare(lh: Lakehouse, **rules: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from lakebox.cli.app import app
 from lakebox.errors import ConfigError
-from tests.analysis.anomalies.conftest import store_days, write_table
+from tests.analysis.anomalies.conftest import store_days
+from tests.analysis.conftest import write_table
 
 RULE = {
     "table": "exploitation.store_daily",

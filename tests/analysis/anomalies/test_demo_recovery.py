@@ -18,7 +18,8 @@ from lakebox.demo import build_demo
 from lakebox.demo.generators import anomalous_days, failed_sensor_days
 from lakebox.demo.generators.sensors import dates, readings_between
 from lakebox.lakehouse import Lakehouse
-from tests.analysis.anomalies.conftest import declare, write_table
+from tests.analysis.anomalies.conftest import declare
+from tests.analysis.conftest import write_table
 
 SEEDS = range(1, 21)
 

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.analysis.anomalies.conftest import MONDAY, found, write_table
+from tests.analysis.anomalies.conftest import MONDAY, found
+from tests.analysis.conftest import write_table
 
 A, B = "store_id=S1,sensor=A", "store_id=S1,sensor=B"
 START = datetime.combine(MONDAY, datetime.min.time())

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from lakebox.analysis.anomalies import detect
-from tests.analysis.anomalies.conftest import declare, found, write_table
+from tests.analysis.anomalies.conftest import declare, found
+from tests.analysis.conftest import write_table
 
 ACTUALS = {
     "clay": [100, 105, 115, 95, 100, 100],  # March above the 80% interval: warn

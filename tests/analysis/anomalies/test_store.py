@@ -8,7 +8,8 @@ import pytest
 
 from lakebox.analysis.anomalies import detect, stored
 from lakebox.errors import AnomalyError
-from tests.analysis.anomalies.conftest import declare, store_days, write_table
+from tests.analysis.anomalies.conftest import declare, store_days
+from tests.analysis.conftest import write_table
 
 PLANTED = {("S1", 50): 2.0, ("S2", 45): 0.6}
 

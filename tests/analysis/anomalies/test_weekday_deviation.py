@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.analysis.anomalies.conftest import found, sensor_hours, store_days, write_table
+from tests.analysis.anomalies.conftest import found, sensor_hours, store_days
+from tests.analysis.conftest import write_table
 
 # S1 doubled on Tue 2025-02-25 (day 50), S2 at 60% on Thu 2025-02-20 (day 45); S3 tripled on
 # Thu 2025-01-23 (day 17), when it has only two earlier Thursdays.

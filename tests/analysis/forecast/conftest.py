@@ -1,4 +1,4 @@
-"""Planted series with known answers, and a helper writing them into a real lakehouse."""
+"""Planted series with known answers (tests.analysis.conftest writes them into a lakehouse)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lakebox.analysis.forecast.series import Series
 from lakebox.analysis.forecast.spec import ForecastConfig
-from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_batch
-from lakebox.lakehouse import Lakehouse
 
 START = date(2020, 1, 1)
 
@@ -55,12 +50,3 @@ def monthly_rows(values: dict[str, np.ndarray]) -> list[dict[str, object]]:
         for store, series_values in values.items()
         for i, value in enumerate(series_values)
     ]
-
-
-def write_table(lh: Lakehouse, table: str, rows: list[dict[str, object]]) -> None:
-    """Write `rows` as the whole content of Iceberg table `zone.name`."""
-    zone, _, name = table.partition(".")
-    path = lh.scratch_dir / f"fixture-{zone}-{name}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), path)
-    commit_batch(lh, TableRef(zone, name), path, f"fixture-{name}-{len(rows)}", {}, replace=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,27 +44,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
+def forecast_sales(
+    project: Path, name: str, id_column: str, *more: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `lakebox forecast NAME` on formatted.sales by `id_column`, 6 months ahead."""
+    options = ["--table", "formatted.sales", "--id", id_column, "--time", "month"]
+    options += ["--value", "amount", "--freq", "MS", "--horizon", "6", *more]
+    return lakebox("forecast", name, *options, cwd=project)
+
+
 def test_forecast_a_table_from_options(project):
-    result = lakebox(
-        "forecast",
-        "sales",
-        "--table",
-        "formatted.sales",
-        "--id",
-        "store",
-        "--time",
-        "month",
-        "--value",
-        "amount",
-        "--freq",
-        "MS",
-        "--horizon",
-        "6",
-        "--level",
-        "90",
-        "--json",
-        cwd=project,
-    )
+    result = forecast_sales(project, "sales", "store", "--level", "90", "--json")
 
     assert result.returncode == 0, result.stderr
     [report] = json.loads(result.stdout)
@@ -89,23 +80,7 @@ def test_forecast_a_declared_one_shows_a_summary(project):
 
 
 def test_an_unknown_column_is_a_clear_error(project):
-    result = lakebox(
-        "forecast",
-        "bad",
-        "--table",
-        "formatted.sales",
-        "--id",
-        "shop",
-        "--time",
-        "month",
-        "--value",
-        "amount",
-        "--freq",
-        "MS",
-        "--horizon",
-        "6",
-        cwd=project,
-    )
+    result = forecast_sales(project, "bad", "shop")
 
     assert result.returncode == 1
     assert result.stderr.startswith("error: formatted.sales has no column 'shop'")

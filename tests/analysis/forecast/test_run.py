@@ -12,7 +12,8 @@ from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.errors import AnalysisError
-from tests.analysis.forecast.conftest import config, monthly_rows, seasonal_values, write_table
+from tests.analysis.conftest import write_table
+from tests.analysis.forecast.conftest import config, monthly_rows, seasonal_values
 
 FORECAST_COLUMNS = [
     "store",

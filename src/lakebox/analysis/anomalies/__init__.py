@@ -7,8 +7,7 @@ lakehouse (which the runner needs) can be imported.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lakebox.analysis import lazy_exports
 
 _EXPORTS = {
     "ANOMALIES": "store",
@@ -20,9 +19,4 @@ _EXPORTS = {
     "AnomalyRuleConfig": "spec",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

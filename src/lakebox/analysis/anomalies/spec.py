@@ -16,32 +16,17 @@ anomalies:
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lakebox.analysis.names import ColumnName, ColumnNames, ZoneTable
+
 RULE_KINDS = ("weekday_deviation", "failed_sensor", "outside_forecast")
-_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
-_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def zone_table(value: str) -> str:
-    """Return `value` if it is written `zone.table`, else raise ValueError."""
-    if not _TABLE.fullmatch(value):
-        raise ValueError(f"table {value!r} is not zone.table, e.g. exploitation.daily_sales")
-    return value
-
-
-def column_name(value: str) -> str:
-    """Return `value` if it is a plain column name, else raise ValueError."""
-    if not _COLUMN.fullmatch(value):
-        raise ValueError(f"{value!r} is not a column name (letters, digits and _)")
-    return value
 
 
 class WeekdayDeviation(_Strict):
@@ -98,31 +83,11 @@ class OpeningHours(_Strict):
 class HoursTable(_Strict):
     """Opening hours kept in a table: one row per id (e.g. store) and ISO weekday."""
 
-    table: str
-    on: list[str] = Field(min_length=1)
-    weekday: str = "weekday"
-    opens: str = "opens"
-    closes: str = "closes"
-
-    @field_validator("table")
-    @classmethod
-    def _zone_table(cls, value: str) -> str:
-        return zone_table(value)
-
-    @field_validator("on", mode="before")
-    @classmethod
-    def _one_is_a_list(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("on")
-    @classmethod
-    def _names(cls, value: list[str]) -> list[str]:
-        return [column_name(column) for column in value]
-
-    @field_validator("weekday", "opens", "closes")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return column_name(value)
+    table: ZoneTable
+    on: ColumnNames = Field(min_length=1)
+    weekday: ColumnName = "weekday"
+    opens: ColumnName = "opens"
+    closes: ColumnName = "closes"
 
 
 class FailedSensor(_Strict):
@@ -160,21 +125,11 @@ class OutsideForecast(_Strict):
     """Actuals outside a forecast's intervals: `analytics.forecast_<name>` joined by id columns
     and time."""
 
-    forecast: str
-    forecast_time: str = "ds"
+    forecast: ZoneTable
+    forecast_time: ColumnName = "ds"
     model: str | None = None
     warn_interval: int = Field(default=80, gt=0, lt=100)
     critical_interval: int | None = Field(default=95, gt=0, lt=100)
-
-    @field_validator("forecast")
-    @classmethod
-    def _table(cls, value: str) -> str:
-        return zone_table(value)
-
-    @field_validator("forecast_time")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return column_name(value)
 
     @model_validator(mode="after")
     def _wider_is_critical(self) -> OutsideForecast:
@@ -186,35 +141,15 @@ class OutsideForecast(_Strict):
 class AnomalyRuleConfig(_Strict):
     """One declared anomaly rule: the table it reads and exactly one rule kind."""
 
-    table: str
-    ids: list[str] = Field(default_factory=list)
-    time: str
-    value: str
+    table: ZoneTable
+    ids: ColumnNames = Field(default_factory=list)
+    time: ColumnName
+    value: ColumnName
     where: str | None = None
     description: str | None = None
     weekday_deviation: WeekdayDeviation | None = None
     failed_sensor: FailedSensor | None = None
     outside_forecast: OutsideForecast | None = None
-
-    @field_validator("table")
-    @classmethod
-    def _zone_table(cls, value: str) -> str:
-        return zone_table(value)
-
-    @field_validator("ids", mode="before")
-    @classmethod
-    def _one_is_a_list(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("ids")
-    @classmethod
-    def _id_names(cls, value: list[str]) -> list[str]:
-        return [column_name(column) for column in value]
-
-    @field_validator("time", "value")
-    @classmethod
-    def _column(cls, value: str) -> str:
-        return column_name(value)
 
     @model_validator(mode="after")
     def _one_kind(self) -> AnomalyRuleConfig:

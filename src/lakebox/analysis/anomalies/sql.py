@@ -90,6 +90,8 @@ def moment(expression: str) -> str:
     )
 
 
-def select_rule_columns(**expressions: str) -> str:
-    """Return the SELECT list of a rule's result, one expression per RULE_COLUMNS entry."""
-    return ",\n    ".join(f"{expressions[name]} AS {name}" for name in RULE_COLUMNS)
+def select_rule_columns(ids: list[str], **expressions: str) -> str:
+    """Return the SELECT list of a rule's result, one expression per RULE_COLUMNS entry;
+    `entity` and `ids` come from the rule's id columns."""
+    columns = {"entity": entity(ids), "ids": ids_json(ids), **expressions}
+    return ",\n    ".join(f"{columns[name]} AS {name}" for name in RULE_COLUMNS)

@@ -6,20 +6,13 @@ forecasts with intervals written to `analytics.forecast_<name>` (see docs/foreca
 
 from __future__ import annotations
 
-from typing import Any
+from lakebox.analysis import lazy_exports
 
 _EXPORTS = {
-    "ForecastConfig": "lakebox.analysis.forecast.spec",
-    "ForecastReport": "lakebox.analysis.forecast.run",
-    "forecast": "lakebox.analysis.forecast.run",
-    "forecast_declared": "lakebox.analysis.forecast.run",
+    "ForecastConfig": "spec",
+    "ForecastReport": "run",
+    "forecast": "run",
+    "forecast_declared": "run",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -22,9 +22,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lakebox.analysis.names import ColumnName, ColumnNames
+
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
-_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Each frequency's pandas offset and the seasons a series of it usually has.
 FREQUENCIES: dict[str, tuple[str, tuple[int, ...]]] = {
@@ -73,9 +74,9 @@ class ForecastConfig(BaseModel):
     name: ForecastName | None = None
     table: str | None = None
     sql: str | None = None
-    ids: list[str] = Field(default_factory=list)
-    time: str
-    value: str
+    ids: ColumnNames = Field(default_factory=list)
+    time: ColumnName
+    value: ColumnName
     freq: str
     horizon: int = Field(ge=1, le=10_000)
     levels: list[int] = Field(default_factory=lambda: [80, 95])
@@ -90,21 +91,6 @@ class ForecastConfig(BaseModel):
         if value is not None and not _TABLE.fullmatch(value):
             raise ValueError(f"table {value!r} is not zone.table, e.g. exploitation.sales")
         return value
-
-    @field_validator("ids", mode="before")
-    @classmethod
-    def _one_id_is_a_list(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("ids")
-    @classmethod
-    def _id_names(cls, value: list[str]) -> list[str]:
-        return [_column(name) for name in value]
-
-    @field_validator("time", "value")
-    @classmethod
-    def _column_name(cls, value: str) -> str:
-        return _column(value)
 
     @field_validator("freq")
     @classmethod
@@ -163,9 +149,3 @@ class ForecastConfig(BaseModel):
     def named(self, name: str) -> ForecastConfig:
         """Return this config with `name` set (a declared forecast is named by its key)."""
         return self.model_copy(update={"name": forecast_name(name)})
-
-
-def _column(value: str) -> str:
-    if not _COLUMN.fullmatch(value):
-        raise ValueError(f"{value!r} is not a column name (letters, digits and _)")
-    return value

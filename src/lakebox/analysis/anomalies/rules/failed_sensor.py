@@ -104,8 +104,7 @@ def _columns(rule: AnomalyRuleConfig, spec: FailedSensor) -> str:
         severity = f"CASE WHEN readings >= {spec.critical_run} THEN 'critical' ELSE 'warn' END"
     what = f"CASE kind WHEN 'failed' THEN {_failed_words(spec)} ELSE 'counted 0 while open' END"
     return sql.select_rule_columns(
-        entity=sql.entity(rule.ids),
-        ids=sql.ids_json(rule.ids),
+        rule.ids,
         ts="ts",
         ts_end="ts_end",
         value="CAST(readings AS DOUBLE)",

@@ -77,8 +77,7 @@ def _severity(spec: OutsideForecast) -> str:
 
 def _columns(rule: AnomalyRuleConfig, spec: OutsideForecast) -> str:
     return sql.select_rule_columns(
-        entity=sql.entity(rule.ids),
-        ids=sql.ids_json(rule.ids),
+        rule.ids,
         ts="ts",
         ts_end="ts",
         value="value",

@@ -71,8 +71,7 @@ def _severity(spec: WeekdayDeviation) -> str:
 
 def _columns(rule: AnomalyRuleConfig, spec: WeekdayDeviation) -> str:
     return sql.select_rule_columns(
-        entity=sql.entity(rule.ids),
-        ids=sql.ids_json(rule.ids),
+        rule.ids,
         ts="ts",
         ts_end="ts",
         value="value",
