@@ -21,6 +21,9 @@ NAVIGATION = (
     ("catalog", "Catalog", "/catalog"),
     ("sql", "SQL", "/sql"),
     ("dashboards", "Dashboards", "/dashboards"),
+    ("forecasts", "Forecasts", "/forecasts"),
+    ("anomalies", "Anomalies", "/anomalies"),
+    ("models", "Models", "/models"),
 )
 
 

@@ -252,4 +252,205 @@ const lakebox = {
     for (const link of document.querySelectorAll("a.download")) link.addEventListener("click", download);
     if (settings.run) run();
   },
+
+  // The catalog page of `zone.table`.
+  tableHref(table) {
+    const [zone, ...rest] = String(table).split(".");
+    return `/catalog/${encodeURIComponent(zone)}/${encodeURIComponent(rest.join("."))}`;
+  },
+
+  // A number for a table cell: up to `digits` significant digits, thousands separated.
+  figure(value, digits = 4) {
+    if (value === null || value === undefined) return "";
+    return Number(value).toLocaleString("en-US", { maximumSignificantDigits: digits });
+  },
+
+  // A forecast's page: pick a series, chart its history, forecast and interval bands, list
+  // every candidate's backtest, and run the forecast now.
+  forecastPage(settings) {
+    const $ = (id) => document.getElementById(id);
+    const base = `/api/forecasts/${encodeURIComponent(settings.name)}`;
+    const BAND_COLOURS = ["rgba(31, 111, 235, 0.14)", "rgba(31, 111, 235, 0.28)"];
+
+    let latest = 0;  // answers to earlier picks that arrive late are dropped
+
+    async function show(series) {
+      const asked = ++latest;
+      lakebox.failure($("forecast-error"), null);
+      try {
+        const answer = await lakebox.get(`${base}?${new URLSearchParams({ series })}`);
+        if (asked !== latest) return;
+        draw(answer);
+        $("chart").dataset.series = series;  // what the chart shows, for tests and scripts
+        showMetrics(answer.metrics);
+        const entry = answer.series.find((s) => s.series === series);
+        $("model").textContent = entry ? entry.model : "";
+        $("history-note").textContent = answer.history_note || "";
+        const address = new URL(window.location.href);
+        address.searchParams.set("series", series);
+        history.replaceState(null, "", address);
+      } catch (error) {
+        lakebox.failure($("forecast-error"), error);
+      }
+    }
+
+    function bandTraces(rows, levels) {
+      const x = rows.map((r) => r.ds);
+      const widestFirst = [...levels].sort((a, b) => b - a);
+      return widestFirst.flatMap((level, i) => [
+        { x, y: rows.map((r) => r.bounds[`lo_${level}`]), type: "scatter", mode: "lines",
+          line: { width: 0 }, hoverinfo: "skip", showlegend: false, name: `lo_${level}` },
+        { x, y: rows.map((r) => r.bounds[`hi_${level}`]), type: "scatter", mode: "lines",
+          line: { width: 0 }, fill: "tonexty", fillcolor: BAND_COLOURS[Math.min(i, 1)],
+          name: `${level}% interval`, meta: `hi_${level}` },
+      ]);
+    }
+
+    function draw(answer) {
+      const actual = { x: answer.history.map((h) => h.ds), y: answer.history.map((h) => h.value),
+        type: "scatter", mode: "lines+markers", name: "actual", line: { color: "#1f2933" }, marker: { size: 4 } };
+      const forecast = { x: answer.rows.map((r) => r.ds), y: answer.rows.map((r) => r.forecast),
+        type: "scatter", mode: "lines+markers", name: "forecast", line: { color: "#1f6feb", dash: "dash" }, marker: { size: 5 } };
+      const layout = { margin: { t: 20, r: 20, b: 40, l: 80 }, legend: { orientation: "h" }, hovermode: "x unified" };
+      const traces = [actual, ...bandTraces(answer.rows, answer.levels), forecast];
+      Plotly.react($("chart"), traces, layout, { responsive: true, displaylogo: false });
+    }
+
+    function showMetrics(metrics) {
+      $("metrics").querySelector("tbody").innerHTML = metrics.map((m) =>
+        `<tr class="candidate${m.chosen ? " chosen" : ""}" data-model="${lakebox.escape(m.model)}">` +
+        `<td>${lakebox.escape(m.model)}${m.chosen ? ' <span class="pill">chosen</span>' : ""}</td>` +
+        `<td class="num smape">${lakebox.escape(lakebox.figure(m.smape))}</td>` +
+        `<td class="num mase">${lakebox.escape(lakebox.figure(m.mase))}</td>` +
+        `<td class="num">${lakebox.escape(m.windows ?? "")}</td>` +
+        `<td class="description">${lakebox.escape(m.note ?? "")}</td></tr>`
+      ).join("");
+    }
+
+    const run = $("run-now");
+    if (run) {
+      run.addEventListener("click", async () => {
+        run.disabled = true;
+        run.textContent = "Running…";
+        lakebox.failure($("run-error"), null);
+        try {
+          const made = await lakebox.request(base, { method: "POST" });  // no body: the declared one
+          $("run-state").textContent = `Made ${made.rows} rows for ${made.series.length} series in ${made.seconds} s.`;
+          window.location.reload();
+        } catch (error) {
+          lakebox.failure($("run-error"), error);
+          run.disabled = false;
+          run.textContent = "Run now";
+        }
+      });
+    }
+    if (!settings.exists) return;
+    $("series").addEventListener("change", (event) => show(event.currentTarget.value));
+    if (settings.series !== null) show(settings.series);
+  },
+
+  // The anomalies page: filters (kept in the address), counts per rule and severity, a chart
+  // of anomalies per day and severity, and the latest rows.
+  anomaliesPage(settings) {
+    const $ = (id) => document.getElementById(id);
+    const names = Object.keys(settings.filters);
+    const COLOURS = { critical: "#cf222e", warn: "#d4a72c", info: "#8c959f" };
+
+    function filters() {
+      const chosen = {};
+      for (const name of names) if ($(name).value.trim()) chosen[name] = $(name).value.trim();
+      return chosen;
+    }
+
+    let latest = 0;  // answers to earlier filters that arrive late are dropped
+
+    async function show() {
+      const asked = ++latest;
+      const chosen = filters();
+      lakebox.failure($("error"), null);
+      history.replaceState(null, "", `/anomalies?${new URLSearchParams(chosen)}`);
+      try {
+        const answer = await lakebox.get(`/api/anomalies?${new URLSearchParams({ ...chosen, limit: settings.limit })}`);
+        if (asked !== latest) return;
+        showCounts(answer);
+        showRows(answer);
+        draw(answer.by_day);
+        $("anomalies").dataset.query = new URLSearchParams(chosen).toString();
+      } catch (error) {
+        lakebox.failure($("error"), error);
+      }
+    }
+
+    function showCounts(answer) {
+      $("total").textContent = lakebox.number(answer.total);
+      $("counts").querySelector("tbody").innerHTML = answer.counts.map((c) =>
+        `<tr data-rule="${lakebox.escape(c.rule_name)}"><td>${lakebox.escape(c.rule_name)}</td>` +
+        `<td><a href="${lakebox.escape(lakebox.tableHref(c.table_name))}">${lakebox.escape(c.table_name)}</a></td>` +
+        `<td class="severity-${lakebox.escape(c.severity)}">${lakebox.escape(c.severity)}</td>` +
+        `<td class="num">${lakebox.number(c.count)}</td></tr>`
+      ).join("") || '<tr><td colspan="4" class="muted">No anomalies match.</td></tr>';
+    }
+
+    function showRows(answer) {
+      const time = (value) => lakebox.escape(String(value ?? "").replace("T", " ").slice(0, 16));
+      $("shown").textContent = answer.truncated
+        ? `· the latest ${lakebox.number(answer.rows.length)} of ${lakebox.number(answer.total)}`
+        : `· ${lakebox.number(answer.rows.length)}`;
+      $("anomalies").querySelector("tbody").innerHTML = answer.rows.map((a) =>
+        `<tr class="anomaly" data-incident="${lakebox.escape(a.incident_id)}"><td>${time(a.ts)}</td>` +
+        `<td>${a.ts_end && a.ts_end !== a.ts ? time(a.ts_end) : ""}</td>` +
+        `<td title="${lakebox.escape(a.rule)}">${lakebox.escape(a.rule_name)}</td>` +
+        `<td><a href="${lakebox.escape(lakebox.tableHref(a.table_name))}">${lakebox.escape(a.table_name)}</a></td>` +
+        `<td class="entity">${lakebox.escape(a.entity)}</td>` +
+        `<td class="severity-${lakebox.escape(a.severity)}">${lakebox.escape(a.severity)}</td>` +
+        `<td class="num">${lakebox.escape(lakebox.figure(a.value, 6))}</td>` +
+        `<td class="num">${lakebox.escape(lakebox.figure(a.expected, 6))}</td>` +
+        `<td class="num">${a.deviation === null ? "" : lakebox.escape(`${a.deviation > 0 ? "+" : ""}${Math.round(100 * a.deviation)}%`)}</td>` +
+        `<td class="description">${lakebox.escape(a.detail)}</td></tr>`
+      ).join("") || '<tr><td colspan="10" class="muted">No anomalies match the filters.</td></tr>';
+    }
+
+    function draw(days) {
+      const traces = ["critical", "warn", "info"].map((severity) => {
+        const found = days.filter((d) => d.severity === severity);
+        return { type: "bar", name: severity, x: found.map((d) => d.day), y: found.map((d) => d.count),
+          marker: { color: COLOURS[severity] } };
+      }).filter((trace) => trace.x.length);
+      const layout = { barmode: "stack", margin: { t: 10, r: 10, b: 40, l: 40 }, legend: { orientation: "h" },
+        xaxis: { type: "date" }, yaxis: { title: { text: "anomalies" } } };
+      Plotly.react($("chart"), traces, layout, { responsive: true, displaylogo: false });
+    }
+
+    for (const name of names) $(name).value = settings.filters[name] || "";
+    $("filters").addEventListener("submit", (event) => { event.preventDefault(); show(); });
+    for (const name of ["rule", "severity", "since", "until"]) $(name).addEventListener("change", show);
+    $("clear").addEventListener("click", () => { for (const name of names) $(name).value = ""; show(); });
+    show();
+  },
+
+  // The models page: each production model's predict form calls the predict endpoint.
+  modelsPage() {
+    for (const form of document.querySelectorAll("form.predict")) {
+      const output = form.querySelector(".prediction");
+      const problem = form.nextElementSibling;
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const row = {};
+        for (const input of form.querySelectorAll("input[data-feature]")) {
+          row[input.dataset.feature] = input.value === "" ? null : Number(input.value);
+        }
+        lakebox.failure(problem, null);
+        output.textContent = "…";
+        try {
+          const answer = await lakebox.post(`/api/models/${encodeURIComponent(form.dataset.model)}/predict`, { rows: [row] });
+          output.textContent = answer.predictions[0] === null ? "no prediction" : lakebox.figure(answer.predictions[0], 8);
+          output.dataset.value = String(answer.predictions[0]);
+          output.title = `by version ${answer.version}`;
+        } catch (error) {
+          output.textContent = "";
+          lakebox.failure(problem, error);
+        }
+      });
+    }
+  },
 };
