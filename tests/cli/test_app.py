@@ -209,28 +209,31 @@ def test_serve_refuses_another_address_without_a_token(ran):
     assert "binding 0.0.0.0 needs a token" in result.stderr
 
 
-def test_serve_answers_http_on_its_port(ran):
-    import socket
+def _answer(url: str, process: subprocess.Popen, seconds: float):
+    """Return the first HTTP answer of `url` from the server `process` is starting."""
     import time
 
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+            time.sleep(0.3)
+
+
+def test_serve_answers_http_on_its_port(ran):
+    from tests.conftest import free_port
+
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "lakebox.cli", "serve", "--port", str(port)],
         cwd=ran, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/tables", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
+        answer = _answer(f"http://127.0.0.1:{port}/api/tables", server, 60)
         assert answer.status_code == 200
         assert "formatted.sales" in {table["table"] for table in answer.json()}
     finally:
@@ -241,9 +244,6 @@ def test_serve_answers_http_on_its_port(ran):
 @pytest.mark.slow
 def test_demo_ends_serving_the_ui_and_ctrl_c_stops_it_cleanly(tmp_path):
     import signal
-    import time
-
-    import httpx
 
     from tests.conftest import free_port
 
@@ -253,14 +253,7 @@ def test_demo_ends_serving_the_ui_and_ctrl_c_stops_it_cleanly(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and demo.poll() is None, demo.stderr.read()
-                time.sleep(0.5)
+        page = _answer(f"http://127.0.0.1:{port}/", demo, 240)
         assert page.status_code == 200 and "Overview" in page.text
         demo.send_signal(signal.SIGINT)
         out, err = demo.communicate(timeout=60)
