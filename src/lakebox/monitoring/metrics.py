@@ -1,0 +1,194 @@
+"""Prometheus metrics of a lakehouse: table rows and freshness, disk per zone, failed checks,
+pipeline runs and open anomalies, read fresh on every scrape."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from lakebox.catalog import TableRef
+from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.errors import LakeboxError
+from lakebox.lakehouse import LANDING_PREFIX, WAREHOUSE_PREFIX, ZONE_SCHEMAS, Lakehouse
+from lakebox.serving.queries import engine_lock
+
+logger = logging.getLogger(__name__)
+RUNS = TableRef("ops", "runs")
+ANOMALIES = TableRef("analytics", "anomalies")
+CHECK_STATUSES = ("pass", "warn", "fail", "error")
+
+
+class LakehouseCollector(Collector):
+    """Yields the metrics of one lakehouse each time the registry is scraped."""
+
+    def __init__(self, lh: Lakehouse) -> None:
+        self.lh = lh
+
+    def collect(self) -> Iterator[Metric]:
+        tables = self.lh.catalog.metadata_locations()
+        yield from table_metrics(self.lh, tables)
+        yield zone_bytes(self.lh)
+        readers = [check_metrics]
+        readers += [run_metrics] if RUNS in tables else []
+        readers += [open_anomalies] if ANOMALIES in tables else []
+        # The serve app answers requests in threads: the engine is used by one at a time.
+        with engine_lock(self.lh):
+            found = [metric for reader in readers for metric in _read_or_skip(reader, self.lh)]
+        yield from found
+
+
+def _read_or_skip(reader: Callable[[Lakehouse], list[Metric]], lh: Lakehouse) -> list[Metric]:
+    """Return what `reader` finds, or nothing when its table cannot be read (a scrape still
+    answers with every other metric; the reason is logged)."""
+    try:
+        return reader(lh)
+    except LakeboxError as error:
+        logger.warning("metrics: %s skipped: %s", reader.__name__, error)
+        return []
+
+
+def registry(lh: Lakehouse) -> CollectorRegistry:
+    """Return a fresh registry holding only `lh`'s collector."""
+    fresh = CollectorRegistry(auto_describe=False)
+    fresh.register(LakehouseCollector(lh))
+    return fresh
+
+
+def collect(lh: Lakehouse) -> bytes:
+    """Return `lh`'s metrics in the Prometheus text exposition format."""
+    return generate_latest(registry(lh))
+
+
+def table_metrics(lh: Lakehouse, tables: Iterable[TableRef]) -> list[Metric]:
+    """Return each table's row count, last commit time and age (seconds since that commit)."""
+    labels = ["zone", "table"]
+    rows = GaugeMetricFamily("lakebox_table_rows", "Rows in the current snapshot", labels=labels)
+    committed = GaugeMetricFamily(
+        "lakebox_table_last_commit_timestamp_seconds",
+        "Unix time of the current snapshot's commit",
+        labels=labels,
+    )
+    age = GaugeMetricFamily(
+        "lakebox_table_age_seconds", "Seconds since the current snapshot's commit", labels=labels
+    )
+    now = time.time()
+    for ref in sorted(tables, key=lambda ref: ref.identifier):
+        count, moment = _rows_and_commit_time(lh, ref)
+        rows.add_metric([ref.zone, ref.name], count)
+        if moment is not None:
+            committed.add_metric([ref.zone, ref.name], moment)
+            age.add_metric([ref.zone, ref.name], max(0.0, now - moment))
+    return [rows, committed, age]
+
+
+def _rows_and_commit_time(lh: Lakehouse, ref: TableRef) -> tuple[int, float | None]:
+    """Return a table's row count and its current snapshot's commit time (None if empty)."""
+    table = lh.catalog.load(ref)
+    snapshot = table.current_snapshot() if table is not None else None
+    rows = int(snapshot_properties(snapshot).get("total-records", 0))
+    return rows, snapshot.timestamp_ms / 1000 if snapshot is not None else None
+
+
+def zone_bytes(lh: Lakehouse) -> GaugeMetricFamily:
+    """Return the bytes on disk per zone (local storage only; remote storage is not walked)."""
+    gauge = GaugeMetricFamily("lakebox_zone_bytes", "Bytes on local disk per zone", labels=["zone"])
+    if not lh.storage.is_local:
+        return gauge
+    warehouse = lh.storage.local_path(WAREHOUSE_PREFIX)
+    sizes = {zone: _folder_bytes(warehouse / zone) for zone in ZONE_SCHEMAS}
+    sizes["landing"] += _folder_bytes(lh.storage.local_path(LANDING_PREFIX))
+    for zone, size in sizes.items():
+        gauge.add_metric([zone], size)
+    return gauge
+
+
+def _folder_bytes(folder: Path | str) -> int:
+    """Return the total size of the files below `folder` (0 if it does not exist)."""
+    total = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            total += _folder_bytes(entry.path)
+        elif entry.is_file(follow_symlinks=False):
+            total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+def check_metrics(lh: Lakehouse) -> list[Metric]:
+    """Return, per table, the latest checks by status and how many of them failed."""
+    from lakebox.quality import results
+
+    latest = results.latest(lh)
+    by_status = GaugeMetricFamily(
+        "lakebox_checks", "Latest check results per table and status", labels=["table", "status"]
+    )
+    failed = GaugeMetricFamily(
+        "lakebox_checks_failed",
+        "Latest checks that failed (fail or error) per table",
+        labels=["table"],
+    )
+    counts = Counter((result.table, result.status) for result in latest)
+    for table in sorted({result.table for result in latest}):
+        for status in CHECK_STATUSES:
+            by_status.add_metric([table, status], counts[table, status])
+        failed.add_metric([table], counts[table, "fail"] + counts[table, "error"])
+    return [by_status, failed]
+
+
+def run_metrics(lh: Lakehouse) -> list[Metric]:
+    """Return runs per pipeline and status, the last run's duration and the rows processed."""
+    lh.refresh()
+    runs = CounterMetricFamily(
+        "lakebox_runs", "Pipeline runs by status", labels=["pipeline", "status"]
+    )
+    for pipeline, status, count in _rows(lh, _PER_STATUS):
+        runs.add_metric([pipeline, status], count)
+    duration = GaugeMetricFamily(
+        "lakebox_run_duration_seconds", "Duration of each pipeline's last run", labels=["pipeline"]
+    )
+    processed = CounterMetricFamily(
+        "lakebox_rows_processed", "Rows written by a pipeline's runs", labels=["pipeline"]
+    )
+    for pipeline, seconds, rows in _rows(lh, _PER_PIPELINE):
+        if seconds is not None:
+            duration.add_metric([pipeline], seconds)
+        processed.add_metric([pipeline], rows or 0)
+    return [runs, duration, processed]
+
+
+_PER_STATUS = (
+    "SELECT coalesce(pipeline, ''), coalesce(status, ''), count(*) FROM ops.runs "
+    "GROUP BY ALL ORDER BY ALL"
+)
+_PER_PIPELINE = (
+    "SELECT coalesce(pipeline, '') AS name, arg_max(seconds, started_at), sum(rows_out) "
+    "FROM ops.runs GROUP BY name ORDER BY name"
+)
+
+
+def open_anomalies(lh: Lakehouse) -> list[Metric]:
+    """Return the incidents in `analytics.anomalies` per severity (a row there is open: an
+    incident that no longer holds is removed by the next detection)."""
+    lh.refresh()
+    gauge = GaugeMetricFamily(
+        "lakebox_anomalies_open", "Open anomaly incidents by severity", labels=["severity"]
+    )
+    query = "SELECT severity, count(*) FROM analytics.anomalies GROUP BY ALL ORDER BY ALL"
+    for severity, count in _rows(lh, query):
+        gauge.add_metric([severity or ""], count)
+    return [gauge]
+
+
+def _rows(lh: Lakehouse, sql: str) -> list[tuple]:
+    return [tuple(row.values()) for row in lh.engine.arrow(sql).to_pylist()]

@@ -1,0 +1,166 @@
+"""`GET /metrics` on a small real project, scraped through the API app and parsed with
+prometheus-client's own parser."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+
+from lakebox.catalog import TableRef
+from lakebox.formatted.formatter import format_pending
+from lakebox.formatted.writer import commit_batch
+from lakebox.landing.loader import land
+from lakebox.quality import results
+from lakebox.quality.checks import CheckResult
+from lakebox.serving.api import create_app
+from tests.conftest import write_file
+
+SALES = "id,amount\n1,2.5\n2,4\n3,10\n"
+
+
+@pytest.fixture
+def lh(make_project, tmp_path):
+    folder = tmp_path / "in"
+    write_file(folder, "1.csv", SALES)
+    lh = make_project({"sales": {"path": str(folder)}})
+    land(lh, "sales")
+    format_pending(lh, "sales")
+    return lh
+
+
+@pytest.fixture
+def client(lh):
+    return TestClient(create_app(lh))  # the app confines the engine: built once per lakehouse
+
+
+def scrape(client) -> dict[str, dict[tuple, float]]:
+    """Return each sample name → {its labels as sorted pairs: value}, from GET /metrics."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == CONTENT_TYPE_LATEST
+    samples: dict[str, dict[tuple, float]] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+def _table(zone: str, name: str) -> tuple:
+    return (("table", name), ("zone", zone))
+
+
+def test_rows_match_the_real_count(lh, client):
+    rows = scrape(client)["lakebox_table_rows"]
+
+    counted = lh.engine.execute("SELECT count(*) FROM formatted.sales").fetchone()[0]
+    assert counted == 3
+    assert rows[_table("formatted", "sales")] == counted
+
+
+def test_freshness_matches_the_current_snapshot(lh, client):
+    before = time.time()
+    samples = scrape(client)
+
+    snapshot = lh.catalog.load(TableRef("formatted", "sales")).current_snapshot()
+    committed = samples["lakebox_table_last_commit_timestamp_seconds"]
+    assert committed[_table("formatted", "sales")] == snapshot.timestamp_ms / 1000
+    ages = samples["lakebox_table_age_seconds"]
+    assert ages and all(age >= 0 for age in ages.values())
+    assert ages[_table("formatted", "sales")] >= before - snapshot.timestamp_ms / 1000 - 1
+
+
+def test_zone_bytes_count_formatted_and_landing_files(lh, client):
+    zones = {
+        dict(labels)["zone"]: size for labels, size in scrape(client)["lakebox_zone_bytes"].items()
+    }
+
+    assert zones["formatted"] > 0
+    assert zones["landing"] >= len(SALES)
+
+
+def test_failed_checks_appear_once_stored(lh, client):
+    assert "lakebox_checks_failed" not in scrape(client)
+    failing = CheckResult("formatted.sales", "not_null(amount)", "not_null", "error", "fail", 2)
+    passing = CheckResult("formatted.sales", "unique(id)", "unique", "error", "pass")
+    results.store(lh, "run-1", [failing, passing])
+
+    samples = scrape(client)
+
+    assert samples["lakebox_checks_failed"] == {(("table", "formatted.sales"),): 1}
+    by_status = samples["lakebox_checks"]
+    assert by_status[(("status", "fail"), ("table", "formatted.sales"))] == 1
+    assert by_status[(("status", "pass"), ("table", "formatted.sales"))] == 1
+
+
+def test_run_and_anomaly_metrics_are_left_out_without_their_tables(lh, client):
+    names = set(scrape(client))
+
+    assert not {n for n in names if n.startswith(("lakebox_run", "lakebox_rows_processed"))}
+    assert "lakebox_anomalies_open" not in names
+
+
+def test_run_metrics_from_ops_runs(lh, client, tmp_path):
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    runs = [
+        ("r1", "hourly", at.replace(hour=1), 4.0, "ok", 10, 8),
+        ("r2", "hourly", at.replace(hour=2), 6.5, "failed", 5, 0),
+        ("r3", "nightly", at.replace(hour=3), 30.0, "ok", 100, 90),
+    ]
+    _commit(lh, tmp_path, TableRef("ops", "runs"), _runs_table(runs))
+
+    samples = scrape(client)
+
+    assert samples["lakebox_runs_total"] == {
+        (("pipeline", "hourly"), ("status", "failed")): 1,
+        (("pipeline", "hourly"), ("status", "ok")): 1,
+        (("pipeline", "nightly"), ("status", "ok")): 1,
+    }
+    assert samples["lakebox_run_duration_seconds"] == {
+        (("pipeline", "hourly"),): 6.5,
+        (("pipeline", "nightly"),): 30.0,
+    }
+    assert samples["lakebox_rows_processed_total"] == {
+        (("pipeline", "hourly"),): 8,
+        (("pipeline", "nightly"),): 90,
+    }
+
+
+def test_open_anomalies_per_severity(lh, client, tmp_path):
+    incidents = pa.table({"incident_id": ["a", "b", "c"], "severity": ["high", "low", "high"]})
+    _commit(lh, tmp_path, TableRef("analytics", "anomalies"), incidents)
+
+    assert scrape(client)["lakebox_anomalies_open"] == {
+        (("severity", "high"),): 2,
+        (("severity", "low"),): 1,
+    }
+
+
+def _runs_table(runs: list[tuple]) -> pa.Table:
+    columns = ["run_id", "pipeline", "started_at", "seconds", "status", "rows_in", "rows_out"]
+    table = pa.Table.from_pylist([dict(zip(columns, run, strict=True)) for run in runs])
+    ended = [row["started_at"] for row in table.select(["started_at"]).to_pylist()]
+    return table.append_column("ended_at", pa.array(ended)).append_column(
+        "peak_memory_bytes", pa.array([1 << 20] * len(runs), pa.int64())
+    )
+
+
+def _commit(lh, tmp_path, ref: TableRef, table: pa.Table) -> None:
+    path = tmp_path / f"{ref.name}.parquet"
+    pq.write_table(table, path)
+    commit_batch(lh, ref, path, f"test-{ref.name}", {})
+
+
+def test_an_unreadable_ops_runs_is_skipped_not_fatal(lh, client, tmp_path):
+    _commit(lh, tmp_path, TableRef("ops", "runs"), pa.table({"run_id": ["r1"]}))
+
+    samples = scrape(client)
+
+    assert "lakebox_runs_total" not in samples
+    assert samples["lakebox_table_rows"][_table("formatted", "sales")] == 3
