@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from lakebox.analysis.anomalies.spec import AnomalyRuleConfig
 from lakebox.analysis.forecast.spec import ForecastConfig, ForecastName
 from lakebox.errors import ConfigError
+from lakebox.monitoring.spec import AlertsConfig
 
 PROJECT_FILE = "lakebox.yaml"
 FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "excel")
@@ -639,6 +640,7 @@ class ProjectConfig(_Strict):
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
     anomalies: dict[str, AnomalyRuleConfig] = Field(default_factory=dict)
     forecasts: dict[ForecastName, ForecastConfig] = Field(default_factory=dict)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @field_validator("entities")
     @classmethod

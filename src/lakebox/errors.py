@@ -79,3 +79,7 @@ class WireError(LakeboxError):
 class ModelLifecycleError(AnalysisError):
     """A sandbox, feature table, model version or score cannot be made: an unknown name, a
     missing column, an empty split or a version that is not in the registry."""
+
+
+class RunLocked(LakeboxError):
+    """Another process is running the same pipeline, and this run did not wait for it."""

@@ -114,6 +114,8 @@ def test_tables_lists_every_zone(ran):
     assert {row["table"]: row["rows"] for row in tables} == {
         "formatted.sales": 2,
         "quarantine.sales": 1,
+        "ops.runs": 1,  # the run's history: one run of three steps
+        "ops.step_runs": 3,
     }
 
 

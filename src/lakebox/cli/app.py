@@ -29,6 +29,14 @@ app.add_typer(source_app, name="source")
 ProjectOption = Annotated[Path, typer.Option("--project", "-p", help="The project folder.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document for scripts.")]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        metavar="SECONDS",
+        help="If the pipeline is running elsewhere, wait this long for it (0: exit at once).",
+    ),
+]
 
 
 def main() -> None:
@@ -142,6 +150,7 @@ def _shown_url(url: str, table: str | None) -> str:
 @app.command()
 def ingest(
     source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    wait: WaitOption = 0.0,
     project_dir: ProjectOption = Path(),
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -152,7 +161,7 @@ def ingest(
     _run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: ingest_sources(lh, source, progress),
+        lambda lh, progress: ingest_sources(lh, source, progress, wait=wait),
     )
 
 
@@ -164,6 +173,7 @@ def run(
         typer.Option(help="Only this model (repeatable); default: every stale model."),
     ] = None,
     full_refresh: Annotated[bool, typer.Option(help="Rebuild models even if fresh.")] = False,
+    wait: WaitOption = 0.0,
     project_dir: ProjectOption = Path(),
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -175,7 +185,7 @@ def run(
     _run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: run_all(lh, source, models, full_refresh, progress),
+        lambda lh, progress: run_all(lh, source, models, full_refresh, progress, wait),
     )
 
 
@@ -267,6 +277,7 @@ def demo(
 
 
 # Commands kept in modules of their own register on `app` when imported.
+import lakebox.cli.alerts  # noqa: E402
 import lakebox.cli.anomalies  # noqa: E402
 import lakebox.cli.checks  # noqa: E402
 import lakebox.cli.dashboards  # noqa: E402
@@ -274,5 +285,6 @@ import lakebox.cli.forecast  # noqa: E402
 import lakebox.cli.models  # noqa: E402
 import lakebox.cli.pg  # noqa: E402
 import lakebox.cli.profile  # noqa: E402
+import lakebox.cli.runs  # noqa: E402
 import lakebox.cli.sandbox  # noqa: E402
 import lakebox.cli.serve  # noqa: E402, F401

@@ -4,6 +4,8 @@ then the declared anomaly rules (which may read those forecasts)."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lakebox.errors import LakeboxError
@@ -22,15 +24,28 @@ class AnalysisResult:
     status: str
     rows: int = 0
     message: str = ""
+    seconds: float = 0.0
 
 
 def analyse(lh: Lakehouse, run_id: str, force: bool = False) -> list[AnalysisResult]:
     """Make the declared forecasts that are missing or stale (all, with `force`), then run
     the declared anomaly rules; a step that fails is reported and the others go on."""
-    results = [_forecast(lh, name, force) for name in sorted(lh.config.forecasts)]
+    results = [_timed(_forecast, lh, name, force) for name in sorted(lh.config.forecasts)]
     if lh.config.anomalies:
-        results += _anomalies(lh, run_id)
+        started = time.monotonic()
+        rules = _anomalies(lh, run_id)
+        for rule in rules:  # one pass runs every rule: each shares its time
+            rule.seconds = time.monotonic() - started
+        results += rules
     return results
+
+
+def _timed(step: Callable[..., AnalysisResult], *args: object) -> AnalysisResult:
+    """Return what `step(*args)` returns, with the seconds it took."""
+    started = time.monotonic()
+    result = step(*args)
+    result.seconds = time.monotonic() - started
+    return result
 
 
 def _forecast(lh: Lakehouse, name: str, force: bool) -> AnalysisResult:

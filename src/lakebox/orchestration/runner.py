@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from lakebox.catalog import TableRef
 from lakebox.engine.duckdb import quote_identifier
@@ -18,7 +20,10 @@ from lakebox.integration.entities import EntityResult
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land, new_batch_id
 from lakebox.landing.manifest import Status, now
+from lakebox.orchestration import history
 from lakebox.orchestration.analysis import AnalysisResult, analyse
+from lakebox.orchestration.history import DEFAULT_PIPELINE
+from lakebox.orchestration.lock import PipelineLock
 from lakebox.quality import results as check_results
 from lakebox.quality.checks import CheckResult, run_checks
 
@@ -26,6 +31,14 @@ logger = logging.getLogger(__name__)
 
 # (stage, item, done, total) — the CLI draws progress bars from these calls.
 Progress = Callable[[str, str, int, int], None]
+
+
+@dataclass
+class Span:
+    """When a step or stage of a run started and how long it took (summed if it ran twice)."""
+
+    started_at: datetime
+    seconds: float = 0.0
 
 
 @dataclass
@@ -40,6 +53,7 @@ class RunReport:
     checks: list[CheckResult] = field(default_factory=list)
     analysis: list[AnalysisResult] = field(default_factory=list)
     seconds: float = 0.0
+    spans: dict[str, Span] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -60,14 +74,26 @@ def ingest(
     sources: list[str] | None = None,
     progress: Progress | None = None,
     report: RunReport | None = None,
+    wait: bool | float = False,
+    pipeline: str = DEFAULT_PIPELINE,
 ) -> RunReport:
-    """Land the new objects of `sources` (default: all) and format what is not formatted yet."""
+    """Land the new objects of `sources` (default: all) and format what is not formatted yet.
+
+    Holds `pipeline`'s lock (waiting as `wait` allows, else `RunLocked`) and records the run
+    in `ops.runs` and `ops.step_runs`, as failed if it raises."""
     report = report or RunReport(new_batch_id(now()))
+    with PipelineLock(lh, pipeline, wait), history.recording(lh, pipeline, "ingest", report):
+        _ingest(lh, sources, progress, report)
+    return report
+
+
+def _ingest(
+    lh: Lakehouse, sources: list[str] | None, progress: Progress | None, report: RunReport
+) -> None:
     started = time.monotonic()
     for name in sources or list(lh.config.sources):
         _ingest_source(lh, name, report, progress)
     report.seconds += time.monotonic() - started
-    return report
 
 
 def _ingest_source(lh: Lakehouse, name: str, report: RunReport, progress: Progress | None) -> None:
@@ -77,13 +103,16 @@ def _ingest_source(lh: Lakehouse, name: str, report: RunReport, progress: Progre
     collected is reported and the run goes on with the others."""
     source = lh.source(name)  # an unknown name is the caller's mistake: raise it
     leftover = (Status.LANDED, Status.FAILED) if source.pulled else (Status.LANDED,)
-    report.formatting.extend(format_pending(lh, name, _stage(progress, "format"), leftover))
-    try:
-        report.landing.append(land(lh, name, _stage(progress, "land")))
-    except LakeboxError as error:
-        report.landing.append(LandingReport(name, error=str(error)))
-        logger.error("%s", error)
-    report.formatting.extend(format_pending(lh, name, _stage(progress, "format")))
+    with _timed(report, f"format:{name}"):
+        report.formatting.extend(format_pending(lh, name, _stage(progress, "format"), leftover))
+    with _timed(report, f"land:{name}"):
+        try:
+            report.landing.append(land(lh, name, _stage(progress, "land")))
+        except LakeboxError as error:
+            report.landing.append(LandingReport(name, error=str(error)))
+            logger.error("%s", error)
+    with _timed(report, f"format:{name}"):
+        report.formatting.extend(format_pending(lh, name, _stage(progress, "format")))
 
 
 def run(
@@ -92,24 +121,59 @@ def run(
     models: set[str] | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    wait: bool | float = False,
+    pipeline: str = DEFAULT_PIPELINE,
 ) -> RunReport:
     """Ingest, then rebuild the models whose inputs changed (or `models`, when given); a
-    whole run then makes the stale forecasts and runs the anomaly rules."""
-    report = ingest(lh, sources, progress)
+    whole run then makes the stale forecasts and runs the anomaly rules.
+
+    Holds `pipeline`'s lock (waiting as `wait` allows, else `RunLocked`) and records the run
+    in `ops.runs` and `ops.step_runs`, as failed if it raises."""
+    report = RunReport(new_batch_id(now()))
+    with PipelineLock(lh, pipeline, wait), history.recording(lh, pipeline, "run", report):
+        _ingest(lh, sources, progress, report)
+        _build(lh, sources, models, force, progress, report)
+    return report
+
+
+def _build(
+    lh: Lakehouse,
+    sources: list[str] | None,
+    models: set[str] | None,
+    force: bool,
+    progress: Progress | None,
+    report: RunReport,
+) -> None:
+    """Check the sources, resolve the entities, build the models, then analyse."""
     started = time.monotonic()
-    blocked = _check_sources(lh, sources or list(lh.config.sources), report)
-    report.entities = entities.resolve(lh, report.run_id, blocked, force)
+    with _timed(report, "checks"):
+        blocked = _check_sources(lh, sources or list(lh.config.sources), report)
+    with _timed(report, "entities"):
+        report.entities = entities.resolve(lh, report.run_id, blocked, force)
     blocked |= {ref for result in report.entities if result.error for ref in result.tables}
-    stage = _stage(progress, "build")
-    report.models = builder.build(lh, report.run_id, models, force, stage, blocked)
+    with _timed(report, "build"):
+        stage = _stage(progress, "build")
+        report.models = builder.build(lh, report.run_id, models, force, stage, blocked)
     report.checks += [
         check for result in (*report.entities, *report.models) for check in result.checks
     ]
-    check_results.store(lh, report.run_id, report.checks)
+    with _timed(report, "checks"):
+        check_results.store(lh, report.run_id, report.checks)
     if models is None:
-        report.analysis = analyse(lh, report.run_id, force)
+        with _timed(report, "analysis"):
+            report.analysis = analyse(lh, report.run_id, force)
     report.seconds += time.monotonic() - started
-    return report
+
+
+@contextmanager
+def _timed(report: RunReport, step: str) -> Iterator[None]:
+    """Add the time the block takes to `report.spans[step]` (started when it first ran)."""
+    span = report.spans.setdefault(step, Span(now()))
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        span.seconds += time.monotonic() - started
 
 
 def _check_sources(lh: Lakehouse, sources: list[str], report: RunReport) -> set[TableRef]:

@@ -63,7 +63,7 @@ def test_information_schema_tables_are_base_tables(conn):
         "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY 1, 2"
     ).fetchall()
     assert ("formatted", "sales", "BASE TABLE") in rows
-    assert {row[0] for row in rows} <= {"exploitation", "formatted", "landing", "quarantine"}
+    assert {row[0] for row in rows} <= {"exploitation", "formatted", "landing", "ops", "quarantine"}
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.sql")))

@@ -1,0 +1,141 @@
+"""Incidents: what is wrong in the lakehouse now, each with an id stable across runs.
+
+Four kinds, gathered by one function each: anomalies at or above a severity, failed blocking
+checks (the latest checking of each table), tables older than their `max_age`, and pipelines
+whose latest run in `ops.runs` failed. An incident is present while its cause holds; its id
+does not change, so an alert can be sent once when it appears and once when it clears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lakebox.catalog import TableRef
+from lakebox.lakehouse import Lakehouse
+from lakebox.monitoring.spec import SEVERITIES, AlertsConfig
+
+RUNS = TableRef("ops", "runs")
+FAILED_RUN_STATUSES = ("failed", "error")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One thing wrong now: its stable id, kind, where it comes from, a subject and detail."""
+
+    incident_id: str
+    kind: str
+    source: str
+    subject: str
+    severity: str
+    detail: str = ""
+
+
+Gatherer = Callable[[Lakehouse, AlertsConfig, datetime], list[Incident]]
+
+
+def anomalies(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:
+    """Return the stored anomalies at or above `config.min_severity`."""
+    from lakebox.analysis.anomalies.store import stored
+
+    lowest = SEVERITIES.index(config.min_severity)
+    return [
+        Incident(
+            f"anomaly:{row['incident_id']}",
+            "anomalies",
+            row["table_name"] or "",
+            f"{row['rule_name']}: {row['entity'] or row['table_name']} at {row['ts']}",
+            row["severity"],
+            row["detail"] or "",
+        )
+        for row in stored(lh).to_pylist()
+        if row["severity"] in SEVERITIES and SEVERITIES.index(row["severity"]) >= lowest
+    ]
+
+
+def failed_checks(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:
+    """Return the blocking checks (severity error) that failed or errored when last run."""
+    from lakebox.quality.results import latest
+
+    return [
+        Incident(
+            f"check:{result.table}:{result.check}",
+            "checks",
+            result.table,
+            f"check {result.check} on {result.table}: {result.status}",
+            "error",
+            result.message,
+        )
+        for result in latest(lh)
+        if result.status in ("fail", "error") and result.severity == "error"
+    ]
+
+
+def stale_tables(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:
+    """Return the tables whose last snapshot is older than their `max_age` (or missing)."""
+    found = []
+    for table in sorted(config.max_age):
+        zone, _, name = table.partition(".")
+        age = _age_seconds(lh, TableRef(zone, name), now)
+        if age is None or age > config.max_age_seconds(table):
+            written = "never written" if age is None else f"last written {int(age)} s ago"
+            found.append(
+                Incident(
+                    f"stale:{table}",
+                    "stale",
+                    table,
+                    f"{table} is stale: {written} (max_age {config.max_age[table]})",
+                    "warn",
+                )
+            )
+    return found
+
+
+def failed_runs(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:
+    """Return the pipelines whose latest run in `ops.runs` failed (none while it is absent)."""
+    if lh.catalog.load(RUNS) is None:
+        return []
+    lh.refresh()
+    rows = lh.engine.arrow(
+        "SELECT pipeline, run_id, status, error FROM ops.runs r WHERE started_at = "
+        "(SELECT max(started_at) FROM ops.runs l WHERE l.pipeline = r.pipeline) ORDER BY pipeline"
+    ).to_pylist()
+    return [
+        Incident(
+            f"run:{row['pipeline']}",
+            "runs",
+            row["pipeline"],
+            f"pipeline {row['pipeline']} failed (run {row['run_id']})",
+            "error",
+            row["error"] or "",
+        )
+        for row in rows
+        if str(row["status"]).lower() in FAILED_RUN_STATUSES
+    ]
+
+
+GATHERERS: dict[str, Gatherer] = {
+    "anomalies": anomalies,
+    "checks": failed_checks,
+    "stale": stale_tables,
+    "runs": failed_runs,
+}
+
+
+def gather(lh: Lakehouse, now: datetime | None = None) -> list[Incident]:
+    """Return every present incident of the kinds `alerts.on` names, ordered by id."""
+    config = lh.config.alerts
+    moment = now or datetime.now(UTC)
+    found = [incident for kind in config.on for incident in GATHERERS[kind](lh, config, moment)]
+    return sorted(found, key=lambda incident: incident.incident_id)
+
+
+def _age_seconds(lh: Lakehouse, ref: TableRef, now: datetime) -> float | None:
+    """Return the seconds since `ref`'s current snapshot, or None without one."""
+    table = lh.catalog.load(ref)
+    snapshot = table.current_snapshot() if table is not None else None
+    if snapshot is None:
+        return None
+    written = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC)
+    return (now - written).total_seconds()

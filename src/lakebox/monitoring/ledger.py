@@ -1,0 +1,85 @@
+"""`ops.alerts`: one row per incident ever alerted, its status and what was delivered where.
+
+The table is the alerting's memory across runs and processes: an open incident whose row says
+it was delivered to a channel is never sent there again; a row whose delivery failed keeps the
+error in `last_error`, and the next evaluation sends to the channels still missing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lakebox.catalog import TableRef
+from lakebox.formatted.writer import commit_batch
+from lakebox.lakehouse import Lakehouse
+
+ALERTS = TableRef("ops", "alerts")
+_TIME = pa.timestamp("us", tz="UTC")
+SCHEMA = pa.schema(
+    [
+        ("incident_id", pa.string()),
+        ("kind", pa.string()),
+        ("source", pa.string()),
+        ("subject", pa.string()),
+        ("severity", pa.string()),
+        ("status", pa.string()),
+        ("opened_at", _TIME),
+        ("resolved_at", _TIME),
+        ("notified_at", _TIME),
+        ("channels", pa.string()),
+        ("last_error", pa.string()),
+    ]
+)
+
+
+@dataclass
+class AlertRecord:
+    """An incident's alert: open or resolved, and the channels told of its current status."""
+
+    incident_id: str
+    kind: str
+    source: str
+    subject: str
+    severity: str
+    status: str
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    notified_at: datetime | None = None
+    channels: list[str] = field(default_factory=list)
+    last_error: str | None = None
+
+
+def load(lh: Lakehouse) -> dict[str, AlertRecord]:
+    """Return every stored alert by incident id (none before the first evaluation)."""
+    if lh.catalog.load(ALERTS) is None:
+        return {}
+    lh.refresh()
+    rows = lh.engine.arrow(f"SELECT {', '.join(SCHEMA.names)} FROM ops.alerts").to_pylist()
+    return {row["incident_id"]: _record(row) for row in rows}
+
+
+def save(lh: Lakehouse, records: dict[str, AlertRecord]) -> None:
+    """Replace the content of `ops.alerts` by `records`, in one commit."""
+    rows = [
+        {**asdict(record), "channels": json.dumps(record.channels)} for record in records.values()
+    ]
+    batch = f"alerts-{uuid.uuid4().hex}"
+    path = lh.scratch_dir / f"{batch}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), path)
+    try:
+        commit_batch(lh, ALERTS, path, batch, {}, replace=True)
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def _record(row: dict[str, object]) -> AlertRecord:
+    channels = json.loads(str(row["channels"])) if row["channels"] else []
+    return AlertRecord(**{**row, "channels": channels})  # type: ignore[arg-type]
