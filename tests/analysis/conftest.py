@@ -6,10 +6,9 @@ import itertools
 from datetime import datetime, timedelta
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_batch
+from lakebox.formatted import writer
 from lakebox.lakehouse import Lakehouse
 from tests.conftest import ProjectFactory
 
@@ -24,10 +23,7 @@ def commit_rows(
 ) -> int:
     """Commit `rows` to `ref` as batch `batch` (with `replace`, as the table's whole content);
     return the table's new snapshot id."""
-    path = lh.scratch_dir / f"{batch}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), path)
-    commit_batch(lh, ref, path, batch, {}, replace=replace)
+    writer.commit_rows(lh, ref, pa.Table.from_pylist(rows), batch, {}, replace=replace)
     return lh.catalog.summary(ref)["snapshot_id"]
 
 

@@ -6,6 +6,8 @@ import logging
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyiceberg.table import Table
 
 from lakebox.catalog import TableRef
@@ -49,6 +51,25 @@ def commit_batch(
         )
     lh.refresh()
     return True
+
+
+def commit_rows(
+    lh: Lakehouse,
+    ref: TableRef,
+    rows: pa.Table,
+    batch_id: str,
+    properties: dict[str, str],
+    replace: bool = False,
+) -> bool:
+    """Commit the in-memory `rows` to `ref` as batch `batch_id` (through a scratch Parquet
+    file, removed afterwards): lakebox's own tables such as `ops.*` are written this way."""
+    path = lh.scratch_dir / f"{batch_id}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(rows, path)
+    try:
+        return commit_batch(lh, ref, path, batch_id, properties, replace=replace)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def place(lh: Lakehouse, table: Table, parquet: Path, batch_id: str) -> str:

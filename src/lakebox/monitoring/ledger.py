@@ -11,13 +11,11 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_batch
+from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 
 ALERTS = TableRef("ops", "alerts")
@@ -71,13 +69,8 @@ def save(lh: Lakehouse, records: dict[str, AlertRecord]) -> None:
         {**asdict(record), "channels": json.dumps(record.channels)} for record in records.values()
     ]
     batch = f"alerts-{uuid.uuid4().hex}"
-    path = lh.scratch_dir / f"{batch}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), path)
-    try:
-        commit_batch(lh, ALERTS, path, batch, {}, replace=True)
-    finally:
-        Path(path).unlink(missing_ok=True)
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    commit_rows(lh, ALERTS, table, batch, {}, replace=True)
 
 
 def _record(row: dict[str, object]) -> AlertRecord:

@@ -10,14 +10,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_batch
+from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import now
 
@@ -278,13 +276,8 @@ def _append(lh: Lakehouse, ref: TableRef, schema: pa.Schema, run_id: str, rows: 
     if not rows:
         return
     batch = f"{ref.name}-{run_id}-{now():%H%M%S%f}-{next(_BATCHES)}"
-    path = lh.scratch_dir / f"{batch}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
-    try:
-        commit_batch(lh, ref, path, batch, {"lakebox.run": run_id})
-    finally:
-        Path(path).unlink(missing_ok=True)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    commit_rows(lh, ref, table, batch, {"lakebox.run": run_id})
 
 
 def recent(lh: Lakehouse, limit: int = 20) -> list[dict]:

@@ -17,13 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lakebox.catalog import TableRef
 from lakebox.engine import quote_identifier
 from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError, ConfigError
-from lakebox.formatted.writer import commit_batch
+from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
 from lakebox.landing.manifest import now
@@ -388,10 +387,9 @@ def _shown_bound(column: _Column, bound: int | float) -> Bound:
 def store_profile(lh: Lakehouse, result: TableProfile) -> str:
     """Append `result` to `ops.profiles` (one row per column); return its batch id."""
     batch_id = new_batch_id(result.profiled_at)
-    path = lh.scratch_dir / f"profile-{batch_id}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(profile_rows(result), path)
-    commit_batch(lh, PROFILES, path, batch_id, {"lakebox.profiled-table": result.table})
+    commit_rows(
+        lh, PROFILES, profile_rows(result), batch_id, {"lakebox.profiled-table": result.table}
+    )
     logger.info("stored the profile of %s as batch %s", result.table, batch_id)
     return batch_id
 

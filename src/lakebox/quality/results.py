@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lakebox.catalog import TableRef
 from lakebox.engine import quote_literal
-from lakebox.formatted.writer import commit_batch
+from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import now
 from lakebox.quality.checks import CheckResult, History
@@ -57,13 +55,8 @@ def store(lh: Lakehouse, run_id: str, results: list[CheckResult]) -> None:
         for result in results
     ]
     batch = f"checks-{run_id}-{checked_at:%H%M%S%f}-{next(_BATCHES)}"
-    path = lh.scratch_dir / f"{batch}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=_SCHEMA), path)
-    try:
-        commit_batch(lh, RESULTS, path, batch, {"lakebox.run": run_id})
-    finally:
-        Path(path).unlink(missing_ok=True)
+    rows_table = pa.Table.from_pylist(rows, schema=_SCHEMA)
+    commit_rows(lh, RESULTS, rows_table, batch, {"lakebox.run": run_id})
 
 
 def history(lh: Lakehouse) -> History:
