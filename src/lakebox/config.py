@@ -14,6 +14,7 @@ from lakebox.analysis.anomalies.spec import AnomalyRuleConfig
 from lakebox.analysis.forecast.spec import ForecastConfig, ForecastName
 from lakebox.errors import ConfigError
 from lakebox.monitoring.spec import AlertsConfig
+from lakebox.orchestration.spec import PipelineConfig, check_references
 
 PROJECT_FILE = "lakebox.yaml"
 FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "excel")
@@ -212,6 +213,7 @@ class IncrementalConfig(_Strict):
 
     cursor: str
     param: str | None = None
+    end_param: str | None = None  # an API's end-of-window parameter, for `lakebox backfill`
     initial: str | None = None
     lookback: int | str | None = None
 
@@ -641,6 +643,7 @@ class ProjectConfig(_Strict):
     anomalies: dict[str, AnomalyRuleConfig] = Field(default_factory=dict)
     forecasts: dict[ForecastName, ForecastConfig] = Field(default_factory=dict)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
 
     @field_validator("entities")
     @classmethod
@@ -651,6 +654,13 @@ class ProjectConfig(_Strict):
     @classmethod
     def _source_names(cls, sources: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
         return _identifiers(sources, "source name")
+
+    @model_validator(mode="after")
+    def _pipeline_steps_exist(self) -> ProjectConfig:
+        sources = set(self.sources)
+        known = {"collect": sources, "format": sources, "forecasts": set(self.forecasts)}
+        check_references(self.pipelines, {**known, "anomalies": set(self.anomalies)})
+        return self
 
 
 def load(project_dir: Path) -> ProjectConfig:

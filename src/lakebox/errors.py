@@ -83,3 +83,8 @@ class ModelLifecycleError(AnalysisError):
 
 class RunLocked(LakeboxError):
     """Another process is running the same pipeline, and this run did not wait for it."""
+
+
+class RunTerminated(BaseException):
+    """The process running a pipeline was asked to stop (SIGTERM, e.g. by the scheduler at the
+    pipeline's `run_timeout`): no step catches it, the run is recorded as failed."""

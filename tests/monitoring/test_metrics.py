@@ -14,9 +14,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from lakebox.catalog import TableRef
+from lakebox.exploitation.builder import BuildResult
 from lakebox.formatted.formatter import format_pending
 from lakebox.formatted.writer import commit_batch
 from lakebox.landing.loader import land
+from lakebox.monitoring.incidents import stale_tables
+from lakebox.orchestration import history
+from lakebox.orchestration.history import StepRun
+from lakebox.orchestration.report import RunReport
 from lakebox.quality import results
 from lakebox.quality.checks import CheckResult
 from lakebox.serving.api import create_app
@@ -164,3 +169,99 @@ def test_an_unreadable_ops_runs_is_skipped_not_fatal(lh, client, tmp_path):
 
     assert "lakebox_runs_total" not in samples
     assert samples["lakebox_table_rows"][_table("formatted", "sales")] == 3
+
+
+# -- freshness targets (alerts.max_age) --------------------------------------------------------
+
+
+@pytest.fixture
+def targeted(make_project, tmp_path):
+    """A project with a fresh table, a stale one and a missing one, each with a `max_age`."""
+    folder = tmp_path / "in"
+    write_file(folder, "1.csv", SALES)
+    targets = {"formatted.sales": "1 h", "exploitation.old": "1 s", "exploitation.missing": "2 h"}
+    lh = make_project({"sales": {"path": str(folder)}}, alerts={"max_age": targets})
+    land(lh, "sales")
+    format_pending(lh, "sales")
+    _commit(lh, tmp_path, TableRef("exploitation", "old"), pa.table({"id": [1]}))
+    _wait_older_than(lh, TableRef("exploitation", "old"), 1.0)
+    return lh
+
+
+def _wait_older_than(lh, ref: TableRef, seconds: float) -> None:
+    """Sleep until `ref`'s current snapshot is more than `seconds` old."""
+    committed = lh.catalog.load(ref).current_snapshot().timestamp_ms / 1000
+    time.sleep(max(0.0, committed + seconds + 0.05 - time.time()))
+
+
+def test_freshness_targets_and_staleness(targeted):
+    samples = scrape(TestClient(create_app(targeted)))
+
+    assert samples["lakebox_table_max_age_seconds"] == {
+        _table("exploitation", "missing"): 7200,
+        _table("exploitation", "old"): 1,
+        _table("formatted", "sales"): 3600,
+    }
+    assert samples["lakebox_table_stale"] == {
+        _table("exploitation", "missing"): 1,
+        _table("exploitation", "old"): 1,
+        _table("formatted", "sales"): 0,
+    }
+
+
+def test_stale_metric_agrees_with_stale_alerts(targeted):
+    stale = scrape(TestClient(create_app(targeted)))["lakebox_table_stale"]
+    incidents = stale_tables(targeted, targeted.config.alerts, datetime.now(UTC))
+
+    flagged = {f"{dict(key)['zone']}.{dict(key)['table']}" for key, value in stale.items() if value}
+    assert flagged == {incident.source for incident in incidents}
+
+
+def test_no_freshness_metrics_without_targets(client):
+    names = set(scrape(client))
+
+    assert not names & {"lakebox_table_max_age_seconds", "lakebox_table_stale"}
+
+
+# -- steps (ops.step_runs) ---------------------------------------------------------------------
+
+
+def _store_run(lh, pipeline: str, hour: int, models=(), attempts=()) -> None:
+    """Record one run of `pipeline` at `hour`, its steps being `models` and `attempts`."""
+    started_at = datetime(2026, 1, 1, hour, tzinfo=UTC)
+    report = RunReport(f"{pipeline}-{hour}", models=list(models), attempts=list(attempts))
+    history.store(lh, pipeline, "run", report, started_at)
+
+
+def _attempt(status: str, seconds: float, hour: int) -> StepRun:
+    at = datetime(2026, 1, 1, hour, tzinfo=UTC)
+    return StepRun("collect:sales", "collect", at, seconds, status, error="connection reset")
+
+
+def test_step_metrics_from_ops_step_runs(lh, client):
+    retried, failed = _attempt("retried", 1.5, 1), _attempt("failed", 0.5, 1)
+    _store_run(lh, "hourly", 1, [BuildResult("stores", "built", 10, 9.0)], [retried, failed])
+    later = [BuildResult("stores", "built", 4, 3.0), BuildResult("visits", "failed", None, 1.0)]
+    _store_run(lh, "hourly", 2, later)
+    _store_run(lh, "nightly", 3, [BuildResult("stores", "fresh", None, 5.0)])
+
+    samples = scrape(client)
+
+    assert samples["lakebox_step_duration_seconds"] == {
+        (("kind", "build"), ("pipeline", "hourly")): 4.0,
+        (("kind", "build"), ("pipeline", "nightly")): 5.0,
+    }
+    assert samples["lakebox_step_failures_total"] == {
+        (("kind", "build"), ("pipeline", "hourly")): 1,
+        (("kind", "collect"), ("pipeline", "hourly")): 1,
+        (("kind", "build"), ("pipeline", "nightly")): 0,
+    }
+    assert samples["lakebox_step_retries_total"] == {
+        (("kind", "build"), ("pipeline", "hourly")): 0,
+        (("kind", "collect"), ("pipeline", "hourly")): 1,
+        (("kind", "build"), ("pipeline", "nightly")): 0,
+    }
+
+
+def test_step_metrics_are_left_out_without_their_tables(lh, client):
+    assert not {name for name in scrape(client) if name.startswith("lakebox_step_")}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +17,10 @@ from lakebox import project
 from lakebox.cli import render
 from lakebox.cli.render import Output
 from lakebox.config import FORMATS
-from lakebox.errors import LakeboxError
+from lakebox.errors import LakeboxError, RunLocked, RunTerminated
 from lakebox.lakehouse import Lakehouse, open_project
-from lakebox.orchestration.runner import Progress, RunReport
+from lakebox.orchestration.history import DEFAULT_PIPELINE
+from lakebox.orchestration.report import Progress, RunReport
 
 app = typer.Typer(
     help="lakebox: a local-first lakehouse on DuckDB over Apache Iceberg.",
@@ -167,38 +171,97 @@ def ingest(
 
 @app.command()
 def run(
-    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    pipeline: Annotated[
+        str, typer.Option(help="The pipeline to run (default: the whole data path).")
+    ] = DEFAULT_PIPELINE,
     select: Annotated[
         list[str] | None,
-        typer.Option(help="Only this model (repeatable); default: every stale model."),
+        typer.Option(
+            help="Only these steps (repeatable): collect:SOURCE, format:SOURCE, build, "
+            "MODEL, checks, forecast:NAME, anomalies. Default: every step, each doing only "
+            "what is stale."
+        ),
     ] = None,
-    full_refresh: Annotated[bool, typer.Option(help="Rebuild models even if fresh.")] = False,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="Collect and format only this source (repeatable); other steps run."),
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Rebuild models and forecasts even if fresh.")
+    ] = False,
     wait: WaitOption = 0.0,
     project_dir: ProjectOption = Path(),
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Ingest new files, format what is new and rebuild the models that depend on it."""
-    from lakebox.orchestration.runner import run as run_all
+    """Run a pipeline: collect what is new, format it, rebuild what depends on it, then the
+    forecasts and anomaly rules — each step only if stale, retried and timed out as the
+    pipeline says. Exits 1 if a step failed, 75 if the pipeline is already running."""
+    from lakebox.orchestration.pipeline import run_pipeline
 
-    models = set(select) if select else None
     _run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: run_all(lh, source, models, full_refresh, progress, wait),
+        lambda lh, progress: run_pipeline(
+            lh, pipeline, select, full_refresh, progress, wait, sources=source
+        ),
     )
 
 
 def _run_and_report(
     project_dir: Path, output: Output, work: Callable[[Lakehouse, Progress], RunReport]
 ) -> None:
-    """Do `work` with progress bars, show its report, exit 1 if anything failed."""
+    """Do `work` with progress bars, show its report, evaluate the alerts, exit 1 if
+    anything failed (75 if the pipeline was locked by another run)."""
     from lakebox.cli.summary import show_run
+    from lakebox.orchestration.scheduler import LOCKED_EXIT_CODE
 
-    with _open(project_dir) as lh, output.progress() as progress:
-        report = work(lh, progress)
+    with _open(project_dir) as lh, _terminable():
+        try:
+            with output.progress() as progress:
+                report = work(lh, progress)
+        except RunLocked as error:
+            render.errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(LOCKED_EXIT_CODE) from error
+        except BaseException:
+            _alert(lh, output)
+            raise
+        _alert(lh, output)
     show_run(output, report)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _alert(lh: Lakehouse, output: Output) -> None:
+    """Send the alerts a run made due (failed runs, checks, anomalies), if channels exist."""
+    if not lh.config.alerts.channels:
+        return
+    from lakebox.monitoring.alerts import evaluate
+
+    try:
+        report = evaluate(lh)
+    except LakeboxError as error:
+        output.warn(f"alerts: {error}")
+        return
+    for incident_id, error in report.failures:
+        output.warn(f"alert {incident_id} not delivered: {error}")
+
+
+@contextmanager
+def _terminable() -> Iterator[None]:
+    """Turn SIGTERM (a scheduler ending a run past its timeout) into `RunTerminated`, so the
+    run is recorded as failed before the process ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise RunTerminated(f"terminated by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
@@ -279,11 +342,13 @@ def demo(
 # Commands kept in modules of their own register on `app` when imported.
 import lakebox.cli.alerts  # noqa: E402
 import lakebox.cli.anomalies  # noqa: E402
+import lakebox.cli.backfill  # noqa: E402
 import lakebox.cli.checks  # noqa: E402
 import lakebox.cli.dashboards  # noqa: E402
 import lakebox.cli.forecast  # noqa: E402
 import lakebox.cli.models  # noqa: E402
 import lakebox.cli.pg  # noqa: E402
+import lakebox.cli.pipelines  # noqa: E402
 import lakebox.cli.profile  # noqa: E402
 import lakebox.cli.runs  # noqa: E402
 import lakebox.cli.sandbox  # noqa: E402

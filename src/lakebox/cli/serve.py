@@ -29,10 +29,17 @@ def serve(
         int | None,
         typer.Option(help="Also serve PostgreSQL clients on this port (see 'lakebox pg')."),
     ] = None,
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Run the pipelines that have a schedule when due (as 'lakebox scheduler').",
+        ),
+    ] = True,
     project_dir: ProjectOption = Path(),
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs), and with --pg-port the PostgreSQL
-    endpoint beside it, until Ctrl-C."""
+    """Serve the HTTP API and the UI (OpenAPI docs at /docs), run the scheduled pipelines,
+    and with --pg-port serve the PostgreSQL endpoint beside them, until Ctrl-C."""
     import uvicorn
 
     from lakebox.cli.pg import pg_address
@@ -45,17 +52,23 @@ def serve(
             f"binding {host} needs a token",
             hint=f"export {token_env}=<a long random secret>; clients send it as a bearer token",
         )
-    with open_project(project_dir) as lh:
+    from lakebox.cli.pipelines import start_scheduler
+    from lakebox.demo.live import demo_services
+
+    output = Output()
+    with open_project(project_dir) as lh, demo_services(lh.project_dir, output.say):
         api = create_app(lh, token, row_limit=row_limit, timeout=timeout)
-        output = Output()
         output.say(f"serving {lh.project_dir} at http://{host}:{port} (API docs: /docs)")
         pg_server = None
         if pg_port is not None:
             pg_server = PgServer(lh, host, pg_port, token, row_limit=row_limit, timeout=timeout)
             output.say(f"PostgreSQL clients: {pg_address(host, pg_server.port)}")
             pg_server.start()
+        running = start_scheduler(lh, output) if scheduler else None
         try:
             uvicorn.run(api, host=host, port=port, log_level="warning")
         finally:
+            if running is not None:
+                running.stop()
             if pg_server is not None:
                 pg_server.stop()

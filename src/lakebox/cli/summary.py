@@ -28,6 +28,10 @@ def show_run(output: Output, report: RunReport) -> None:
             output.warn(f"{item.source}: not collected: {item.error}")
         for entry in item.superseded:
             output.warn(f"{item.source}: batch {entry.batch_id} superseded: {entry.error}")
+    for attempt in report.attempts:
+        output.warn(
+            f"{attempt.step}: {attempt.status} after {attempt.seconds:.1f} s: {attempt.error}"
+        )
     output.table(
         "formatted",
         ["source", "batch", "status", "read", "formatted", "quarantined", "duplicate", "error"],
@@ -89,6 +93,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
     return {
         "run_id": report.run_id,
         "ok": report.ok,
+        "error": report.error,
         "seconds": round(report.seconds, 3),
         "landed": [plain(entry) for item in report.landing for entry in item.landed],
         "repeated": [plain(entry) for item in report.landing for entry in item.duplicates],
@@ -98,6 +103,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "checks": [plain(result) for result in report.checks],
         "entities": [plain(result) for result in report.entities],
         "analysis": [plain(result) for result in report.analysis],
+        "attempts": [plain(attempt) for attempt in report.attempts],
     }
 
 

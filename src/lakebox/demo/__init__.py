@@ -16,16 +16,15 @@ from importlib import resources
 from pathlib import Path
 
 from lakebox.config import PROJECT_FILE
-from lakebox.demo.api import SensorService
+from lakebox.demo.api import DEFAULT_NOW, SensorService
 from lakebox.demo.generators import write_ceramics, write_door_sensors
+from lakebox.demo.live import DEMO_TOKEN, MARKER, write_marker
 from lakebox.errors import ConfigError
 from lakebox.lakehouse import Lakehouse, open_project
 from lakebox.orchestration.analysis import AnalysisResult
 from lakebox.orchestration.runner import RunReport, run
 
-MARKER = ".lakebox-demo"
 LIVE_SOURCE = "door_counts_live"
-DEMO_TOKEN = "demo-sensor-token"
 HOURS_BETWEEN_PULLS = 6
 Progress = Callable[[str, str, int, int], None]
 
@@ -66,6 +65,7 @@ def build_demo(directory: Path, seed: int = 7, progress: Progress | None = None)
             reports.append(run(lh, sources=[LIVE_SOURCE], progress=progress))
             summary = summarise(lh, reports, time.monotonic() - started)
         summary.api_url = api.url
+        write_marker(directory, seed, api.now)
     summary.project_dir = str(directory)
     summary.pulls = [_pull(report) for report in reports]
     return summary
@@ -76,7 +76,7 @@ def write_project(directory: Path, seed: int, api_url: str) -> None:
     the live source pulls the client API at `api_url`."""
     _clear(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / MARKER).write_text(f"seed: {seed}\n")
+    write_marker(directory, seed, DEFAULT_NOW)
     package = resources.files("lakebox.demo")
     sources = package.joinpath("sources.yaml").read_text("utf-8")
     sources = sources.replace("__DEMO_API__", api_url).replace("__DEMO_TOKEN__", DEMO_TOKEN)

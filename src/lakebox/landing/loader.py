@@ -20,6 +20,7 @@ from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
 from lakebox.landing import state
 from lakebox.landing.manifest import Entry, Status, now
 from lakebox.landing.sources import Candidate, Fetched, SourceContext, kind_for
+from lakebox.landing.state import Window
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -38,23 +39,32 @@ class LandingReport:
     error: str | None = None  # the source could not be collected (the run goes on)
 
 
-def land(lh: Lakehouse, source_name: str, progress: Progress | None = None) -> LandingReport:
-    """Collect the new objects of `source_name` and land each one exactly once."""
+def land(
+    lh: Lakehouse,
+    source_name: str,
+    progress: Progress | None = None,
+    window: Window | None = None,
+) -> LandingReport:
+    """Collect the new objects of `source_name` and land each one exactly once.
+
+    With a `window` (see `landing.backfill`), pull only the rows whose cursor is in it: the
+    batch is marked as a backfill and carries no cursor, so the saved state does not move,
+    and batches an earlier pull left uncommitted are left for formatting, not superseded."""
     source = lh.source(source_name)
     recover(lh, source_name)
     report = LandingReport(source_name)
     start = None
-    if source.pulled:
+    if source.pulled and window is None:
         report.superseded = _supersede_uncommitted(lh, source_name)
         start = state.start(lh, source_name, source.incremental) if source.incremental else None
-    kind = kind_for(SourceContext(source_name, source, lh, start))
+    kind = kind_for(SourceContext(source_name, source, lh, start, window))
     seen = _seen(lh, source_name)
     candidates = list(kind.candidates())
     for done, candidate in enumerate(candidates, start=1):
         if not candidate.pulled and _fingerprint(candidate) in seen:
             report.unchanged += 1
         else:
-            _land_one(lh, source_name, candidate, kind.fetch, report)
+            _land_one(lh, source_name, candidate, kind.fetch, report, window)
         if progress:
             progress(source_name, done, len(candidates))
     return report
@@ -83,7 +93,9 @@ def _supersede_uncommitted(lh: Lakehouse, source_name: str) -> list[Entry]:
         committed |= lh.catalog.batches(table) if table is not None else set()
     superseded = [entry for entry in pending if entry.batch_id not in committed]
     for entry in superseded:
-        reason = "never committed; the next pull reads its rows again"
+        reason = "never committed; " + (
+            "backfill its window again" if entry.backfill else "the next pull reads its rows again"
+        )
         lh.manifest.update(entry.batch_id, status=Status.SUPERSEDED, error=reason)
         logger.warning("%s: batch %s %s", source_name, entry.batch_id, reason)
     return superseded
@@ -114,6 +126,7 @@ def _land_one(
     candidate: Candidate,
     fetch: Callable[[Candidate, Path], Fetched],
     report: LandingReport,
+    window: Window | None = None,
 ) -> None:
     received = now()
     batch_id = new_batch_id(received)
@@ -125,6 +138,9 @@ def _land_one(
         logger.info("%s: nothing new at %s", source_name, candidate.original_path)
     else:
         entry = _entry(source_name, candidate, staged, batch_id, received, fetched)
+        if window is not None:
+            # no cursor: the formatted commit then carries none, and the state stays put
+            entry.cursor, entry.backfill = None, window.to_json()
         first = lh.manifest.find_landed(source_name, entry.sha256)
         if first is not None:
             _record_duplicate(lh, entry, first, report)

@@ -31,6 +31,7 @@ manifest_table = sa.Table(
     sa.Column("cursor", sa.Text),
     sa.Column("http_status", sa.Integer),
     sa.Column("pages", sa.Integer),
+    sa.Column("backfill", sa.Text),
 )
 
 
@@ -68,6 +69,7 @@ class Entry:
     cursor: str | None = None  # a pulled source's state after this batch (JSON)
     http_status: int | None = None  # an HTTP pull's last response status
     pages: int | None = None  # an HTTP pull's page count
+    backfill: str | None = None  # a backfill's window (JSON); its batch moves no state
 
 
 class Manifest:
@@ -153,6 +155,7 @@ _ARROW_SCHEMA = pa.schema(
         ("cursor", pa.string()),
         ("http_status", pa.int32()),
         ("pages", pa.int32()),
+        ("backfill", pa.string()),
     ]
 )
 

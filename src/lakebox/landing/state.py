@@ -91,6 +91,25 @@ class Cursor:
         )
 
 
+@dataclass(frozen=True)
+class Window:
+    """A backfill's range of cursor values: from `start` (included) to `end` (excluded)."""
+
+    start: Cursor
+    end: Cursor
+
+    def to_json(self) -> str:
+        """Return the window as JSON (how the manifest marks a backfill's batch)."""
+        return json.dumps(
+            {
+                "field": self.start.field,
+                "from": self.start.value,
+                "to": self.end.value,
+                "type": self.start.type,
+            }
+        )
+
+
 def parse_value(text: str) -> object:
     """Return `text` as an integer, a decimal, a time, a date, or itself."""
     stripped = text.strip()

@@ -74,22 +74,56 @@ def failed_checks(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[In
 
 def stale_tables(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:
     """Return the tables whose last snapshot is older than their `max_age` (or missing)."""
-    found = []
-    for table in sorted(config.max_age):
-        zone, _, name = table.partition(".")
-        age = _age_seconds(lh, TableRef(zone, name), now)
-        if age is None or age > config.max_age_seconds(table):
-            written = "never written" if age is None else f"last written {int(age)} s ago"
-            found.append(
-                Incident(
-                    f"stale:{table}",
-                    "stale",
-                    table,
-                    f"{table} is stale: {written} (max_age {config.max_age[table]})",
-                    "warn",
-                )
-            )
-    return found
+    return [
+        Incident(
+            f"stale:{target.table}",
+            "stale",
+            target.table,
+            f"{target.table} is stale: {target.written} (max_age {config.max_age[target.table]})",
+            "warn",
+        )
+        for target in freshness(lh, config, now)
+        if target.stale
+    ]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """A table with a `max_age`: its age (None while it has no snapshot) and that target."""
+
+    table: str
+    age_seconds: float | None
+    max_age_seconds: int
+
+    @property
+    def ref(self) -> TableRef:
+        """Return the table's reference."""
+        return _table_ref(self.table)
+
+    @property
+    def stale(self) -> bool:
+        """Return whether the table is older than its target or was never written."""
+        return self.age_seconds is None or self.age_seconds > self.max_age_seconds
+
+    @property
+    def written(self) -> str:
+        """Return when the table was last written, in words."""
+        age = self.age_seconds
+        return "never written" if age is None else f"last written {int(age)} s ago"
+
+
+def freshness(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Freshness]:
+    """Return each table of `config.max_age`, ordered by name, with its age at `now`."""
+    return [
+        Freshness(table, _age_seconds(lh, _table_ref(table), now), config.max_age_seconds(table))
+        for table in sorted(config.max_age)
+    ]
+
+
+def _table_ref(table: str) -> TableRef:
+    """Return the reference of a `max_age` key (`zone.table`, as its validator ensures)."""
+    zone, _, name = table.partition(".")
+    return TableRef(zone, name)
 
 
 def failed_runs(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:

@@ -1,5 +1,6 @@
-"""Prometheus metrics of a lakehouse: table rows and freshness, disk per zone, failed checks,
-pipeline runs and open anomalies, read fresh on every scrape."""
+"""Prometheus metrics of a lakehouse: table rows and freshness (against `alerts.max_age`),
+disk per zone, failed checks, pipeline runs and their steps, and open anomalies, read fresh
+on every scrape."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -18,10 +20,12 @@ from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import LANDING_PREFIX, WAREHOUSE_PREFIX, ZONE_SCHEMAS, Lakehouse
+from lakebox.monitoring.incidents import freshness
 from lakebox.serving.queries import engine_lock
 
 logger = logging.getLogger(__name__)
 RUNS = TableRef("ops", "runs")
+STEP_RUNS = TableRef("ops", "step_runs")
 ANOMALIES = TableRef("analytics", "anomalies")
 CHECK_STATUSES = ("pass", "warn", "fail", "error")
 
@@ -35,9 +39,11 @@ class LakehouseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         tables = self.lh.catalog.metadata_locations()
         yield from table_metrics(self.lh, tables)
+        yield from freshness_metrics(self.lh)
         yield zone_bytes(self.lh)
         readers = [check_metrics]
         readers += [run_metrics] if RUNS in tables else []
+        readers += [step_metrics] if RUNS in tables and STEP_RUNS in tables else []
         readers += [open_anomalies] if ANOMALIES in tables else []
         # The serve app answers requests in threads: the engine is used by one at a time.
         with engine_lock(self.lh):
@@ -95,6 +101,24 @@ def _rows_and_commit_time(lh: Lakehouse, ref: TableRef) -> tuple[int, float | No
     snapshot = table.current_snapshot() if table is not None else None
     rows = int(snapshot_properties(snapshot).get("total-records", 0))
     return rows, snapshot.timestamp_ms / 1000 if snapshot is not None else None
+
+
+def freshness_metrics(lh: Lakehouse) -> list[Metric]:
+    """Return each `alerts.max_age` target and whether its table is stale now (older than
+    the target, or never written): the alerts' own notion of stale."""
+    labels = ["zone", "table"]
+    target = GaugeMetricFamily(
+        "lakebox_table_max_age_seconds", "Declared freshness target (alerts.max_age)", labels=labels
+    )
+    stale = GaugeMetricFamily(
+        "lakebox_table_stale",
+        "1 when the table is older than its max_age or does not exist yet, else 0",
+        labels=labels,
+    )
+    for table in freshness(lh, lh.config.alerts, datetime.now(UTC)):
+        target.add_metric([table.ref.zone, table.ref.name], table.max_age_seconds)
+        stale.add_metric([table.ref.zone, table.ref.name], int(table.stale))
+    return [target, stale]
 
 
 def zone_bytes(lh: Lakehouse) -> GaugeMetricFamily:
@@ -174,6 +198,43 @@ _PER_STATUS = (
 _PER_PIPELINE = (
     "SELECT coalesce(pipeline, '') AS name, arg_max(seconds, started_at), sum(rows_out) "
     "FROM ops.runs GROUP BY name ORDER BY name"
+)
+
+
+def step_metrics(lh: Lakehouse) -> list[Metric]:
+    """Return, per pipeline and step kind, the time the kind took in the pipeline's latest run
+    and the failed and retried attempts of all its runs (`ops.step_runs` by `ops.runs`)."""
+    lh.refresh()
+    labels = ["pipeline", "kind"]
+    duration = GaugeMetricFamily(
+        "lakebox_step_duration_seconds",
+        "Seconds each step kind took in the pipeline's latest run",
+        labels=labels,
+    )
+    for pipeline, kind, seconds in _rows(lh, _LATEST_STEPS):
+        duration.add_metric([pipeline, kind], seconds or 0.0)
+    failures = CounterMetricFamily(
+        "lakebox_step_failures", "Step attempts that failed, in all runs", labels=labels
+    )
+    retries = CounterMetricFamily(
+        "lakebox_step_retries", "Step attempts that failed and were retried", labels=labels
+    )
+    for pipeline, kind, failed, retried in _rows(lh, _STEP_OUTCOMES):
+        failures.add_metric([pipeline, kind], failed)
+        retries.add_metric([pipeline, kind], retried)
+    return [duration, failures, retries]
+
+
+_LATEST_STEPS = (
+    "WITH latest AS (SELECT coalesce(pipeline, '') AS pipeline, arg_max(run_id, started_at) "
+    "AS run_id FROM ops.runs GROUP BY 1) "
+    "SELECT latest.pipeline, coalesce(s.kind, ''), sum(s.seconds) "
+    "FROM ops.step_runs s JOIN latest USING (run_id) GROUP BY ALL ORDER BY ALL"
+)
+_STEP_OUTCOMES = (
+    "SELECT coalesce(r.pipeline, ''), coalesce(s.kind, ''), "
+    "count(*) FILTER (WHERE s.status = 'failed'), count(*) FILTER (WHERE s.status = 'retried') "
+    "FROM ops.step_runs s JOIN ops.runs r USING (run_id) GROUP BY ALL ORDER BY ALL"
 )
 
 

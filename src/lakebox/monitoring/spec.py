@@ -22,6 +22,7 @@ class AlertsConfig(BaseModel):
     min_severity: Literal["info", "warn", "critical"] = "warn"
     max_age: dict[str, str] = Field(default_factory=dict)
     on: list[AlertKind] = Field(default_factory=lambda: list(ALERT_KINDS))
+    every: float | str = "5m"
 
     @model_validator(mode="before")
     @classmethod
@@ -40,6 +41,15 @@ class AlertsConfig(BaseModel):
                     f"channel {url.split('@')[-1]!r} is not an apprise URL like "
                     "mailtos://user:${SMTP_PASSWORD}@smtp.example.com or json://host:8080/path"
                 )
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _an_interval(cls, value: float | str) -> float | str:
+        from lakebox.orchestration.spec import duration_seconds
+
+        if duration_seconds(value) <= 0:
+            raise ValueError(f"every {value!r} must be longer than zero")
         return value
 
     @field_validator("max_age")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from lakebox.errors import LakeboxError
@@ -27,25 +26,30 @@ class AnalysisResult:
     seconds: float = 0.0
 
 
-def analyse(lh: Lakehouse, run_id: str, force: bool = False) -> list[AnalysisResult]:
-    """Make the declared forecasts that are missing or stale (all, with `force`), then run
-    the declared anomaly rules; a step that fails is reported and the others go on."""
-    results = [_timed(_forecast, lh, name, force) for name in sorted(lh.config.forecasts)]
-    if lh.config.anomalies:
-        started = time.monotonic()
-        rules = _anomalies(lh, run_id)
-        for rule in rules:  # one pass runs every rule: each shares its time
-            rule.seconds = time.monotonic() - started
-        results += rules
-    return results
-
-
-def _timed(step: Callable[..., AnalysisResult], *args: object) -> AnalysisResult:
-    """Return what `step(*args)` returns, with the seconds it took."""
+def timed_forecast(lh: Lakehouse, name: str, force: bool = False) -> AnalysisResult:
+    """Make declared forecast `name` if it is missing or stale (always, with `force`); a
+    failure is reported, not raised."""
     started = time.monotonic()
-    result = step(*args)
+    result = _forecast(lh, name, force)
     result.seconds = time.monotonic() - started
     return result
+
+
+def detect_anomalies(
+    lh: Lakehouse, run_id: str, rules: list[str] | None = None
+) -> list[AnalysisResult]:
+    """Run the declared anomaly rules (or `rules`) in one pass; a failure is reported."""
+    from lakebox.analysis.anomalies.runner import detect
+
+    try:
+        report = detect(lh, rules, run_id=run_id)
+    except LakeboxError as error:
+        logger.error("anomaly rules: %s", error)
+        return [AnalysisResult("anomalies", "*", "failed", message=str(error))]
+    return [
+        AnalysisResult("anomalies", one.name, one.status, one.found, one.message)
+        for one in report.outcomes
+    ]
 
 
 def _forecast(lh: Lakehouse, name: str, force: bool) -> AnalysisResult:
@@ -60,17 +64,3 @@ def _forecast(lh: Lakehouse, name: str, force: bool) -> AnalysisResult:
         logger.error("forecast %s: %s", name, error)
         return AnalysisResult("forecast", name, "failed", message=str(error))
     return AnalysisResult("forecast", name, "done", report.rows, report.strategy)
-
-
-def _anomalies(lh: Lakehouse, run_id: str) -> list[AnalysisResult]:
-    from lakebox.analysis.anomalies.runner import detect
-
-    try:
-        report = detect(lh, run_id=run_id)
-    except LakeboxError as error:
-        logger.error("anomaly rules: %s", error)
-        return [AnalysisResult("anomalies", "*", "failed", message=str(error))]
-    return [
-        AnalysisResult("anomalies", one.name, one.status, one.found, one.message)
-        for one in report.outcomes
-    ]

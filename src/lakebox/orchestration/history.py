@@ -22,7 +22,7 @@ from lakebox.landing.manifest import now
 if TYPE_CHECKING:
     from lakebox.formatted.formatter import FormatResult
     from lakebox.landing.loader import LandingReport
-    from lakebox.orchestration.runner import RunReport
+    from lakebox.orchestration.report import RunReport
 
 logger = logging.getLogger(__name__)
 RUNS = TableRef("ops", "runs")
@@ -92,7 +92,7 @@ def recording(lh: Lakehouse, pipeline: str, command: str, report: RunReport) -> 
     started_at = now()
     try:
         yield
-    except Exception as error:
+    except BaseException as error:  # Ctrl-C and termination too: the run failed
         try:
             store(lh, pipeline, command, report, started_at, error)
         except Exception:  # the run's own error matters more than its history
@@ -122,14 +122,28 @@ def store(
     _append(lh, RUNS, _RUNS_SCHEMA, report.run_id, [run])
 
 
-def steps_of(report: RunReport, started_at: datetime) -> Iterator[StepRun]:
-    """Yield the steps of `report` in the order they ran."""
-    yield from _source_steps(report, started_at)
-    yield from _sequence(report, "entities", started_at, _entity_steps(report))
-    yield from _sequence(report, "build", started_at, _model_steps(report))
-    if "checks" in report.spans or report.checks:
-        yield _checks_step(report, started_at)
-    yield from _sequence(report, "analysis", started_at, _analysis_steps(report))
+def steps_of(report: RunReport, started_at: datetime) -> list[StepRun]:
+    """Return the steps of `report` in the order they ran (retried attempts included)."""
+    found = [
+        *_source_steps(report, started_at),
+        *_sequence(report, "entities", started_at, _entity_steps(report)),
+        *_sequence(report, "build", started_at, _model_steps(report)),
+        *([_checks_step(report, started_at)] if "checks" in report.spans or report.checks else []),
+        *_forecast_steps(report, started_at),
+        *_sequence(report, "analysis", started_at, _anomaly_steps(report)),
+    ]
+    for attempt in report.attempts:
+        found.insert(_place_of(found, attempt), attempt)
+    return found
+
+
+def _place_of(steps: list[StepRun], attempt: StepRun) -> int:
+    """Return where `attempt` goes: before its step's later attempt, else by its start."""
+    same = [number for number, step in enumerate(steps) if step.step == attempt.step]
+    if same:
+        return same[0]
+    later = [number for number, step in enumerate(steps) if step.started_at > attempt.started_at]
+    return later[0] if later else len(steps)
 
 
 def peak_memory_bytes() -> int:
@@ -232,13 +246,20 @@ def _model_steps(
         yield f"build:{m.model}", "build", m.seconds, m.status, m.rows, m.error
 
 
-def _analysis_steps(
+def _forecast_steps(report: RunReport, started_at: datetime) -> Iterator[StepRun]:
+    for f in report.analysis:
+        if f.kind == "forecast":
+            start, _ = _span(report, f"forecast:{f.name}", started_at)
+            error = f.message if f.status == "failed" else None
+            name = f"forecast:{f.name}"
+            yield StepRun(
+                name, "forecast", start, f.seconds, f.status, rows_out=f.rows, error=error
+            )
+
+
+def _anomaly_steps(
     report: RunReport,
 ) -> Iterator[_Sequenced]:
-    forecasts = [step for step in report.analysis if step.kind == "forecast"]
-    for f in forecasts:
-        error = f.message if f.status == "failed" else None
-        yield f"forecast:{f.name}", "forecast", f.seconds, f.status, f.rows, error
     rules = [step for step in report.analysis if step.kind == "anomalies"]
     if rules:
         failed = [f"{rule.name}: {rule.message}" for rule in rules if rule.status == "failed"]
@@ -296,3 +317,15 @@ def run_steps(lh: Lakehouse, run_id: str) -> list[dict]:
     lh.refresh()
     sql = "SELECT * FROM ops.step_runs WHERE run_id = ? ORDER BY step_number"
     return lh.engine.arrow(sql, [run_id]).to_pylist()
+
+
+def latest_by_pipeline(lh: Lakehouse) -> dict[str, dict]:
+    """Return each pipeline's latest run."""
+    if lh.catalog.load(RUNS) is None:
+        return {}
+    lh.refresh()
+    sql = (
+        "SELECT * FROM ops.runs "
+        "QUALIFY row_number() OVER (PARTITION BY pipeline ORDER BY started_at DESC) = 1"
+    )
+    return {row["pipeline"]: row for row in lh.engine.arrow(sql).to_pylist()}

@@ -23,14 +23,19 @@ def declared_checks(lh: Lakehouse) -> dict[TableRef, list[CheckConfig]]:
     return found
 
 
-def check_now(lh: Lakehouse, run_id: str, only: str | None = None) -> list[CheckResult]:
-    """Run the declared checks on the current snapshot of each table (or of `only`), keep
-    the results in ops.check_results and return them; a table not built yet is skipped."""
+def check_now(
+    lh: Lakehouse, run_id: str, only: str | None = None, skip: frozenset[str] = frozenset()
+) -> list[CheckResult]:
+    """Run the declared checks on the current snapshot of each table (or of `only`; not of
+    the tables in `skip`), keep the results in ops.check_results and return them; a table
+    not built yet is skipped."""
     lh.refresh(manifest=True)
     history = results.history(lh)
     found: list[CheckResult] = []
     for ref, checks in declared_checks(lh).items():
-        if (only and ref.identifier != only) or lh.catalog.load(ref) is None:
+        if (only and ref.identifier != only) or ref.identifier in skip:
+            continue
+        if lh.catalog.load(ref) is None:
             continue
         relation = f"{quote_identifier(ref.zone)}.{quote_identifier(ref.name)}"
         found += run_checks(lh, ref.identifier, relation, checks, history)

@@ -77,9 +77,9 @@ def page(browser, base_url: str) -> Iterator[object]:
     opened.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
     opened.on(
         "response",
-        lambda response: problems.append(f"{response.status} {response.url}")
-        if response.status >= 500
-        else None,
+        lambda response: (
+            problems.append(f"{response.status} {response.url}") if response.status >= 500 else None
+        ),
     )
     yield opened
     context.close()

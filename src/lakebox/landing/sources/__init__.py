@@ -16,7 +16,7 @@ from lakebox.config import SourceConfig
 
 if TYPE_CHECKING:
     from lakebox.lakehouse import Lakehouse
-    from lakebox.landing.state import Cursor
+    from lakebox.landing.state import Cursor, Window
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,14 @@ class Fetched:
 
 @dataclass(frozen=True)
 class SourceContext:
-    """What a source kind gets to work with: its name, config, lakehouse and state."""
+    """What a source kind gets to work with: its name, config, lakehouse and state (or, for
+    a backfill, the window of cursor values to pull instead)."""
 
     name: str
     source: SourceConfig
     lh: Lakehouse
     start: Cursor | None = None  # where an incremental pull starts (None: from the beginning)
+    window: Window | None = None  # a backfill: only cursors in [start, end), `start` unused
 
 
 class SourceKind(Protocol):

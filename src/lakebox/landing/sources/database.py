@@ -1,9 +1,10 @@
 """Database source kinds: `postgres`, `mysql` (MariaDB too) and `sqlite` through DuckDB's
 extensions, and `sql` (any SQLAlchemy URL: Oracle, SQL Server, … best effort).
 
-Each pull extracts a table or a query, whole or past the source's cursor, streaming into one
-Parquet file (the DuckDB kinds never hold the rows in memory; the `sql` kind holds one batch
-of `batch_rows`). Why DuckDB's extensions: docs/notes/database-drivers.md.
+Each pull extracts a table or a query, whole, past the source's cursor or (a backfill) within
+a window of cursor values, streaming into one Parquet file (the DuckDB kinds never hold the
+rows in memory; the `sql` kind holds one batch of `batch_rows`). Why DuckDB's extensions:
+docs/notes/database-drivers.md.
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ class DatabaseSource:
     def candidates(self) -> Iterator[Candidate]:
         """Offer this run's pull."""
         what = self.source.table or "query"
+        bounds = cursor_bounds(self.context)
         where = f"#{what}"
-        if self.context.start is not None:
-            where += f"?{self.context.start.field}>{self.context.start.value}"
+        if bounds:
+            where += "?" + "&".join(f"{bound.field}{op}{bound.value}" for op, bound in bounds)
         name = (self.source.table or self.context.name).replace("/", "_")
         yield Candidate(
             original_path=redact_url(self.url, self.secrets) + where,
@@ -168,26 +170,59 @@ def _attach_sql(source: DatabaseSource, alias: str) -> str:
     return f"ATTACH {quote_literal(dsn)} AS {alias} (TYPE {kind}, READ_ONLY)"
 
 
+Bounds = list[tuple[str, Cursor]]
+
+
+def cursor_bounds(context: SourceContext) -> Bounds:
+    """Return the pull's cursor filter as (operator, value) pairs: a backfill's window
+    `>= start` and `< end`, else `> start` past the state, else none (a full pull)."""
+    if context.window is not None:
+        return [(">=", context.window.start), ("<", context.window.end)]
+    if context.start is not None:
+        return [(">", context.start)]
+    return []
+
+
 def _select(source: DatabaseSource, alias: str) -> tuple[str, list[object]]:
     """Return the extraction SELECT and its parameters: a table scan (the cursor filter is
-    pushed down to the server), or the query run on the server with the filter around it."""
+    pushed down to the server), or the query run on the server with the incremental filter
+    around it. A backfill's window on a query is filtered by DuckDB as the rows stream in,
+    with bound parameters (a remote query takes none)."""
     config = source.source
-    start = source.context.start
-    cursor = quote_identifier(start.field) if start else ""
     if config.table:
         scanned = ".".join([alias, *(quote_identifier(part) for part in config.table.split("."))])
-        if start is None:
-            return f"SELECT * FROM {scanned}", []
-        return f"SELECT * FROM {scanned} WHERE {cursor} > ?", [start.typed()]
-    remote = config.query or ""
-    if start is not None:
-        bound = _remote_literal(start, config.kind)
-        remote = f"SELECT * FROM ({remote}) AS lakebox_query WHERE {cursor} > {bound}"
+        return _filtered(scanned, cursor_bounds(source.context))
     function = {"postgres": "postgres_query", "mysql": "mysql_query", "sqlite": "sqlite_query"}
-    return (
-        f"SELECT * FROM {function[config.kind]}({quote_literal(alias)}, {quote_literal(remote)})",
-        [],
-    )
+    remote = quote_literal(_remote_query(source))
+    scanned = f"{function[config.kind]}({quote_literal(alias)}, {remote})"
+    return _filtered(scanned, cursor_bounds(source.context) if source.context.window else [])
+
+
+def _remote_query(source: DatabaseSource) -> str:
+    """Return the source's query with the incremental filter around it, run on the server
+    (a backfill's window is filtered by DuckDB instead)."""
+    config, start = source.source, source.context.start
+    if start is None or source.context.window is not None:
+        return config.query or ""
+    cursor = _remote_identifier(start.field, config.kind)
+    bound = _remote_literal(start, config.kind)
+    return f"SELECT * FROM ({config.query}) AS lakebox_query WHERE {cursor} > {bound}"
+
+
+def _filtered(scanned: str, bounds: Bounds) -> tuple[str, list[object]]:
+    """Return `SELECT * FROM scanned` with the cursor bounds as bound parameters."""
+    if not bounds:
+        return f"SELECT * FROM {scanned}", []
+    where = " AND ".join(f"{quote_identifier(bound.field)} {op} ?" for op, bound in bounds)
+    return f"SELECT * FROM {scanned} WHERE {where}", [bound.typed() for _, bound in bounds]
+
+
+def _remote_identifier(name: str, kind: str) -> str:
+    """Return a column name quoted for the source database's own SQL (MySQL reads a
+    double-quoted name as a string, unless in ANSI_QUOTES mode)."""
+    if kind == "mysql":
+        return "`" + name.replace("`", "``") + "`"
+    return quote_identifier(name)
 
 
 def _remote_literal(cursor: Cursor, kind: str) -> str:
@@ -245,17 +280,20 @@ def _sqlalchemy_statement(
     source: DatabaseSource, dialect: sa.Dialect
 ) -> tuple[sa.TextClause, dict[str, object]]:
     config = source.source
-    start = source.context.start
     preparer = dialect.identifier_preparer
     if config.table:
         base = "SELECT * FROM " + ".".join(preparer.quote(part) for part in config.table.split("."))
     else:
         base = f"SELECT * FROM ({config.query}) lakebox_query"
-    if start is None:
+    bounds = cursor_bounds(source.context)
+    if not bounds:
         return sa.text(base), {}
-    return sa.text(f"{base} WHERE {preparer.quote(start.field)} > :cursor"), {
-        "cursor": start.typed()
-    }
+    where = " AND ".join(
+        f"{preparer.quote(bound.field)} {op} :cursor_{number}"
+        for number, (op, bound) in enumerate(bounds)
+    )
+    parameters = {f"cursor_{number}": bound.typed() for number, (_, bound) in enumerate(bounds)}
+    return sa.text(f"{base} WHERE {where}"), parameters
 
 
 def _native_url(url: str, kind: str) -> str:

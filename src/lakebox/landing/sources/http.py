@@ -79,7 +79,8 @@ class Page:
 
 
 class HttpSource:
-    """One pull of a JSON API per run: every page since the source's state."""
+    """One pull of a JSON API per run: every page since the source's state (or, for a
+    backfill, within the window the API is sent in `param` and `end_param`)."""
 
     def __init__(self, context: SourceContext) -> None:
         self.context = context
@@ -135,11 +136,25 @@ class HttpSource:
                 request = None
 
     def _first_request(self) -> Request:
-        params = dict(self.source.params)
-        incremental = self.source.incremental
-        if incremental and incremental.param and self.context.start is not None:
-            params[incremental.param] = self.context.start.value
+        params = {**self.source.params, **self._cursor_params()}
         return _Pager(self.source.pagination).first(Request(self.source.url or "", params))
+
+    def _cursor_params(self) -> dict[str, str]:
+        """Return the incremental parameters: the state in `param`, or a backfill's window
+        in `param` and `end_param` (`landing.backfill` checks both exist beforehand)."""
+        incremental = self.source.incremental
+        window = self.context.window
+        if window is not None:
+            if incremental is None or not (incremental.param and incremental.end_param):
+                # never fetch everything, or up to now, in place of the window
+                raise LandingError(
+                    f"source {self.context.name}: a backfill needs 'param' and 'end_param'",
+                    source=self.context.name,
+                )
+            return {incremental.param: window.start.value, incremental.end_param: window.end.value}
+        if incremental and incremental.param and self.context.start is not None:
+            return {incremental.param: self.context.start.value}
+        return {}
 
     def _get(self, client: httpx.Client, request: Request) -> httpx.Response:
         shown = redact_url(request.full_url(), self.secrets)

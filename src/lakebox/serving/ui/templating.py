@@ -24,6 +24,8 @@ NAVIGATION = (
     ("forecasts", "Forecasts", "/forecasts"),
     ("anomalies", "Anomalies", "/anomalies"),
     ("models", "Models", "/models"),
+    ("runs", "Runs", "/runs"),
+    ("alerts", "Alerts", "/alerts"),
 )
 
 

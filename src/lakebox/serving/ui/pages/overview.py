@@ -1,4 +1,4 @@
-"""The overview page: zones, failing checks, quarantine totals and recent runs."""
+"""The overview page: zones, open alerts, failing checks, quarantine totals and recent runs."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.quality.checks import CheckResult
 from lakebox.serving import api
 from lakebox.serving.queries import QueryService
+from lakebox.serving.ui.pages.alerts import open_count
 from lakebox.serving.ui.templating import project, render
 
 FAILING = ("fail", "error")
@@ -36,6 +37,7 @@ def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
             checked=len(checks),
             quarantine=quarantine_totals(lh, refs),
             runs=api.recent_runs(lh, queries, RECENT),
+            open_alerts=open_count(lh, queries),
             **project(lh),
         )
 

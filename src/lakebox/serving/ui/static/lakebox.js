@@ -454,3 +454,55 @@ const lakebox = {
     }
   },
 };
+
+// The runs pages: charts of `ops.runs` and `ops.step_runs`, drawn from data in the page.
+Object.assign(lakebox, {
+  STATUS_COLOURS: { ok: "#1a7f37", built: "#2da44e", failed: "#cf222e", error: "#cf222e",
+    warn: "#d4a72c", fresh: "#8c959f", unchanged: "#b6bfc8" },
+
+  // The colour of a run's or step's status (grey for a status without one).
+  statusColour(status) {
+    return lakebox.STATUS_COLOURS[status] || "#8c959f";
+  },
+
+  // A bar per run (x its start, y its seconds), a trace per status; a click opens the run.
+  // Bars share one width, from the time the runs span, so a few runs are not drawn as slabs.
+  runsChart(element, runs) {
+    const times = runs.map((r) => Date.parse(`${r.started_at.replace(" ", "T")}Z`));
+    const span = times.length ? Math.max(...times) - Math.min(...times) : 0;
+    const width = Math.max(span / Math.max(2 * runs.length, 40), 500);
+    const statuses = [...new Set(runs.map((r) => r.status))].sort();
+    const traces = statuses.map((status) => {
+      const found = runs.filter((r) => r.status === status);
+      return { type: "bar", name: status, x: found.map((r) => r.started_at), y: found.map((r) => r.seconds),
+        width: found.map(() => width), customdata: found.map((r) => [r.run_id, r.pipeline]),
+        hovertemplate: "%{customdata[0]}<br>pipeline %{customdata[1]}<br>%{y:.2f} s<extra>%{fullData.name}</extra>",
+        marker: { color: lakebox.statusColour(status) } };
+    });
+    const layout = { margin: { t: 10, r: 10, b: 40, l: 50 }, legend: { orientation: "h" }, showlegend: true,
+      xaxis: { type: "date" }, yaxis: { title: { text: "seconds" }, rangemode: "tozero" } };
+    Plotly.react(element, traces, layout, { responsive: true, displaylogo: false });
+    element.on("plotly_click", (event) => {
+      const point = event.points[0];
+      if (point) window.location.href = `/runs/${encodeURIComponent(point.customdata[0])}`;
+    });
+  },
+
+  // A horizontal bar per step, from its start for its duration, the first step on top.
+  stepsTimeline(element, steps) {
+    const statuses = [...new Set(steps.map((s) => s.status))].sort();
+    const traces = statuses.map((status) => {
+      const found = steps.filter((s) => s.status === status);
+      return { type: "bar", orientation: "h", name: status, y: found.map((s) => s.step),
+        base: found.map((s) => s.start), x: found.map((s) => s.milliseconds),
+        customdata: found.map((s) => s.seconds),
+        hovertemplate: "%{y}<br>%{customdata:.3f} s<extra>%{fullData.name}</extra>",
+        marker: { color: lakebox.statusColour(status) } };
+    });
+    const order = [...new Set(steps.map((s) => s.step))];
+    const layout = { margin: { t: 10, r: 10, b: 40, l: 200 }, legend: { orientation: "h" }, barmode: "overlay",
+      height: Math.max(200, 60 + 22 * order.length),
+      xaxis: { type: "date" }, yaxis: { type: "category", categoryorder: "array", categoryarray: order, autorange: "reversed" } };
+    Plotly.react(element, traces, layout, { responsive: true, displaylogo: false });
+  },
+});

@@ -1,0 +1,175 @@
+"""The `pipelines:` section of lakebox.yaml: named runs of steps, their schedule and their
+retry, backoff and timeout policy."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The data path: a pipeline's steps are written, and run, in this order.
+STEP_KINDS = ("collect", "format", "build", "checks", "forecasts", "anomalies")
+StepKind = Literal["collect", "format", "build", "checks", "forecasts", "anomalies"]
+_DURATION = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_EVERY = re.compile(r"^\s*every\s+(.+)$", re.IGNORECASE)
+PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def duration_seconds(value: float | str) -> float:
+    """Return a duration (a number of seconds, or text like '90s', '10 min', '2h') in seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration like 30, '90s', '10 min' or '2h'")
+    unit = (match.group(2) or "s").lower()[0]
+    return float(match.group(1)) * _UNIT_SECONDS[unit]
+
+
+def _positive_duration(value: float | str | None) -> float | str | None:
+    if value is not None and duration_seconds(value) <= 0:
+        raise ValueError(f"{value!r} must be longer than zero")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StepConfig(_Strict):
+    """One step: its kind, the items it covers (None: all of them) and its own policy.
+
+    In YAML a step is written `build` (every item), `collect: sales` or `collect: [a, b]`,
+    optionally with `retries`, `backoff` and `timeout` beside the kind."""
+
+    kind: StepKind
+    items: list[str] | None = None
+    retries: int | None = Field(default=None, ge=0)
+    backoff: float | str | None = None
+    timeout: float | str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"kind": value}
+        if not isinstance(value, dict) or "kind" in value:
+            return value
+        kinds = [key for key in value if key in STEP_KINDS]
+        if len(kinds) != 1:
+            raise ValueError(
+                f"a step names exactly one of {', '.join(STEP_KINDS)} (found {kinds or 'none'})"
+            )
+        rest = {key: item for key, item in value.items() if key != kinds[0]}
+        items = value[kinds[0]]
+        if items in (None, "all", "*"):
+            items = None
+        elif isinstance(items, str):
+            items = [items]
+        return {"kind": kinds[0], "items": items, **rest}
+
+    @field_validator("backoff", "timeout")
+    @classmethod
+    def _durations(cls, value: float | str | None) -> float | str | None:
+        if value is not None:
+            duration_seconds(value)
+        return _positive_duration(value) if value is not None else value
+
+    @property
+    def name(self) -> str:
+        """Return how the step is written: `build`, `collect: sales, stock`."""
+        return self.kind if self.items is None else f"{self.kind}: {', '.join(self.items)}"
+
+
+def whole_path() -> list[StepConfig]:
+    """Return the steps of the default pipeline: the data path on everything (collecting
+    formats; building checks what it builds and what it builds on)."""
+    return [StepConfig(kind=kind) for kind in STEP_KINDS if kind not in ("format", "checks")]
+
+
+class PipelineConfig(_Strict):
+    """A named pipeline: steps in data-path order, an optional schedule, and how a step that
+    fails is retried (`retries` more times, waiting `backoff` then twice as long each time, at
+    most `max_backoff`) and how long one attempt may take (`timeout`)."""
+
+    description: str | None = None
+    schedule: str | None = None
+    steps: list[StepConfig] = Field(default_factory=whole_path)
+    retries: int = Field(default=0, ge=0)
+    backoff: float | str = "10s"
+    max_backoff: float | str = "10m"
+    timeout: float | str | None = None
+    run_timeout: float | str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str | None) -> str | None:
+        if value is not None:
+            from lakebox.orchestration.schedule import Schedule  # late: croniter on demand
+
+            Schedule.parse(value)
+        return value
+
+    @field_validator("backoff", "max_backoff")
+    @classmethod
+    def _backoff(cls, value: float | str) -> float | str:
+        if duration_seconds(value) < 0:
+            raise ValueError(f"{value!r} must not be negative")
+        return value
+
+    @field_validator("timeout", "run_timeout")
+    @classmethod
+    def _timeouts(cls, value: float | str | None) -> float | str | None:
+        return _positive_duration(value)
+
+    @field_validator("steps")
+    @classmethod
+    def _in_data_path_order(cls, steps: list[StepConfig]) -> list[StepConfig]:
+        if not steps:
+            raise ValueError("a pipeline needs at least one step")
+        for earlier, later in itertools.pairwise(steps):
+            if STEP_KINDS.index(later.kind) < STEP_KINDS.index(earlier.kind):
+                raise ValueError(
+                    f"step {later.kind!r} cannot come after {earlier.kind!r}: steps follow "
+                    f"the data path ({' → '.join(STEP_KINDS)})"
+                )
+        return steps
+
+    def retries_of(self, step: StepConfig) -> int:
+        """Return how many times a failed attempt of `step` is tried again."""
+        return self.retries if step.retries is None else step.retries
+
+    def backoff_seconds(self, step: StepConfig, attempt: int) -> float:
+        """Return the wait before attempt `attempt` + 1 of `step` (attempts count from 1)."""
+        first = duration_seconds(self.backoff if step.backoff is None else step.backoff)
+        return min(first * 2 ** (attempt - 1), duration_seconds(self.max_backoff))
+
+    def timeout_seconds(self, step: StepConfig) -> float | None:
+        """Return how long one attempt of `step` may take (None: no limit)."""
+        limit = self.timeout if step.timeout is None else step.timeout
+        return None if limit is None else duration_seconds(limit)
+
+
+def check_references(
+    pipelines: dict[str, PipelineConfig],
+    known: dict[str, set[str]],
+) -> None:
+    """Raise ValueError for a pipeline name that is not a plain name, or a step naming a
+    source, forecast or anomaly rule that `known` (kind → names) does not have."""
+    for name, pipeline in pipelines.items():
+        if not PIPELINE_NAME.match(name):
+            raise ValueError(f"pipeline name {name!r}: use lower-case letters, digits, '_' and '-'")
+        for step in pipeline.steps:
+            names = known.get(step.kind)
+            unknown = [item for item in step.items or () if names is not None and item not in names]
+            if unknown:
+                raise ValueError(
+                    f"pipeline {name!r}, step {step.kind!r}: no {step.kind} item {unknown[0]!r} "
+                    f"(known: {', '.join(sorted(names or ())) or 'none'})"
+                )
