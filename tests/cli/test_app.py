@@ -226,6 +226,20 @@ def _answer(url: str, process: subprocess.Popen, seconds: float):
             time.sleep(0.3)
 
 
+def _first_run(url: str, process: subprocess.Popen, seconds: float) -> str:
+    """Return the status of the first run listed on the Runs page at `url`, once it shows."""
+    import re
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while not (found := re.search(r'class="run"[^>]*data-status="(\w+)"', httpx.get(url).text)):
+        assert time.monotonic() < deadline and process.poll() is None, "no run showed"
+        time.sleep(1)
+    return found.group(1)
+
+
 def test_serve_answers_http_on_its_port(ran):
     from tests.conftest import free_port
 
@@ -257,6 +271,9 @@ def test_demo_ends_serving_the_ui_and_ctrl_c_stops_it_cleanly(tmp_path):
     try:
         page = _answer(f"http://127.0.0.1:{port}/", demo, 240)
         assert page.status_code == 200 and "Overview" in page.text
+        # the hourly pipeline never ran: the scheduler runs it at once, against the demo API
+        hourly = _first_run(f"http://127.0.0.1:{port}/runs?pipeline=hourly", demo, 240)
+        assert hourly == "ok"
         demo.send_signal(signal.SIGINT)
         out, err = demo.communicate(timeout=60)
     finally:

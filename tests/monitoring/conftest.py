@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -46,6 +47,7 @@ class Hooks:
         self.port = port
         self.bodies: list[dict[str, Any]] = []
         self.refuse = False
+        self.delay = 0.0  # seconds each answer waits: holds a sender inside its evaluation
 
     @property
     def titles(self) -> list[str]:
@@ -70,6 +72,7 @@ def hooks() -> Iterator[Hooks]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(received.delay)
             if received.refuse:
                 self.send_response(500)
             else:

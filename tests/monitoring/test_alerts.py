@@ -181,6 +181,7 @@ def test_two_processes_at_once_send_one_alert(make_project: ProjectFactory, hook
 
     lh = _project(make_project, _hook(hooks))
     write_anomalies(lh, [anomaly("a1")])
+    hooks.delay = 3.0  # the first sender stays inside its evaluation while the second arrives
     command = [sys.executable, "-m", "lakebox.cli", "alerts", "--json", "-p", str(lh.project_dir)]
     processes = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -157,3 +157,13 @@ def test_a_bad_selection_is_named(two_sources, select, message):
 def test_an_undeclared_pipeline_is_named(two_sources):
     with pytest.raises(ConfigError, match="no pipeline named 'hourly'"):
         run_pipeline(two_sources, "hourly")
+
+
+def test_a_file_that_fails_to_format_is_not_retried_and_fails_the_run(make_project, tmp_path):
+    write_file(tmp_path / "project" / "in", "broken.parquet", b"not a parquet file at all")
+    pipeline = {"steps": [{"collect": "sales"}], "retries": 3, "backoff": 0}
+    lh = make_project({"sales": {"path": "in/*.parquet"}}, pipelines={"p": pipeline})
+    report = run_pipeline(lh, "p")
+    assert not report.ok and report.error.startswith("format:sales: batch ")
+    assert not report.attempts  # no retry: the same bytes would fail again
+    assert dict(_steps(lh, report.run_id))["format:sales"] == "failed"

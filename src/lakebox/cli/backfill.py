@@ -61,21 +61,12 @@ def backfill(
 def run_backfill(
     lh: Lakehouse, source: str, start: str, end: str, wait: float, progress: Stage
 ) -> BackfillResult:
-    """Return what backfilling `[start, end)` of `source` and formatting it did, holding the
-    default pipeline's lock so no run of the pipeline overlaps it."""
-    from lakebox.formatted.formatter import format_pending
-    from lakebox.landing.backfill import backfill as backfill_window
-    from lakebox.orchestration.history import DEFAULT_PIPELINE
-    from lakebox.orchestration.lock import PipelineLock
+    """Return what backfilling `[start, end)` of `source` and formatting it did (a run of
+    the default pipeline, under its lock, recorded in the run history)."""
+    from lakebox.orchestration.runner import backfill as backfill_run
 
-    with PipelineLock(lh, DEFAULT_PIPELINE, wait):
-        landing = backfill_window(lh, source, start, end, _stage(progress, "land"))
-        formatting = format_pending(lh, source, _stage(progress, "format"))
-    return BackfillResult(landing, formatting)
-
-
-def _stage(progress: Stage, stage: str) -> Callable[[str, int, int], None]:
-    return lambda item, done, total: progress(stage, item, done, total)
+    report = backfill_run(lh, source, start, end, progress, wait)
+    return BackfillResult(report.landing[0], report.formatting)
 
 
 def _show(output: Output, source: str, start: str, end: str, result: BackfillResult) -> None:

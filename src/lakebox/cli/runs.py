@@ -44,6 +44,7 @@ def show_runs(output: Output, found: list[dict]) -> None:
         "runs",
         [
             "run",
+            "pipeline",
             "command",
             "started",
             "seconds",
@@ -56,6 +57,7 @@ def show_runs(output: Output, found: list[dict]) -> None:
         [
             [
                 row["run_id"],
+                row["pipeline"],
                 row["command"],
                 f"{row['started_at']:%Y-%m-%d %H:%M:%S}",
                 f"{row['seconds']:.1f}",

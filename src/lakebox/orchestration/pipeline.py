@@ -255,6 +255,7 @@ def _attempts(
             report.merge(part)
             return
         report.attempts.append(_step_run(unit, started_at, seconds, "retried", error))
+        report.merge(_kept(part))
         pause = config.backoff_seconds(unit.step, attempt)
         logger.warning(
             "%s failed (attempt %d of %d): %s; again in %.1fs",
@@ -282,11 +283,19 @@ def _attempt(
 
 def _retryable(unit: Unit, part: RunReport) -> str | None:
     """Return the failure of an attempt that another attempt may not have: a source that
-    could not be collected, a model or analysis that failed. A file that failed to format
-    is recorded, not retried: the next attempt would not format it again."""
-    if unit.step.kind in ("collect", "format"):
-        return next((f"land:{i.source}: {i.error}" for i in part.landing if i.error), None)
-    return part.error
+    could not be collected. A file that failed to format, or a model, forecast or rule that
+    failed, is recorded, not retried: its data or SQL would fail again (an attempt that
+    raised or timed out is retried, whatever its step)."""
+    return next((f"land:{i.source}: {i.error}" for i in part.landing if i.error), None)
+
+
+def _kept(part: RunReport) -> RunReport:
+    """Return what a retried collect attempt did that stays done: the objects it formatted
+    (an earlier run's leftovers) and what it landed before it failed."""
+    kept = RunReport(part.run_id, formatting=part.formatting, spans=part.spans)
+    kept.landing = [item for item in part.landing if item.error is None]
+    kept.seconds = part.seconds
+    return kept
 
 
 def _step_run(unit: Unit, started_at: datetime, seconds: float, status: str, error: str) -> StepRun:

@@ -4,12 +4,16 @@ sources and models asked, as a run of the default pipeline."""
 from __future__ import annotations
 
 from lakebox.lakehouse import Lakehouse
+from lakebox.landing.loader import new_batch_id
+from lakebox.landing.manifest import now
+from lakebox.orchestration import history, steps
 from lakebox.orchestration.history import DEFAULT_PIPELINE
+from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.pipeline import Unit, execute, pipeline_config
-from lakebox.orchestration.report import Progress, RunReport, Span
+from lakebox.orchestration.report import Progress, RunReport, Span, stage, timed
 from lakebox.orchestration.spec import StepConfig
 
-__all__ = ["Progress", "RunReport", "Span", "ingest", "run"]
+__all__ = ["Progress", "RunReport", "Span", "backfill", "ingest", "run"]
 
 
 def ingest(
@@ -49,6 +53,30 @@ def run(
         units += [Unit(StepConfig(kind="anomalies"))] if lh.config.anomalies else []
     config = pipeline_config(lh, pipeline)
     return execute(lh, pipeline, config, units, force, progress, wait)
+
+
+def backfill(
+    lh: Lakehouse,
+    source: str,
+    start: str,
+    end: str,
+    progress: Progress | None = None,
+    wait: bool | float = False,
+    pipeline: str = DEFAULT_PIPELINE,
+) -> RunReport:
+    """Pull the rows of incremental `source` whose cursor is in [start, end) again and format
+    them, without moving its saved state (`lakebox.landing.backfill`).
+
+    Holds `pipeline`'s lock, so no run of it overlaps, and is recorded in the run history as
+    a `backfill`."""
+    from lakebox.landing.backfill import backfill as backfill_window
+
+    report = RunReport(new_batch_id(now()))
+    with PipelineLock(lh, pipeline, wait), history.recording(lh, pipeline, "backfill", report):
+        with timed(report, f"land:{source}"):
+            report.landing.append(backfill_window(lh, source, start, end, stage(progress, "land")))
+        steps.format_landed(lh, source, report, progress)
+    return report
 
 
 def _collect(lh: Lakehouse, sources: list[str] | None) -> list[Unit]:

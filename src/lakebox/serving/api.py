@@ -168,7 +168,7 @@ def _table_routes(app: FastAPI, lh: Lakehouse, queries: QueryService) -> None:
 
     @app.get(
         "/api/runs",
-        summary="Recent runs: check runs from ops.check_results and landed batches",
+        summary="Recent runs: pipeline runs (ops.runs), check runs and landed batches",
     )
     def runs(limit: Annotated[int, Query(ge=1, le=1_000)] = 20) -> Runs:
         return recent_runs(lh, queries, limit)
@@ -176,8 +176,8 @@ def _table_routes(app: FastAPI, lh: Lakehouse, queries: QueryService) -> None:
 
 AS_OF_HELP = "A snapshot id of the table, or an ISO time (the snapshot current then)."
 RUNS_NOTE = (
-    "lakebox keeps no table of runs yet: these are the check runs recorded in "
-    "ops.check_results and the batches recorded in landing.manifest."
+    "Pipeline runs from ops.runs (every run, with its steps, on the Runs page), the check "
+    "runs recorded in ops.check_results and the batches recorded in landing.manifest."
 )
 
 
@@ -256,10 +256,25 @@ class LandedBatch(BaseModel):
     error: str | None
 
 
+class PipelineRun(BaseModel):
+    """One run of a pipeline, as recorded in ops.runs."""
+
+    run_id: str
+    pipeline: str
+    command: str
+    started_at: datetime
+    seconds: float | None
+    status: str
+    rows_in: int | None
+    rows_out: int | None
+    error: str | None
+
+
 class Runs(BaseModel):
-    """Recent check runs and landed batches, newest first."""
+    """Recent pipeline runs, check runs and landed batches, newest first."""
 
     note: str
+    runs: list[PipelineRun] = []
     check_runs: list[CheckRun]
     batches: list[LandedBatch]
 
@@ -372,7 +387,7 @@ QUARANTINE_COLUMNS = "_reason, _column, _raw, _source_file, _source_line, _batch
 
 
 def recent_runs(lh: Lakehouse, queries: QueryService, limit: int) -> Runs:
-    """Return the latest `limit` check runs and landed batches, newest first."""
+    """Return the latest `limit` pipeline runs, check runs and landed batches, newest first."""
     from lakebox.quality.results import RESULTS
 
     check_runs: list[dict[str, Any]] = []
@@ -385,12 +400,23 @@ def recent_runs(lh: Lakehouse, queries: QueryService, limit: int) -> Runs:
             "count(*) FILTER (WHERE status IN ('fail', 'error')) AS failed "
             f"FROM {RESULTS.identifier} GROUP BY run_id ORDER BY started_at DESC LIMIT {limit}"
         ).to_pylist()
+    from lakebox.orchestration import history
+
     entries = lh.manifest.entries()[-limit:]
     return Runs(
         note=RUNS_NOTE,
+        runs=[
+            PipelineRun.model_validate(run) for run in _locked(queries, history.recent, lh, limit)
+        ],
         check_runs=[CheckRun(**run) for run in check_runs],
         batches=[LandedBatch.model_validate(vars(entry)) for entry in reversed(entries)],
     )
+
+
+def _locked(queries: QueryService, read: Callable[..., list[Any]], *args: Any) -> list[Any]:
+    """Return `read(*args)`, holding the engine's lock (the server answers from threads)."""
+    with queries.lock:
+        return read(*args)
 
 
 def _quoted(ref: TableRef) -> str:

@@ -29,6 +29,7 @@ def test_the_overview_shows_checks_quarantine_and_recent_runs(page, base_url, de
     }
     runs = demo_lakehouse.query("SELECT count(DISTINCT run_id) AS n FROM ops.check_results")
     batches = len(demo_lakehouse.manifest.entries())
+    pipeline_runs = demo_lakehouse.query("SELECT run_id FROM ops.runs ORDER BY started_at DESC")
 
     page.goto(base_url + "/")
     failing = [r for r in latest if r.status in ("fail", "error")]
@@ -51,6 +52,8 @@ def test_the_overview_shows_checks_quarantine_and_recent_runs(page, base_url, de
     assert "ops.check_results" in page.locator("#runs .note").inner_text()
     assert page.locator("#check-runs tbody tr").count() == min(10, runs["n"][0].as_py())
     assert page.locator("#batches tbody tr").count() == min(10, batches)
+    shown_runs = page.locator("#pipeline-runs tbody tr code").all_inner_texts()
+    assert shown_runs == pipeline_runs.column(0).to_pylist()[:10] and shown_runs
 
     page.locator('#quarantine tr[data-source="materials"] a').click()
     page.wait_for_url("**/catalog/formatted/materials#quarantine")
