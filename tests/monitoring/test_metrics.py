@@ -135,6 +135,11 @@ def test_run_metrics_from_ops_runs(lh, client, tmp_path):
         (("pipeline", "hourly"),): 8,
         (("pipeline", "nightly"),): 90,
     }
+    assert samples["lakebox_run_peak_memory_bytes"] == {
+        (("pipeline", "hourly"),): 1 << 20,
+        (("pipeline", "nightly"),): 1 << 20,
+    }
+    assert samples["process_resident_memory_bytes"][()] > 0  # the serving process itself
 
 
 def test_open_anomalies_per_severity(lh, client, tmp_path):
@@ -265,3 +270,24 @@ def test_step_metrics_from_ops_step_runs(lh, client):
 
 def test_step_metrics_are_left_out_without_their_tables(lh, client):
     assert not {name for name in scrape(client) if name.startswith("lakebox_step_")}
+
+
+def test_model_metrics_are_those_of_each_production_version(lh, client):
+    from lakebox.analysis import registry
+    from lakebox.analysis.registry import ModelVersion
+    from tests.analysis.test_registry import fitted
+
+    for mae in (3.0, 2.5):
+        trained = ModelVersion(
+            name="traffic", version=0, flavor="linear", target="y", features=["x"],
+            metrics={"mae": mae, "rows": 120, "chosen": True},
+        )  # fmt: skip
+        registry.register(lh, trained, fitted(1.0))
+    assert "lakebox_model_metric" not in scrape(client)  # candidates only: nothing in production
+
+    registry.promote(lh, "traffic", 2)
+    samples = scrape(client)["lakebox_model_metric"]
+    assert samples == {
+        (("metric", "mae"), ("model", "traffic"), ("version", "2")): 2.5,
+        (("metric", "rows"), ("model", "traffic"), ("version", "2")): 120,
+    }

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 RUNS = TableRef("ops", "runs")
 STEP_RUNS = TableRef("ops", "step_runs")
 ANOMALIES = TableRef("analytics", "anomalies")
+MODELS = TableRef("analytics", "models")
 CHECK_STATUSES = ("pass", "warn", "fail", "error")
 
 
@@ -45,6 +46,7 @@ class LakehouseCollector(Collector):
         readers += [run_metrics] if RUNS in tables else []
         readers += [step_metrics] if RUNS in tables and STEP_RUNS in tables else []
         readers += [open_anomalies] if ANOMALIES in tables else []
+        readers += [model_metrics] if MODELS in tables else []
         # The serve app answers requests in threads: the engine is used by one at a time.
         with engine_lock(self.lh):
             found = [metric for reader in readers for metric in _read_or_skip(reader, self.lh)]
@@ -62,9 +64,11 @@ def _read_or_skip(reader: Callable[[Lakehouse], list[Metric]], lh: Lakehouse) ->
 
 
 def registry(lh: Lakehouse) -> CollectorRegistry:
-    """Return a fresh registry holding only `lh`'s collector."""
+    """Return a fresh registry holding `lh`'s collector and the serving process's own
+    (`process_resident_memory_bytes`, CPU seconds, open files)."""
     fresh = CollectorRegistry(auto_describe=False)
     fresh.register(LakehouseCollector(lh))
+    ProcessCollector(registry=fresh)
     return fresh
 
 
@@ -184,11 +188,18 @@ def run_metrics(lh: Lakehouse) -> list[Metric]:
     processed = CounterMetricFamily(
         "lakebox_rows_processed", "Rows written by a pipeline's runs", labels=["pipeline"]
     )
-    for pipeline, seconds, rows in _rows(lh, _PER_PIPELINE):
+    memory = GaugeMetricFamily(
+        "lakebox_run_peak_memory_bytes",
+        "Peak resident memory of the process of each pipeline's last run",
+        labels=["pipeline"],
+    )
+    for pipeline, seconds, rows, peak in _rows(lh, _PER_PIPELINE):
         if seconds is not None:
             duration.add_metric([pipeline], seconds)
+        if peak is not None:
+            memory.add_metric([pipeline], peak)
         processed.add_metric([pipeline], rows or 0)
-    return [runs, duration, processed]
+    return [runs, duration, processed, memory]
 
 
 _PER_STATUS = (
@@ -196,8 +207,8 @@ _PER_STATUS = (
     "GROUP BY ALL ORDER BY ALL"
 )
 _PER_PIPELINE = (
-    "SELECT coalesce(pipeline, '') AS name, arg_max(seconds, started_at), sum(rows_out) "
-    "FROM ops.runs GROUP BY name ORDER BY name"
+    "SELECT coalesce(pipeline, '') AS name, arg_max(seconds, started_at), sum(rows_out), "
+    "arg_max(peak_memory_bytes, started_at) FROM ops.runs GROUP BY name ORDER BY name"
 )
 
 
@@ -248,6 +259,25 @@ def open_anomalies(lh: Lakehouse) -> list[Metric]:
     query = "SELECT severity, count(*) FROM analytics.anomalies GROUP BY ALL ORDER BY ALL"
     for severity, count in _rows(lh, query):
         gauge.add_metric([severity or ""], count)
+    return [gauge]
+
+
+def model_metrics(lh: Lakehouse) -> list[Metric]:
+    """Return the numeric evaluation metrics of each model's production version (from the
+    registry, `analytics.models`), so a drop after a promotion can be alerted on."""
+    from lakebox.analysis.registry import PRODUCTION, list_versions
+
+    gauge = GaugeMetricFamily(
+        "lakebox_model_metric",
+        "Evaluation metrics of each model's production version",
+        labels=["model", "version", "metric"],
+    )
+    for version in list_versions(lh):
+        if version.status != PRODUCTION:
+            continue
+        for metric, value in sorted(version.metrics.items()):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                gauge.add_metric([version.name, str(version.version), metric], value)
     return [gauge]
 
 
