@@ -167,3 +167,46 @@ def test_a_file_that_fails_to_format_is_not_retried_and_fails_the_run(make_proje
     assert not report.ok and report.error.startswith("format:sales: batch ")
     assert not report.attempts  # no retry: the same bytes would fail again
     assert dict(_steps(lh, report.run_id))["format:sales"] == "failed"
+
+
+def test_a_query_past_its_timeout_is_interrupted_retried_and_the_run_goes_on(
+    make_project, tmp_path
+):
+    write_file(tmp_path / "project" / "in", "a.csv", SALES)
+    write_file(
+        tmp_path / "project" / "models",
+        "slow.sql",
+        "SELECT sum(i) AS s FROM range(1e11::BIGINT) t(i)",
+    )
+    steps = ["collect", {"build": "slow", "timeout": 1, "retries": 1}, "checks"]
+    pipeline = {"steps": steps, "backoff": 0}
+    lh = make_project({"sales": {"path": "in/*.csv"}}, pipelines={"p": pipeline})
+    report = run_pipeline(lh, "p")
+    assert report.error == "build: timed out after 1s"
+    statuses = _steps(lh, report.run_id)
+    assert [s for s in statuses if s[0] == "build"] == [("build", "retried"), ("build", "failed")]
+    assert statuses[-1][0] == "checks"  # the run went on after the step gave up
+    assert lh.query("SELECT 42").column(0)[0].as_py() == 42  # the engine is usable again
+
+
+def test_retried_attempts_are_recorded_in_the_order_they_ran(make_project):
+    pipeline = {"steps": [{"collect": "items"}], "retries": 2, "backoff": 0}
+    lh = make_project({"items": _http("http://127.0.0.1:9/down")}, pipelines={"p": pipeline})
+    report = run_pipeline(lh, "p")
+    rows = history.run_steps(lh, report.run_id)
+    assert [(row["step"], row["status"]) for row in rows] == [
+        ("collect:items", "retried"),
+        ("collect:items", "retried"),
+        ("land:items", "failed"),
+        ("format:items", "ok"),
+    ]
+    started = [row["started_at"] for row in rows[:3]]
+    assert started == sorted(started)
+
+
+def test_run_with_an_empty_model_selection_builds_nothing(two_sources):
+    from lakebox.orchestration.runner import run
+
+    report = run(two_sources, models=set())
+    assert [(m.model, m.status) for m in report.models] == [("totals", "skipped")]
+    assert not report.analysis

@@ -106,3 +106,24 @@ def test_only_a_missed_due_time_runs_at_once(every_second):
         "tick": moment
     }
     assert Scheduler(lh.project_dir, config).first_runs(moment) == {"tick": moment}
+
+
+def test_sigterm_during_a_query_records_the_run_as_terminated(make_project, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    write_file(tmp_path / "project" / "in", "a.csv", SALES)
+    slow = "SELECT sum(i) AS s FROM range(1e11::BIGINT) t(i)"
+    write_file(tmp_path / "project" / "models", "slow.sql", slow)
+    lh = make_project({"sales": {"path": "in/*.csv"}})
+    command = [sys.executable, "-m", "lakebox.cli", "run", "-q", "-p", str(lh.project_dir)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    lock = lh.project_dir / ".lakebox" / "locks" / "default.lock"
+    assert _wait_for(lambda: lock.exists() and lock.read_text(), 60)
+    time.sleep(2)  # into the slow model's query
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)  # well before the scheduler would SIGKILL
+    assert process.returncode != 0 and "Traceback" not in err, err
+    [run] = history.recent(lh)
+    assert (run["status"], run["error"]) == ("failed", "terminated by signal 15")

@@ -43,13 +43,20 @@ WaitOption = Annotated[
 ]
 
 
+TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM, as a shell reports a process it ended
+
+
 def main() -> None:
-    """Run the CLI; a LakeboxError ends it with its message and exit code 1."""
+    """Run the CLI; a LakeboxError ends it with its message and exit code 1, a terminated
+    run with 143."""
     try:
         app()
     except LakeboxError as error:
         render.errors.print(f"[bold red]error:[/] {error}", highlight=False)
         sys.exit(1)
+    except RunTerminated as error:  # recorded as failed; exit as a process ended by SIGTERM
+        render.errors.print(f"[bold red]error:[/] the run was {error}", highlight=False)
+        sys.exit(TERMINATED_EXIT_CODE)
 
 
 def _open(project_dir: Path) -> Lakehouse:
@@ -216,7 +223,7 @@ def _run_and_report(
     from lakebox.cli.summary import show_run
     from lakebox.orchestration.scheduler import LOCKED_EXIT_CODE
 
-    with _open(project_dir) as lh, _terminable():
+    with _open(project_dir) as lh, _terminable(lh):
         try:
             with output.progress() as progress:
                 report = work(lh, progress)
@@ -247,19 +254,30 @@ def _alert(lh: Lakehouse, output: Output) -> None:
 
 
 @contextmanager
-def _terminable() -> Iterator[None]:
+def _terminable(lh: Lakehouse) -> Iterator[None]:
     """Turn SIGTERM (a scheduler ending a run past its timeout) into `RunTerminated`, so the
-    run is recorded as failed before the process ends."""
+    run is recorded as failed before the process ends: the handler interrupts the engine's
+    query and raises; an error the run swallowed is caught between its steps, and whatever
+    the run raises after the signal ends it as `RunTerminated`."""
+    from lakebox.orchestration.cancel import cancelled
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def terminate(signum: int, frame: object) -> None:
-        raise RunTerminated(f"terminated by signal {signum}")
+        cancelled.cancel(f"terminated by signal {signum}")
+        lh.engine.connection.interrupt()
+        raise RunTerminated(cancelled.reason)
 
+    cancelled.clear()
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         yield
+    except BaseException as error:
+        if cancelled.reason and not isinstance(error, RunTerminated):
+            raise RunTerminated(cancelled.reason) from error
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -18,6 +18,7 @@ from lakebox.catalog import TableRef
 from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import now
+from lakebox.orchestration.cancel import reason_of
 
 if TYPE_CHECKING:
     from lakebox.formatted.formatter import FormatResult
@@ -138,12 +139,14 @@ def steps_of(report: RunReport, started_at: datetime) -> list[StepRun]:
 
 
 def _place_of(steps: list[StepRun], attempt: StepRun) -> int:
-    """Return where `attempt` goes: before its step's later attempt, else by its start."""
+    """Return where `attempt` goes among its step's rows by start (before a later attempt,
+    after an earlier one), or, when its step has none, before the first step started later."""
     same = [number for number, step in enumerate(steps) if step.step == attempt.step]
-    if same:
-        return same[0]
-    later = [number for number, step in enumerate(steps) if step.started_at > attempt.started_at]
-    return later[0] if later else len(steps)
+    candidates = same or range(len(steps))
+    later = [number for number in candidates if steps[number].started_at > attempt.started_at]
+    if later:
+        return later[0]
+    return same[-1] + 1 if same else len(steps)
 
 
 def peak_memory_bytes() -> int:
@@ -162,7 +165,7 @@ def _run_row(
 ) -> dict:
     ended_at = now()
     failed = error is not None or not report.ok
-    reason = str(error) if error is not None else _first_error(steps)
+    reason = reason_of(error) if error is not None else _first_error(steps)
     return {
         "run_id": report.run_id,
         "pipeline": pipeline,

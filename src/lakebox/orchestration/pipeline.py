@@ -24,6 +24,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
 from lakebox.landing.manifest import now
 from lakebox.orchestration import history, steps
+from lakebox.orchestration.cancel import cancelled
 from lakebox.orchestration.history import DEFAULT_PIPELINE, StepRun
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.report import Progress, RunReport
@@ -136,7 +137,7 @@ def _of_sources(units: list[Unit], sources: list[str], config: PipelineConfig) -
     for source in sources:
         if source not in collected:
             raise ConfigError(
-                f"--source {source}: the pipeline does not collect or format it",
+                f"--source {source}: no step run here collects or formats it",
                 hint=f"its steps: {', '.join(step.name for step in config.steps)}",
                 field="--source",
             )
@@ -166,9 +167,16 @@ def _narrowed(unit: Unit, selectors: list[Selector]) -> Unit:
     """Return a build unit limited to the models selected by name (others as they are)."""
     if unit.step.kind != "build":
         return unit
-    named = [s.item for s in selectors if s.kind == "build" and s.item is not None]
+    named = {s.item for s in selectors if s.kind == "build" and s.item is not None}
     if not named or any(s.kind == "build" and s.item is None for s in selectors):
         return unit
+    outside = sorted(named - set(unit.models or named))
+    if outside:
+        raise ConfigError(
+            f"--select {outside[0]}: the pipeline's build step does not build it",
+            hint=f"it builds: {', '.join(sorted(unit.models or ()))}",
+            field="--select",
+        )
     return Unit(unit.step, models=frozenset(named))
 
 
@@ -246,16 +254,19 @@ def _attempts(
     the last attempt's results in `report` and each earlier one as a retried step."""
     tries = config.retries_of(unit.step) + 1
     for attempt in range(1, tries + 1):
+        cancelled.check()
         started_at, started = now(), time.monotonic()
-        part, error = _attempt(lh, config, unit, report, context)
+        part, error, raised = _attempt(lh, config, unit, report, context)
         seconds = time.monotonic() - started
         if error is None or attempt == tries:
-            if error is not None and part.error is None:  # it raised: nothing else says so
-                part.attempts.append(_step_run(unit, started_at, seconds, "failed", error))
-            report.merge(part)
+            if raised:  # nothing in its results says so
+                report.merge(_kept(part))
+                report.attempts.append(_step_run(unit, started_at, seconds, "failed", error))
+            else:
+                report.merge(part)
             return
-        report.attempts.append(_step_run(unit, started_at, seconds, "retried", error))
         report.merge(_kept(part))
+        report.attempts.append(_step_run(unit, started_at, seconds, "retried", error))
         pause = config.backoff_seconds(unit.step, attempt)
         logger.warning(
             "%s failed (attempt %d of %d): %s; again in %.1fs",
@@ -270,18 +281,19 @@ def _attempts(
 
 def _attempt(
     lh: Lakehouse, config: PipelineConfig, unit: Unit, run: RunReport, context: _Context
-) -> tuple[RunReport, str | None]:
-    """Return what one attempt of `unit` did and its failure (None if it succeeded)."""
+) -> tuple[RunReport, str | None, bool]:
+    """Return what one attempt of `unit` did, its failure (None if it succeeded) and
+    whether it raised (an error, or its timeout)."""
     part = RunReport(run.run_id)
     try:
         with deadline(lh, config.timeout_seconds(unit.step), unit.name):
             _do(lh, unit, part, run, context)
     except (LakeboxError, StepTimedOut) as raised:
-        return RunReport(run.run_id), str(raised) or type(raised).__name__
-    return part, _retryable(unit, part)
+        return part, str(raised) or type(raised).__name__, True
+    return part, _retryable(part), False
 
 
-def _retryable(unit: Unit, part: RunReport) -> str | None:
+def _retryable(part: RunReport) -> str | None:
     """Return the failure of an attempt that another attempt may not have: a source that
     could not be collected. A file that failed to format, or a model, forecast or rule that
     failed, is recorded, not retried: its data or SQL would fail again (an attempt that
@@ -290,11 +302,14 @@ def _retryable(unit: Unit, part: RunReport) -> str | None:
 
 
 def _kept(part: RunReport) -> RunReport:
-    """Return what a retried collect attempt did that stays done: the objects it formatted
-    (an earlier run's leftovers) and what it landed before it failed."""
-    kept = RunReport(part.run_id, formatting=part.formatting, spans=part.spans)
+    """Return what a failed attempt did that stays done and is not done again by the next:
+    the objects it formatted and what it landed. (A model it built shows as `fresh` in the
+    next attempt; one that raised leaves its models out of the report, not out of the
+    lakehouse.)"""
+    kept = RunReport(part.run_id, formatting=part.formatting)
     kept.landing = [item for item in part.landing if item.error is None]
-    kept.seconds = part.seconds
+    kept.spans = {name: span for name, span in part.spans.items() if name.startswith("format:")}
+    kept.seconds = sum(span.seconds for span in kept.spans.values())
     return kept
 
 
@@ -325,10 +340,12 @@ def _do(lh: Lakehouse, unit: Unit, part: RunReport, run: RunReport, context: _Co
 
 @contextmanager
 def deadline(lh: Lakehouse, seconds: float | None, what: str) -> Iterator[None]:
-    """Raise `StepTimedOut` in the block after `seconds`, and interrupt the engine's query
-    then running. A timeout needs the main thread (a signal); elsewhere it is not enforced.
-    A timer the process already has (pytest-timeout's, Airflow's) is kept: if it is due
-    first, it applies; otherwise it is re-armed, less the time spent, when the block ends."""
+    """Stop the block after `seconds` with `StepTimedOut`: a timer signal interrupts the
+    engine's running query and raises, again every second until the block ends (code that
+    swallows an error cannot outlive it), and whatever the block raises once the time is up
+    becomes `StepTimedOut`. It needs the main thread (a signal); elsewhere it is not
+    enforced. A timer the process already has (pytest-timeout's, Airflow's) is kept: if it
+    is due first, it applies; otherwise it is re-armed, less the time spent, at the end."""
     if seconds is None:
         yield
         return
@@ -340,22 +357,34 @@ def deadline(lh: Lakehouse, seconds: float | None, what: str) -> Iterator[None]:
     if host_left and host_left <= seconds:
         yield
         return
+    message = f"timed out after {seconds:g}s"
+    expired = threading.Event()
 
     def expire(signum: int, frame: object) -> None:
-        raise StepTimedOut(f"timed out after {seconds:g}s")
+        expired.set()
+        lh.engine.connection.interrupt()
+        raise StepTimedOut(message)
 
     started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    interrupter = threading.Timer(seconds, lh.engine.connection.interrupt)
-    interrupter.daemon = True
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    interrupter.start()
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
+    except BaseException as error:
+        if expired.is_set() and not isinstance(error, StepTimedOut):
+            raise StepTimedOut(message) from error
+        raise
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        interrupter.cancel()
-        signal.signal(signal.SIGALRM, previous)
-        if host_left:
-            left = max(host_left - (time.monotonic() - started), 0.001)
-            signal.setitimer(signal.ITIMER_REAL, left, host_interval)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if signal.SIGALRM in signal.sigpending():  # arrived while cleaning up: ours
+                signal.sigwait({signal.SIGALRM})
+            signal.signal(signal.SIGALRM, previous)
+            if host_left:
+                left = max(host_left - (time.monotonic() - started), 0.001)
+                signal.setitimer(signal.ITIMER_REAL, left, host_interval)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+    if expired.is_set():  # the block swallowed the signal's error and ended late
+        raise StepTimedOut(message)

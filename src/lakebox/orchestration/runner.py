@@ -47,7 +47,9 @@ def run(
     Holds `pipeline`'s lock (waiting as `wait` allows, else `RunLocked`) and records the run
     in `ops.runs` and `ops.step_runs`, as failed if it raises."""
     units = _collect(lh, sources)
-    units.append(Unit(StepConfig(kind="build"), models=frozenset(models) if models else None))
+    units.append(
+        Unit(StepConfig(kind="build"), models=frozenset(models) if models is not None else None)
+    )
     if models is None:
         units += [Unit(StepConfig(kind="forecasts"), name) for name in sorted(lh.config.forecasts)]
         units += [Unit(StepConfig(kind="anomalies"))] if lh.config.anomalies else []

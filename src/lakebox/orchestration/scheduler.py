@@ -20,7 +20,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ LOGS_FOLDER = Path(".lakebox") / "logs"
 LOCKED_EXIT_CODE = 75  # `lakebox run` exits so when another run holds the pipeline's lock
 _REAP_SECONDS = 0.5
 _STOP_GRACE_SECONDS = 10.0
+_KEPT_LAUNCHES = 1000
 ALERTS_TASK = "alerts"
 Event = Callable[[str], None]
 
@@ -75,7 +77,7 @@ class Scheduler:
                 f"every {config.alerts.every}", duration_seconds(config.alerts.every)
             )
         self.last_started = last_started or {}
-        self.launches: list[Launch] = []
+        self.launches: deque[Launch] = deque(maxlen=_KEPT_LAUNCHES)
         self._running: dict[str, Launch] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -108,7 +110,7 @@ class Scheduler:
                 moment = datetime.now(UTC)
                 for name, at in due.items():
                     if at <= moment:
-                        self._launch(name, at)
+                        self._launch_or_say(name, at)
                         due[name] = self.schedules[name].next_after(moment)
                 pause = min(
                     [_REAP_SECONDS, *[(at - moment).total_seconds() for at in due.values()]]
@@ -129,6 +131,14 @@ class Scheduler:
         if self._thread is not None:
             self._thread.join(timeout=_STOP_GRACE_SECONDS + 5)
             self._thread = None
+
+    def _launch_or_say(self, name: str, due: datetime) -> None:
+        """Launch `name`; a process that cannot start is reported, and the schedule goes on."""
+        try:
+            self._launch(name, due)
+        except OSError as error:
+            self.launches[-1].outcome = "failed"
+            self.on_event(f"{name}: could not start: {error}")
 
     def _launch(self, name: str, due: datetime) -> None:
         launch = Launch(name, due, datetime.now(UTC))
@@ -174,7 +184,11 @@ class Scheduler:
         folder = self.project_dir / LOGS_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(folder / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.write(descriptor, f"--- {launch.started_at.isoformat()} {name}\n".encode())
+        try:
+            os.write(descriptor, f"--- {launch.started_at.isoformat()} {name}\n".encode())
+        except OSError:
+            os.close(descriptor)
+            raise
         return descriptor
 
     def _reap(self) -> None:
@@ -195,23 +209,32 @@ class Scheduler:
             self.on_event(f"{name}: {launch.outcome} (exit code {code})")
 
     def _end_running(self) -> None:
+        """Ask every running task to stop at once, then wait for them together."""
         self._reap()
-        for launch in self._running.values():
-            self._terminate(launch)
+        running = list(self._running.values())
+        for launch in running:
             launch.outcome = "stopped"
+        _terminate(launch.process for launch in running if launch.process is not None)
         self._running.clear()
 
     def _terminate(self, launch: Launch) -> None:
         """Ask the task's process to stop (it records its run as failed), then kill it."""
-        assert launch.process is not None
-        if launch.process.poll() is not None:
-            return
-        launch.process.send_signal(signal.SIGTERM)
+        if launch.process is not None:
+            _terminate([launch.process])
+
+
+def _terminate(processes: Iterable[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM the processes still running, give them the grace time together, then kill."""
+    alive = [process for process in processes if process.poll() is None]
+    for process in alive:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    for process in alive:
         try:
-            launch.process.wait(timeout=_STOP_GRACE_SECONDS)
+            process.wait(timeout=max(deadline - time.monotonic(), 0.01))
         except subprocess.TimeoutExpired:
-            launch.process.kill()
-            launch.process.wait()
+            process.kill()
+            process.wait()
 
 
 def _outcome(code: int) -> str:
