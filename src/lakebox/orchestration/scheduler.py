@@ -14,10 +14,8 @@ incidents are evaluated every `alerts.every` (stale tables go stale without any 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -27,11 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lakebox.config import ProjectConfig
+from lakebox.orchestration import launcher
 from lakebox.orchestration.schedule import Schedule
 from lakebox.orchestration.spec import duration_seconds
 
 logger = logging.getLogger(__name__)
-LOGS_FOLDER = Path(".lakebox") / "logs"
 LOCKED_EXIT_CODE = 75  # `lakebox run` exits so when another run holds the pipeline's lock
 _REAP_SECONDS = 0.5
 _STOP_GRACE_SECONDS = 10.0
@@ -150,46 +148,21 @@ class Scheduler:
             self.on_event(f"{name}: due at {due:%H:%M:%S}, skipped: the run of {since} goes on")
             return
         launch.timeout = self._timeout_of(name)
-        log = self._log(name, launch)
-        try:
-            launch.process = subprocess.Popen(
-                self._command(name),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.project_dir,
-                start_new_session=True,  # Ctrl-C in a terminal reaches the scheduler only
-            )
-        finally:
-            os.close(log)
+        launch.process = launcher.start(self.project_dir, name, self._arguments(name))
         launch._started = time.monotonic()
         self._running[name] = launch
         self.on_event(f"{name}: started (due at {due:%H:%M:%S}, process {launch.process.pid})")
 
-    def _command(self, name: str) -> list[str]:
-        lakebox = [sys.executable, "-m", "lakebox.cli"]
-        where = ["--project", str(self.project_dir)]
+    def _arguments(self, name: str) -> list[str]:
         if name == ALERTS_TASK:
-            return [*lakebox, "alerts", *where]
-        return [*lakebox, "run", "--pipeline", name, "--quiet", *where]
+            return ["alerts"]
+        return ["run", "--pipeline", name, "--quiet"]
 
     def _timeout_of(self, name: str) -> float | None:
         pipeline = self.config.pipelines.get(name)
         if pipeline is None or pipeline.run_timeout is None:
             return None
         return duration_seconds(pipeline.run_timeout)
-
-    def _log(self, name: str, launch: Launch) -> int:
-        """Return a descriptor of the task's log file, opened for appending, headed."""
-        folder = self.project_dir / LOGS_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(folder / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.write(descriptor, f"--- {launch.started_at.isoformat()} {name}\n".encode())
-        except OSError:
-            os.close(descriptor)
-            raise
-        return descriptor
 
     def _reap(self) -> None:
         """Note the tasks that ended; terminate those past their run timeout."""

@@ -29,6 +29,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.serving.forecasts import router as forecast_routes
 from lakebox.serving.metrics import router as metrics_routes
 from lakebox.serving.models import router as model_routes
+from lakebox.serving.pipelines import router as pipeline_routes
 from lakebox.serving.queries import MAX_ROW_LIMIT, QueryResult, QueryService
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def create_app(lh: Lakehouse, token: str | None = None, **limits: Any) -> FastAP
     app.include_router(model_routes(lh))
     app.include_router(forecast_routes(lh, queries))
     app.include_router(metrics_routes(lh))
+    app.include_router(pipeline_routes(lh))
     from lakebox.serving.ui import mount_ui  # the UI's pages build on this module's readers
 
     mount_ui(app, lh, queries)

@@ -505,4 +505,22 @@ Object.assign(lakebox, {
       xaxis: { type: "date" }, yaxis: { type: "category", categoryorder: "array", categoryarray: order, autorange: "reversed" } };
     Plotly.react(element, traces, layout, { responsive: true, displaylogo: false });
   },
+
+  // "Run now" on the runs page: start the pipeline's run and say so (it is listed once it ends).
+  runNowButtons() {
+    for (const button of document.querySelectorAll("button.run-now")) {
+      button.addEventListener("click", async () => {
+        const said = button.parentElement.querySelector(".run-now-status");
+        button.disabled = true;
+        try {
+          const started = await lakebox.post(`/api/pipelines/${encodeURIComponent(button.dataset.pipeline)}/runs`);
+          said.textContent = `started (process ${started.pid}); it is listed here when it ends`;
+        } catch (error) {
+          lakebox.failure(said, error);
+        } finally {
+          button.disabled = false;
+        }
+      });
+    }
+  },
 });

@@ -1,0 +1,111 @@
+"""The pipeline endpoints of `lakebox serve`: the pipelines with their schedule and latest
+run, and starting a run now (a process of its own, as the scheduler starts one).
+
+Starting a run needs a JSON body (FastAPI refuses another content type with 422): a browser
+sends JSON across sites only after a CORS preflight, which this server never answers, so
+another site cannot start runs."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from lakebox.errors import LakeboxError, RunLocked
+from lakebox.lakehouse import Lakehouse
+from lakebox.orchestration import launcher
+from lakebox.orchestration.history import DEFAULT_PIPELINE
+from lakebox.orchestration.lock import PipelineLock
+from lakebox.orchestration.overview import pipelines
+from lakebox.orchestration.pipeline import pipeline_config, units_of
+from lakebox.serving.queries import engine_lock
+
+
+class PipelineInfo(BaseModel):
+    """A pipeline: its steps, schedule, when it is next due and how its latest run went."""
+
+    name: str
+    description: str
+    steps: list[str]
+    schedule: str | None
+    next_run: datetime | None
+    last_status: str | None
+    last_started_at: datetime | None
+    last_run_id: str | None
+
+
+class RunRequest(BaseModel):
+    """Which steps to run (`--select`; none: every step) and whether to rebuild all."""
+
+    select: list[str] = Field(default_factory=list, max_length=100)
+    full_refresh: bool = False
+
+
+class StartedRun(BaseModel):
+    """A run started in a process of its own; it shows in /api/runs once it ends."""
+
+    pipeline: str
+    pid: int
+    log: str
+
+
+def router(lh: Lakehouse) -> APIRouter:
+    """Return the pipeline routes."""
+    routes = APIRouter(tags=["pipelines"])
+
+    @routes.get("/api/pipelines", summary="The pipelines, their schedules and latest runs")
+    def listed() -> list[PipelineInfo]:
+        with engine_lock(lh):
+            found = pipelines(lh)
+        return [PipelineInfo(**asdict(status)) for status in found]
+
+    @routes.post(
+        "/api/pipelines/{name}/runs",
+        status_code=202,
+        response_model=StartedRun,
+        summary="Start a run of the pipeline now, in a process of its own",
+        responses={
+            400: {"description": "a selection the pipeline cannot run"},
+            404: {"description": "no such pipeline"},
+            409: {"description": "the pipeline is running"},
+        },
+    )
+    def start(name: str, body: RunRequest) -> Any:
+        refused = _refusal(lh, name, body)
+        if refused is not None:
+            return refused
+        arguments = ["run", "--pipeline", name, "--quiet"]
+        arguments += [f"--select={selector}" for selector in body.select]
+        arguments += ["--full-refresh"] if body.full_refresh else []
+        process = launcher.start(lh.project_dir, name, arguments)
+        threading.Thread(target=process.wait, name="lakebox-run-reaper", daemon=True).start()
+        log = launcher.log_path(lh.project_dir, name).relative_to(lh.project_dir)
+        return StartedRun(pipeline=name, pid=process.pid, log=str(log))
+
+    return routes
+
+
+def _refusal(lh: Lakehouse, name: str, body: RunRequest) -> JSONResponse | None:
+    """Return why the run cannot start (404 unknown pipeline, 400 a selection it cannot
+    run, 409 already running), or None."""
+    if name != DEFAULT_PIPELINE and name not in lh.config.pipelines:
+        known = ", ".join(sorted(lh.config.pipelines)) or "none declared"
+        return _answer(404, f"no pipeline named {name!r} (pipelines: {known})")
+    try:
+        units_of(lh, pipeline_config(lh, name), body.select or None)
+        with PipelineLock(lh, name, wait=False):
+            pass
+    except RunLocked as error:
+        return _answer(409, error.message, error.hint)
+    except LakeboxError as error:
+        return _answer(400, error.message, error.hint)
+    return None
+
+
+def _answer(status: int, error: str, hint: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "hint": hint}, status_code=status)
