@@ -58,7 +58,13 @@ def test_backfill_lands_and_formats_the_window_and_keeps_the_state(events: Path)
     }
     assert _ids(events) == [2, 3, 5, 6, 7, 8]
     runs = json.loads(run_lakebox("runs", "--json", cwd=events).stdout)
-    assert (runs[0]["command"], runs[0]["status"], runs[0]["rows_in"]) == ("backfill", "ok", 2)
+    latest = runs[0]
+    assert (latest["pipeline"], latest["command"], latest["status"]) == (
+        "backfill:events",
+        "backfill",
+        "ok",
+    )
+    assert latest["rows_in"] == 2
     _insert(events, range(9, 10))
     assert run_lakebox("ingest", "-q", "--source", "events", cwd=events).returncode == 0
     history = json.loads(run_lakebox("history", "formatted.events", "--json", cwd=events).stdout)

@@ -313,3 +313,46 @@ def test_clear_errors(sqlite_lakehouse: Lakehouse, name, start, end, message):
     with pytest.raises(ConfigError, match=message):
         backfill(sqlite_lakehouse, name, start, end)
     assert sqlite_lakehouse.manifest.entries() == []
+
+
+def test_an_integer_cursor_written_like_a_date_is_an_integer(make_project, tmp_path: Path):
+    database = tmp_path / "days.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE days (day_key INTEGER PRIMARY KEY, n INTEGER)")
+        connection.executemany(
+            "INSERT INTO days VALUES (?, ?)", [(20260100 + d, d) for d in range(1, 9)]
+        )
+    source = {"kind": "sqlite", "url": f"sqlite:///{database}", "table": "days",
+              "key": ["day_key"], "incremental": {"cursor": "day_key"}}  # fmt: skip
+    lh = make_project({"days": source})
+    report = backfill(lh, "days", "20260102", "20260105")
+    assert report.error is None and len(report.landed) == 1
+    format_pending(lh, "days")
+    keys = lh.query("SELECT day_key FROM formatted.days ORDER BY 1").column(0).to_pylist()
+    assert keys == [20260102, 20260103, 20260104]
+
+
+def test_a_refused_backfill_is_not_a_run(sqlite_lakehouse: Lakehouse):
+    from lakebox.orchestration import history
+    from lakebox.orchestration.runner import backfill as backfill_run
+
+    with pytest.raises(ConfigError, match="is not before its end"):
+        backfill_run(sqlite_lakehouse, "events", "2026-02-01", "2026-01-01")
+    assert history.recent(sqlite_lakehouse) == []
+
+
+def test_a_backfill_waits_for_every_pipeline_collecting_its_source(make_project, tmp_path):
+    from lakebox.errors import RunLocked
+    from lakebox.orchestration.lock import PipelineLock
+    from lakebox.orchestration.runner import backfill as backfill_run
+
+    database = tmp_path / "app.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT)")
+    source = {"kind": "sqlite", "url": f"sqlite:///{database}", "table": "events",
+              "incremental": {"cursor": "id", "initial": "0"}}  # fmt: skip
+    pipelines = {"hourly": {"steps": [{"collect": "events"}]}}
+    lh = make_project({"events": source}, pipelines=pipelines)
+    with PipelineLock(lh, "hourly"), pytest.raises(RunLocked, match="'hourly'"):
+        backfill_run(lh, "events", "1", "5")
+    assert lh.manifest.entries() == []

@@ -13,6 +13,7 @@ back from the commits, stays where the last normal pull left it.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time
 
 from lakebox.config import IncrementalConfig, SourceConfig
@@ -23,6 +24,7 @@ from lakebox.landing.loader import LandingReport, Progress, land
 from lakebox.landing.state import Cursor, Window
 
 logger = logging.getLogger(__name__)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A bound written as the first type is read as the second when the cursor holds the second.
 _WIDENS = {("date", "timestamp"), ("integer", "decimal")}
 _A_VALUE = {
@@ -39,8 +41,20 @@ def backfill(
 ) -> LandingReport:
     """Return what landing the rows of `source_name` whose cursor is in `[start, end)` did;
     the source's saved incremental state does not move (format the batch afterwards)."""
+    return land_window(lh, source_name, window_of(lh, source_name, start, end), progress)
+
+
+def window_of(lh: Lakehouse, source_name: str, start: str, end: str) -> Window:
+    """Return the window `[start, end)` of `source_name`'s cursor; raise ConfigError for a
+    source that cannot be backfilled or bounds that do not fit its cursor."""
     incremental = backfillable(source_name, lh.source(source_name))
-    window = parse_window(lh, source_name, incremental, start, end)
+    return parse_window(lh, source_name, incremental, start, end)
+
+
+def land_window(
+    lh: Lakehouse, source_name: str, window: Window, progress: Progress | None = None
+) -> LandingReport:
+    """Return what landing `window` of `source_name` did (its state does not move)."""
     logger.info("%s: backfilling %s", source_name, window.to_json())
     return land(lh, source_name, progress, window=window)
 
@@ -100,7 +114,8 @@ def parse_window(
 
 
 def _bound(field: str, text: str, which: str) -> Cursor:
-    """Return one bound as written (an API is sent it so), typed as it parses."""
+    """Return one bound as written, typed as it parses (a date given for a timestamp cursor
+    is then widened to its midnight, and sent so to an API)."""
     written = text.strip()
     if not written:
         raise ConfigError(
@@ -111,7 +126,10 @@ def _bound(field: str, text: str, which: str) -> Cursor:
 
 
 def _is_plain_date(text: str) -> bool:
-    """Return whether `text` is a date alone, e.g. 2026-01-01 (parsed as its midnight)."""
+    """Return whether `text` is a date alone, written 2026-01-01 (parsed as its midnight);
+    20260101 is an integer, though Python reads it as a date too."""
+    if not _ISO_DATE.match(text):
+        return False
     try:
         date.fromisoformat(text)
     except ValueError:

@@ -3,6 +3,8 @@ sources and models asked, as a run of the default pipeline."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
 from lakebox.landing.manifest import now
@@ -64,21 +66,37 @@ def backfill(
     end: str,
     progress: Progress | None = None,
     wait: bool | float = False,
-    pipeline: str = DEFAULT_PIPELINE,
 ) -> RunReport:
     """Pull the rows of incremental `source` whose cursor is in [start, end) again and format
     them, without moving its saved state (`lakebox.landing.backfill`).
 
-    Holds `pipeline`'s lock, so no run of it overlaps, and is recorded in the run history as
-    a `backfill`."""
-    from lakebox.landing.backfill import backfill as backfill_window
+    A source or bounds that cannot be backfilled raise ConfigError before anything runs.
+    The backfill holds the lock of every pipeline that collects or formats the source, so
+    none of their runs overlaps it, and is recorded in the run history as pipeline
+    `backfill:<source>` (apart from the pipelines' own runs and their alerts)."""
+    from lakebox.landing.backfill import land_window, window_of
 
+    window = window_of(lh, source, start, end)
     report = RunReport(new_batch_id(now()))
-    with PipelineLock(lh, pipeline, wait), history.recording(lh, pipeline, "backfill", report):
-        with timed(report, f"land:{source}"):
-            report.landing.append(backfill_window(lh, source, start, end, stage(progress, "land")))
-        steps.format_landed(lh, source, report, progress)
+    with ExitStack() as locks:
+        for name in _pipelines_collecting(lh, source):
+            locks.enter_context(PipelineLock(lh, name, wait))
+        with history.recording(lh, f"backfill:{source}", "backfill", report):
+            with timed(report, f"land:{source}"):
+                report.landing.append(land_window(lh, source, window, stage(progress, "land")))
+            steps.format_landed(lh, source, report, progress)
     return report
+
+
+def _pipelines_collecting(lh: Lakehouse, source: str) -> list[str]:
+    """Return, sorted (every locker takes them in this order), the pipelines that collect or
+    format `source`: `default` and each declared one with such a step."""
+    found = {DEFAULT_PIPELINE}
+    for name, pipeline in lh.config.pipelines.items():
+        for step in pipeline.steps:
+            if step.kind in ("collect", "format") and (step.items is None or source in step.items):
+                found.add(name)
+    return sorted(found)
 
 
 def _collect(lh: Lakehouse, sources: list[str] | None) -> list[Unit]:

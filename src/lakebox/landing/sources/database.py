@@ -236,7 +236,10 @@ def _remote_literal(cursor: Cursor, kind: str) -> str:
         return quote_literal(value.isoformat(sep=" "))
     if isinstance(value, date):
         return quote_literal(value.isoformat())
-    return quote_literal(str(value))
+    text = str(value)
+    if kind == "mysql":  # MySQL reads a backslash in a literal as an escape, by default
+        text = text.replace("\\", "\\\\")
+    return quote_literal(text)
 
 
 def _extract_with_sqlalchemy(source: DatabaseSource, target: Path) -> int:
