@@ -8,8 +8,6 @@ another site cannot start runs."""
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,22 +19,9 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import launcher
 from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
-from lakebox.orchestration.overview import pipelines
+from lakebox.orchestration.overview import PipelineStatus, pipelines
 from lakebox.orchestration.pipeline import pipeline_config, units_of
 from lakebox.serving.queries import engine_lock
-
-
-class PipelineInfo(BaseModel):
-    """A pipeline: its steps, schedule, when it is next due and how its latest run went."""
-
-    name: str
-    description: str
-    steps: list[str]
-    schedule: str | None
-    next_run: datetime | None
-    last_status: str | None
-    last_started_at: datetime | None
-    last_run_id: str | None
 
 
 class RunRequest(BaseModel):
@@ -59,10 +44,9 @@ def router(lh: Lakehouse) -> APIRouter:
     routes = APIRouter(tags=["pipelines"])
 
     @routes.get("/api/pipelines", summary="The pipelines, their schedules and latest runs")
-    def listed() -> list[PipelineInfo]:
+    def listed() -> list[PipelineStatus]:
         with engine_lock(lh):
-            found = pipelines(lh)
-        return [PipelineInfo(**asdict(status)) for status in found]
+            return pipelines(lh)
 
     @routes.post(
         "/api/pipelines/{name}/runs",
