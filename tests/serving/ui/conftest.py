@@ -10,6 +10,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,11 +34,10 @@ def demo_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lakebox
         yield lh
 
 
-@pytest.fixture(scope="session")
-def base_url(demo_lakehouse: lakebox.Lakehouse) -> Iterator[str]:
-    """The demo project's API and UI, served by uvicorn in a thread on a free port."""
+@contextmanager
+def served(app: object) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread on a free port; yield its URL."""
     port = free_port()
-    app = create_app(demo_lakehouse, row_limit=5_000, timeout=20.0)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -48,9 +48,18 @@ def base_url(demo_lakehouse: lakebox.Lakehouse) -> Iterator[str]:
             pytest.fail("the UI server did not start")
         time.sleep(0.05)
     httpx.get(f"{url}/api/zones", timeout=10).raise_for_status()
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(demo_lakehouse: lakebox.Lakehouse) -> Iterator[str]:
+    """The demo project's API and UI, served by uvicorn in a thread on a free port."""
+    with served(create_app(demo_lakehouse, row_limit=5_000, timeout=20.0)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
