@@ -259,8 +259,8 @@ def _attempts(
         part, error, raised = _attempt(lh, config, unit, report, context)
         seconds = time.monotonic() - started
         if error is None or attempt == tries:
-            if raised:  # nothing in its results says so
-                report.merge(_kept(part))
+            if raised:  # what it did before it raised is kept; the failure is its own row
+                report.merge(part)
                 report.attempts.append(_step_run(unit, started_at, seconds, "failed", error))
             else:
                 report.merge(part)
@@ -302,10 +302,9 @@ def _retryable(part: RunReport) -> str | None:
 
 
 def _kept(part: RunReport) -> RunReport:
-    """Return what a failed attempt did that stays done and is not done again by the next:
-    the objects it formatted and what it landed. (A model it built shows as `fresh` in the
-    next attempt; one that raised leaves its models out of the report, not out of the
-    lakehouse.)"""
+    """Return what a retried attempt did that stays done and is not reported again by the
+    next: the objects it formatted and what it landed (a model it built is reported by the
+    next attempt, as `fresh`)."""
     kept = RunReport(part.run_id, formatting=part.formatting)
     kept.landing = [item for item in part.landing if item.error is None]
     kept.spans = {name: span for name, span in part.spans.items() if name.startswith("format:")}
