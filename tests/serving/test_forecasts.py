@@ -14,16 +14,8 @@ from lakebox.catalog import TableRef
 from lakebox.serving.api import create_app
 from tests.analysis.anomalies.conftest import store_days
 from tests.analysis.conftest import write_table
-from tests.analysis.forecast.conftest import monthly_rows, seasonal_values
+from tests.analysis.forecast.conftest import SALES, monthly_rows, seasonal_values
 
-SALES = {
-    "table": "exploitation.sales",
-    "ids": ["store"],
-    "time": "month",
-    "value": "amount",
-    "freq": "MS",
-    "horizon": 6,
-}
 DAYS_RULE = {
     "table": "exploitation.store_daily",
     "ids": ["store_id"],

@@ -16,7 +16,6 @@ from lakebox.catalog import TableRef
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring.spec import SEVERITIES, AlertsConfig
 
-RUNS = TableRef("ops", "runs")
 FAILED_RUN_STATUSES = ("failed", "error")
 
 
@@ -128,13 +127,9 @@ def _table_ref(table: str) -> TableRef:
 
 def failed_runs(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:
     """Return the pipelines whose latest run in `ops.runs` failed (none while it is absent)."""
-    if lh.catalog.load(RUNS) is None:
-        return []
-    lh.refresh()
-    rows = lh.engine.arrow(
-        "SELECT pipeline, run_id, status, error FROM ops.runs r WHERE started_at = "
-        "(SELECT max(started_at) FROM ops.runs l WHERE l.pipeline = r.pipeline) ORDER BY pipeline"
-    ).to_pylist()
+    from lakebox.orchestration.history import latest_by_pipeline
+
+    rows = [run for _, run in sorted(latest_by_pipeline(lh).items())]
     return [
         Incident(
             f"run:{row['pipeline']}",

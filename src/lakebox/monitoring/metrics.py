@@ -16,18 +16,17 @@ from prometheus_client import CollectorRegistry, ProcessCollector, generate_late
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from lakebox.analysis.anomalies.store import ANOMALIES
+from lakebox.analysis.registry import MODELS
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import LANDING_PREFIX, WAREHOUSE_PREFIX, ZONE_SCHEMAS, Lakehouse
 from lakebox.monitoring.incidents import freshness
+from lakebox.orchestration.history import RUNS, STEP_RUNS
 from lakebox.serving.queries import engine_lock
 
 logger = logging.getLogger(__name__)
-RUNS = TableRef("ops", "runs")
-STEP_RUNS = TableRef("ops", "step_runs")
-ANOMALIES = TableRef("analytics", "anomalies")
-MODELS = TableRef("analytics", "models")
 CHECK_STATUSES = ("pass", "warn", "fail", "error")
 
 
@@ -49,8 +48,16 @@ class LakehouseCollector(Collector):
         readers += [model_metrics] if MODELS in tables else []
         # The serve app answers requests in threads: the engine is used by one at a time.
         with engine_lock(self.lh):
+            _refresh(self.lh)  # once: every reader queries the tables' current snapshots
             found = [metric for reader in readers for metric in _read_or_skip(reader, self.lh)]
         yield from found
+
+
+def _refresh(lh: Lakehouse) -> None:
+    try:
+        lh.refresh()
+    except LakeboxError as error:  # each reader then skips what it cannot read
+        logger.warning("metrics: the tables could not be refreshed: %s", error)
 
 
 def _read_or_skip(reader: Callable[[Lakehouse], list[Metric]], lh: Lakehouse) -> list[Metric]:
@@ -176,7 +183,6 @@ def check_metrics(lh: Lakehouse) -> list[Metric]:
 
 def run_metrics(lh: Lakehouse) -> list[Metric]:
     """Return runs per pipeline and status, the last run's duration and the rows processed."""
-    lh.refresh()
     runs = CounterMetricFamily(
         "lakebox_runs", "Pipeline runs by status", labels=["pipeline", "status"]
     )
@@ -215,7 +221,6 @@ _PER_PIPELINE = (
 def step_metrics(lh: Lakehouse) -> list[Metric]:
     """Return, per pipeline and step kind, the time the kind took in the pipeline's latest run
     and the failed and retried attempts of all its runs (`ops.step_runs` by `ops.runs`)."""
-    lh.refresh()
     labels = ["pipeline", "kind"]
     duration = GaugeMetricFamily(
         "lakebox_step_duration_seconds",
@@ -252,7 +257,6 @@ _STEP_OUTCOMES = (
 def open_anomalies(lh: Lakehouse) -> list[Metric]:
     """Return the incidents in `analytics.anomalies` per severity (a row there is open: an
     incident that no longer holds is removed by the next detection)."""
-    lh.refresh()
     gauge = GaugeMetricFamily(
         "lakebox_anomalies_open", "Open anomaly incidents by severity", labels=["severity"]
     )

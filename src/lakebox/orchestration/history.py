@@ -30,17 +30,21 @@ RUNS = TableRef("ops", "runs")
 STEP_RUNS = TableRef("ops", "step_runs")
 DEFAULT_PIPELINE = "default"
 _TIME = pa.timestamp("us", tz="UTC")
+# What a run and a step both record: when, how long, how it went, the rows it moved.
+_TIMED = [
+    ("started_at", _TIME),
+    ("ended_at", _TIME),
+    ("seconds", pa.float64()),
+    ("status", pa.string()),
+    ("rows_in", pa.int64()),
+    ("rows_out", pa.int64()),
+]
 _RUNS_SCHEMA = pa.schema(
     [
         ("run_id", pa.string()),
         ("pipeline", pa.string()),
         ("command", pa.string()),
-        ("started_at", _TIME),
-        ("ended_at", _TIME),
-        ("seconds", pa.float64()),
-        ("status", pa.string()),
-        ("rows_in", pa.int64()),
-        ("rows_out", pa.int64()),
+        *_TIMED,
         ("bytes_in", pa.int64()),
         ("peak_memory_bytes", pa.int64()),
         ("error", pa.string()),
@@ -52,12 +56,7 @@ _STEPS_SCHEMA = pa.schema(
         ("step_number", pa.int64()),
         ("step", pa.string()),
         ("kind", pa.string()),
-        ("started_at", _TIME),
-        ("ended_at", _TIME),
-        ("seconds", pa.float64()),
-        ("status", pa.string()),
-        ("rows_in", pa.int64()),
-        ("rows_out", pa.int64()),
+        *_TIMED,
         ("bytes", pa.int64()),
         ("error", pa.string()),
     ]

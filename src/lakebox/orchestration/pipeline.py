@@ -28,7 +28,7 @@ from lakebox.orchestration.cancel import cancelled
 from lakebox.orchestration.history import DEFAULT_PIPELINE, StepRun
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.report import Progress, RunReport
-from lakebox.orchestration.spec import STEP_KINDS, PipelineConfig, StepConfig
+from lakebox.orchestration.spec import SOURCE_STEPS, STEP_KINDS, PipelineConfig, StepConfig
 
 logger = logging.getLogger(__name__)
 # What a selector may start with, and the step kind it means.
@@ -133,7 +133,7 @@ def units_of(lh: Lakehouse, pipeline: PipelineConfig, select: list[str] | None) 
 
 def _of_sources(units: list[Unit], sources: list[str], config: PipelineConfig) -> list[Unit]:
     """Return `units` less the collecting and formatting of sources not in `sources`."""
-    collected = {unit.item for unit in units if unit.step.kind in ("collect", "format")}
+    collected = {unit.item for unit in units if unit.step.kind in SOURCE_STEPS}
     for source in sources:
         if source not in collected:
             raise ConfigError(
@@ -141,15 +141,11 @@ def _of_sources(units: list[Unit], sources: list[str], config: PipelineConfig) -
                 hint=f"its steps: {', '.join(step.name for step in config.steps)}",
                 field="--source",
             )
-    return [
-        unit
-        for unit in units
-        if unit.step.kind not in ("collect", "format") or unit.item in sources
-    ]
+    return [unit for unit in units if unit.step.kind not in SOURCE_STEPS or unit.item in sources]
 
 
 def _expand(lh: Lakehouse, step: StepConfig) -> list[Unit]:
-    if step.kind in ("collect", "format"):
+    if step.kind in SOURCE_STEPS:
         return [Unit(step, source) for source in step.items or lh.config.sources]
     if step.kind == "forecasts":
         return [Unit(step, name) for name in step.items or sorted(lh.config.forecasts)]
@@ -225,7 +221,7 @@ def execute(
 
 def _known(lh: Lakehouse, unit: Unit) -> None:
     """Raise the caller's mistake at once: a source or model that does not exist."""
-    if unit.step.kind in ("collect", "format") and unit.item:
+    if unit.step.kind in SOURCE_STEPS and unit.item:
         lh.source(unit.item)
     elif unit.models:
         from lakebox.exploitation.builder import unknown_models
@@ -243,7 +239,7 @@ class _Context:
 def _sources_of(lh: Lakehouse, units: list[Unit]) -> list[str]:
     """Return the sources a run collects or formats (all of them when it does neither):
     the build step checks their formatted tables before building on them."""
-    named = [unit.item for unit in units if unit.step.kind in ("collect", "format")]
+    named = [unit.item for unit in units if unit.step.kind in SOURCE_STEPS]
     return list(dict.fromkeys(item for item in named if item)) or list(lh.config.sources)
 
 

@@ -13,7 +13,7 @@ from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.pipeline import Unit, execute, pipeline_config
 from lakebox.orchestration.report import Progress, RunReport, Span, stage, timed
-from lakebox.orchestration.spec import StepConfig
+from lakebox.orchestration.spec import SOURCE_STEPS, StepConfig
 
 __all__ = ["Progress", "RunReport", "Span", "backfill", "ingest", "run"]
 
@@ -94,7 +94,7 @@ def _pipelines_collecting(lh: Lakehouse, source: str) -> list[str]:
     found = {DEFAULT_PIPELINE}
     for name, pipeline in lh.config.pipelines.items():
         for step in pipeline.steps:
-            if step.kind in ("collect", "format") and (step.items is None or source in step.items):
+            if step.kind in SOURCE_STEPS and (step.items is None or source in step.items):
                 found.add(name)
     return sorted(found)
 

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # The data path: a pipeline's steps are written, and run, in this order.
 STEP_KINDS = ("collect", "format", "build", "checks", "forecasts", "anomalies")
+# The steps that work on a source (their items are source names).
+SOURCE_STEPS = ("collect", "format")
 StepKind = Literal["collect", "format", "build", "checks", "forecasts", "anomalies"]
 _DURATION = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$",

@@ -13,18 +13,20 @@ from lakebox.analysis.forecast.spec import ForecastConfig
 START = date(2020, 1, 1)
 
 
+# A monthly forecast of `exploitation.sales` per store, six months ahead.
+SALES = {
+    "table": "exploitation.sales",
+    "ids": ["store"],
+    "time": "month",
+    "value": "amount",
+    "freq": "MS",
+    "horizon": 6,
+}
+
+
 def config(**settings: object) -> ForecastConfig:
     """Return a monthly forecast config of table `exploitation.sales` with `settings` over it."""
-    base = {
-        "name": "sales",
-        "table": "exploitation.sales",
-        "ids": ["store"],
-        "time": "month",
-        "value": "amount",
-        "freq": "MS",
-        "horizon": 6,
-    }
-    return ForecastConfig.model_validate(base | settings)
+    return ForecastConfig.model_validate({"name": "sales", **SALES} | settings)
 
 
 def series(values: np.ndarray, key: str = "a") -> Series:
