@@ -405,20 +405,14 @@ def recent_runs(lh: Lakehouse, queries: QueryService, limit: int) -> Runs:
     from lakebox.orchestration import history
 
     entries = lh.manifest.entries()[-limit:]
+    with queries.lock:
+        pipeline_runs = history.recent(lh, limit)
     return Runs(
         note=RUNS_NOTE,
-        runs=[
-            PipelineRun.model_validate(run) for run in _locked(queries, history.recent, lh, limit)
-        ],
+        runs=[PipelineRun.model_validate(run) for run in pipeline_runs],
         check_runs=[CheckRun(**run) for run in check_runs],
         batches=[LandedBatch.model_validate(vars(entry)) for entry in reversed(entries)],
     )
-
-
-def _locked(queries: QueryService, read: Callable[..., list[Any]], *args: Any) -> list[Any]:
-    """Return `read(*args)`, holding the engine's lock (the server answers from threads)."""
-    with queries.lock:
-        return read(*args)
 
 
 def _quoted(ref: TableRef) -> str:
