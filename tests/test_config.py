@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from lakebox import config
@@ -81,3 +84,56 @@ def test_column_declarations_are_checked_when_the_file_loads(column, expected):
 def test_an_empty_variable_takes_the_default(monkeypatch):
     monkeypatch.setenv("LAKEBOX_TEST_EMPTY", "")
     assert config.parse("name: ${LAKEBOX_TEST_EMPTY:-fallback}\n").name == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [
+        ("2GB", "2GB"),
+        ("2 gb", "2 gb"),
+        ("512MiB", "512MiB"),
+        ("1.5 GiB", "1.5 GiB"),
+        ("2 gigabytes", "2 gigabytes"),
+        ("1TB", "1TB"),
+    ],
+)
+def test_a_memory_limit_duckdb_reads_is_kept(limit, expected):
+    assert config.parse(f"engine:\n  memory_limit: {limit}\n").engine.memory_limit == expected
+
+
+def test_a_memory_limit_in_percent_becomes_mebibytes_of_this_machine():
+    limit = config.parse("engine:\n  memory_limit: 50%\n").engine.memory_limit
+    whole = config.memory_bytes("100%")
+    assert limit.endswith("MiB") and abs(int(limit[:-3]) * 1024**2 - whole / 2) < 1024**2
+
+
+@pytest.mark.parametrize(
+    ("engine", "expected"),
+    [
+        ("memory_limit: 2 gigs", "engine.memory_limit: '2 gigs' is not a size; use e.g. 2GB"),
+        ("memory_limit: 2", "engine.memory_limit: 2 is not a size"),
+        ("memory_limit: 1KB", "engine.memory_limit: '1KB' is too little for DuckDB"),
+        ("memory_limit: 150%", "engine.memory_limit: '150%' is not a percentage"),
+        ("memory_limit: -1GB", "engine.memory_limit: '-1GB' is not a size"),
+        ("threads: 0", "engine.threads: Input should be greater than or equal to 1"),
+        ("threads: true", "engine.threads: True is not a number of threads"),
+        ("temp_directory: ''", "engine.temp_directory: '' is not a folder"),
+    ],
+)
+def test_engine_settings_duckdb_would_refuse_are_config_errors(engine, expected):
+    with pytest.raises(ConfigError) as error:
+        config.parse(f"name: shop\nengine:\n  {engine}\n", "lakebox.yaml")
+    assert str(error.value).startswith(f"lakebox.yaml:3: {expected}")
+
+
+def test_the_cli_names_the_line_of_a_bad_memory_limit(tmp_path):
+    (tmp_path / "lakebox.yaml").write_text("name: shop\nengine:\n  memory_limit: 2 gigs\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "lakebox.cli", "tables", "--project", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "lakebox.yaml:3: engine.memory_limit: '2 gigs' is not a size" in result.stderr
+    assert "Traceback" not in result.stderr and "ParserException" not in result.stderr

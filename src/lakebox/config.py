@@ -342,13 +342,73 @@ class CatalogConfig(_Strict):
     uri: str = "sqlite:///.lakebox/catalog.db"
 
 
+# DuckDB's memory units (its parser, tried on 1.5.5): 1000^i and 1024^i bytes, any case.
+_MEMORY_UNITS = {
+    **dict.fromkeys(("k", "kb", "kilobyte", "kilobytes"), 1000),
+    **dict.fromkeys(("m", "mb", "megabyte", "megabytes"), 1000**2),
+    **dict.fromkeys(("g", "gb", "gigabyte", "gigabytes"), 1000**3),
+    **dict.fromkeys(("t", "tb", "terabyte", "terabytes"), 1000**4),
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]+|%)\s*")
+MIN_MEMORY_BYTES = 64 * 1024**2  # below this DuckDB cannot even open the lakehouse
+MAX_THREADS = 1024
+
+
+def memory_bytes(value: str) -> int:
+    """Return the bytes of a memory size as DuckDB reads it (`2GB`, `512 MiB`), or of a
+    percentage of this machine's memory (`75%`); raise ValueError for anything else."""
+    match = _MEMORY.fullmatch(value)
+    unit = match.group(2).lower() if match else ""
+    if match is None or (unit != "%" and unit not in _MEMORY_UNITS):
+        raise ValueError(f"{value!r} is not a size; use e.g. 2GB, 512MiB or 75%")
+    number = float(match.group(1))
+    if unit == "%":
+        if not 0 < number <= 100:
+            raise ValueError(f"{value!r} is not a percentage of the memory between 1% and 100%")
+        return int(_physical_memory() * number / 100)
+    return int(number * _MEMORY_UNITS[unit])
+
+
+def _physical_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 class EngineConfig(_Strict):
     """The DuckDB engine's resources."""
 
-    threads: int | None = None
+    threads: int | None = Field(default=None, ge=1, le=MAX_THREADS)
     memory_limit: str = "2GB"
     temp_directory: str = ".lakebox/tmp"
     extension_directory: str = ".lakebox/extensions"
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _a_count(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a number of threads; e.g. 4, or leave it out")
+        return value
+
+    @field_validator("memory_limit", mode="before")
+    @classmethod
+    def _a_size(cls, value: object) -> object:
+        """Return the limit as DuckDB takes it: a size as written, a percentage in MiB."""
+        if isinstance(value, bool) or not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a size; use e.g. 2GB, 512MiB or 75%")
+        size = memory_bytes(value)
+        if size < MIN_MEMORY_BYTES:
+            raise ValueError(f"{value!r} is too little for DuckDB; give at least 64MiB")
+        return f"{size // 1024**2}MiB" if value.strip().endswith("%") else value.strip()
+
+    @field_validator("temp_directory", "extension_directory")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        if not value.strip() or "\0" in value:
+            raise ValueError(f"{value!r} is not a folder; e.g. .lakebox/tmp")
+        return value
 
 
 class ModelsConfig(_Strict):
