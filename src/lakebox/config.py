@@ -8,8 +8,17 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from lakebox import redaction
 from lakebox.analysis.anomalies.spec import AnomalyRuleConfig
 from lakebox.analysis.forecast.spec import ForecastConfig, ForecastName
 from lakebox.errors import ConfigError
@@ -276,6 +285,13 @@ class SourceConfig(_Strict):
     on_incompatible: Literal["quarantine", "fail"] = "quarantine"
     description: str | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _encoded_userinfo(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("kind") in DATABASE_KINDS:
+            check_userinfo(value)
+        return value
+
     @field_validator("key", mode="before")
     @classmethod
     def _split_key(cls, value: object) -> object:
@@ -317,6 +333,22 @@ class SourceConfig(_Strict):
         return self.pulled and self.incremental is None
 
 
+def check_userinfo(url: str) -> None:
+    """Raise ValueError (naming no part of `url`) if its user or password holds a bare `@`:
+    the database's client would take what follows it for the host, and show it in errors."""
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return
+    if netloc.count("@") > 1:
+        raise ValueError(
+            "the user or password of the URL holds an '@'; percent-encode @ in passwords as "
+            "%40 (in the environment variable too), e.g. postgresql://app:pa%40ss@host/db"
+        )
+
+
 def lookback_seconds(value: str) -> int:
     """Return a lookback duration like '2h' or '30 min' in seconds."""
     match = _LOOKBACK.match(value)
@@ -340,6 +372,12 @@ class CatalogConfig(_Strict):
 
     name: str = "lakebox"
     uri: str = "sqlite:///.lakebox/catalog.db"
+
+    @field_validator("uri")
+    @classmethod
+    def _encoded_userinfo(cls, value: str) -> str:
+        check_userinfo(value)
+        return value
 
 
 # DuckDB's memory units (its parser, tried on 1.5.5): 1000^i and 1024^i bytes, any case.
@@ -779,6 +817,7 @@ def _expand_env(value: Any) -> Any:
 def _env_value(match: re.Match[str]) -> str:
     name, default = match.group(1), match.group(2)
     if os.environ.get(name) or (name in os.environ and default is None):
+        redaction.remember(os.environ[name])  # hidden from every message from now on
         return os.environ[name]
     if default is not None:
         return default

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from lakebox.redaction import scrub
+
 
 class LakeboxError(Exception):
     """Root of every error lakebox raises on purpose."""
 
     def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
-        self.message = message
-        self.hint = hint
-        self.fields = {key: value for key, value in fields.items() if value is not None}
+        # the one place every message is made: values taken from the environment never show
+        self.message = scrub(message)
+        self.hint = scrub(hint) if hint else hint
+        self.fields = {
+            key: scrub(value) if isinstance(value, str) else value
+            for key, value in fields.items()
+            if value is not None
+        }
         super().__init__(self._render())
 
     def _render(self) -> str:

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lakebox.redaction import scrub
+
 console = Console(soft_wrap=True)
 if not console.is_terminal:  # logs and pipes: never squeeze tables to 80 columns
     console = Console(soft_wrap=True, width=200)
@@ -31,27 +33,29 @@ class Output:
     def say(self, message: str) -> None:
         """Show a line of text unless quiet or JSON."""
         if not self.quiet and not self.as_json:
-            console.print(message)
+            console.print(scrub(message))
 
     def warn(self, message: str) -> None:
         """Show a warning on stderr unless JSON (the JSON document carries it)."""
         if not self.as_json:
-            errors.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+            errors.print(
+                f"warning: {scrub(message)}", style="yellow", markup=False, highlight=False
+            )
 
     def data(self, value: Any) -> None:
         """Print `value` as JSON on stdout (only in JSON mode)."""
         if self.as_json:
-            print(json.dumps(value, default=json_default, indent=2))
+            print(scrub(json.dumps(value, default=json_default, indent=2)))
 
     def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
         """Show a Rich table unless quiet or JSON."""
         if self.quiet or self.as_json:
             return
-        table = Table(title=title, title_justify="left")
+        table = Table(title=scrub(title), title_justify="left")
         for column in columns:
             table.add_column(column)
         for row in rows:
-            table.add_row(*("" if cell is None else str(cell) for cell in row))
+            table.add_row(*("" if cell is None else scrub(str(cell)) for cell in row))
         console.print(table)
 
     @contextmanager

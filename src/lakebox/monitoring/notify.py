@@ -41,7 +41,7 @@ def send(url: str, title: str, body: str, resolved: bool = False) -> str | None:
     notifier.add(url)
     kind = apprise.NotifyType.SUCCESS if resolved else apprise.NotifyType.FAILURE
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
-        delivered = notifier.notify(body=body, title=title, notify_type=kind)
+        delivered = notifier.notify(body=scrub(body), title=scrub(title), notify_type=kind)
         log = captured.getvalue().strip()
     if delivered:
         return None

@@ -19,6 +19,7 @@ from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import now
 from lakebox.orchestration.cancel import reason_of
+from lakebox.redaction import scrub
 
 if TYPE_CHECKING:
     from lakebox.formatted.formatter import FormatResult
@@ -299,8 +300,14 @@ def _append(lh: Lakehouse, ref: TableRef, schema: pa.Schema, run_id: str, rows: 
     if not rows:
         return
     batch = f"{ref.name}-{run_id}-{now():%H%M%S%f}-{next(_BATCHES)}"
-    table = pa.Table.from_pylist(rows, schema=schema)
+    table = pa.Table.from_pylist([_scrubbed(row) for row in rows], schema=schema)
     commit_rows(lh, ref, table, batch, {"lakebox.run": run_id})
+
+
+def _scrubbed(row: dict) -> dict:
+    """Return `row` with no value taken from the environment in its text (an error may quote
+    a URL, a command its options): what is stored or shown never holds a secret."""
+    return {key: scrub(value) if isinstance(value, str) else value for key, value in row.items()}
 
 
 def recent(lh: Lakehouse, limit: int = 20) -> list[dict]:
@@ -309,7 +316,7 @@ def recent(lh: Lakehouse, limit: int = 20) -> list[dict]:
         return []
     lh.refresh()
     sql = f"SELECT * FROM ops.runs ORDER BY started_at DESC LIMIT {int(limit)}"
-    return lh.engine.arrow(sql).to_pylist()
+    return [_scrubbed(row) for row in lh.engine.arrow(sql).to_pylist()]
 
 
 def run_steps(lh: Lakehouse, run_id: str) -> list[dict]:
@@ -318,7 +325,7 @@ def run_steps(lh: Lakehouse, run_id: str) -> list[dict]:
         return []
     lh.refresh()
     sql = "SELECT * FROM ops.step_runs WHERE run_id = ? ORDER BY step_number"
-    return lh.engine.arrow(sql, [run_id]).to_pylist()
+    return [_scrubbed(row) for row in lh.engine.arrow(sql, [run_id]).to_pylist()]
 
 
 def latest_by_pipeline(lh: Lakehouse) -> dict[str, dict]:
@@ -330,4 +337,4 @@ def latest_by_pipeline(lh: Lakehouse) -> dict[str, dict]:
         "SELECT * FROM ops.runs "
         "QUALIFY row_number() OVER (PARTITION BY pipeline ORDER BY started_at DESC) = 1"
     )
-    return {row["pipeline"]: row for row in lh.engine.arrow(sql).to_pylist()}
+    return {row["pipeline"]: _scrubbed(row) for row in lh.engine.arrow(sql).to_pylist()}
