@@ -130,7 +130,8 @@ _OPTIONS = {
 def show_report(output: Output, report: ForecastReport) -> None:
     """Show a forecast's summary line and one row per series: model, sMAPE, MASE."""
     output.say(
-        f"forecast {report.name}: {len(report.series)} series, {report.rows} rows into "
+        f"forecast {report.name}: {len(report.series)} series, {report.horizon_label} "
+        f"ahead, {report.rows} rows into "
         f"{report.table} (snapshot {report.snapshot_id}); backtest metrics in "
         f"{report.metrics_table}; strategy {report.strategy}; {report.seconds:.1f} s"
     )

@@ -49,6 +49,9 @@ class ForecastSummary(BaseModel):
     ids: list[str]
     horizon: int | None
     freq: str | None
+    horizon_label: str | None = Field(
+        default=None, description="The horizon in words, e.g. '12 months'."
+    )
     created_at: datetime | None
     strategy: str | None
     series_count: int
@@ -328,6 +331,7 @@ def summary(lh: Lakehouse, queries: QueryService, name: str) -> ForecastSummary:
         ids=ids,
         horizon=config.horizon if config else None,
         freq=config.freq if config else None,
+        horizon_label=config.horizon_words if config else None,
         created_at=stats.get("created_at"),
         strategy=_properties(lh, ref).get(STRATEGY_PROPERTY) if exists else None,
         series_count=stats.get("series", 0),

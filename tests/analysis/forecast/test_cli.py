@@ -59,6 +59,7 @@ def test_forecast_a_table_from_options(project):
     assert result.returncode == 0, result.stderr
     [report] = json.loads(result.stdout)
     assert (report["table"], report["rows"]) == ("analytics.forecast_sales", 12)
+    assert report["horizon_label"] == "6 months"
     assert [series["ids"] for series in report["series"]] == [
         {"store": "north"},
         {"store": "south"},
@@ -73,9 +74,11 @@ def test_forecast_a_declared_one_shows_a_summary(project):
     result = lakebox("forecast", "shop_sales", cwd=project)
 
     assert result.returncode == 0, result.stderr
-    assert "forecast shop_sales: 2 series, 8 rows into analytics.forecast_shop_sales" in (
-        result.stdout
+    assert (
+        "forecast shop_sales: 2 series, 4 months ahead, 8 rows into analytics.forecast_shop_sales"
+        in result.stdout
     )
+    assert "× MS" not in result.stdout
     assert "north" in result.stdout and "sMAPE" in result.stdout
 
 

@@ -105,3 +105,24 @@ def test_the_lightgbm_global_model_is_a_candidate_when_installed():
     for result in outcome.forecasts:
         assert "lightgbm" in {score.model for score in result.scores}
         assert np.isfinite(result.values["mean"]).all() and "lo-80" in result.values
+
+
+def test_a_falling_quantity_that_cannot_be_negative_is_forecast_at_zero_or_more():
+    rng = np.random.default_rng(3)
+    falling = np.clip(60 - 2.5 * np.arange(24) + rng.normal(0, 4, 24), 0, None)
+
+    outcome = forecast_series([series(falling)], config(horizon=12))
+
+    values = outcome.forecasts[0].values
+    assert min(float(np.nanmin(found)) for found in values.values()) >= 0
+    assert np.all(values["lo-95"] <= values["mean"]) and np.all(values["mean"] <= values["hi-95"])
+    kept = forecast_series([series(falling)], config(horizon=12, non_negative=False))
+    assert float(np.nanmin(kept.forecasts[0].values["lo-95"])) < 0  # what clipping prevents
+
+
+def test_a_series_with_negative_history_keeps_its_negative_bounds():
+    falling = 10 - 2.0 * np.arange(24)  # already below zero: a balance, not a quantity
+
+    outcome = forecast_series([series(falling)], config(horizon=6))
+
+    assert float(outcome.forecasts[0].values["mean"][-1]) < 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lakebox import config as config_module
+from lakebox.analysis.forecast.spec import horizon_words
 from lakebox.errors import ConfigError
 
 GOOD = """\
@@ -66,3 +67,40 @@ def test_a_wrong_forecast_names_its_line(change, message):
         config_module.parse(GOOD.replace(*change))
 
     assert str(caught.value).startswith(message), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("horizon", "freq", "words"),
+    [
+        (12, "MS", "12 months"),
+        (12, "M", "12 months"),
+        (3, "ME", "3 months"),
+        (8, "W", "8 weeks"),
+        (8, "W-SUN", "8 weeks"),
+        (30, "D", "30 days"),
+        (24, "h", "24 hours"),
+        (24, "H", "24 hours"),
+        (4, "QS", "4 quarters"),
+        (4, "Q", "4 quarters"),
+        (4, "QE-DEC", "4 quarters"),
+        (2, "YS", "2 years"),
+        (2, "Y", "2 years"),
+        (2, "A", "2 years"),
+        (2, "A-DEC", "2 years"),
+        (1, "MS", "1 month"),
+        (4, "15min", "60 minutes"),
+        (5, "B", "5 business days"),
+        (3, "odd", "3 × odd"),
+    ],
+)
+def test_the_horizon_is_said_in_words(horizon, freq, words):
+    assert horizon_words(horizon, freq) == words
+
+
+def test_non_negative_is_auto_unless_declared():
+    declared = config_module.parse(GOOD).forecasts["materials"]
+    assert declared.non_negative == "auto" and declared.horizon_words == "12 months"
+    forced = config_module.parse(GOOD + "    non_negative: true\n").forecasts["materials"]
+    assert forced.non_negative is True
+    with pytest.raises(ConfigError, match="non_negative"):
+        config_module.parse(GOOD + "    non_negative: sometimes\n")

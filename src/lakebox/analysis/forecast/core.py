@@ -187,9 +187,21 @@ def _finals(
             combined = choice.combine_all({name: own[name] for name in choice.members})
             season = plans[i].seasons[0] if plans[i].seasons else 1
             scale = backtesting.naive_scale(series[i].values, season)
-            finals[i] = intervals.nested(intervals.widen(combined, widths, scale), config.levels)
+            final = intervals.nested(intervals.widen(combined, widths, scale), config.levels)
+            keep = keeps_non_negative(config, series[i].values)
+            finals[i] = intervals.clipped(final) if keep else final
     report("forecast", len(groups), len(groups))
     return finals
+
+
+def keeps_non_negative(config: ForecastConfig, values: np.ndarray) -> bool:
+    """Return whether a series of these `values` is forecast at 0 or more (its point
+    forecasts and interval bounds clipped at 0): always with `non_negative: true`, never with
+    `false`, and with `auto` when no value of its history is negative."""
+    if config.non_negative != "auto":
+        return bool(config.non_negative)
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and bool((finite >= 0).all())
 
 
 def _with_intervals(

@@ -70,3 +70,10 @@ def nested(found: dict[str, np.ndarray], levels: list[int]) -> dict[str, np.ndar
             low = result[f"lo-{level}"] = np.fmin(found[f"lo-{level}"], low)
             high = result[f"hi-{level}"] = np.fmax(found[f"hi-{level}"], high)
     return result
+
+
+def clipped(found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Return `found` (the mean and every bound) clipped at 0, for a quantity that cannot be
+    negative: a bound below 0 becomes 0, so an interval still holds the truth as often (a
+    missing bound stays NaN)."""
+    return {key: np.maximum(values, 0.0) for key, values in found.items()}

@@ -54,6 +54,7 @@ class ForecastReport:
     strategy_scores: dict[str, float]
     seconds: float
     series: list[SeriesSummary]
+    horizon_label: str = ""  # the horizon in words, e.g. "12 months"
 
 
 def forecast(
@@ -94,6 +95,7 @@ def forecast(
         outcome.strategy_scores,
         time.monotonic() - started,
         [_summary(one, config) for one in outcome.forecasts],
+        config.horizon_words,
     )
 
 

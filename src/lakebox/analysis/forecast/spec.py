@@ -56,6 +56,61 @@ MODELS = (
 )
 
 
+# A pandas offset alias's unit (its anchor, e.g. -SUN or -DEC, and its B/S/E variants aside).
+_UNITS = {
+    "s": "second",
+    "S": "second",
+    "min": "minute",
+    "T": "minute",
+    "h": "hour",
+    "H": "hour",
+    "bh": "business hour",
+    "BH": "business hour",
+    "D": "day",
+    "B": "business day",
+    "C": "business day",
+    "W": "week",
+    "M": "month",
+    "MS": "month",
+    "ME": "month",
+    "BM": "month",
+    "BMS": "month",
+    "BME": "month",
+    "SM": "half month",
+    "SMS": "half month",
+    "SME": "half month",
+    "Q": "quarter",
+    "QS": "quarter",
+    "QE": "quarter",
+    "BQ": "quarter",
+    "BQS": "quarter",
+    "BQE": "quarter",
+    "Y": "year",
+    "YS": "year",
+    "YE": "year",
+    "A": "year",
+    "AS": "year",
+    "BY": "year",
+    "BYS": "year",
+    "BYE": "year",
+    "BA": "year",
+    "BAS": "year",
+}
+_ALIAS = re.compile(r"(\d*)([A-Za-z]+)(?:-[A-Za-z]+)?")
+
+
+def horizon_words(horizon: int, freq: str) -> str:
+    """Return `horizon` steps of pandas frequency `freq` in words: `12 months` for 12 × MS,
+    `8 weeks` for 8 × W-SUN, `30 minutes` for 2 × 15min; `horizon × freq` for an alias
+    it does not know."""
+    match = _ALIAS.fullmatch(freq.strip())
+    unit = _UNITS.get(match.group(2)) if match else None
+    if match is None or unit is None:
+        return f"{horizon} × {freq}"
+    count = horizon * int(match.group(1) or 1)
+    return f"{count} {unit}" + ("" if count == 1 else "s")
+
+
 def forecast_name(value: str) -> str:
     """Return `value` if it can name a forecast (and its tables), else raise ValueError."""
     if not _IDENTIFIER.fullmatch(value):
@@ -84,6 +139,7 @@ class ForecastConfig(BaseModel):
     season_lengths: list[int] | None = None
     backtest_windows: int = Field(default=2, ge=1, le=20)
     fill: Literal["interpolate", "zero", "error"] = "interpolate"
+    non_negative: bool | Literal["auto"] = "auto"
 
     @field_validator("table")
     @classmethod
@@ -135,6 +191,11 @@ class ForecastConfig(BaseModel):
         if self.season_lengths is not None:
             return tuple(self.season_lengths)
         return FREQUENCIES[self.freq][1]
+
+    @property
+    def horizon_words(self) -> str:
+        """Return the horizon in words, e.g. `12 months`."""
+        return horizon_words(self.horizon, self.freq)
 
     @property
     def offset(self) -> str:
