@@ -86,12 +86,14 @@ def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_token_in_a_url_path_shows_nowhere(project: Path) -> None:
     shown = _cli(project, "run")
     as_json = _cli(project, "run", "--json")
+    listed = _cli(project, "source", "list", "--json")
     logged = launcher.start(project, "default", ["run"])
     assert logged.wait(timeout=300) == 1
     log = launcher.log_path(project, "default").read_text()
 
     assert shown.returncode == 1
-    outputs = [shown.stdout, shown.stderr, as_json.stdout, as_json.stderr, log]
+    assert "/bot***/ok" in listed.stdout
+    outputs = [shown.stdout, shown.stderr, as_json.stdout, as_json.stderr, listed.stdout, log]
     assert not [text for text in outputs if TOKEN in text or "AAFq-secret" in text]
     assert "/bot***/data: 500 Internal Server Error" in shown.stderr
     assert "/bot***/gone: 404 Not Found" in shown.stderr

@@ -47,15 +47,19 @@ class Output:
         if self.as_json:
             print(scrub(json.dumps(value, default=json_default, indent=2)))
 
-    def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
-        """Show a Rich table unless quiet or JSON."""
+    def table(
+        self, title: str, columns: list[str], rows: list[list[Any]], redact: bool = True
+    ) -> None:
+        """Show a Rich table unless quiet or JSON; values taken from the environment are
+        hidden in its cells unless `redact` is false (a query's result is data, shown as is)."""
         if self.quiet or self.as_json:
             return
-        table = Table(title=scrub(title), title_justify="left")
+        shown = scrub if redact else str
+        table = Table(title=shown(title), title_justify="left")
         for column in columns:
             table.add_column(column)
         for row in rows:
-            table.add_row(*("" if cell is None else scrub(str(cell)) for cell in row))
+            table.add_row(*("" if cell is None else shown(str(cell)) for cell in row))
         console.print(table)
 
     @contextmanager
@@ -83,7 +87,7 @@ class Output:
 def arrow_table(output: Output, result: pa.Table, title: str = "") -> None:
     """Show an Arrow table, at most MAX_ROWS_SHOWN rows."""
     rows = result.slice(0, MAX_ROWS_SHOWN).to_pylist()
-    output.table(title, result.column_names, [list(row.values()) for row in rows])
+    output.table(title, result.column_names, [list(row.values()) for row in rows], redact=False)
     if result.num_rows > MAX_ROWS_SHOWN:
         output.say(f"… {result.num_rows - MAX_ROWS_SHOWN} more rows (use --format csv)")
 
