@@ -46,11 +46,14 @@ def forgetting():
 def test_every_form_of_a_remembered_value_is_hidden_and_short_ones_are_not(forgetting):
     redaction.remember("to/k@en 42")
     redaction.remember("abc")  # shorter than MIN_LENGTH: left visible
+    redaction.remember("ops@example.com")
     message = (
         "GET /bot to/k@en 42, /botto%2Fk%40en%2042, /to/k@en%2042, "
-        "host 'en 42@db', json \"to/k@en 42\", abc"
+        'json "to/k@en 42", abc, mail ops@example.com via smtp.example.com'
     )
-    assert scrub(message) == ("GET /bot ***, /bot***, /***, host '***@db', json \"***\", abc")
+    assert scrub(message) == (
+        'GET /bot ***, /bot***, /***, json "***", abc, mail *** via smtp.example.com'
+    )
 
 
 def test_a_lakebox_error_never_holds_a_remembered_value(forgetting):

@@ -6,9 +6,9 @@ loads (`remember`), and `scrub` hides it wherever it appears: in `LakeboxError` 
 hints (so every surface showing one: the CLI, HTTP JSON errors, pg ErrorResponse), the run and
 step errors of `ops.runs`/`ops.step_runs`, alerts, the manifest's pulled locations and every
 log record. Values shorter than MIN_LENGTH are not remembered (a `${PORT}` of `80` must not
-hide every 80 in every message); each is hidden as written, URL-encoded and URL-decoded, and
-so are its parts around an `@` (a client library that misreads an unencoded `@` in a
-URL's password shows the rest of it as the host).
+hide every 80 in every message); each is hidden as written, URL-encoded and URL-decoded. A
+URL's password is hidden with its parts around an `@` too (a client that misreads a bare `@`
+shows the rest as the host); the config refuses such database URLs anyway.
 """
 
 from __future__ import annotations
@@ -95,8 +95,7 @@ def forget_all() -> None:
 
 def variants(value: str) -> frozenset[str]:
     """Return the forms of `value` to hide: as written, URL-encoded, URL-decoded, escaped as
-    JSON and as a Python repr, and its parts between URL delimiters; none shorter than
-    MIN_LENGTH."""
+    JSON and as a Python repr; none shorter than MIN_LENGTH."""
     whole = {
         value,
         unquote(value),
@@ -106,8 +105,7 @@ def variants(value: str) -> frozenset[str]:
         json.dumps(value)[1:-1],
         repr(value)[1:-1],
     }
-    parts = {part for form in (value, unquote(value)) for part in form.split("@")}
-    return frozenset(form for form in whole | parts if len(form) >= MIN_LENGTH)
+    return frozenset(form for form in whole if len(form) >= MIN_LENGTH)
 
 
 class _RedactingRecords:

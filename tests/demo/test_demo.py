@@ -128,6 +128,8 @@ def test_every_material_gets_a_12_month_forecast_with_nested_intervals(demo):
     materials = lh.query("SELECT DISTINCT material FROM exploitation.materials_monthly")
     assert {row["material"] for row in rows} == set(materials.column(0).to_pylist())
     assert all(row["months"] == 12 and row["nested"] for row in rows)
+    lowest = lh.query("SELECT min(lo_95) AS low FROM analytics.forecast_materials").to_pylist()
+    assert lowest[0]["low"] >= 0  # kilograms used are never negative, nor their forecast
     last = lh.query("SELECT max(month) AS m FROM exploitation.materials_monthly").to_pylist()
     month = last[0]["m"]
     first = month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
