@@ -52,10 +52,16 @@ def resolve(
     for name in names:
         config = declared.get(name, ColumnConfig())
         wanted = _type_for(name, frozen, declared, stats, result, type_hints)
-        raw = quote_identifier(present[name]) if name in present else "NULL::VARCHAR"
+        raw = as_text(present[name]) if name in present else "NULL::VARCHAR"
         plan = rules.ColumnPlan(name=name, type=wanted, raw=raw, value=raw, config=config)
         result.columns.append(rules.apply(plan, source))
     return result
+
+
+def as_text(raw_column: str) -> str:
+    """Return SQL reading a raw column as text: the rules apply text functions, and a reader
+    may hand over a typed column (an all-empty workbook column comes out INTEGER)."""
+    return f"CAST({quote_identifier(raw_column)} AS VARCHAR)"
 
 
 def _needs_sample(
@@ -137,7 +143,7 @@ def _sample_stats(
         return {}
     kinds = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
     cleaned = ", ".join(
-        f"{_clean_text(quote_identifier(raw), source)} AS {quote_identifier(name)}"
+        f"{_clean_text(as_text(raw), source)} AS {quote_identifier(name)}"
         for name, raw in present.items()
     )
     engine.execute(
