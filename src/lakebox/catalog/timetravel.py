@@ -11,32 +11,40 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pyiceberg.table import Table
-from pyiceberg.table.snapshots import Operation, Snapshot
+from pyiceberg.table.snapshots import Operation
 
 from lakebox.catalog.iceberg import BATCH_PROPERTY, snapshot_properties
 
 
-def is_intermediate(table: Table, snapshot: Snapshot) -> bool:
-    """Return whether `snapshot` is the first half of a delete-then-append commit: a `delete`
-    whose child snapshot carries the same batch ids."""
-    if snapshot.summary is None or snapshot.summary.operation != Operation.DELETE:
-        return False
-    batches = snapshot_properties(snapshot).get(BATCH_PROPERTY)
-    return batches is not None and any(
-        child.parent_snapshot_id == snapshot.snapshot_id
-        and snapshot_properties(child).get(BATCH_PROPERTY) == batches
-        for child in table.snapshots()
-    )
+def intermediates(table: Table) -> set[int]:
+    """Return the ids of the snapshots that are the first half of a delete-then-append
+    commit: a `delete` whose child snapshot carries the same batch ids."""
+    by_id = {snapshot.snapshot_id: snapshot for snapshot in table.snapshots()}
+    found = set()
+    for child in by_id.values():
+        parent = by_id.get(child.parent_snapshot_id or -1)
+        if parent is None or parent.summary is None:
+            continue
+        batches = snapshot_properties(parent).get(BATCH_PROPERTY)
+        if (
+            parent.summary.operation == Operation.DELETE
+            and batches is not None
+            and snapshot_properties(child).get(BATCH_PROPERTY) == batches
+        ):
+            found.add(parent.snapshot_id)
+    return found
 
 
 def published(table: Table, snapshot_id: int) -> int:
     """Return the snapshot a reader asking for `snapshot_id` sees: itself, or, for the first
     half of a commit, the snapshot that commit published."""
-    snapshot = table.snapshot_by_id(snapshot_id)
-    while snapshot is not None and is_intermediate(table, snapshot):
-        children = [s for s in table.snapshots() if s.parent_snapshot_id == snapshot.snapshot_id]
-        snapshot = children[0] if children else None
-    return snapshot.snapshot_id if snapshot is not None else snapshot_id
+    halves = intermediates(table)
+    while snapshot_id in halves:
+        children = [s for s in table.snapshots() if s.parent_snapshot_id == snapshot_id]
+        if not children:
+            break
+        snapshot_id = children[0].snapshot_id
+    return snapshot_id
 
 
 def history(table: Table) -> list[tuple[int, datetime]]:
@@ -45,13 +53,12 @@ def history(table: Table) -> list[tuple[int, datetime]]:
     log = table.metadata.snapshot_log or [
         _Entry(s.snapshot_id, s.timestamp_ms) for s in table.snapshots()
     ]
-    states = []
-    for entry in log:
-        snapshot = table.snapshot_by_id(entry.snapshot_id)
-        if snapshot is None or is_intermediate(table, snapshot):
-            continue
-        states.append((entry.snapshot_id, datetime.fromtimestamp(entry.timestamp_ms / 1000, UTC)))
-    return states
+    kept = {snapshot.snapshot_id for snapshot in table.snapshots()} - intermediates(table)
+    return [
+        (entry.snapshot_id, datetime.fromtimestamp(entry.timestamp_ms / 1000, UTC))
+        for entry in log
+        if entry.snapshot_id in kept
+    ]
 
 
 def snapshot_at(table: Table, moment: datetime) -> int | None:
