@@ -72,10 +72,10 @@ def replace_batch(
     Keyed (`key`), the batch's rows go back under the rule of a merge: per key, the row of
     the latest batch wins, so a key a later batch replaced keeps that batch's row. The
     commit carries no cursor: a pulled source's state moved when the batch first came."""
-    properties = {name: value for name, value in properties.items() if name != CURSOR_PROPERTY}
     table = lh.catalog.load(ref)
     if table is None or batch_id not in lh.catalog.batches(table):
         return commit_batch(lh, ref, parquet, batch_id, properties, key, replace=replace)
+    properties = {name: value for name, value in properties.items() if name != CURSOR_PROPERTY}
     table = lh.catalog.ensure(ref, parquet_schema(str(parquet)), table)
     if replace:
         current = snapshot_properties(table.current_snapshot()).get(BATCH_PROPERTY, "[]")
