@@ -101,3 +101,18 @@ def test_reformat_refuses_a_duplicate_sighting(make_project, tmp_path):
 
     with pytest.raises(FormatError, match=f"batch {copy.batch_id} is duplicate"):
         reformat(lh, batches=[copy.batch_id])
+
+
+def test_reformat_leaves_the_batches_of_a_source_no_longer_declared(make_project, tmp_path):
+    _, folder, _ = _two_batches(make_project, tmp_path)
+    write_file(tmp_path / "old", "1.csv", "id\n1\n")
+    both = make_project(
+        {"sales": {"path": str(folder), "columns": TYPED}, "old": {"path": str(tmp_path / "old")}}
+    )
+    run(both)
+    only_sales = make_project({"sales": {"path": str(folder), "columns": TYPED}})
+
+    report = reformat(only_sales)
+
+    assert {result.source for result in report.formatting} == {"sales"}
+    assert report.ok

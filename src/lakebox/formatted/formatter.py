@@ -142,16 +142,17 @@ def reformattable(
     be landed objects of `sources`, when given), else every one of `sources` (default: all)."""
     for name in sources or []:
         lh.source(name)
+    chosen = set(sources or lh.config.sources)
     entries = [
         entry
         for entry in lh.manifest.entries()
-        if (not sources or entry.source in sources) and (not batches or entry.batch_id in batches)
+        if entry.source in chosen and (not batches or entry.batch_id in batches)
     ]
     found = {entry.batch_id: entry for entry in entries}
     for batch_id in batches or []:
         entry = found.get(batch_id)
         if entry is None:
-            within = f" of source {', '.join(sources)}" if sources else ""
+            within = f" of source {', '.join(sources)}" if sources else " of a declared source"
             raise FormatError(
                 f"no landed batch {batch_id!r}{within}",
                 hint='see the batches with: lakebox query "SELECT batch_id, source, status '
