@@ -98,9 +98,8 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
             failed_with=fingerprint(source),
         )
         logger.warning("%s: %s", entry.landed_path, error)
-        failed = FormatResult(entry.batch_id, entry.source, Status.FAILED, Counts(), str(error))
-        failed.retried = retried
-        return failed
+        counts, problem = Counts(), str(error)
+        return FormatResult(entry.batch_id, entry.source, Status.FAILED, counts, problem, retried)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lh.manifest.update(
