@@ -60,3 +60,68 @@ def test_zones_are_schemas(two_versions):
         .to_pylist()
     )
     assert {"landing", "formatted", "quarantine"} <= set(schemas)
+
+
+def test_as_of_before_the_first_snapshot_says_so(two_versions):
+    lh, _, _ = two_versions
+    table = lh.catalog.load(TableRef("formatted", "sales"))
+    first = datetime.fromtimestamp(table.snapshots()[0].timestamp_ms / 1000, UTC)
+
+    with pytest.raises(QueryError) as raised:
+        lh.query("SELECT count(*) FROM formatted.sales", as_of="2000-11-23T10:00:00")
+
+    message = str(raised.value)
+    assert "formatted.sales has no snapshot at or before 2000-11-23T10:00:00" in message
+    assert f"its first snapshot is at {first.isoformat()}" in message
+    # a query not reading the table is answered as usual
+    assert lh.query("SELECT 1 AS one", as_of="2000-11-23T10:00:00").to_pylist() == [{"one": 1}]
+
+
+@pytest.fixture
+def merged(make_project, tmp_path):
+    """A keyed source after two files, the second replacing a key of the first (a merge)."""
+    write_file(tmp_path / "in", "1.csv", "id,amount\n1,10\n2,20\n")
+    lh = make_project({"sales": {"path": str(tmp_path / "in"), "key": ["id"]}})
+    run(lh)
+    time.sleep(0.01)
+    write_file(tmp_path / "in", "2.csv", "id,amount\n2,25\n3,30\n")
+    run(lh)
+    return lh
+
+
+def test_a_keyed_merge_is_one_snapshot_and_every_state_is_complete(merged):
+    lh = merged
+    table = lh.catalog.load(TableRef("formatted", "sales"))
+    snapshots = table.snapshots()
+    total = "SELECT count(*) AS n, sum(amount) AS total FROM formatted.sales"
+
+    assert len(snapshots) == 2
+    shown = [lh.query(total, as_of=str(s.snapshot_id)).to_pylist()[0] for s in snapshots]
+    assert shown == [{"n": 2, "total": 30}, {"n": 3, "total": 65}]
+    for snapshot in snapshots:
+        moment = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC).isoformat()
+        assert lh.query(total, as_of=moment).to_pylist()[0]["n"] in (2, 3)
+
+
+def test_a_merge_committed_in_two_snapshots_is_never_shown_half_done(merged):
+    """An older lakebox committed a keyed merge as a delete snapshot then an append one."""
+    import json
+
+    from pyiceberg.expressions import AlwaysTrue
+
+    lh = merged
+    table = lh.catalog.load(TableRef("formatted", "sales"))
+    files = [task.file.file_path for task in table.scan().plan_files()]
+    tagged = {"lakebox.batch-ids": json.dumps(["old-style-merge"])}
+    with table.transaction() as transaction:
+        transaction.delete(AlwaysTrue(), snapshot_properties=tagged)
+        transaction.add_files(files, snapshot_properties=tagged, check_duplicate_files=False)
+    table = table.refresh()
+    emptied, refilled = table.snapshots()[-2:]
+    total = "SELECT count(*) AS n FROM formatted.sales"
+
+    assert lh.query(total, as_of=str(emptied.snapshot_id)).to_pylist() == [{"n": 3}]
+    assert lh.query(total, as_of=str(refilled.snapshot_id)).to_pylist() == [{"n": 3}]
+    for snapshot in table.snapshots():
+        moment = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC).isoformat()
+        assert lh.query(total, as_of=moment).to_pylist()[0]["n"] in (2, 3)

@@ -119,6 +119,7 @@ class ColumnConfig(_Strict):
     name_format: Literal["first_last"] | None = None
     timezone: str | None = None
     formats: list[str] = Field(default_factory=list)
+    decimal: Literal[".", ","] | None = None  # numbers: the decimal mark (else inferred)
     description: str | None = None
 
     @field_validator("type")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from lakebox import config as config_module
-from lakebox.catalog import Catalog, TableRef
+from lakebox.catalog import Catalog, TableRef, timetravel
 from lakebox.config import ProjectConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.engine.duckdb import snapshot_scan
+from lakebox.engine.duckdb import quote_identifier, snapshot_scan
 from lakebox.errors import ConfigError, QueryError
 from lakebox.landing.manifest import Manifest
 from lakebox.storage import Storage
@@ -65,8 +65,16 @@ class Lakehouse:
 
         if as_of is None:
             return self.engine.arrow(sql)
-        with self.engine.as_of(self._scans_as_of(as_of)):
-            return self.engine.arrow(sql)
+        scans, unborn = self._scans_as_of(as_of)
+        with self.engine.as_of(scans):
+            for ref in unborn:  # rolled back with the rest when the block ends
+                self.engine.execute(
+                    f"DROP VIEW IF EXISTS {quote_identifier(ref.zone)}.{quote_identifier(ref.name)}"
+                )
+            try:
+                return self.engine.arrow(sql)
+            except QueryError as error:
+                raise _not_yet(error, unborn, as_of) or error from error
 
     def source(self, name: str) -> config_module.SourceConfig:
         """Return the config of source `name`."""
@@ -97,21 +105,30 @@ class Lakehouse:
             "CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest"
         )
 
-    def _scans_as_of(self, as_of: str) -> dict[TableRef, str]:
-
+    def _scans_as_of(self, as_of: str) -> tuple[dict[TableRef, str], dict[TableRef, str]]:
+        """Return the scans pinning every table to its state as of `as_of`, and, for a time,
+        the tables that had no snapshot yet then (name → when their first one came)."""
         locations = self.catalog.metadata_locations()
-        if as_of.isdigit():
-            return self._scans_at_snapshot(locations, int(as_of))
+        if as_of.strip().isdigit():
+            return self._scans_at_snapshot(locations, int(as_of)), {}
         try:
-            moment = datetime.fromisoformat(as_of)
+            moment = datetime.fromisoformat(as_of.strip())
         except ValueError:
             raise QueryError(
                 f"--as-of {as_of!r} is neither a snapshot id nor an ISO timestamp",
                 hint="e.g. --as-of 2026-11-23T10:00:00 or a snapshot id from 'lakebox history'",
             ) from None
-        return {
-            ref: snapshot_scan(loc, timestamp=_naive_utc(moment)) for ref, loc in locations.items()
-        }
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        scans, unborn = {}, {}
+        for ref, location in locations.items():
+            table = self.catalog.load(ref)
+            snapshot_id = timetravel.snapshot_at(table, moment) if table is not None else None
+            if snapshot_id is not None:
+                scans[ref] = snapshot_scan(location, snapshot_id=snapshot_id)
+            else:
+                first = timetravel.first_commit(table) if table is not None else None
+                unborn[ref] = first.isoformat() if first else "none yet"
+        return scans, unborn
 
     def _scans_at_snapshot(
         self, locations: dict[TableRef, str], snapshot_id: int
@@ -119,19 +136,29 @@ class Lakehouse:
         for ref in locations:
             table = self.catalog.load(ref)
             if table is not None and table.snapshot_by_id(snapshot_id) is not None:
-                return {ref: snapshot_scan(locations[ref], snapshot_id=snapshot_id)}
+                shown = timetravel.published(table, snapshot_id)
+                return {ref: snapshot_scan(locations[ref], snapshot_id=shown)}
         raise QueryError(
             f"no table has a snapshot with id {snapshot_id}",
             hint="list snapshots with 'lakebox history TABLE'",
         )
 
 
+def _not_yet(error: QueryError, unborn: dict[TableRef, str], as_of: str) -> QueryError | None:
+    """Return the error saying a table the query reads had no snapshot yet at `as_of`, when
+    `error` is the engine not finding it (its view is gone for the query), else None."""
+    text = str(error)
+    for ref, first in unborn.items():
+        if f"name {ref.name} does not exist" in text or f"{ref.identifier} does not exist" in text:
+            return QueryError(
+                f"{ref.identifier} has no snapshot at or before {as_of.strip()}; its first "
+                f"snapshot is at {first}",
+                hint="pick a later time, or a snapshot id from 'lakebox history TABLE'",
+            )
+    return None
+
+
 def open_project(path: str | Path = ".") -> Lakehouse:
     """Return the Lakehouse of the project in `path` (a folder holding lakebox.yaml)."""
     project_dir = Path(path)
     return Lakehouse(project_dir, config_module.load(project_dir))
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    """Return `moment` as a naive UTC time (a naive input is taken as UTC already)."""
-    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import xlsxwriter
 
 from lakebox.formatted.formatter import format_pending
@@ -82,3 +84,71 @@ def test_named_sheets_only(make_project, tmp_path):
     [result] = format_pending(lh, "materials")
 
     assert result.counts.rows_read == 1
+
+
+def _stock_with_notes(path, notes: list[str] | None = None, second: str = "Notes"):
+    """A "Stock" sheet with typed numbers and dates, and a second sheet of notes."""
+    book = xlsxwriter.Workbook(str(path))
+    stock = book.add_worksheet("Stock")
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stock.write_row(0, 0, ["sku", "qty", "price", "counted"])
+    for line, (sku, qty, price, counted) in enumerate(
+        [("A-1", 12, 3.5, date(2026, 11, 2)), ("B-2", 0, 10.25, date(2026, 11, 3))], start=1
+    ):
+        stock.write_row(line, 0, [sku, qty, price])
+        stock.write_datetime(line, 3, datetime.combine(counted, datetime.min.time()), day)
+    sheet = book.add_worksheet(second)
+    for line, note in enumerate(notes or ["Counted by Ana on Monday; prices without VAT."]):
+        sheet.write(line, 0, note)
+    book.close()
+
+
+def test_a_sheet_holding_one_note_is_not_read_by_default(make_project, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _stock_with_notes(folder / "stock.xlsx")
+    lh = make_project({"stock": {"path": str(folder)}})
+    land(lh, "stock")
+
+    [result] = format_pending(lh, "stock")
+
+    assert (result.status, result.error) == ("formatted", None)
+    assert (result.counts.rows_read, result.counts.rows_formatted) == (2, 2)
+    rows = lh.query("SELECT * EXCLUDE (_ingested_at) FROM formatted.stock ORDER BY sku")
+    assert rows.column_names[:4] == ["sku", "qty", "price", "counted"]
+    assert rows.select(["sku", "qty", "price", "counted"]).to_pylist() == [
+        {"sku": "A-1", "qty": 12, "price": 3.5, "counted": date(2026, 11, 2)},
+        {"sku": "B-2", "qty": 0, "price": 10.25, "counted": date(2026, 11, 3)},
+    ]
+
+
+def test_sheets_that_share_no_column_are_refused_naming_the_sheet(make_project, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _stock_with_notes(folder / "stock.xlsx", ["Remark", "counted twice"], second="Remarks")
+    lh = make_project({"stock": {"path": str(folder)}})
+    land(lh, "stock")
+
+    [result] = format_pending(lh, "stock")
+
+    assert result.status == "failed"
+    assert "stock.xlsx: sheet 'Remarks' has columns (remark) sharing none with sheet" in (
+        result.error or ""
+    )
+    [entry] = lh.manifest.entries("stock")
+    assert "sheets: [Stock]" in (entry.error or "")
+
+
+def test_an_empty_column_of_a_named_sheet_goes_through_the_rules(make_project, tmp_path):
+    """A named sheet whose only cell is a note: its column is all empty, which DuckDB types
+    INTEGER; the text rules once failed on it (starts_with(INTEGER, ...))."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _stock_with_notes(folder / "stock.xlsx")
+    lh = make_project({"stock": {"path": str(folder), "sheets": ["Stock", "Notes"]}})
+    land(lh, "stock")
+
+    [result] = format_pending(lh, "stock")
+
+    assert (result.status, result.error) == ("formatted", None)
+    assert result.counts.rows_formatted == 2

@@ -129,3 +129,23 @@ def test_rules_run_in_the_documented_order():
         "names_to_canonical_form",
         "refuse_lost_values",
     ]
+
+
+def test_typed_raw_columns_go_through_every_rule(make_project):
+    """A reader may hand over typed columns (an all-empty workbook column is INTEGER): each
+    rule reads them as text, and a value that does not fit its declared type is refused."""
+    from lakebox.formatted import schema, staging
+
+    lh = make_project()
+    lh.engine.execute(
+        "CREATE TEMP TABLE typed_raw AS SELECT 5::INTEGER AS n, 2.5::DOUBLE AS d, "
+        "DATE '2026-01-02' AS day, true AS flag, NULL::INTEGER AS empty, 7::INTEGER AS bad"
+    )
+    source = SourceConfig(path="unused", columns={"bad": ColumnConfig(type="DATE")})
+    names = ["n", "d", "day", "flag", "empty", "bad"]
+
+    plan = schema.resolve(lh.engine, "typed_raw", names, source, None)
+    select = staging.typed_select(plan.columns, [], "typed_raw")
+    row = lh.engine.execute(f"SELECT n, d, day, flag, empty, _reason FROM ({select})").fetchone()
+
+    assert row == (5, 2.5, date(2026, 1, 2), True, None, "bad: '7' is not a DATE")

@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
-from pyiceberg.table import Table
+from pyiceberg.io.pyarrow import parquet_file_to_data_file
+from pyiceberg.table import Table, TableProperties, Transaction
+from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
 
 from lakebox.errors import CatalogError
@@ -120,6 +122,9 @@ class Catalog:
         """
         tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
         with table.transaction() as transaction:
+            if isinstance(replace, AlwaysTrue) and table.current_snapshot() is not None:
+                _overwrite(transaction, table, files, tagged)
+                return table.refresh()
             if replace is not None and table.current_snapshot() is not None:
                 transaction.delete(replace, snapshot_properties=tagged)
             if files:
@@ -133,7 +138,8 @@ class Catalog:
         batch_ids: list[str],
         properties: dict[str, str] | None = None,
     ) -> Table:
-        """Replace the whole content of `table` by `files` in one commit."""
+        """Replace the whole content of `table` by `files` in one commit and one snapshot
+        (an `overwrite`: time travel never sees the table emptied but not yet refilled)."""
         return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
 
     def summary(self, ref: TableRef) -> dict[str, Any]:
@@ -163,9 +169,9 @@ class Catalog:
             table.manage_snapshots().remove_branch(AUDIT_BRANCH).commit()
         table.manage_snapshots().create_branch(current.snapshot_id, AUDIT_BRANCH).commit()
         tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
-        with table.refresh().transaction() as transaction:
-            transaction.delete(AlwaysTrue(), snapshot_properties=tagged, branch=AUDIT_BRANCH)
-            transaction.add_files(files, snapshot_properties=tagged, branch=AUDIT_BRANCH)
+        table = table.refresh()
+        with table.transaction() as transaction:
+            _overwrite(transaction, table, files, tagged, branch=AUDIT_BRANCH)
         table = table.refresh()
         return table, table.metadata.refs[AUDIT_BRANCH].snapshot_id
 
@@ -190,6 +196,30 @@ class Catalog:
         with table.update_schema() as update:
             update.union_by_name(schema)
         return table.refresh()
+
+
+def _overwrite(
+    transaction: Transaction,
+    table: Table,
+    files: list[str],
+    properties: dict[str, str],
+    branch: str = MAIN_BRANCH,
+) -> None:
+    """Replace every data file of `table`'s `branch` by `files` as ONE `overwrite` snapshot
+    (pyiceberg's delete-then-add would commit two, the first an empty table)."""
+    if transaction.table_metadata.name_mapping() is None:
+        name_mapping = transaction.table_metadata.schema().name_mapping.model_dump_json()
+        transaction.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: name_mapping})
+    snapshot = table.snapshot_by_name(branch)
+    old = table.scan(snapshot_id=snapshot.snapshot_id).plan_files() if snapshot else []
+    update = transaction.update_snapshot(snapshot_properties=properties, branch=branch)
+    with update.overwrite() as overwrite:
+        for task in old:
+            overwrite.delete_data_file(task.file)
+        for path in files:
+            overwrite.append_data_file(
+                parquet_file_to_data_file(table.io, transaction.table_metadata, path)
+            )
 
 
 def snapshot_properties(snapshot: Snapshot | None) -> dict[str, str]:

@@ -368,6 +368,7 @@ import lakebox.cli.models  # noqa: E402
 import lakebox.cli.pg  # noqa: E402
 import lakebox.cli.pipelines  # noqa: E402
 import lakebox.cli.profile  # noqa: E402
+import lakebox.cli.reformat  # noqa: E402
 import lakebox.cli.runs  # noqa: E402
 import lakebox.cli.sandbox  # noqa: E402
 import lakebox.cli.serve  # noqa: E402, F401

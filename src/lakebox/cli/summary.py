@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,11 @@ def show_run(output: Output, report: RunReport) -> None:
         f"run {report.run_id}: landed {landed} new object(s), {sightings} repeated "
         f"object(s) recorded, in {report.seconds:.1f} s"
     )
+    retried = [result for result in report.formatting if result.retried]
+    if retried:
+        outcomes = Counter(str(result.status) for result in retried)
+        shown = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items()))
+        output.say(f"retried {len(retried)} failed object(s): {shown}")
     for item in report.landing:
         if item.error:
             output.warn(f"{item.source}: not collected: {item.error}")

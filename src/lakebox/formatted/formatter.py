@@ -5,6 +5,7 @@ For every file: rows_read = rows_formatted + rows_quarantined + rows_duplicate.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import shutil
@@ -20,7 +21,7 @@ from lakebox.errors import FormatError, LakeboxError, SchemaError
 from lakebox.formatted import dedup, readers, schema, staging
 from lakebox.formatted.readers import RawInput
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
-from lakebox.formatted.writer import commit_batch
+from lakebox.formatted.writer import commit_batch, remove_batch, replace_batch
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import Entry, Status, now
 from lakebox.landing.state import CURSOR_PROPERTY
@@ -50,6 +51,7 @@ class FormatResult:
     status: str
     counts: Counts
     error: str | None = None
+    retried: bool = False  # the object had failed before; this run tried it again
 
 
 def format_pending(
@@ -60,7 +62,8 @@ def format_pending(
 ) -> list[FormatResult]:
     """Format every landed object of `source_name` that is not formatted yet (or those in
     `statuses`), oldest first."""
-    pending = lh.manifest.entries(source_name, statuses)
+    source = lh.source(source_name)
+    pending = [entry for entry in lh.manifest.entries(source_name, statuses) if due(entry, source)]
     results = []
     for done, entry in enumerate(pending, start=1):
         results.append(format_entry(lh, entry))
@@ -69,42 +72,130 @@ def format_pending(
     return results
 
 
-def format_entry(lh: Lakehouse, entry: Entry) -> FormatResult:
-    """Format one landed object; a bad file is recorded and the error not raised."""
+def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> FormatResult:
+    """Format one landed object; a bad file is recorded and the error not raised.
+
+    `again` (by default: when the entry failed before) replaces the rows an earlier attempt
+    left in the tables, so a batch's rows are never there twice. Every attempt is counted
+    in the manifest, and a failure records what it ran with (`failed_with`)."""
     source = lh.source(entry.source)
+    again = entry.status == Status.FAILED if again is None else again
+    retried = entry.status == Status.FAILED
     work = lh.scratch_dir / entry.batch_id
     work.mkdir(parents=True, exist_ok=True)
+    attempts = (entry.attempts or 0) + 1
     try:
-        counts, status, problem = _format_file(lh, entry, source, work)
+        counts, status, problem = _format_file(lh, entry, source, work, again)
     except SchemaError:
+        lh.manifest.update(entry.batch_id, attempts=attempts, failed_with=fingerprint(source))
         raise
     except LakeboxError as error:
-        lh.manifest.update(entry.batch_id, status=Status.FAILED, error=str(error))
+        lh.manifest.update(
+            entry.batch_id,
+            status=Status.FAILED,
+            error=str(error),
+            attempts=attempts,
+            failed_with=fingerprint(source),
+        )
         logger.warning("%s: %s", entry.landed_path, error)
-        return FormatResult(entry.batch_id, entry.source, Status.FAILED, Counts(), str(error))
+        counts, problem = Counts(), str(error)
+        return FormatResult(entry.batch_id, entry.source, Status.FAILED, counts, problem, retried)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lh.manifest.update(
-        entry.batch_id, status=status, error=problem, formatted_at=now(), **vars(counts)
+        entry.batch_id,
+        status=status,
+        error=problem,
+        formatted_at=now(),
+        attempts=attempts,
+        failed_with=None,
+        **vars(counts),
     )
-    return FormatResult(entry.batch_id, entry.source, status, counts, problem)
+    return FormatResult(entry.batch_id, entry.source, status, counts, problem, retried)
+
+
+def fingerprint(source: SourceConfig) -> str:
+    """Return what formatting a source's file depends on besides its bytes: the source's
+    config and the lakebox version. A failed file is retried once it changes."""
+    from lakebox import __version__
+
+    text = source.model_dump_json() + "\n" + __version__
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def due(entry: Entry, source: SourceConfig) -> bool:
+    """Return whether a run formats `entry`: a landed one, or a failed one whose source is
+    pulled (its state waits for the commit) or whose config or lakebox changed since."""
+    if entry.status != Status.FAILED:
+        return True
+    return source.pulled or entry.failed_with != fingerprint(source)
+
+
+REFORMATTABLE = (Status.LANDED, Status.FORMATTED, Status.QUARANTINED, Status.FAILED)
+
+
+def reformattable(
+    lh: Lakehouse, sources: list[str] | None = None, batches: list[str] | None = None
+) -> list[Entry]:
+    """Return the landed objects to format again, oldest first: `batches` (all of them must
+    be landed objects of `sources`, when given), else every one of `sources` (default: all)."""
+    for name in sources or []:
+        lh.source(name)
+    chosen = set(sources or lh.config.sources)
+    entries = [
+        entry
+        for entry in lh.manifest.entries()
+        if entry.source in chosen and (not batches or entry.batch_id in batches)
+    ]
+    found = {entry.batch_id: entry for entry in entries}
+    for batch_id in batches or []:
+        entry = found.get(batch_id)
+        if entry is None:
+            within = f" of source {', '.join(sources)}" if sources else " of a declared source"
+            raise FormatError(
+                f"no landed batch {batch_id!r}{within}",
+                hint='see the batches with: lakebox query "SELECT batch_id, source, status '
+                'FROM landing.manifest"',
+            )
+        if entry.status not in REFORMATTABLE:
+            raise FormatError(
+                f"batch {batch_id} is {entry.status}: it has no rows of its own to format",
+                hint=entry.error or "pick a batch whose status is formatted, quarantined or failed",
+            )
+    return [entry for entry in entries if entry.status in REFORMATTABLE]
+
+
+def reformat(
+    lh: Lakehouse, entries: list[Entry], progress: Progress | None = None
+) -> list[FormatResult]:
+    """Format `entries` again with the config as it is now: each batch's rows replace the
+    ones it had in `formatted.<source>` and `quarantine.<source>` (one commit per table), and
+    its manifest row gets the new counts."""
+    results = []
+    for done, entry in enumerate(entries, start=1):
+        results.append(format_entry(lh, entry, again=True))
+        if progress:
+            progress(entry.source, done, len(entries))
+    return results
 
 
 Outcome = tuple[Counts, str, str | None]
 
 
-def _format_file(lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path) -> Outcome:
+def _format_file(
+    lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path, again: bool
+) -> Outcome:
     assert entry.landed_path is not None
     with lh.storage.as_local_file(entry.landed_path) as local:
         raw = readers.read(lh.engine, local, source, work)
         try:
-            return _format_raw(lh, entry, source, raw, work)
+            return _format_raw(lh, entry, source, raw, work, again)
         finally:
             raw.cleanup(lh.engine)
 
 
 def _format_raw(
-    lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path
+    lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path, again: bool
 ) -> Outcome:
     names = _TempNames.numbered(next(_NAMES))
 
@@ -120,7 +211,8 @@ def _format_raw(
             raw.type_hints,
         )
         if file_schema.incompatible:
-            return _refuse_file(lh, entry, source, raw, names, file_schema.incompatible, work)
+            refused = file_schema.incompatible
+            return _refuse_file(lh, entry, source, raw, names, refused, work, again)
         columns = _with_key_checks(file_schema.columns, source.key)
         _stage_typed(engine, names, columns, raw, work)
         _number_lines(engine, raw, names, names.staged)
@@ -128,7 +220,7 @@ def _format_raw(
             engine, names.staged, [c.name for c in columns], source.key, names.dropped
         )
         counts = _count(engine, names, duplicates)
-        _write(lh, entry, source, names, columns, raw.has_sheet, work)
+        _write(lh, entry, source, names, columns, raw.has_sheet, work, again)
         return counts, Status.FORMATTED, None
     finally:
         names.drop(engine)
@@ -258,6 +350,7 @@ def _write(
     columns: list[ColumnPlan],
     has_sheet: bool,
     work: Path,
+    again: bool,
 ) -> None:
     stamp = now().isoformat()
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp, has_sheet)
@@ -271,8 +364,8 @@ def _write(
         f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
     formatted = work / "formatted.parquet"
-    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces)
-    _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [])
+    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces, again)
+    _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
 
 
 def _refused_rows(entry: Entry, names: _TempNames, stamp: str) -> str:
@@ -289,14 +382,21 @@ def _commit(
     target: Path,
     key: list[str],
     replace: bool = False,
+    again: bool = False,
 ) -> None:
-    """Commit one zone's rows of a batch; a pulled batch's cursor goes into the same commit."""
+    """Commit one zone's rows of a batch; a pulled batch's cursor goes into the same commit.
+    `again`: in place of the rows an earlier formatting of the batch left there."""
     lh.engine.copy_to_parquet(select_sql, target)
+    ref = TableRef(zone, entry.source)
+    commit = replace_batch if again else commit_batch
+    commit(lh, ref, target, entry.batch_id, _properties(entry), key, replace=replace)
+
+
+def _properties(entry: Entry) -> dict[str, str]:
     properties = {"lakebox.source": entry.source, "lakebox.landed-path": entry.landed_path or ""}
     if entry.cursor:
         properties[CURSOR_PROPERTY] = entry.cursor
-    ref = TableRef(zone, entry.source)
-    commit_batch(lh, ref, target, entry.batch_id, properties, key, replace=replace)
+    return properties
 
 
 def _refuse_file(
@@ -307,6 +407,7 @@ def _refuse_file(
     names: _TempNames,
     reason: str,
     work: Path,
+    again: bool,
 ) -> Outcome:
     """Quarantine every record of an incompatible file (or fail, if the source says so)."""
     message = f"incompatible schema change: {reason}"
@@ -331,7 +432,9 @@ def _refuse_file(
         f"SELECT {meta}, NULL::VARCHAR AS _column, {quote_literal(message)} AS _reason, "
         f"{raw_json} AS _raw FROM {names.lined} UNION ALL {_refused_rows(entry, names, stamp)}"
     )
-    _commit(lh, entry, "quarantine", select, work / "quarantine.parquet", [])
+    _commit(lh, entry, "quarantine", select, work / "quarantine.parquet", [], again=again)
+    if again:  # rows an earlier formatting of the file gave are no longer formatted
+        remove_batch(lh, TableRef("formatted", entry.source), entry.batch_id, _properties(entry))
     row = lh.engine.execute(
         f"SELECT (SELECT count(*) FROM {names.raw}) + (SELECT count(*) FROM {names.rejects})"
     ).fetchone()

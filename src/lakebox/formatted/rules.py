@@ -36,6 +36,7 @@ class ColumnPlan:
     typed: str = ""  # SQL over the cleaned text columns (`value_ref`), the typed value
     checks: tuple[Check, ...] = ()
     config: ColumnConfig = field(default_factory=ColumnConfig)
+    decimal: str | None = None  # a number's decimal mark: declared, else told by its values
 
     @property
     def value_ref(self) -> str:
@@ -97,11 +98,27 @@ def null_tokens_to_null(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     )
 
 
+_AMBIGUOUS_REASON = (
+    "' is ambiguous: its comma may separate thousands or decimals, and no other value of "
+    "the column tells which (declare the column's decimal: '.' or ',')"
+)
+
+
 def cast_to_canonical_types(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Cast the cleaned text to the column's type (NULL when it will not cast; the final
     guard, `refuse_lost_values`, quarantines such rows without casting a second time)."""
     formats = column.config.formats or source.date_formats
-    return replace(column, typed=types.cast_sql(column.value_ref, column.type, formats))
+    decimal = column.config.decimal or column.decimal
+    typed = types.cast_sql(column.value_ref, column.type, formats, decimal)
+    if decimal is not None or not types.is_number(column.type):
+        return replace(column, typed=typed)
+    ambiguous = Check(
+        f"(contains({column.value_ref}, ',') AND "
+        f"regexp_matches({column.value_ref}, {quote_literal(types.AMBIGUOUS)}))",
+        f"{quote_literal(column.name + ': ' + chr(39))} || {column.value_ref} || "
+        f"{quote_literal(_AMBIGUOUS_REASON)}",
+    )
+    return replace(column, typed=typed, checks=(*column.checks, ambiguous))
 
 
 def timestamps_to_utc(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:

@@ -47,15 +47,68 @@ def resolve(
     sampled = {
         name: raw for name, raw in present.items() if _needs_sample(name, frozen, declared, hints)
     }
-    stats = _sample_stats(engine, raw_table, sampled, source)
+    marks = _decimal_marks(engine, raw_table, _maybe_numbers(present, declared, frozen), source)
+    stats = _sample_stats(engine, raw_table, sampled, source, marks)
     result = FileSchema(columns=[])
     for name in names:
         config = declared.get(name, ColumnConfig())
         wanted = _type_for(name, frozen, declared, stats, result, type_hints)
-        raw = quote_identifier(present[name]) if name in present else "NULL::VARCHAR"
-        plan = rules.ColumnPlan(name=name, type=wanted, raw=raw, value=raw, config=config)
+        raw = as_text(present[name]) if name in present else "NULL::VARCHAR"
+        plan = rules.ColumnPlan(
+            name=name, type=wanted, raw=raw, value=raw, config=config, decimal=marks.get(name)
+        )
         result.columns.append(rules.apply(plan, source))
     return result
+
+
+def _maybe_numbers(
+    present: dict[str, str], declared: dict[str, ColumnConfig], frozen: dict[str, str]
+) -> dict[str, str]:
+    """Return the present columns that may hold numbers whose decimal mark is not declared."""
+    found = {}
+    for name, raw in present.items():
+        config = declared.get(name)
+        if config is not None and config.decimal:
+            continue
+        kind = frozen.get(name) or (types.canonical(config.type) if config else None)
+        if kind is None or types.is_number(kind):
+            found[name] = raw
+    return found
+
+
+def _decimal_marks(
+    engine: DuckDBEngine,
+    raw_table: str,
+    present: dict[str, str],
+    source: SourceConfig,
+) -> dict[str, str]:
+    """Return the decimal mark of each numeric column whose sampled values tell it: some can
+    only be numbers with '.' (1,234.5, 12.5) and none only with ',' (1.234,5, 12,5), or the
+    mirror. Its other mark then separates thousands, so '1,234' reads 1234 with '.'."""
+    numbers = list(present)
+    if not numbers or source.typed:
+        return {}
+    cleaned = {name: _clean_text(as_text(present[name]), source) for name in numbers}
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {types.decimal_evidence_sql(text, mark)})"
+        for text in cleaned.values()
+        for mark in ".,"
+    )
+    row = engine.execute(
+        f"SELECT {counts} FROM (SELECT * FROM {raw_table} LIMIT {SAMPLE_ROWS})"
+    ).fetchone()
+    marks = {}
+    for index, name in enumerate(numbers):
+        dot, comma = (int(value) for value in row[2 * index : 2 * index + 2]) if row else (0, 0)
+        if bool(dot) != bool(comma):
+            marks[name] = "." if dot else ","
+    return marks
+
+
+def as_text(raw_column: str) -> str:
+    """Return SQL reading a raw column as text: the rules apply text functions, and a reader
+    may hand over a typed column (an all-empty workbook column comes out INTEGER)."""
+    return f"CAST({quote_identifier(raw_column)} AS VARCHAR)"
 
 
 def _needs_sample(
@@ -130,14 +183,18 @@ def _inferred(stat: dict[str, int] | None) -> str:
 
 
 def _sample_stats(
-    engine: DuckDBEngine, raw_table: str, present: dict[str, str], source: SourceConfig
+    engine: DuckDBEngine,
+    raw_table: str,
+    present: dict[str, str],
+    source: SourceConfig,
+    marks: dict[str, str],
 ) -> dict[str, dict[str, int]]:
     """Count, per present column, its non-null values and those each type would refuse."""
     if not present:
         return {}
     kinds = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
     cleaned = ", ".join(
-        f"{_clean_text(quote_identifier(raw), source)} AS {quote_identifier(name)}"
+        f"{_clean_text(as_text(raw), source)} AS {quote_identifier(name)}"
         for name, raw in present.items()
     )
     engine.execute(
@@ -150,7 +207,7 @@ def _sample_stats(
         selects.append(f"count({value})")
         keys.append((name, "_count"))
         for kind in kinds:
-            cast = types.inference_cast_sql(value, kind, source.date_formats)
+            cast = types.inference_cast_sql(value, kind, source.date_formats, marks.get(name))
             selects.append(f"count(*) FILTER (WHERE {value} IS NOT NULL AND ({cast}) IS NULL)")
             keys.append((name, _key(kind)))
     row = engine.execute(f"SELECT {', '.join(selects)} FROM _sample").fetchone() or ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from pathlib import Path
@@ -10,11 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.table import Table
 
-from lakebox.catalog import TableRef
-from lakebox.catalog.iceberg import parquet_schema
+from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.catalog.iceberg import parquet_schema, snapshot_properties
 from lakebox.engine import quote_literal
 from lakebox.engine.duckdb import quote_identifier
 from lakebox.lakehouse import Lakehouse
+from lakebox.landing.state import CURSOR_PROPERTY
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,82 @@ def commit_batch(
         )
     lh.refresh()
     return True
+
+
+def replace_batch(
+    lh: Lakehouse,
+    ref: TableRef,
+    parquet: Path,
+    batch_id: str,
+    properties: dict[str, str],
+    key: list[str] | None = None,
+    replace: bool = False,
+) -> bool:
+    """Commit `parquet` as batch `batch_id` in place of the rows an earlier formatting of the
+    batch left in `ref` (a retry after a partial write, or a reformat), in one commit; a
+    batch not in `ref` yet is committed as `commit_batch` does. False when nothing changed:
+    a full pull a later one replaced holds no row of the table any more.
+
+    Keyed (`key`), the batch's rows go back under the rule of a merge: per key, the row of
+    the latest batch wins, so a key a later batch replaced keeps that batch's row. The
+    commit carries no cursor: a pulled source's state moved when the batch first came."""
+    table = lh.catalog.load(ref)
+    if table is None or batch_id not in lh.catalog.batches(table):
+        return commit_batch(lh, ref, parquet, batch_id, properties, key, replace=replace)
+    properties = {name: value for name, value in properties.items() if name != CURSOR_PROPERTY}
+    table = lh.catalog.ensure(ref, parquet_schema(str(parquet)), table)
+    if replace:
+        current = snapshot_properties(table.current_snapshot()).get(BATCH_PROPERTY, "[]")
+        if batch_id not in json.loads(current):
+            logger.info("%s: batch %s was replaced by a later pull", ref.identifier, batch_id)
+            return False
+        rows = parquet
+    else:
+        rows = _without_batch(lh, ref, parquet, batch_id, key or [])
+    lh.catalog.replace_all(table, [place(lh, table, rows, batch_id)], [batch_id], properties)
+    lh.refresh()
+    return True
+
+
+def remove_batch(lh: Lakehouse, ref: TableRef, batch_id: str, properties: dict[str, str]) -> None:
+    """Remove the rows of `batch_id` from `ref` in one commit (none there: no commit)."""
+    table = lh.catalog.load(ref)
+    if table is None or table.current_snapshot() is None:
+        return
+    lh.refresh()
+    found = lh.engine.execute(
+        f"SELECT count(*) FROM {_table_sql(ref)} WHERE _batch_id = {quote_literal(batch_id)}"
+    ).fetchone()
+    if not found or not found[0]:
+        return
+    rows = lh.scratch_dir / f"{batch_id}-{uuid.uuid4().hex[:8]}.kept.parquet"
+    lh.engine.copy_to_parquet(
+        f"SELECT * FROM {_table_sql(ref)} WHERE _batch_id <> {quote_literal(batch_id)}", rows
+    )
+    properties = {name: value for name, value in properties.items() if name != CURSOR_PROPERTY}
+    lh.catalog.replace_all(table, [place(lh, table, rows, batch_id)], [batch_id], properties)
+    lh.refresh()
+
+
+def _without_batch(
+    lh: Lakehouse, ref: TableRef, parquet: Path, batch_id: str, key: list[str]
+) -> Path:
+    """Write the table's rows of other batches plus `parquet`'s (per key, the latest's)."""
+    lh.refresh()
+    new = f"read_parquet({quote_literal(str(parquet))})"
+    rows = (
+        f"SELECT * FROM {_table_sql(ref)} WHERE _batch_id <> {quote_literal(batch_id)} "
+        f"UNION ALL BY NAME SELECT * FROM {new}"
+    )
+    if key:
+        partition = ", ".join(quote_identifier(column) for column in key)
+        rows = (
+            f"SELECT * FROM ({rows}) QUALIFY row_number() OVER (PARTITION BY {partition} "
+            f"ORDER BY _batch_id DESC) = 1"
+        )
+    merged = parquet.with_name(parquet.stem + ".replaced.parquet")
+    lh.engine.copy_to_parquet(rows, merged)
+    return merged
 
 
 def commit_rows(

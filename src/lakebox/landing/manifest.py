@@ -32,6 +32,8 @@ manifest_table = sa.Table(
     sa.Column("http_status", sa.Integer),
     sa.Column("pages", sa.Integer),
     sa.Column("backfill", sa.Text),
+    sa.Column("attempts", sa.Integer),
+    sa.Column("failed_with", sa.String(64)),
 )
 
 
@@ -42,7 +44,7 @@ class Status(enum.StrEnum):
     LANDED = "landed"  # in the persistent zone, not formatted yet
     FORMATTED = "formatted"
     QUARANTINED = "quarantined"  # the whole file was refused; the reason is in `error`
-    FAILED = "failed"  # formatting raised; re-run retries it
+    FAILED = "failed"  # formatting raised; a run retries it once its config or lakebox changed
     DUPLICATE = "duplicate"  # the same bytes were landed before; `landed_path` is the first one
     SUPERSEDED = "superseded"  # a pull never committed; a later pull re-read its rows
 
@@ -70,6 +72,8 @@ class Entry:
     http_status: int | None = None  # an HTTP pull's last response status
     pages: int | None = None  # an HTTP pull's page count
     backfill: str | None = None  # a backfill's window (JSON); its batch moves no state
+    attempts: int | None = None  # how many times formatting was tried
+    failed_with: str | None = None  # a failure's config and version fingerprint
 
 
 class Manifest:
@@ -156,6 +160,8 @@ _ARROW_SCHEMA = pa.schema(
         ("http_status", pa.int32()),
         ("pages", pa.int32()),
         ("backfill", pa.string()),
+        ("attempts", pa.int32()),
+        ("failed_with", pa.string()),
     ]
 )
 

@@ -15,7 +15,7 @@ from lakebox.orchestration.pipeline import Unit, execute, pipeline_config
 from lakebox.orchestration.report import Progress, RunReport, Span, stage, timed
 from lakebox.orchestration.spec import SOURCE_STEPS, StepConfig
 
-__all__ = ["Progress", "RunReport", "Span", "backfill", "ingest", "run"]
+__all__ = ["Progress", "RunReport", "Span", "backfill", "ingest", "reformat", "run"]
 
 
 def ingest(
@@ -85,6 +85,39 @@ def backfill(
             with timed(report, f"land:{source}"):
                 report.landing.append(land_window(lh, source, window, stage(progress, "land")))
             steps.format_landed(lh, source, report, progress)
+    return report
+
+
+def reformat(
+    lh: Lakehouse,
+    sources: list[str] | None = None,
+    batches: list[str] | None = None,
+    progress: Progress | None = None,
+    wait: bool | float = False,
+) -> RunReport:
+    """Format the landed batches `batches` (default: every one of `sources`, default: all)
+    again with the config as it is now, their rows replacing those they had, not added to
+    them (`lakebox.formatted.formatter.reformat`).
+
+    An unknown batch, or one with no rows of its own (a duplicate sighting), raises before
+    anything runs. It holds the lock of every pipeline that collects or formats the sources,
+    and is recorded in the run history as pipeline `reformat`."""
+    from lakebox.formatted.formatter import reformat as reformat_entries
+    from lakebox.formatted.formatter import reformattable
+
+    entries = reformattable(lh, sources, batches)
+    report = RunReport(new_batch_id(now()))
+    names = sorted({entry.source for entry in entries})
+    pipelines = sorted({name for source in names for name in _pipelines_collecting(lh, source)})
+    with ExitStack() as locks:
+        for name in pipelines or [DEFAULT_PIPELINE]:
+            locks.enter_context(PipelineLock(lh, name, wait))
+        with history.recording(lh, "reformat", "reformat", report):
+            for source in names:
+                with timed(report, f"format:{source}"):
+                    chosen = [entry for entry in entries if entry.source == source]
+                    found = reformat_entries(lh, chosen, stage(progress, "format"))
+                    report.formatting.extend(found)
     return report
 
 

@@ -29,20 +29,19 @@ logger = logging.getLogger(__name__)
 
 
 def collect(lh: Lakehouse, name: str, report: RunReport, progress: Progress | None) -> None:
-    """Format what an earlier run landed but did not format, land the new objects, format
-    them. A pulled source's state is its committed cursor, so whatever an interrupted run
-    left is committed before the next pull reads the state. A source that cannot be
-    collected is reported as such, not raised."""
-    source = lh.source(name)  # an unknown name is the caller's mistake: raise it
-    leftover = (Status.LANDED, Status.FAILED) if source.pulled else (Status.LANDED,)
-    format_landed(lh, name, report, progress, leftover)
+    """Format what an earlier run landed but did not format (and retry what failed, see
+    `format_landed`), land the new objects, format them. A pulled source's state is its
+    committed cursor, so whatever an interrupted run left is committed before the next pull
+    reads the state. A source that cannot be collected is reported as such, not raised."""
+    lh.source(name)  # an unknown name is the caller's mistake: raise it
+    format_landed(lh, name, report, progress)
     with timed(report, f"land:{name}"):
         try:
             report.landing.append(land(lh, name, stage(progress, "land")))
         except LakeboxError as error:
             report.landing.append(LandingReport(name, error=str(error)))
             logger.error("%s", error)
-    format_landed(lh, name, report, progress)
+    format_landed(lh, name, report, progress, (Status.LANDED,))
 
 
 def format_landed(
@@ -50,9 +49,12 @@ def format_landed(
     name: str,
     report: RunReport,
     progress: Progress | None,
-    statuses: tuple[Status, ...] = (Status.LANDED,),
+    statuses: tuple[Status, ...] = (Status.LANDED, Status.FAILED),
 ) -> None:
-    """Format the objects of source `name` whose landing status is in `statuses`."""
+    """Format the objects of source `name` whose landing status is in `statuses`. A failed
+    object is tried again when its source's config or the lakebox version changed since it
+    failed (a pulled source's, on every run: its state waits for the commit); its earlier
+    rows, if a partial write left any, are replaced, never doubled."""
     lh.source(name)
     with timed(report, f"format:{name}"):
         found = format_pending(lh, name, stage(progress, "format"), statuses)

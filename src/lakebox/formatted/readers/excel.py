@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import FormatError
 from lakebox.formatted.readers import RawInput, register, unique_names
 
+logger = logging.getLogger(__name__)
 _TABLES = itertools.count(1)
 HEADER_SEARCH_ROWS = 30
 
@@ -36,12 +38,21 @@ def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
             file=str(path),
             hint=f"sheets in the file: {', '.join(workbook.sheet_names)}",
         )
-    table = _concat([_sheet_table(workbook, sheet, source) for sheet in sheets])
+    tables = {sheet: _sheet_table(workbook, sheet, source) for sheet in sheets}
+    if not source.sheets:
+        tables = _tables_only(path, tables)
+    table = _concat(list(tables.values()) or [_empty()])
     name = f"excel_{next(_TABLES)}"
     engine.register_arrow(f"{name}_arrow", table)
     engine.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
     engine.unregister(f"{name}_arrow")
     columns = [column for column in table.column_names if not column.startswith("_")]
+    if not columns:
+        raise FormatError(
+            f"{path.name}: no sheet of {', '.join(map(repr, sheets))} holds a table",
+            file=str(path),
+            hint="a sheet's first non-empty row is its header, the rows below it its records",
+        )
     select = ", ".join(quote_identifier(column) for column in columns)
     return RawInput(
         f"SELECT {select}, _ordinal, _line, _sheet FROM {name}",
@@ -57,7 +68,7 @@ def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -
     rows = _fill_merged(worksheet.to_python(skip_empty_area=False), worksheet.merged_cell_ranges)
     numbered = [(number, row) for number, row in enumerate(rows, start=1) if _has_value(row)]
     if not numbered:
-        return pa.table({"_line": pa.array([], pa.int64()), "_sheet": pa.array([], pa.string())})
+        return _empty()
     if source.header is False:
         width = max(len(row) for _, row in numbered)
         names = unique_names(list(source.columns) or [f"column_{i + 1}" for i in range(width)])
@@ -67,12 +78,44 @@ def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -
         names = unique_names([_text(cell) or "" for cell in numbered[at][1]])
         body = numbered[at + 1 :]
     data = {
-        name: [_text(row[i]) if i < len(row) else None for _, row in body]
+        name: pa.array([_text(row[i]) if i < len(row) else None for _, row in body], pa.string())
         for i, name in enumerate(names)
     }
-    data["_line"] = [number for number, _ in body]
-    data["_sheet"] = [sheet] * len(body)
+    data["_line"] = pa.array([number for number, _ in body], pa.int64())
+    data["_sheet"] = pa.array([sheet] * len(body), pa.string())
     return pa.table(data)
+
+
+def _empty() -> pa.Table:
+    return pa.table({"_line": pa.array([], pa.int64()), "_sheet": pa.array([], pa.string())})
+
+
+def _tables_only(path: Path, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """Return the sheets to read when the source names none: those holding a table (a sheet
+    of notes, a title or nothing, with no row below its first, is left out); all of them
+    must share a column with the first, else the file is refused, naming the odd sheet."""
+    kept = {sheet: table for sheet, table in tables.items() if table.num_rows}
+    for sheet in set(tables) - set(kept):
+        logger.info("%s: sheet %r holds no table below its first row; not read", path.name, sheet)
+    if not kept:
+        return {}
+    first, *others = kept
+    columns = _data_columns(kept[first])
+    for sheet in others:
+        if not columns & _data_columns(kept[sheet]):
+            raise FormatError(
+                f"{path.name}: sheet {sheet!r} has columns "
+                f"({', '.join(sorted(_data_columns(kept[sheet])))}) sharing none with sheet "
+                f"{first!r} ({', '.join(sorted(columns))}); lakebox will not stack them",
+                file=str(path),
+                hint=f"name the sheets to read on the source, e.g. 'sheets: [{first}]', or "
+                "give the other sheet a source of its own",
+            )
+    return kept
+
+
+def _data_columns(table: pa.Table) -> set[str]:
+    return {name for name in table.column_names if not name.startswith("_")}
 
 
 def _fill_merged(

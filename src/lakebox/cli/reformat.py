@@ -1,0 +1,43 @@
+"""`lakebox reformat`: format landed batches again after a config change, their rows
+replacing the ones they had."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, WaitOption, app
+from lakebox.cli.render import Output
+
+
+@app.command()
+def reformat(
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="Only the batches of this source (repeatable). Default: every source."),
+    ] = None,
+    batch: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this landed batch (repeatable; its id as in landing.manifest). "
+            "Default: every batch of the sources."
+        ),
+    ] = None,
+    wait: WaitOption = 0.0,
+    project_dir: ProjectOption = Path(),
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Format landed batches again with lakebox.yaml as it is now: each batch's rows replace
+    the ones it had in the formatted and quarantine tables, and its manifest row gets the new
+    counts. Exits 1 if a batch failed to format, 75 if a run of the pipeline is under way."""
+    from lakebox.cli.app import _run_and_report
+    from lakebox.orchestration.runner import reformat as reformat_batches
+
+    _run_and_report(
+        project_dir,
+        Output(quiet, as_json),
+        lambda lh, progress: reformat_batches(lh, source, batch, progress, wait),
+    )
