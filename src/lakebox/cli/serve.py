@@ -91,6 +91,8 @@ def serve(
         try:
             config = uvicorn.Config(api, host=host, port=port, log_level="warning")
             uvicorn.Server(config).run(sockets=[listening])
+        except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it caught once it has stopped
+            pass
         finally:
             if running is not None:
                 running.stop()
