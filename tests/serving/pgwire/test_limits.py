@@ -122,6 +122,8 @@ def test_a_silent_client_is_dropped_at_the_login_timeout(short):
 def test_an_idle_session_is_dropped_at_the_idle_timeout(short):
     with connect(short) as sock:
         assert start(sock)[-1] == (b"Z", b"I")
+        [goodbye] = until(sock, b"E")
+        assert error_code(goodbye) == "25P03" and b"idle" in goodbye[1]
         assert closed(sock)
 
 

@@ -83,13 +83,22 @@ class Connection:
         except (Refused, MessageTooLarge) as error:
             self._refuse(error)
         except TimeoutError:
-            logger.info("pg endpoint dropped a client that was silent too long")
+            self._time_out()
         except (ClientGone, ConnectionError, OSError):
             logger.debug("client left")
         except Exception:  # a bug of ours, or garbage from the client: drop this client only
             logger.exception("pg endpoint dropped a client")
         finally:
             self._finish()
+
+    def _time_out(self) -> None:
+        """Drop a client that did not log in in time, or that stayed idle too long (telling
+        the latter why, as PostgreSQL does)."""
+        logger.info("pg endpoint dropped a client that was silent too long")
+        if self.session is not None:
+            timeout = self.server.idle_timeout
+            message = f"terminating connection: idle for {timeout:g} s (the idle timeout)"
+            self._refuse(Refused(message, sqlstate="25P03"))
 
     def turn_away(self, limit: int) -> None:
         """Answer a client beyond the connection limit: a cancel request is still served, a
