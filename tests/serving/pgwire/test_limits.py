@@ -8,6 +8,7 @@ import struct
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,20 +21,14 @@ GIB = 1 << 30
 STARTUP = struct.pack("!i", m.PROTOCOL_3) + b"user\0raw\0database\0lakebox\0\0"
 
 
-def limited(lh, token: str | None = None, **limits: float) -> PgServer:
-    return PgServer(lh, port=0, token=token, limits=ConnectionLimits(**limits))  # type: ignore[arg-type]
+def limited(lh, token: str | None = None, **limits: Any) -> PgServer:
+    return PgServer(lh, port=0, token=token, limits=ConnectionLimits(**limits))
 
 
 @pytest.fixture
 def short(lh) -> Iterator[PgServer]:
     """A server whose limits are small enough to reach in a test."""
-    limits = {
-        "max_connections": 2,
-        "auth_timeout": 0.5,
-        "idle_timeout": 0.5,
-        "max_message": 1 << 20,
-    }
-    with limited(lh, **limits) as running:
+    with limited(lh, max_connections=2, idle_timeout=0, max_message=1 << 20) as running:
         yield running
 
 
@@ -111,16 +106,17 @@ def test_a_message_within_the_limit_is_served(short):
         assert conn.execute("SELECT length(%s) AS n", [text]).fetchone() == (500_000,)
 
 
-def test_a_silent_client_is_dropped_at_the_login_timeout(short):
-    with connect(short) as silent, connect(short) as slow:
-        slow.sendall(struct.pack("!i", len(STARTUP) + 4))  # a length, then nothing
-        assert closed(silent) and closed(slow)
-    with connect(short) as sock:  # the two places are free again
-        assert start(sock)[-1] == (b"Z", b"I")
+def test_a_silent_client_is_dropped_at_the_login_timeout(lh):
+    with limited(lh, max_connections=2, auth_timeout=0.5) as server:
+        with connect(server) as silent, connect(server) as slow:
+            slow.sendall(struct.pack("!i", len(STARTUP) + 4))  # a length, then nothing
+            assert closed(silent) and closed(slow)
+        with connect(server) as sock:  # the two places are free again
+            assert start(sock)[-1] == (b"Z", b"I")
 
 
-def test_an_idle_session_is_dropped_at_the_idle_timeout(short):
-    with connect(short) as sock:
+def test_an_idle_session_is_dropped_at_the_idle_timeout(lh):
+    with limited(lh, idle_timeout=0.5) as server, connect(server) as sock:
         assert start(sock)[-1] == (b"Z", b"I")
         [goodbye] = until(sock, b"E")
         assert error_code(goodbye) == "25P03" and b"idle" in goodbye[1]
