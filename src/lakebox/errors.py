@@ -27,6 +27,10 @@ class ConfigError(LakeboxError):
     """The project file or a command-line setting is wrong."""
 
 
+class PortInUse(ConfigError):
+    """The port to serve on is held by another program."""
+
+
 class StorageError(LakeboxError):
     """Bytes could not be read or written where the project keeps them."""
 

@@ -39,7 +39,7 @@ def test_sandbox_train_register_promote_score_and_predict(lh):
     assert trained.metrics["mae"] == pytest.approx(0, abs=1e-9)
     assert trained.metrics["rows"] == 15 and trained.parameters["split.train_rows"] == 45
 
-    client = TestClient(create_app(lh, timeout=5))
+    client = TestClient(create_app(lh, timeout=5), base_url="http://127.0.0.1")
     unpromoted = client.post("/api/models/lift/predict", json={"rows": [{"x": 1}]})
     assert unpromoted.status_code == 404 and "no production version" in unpromoted.text
 
@@ -68,7 +68,7 @@ def test_the_endpoint_follows_promotions_and_rejects_bad_rows(lh):
     create_sandbox(lh, "sensor_c", "SELECT * FROM exploitation.readings WHERE sensor = 'c'")
     train(lh, "lift", "sensor_c", "y", ["x"], "ridge", parameters={"alpha": 0.0})
     registry.promote(lh, "lift", 1)
-    client = TestClient(create_app(lh, timeout=5))
+    client = TestClient(create_app(lh, timeout=5), base_url="http://127.0.0.1")
 
     def predict(rows: list[dict]) -> dict:
         return client.post("/api/models/lift/predict", json={"rows": rows}).json()
@@ -142,7 +142,9 @@ def test_generated_requests_to_a_served_model_never_make_a_server_error(lh):
     create_sandbox(lh, "sensor_a", SQL)
     train(lh, "lift", "sensor_a", "y", ["x"], "linear")
     registry.promote(lh, "lift", 1)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(lh, timeout=2))
+    schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", create_app(lh, timeout=2, allowed_hosts=["testserver"])
+    )
     operations = [
         operation.ok()
         for operation in schema.get_all_operations()

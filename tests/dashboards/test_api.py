@@ -23,7 +23,7 @@ def app(shop):
 
 @pytest.fixture
 def client(app, boards):
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 def total(client, **params) -> int | None:

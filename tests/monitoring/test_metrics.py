@@ -42,7 +42,8 @@ def lh(make_project, tmp_path):
 
 @pytest.fixture
 def client(lh):
-    return TestClient(create_app(lh))  # the app confines the engine: built once per lakehouse
+    # the app confines the engine: built once per lakehouse
+    return TestClient(create_app(lh), base_url="http://127.0.0.1")
 
 
 def scrape(client) -> dict[str, dict[tuple, float]]:
@@ -200,7 +201,7 @@ def _wait_older_than(lh, ref: TableRef, seconds: float) -> None:
 
 
 def test_freshness_targets_and_staleness(targeted):
-    samples = scrape(TestClient(create_app(targeted)))
+    samples = scrape(TestClient(create_app(targeted), base_url="http://127.0.0.1"))
 
     assert samples["lakebox_table_max_age_seconds"] == {
         _table("exploitation", "missing"): 7200,
@@ -215,7 +216,8 @@ def test_freshness_targets_and_staleness(targeted):
 
 
 def test_stale_metric_agrees_with_stale_alerts(targeted):
-    stale = scrape(TestClient(create_app(targeted)))["lakebox_table_stale"]
+    client = TestClient(create_app(targeted), base_url="http://127.0.0.1")
+    stale = scrape(client)["lakebox_table_stale"]
     incidents = stale_tables(targeted, targeted.config.alerts, datetime.now(UTC))
 
     flagged = {f"{dict(key)['zone']}.{dict(key)['table']}" for key, value in stale.items() if value}

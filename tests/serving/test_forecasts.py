@@ -16,6 +16,7 @@ from tests.analysis.anomalies.conftest import store_days
 from tests.analysis.conftest import write_table
 from tests.analysis.forecast.conftest import SALES, monthly_rows, seasonal_values
 
+JSON = {"Content-Type": "application/json"}  # what a cross-site form cannot send
 DAYS_RULE = {
     "table": "exploitation.store_daily",
     "ids": ["store_id"],
@@ -39,13 +40,13 @@ def lh(make_project):
 
 @pytest.fixture
 def client(lh):
-    return TestClient(create_app(lh, timeout=10))
+    return TestClient(create_app(lh, timeout=10), base_url="http://127.0.0.1")
 
 
 @pytest.fixture
 def made(client):
     """The client after the declared forecast ran through the API."""
-    answer = client.post("/api/forecasts/sales")
+    answer = client.post("/api/forecasts/sales", headers=JSON)
     assert answer.status_code == 200, answer.text
     return client
 
@@ -59,7 +60,7 @@ def test_a_declared_forecast_is_listed_before_it_is_made(client):
 
 
 def test_running_it_writes_the_tables_and_reports_per_series(client, lh):
-    answer = client.post("/api/forecasts/sales")
+    answer = client.post("/api/forecasts/sales", headers=JSON)
     assert answer.status_code == 200
     run = answer.json()
     assert run["rows"] == 12 and {s["ids"]["store"] for s in run["series"]} == {
@@ -147,7 +148,7 @@ def test_a_forecast_from_a_body_is_made_and_listed_as_not_declared(client, lh):
     ],
 )
 def test_errors_say_what_to_do(client, name, body, status, message):
-    answer = client.post(f"/api/forecasts/{name}", json=body)
+    answer = client.post(f"/api/forecasts/{name}", json=body, headers=JSON)
     assert answer.status_code == status, answer.text
     assert message in answer.json()["error"]
     assert set(answer.json()) == {"error", "hint"}
@@ -206,8 +207,9 @@ def test_requests_in_threads_share_the_engine_safely(made):
         return made.get(url).status_code
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        statuses = list(pool.map(fetch, [*urls, "/api/sql?q=SELECT%201"]))
-        ran = pool.submit(made.post, "/api/forecasts/sales")
+        sql = pool.submit(made.post, "/api/sql", json={"sql": "SELECT 1"})
+        statuses = [*pool.map(fetch, urls), sql.result().status_code]
+        ran = pool.submit(made.post, "/api/forecasts/sales", headers=JSON)
         during = list(pool.map(fetch, urls))
     assert set(statuses) == set(during) == {200} and ran.result().status_code == 200
 
@@ -221,7 +223,7 @@ def test_requests_in_threads_share_the_engine_safely(made):
     ],
 )
 def test_the_pages_say_how_to_make_the_first_one(make_project, page, command):
-    client = TestClient(create_app(make_project(), timeout=5))
+    client = TestClient(create_app(make_project(), timeout=5), base_url="http://127.0.0.1")
     answer = client.get(page)
     assert answer.status_code == 200
     assert 'id="empty"' in answer.text and command in answer.text
@@ -244,8 +246,8 @@ def test_user_text_is_escaped_on_the_pages(make_project):
     )
     write_table(lh, "exploitation.sales", monthly_rows({tag: seasonal_values(36)}))
     assert detect(lh).ok
-    client = TestClient(create_app(lh, timeout=5))
-    assert client.post("/api/forecasts/sales").status_code == 200
+    client = TestClient(create_app(lh, timeout=5), base_url="http://127.0.0.1")
+    assert client.post("/api/forecasts/sales", headers=JSON).status_code == 200
     page = client.get("/forecasts/sales").text
     assert tag not in page and '<option value="&lt;b&gt;S1&lt;/b&gt;" selected>' in page
     assert tag not in client.get("/anomalies").text  # rows come through lakebox.escape

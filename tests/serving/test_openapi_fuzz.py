@@ -25,7 +25,9 @@ def api_schema(tmp_path_factory):
     write_file(project / "in", "a.csv", "id,store,amount\n1,BCN,10.5\n2,LYS,20\n")
     lh = lakebox.open(project)
     assert run(lh).ok
-    yield schemathesis.openapi.from_asgi("/openapi.json", create_app(lh, timeout=2))
+    yield schemathesis.openapi.from_asgi(
+        "/openapi.json", create_app(lh, timeout=2, allowed_hosts=["testserver"])
+    )
     lh.close()
 
 

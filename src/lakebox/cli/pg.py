@@ -11,7 +11,16 @@ import typer
 
 from lakebox.cli.app import ProjectOption, app
 from lakebox.cli.render import Output
-from lakebox.cli.serving_options import HostOption, RowLimitOption, TimeoutOption, token_in
+from lakebox.cli.serving_options import (
+    IDLE_TIMEOUT_HELP,
+    MAX_CONNECTIONS_HELP,
+    MAX_MESSAGE_HELP,
+    HostOption,
+    RowLimitOption,
+    TimeoutOption,
+    pg_limits,
+    token_in,
+)
 from lakebox.lakehouse import open_project
 
 if TYPE_CHECKING:
@@ -27,14 +36,22 @@ def pg(
     ] = "LAKEBOX_TOKEN",
     row_limit: RowLimitOption = 10_000,
     timeout: TimeoutOption = 30.0,
+    max_connections: Annotated[int, typer.Option(help=MAX_CONNECTIONS_HELP)] = 64,
+    idle_timeout: Annotated[float, typer.Option(help=IDLE_TIMEOUT_HELP)] = 3600.0,
+    max_message_mb: Annotated[int, typer.Option(help=MAX_MESSAGE_HELP)] = 64,
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
     from lakebox.serving.pgwire import PgServer
+    from lakebox.serving.security import check_token
 
     token = token_in(token_env)
+    check_token(host, token, token_env, needs="a token (the password)")
+    limits = pg_limits(max_connections, idle_timeout, max_message_mb)
     with open_project(project_dir) as lh:
-        server = PgServer(lh, host, port, token, row_limit=row_limit, timeout=timeout)
+        server = PgServer(
+            lh, host, port, token, row_limit=row_limit, timeout=timeout, limits=limits
+        )
         address = pg_address(host, server.port)
         Output().say(f"serving {lh.project_dir} to PostgreSQL clients at {address}")
         _stop_on_signals(server)

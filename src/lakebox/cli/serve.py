@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lakebox.cli.app import ProjectOption, app
 from lakebox.cli.render import Output
-from lakebox.cli.serving_options import HostOption, RowLimitOption, TimeoutOption, token_in
-from lakebox.errors import ConfigError
-from lakebox.lakehouse import open_project
+from lakebox.cli.serving_options import (
+    IDLE_TIMEOUT_HELP,
+    MAX_CONNECTIONS_HELP,
+    MAX_MESSAGE_HELP,
+    HostOption,
+    RowLimitOption,
+    TimeoutOption,
+    in_use,
+    listening_socket,
+    pg_limits,
+    token_in,
+)
+from lakebox.errors import PortInUse
+from lakebox.lakehouse import Lakehouse, open_project
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+if TYPE_CHECKING:
+    from lakebox.serving.pgwire import ConnectionLimits, PgServer
 
 
 @app.command()
@@ -23,12 +35,22 @@ def serve(
     token_env: Annotated[
         str, typer.Option(help="The environment variable holding the bearer token.")
     ] = "LAKEBOX_TOKEN",
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another name clients may reach the server by (the Host header), e.g. a "
+            "proxy's; repeatable; '*' accepts any.",
+        ),
+    ] = None,
     row_limit: RowLimitOption = 10_000,
     timeout: TimeoutOption = 30.0,
     pg_port: Annotated[
         int | None,
         typer.Option(help="Also serve PostgreSQL clients on this port (see 'lakebox pg')."),
     ] = None,
+    pg_max_connections: Annotated[int, typer.Option(help=MAX_CONNECTIONS_HELP)] = 64,
+    pg_idle_timeout: Annotated[float, typer.Option(help=IDLE_TIMEOUT_HELP)] = 3600.0,
+    pg_max_message_mb: Annotated[int, typer.Option(help=MAX_MESSAGE_HELP)] = 64,
     scheduler: Annotated[
         bool,
         typer.Option(
@@ -44,31 +66,52 @@ def serve(
 
     from lakebox.cli.pg import pg_address
     from lakebox.serving.api import create_app
-    from lakebox.serving.pgwire import PgServer
+    from lakebox.serving.security import allowed_hosts, check_token
 
     token = token_in(token_env)
-    if host not in LOCAL_HOSTS and not token:
-        raise ConfigError(
-            f"binding {host} needs a token",
-            hint=f"export {token_env}=<a long random secret>; clients send it as a bearer token",
-        )
+    check_token(host, token, token_env)
+    listening = listening_socket(host, port)
     from lakebox.cli.pipelines import start_scheduler
     from lakebox.demo.live import demo_services
 
     output = Output()
-    with open_project(project_dir) as lh, demo_services(lh.project_dir, output.say):
-        api = create_app(lh, token, row_limit=row_limit, timeout=timeout)
-        output.say(f"serving {lh.project_dir} at http://{host}:{port} (API docs: /docs)")
+    limits = pg_limits(pg_max_connections, pg_idle_timeout, pg_max_message_mb)
+    with listening, open_project(project_dir) as lh, demo_services(lh.project_dir, output.say):
+        hosts = allowed_hosts(host, allowed_host or [])
+        api = create_app(lh, token, allowed_hosts=hosts, row_limit=row_limit, timeout=timeout)
         pg_server = None
         if pg_port is not None:
-            pg_server = PgServer(lh, host, pg_port, token, row_limit=row_limit, timeout=timeout)
+            limited: dict[str, Any] = {"row_limit": row_limit, "timeout": timeout}
+            pg_server = _pg_beside(lh, host, pg_port, token, limits, **limited)
+        output.say(f"serving {lh.project_dir} at http://{host}:{port} (API docs: /docs)")
+        if pg_server is not None:
             output.say(f"PostgreSQL clients: {pg_address(host, pg_server.port)}")
             pg_server.start()
         running = start_scheduler(lh, output) if scheduler else None
         try:
-            uvicorn.run(api, host=host, port=port, log_level="warning")
+            config = uvicorn.Config(api, host=host, port=port, log_level="warning")
+            uvicorn.Server(config).run(sockets=[listening])
+        except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it caught once it has stopped
+            pass
         finally:
             if running is not None:
                 running.stop()
             if pg_server is not None:
                 pg_server.stop()
+
+
+def _pg_beside(
+    lh: Lakehouse,
+    host: str,
+    port: int,
+    token: str | None,
+    limits: ConnectionLimits,
+    **query_limits: Any,
+) -> PgServer:
+    """Return the pg endpoint served beside the HTTP API (not started yet)."""
+    from lakebox.serving.pgwire import PgServer
+
+    try:
+        return PgServer(lh, host, port, token, limits=limits, **query_limits)
+    except PortInUse:
+        raise in_use(host, port, "--pg-port") from None

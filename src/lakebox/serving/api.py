@@ -9,7 +9,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -26,11 +26,13 @@ from lakebox.cli.render import json_default
 from lakebox.engine.duckdb import quote_identifier, snapshot_scan
 from lakebox.errors import CatalogError, LakeboxError, QueryError
 from lakebox.lakehouse import Lakehouse
+from lakebox.serving.docs import mount_docs
 from lakebox.serving.forecasts import router as forecast_routes
 from lakebox.serving.metrics import router as metrics_routes
 from lakebox.serving.models import router as model_routes
 from lakebox.serving.pipelines import router as pipeline_routes
 from lakebox.serving.queries import MAX_ROW_LIMIT, QueryResult, QueryService
+from lakebox.serving.security import LOOPBACK_HOSTS, TOKEN_COOKIE, Guard
 
 if TYPE_CHECKING:
     from lakebox.quality.profile import TableProfile
@@ -52,24 +54,36 @@ class SqlRequest(BaseModel):
     timeout: float | None = Field(default=None, gt=0)
 
 
-def create_app(lh: Lakehouse, token: str | None = None, **limits: Any) -> FastAPI:
-    """Return the API app serving `lh`; with `token`, every request needs it as a bearer."""
+def create_app(
+    lh: Lakehouse,
+    token: str | None = None,
+    *,
+    allowed_hosts: Collection[str] = LOOPBACK_HOSTS,
+    **limits: Any,
+) -> FastAPI:
+    """Return the API app serving `lh`; with `token`, every request needs it as a bearer.
+
+    It answers only requests whose Host is one of `allowed_hosts` (see
+    `lakebox.serving.security.allowed_hosts`), and refuses state-changing requests that a
+    browser may send from another site."""
     lh.engine.confine(_project_places(lh))
     queries = QueryService(lh, **limits)
     app = FastAPI(
         title="lakebox",
         summary="Zones, tables and read-only SQL over a lakebox lakehouse.",
         dependencies=[Depends(_bearer(token))] if token else [],
+        docs_url=None,  # served by mount_docs, from local files
+        redoc_url=None,
     )
     app.add_exception_handler(LakeboxError, _lakebox_error)  # type: ignore[arg-type]
-    if token:
-        _remember_token(app, token)
+    app.add_middleware(Guard, hosts=allowed_hosts, token=token)  # type: ignore[arg-type]
     _routes(app, lh, queries)
     _table_routes(app, lh, queries)
     app.include_router(model_routes(lh))
     app.include_router(forecast_routes(lh, queries))
     app.include_router(metrics_routes(lh))
     app.include_router(pipeline_routes(lh))
+    mount_docs(app)
     from lakebox.serving.ui import mount_ui  # the UI's pages build on this module's readers
 
     mount_ui(app, lh, queries)
@@ -102,13 +116,9 @@ def _routes(app: FastAPI, lh: Lakehouse, queries: QueryService) -> None:
         result = queries.run(request.sql, request.limit, request.timeout)
         return _respond(result, request.format)
 
-    @app.get("/api/sql", summary="Run one read-only SQL statement (for downloads and links)")
-    def sql_get(
-        q: Annotated[str, Query(description="The SQL statement.")],
-        format: Format = "json",
-        limit: Annotated[int | None, Query(ge=1, le=MAX_ROW_LIMIT)] = None,
-    ) -> Response:
-        return _respond(queries.run(q, limit), format)
+    @app.get("/api/sql", include_in_schema=False)
+    def sql_get() -> JSONResponse:
+        return JSONResponse(SQL_GET_REFUSAL, status_code=405, headers={"Allow": "POST"})
 
     @app.get("/api/checks", summary="The latest check results per table")
     def checks(table: str | None = None) -> list[dict[str, Any]]:
@@ -176,6 +186,11 @@ def _table_routes(app: FastAPI, lh: Lakehouse, queries: QueryService) -> None:
         return recent_runs(lh, queries, limit)
 
 
+SQL_GET_REFUSAL = {
+    "error": "GET /api/sql does not run SQL: a link or an image from any site could send it",
+    "hint": 'POST it as JSON: {"sql": "...", "format": "json"}; or open /sql?q=... to see it '
+    "in the SQL console, then press Run",
+}
 AS_OF_HELP = "A snapshot id of the table, or an ISO time (the snapshot current then)."
 RUNS_NOTE = (
     "Pipeline runs from ops.runs (every run, with its steps, on the Runs page), the check "
@@ -548,30 +563,13 @@ def _json_body(result: QueryResult) -> dict[str, Any]:
     }
 
 
-TOKEN_COOKIE = "lakebox_token"
-
-
-def _remember_token(app: FastAPI, token: str) -> None:
-    """A browser that opened a page with the right `?token=` keeps it as an HTTP-only cookie."""
-
-    @app.middleware("http")
-    async def remember(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response = await call_next(request)
-        given = request.query_params.get("token", "")
-        if given and hmac.compare_digest(given.encode(), token.encode()):
-            response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
-        return response
-
-
 def _bearer(token: str) -> Callable[[Request], None]:
     """Require the token as a bearer header, or (for browsers) as the `lakebox_token` cookie
-    set by opening any page once with `?token=...`."""
+    set by opening any page once with `?token=...` (see `security.Guard`)."""
 
     def check(request: Request) -> None:
         header = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        given = (
-            header or request.cookies.get(TOKEN_COOKIE, "") or request.query_params.get("token", "")
-        )
+        given = header or request.cookies.get(TOKEN_COOKIE, "")
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise HTTPException(
                 401, detail="a bearer token is required", headers={"WWW-Authenticate": "Bearer"}

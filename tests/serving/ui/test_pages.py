@@ -129,6 +129,9 @@ def test_an_exploitation_table_links_to_the_sql_console(
     page.locator("#query-in-console").click()
     page.wait_for_url("**/sql?q=*")
     assert page.locator("#sql").input_value() == f"SELECT * FROM {DAILY} LIMIT 100"
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#result").is_hidden()  # a link fills the editor, Run runs it
+    page.click("#run")
     page.locator("#row-count").wait_for()
     assert number(page.locator("#row-count").inner_text()) == min(100, total)
 
@@ -230,10 +233,29 @@ def test_the_sql_console_runs_pages_charts_and_downloads(
 
 def test_the_sql_console_truncates_at_the_row_limit(page, base_url):
     page.goto(base_url + "/sql?q=" + "SELECT%20*%20FROM%20range(20000)")
+    page.click("#run")
     page.locator("#row-count").wait_for()
     assert number(page.locator("#row-count").inner_text()) == 5_000  # the fixture's row_limit
     assert "truncated" in page.locator("#status .truncated").inner_text()
     assert page.locator("#page-state").inner_text() == "page 1 of 100"
+
+
+def test_a_link_to_the_console_fills_it_and_runs_nothing(page, base_url):
+    posted: list[str] = []
+    page.on(
+        "request", lambda request: posted.append(request.url) if request.method == "POST" else None
+    )
+    page.goto(base_url + "/sql?q=" + "SELECT%2042%20AS%20answer")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#sql").input_value() == "SELECT 42 AS answer"
+    assert posted == [] and page.locator("#result").is_hidden()
+    answer = page.request.get(base_url + "/api/sql?q=SELECT%2042")
+    assert answer.status == 405  # nor does a GET of the API
+
+    page.click("#run")
+    page.locator("#row-count").wait_for()
+    assert page.locator("#grid td").inner_text() == "42"
+    assert posted == [base_url + "/api/sql"]
 
 
 def test_the_sql_console_shows_errors_and_refuses_writes(

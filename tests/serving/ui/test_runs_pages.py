@@ -101,7 +101,7 @@ def test_runs_are_filtered_by_pipeline_and_status(make_project: ProjectFactory) 
     lh = make_project()
     nightly = record_run(lh, "nightly", "run-1")
     hourly = record_run(lh, "hourly", "run-2", error="source <sales> is down")
-    client = TestClient(create_app(lh))
+    client = TestClient(create_app(lh), base_url="http://127.0.0.1")
 
     assert shown_runs(client.get("/runs").text) == [hourly, nightly]
     assert shown_runs(client.get("/runs", params={"pipeline": "nightly"}).text) == [nightly]
@@ -114,7 +114,7 @@ def test_runs_are_filtered_by_pipeline_and_status(make_project: ProjectFactory) 
 
 
 def test_without_runs_or_alerts_the_pages_say_what_to_run(make_project: ProjectFactory) -> None:
-    client = TestClient(create_app(make_project()))
+    client = TestClient(create_app(make_project()), base_url="http://127.0.0.1")
 
     runs = client.get("/runs")
     assert runs.status_code == 200
@@ -167,7 +167,7 @@ def test_the_alerts_page_shows_open_alerts_then_resolved_ones(
 ) -> None:
     lh = make_project()
     saved_alerts(lh)
-    client = TestClient(create_app(lh))
+    client = TestClient(create_app(lh), base_url="http://127.0.0.1")
 
     page = client.get("/alerts").text
     assert shown_alerts(page, "open") == ["run:nightly", "stale:old"]
@@ -182,7 +182,7 @@ def test_the_alerts_page_shows_open_alerts_then_resolved_ones(
 def test_the_alerts_status_filter_and_the_overview_count(make_project: ProjectFactory) -> None:
     lh = make_project()
     saved_alerts(lh)
-    client = TestClient(create_app(lh))
+    client = TestClient(create_app(lh), base_url="http://127.0.0.1")
 
     opened = client.get("/alerts", params={"status": "open"}).text
     assert shown_alerts(opened, "open") == ["run:nightly", "stale:old"]

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from lakebox.errors import LakeboxError, QueryError, WireError
 from lakebox.serving.pgwire import messages as m
 from lakebox.serving.pgwire import sqltext, types
 from lakebox.serving.pgwire.auth import MECHANISM, ScramExchange
-from lakebox.serving.pgwire.messages import ClientGone, Cursor, Message, Reader
+from lakebox.serving.pgwire.messages import ClientGone, Cursor, Message, MessageTooLarge, Reader
 from lakebox.serving.pgwire.results import ResultEncoder
 from lakebox.serving.pgwire.session import REPORTED, Outcome, Session, Statement, sqlstate
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _FLUSH_AT = 1 << 20
+TURN_AWAY_SECONDS = 2.0
 
 
 class Refused(WireError):
@@ -60,7 +62,8 @@ class Connection:
     def __init__(self, server: PgServer, sock: socket.socket) -> None:
         self.server = server
         self.sock = sock
-        self.reader = Reader(sock)
+        deadline = time.monotonic() + server.auth_timeout
+        self.reader = Reader(sock, limit=m.MAX_BEFORE_AUTH, deadline=deadline)
         self.out = sock.makefile("wb", buffering=_FLUSH_AT)
         self.session: Session | None = None
         self.portals: dict[str, Portal] = {}
@@ -74,18 +77,49 @@ class Connection:
             if parameters is None:
                 return
             self._authenticate(parameters)
+            self.reader.open_session(self.server.max_message, self.server.idle_timeout)
             self._begin_session(parameters)
             self._loop()
+        except (Refused, MessageTooLarge) as error:
+            self._refuse(error)
+        except TimeoutError:
+            self._time_out()
         except (ClientGone, ConnectionError, OSError):
             logger.debug("client left")
-        except Refused as error:
-            self._refuse(error)
         except Exception:  # a bug of ours, or garbage from the client: drop this client only
             logger.exception("pg endpoint dropped a client")
         finally:
             self._finish()
 
-    def _refuse(self, error: Refused) -> None:
+    def _time_out(self) -> None:
+        """Drop a client that did not log in in time, or that stayed idle too long (telling
+        the latter why, as PostgreSQL does)."""
+        logger.info("pg endpoint dropped a client that was silent too long")
+        if self.session is not None:
+            timeout = self.server.idle_timeout
+            message = f"terminating connection: idle for {timeout:g} s (the idle timeout)"
+            self._refuse(Refused(message, sqlstate="25P03"))
+
+    def turn_away(self, limit: int) -> None:
+        """Answer a client beyond the connection limit: a cancel request is still served, a
+        login is refused as PostgreSQL does (SQLSTATE 53300), within TURN_AWAY_SECONDS."""
+        self.reader.deadline = time.monotonic() + TURN_AWAY_SECONDS
+        try:
+            if self._startup() is not None:
+                logger.warning("pg endpoint refused a client: %d clients are connected", limit)
+                raise Refused(
+                    f"sorry, too many clients already ({limit} connected)",
+                    hint="close idle connections (a pool's, say), or raise the connection limit",
+                    sqlstate="53300",
+                )
+        except (Refused, MessageTooLarge) as error:
+            self._refuse(error)
+        except (WireError, OSError):
+            logger.debug("a client beyond the connection limit left")
+        finally:
+            self._finish()
+
+    def _refuse(self, error: WireError) -> None:
         code = str(error.fields.get("sqlstate", "28000"))
         with contextlib.suppress(OSError):
             self._send(m.error_response("FATAL", code, error.message))

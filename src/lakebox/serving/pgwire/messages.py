@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from dataclasses import dataclass
 
 from lakebox.errors import WireError
@@ -12,11 +13,17 @@ PROTOCOL_3 = 196608
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
-MAX_MESSAGE = 1 << 30
+MAX_STARTUP = 10_000  # a startup packet, as PostgreSQL's MAX_STARTUP_PACKET_LENGTH
+MAX_BEFORE_AUTH = 10_000  # a password message: SCRAM's are a few hundred bytes
+DEFAULT_MAX_MESSAGE = 64 << 20  # after authentication: a large Query or Bind, not a GiB
 
 
 class ClientGone(WireError):
     """The client closed the connection (or sent something that is not the protocol)."""
+
+
+class MessageTooLarge(WireError):
+    """The client announced a message longer than the server accepts at this stage."""
 
 
 @dataclass
@@ -28,23 +35,59 @@ class Message:
 
 
 class Reader:
-    """Reads frontend messages from a socket, buffered."""
+    """Reads frontend messages from a socket, buffered, refusing a message longer than `limit`
+    from its length alone (nothing of it is read), and, while `deadline` (a time.monotonic()
+    value) is set, every byte after it: a client that sends too slowly is cut off."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(
+        self, sock: socket.socket, limit: int = MAX_BEFORE_AUTH, deadline: float | None = None
+    ) -> None:
+        self.sock = sock
         self.file = sock.makefile("rb", buffering=65536)
+        self.limit = limit
+        self.deadline = deadline
+
+    def open_session(self, limit: int, idle_timeout: float | None) -> None:
+        """Lift the deadline and the small limit of authentication: from now on, messages
+        may be `limit` bytes long and the client may stay silent for `idle_timeout` seconds
+        (None: for ever)."""
+        self.limit = limit
+        self.deadline = None
+        self.sock.settimeout(idle_timeout)
 
     def exactly(self, count: int) -> bytes:
-        """Return the next `count` bytes; raise ClientGone at end of stream."""
-        data = self.file.read(count)
+        """Return the next `count` bytes; raise ClientGone at end of stream, TimeoutError past
+        the deadline or the idle timeout."""
+        if self.deadline is None:
+            data = self.file.read(count)
+        else:
+            data = self._before(self.deadline, count)
         if data is None or len(data) != count:
             raise ClientGone("the client closed the connection")
         return data
 
+    def _before(self, deadline: float, count: int) -> bytes:
+        """Return up to `count` bytes read before `deadline` (fewer at end of stream)."""
+        parts: list[bytes] = []
+        missing = count
+        while missing:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the client did not log in in time")
+            self.sock.settimeout(left)
+            chunk = self.file.read1(missing)
+            if not chunk:
+                break
+            parts.append(chunk)
+            missing -= len(chunk)
+        return b"".join(parts)
+
     def startup(self) -> tuple[int, bytes]:
         """Return the code and body of a startup-phase message (no type byte)."""
         (length,) = struct.unpack("!i", self.exactly(4))
-        if length < 8 or length > 10_000:
+        if length < 8:
             raise ClientGone(f"a startup message of {length} bytes is not the protocol")
+        _check_length(length, MAX_STARTUP, "a startup packet")
         body = self.exactly(length - 4)
         return struct.unpack("!i", body[:4])[0], body[4:]
 
@@ -52,9 +95,21 @@ class Reader:
         """Return the next typed message."""
         kind = self.exactly(1)
         (length,) = struct.unpack("!i", self.exactly(4))
-        if length < 4 or length > MAX_MESSAGE:
+        if length < 4:
             raise ClientGone(f"a message of {length} bytes is not the protocol")
+        stage = "before authentication" if self.deadline is not None else "a message"
+        _check_length(length, self.limit, stage)
         return Message(kind, self.exactly(length - 4))
+
+
+def _check_length(length: int, limit: int, what: str) -> None:
+    if length > limit:
+        raise MessageTooLarge(
+            f"a message of {length:,} bytes is longer than this server accepts "
+            f"({what}: at most {limit:,} bytes)",
+            hint="send smaller statements or parameters, or raise the server's message limit",
+            sqlstate="54000",
+        )
 
 
 class Cursor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hmac
 import itertools
 import logging
@@ -11,20 +12,33 @@ import socket
 import socketserver
 import struct
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lakebox.errors import ConfigError
+from lakebox.errors import PortInUse
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.pgwire import catalog
+from lakebox.serving.pgwire import messages as m
 from lakebox.serving.pgwire.auth import Verifier
 from lakebox.serving.pgwire.session import SETTINGS
 from lakebox.serving.queries import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT, QueryService
+from lakebox.serving.security import check_token
 
 if TYPE_CHECKING:
     from lakebox.serving.pgwire.connection import Connection
 
 logger = logging.getLogger(__name__)
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one client may hold: PostgreSQL's max_connections, authentication_timeout and
+    idle_session_timeout (0: off), and the longest message after authentication."""
+
+    max_connections: int = 64
+    auth_timeout: float = 10.0
+    idle_timeout: float = 3600.0
+    max_message: int = m.DEFAULT_MAX_MESSAGE
 
 
 class _TCPServer(socketserver.ThreadingTCPServer):
@@ -51,13 +65,10 @@ class PgServer:
         row_limit: int = DEFAULT_ROW_LIMIT,
         timeout: float = DEFAULT_TIMEOUT,
         queries: QueryService | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
-        if host not in LOCAL_HOSTS and not token:
-            raise ConfigError(
-                f"binding {host} needs a password",
-                hint="set a token (e.g. export LAKEBOX_TOKEN=<a long random secret>); "
-                "clients send it as their password",
-            )
+        check_token(host, token, needs="a password")
+        self.limits = limits or ConnectionLimits()
         self.lh = lh
         self.host = host
         self.queries = queries or QueryService(lh, row_limit=row_limit, timeout=timeout)
@@ -70,8 +81,21 @@ class PgServer:
         with self.queries.lock:
             _confine(lh)
             catalog.install(lh, SETTINGS)
-        self._server = _TCPServer((host, port), self._handler(), bind_and_activate=True)
+        self._active = 0
+        self._server = _listening(host, port, self._handler())
         self.port: int = self._server.server_address[1]
+
+    @property
+    def auth_timeout(self) -> float:
+        return self.limits.auth_timeout
+
+    @property
+    def idle_timeout(self) -> float | None:
+        return self.limits.idle_timeout or None
+
+    @property
+    def max_message(self) -> int:
+        return self.limits.max_message
 
     def _handler(self) -> type[socketserver.BaseRequestHandler]:
         server = self
@@ -81,9 +105,29 @@ class PgServer:
                 from lakebox.serving.pgwire.connection import Connection
 
                 self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                Connection(server, self.request).serve()
+                self.request.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                connection = Connection(server, self.request)
+                if not server._admit():
+                    connection.turn_away(server.limits.max_connections)
+                    return
+                try:
+                    connection.serve()
+                finally:
+                    server._leave()
 
         return Handler
+
+    def _admit(self) -> bool:
+        """Count in a new client, or return False when `max_connections` are connected."""
+        with self._registry:
+            if self._active >= self.limits.max_connections:
+                return False
+            self._active += 1
+            return True
+
+    def _leave(self) -> None:
+        with self._registry:
+            self._active -= 1
 
     def serve_forever(self) -> None:
         """Serve until `stop()` (or Ctrl-C in the calling thread)."""
@@ -145,6 +189,21 @@ class PgServer:
         if matches and connection.session is not None:
             logger.info("cancelling the query of backend %d", pid)
             connection.session.cancel()
+
+
+def _listening(host: str, port: int, handler: type[socketserver.BaseRequestHandler]) -> _TCPServer:
+    """Return the server listening on `host`:`port`, or raise PortInUse."""
+    try:
+        return _TCPServer((host, port), handler, bind_and_activate=True)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(
+            f"port {port} on {host} is in use by another program",
+            hint="stop that program, or choose another port with --port",
+            host=host,
+            port=port,
+        ) from None
 
 
 def _confine(lh: Lakehouse) -> None:

@@ -1,4 +1,5 @@
-"""The SQL console: an editor, a paged grid of the result, a chart and downloads."""
+"""The SQL console: an editor, a paged grid of the result, a chart and downloads. `/sql?q=`
+fills the editor without running the query: SQL runs only when the user presses Run."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
             "sql",
             sql=q or "",
             example=EXAMPLE,
-            settings={"pageRows": PAGE_ROWS, "rowLimit": queries.row_limit, "run": bool(q)},
+            settings={"pageRows": PAGE_ROWS, "rowLimit": queries.row_limit},
             **project(lh),
         )
 

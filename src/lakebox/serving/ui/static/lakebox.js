@@ -230,13 +230,31 @@ const lakebox = {
       Plotly.react($("chart"), [trace], layout, { responsive: true, displaylogo: false });
     }
 
-    function download(event) {
+    // Download the result as a file: POST the query (SQL never runs from a GET), then save
+    // the answer through a link to it in memory.
+    async function download(event) {
+      event.preventDefault();
+      const link = event.currentTarget;
       const sql = editor.value.trim();
-      if (!sql) {
-        event.preventDefault();
+      if (!sql) return;
+      lakebox.failure($("error"), null);
+      const response = await fetch("/api/sql", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sql, format: link.dataset.format }),
+      });
+      if (!response.ok) {
+        const answer = await response.json().catch(() => ({ error: response.statusText }));
+        lakebox.failure($("error"), Object.assign(new Error(answer.error || answer.detail), { hint: answer.hint || "" }));
         return;
       }
-      event.currentTarget.href = `/api/sql?${new URLSearchParams({ q: sql, format: event.currentTarget.dataset.format })}`;
+      const saved = document.createElement("a");
+      saved.href = URL.createObjectURL(await response.blob());
+      saved.download = link.getAttribute("download");
+      document.body.append(saved);
+      saved.click();
+      saved.remove();
+      setTimeout(() => URL.revokeObjectURL(saved.href), 60_000);
     }
 
     $("console").addEventListener("submit", (event) => { event.preventDefault(); run(); });
@@ -250,7 +268,8 @@ const lakebox = {
     $("next").addEventListener("click", () => { page = Math.min(pages() - 1, page + 1); showPage(); });
     $("draw").addEventListener("click", draw);
     for (const link of document.querySelectorAll("a.download")) link.addEventListener("click", download);
-    if (settings.run) run();
+    // A query in the address (/sql?q=…) fills the editor; it runs when Run is pressed, so that
+    // a link from anywhere cannot run SQL.
   },
 
   // The catalog page of `zone.table`.
@@ -334,7 +353,8 @@ const lakebox = {
         run.textContent = "Running…";
         lakebox.failure($("run-error"), null);
         try {
-          const made = await lakebox.request(base, { method: "POST" });  // no body: the declared one
+          // JSON without a body: the declared forecast (a cross-site form cannot send JSON)
+          const made = await lakebox.request(base, { method: "POST", headers: { "Content-Type": "application/json" } });
           $("run-state").textContent = `Made ${made.rows} rows for ${made.series.length} series in ${made.seconds} s.`;
           window.location.reload();
         } catch (error) {

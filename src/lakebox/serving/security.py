@@ -1,0 +1,207 @@
+"""What guards `lakebox serve` from browsers and networks it does not trust: the Host allow-list
+(DNS rebinding), the cross-site check on state-changing requests (CSRF), the token taken from
+`?token=` only to start a cookie session, and the security headers of every answer.
+
+One ASGI middleware, `Guard`, wraps the whole app (API, pages, static files and /docs)."""
+
+from __future__ import annotations
+
+import hmac
+import socket
+from collections.abc import Awaitable, Callable, Collection, Iterable, MutableMapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from lakebox.errors import ConfigError
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+ANY_HOST = "*"
+MIN_TOKEN_LENGTH = 32
+TOKEN_RECIPE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+TOKEN_COOKIE = "lakebox_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def is_loopback(host: str) -> bool:
+    """Return whether binding `host` serves this machine only."""
+    return host in LOOPBACK_HOSTS
+
+
+def check_token(
+    host: str, token: str | None, token_env: str = "LAKEBOX_TOKEN", needs: str = "a token"
+) -> None:
+    """Raise ConfigError when binding `host` needs a token and `token` is missing or short.
+
+    On a loopback address any token (or none) will do; on another address the token is all
+    that stands between the network and the data, so it must be long enough not to guess."""
+    if is_loopback(host):
+        return
+    if not token:
+        raise ConfigError(
+            f"binding {host} needs {needs}",
+            hint=f"export {token_env}=<a long random secret>, e.g. from {TOKEN_RECIPE}; "
+            "clients send it as a bearer token (HTTP) or their password (PostgreSQL)",
+        )
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"the token in {token_env} has {len(token)} characters; binding {host} needs "
+            f"at least {MIN_TOKEN_LENGTH}",
+            hint=f"generate one with: {TOKEN_RECIPE}",
+        )
+
+
+def allowed_hosts(bind: str, names: Iterable[str] = ()) -> frozenset[str]:
+    """Return the Host names a server bound to `bind` answers: the loopback names, the bound
+    address, this machine's names and addresses when bound to every address, and the
+    configured `names` (`*` accepts any Host)."""
+    found = {*LOOPBACK_HOSTS, _host_name(bind)}
+    if bind in ("0.0.0.0", "::", ""):
+        found |= {_host_name(socket.gethostname()), _host_name(socket.getfqdn())}
+        found |= _interface_addresses()
+    found |= {name.strip() if name.strip() == ANY_HOST else _host_name(name) for name in names}
+    return frozenset(found - {""})
+
+
+def _interface_addresses() -> set[str]:
+    """Return this machine's IP addresses (what a wildcard bind serves)."""
+    import psutil
+
+    return {
+        address.address.partition("%")[0].lower()
+        for addresses in psutil.net_if_addrs().values()
+        for address in addresses
+        if address.family in (socket.AF_INET, socket.AF_INET6)
+    }
+
+
+def _host_name(host: str) -> str:
+    """Return the name part of a Host header or address, lower case: no port, no brackets,
+    no trailing dot."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    if host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host.rstrip(".")
+
+
+class Guard:
+    """The ASGI middleware in front of the app: refuses a Host it was not bound for (421) and
+    a state-changing request a browser may have been tricked into (403, 415), trades a right
+    `?token=` for a cookie and a redirect to the same address without it, and adds the
+    security headers to every answer."""
+
+    def __init__(self, app: ASGIApp, hosts: Collection[str], token: str | None = None) -> None:
+        self.app = app
+        self.hosts = frozenset(hosts)
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = _with_security_headers(send)
+        headers = Headers(scope=scope)
+        answer = self._refusal(scope, headers) or self._token_redirect(scope, headers)
+        if answer is not None:
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope, headers: Headers) -> Response | None:
+        """Return the answer refusing this request, or None if it may go on."""
+        host = headers.get("host", "")
+        if ANY_HOST not in self.hosts and _host_name(host) not in self.hosts:
+            return _refused(
+                421,
+                f"this server does not answer for the host {host!r}",
+                "open it by the address it was started on (e.g. http://127.0.0.1:<port>), "
+                "or start it with --allowed-host <name> for a name you trust",
+            )
+        if scope["method"] in SAFE_METHODS:
+            return None
+        if _cross_site(headers, host):
+            return _refused(
+                403,
+                "a cross-site request may not change anything here",
+                "send the request from the lakebox UI itself, or without an Origin header "
+                "(as curl and scripts do)",
+            )
+        if not _is_json(headers.get("content-type", "")):
+            return _refused(
+                415,
+                f"{scope['method']} requests must have the content type application/json",
+                "send -H 'Content-Type: application/json' (with a JSON body, or none)",
+            )
+        return None
+
+    def _token_redirect(self, scope: Scope, headers: Headers) -> Response | None:
+        """Return a redirect to this address without `?token=`, setting the session cookie
+        when the token is right; None if there is no token in the address."""
+        if self.token is None or scope["method"] not in ("GET", "HEAD"):
+            return None
+        query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
+        given = query.get("token")
+        if given is None:
+            return None
+        kept = [(key, value) for key, value in query.multi_items() if key != "token"]
+        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        target = "/" + path.lstrip("/") + (f"?{urlencode(kept)}" if kept else "")
+        redirect = RedirectResponse(target, status_code=303)
+        if hmac.compare_digest(given.encode(), self.token.encode()):
+            redirect.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
+        return redirect
+
+
+def _cross_site(headers: Headers, host: str) -> bool:
+    """Return whether a browser says this request comes from another site or origin."""
+    if headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+        return True
+    origin = headers.get("origin")
+    if origin is None:
+        return False  # not a browser (curl, scripts), or one that sends Sec-Fetch-Site
+    return urlsplit(origin).netloc.lower() != host.lower() or origin == "null"
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _refused(status: int, error: str, hint: str) -> Response:
+    return JSONResponse({"error": error, "hint": hint}, status_code=status)
+
+
+def _with_security_headers(send: Send) -> Send:
+    """Return `send` adding the security headers to the start of the answer."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            present = {name.lower() for name, _ in headers}
+            for name, value in SECURITY_HEADERS.items():
+                if name.lower().encode() not in present:
+                    headers.append((name.lower().encode(), value.encode()))
+            message["headers"] = headers
+        await send(message)
+
+    return sending

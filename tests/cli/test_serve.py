@@ -1,0 +1,96 @@
+"""`lakebox serve` and `lakebox pg` as a user runs them: a busy port, a short token for
+another address, and the Host names the server answers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.conftest import lakebox
+from tests.conftest import free_port
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port another program listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def refused_clearly(result: subprocess.CompletedProcess[str], option: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "is in use by another program" in result.stderr and option in result.stderr
+    assert "Traceback" not in result.stderr and "serving" not in result.stdout
+
+
+def test_serve_on_a_busy_port_says_so_before_serving(ran, busy_port):
+    result = lakebox("serve", "--port", str(busy_port), "--no-scheduler", cwd=ran)
+    refused_clearly(result, "--port")
+
+
+def test_pg_on_a_busy_port_says_so_before_serving(ran, busy_port):
+    refused_clearly(lakebox("pg", "--port", str(busy_port), cwd=ran), "--port")
+
+
+def test_serve_with_a_busy_pg_port_says_which_option(ran, busy_port):
+    args = ("serve", "--port", str(free_port()), "--pg-port", str(busy_port), "--no-scheduler")
+    refused_clearly(lakebox(*args, cwd=ran), "--pg-port")
+
+
+def with_token(token: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lakebox.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "LAKEBOX_TOKEN": token},
+    )
+
+
+@pytest.mark.parametrize("command", ["serve", "pg"])
+def test_another_address_refuses_a_short_token(ran, command):
+    result = with_token("x", command, "--host", "0.0.0.0", "--port", str(free_port()), cwd=ran)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "at least 32" in result.stderr and "secrets.token_urlsafe(32)" in result.stderr
+
+
+def test_serve_answers_its_own_and_the_allowed_hosts_only(ran):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lakebox.cli", "serve", "--port", str(port), "--no-scheduler",
+         "--allowed-host", "lakebox.test"],
+        cwd=ran, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/zones"
+    try:
+        assert answer(url, server).status_code == 200
+        allowed = httpx.get(url, headers={"Host": "lakebox.test"}, timeout=10)
+        assert allowed.status_code == 200 and allowed.headers["x-frame-options"] == "DENY"
+        rebound = httpx.get(url, headers={"Host": "rebound.evil.example"}, timeout=10)
+        assert rebound.status_code == 421
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def answer(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:
+    """Return the first HTTP answer of `url` from the server `process` is starting."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and process.poll() is None, process.stderr
+            time.sleep(0.3)
