@@ -99,7 +99,9 @@ def _parse(sql: str) -> exp.Expression:
 
 def refused(name: str, sql: str | None = None) -> QueryError:
     """Return the error for a call of function `name` that read-only SQL may not make."""
-    return QueryError(f"function {name} is not allowed in read-only SQL", hint=HINT, sql=sql)
+    return QueryError(
+        f"function {name} is not allowed in read-only SQL", hint=HINT, sql=sql, sqlstate="42501"
+    )
 
 
 # -- the tokens: every name written before "(" ---------------------------------------------
@@ -195,6 +197,11 @@ def _path_argument(node: exp.Func) -> exp.Expression | None:
 def _check_table(table: exp.Table, sql: str, readable: Sequence[str]) -> None:
     """A table name that is not a plain identifier (FROM 'x.csv', FROM "a/b.parquet") is
     read by DuckDB as a file."""
+    alias = table.args.get("alias")
+    called = isinstance(alias, exp.TableAlias) and alias.columns and not alias.name
+    if called and not _allowed(table.name.lower(), None):
+        # `FROM f(1)` for a name the parser does not know as a function: a call of f
+        raise refused(table.name.lower(), sql)
     parts = [part.name for part in table.parts]
     if all(_PLAIN_NAME.match(part) for part in parts):
         if table.name.lower() == "pg_settings" and table.db.lower() != PG_SCHEMA:
@@ -212,6 +219,7 @@ def _check_paths(
                 f"{what} may not read {path!r}: it is outside the project's lakehouse folders",
                 hint=FILE_HINT,
                 sql=sql,
+                sqlstate="42501",
             )
 
 
@@ -220,7 +228,10 @@ def _literal_paths(what: str, argument: exp.Expression | None, sql: str) -> Iter
     for item in items:
         if not (isinstance(item, exp.Literal) and item.is_string):
             raise QueryError(
-                f"{what} must be given its path as a literal string", hint=FILE_HINT, sql=sql
+                f"{what} must be given its path as a literal string",
+                hint=FILE_HINT,
+                sql=sql,
+                sqlstate="42501",
             )
         yield item.this
 
