@@ -169,3 +169,17 @@ def test_engine_errors_and_odd_values_are_answered_clearly(served, sql, words):
     assert words in answer.json()["error"]
     assert words in str(served.pg_error(sql))
     assert served.answers()
+
+
+def test_an_unknown_table_suggests_the_lakebox_tables_of_that_name(served):
+    answer = served.sql("SELECT * FROM door_counts")
+    assert answer.status_code == 400
+    assert "did you mean formatted.door_counts or quarantine.door_counts?" in answer.json()["hint"]
+    assert "pg_" not in answer.text
+    with (
+        psycopg.connect(served.dsn, autocommit=True) as connection,
+        pytest.raises(psycopg.errors.UndefinedTable) as raised,
+    ):
+        connection.execute("SELECT * FROM door_counts")
+    assert "formatted.door_counts" in (raised.value.diag.message_hint or "")
+    assert "pg_" not in str(raised.value)
