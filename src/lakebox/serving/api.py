@@ -582,8 +582,8 @@ def _bearer(token: str) -> Callable[[Request], None]:
 
 
 async def _lakebox_error(request: Request, error: LakeboxError) -> JSONResponse:
-    status = 404 if isinstance(error, CatalogError) else 400
-    status = int(error.fields.get("status", status))  # type: ignore[call-overload]
+    given = error.fields.get("status")  # e.g. 503 for a busy server
+    status = given if isinstance(given, int) else 404 if isinstance(error, CatalogError) else 400
     retry = error.fields.get("retry_after")  # a busy server: 503, retry after a while
     headers = {"Retry-After": str(retry)} if retry is not None else None
     body = {"error": error.message, "hint": error.hint}
