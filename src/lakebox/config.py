@@ -450,6 +450,42 @@ class EngineConfig(_Strict):
         return value
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30}  # fmt: skip
+
+
+def size_bytes(value: object) -> int:
+    """Return a size like 64MB, 512KiB or 1000000 as a number of bytes."""
+    match = _SIZE.match(str(value))
+    if match is None or isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a size like '64MB' or '512KiB'")
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()])
+
+
+class ServeConfig(_Strict):
+    """Bounds on the users' queries that `lakebox serve` and `lakebox pg` run."""
+
+    max_concurrent_queries: int = Field(default=4, ge=1, le=64)
+    max_queued_queries: int = Field(default=16, ge=0, le=10_000)
+    queue_timeout: float = Field(default=10.0, gt=0)
+    max_result_bytes: int = Field(default=64 * 10**6, ge=1024)
+
+    @field_validator("queue_timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().replace(".", "", 1).isdigit():
+            if not _LOOKBACK.match(value):
+                raise ValueError(f"queue_timeout {value!r} is not a duration like '10s'")
+            return lookback_seconds(value)
+        return value
+
+    @field_validator("max_result_bytes", mode="before")
+    @classmethod
+    def _bytes(cls, value: object) -> object:
+        return size_bytes(value)
+
+
 class ModelsConfig(_Strict):
     """Where the exploitation zone's SQL models live."""
 
@@ -736,6 +772,7 @@ class ProjectConfig(_Strict):
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     checks: dict[str, list[CheckConfig]] = Field(default_factory=dict)
     entities: dict[str, EntityConfig] = Field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from lakebox.catalog import Catalog, TableRef, timetravel
 from lakebox.config import ProjectConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.engine.duckdb import quote_identifier, snapshot_scan
-from lakebox.errors import ConfigError, QueryError
+from lakebox.errors import CatalogError, ConfigError, QueryError
 from lakebox.landing.manifest import Manifest
 from lakebox.storage import Storage
 from lakebox.storage.s3 import DEFAULT_REGION, S3Settings
@@ -49,6 +50,8 @@ class Lakehouse:
         for zone in ZONE_SCHEMAS:
             self.engine.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
         self.engine.execute("SET search_path = 'main,exploitation'")
+        self._reader: DuckDBEngine | None = None
+        self.reader_lock = threading.RLock()
         self.refresh()
 
     def refresh(self, manifest: bool = False) -> None:
@@ -58,6 +61,40 @@ class Lakehouse:
         self.engine.expose(self.catalog.metadata_locations())
         if manifest:
             self._expose_manifest()
+
+    def readable_places(self) -> list[str]:
+        """Return where users' SQL may read files: the warehouse and the landing zone."""
+        return [self.storage.uri(WAREHOUSE_PREFIX), self.storage.uri(LANDING_PREFIX)]
+
+    def reader(self) -> DuckDBEngine:
+        """Return the engine users' SQL runs on, its views pointed at the tables' current
+        snapshots (and `landing.manifest` as it is now): a database of its own, apart from
+        the engine lakebox writes with, that reads files only in `readable_places()` and
+        whose settings are locked. Opened on first use, closed with the Lakehouse."""
+        with self.reader_lock:
+            reader = self._reader
+            if reader is None:
+                reader = self._reader = self._open_reader()
+            else:
+                reader.expose(self.catalog.metadata_locations())
+            return reader
+
+    def _open_reader(self) -> DuckDBEngine:
+        reader = DuckDBEngine(self.config.engine, self.project_dir)
+        try:
+            if self.storage.s3:
+                reader.load_extension("httpfs")
+                reader.execute(self.storage.s3.duckdb_secret_sql())
+            for zone in ZONE_SCHEMAS:
+                reader.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
+            reader.execute("SET search_path = 'main,exploitation'")
+            reader.expose(self.catalog.metadata_locations())
+            self._expose_manifest(reader)  # each query's connection registers its own copy
+            reader.lock_down(self.readable_places())
+        except BaseException:
+            reader.close()
+            raise
+        return reader
 
     def query(self, sql: str, as_of: str | None = None) -> pa.Table:
         """Return the result of `sql` over every zone; `as_of` is a snapshot id or a time."""
@@ -76,6 +113,33 @@ class Lakehouse:
             except QueryError as error:
                 raise _not_yet(error, unborn, as_of) or error from error
 
+    def table_named(self, name: str) -> TableRef:
+        """Return the table `name` means: `zone.table`, or an unqualified name that exactly one
+        table of the lakehouse has (an ambiguous or unknown name is a CatalogError)."""
+        known = sorted(self.catalog.metadata_locations(), key=lambda ref: ref.identifier)
+        zone, _, table = name.partition(".")
+        if table:
+            ref = TableRef(zone, table)
+            if ref in known:
+                return ref
+            matching = [each for each in known if each.name == table]
+        else:
+            matching = [each for each in known if each.name == name]
+            held = [each for each in matching if each.zone != "quarantine"]
+            if len(held) == 1:  # a source's quarantine table goes with its formatted one
+                return held[0]
+            if len(matching) == 1:
+                return matching[0]
+        if len(matching) > 1 and not table:
+            tables = ", ".join(ref.identifier for ref in matching)
+            raise CatalogError(
+                f"{name!r} names several tables: {tables}", hint="give the zone, e.g. " + tables
+            )
+        hint = "list tables with 'lakebox tables'"
+        if matching:
+            hint = f"did you mean {', '.join(ref.identifier for ref in matching)}?"
+        raise CatalogError(f"no table {name!r}", hint=hint)
+
     def source(self, name: str) -> config_module.SourceConfig:
         """Return the config of source `name`."""
         try:
@@ -88,7 +152,11 @@ class Lakehouse:
             ) from None
 
     def close(self) -> None:
-        """Release the engine and the catalog's connections."""
+        """Release the engines and the catalog's connections."""
+        with self.reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         self.engine.close()
         self.catalog.sql_engine.dispose()
 
@@ -98,12 +166,11 @@ class Lakehouse:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _expose_manifest(self) -> None:
+    def _expose_manifest(self, engine: DuckDBEngine | None = None) -> None:
         """Make `landing.manifest` show the manifest as it is now (read only for queries)."""
-        self.engine.register_arrow("_lakebox_manifest", self.manifest.to_arrow())
-        self.engine.execute(
-            "CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest"
-        )
+        engine = engine or self.engine
+        engine.register_arrow("_lakebox_manifest", self.manifest.to_arrow())
+        engine.execute("CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest")
 
     def _scans_as_of(self, as_of: str) -> tuple[dict[TableRef, str], dict[TableRef, str]]:
         """Return the scans pinning every table to its state as of `as_of`, and, for a time,

@@ -122,7 +122,7 @@ def test_tables_lists_every_zone(ran):
 def test_bad_sql_is_a_clear_error_not_a_traceback(ran):
     result = lakebox("query", "SELEC 1", cwd=ran)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: Parser Error")
+    assert result.stderr.startswith("error: the SQL does not parse")
     assert "Traceback" not in result.stderr
 
 

@@ -50,3 +50,173 @@ def test_several_statements_and_bad_sql_are_refused():
     for broken in ("SELEC 1", 'SELECT "unclosed', '"', "'"):
         with pytest.raises(QueryError, match="does not parse"):
             ensure_read_only(broken)
+
+
+# -- the allow-list of functions --------------------------------------------------------------
+
+PLACES = ["/p/data/warehouse", "file:///p/data/landing"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT store, sum(amount), count(*), count(DISTINCT id) FROM formatted.sales GROUP BY 1",
+        "SELECT date_trunc('month', d), strftime(d, '%Y'), epoch_ms(1), d::DATE FROM t",
+        "SELECT row_number() OVER (PARTITION BY a ORDER BY b), lag(x) OVER w FROM t "
+        "WINDOW w AS (ORDER BY b)",
+        "SELECT list_transform([1, 2], x -> x + 1), {'a': 1}, map([1], [2]), [1, 2][1]",
+        "SELECT regexp_extract(s, 'a(b)', 1), json_extract_string(j, '$.a'), upper(s) FROM t",
+        "SELECT COLUMNS(c -> c LIKE 'a%') FROM t",
+        "SELECT * EXCLUDE (a) REPLACE (b + 1 AS b) FROM t",
+        "SELECT * FROM range(3) AS s(x)",
+        "SELECT * FROM unnest([1, 2])",
+        "WITH t(a) AS (SELECT 1) SELECT * FROM t",
+        "SUMMARIZE formatted.sales",
+        "PIVOT formatted.sales ON store USING sum(amount)",
+        "FROM formatted.sales SELECT id",
+        "SELECT coalesce(a, b), if(a, 1, 2), left('ab', 1), replace('a', 'b', 'c') FROM t",
+        "SELECT * FROM iceberg_scan('/p/data/warehouse/formatted/sales/metadata/v1.json')",
+        "SELECT * FROM read_parquet(['/p/data/warehouse/a.parquet', '/p/data/landing/b'])",
+        "FROM '/p/data/landing/sales/x.csv'",
+        "SELECT _lakebox_pg.format_type(23, -1), _lakebox_pg.pg_backend_pid()",
+    ],
+)
+def test_what_an_analyst_needs_passes(sql):
+    assert ensure_read_only(sql, PLACES) == sql
+
+
+@pytest.mark.parametrize(
+    ("sql", "name"),
+    [
+        ("SELECT * FROM pandas_scan(NULL)", "pandas_scan"),
+        ("SELECT * FROM arrow_scan(1, 2, 3)", "arrow_scan"),
+        ("SELECT * FROM python_map_function(1)", "python_map_function"),
+        ("SELECT * FROM enable_logging(storage='file', storage_path='/p/x.csv')", "enable_logging"),
+        ("SELECT * FROM enable_profiling()", "enable_profiling"),
+        ("SELECT * FROM disable_logging()", "disable_logging"),
+        ("SELECT * FROM checkpoint()", "checkpoint"),
+        ("SELECT * FROM force_checkpoint()", "force_checkpoint"),
+        ("SELECT * FROM truncate_duckdb_logs()", "truncate_duckdb_logs"),
+        ("SELECT * FROM duckdb_secrets()", "duckdb_secrets"),
+        ("SELECT * FROM duckdb_settings()", "duckdb_settings"),
+        ("SELECT * FROM pg_catalog.pg_settings", "duckdb_settings"),
+        ("SELECT * FROM query('SELECT 1')", "query"),
+        ("SELECT nextval('s')", "nextval"),
+        ("SELECT setseed(0.5)", "setseed"),
+        ("SELECT current_setting('allowed_directories')", "current_setting"),
+        ("SELECT getvariable('x')", "getvariable"),
+        ("SELECT list_transform([1], x -> nextval('s'))", "nextval"),  # in a lambda
+        ("SELECT CAST(nextval('s') AS INT)", "nextval"),  # in a cast
+        ("SELECT 's'.nextval()", "nextval"),  # dot-call syntax
+        ('SELECT "pandas_scan"(1)', "pandas_scan"),  # quoted name
+        ("SELECT main.pandas_scan(1)", "pandas_scan"),  # qualified name
+        ("DESCRIBE pandas_scan(NULL)", "pandas_scan"),  # parsed as a table with columns
+        ("SUMMARIZE SELECT * FROM pandas_scan(NULL)", "pandas_scan"),
+        ("SELECT * FROM TABLE(pandas_scan(NULL))", "pandas_scan"),
+        ("WITH pandas_scan(a) AS (SELECT 1) SELECT * FROM pandas_scan(NULL)", "pandas_scan"),
+        ("SELECT no_such_function_yet(1)", "no_such_function_yet"),
+    ],
+)
+def test_functions_off_the_list_are_refused(sql, name):
+    with pytest.raises(QueryError) as raised:
+        ensure_read_only(sql, PLACES)
+    assert raised.value.message == f"function {name} is not allowed in read-only SQL"
+    assert "What SQL may call" in (raised.value.hint or "")
+    assert raised.value.fields["sqlstate"] == "42501"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_text('/p/data/warehouse/../../secret')",
+        "SELECT * FROM glob('/etc/*')",
+        "SELECT * FROM read_blob('~/.ssh/id_rsa')",
+        "SELECT * FROM read_parquet(['/p/data/warehouse/a', '/b'])",
+        "FROM 'file.csv'",
+        'SELECT * FROM "/etc/hosts.csv"',
+        "SELECT * FROM 'https://example.com/x.csv'",
+        "SELECT * FROM read_csv(concat('/et', 'c/passwd'))",
+        "SELECT * FROM read_csv(header = true)",
+        "SELECT * FROM read_csv('/p/data/warehouse/a.csv') JOIN read_json('/tmp/x') ON true",
+    ],
+)
+def test_files_outside_the_lakehouse_or_not_literal_are_refused(sql):
+    with pytest.raises(QueryError, match=r"outside the project's lakehouse|as a literal string"):
+        ensure_read_only(sql, PLACES)
+
+
+def test_with_no_places_no_file_may_be_read():
+    with pytest.raises(QueryError, match="outside"):
+        ensure_read_only("SELECT * FROM read_parquet('/p/data/warehouse/a.parquet')")
+
+
+def _duckdb_functions() -> dict[str, set[str]]:
+    import duckdb
+
+    from lakebox.config import EngineConfig
+    from lakebox.engine.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine(EngineConfig(memory_limit="256MB", threads=1), _scratch())
+    try:
+        rows = engine.connection.execute(
+            "SELECT DISTINCT function_name, function_type FROM duckdb_functions()"
+        ).fetchall()
+    finally:
+        engine.close()
+    found: dict[str, set[str]] = {}
+    for name, kind in rows:
+        found.setdefault(kind, set()).add(name)
+    assert duckdb.__version__.startswith("1.5")
+    return found
+
+
+def _scratch():
+    import tempfile
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="lakebox-functions-"))
+
+
+def test_every_listed_function_exists_and_every_other_duckdb_function_is_refused():
+    """The allow-list against DuckDB's whole catalog (with the iceberg and avro extensions):
+    no listed name is a typo, and every function not listed is refused wherever it is
+    called, whatever class sqlglot parses its spelling into."""
+    import re
+
+    from lakebox.serving import sqlfunctions
+
+    found = _duckdb_functions()
+    every = set().union(*found.values())
+    syntax = {"coalesce", "ifnull", "if", "iff", "try", "columns", "unnest", "grouping",
+              "grouping_id", "struct", "array", "exists", "cast", "try_cast", "extract",
+              "current_time", "current_timestamp", "localtime", "localtimestamp",
+              "nullif"}  # fmt: skip
+    listed = sqlfunctions.SCALAR | sqlfunctions.TABLE | sqlfunctions.FILES
+    assert listed - syntax - every == set()
+    assert not listed & sqlfunctions.REFUSED
+    others = {
+        name for name in every - listed if re.fullmatch(r"[a-z_][a-z0-9_]*", name, re.IGNORECASE)
+    }
+    accepted = []
+    for name in sorted(others):
+        for sql in (f"SELECT {name}(1)", f"SELECT * FROM {name}(1)"):
+            try:
+                ensure_read_only(sql, PLACES)
+            except QueryError:
+                continue
+            accepted.append(sql)
+    assert accepted == []
+
+
+def test_the_docs_name_every_listed_function():
+    from pathlib import Path
+
+    from lakebox.serving import sqlfunctions
+    from lakebox.serving.pgwire import catalog
+
+    docs = (Path(__file__).parents[2] / "docs" / "pg.md").read_text(encoding="utf-8")
+    section = docs.split("## What SQL may call", 1)[1].split("\n## ", 1)[0]
+    names = sqlfunctions.SCALAR | sqlfunctions.TABLE | sqlfunctions.FILES | sqlfunctions.REFUSED
+    missing = sorted(name for name in names | set(catalog.MACROS) if f"`{name}`" not in section)
+    assert missing == []

@@ -297,17 +297,27 @@ def query(
     ] = None,
     project_dir: ProjectOption = Path(),
 ) -> None:
-    """Run SQL over every zone and print the result."""
+    """Run one read-only statement over every zone and print the result (the same guard as
+    the UI's: reading statements and the functions listed in docs/pg.md only)."""
     from lakebox.cli.results import write_result
+    from lakebox.errors import QueryError
+    from lakebox.serving.queries import explain_missing_table
+    from lakebox.serving.readonly import ensure_read_only
 
     with _open(project_dir) as lh:
-        result = lh.query(sql, as_of=as_of)
+        checked = ensure_read_only(sql, lh.readable_places())
+        try:
+            result = lh.query(checked, as_of=as_of)
+        except QueryError as error:
+            raise explain_missing_table(error, lh.catalog.metadata_locations()) from None
     write_result(result, output_format, out)
 
 
 @app.command()
 def history(
-    table: Annotated[str, typer.Argument(help="zone.table, e.g. formatted.sales")],
+    table: Annotated[
+        str, typer.Argument(help="zone.table, e.g. formatted.sales, or a name only one has")
+    ],
     project_dir: ProjectOption = Path(),
     as_json: JsonOption = False,
 ) -> None:

@@ -86,7 +86,9 @@ class Output:
 
 def arrow_table(output: Output, result: pa.Table, title: str = "") -> None:
     """Show an Arrow table, at most MAX_ROWS_SHOWN rows."""
-    rows = result.slice(0, MAX_ROWS_SHOWN).to_pylist()
+    from lakebox.engine.values import python_rows
+
+    rows = python_rows(result.slice(0, MAX_ROWS_SHOWN))
     output.table(title, result.column_names, [list(row.values()) for row in rows], redact=False)
     if result.num_rows > MAX_ROWS_SHOWN:
         output.say(f"… {result.num_rows - MAX_ROWS_SHOWN} more rows (use --format csv)")

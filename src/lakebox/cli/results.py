@@ -32,7 +32,9 @@ def write_result(result: pa.Table, output_format: str, out: Path | None) -> None
     elif output_format == "csv":
         pacsv.write_csv(result, out or sys.stdout.buffer)
     else:
-        text = json.dumps(result.to_pylist(), default=render.json_default, indent=2)
+        from lakebox.engine.values import python_rows
+
+        text = json.dumps(python_rows(result), default=render.json_default, indent=2)
         if out:
             out.write_text(text + "\n", encoding="utf-8")
         else:

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.catalog import BATCH_PROPERTY
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.cli.render import Output, plain
 from lakebox.errors import CatalogError
@@ -115,8 +115,9 @@ def run_document(report: RunReport) -> dict[str, Any]:
 
 def show_history(output: Output, lh: Lakehouse, name: str) -> None:
     """Show a table's snapshots, newest last."""
-    zone, _, table_name = name.partition(".")
-    table = lh.catalog.load(TableRef(zone, table_name))
+    ref = lh.table_named(name)
+    name = ref.identifier
+    table = lh.catalog.load(ref)
     if table is None:
         raise CatalogError(f"no table {name!r}", hint="list tables with 'lakebox tables'")
     rows = []

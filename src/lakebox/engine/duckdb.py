@@ -72,8 +72,17 @@ class DuckDBEngine:
             raise QueryError(str(error).strip(), sql=sql) from error
 
     def arrow(self, sql: str, parameters: list[object] | None = None) -> pa.Table:
-        """Return the result of `sql` as an Arrow table."""
-        return self.execute(sql, parameters).to_arrow_reader().read_all()
+        """Return the result of `sql` as an Arrow table; a result Arrow cannot carry (e.g. a
+        VARIANT column) is a QueryError too."""
+        result = self.execute(sql, parameters)
+        try:
+            return result.to_arrow_reader().read_all()
+        except (duckdb.Error, OSError, pa.ArrowException) as error:
+            raise QueryError(
+                f"the result cannot be sent: {str(error).strip()}",
+                hint="cast the column to a type every client reads, e.g. value::VARCHAR",
+                sql=sql,
+            ) from error
 
     def copy_to_parquet(self, select_sql: str, path: Path) -> None:
         """Write the result of `select_sql` to one Parquet file, streaming."""
@@ -119,9 +128,24 @@ class DuckDBEngine:
     def confine(self, allowed: list[str]) -> None:
         """From now on, read and write files only below `allowed` (folders or URI prefixes):
         users' SQL can no longer reach the rest of the machine. It cannot be undone."""
+        external = self.execute("SELECT current_setting('enable_external_access')").fetchone()
+        if external and external[0] in (False, "false"):
+            return  # confined already (the HTTP API and the pg endpoint share one engine)
         prefixes = [item.rstrip("/") + "/" for item in allowed]
         self.execute("SET allowed_directories = ?", [prefixes])
         self.execute("SET enable_external_access = false")
+
+    def lock_down(self, readable: list[str]) -> None:
+        """Make this engine a reader for users' SQL, for good: it reads files only below
+        `readable` (folders or URI prefixes), looks up no Python objects by name, and its
+        settings can no longer change (the time zone stays UTC). Views, macros and
+        per-connection settings such as `search_path` still work."""
+        prefixes = [item.removeprefix("file://").rstrip("/") + "/" for item in readable]
+        self.execute("SET GLOBAL TimeZone = 'UTC'")
+        self.execute("SET GLOBAL python_enable_replacements = false")
+        self.execute("SET allowed_directories = ?", [prefixes])
+        self.execute("SET enable_external_access = false")
+        self.execute("SET lock_configuration = true")
 
     def close(self) -> None:
         """Close the connection."""

@@ -556,10 +556,11 @@ def _json_body(result: QueryResult) -> dict[str, Any]:
     """Return a result as JSON-ready columns and rows, with its count, truncation and time."""
     return {
         "columns": [{"name": f.name, "type": str(f.type)} for f in result.table.schema],
-        "rows": _plain(result.table.to_pylist()),
+        "rows": _plain(result.rows()),
         "row_count": result.table.num_rows,
         "truncated": result.truncated,
         "seconds": round(result.seconds, 3),
+        **({"notice": result.notice} if result.notice else {}),
     }
 
 
@@ -579,5 +580,9 @@ def _bearer(token: str) -> Callable[[Request], None]:
 
 
 async def _lakebox_error(request: Request, error: LakeboxError) -> JSONResponse:
-    status = 404 if isinstance(error, CatalogError) else 400
-    return JSONResponse({"error": error.message, "hint": error.hint}, status_code=status)
+    given = error.fields.get("status")  # e.g. 503 for a busy server
+    status = given if isinstance(given, int) else 404 if isinstance(error, CatalogError) else 400
+    retry = error.fields.get("retry_after")  # a busy server: 503, retry after a while
+    headers = {"Retry-After": str(retry)} if retry is not None else None
+    body = {"error": error.message, "hint": error.hint}
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -1,18 +1,26 @@
-"""Running users' SQL for the serving endpoints: read-only, one at a time, with a row limit
-and a timeout (a query over its time is interrupted in the engine)."""
+"""Running users' SQL for the serving endpoints: read-only (the allow-list of `readonly`), on
+connections of their own to the Lakehouse's reader database, side by side up to the
+`serve.max_concurrent_queries` of lakebox.yaml, with a bounded wait beyond it, a row limit, a
+byte limit and a timeout (a query over its time is interrupted in the engine)."""
 
 from __future__ import annotations
 
 import contextlib
+import difflib
+import math
+import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from lakebox.catalog import TableRef
+from lakebox.engine.values import CONVERSION_ERRORS, python_rows
 from lakebox.errors import QueryError, QueryInterrupted
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.readonly import ensure_read_only
@@ -23,38 +31,109 @@ DEFAULT_TIMEOUT = 30.0
 
 
 _LOCKS: weakref.WeakKeyDictionary[Lakehouse, threading.Lock] = weakref.WeakKeyDictionary()
+_SLOTS: weakref.WeakKeyDictionary[Lakehouse, Slots] = weakref.WeakKeyDictionary()
 _LOCKS_LOCK = threading.Lock()
 
 
 def engine_lock(lh: Lakehouse) -> threading.Lock:
-    """Return the one lock guarding `lh`'s engine connection, shared by every QueryService
-    of it (the HTTP API and the PostgreSQL endpoint may serve the same Lakehouse)."""
+    """Return the one lock guarding `lh`'s own engine connection (lakebox's writes and its
+    trusted reads), shared by every QueryService of it (the HTTP API and the PostgreSQL
+    endpoint may serve the same Lakehouse). Users' SQL does not take it."""
     with _LOCKS_LOCK:
         return _LOCKS.setdefault(lh, threading.Lock())
 
 
+def query_slots(lh: Lakehouse) -> Slots:
+    """Return the one gate of users' queries on `lh`, sized by its `serve:` config."""
+    with _LOCKS_LOCK:
+        slots = _SLOTS.get(lh)
+        if slots is None:
+            serve = lh.config.serve
+            slots = _SLOTS[lh] = Slots(
+                serve.max_concurrent_queries, serve.max_queued_queries, serve.queue_timeout
+            )
+        return slots
+
+
+class Slots:
+    """At most `running` queries at once; beyond them at most `queued` wait, each at most
+    `wait` seconds; anything more is answered "busy" at once."""
+
+    def __init__(self, running: int, queued: int, wait: float) -> None:
+        self.limit = running
+        self.queued = queued
+        self.wait = wait
+        self.running = 0
+        self.waiting = 0
+        self._condition = threading.Condition()
+
+    def acquire(self) -> Callable[[], None]:
+        """Take a slot (waiting for one if need be) and return the function giving it back
+        (calling it more than once is harmless); raise QueryError "busy" if none comes."""
+        with self._condition:
+            if self.running >= self.limit:
+                if self.waiting >= self.queued:
+                    raise self._busy(f"{self.waiting} more are waiting")
+                self.waiting += 1
+                try:
+                    free = self._condition.wait_for(lambda: self.running < self.limit, self.wait)
+                finally:
+                    self.waiting -= 1
+                if not free:
+                    raise self._busy(f"none ended within {self.wait:g} s")
+            self.running += 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._condition:
+                if not released.is_set():
+                    released.set()
+                    self.running -= 1
+                    self._condition.notify()
+
+        return release
+
+    def _busy(self, why: str) -> QueryError:
+        return QueryError(
+            f"the server is busy: {self.running} queries are running and {why}",
+            hint="retry in a few seconds (serve.max_concurrent_queries bounds how many run)",
+            sqlstate="53300",
+            status=503,
+            retry_after=max(1, math.ceil(self.wait)),
+        )
+
+
 @dataclass
 class QueryResult:
-    """A query's rows (at most the limit), whether more existed, and how long it took."""
+    """A query's rows (at most the limits), whether more existed, and how long it took."""
 
     table: pa.Table
     truncated: bool
     seconds: float
+    notice: str | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return the rows as Python dicts; values Python cannot hold (dates past year 9999,
+        infinite timestamps) come as text."""
+        return python_rows(self.table)
 
 
 class QueryService:
-    """Runs read-only SQL on one Lakehouse; the engine runs one query at a time."""
+    """Runs users' read-only SQL on one Lakehouse's reader database, several at once."""
 
     def __init__(
         self,
         lh: Lakehouse,
         row_limit: int = DEFAULT_ROW_LIMIT,
         timeout: float = DEFAULT_TIMEOUT,
+        max_result_bytes: int | None = None,
     ) -> None:
         self.lh = lh
         self.row_limit = row_limit
         self.timeout = timeout
+        self.max_result_bytes = max_result_bytes or lh.config.serve.max_result_bytes
         self.lock = engine_lock(lh)
+        self.slots = query_slots(lh)
 
     def run(
         self,
@@ -65,24 +144,35 @@ class QueryService:
     ) -> QueryResult:
         """Return at most `limit` rows of read-only `sql`, interrupted after `timeout` s;
         `parameters` are bound to its `$name` placeholders (never pasted into the SQL)."""
-        checked = ensure_read_only(sql)
-        rows = max(1, min(limit or self.row_limit, MAX_ROW_LIMIT))
-        seconds = min(timeout or self.timeout, self.timeout) if timeout else self.timeout
-        with self.lock:
-            return self._run_locked(checked, rows, seconds, parameters)
+        checked = self.check(sql)
+        rows, seconds = self._limits(limit, timeout)
+        started = time.monotonic()
+        cursor = self.cursor()
+        try:
+            stream = self._start(cursor, f"SELECT * FROM ({checked}) LIMIT {rows + 1}", rows,
+                                 seconds, parameters)  # fmt: skip
+            table = pa.Table.from_batches(list(stream.batches()), schema=stream.schema)
+        finally:
+            cursor.close()
+        elapsed = time.monotonic() - started
+        return QueryResult(table, stream.truncated, elapsed, stream.notice)
+
+    def check(self, sql: str) -> str:
+        """Return `sql` if users may run it (read-only, allowed functions and files)."""
+        return ensure_read_only(sql, self.lh.readable_places())
 
     def catalog(self, sql: str, parameters: list[object] | None = None) -> pa.Table:
-        """Run lakebox's own (trusted) SQL, e.g. for listing tables, under the same lock."""
+        """Run lakebox's own (trusted) SQL, e.g. for listing tables, on lakebox's engine."""
         with self.lock:
             self.lh.refresh(manifest=True)
             return self.lh.engine.arrow(sql, parameters)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """Return a connection of its own to the engine's database (one per client session):
-        its queries run beside others' and can be interrupted alone."""
-        with self.lock:
-            cursor = self.lh.engine.connection.cursor()
-        cursor.execute("SET TimeZone = 'UTC'")
+        """Return a connection of its own to the reader database (one per client session, or
+        per HTTP query): its queries run beside others' and can be interrupted alone."""
+        with self.lh.reader_lock:
+            cursor = self.lh.reader().connection.cursor()
+        cursor.execute("SET search_path = 'main,exploitation'")
         return cursor
 
     def stream(
@@ -93,73 +183,104 @@ class QueryService:
         timeout: float | None = None,
     ) -> QueryStream:
         """Start read-only `sql` on `cursor` (from `cursor()`) and return its batches' stream:
-        at most `limit` rows, interrupted after `timeout` s. The lock is held only while the
-        tables' views are refreshed, not while the rows are read."""
-        checked = ensure_read_only(sql)
+        at most `limit` rows and the byte limit, interrupted after `timeout` s. It holds a
+        query slot until it is read to its end, closed or timed out."""
+        checked = self.check(sql)
+        rows, seconds = self._limits(limit, timeout)
+        return self._start(cursor, checked, rows, seconds)
+
+    def _limits(self, limit: int | None, timeout: float | None) -> tuple[int, float]:
         rows = max(1, min(limit or self.row_limit, MAX_ROW_LIMIT))
         seconds = min(timeout or self.timeout, self.timeout) if timeout else self.timeout
-        with self.lock:
-            self.lh.refresh(manifest=True)
-            manifest = self._manifest() if "manifest" in checked.lower() else None
-        if manifest is not None:
-            cursor.register("_lakebox_manifest", manifest)
-        return QueryStream(cursor, checked, rows, seconds)
+        return rows, seconds
 
-    def _manifest(self) -> pa.Table:
-        return self.lh.engine.arrow("SELECT * FROM _lakebox_manifest")
-
-    def _run_locked(
-        self, sql: str, rows: int, seconds: float, parameters: dict[str, object] | None = None
-    ) -> QueryResult:
-        self.lh.refresh(manifest=True)
-        interrupted = threading.Event()
-
-        def interrupt() -> None:
-            interrupted.set()
-            self.lh.engine.connection.interrupt()
-
-        timer = threading.Timer(seconds, interrupt)
-        started = time.monotonic()
-        timer.start()
+    def _start(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        sql: str,
+        rows: int,
+        seconds: float,
+        parameters: dict[str, object] | None = None,
+    ) -> QueryStream:
+        release = self.slots.acquire()
         try:
-            table = self.lh.engine.arrow(
-                f"SELECT * FROM ({sql}) LIMIT {rows + 1}",
-                parameters,  # type: ignore[arg-type]  # DuckDB binds a dict by name
-            )
+            with self.lh.reader_lock:
+                self.lh.reader()  # the views follow the tables' current snapshots
+            if "manifest" in sql.lower():
+                cursor.register("_lakebox_manifest", self.lh.manifest.to_arrow())
+            limits = Limits(rows, seconds, self.max_result_bytes)
+            return QueryStream(cursor, sql, limits, parameters, release)
         except QueryError as error:
-            if interrupted.is_set():
-                raise QueryError(
-                    f"the query ran longer than {seconds:g} s and was stopped",
-                    hint="narrow it down, or ask for fewer rows",
-                    sql=sql,
-                ) from None
-            raise QueryError(error.message.strip(), sql=sql) from None
-        finally:
-            timer.cancel()
-        truncated = table.num_rows > rows
-        return QueryResult(table.slice(0, rows), truncated, time.monotonic() - started)
+            release()
+            raise explain_missing_table(error, self.lh.catalog.metadata_locations()) from None
+        except BaseException:
+            release()
+            raise
+
+
+_MISSING_TABLE = re.compile(r'Table with name "?([^"\s!]+)"? does not exist')
+
+
+def explain_missing_table(error: QueryError, tables: Iterable[TableRef]) -> QueryError:
+    """Return `error` with the lakebox tables whose name matches an unknown table's as its
+    hint (DuckDB suggests names of its own catalogs instead), else `error` itself."""
+    match = _MISSING_TABLE.search(error.message)
+    if match is None:
+        return error
+    name = match.group(1).rsplit(".", 1)[-1].lower()
+    known = sorted(tables, key=lambda ref: ref.identifier)
+    alike = [ref.identifier for ref in known if ref.name.lower() == name]
+    if not alike:
+        close = set(difflib.get_close_matches(name, [ref.name.lower() for ref in known], 3))
+        alike = [ref.identifier for ref in known if ref.name.lower() in close]
+    lines = [line for line in error.message.splitlines() if not line.startswith("Did you mean")]
+    hint = (
+        f"did you mean {' or '.join(alike)}? lakebox tables are named zone.table"
+        if alike
+        else "list the tables with SHOW ALL TABLES (or 'lakebox tables')"
+    )
+    fields = {key: value for key, value in error.fields.items() if key != "hint"}
+    return QueryError("\n".join(lines).strip(), hint=hint, **fields)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many rows and bytes a result may hold, and how long its query may run."""
+
+    rows: int
+    seconds: float
+    bytes: int = 64 * 10**6
 
 
 class QueryStream:
     """A running query on a cursor of its own: its schema, then its rows batch by batch."""
 
-    BATCH_ROWS = 65_536
+    BATCH_ROWS = 8_192
 
     def __init__(
-        self, cursor: duckdb.DuckDBPyConnection, sql: str, rows: int, seconds: float
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        sql: str,
+        limits: Limits,
+        parameters: dict[str, object] | None = None,
+        release: Callable[[], None] | None = None,
     ) -> None:
         self.cursor = cursor
         self.sql = sql
-        self.rows = rows
-        self.seconds = seconds
+        self.rows = limits.rows
+        self.seconds = limits.seconds
+        self.max_bytes = limits.bytes
         self.truncated = False
+        self.notice: str | None = None
+        self._release = release or (lambda: None)
         self._timed_out = threading.Event()
         self._cancelled = threading.Event()
-        self._timer = threading.Timer(seconds, self._time_out)
+        self._timer = threading.Timer(limits.seconds, self._time_out)
         self._timer.start()
         try:
-            self._reader = cursor.execute(sql).to_arrow_reader(self.BATCH_ROWS)
-        except duckdb.Error as error:
+            result = cursor.execute(sql, parameters)  # type: ignore[arg-type]  # a dict binds by name
+            self._reader = result.to_arrow_reader(self.BATCH_ROWS)
+        except (duckdb.Error, *CONVERSION_ERRORS) as error:
             self.close()
             raise self._error(error) from None
 
@@ -169,21 +290,50 @@ class QueryStream:
         return self._reader.schema
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """Yield the result's batches up to the row limit, then stop (setting `truncated`)."""
-        left = self.rows
+        """Yield the result's batches up to the row and byte limits, then stop (setting
+        `truncated` and `notice`)."""
+        rows, size = self.rows, self.max_bytes
         try:
             for batch in self._reader:
-                if batch.num_rows > left:
-                    self.truncated = True
-                    if left:
-                        yield batch.slice(0, left)
+                if self._timed_out.is_set():
+                    raise duckdb.InterruptException("the query was interrupted")
+                if batch.num_rows > rows:
+                    self._truncate(f"{self.rows} rows (the row limit)")
+                    batch = batch.slice(0, rows)
+                if batch.nbytes > size:
+                    batch = self._within(batch, size, self.rows - rows)
+                rows, size = rows - batch.num_rows, size - batch.nbytes
+                if batch.num_rows:
+                    yield batch
+                if self.truncated:
                     return
-                left -= batch.num_rows
-                yield batch
-        except duckdb.Error as error:
+        except (duckdb.Error, *CONVERSION_ERRORS) as error:
             raise self._error(error) from None
         finally:
             self.close()
+
+    def _within(self, batch: pa.RecordBatch, size: int, sent: int) -> pa.RecordBatch:
+        """Return the first rows of `batch` that fit in `size` bytes (the result is then
+        truncated), or raise if not even the result's first row fits."""
+        low, high = 0, batch.num_rows  # the most rows whose bytes fit lies in [low, high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if batch.slice(0, middle).nbytes <= size else (low, middle)
+        if low == 0 and sent == 0:
+            raise QueryError(
+                f"the result's first row alone is larger than the result size limit "
+                f"({_megabytes(self.max_bytes)})",
+                hint="select fewer or shorter columns (e.g. left(text, 1000)), or raise "
+                "serve.max_result_bytes in lakebox.yaml",
+                sql=self.sql,
+                sqlstate="54000",
+            )
+        self._truncate(f"{sent + low} rows (the result size limit of {_megabytes(self.max_bytes)})")
+        return batch.slice(0, low)
+
+    def _truncate(self, what: str) -> None:
+        self.truncated = True
+        self.notice = f"the result was truncated to {what}"
 
     def cancel(self) -> None:
         """Interrupt the query (a client's cancel request)."""
@@ -191,15 +341,19 @@ class QueryStream:
         self.cursor.interrupt()
 
     def close(self) -> None:
-        """Stop the timer; the rows not read are dropped."""
+        """Stop the timer and give the query's slot back; the rows not read are dropped."""
         self._timer.cancel()
+        self._release()
 
     def _time_out(self) -> None:
         self._timed_out.set()
+        self._release()
         with contextlib.suppress(duckdb.Error):  # the session ended meanwhile
             self.cursor.interrupt()
 
-    def _error(self, error: duckdb.Error) -> QueryError:
+    def _error(self, error: BaseException) -> QueryError:
+        if isinstance(error, QueryError):
+            return error
         if self._timed_out.is_set():
             return QueryInterrupted(
                 f"the query ran longer than {self.seconds:g} s and was stopped",
@@ -210,4 +364,15 @@ class QueryStream:
         if self._cancelled.is_set():
             return QueryInterrupted("the query was cancelled at the client's request", sql=self.sql)
         message = str(error).strip()
-        return QueryError(message, sql=self.sql, kind=type(error).__name__)
+        if isinstance(error, duckdb.Error):
+            return QueryError(message, sql=self.sql, kind=type(error).__name__)
+        return QueryError(
+            f"the result cannot be sent: {message}",
+            hint="cast the column to a type every client reads, e.g. value::VARCHAR",
+            sql=self.sql,
+            kind="ConversionException",
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 10**6:g} MB"

@@ -1,14 +1,39 @@
-"""Read-only SQL: a statement is allowed only if its parsed form reads and never writes."""
+"""Read-only SQL: a statement is allowed only if its parsed form reads and never writes, and
+every function it calls is on the allow-list of `lakebox.serving.sqlfunctions`.
+
+Two views of the statement are checked, so that a quirk of the parser cannot hide a call:
+the parsed tree (statement kind, function nodes, file paths) and the token stream (every name
+written right before an opening parenthesis). Files may be read only inside `readable`
+folders (the project's warehouse and landing zone), and only through literal paths."""
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
+import re
+from collections.abc import Iterator, Sequence
+
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import Token, TokenType
 
 from lakebox.errors import QueryError
+from lakebox.serving import sqlfunctions
 
-# Statements that only read: queries (with CTEs and set operations), DESCRIBE and SHOW.
-_READING = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Describe, exp.Show)
+# Statements that only read: queries (with CTEs and set operations), DESCRIBE, SHOW,
+# SUMMARIZE and PIVOT.
+_READING = (
+    exp.Select,
+    exp.Union,
+    exp.Intersect,
+    exp.Except,
+    exp.Describe,
+    exp.Show,
+    exp.Summarize,
+    exp.Pivot,
+    exp.Values,
+)
 # Expressions that write or change state wherever they appear (e.g. a CTE that inserts).
 _WRITING = (
     exp.Insert,
@@ -30,10 +55,36 @@ _WRITING = (
     exp.Pragma,
     exp.Into,
 )
+HINT = "read-only SQL may call the functions listed in docs/pg.md ('What SQL may call')"
+FILE_HINT = (
+    "read the lakehouse's tables by name (zone.table); files may be read only inside the "
+    "project's warehouse and landing folders"
+)
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_CALLING = (TokenType.VAR, TokenType.IDENTIFIER)
+# Words of DuckDB's syntax (not functions) that the tokenizer reads as names before "(".
+_SYNTAX = frozenset({"exclude", "rename", "reservoir", "bernoulli", "system"})
+PG_SCHEMA = "_lakebox_pg"  # the pg catalog emulation's schema (serving.pgwire.catalog.SCHEMA)
 
 
-def ensure_read_only(sql: str) -> str:
-    """Return `sql` as one read-only statement, or raise QueryError saying why not."""
+def ensure_read_only(sql: str, readable: Sequence[str] = ()) -> str:
+    """Return `sql` as one read-only statement, or raise QueryError saying why not; files may
+    be read only below the folders or URI prefixes in `readable`."""
+    statement = _parse(sql)
+    writing = next((node for node in statement.walk() if isinstance(node, _WRITING)), None)
+    if not isinstance(statement, _READING) or writing is not None:
+        kind = type(writing or statement).__name__.upper()
+        raise QueryError(
+            f"only reading statements are allowed here, not {kind}",
+            hint="the SQL endpoints are read-only; change data through sources and models",
+            sql=sql,
+        )
+    _check_tokens(sql, _alias_names(statement))
+    _check_tree(statement, sql, readable)
+    return sql.strip().rstrip(";")
+
+
+def _parse(sql: str) -> exp.Expression:
     try:
         statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
     except sqlglot.errors.ParseError as error:
@@ -43,16 +94,160 @@ def ensure_read_only(sql: str) -> str:
         raise QueryError(f"the SQL does not parse: {error}", sql=sql) from None
     if len(statements) != 1:
         raise QueryError(f"send one statement at a time ({len(statements)} given)", sql=sql)
-    statement = statements[0]
-    writing = next((node for node in statement.walk() if isinstance(node, _WRITING)), None)
-    if not isinstance(statement, _READING) or writing is not None:
-        kind = type(writing or statement).__name__.upper()
-        raise QueryError(
-            f"only reading statements are allowed here, not {kind}",
-            hint="the SQL endpoints are read-only; change data through sources and models",
-            sql=sql,
-        )
-    return sql.strip().rstrip(";")
+    return statements[0]
+
+
+def refused(name: str, sql: str | None = None) -> QueryError:
+    """Return the error for a call of function `name` that read-only SQL may not make."""
+    return QueryError(
+        f"function {name} is not allowed in read-only SQL", hint=HINT, sql=sql, sqlstate="42501"
+    )
+
+
+# -- the tokens: every name written before "(" ---------------------------------------------
+
+
+def _check_tokens(sql: str, aliases: set[str]) -> None:
+    tokens = _tokens(sql)
+    for index, (token, following) in enumerate(itertools.pairwise(tokens)):
+        if following.token_type != TokenType.L_PAREN:
+            continue
+        name = token.text.lower()
+        if token.token_type not in _CALLING:
+            if name in sqlfunctions.REFUSED:  # a keyword spelling, e.g. CHECKPOINT(
+                raise refused(name, sql)
+            continue
+        qualifier = _qualifier(tokens, index)
+        if (name in aliases or name in _SYNTAX) and qualifier is None:
+            continue  # WITH t(a) AS …, FROM f(…) AS t(a), SELECT * EXCLUDE (a)
+        if not _allowed(name, qualifier):
+            raise refused(name, sql)
+
+
+def _tokens(sql: str) -> list[Token]:
+    try:
+        return sqlglot.Dialect.get_or_raise("duckdb").tokenize(sql)
+    except (sqlglot.errors.SqlglotError, ValueError, IndexError) as error:
+        raise QueryError(f"the SQL does not parse: {error}", sql=sql) from None
+
+
+def _qualifier(tokens: list[Token], index: int) -> str | None:
+    if index >= 2 and tokens[index - 1].token_type == TokenType.DOT:
+        return tokens[index - 2].text.lower()
+    return None
+
+
+def _alias_names(tree: exp.Expression) -> set[str]:
+    return {
+        alias.name.lower()
+        for alias in tree.find_all(exp.TableAlias)
+        if alias.name and alias.args.get("columns")
+    }
+
+
+def _allowed(name: str, qualifier: str | None) -> bool:
+    if qualifier == PG_SCHEMA:
+        return name in _pg_functions()
+    return (
+        name in sqlfunctions.SCALAR or name in sqlfunctions.TABLE or name in sqlfunctions.FILES
+    ) and name not in sqlfunctions.REFUSED
+
+
+@functools.cache
+def _pg_functions() -> frozenset[str]:
+    """The macros of the pg catalog emulation, which BI tools' catalog queries call."""
+    from lakebox.serving.pgwire import catalog
+
+    return frozenset(catalog.MACROS)
+
+
+# -- the tree: function nodes, tables that are files, paths ------------------------------
+
+
+def _check_tree(statement: exp.Expression, sql: str, readable: Sequence[str]) -> None:
+    for node in statement.walk():
+        if isinstance(node, exp.Anonymous):
+            qualifier = node.parent.this.name.lower() if isinstance(node.parent, exp.Dot) else None
+            if not _allowed(node.name.lower(), qualifier):
+                raise refused(node.name.lower(), sql)
+        if isinstance(node, exp.Func) and _function_name(node) in sqlfunctions.FILES:
+            _check_paths(_function_name(node), _path_argument(node), sql, readable)
+        elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+            _check_table(node, sql, readable)
+        elif isinstance(node, exp.Schema) and isinstance(node.parent, exp.Describe):
+            # DESCRIBE f(x) parses as a table f with columns x: it is a call of f
+            called = node.this.name.lower() if isinstance(node.this, exp.Table) else ""
+            if node.expressions and not _allowed(called, None):
+                raise refused(called, sql)
+
+
+def _function_name(node: exp.Func) -> str:
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    return node.sql_name().lower()
+
+
+def _path_argument(node: exp.Func) -> exp.Expression | None:
+    """Return a file function's first argument (its path or list of paths)."""
+    if not isinstance(node, exp.Anonymous) and isinstance(node.this, exp.Expression):
+        return node.this
+    return node.expressions[0] if node.expressions else None
+
+
+def _check_table(table: exp.Table, sql: str, readable: Sequence[str]) -> None:
+    """A table name that is not a plain identifier (FROM 'x.csv', FROM "a/b.parquet") is
+    read by DuckDB as a file."""
+    alias = table.args.get("alias")
+    called = isinstance(alias, exp.TableAlias) and alias.columns and not alias.name
+    if called and not _allowed(table.name.lower(), None):
+        # `FROM f(1)` for a name the parser does not know as a function: a call of f
+        raise refused(table.name.lower(), sql)
+    parts = [part.name for part in table.parts]
+    if all(_PLAIN_NAME.match(part) for part in parts):
+        if table.name.lower() == "pg_settings" and table.db.lower() != PG_SCHEMA:
+            raise refused("duckdb_settings", sql)  # DuckDB's pg_catalog.pg_settings view
+        return
+    _check_paths("a file read", exp.Literal.string(".".join(parts)), sql, readable)
+
+
+def _check_paths(
+    what: str, argument: exp.Expression | None, sql: str, readable: Sequence[str]
+) -> None:
+    for path in _literal_paths(what, argument, sql):
+        if not _inside(path, readable):
+            raise QueryError(
+                f"{what} may not read {path!r}: it is outside the project's lakehouse folders",
+                hint=FILE_HINT,
+                sql=sql,
+                sqlstate="42501",
+            )
+
+
+def _literal_paths(what: str, argument: exp.Expression | None, sql: str) -> Iterator[str]:
+    items = argument.expressions if isinstance(argument, exp.Array) else [argument]
+    for item in items:
+        if not (isinstance(item, exp.Literal) and item.is_string):
+            raise QueryError(
+                f"{what} must be given its path as a literal string",
+                hint=FILE_HINT,
+                sql=sql,
+                sqlstate="42501",
+            )
+        yield item.this
+
+
+def _inside(path: str, readable: Sequence[str]) -> bool:
+    """Whether `path` (a file path, glob or URI) lies below one of `readable`."""
+    local = path.removeprefix("file://")
+    if "://" not in local:
+        local = os.path.normpath(os.path.abspath(os.path.expanduser(local)))
+    elif ".." in local.split("/"):
+        return False
+    for place in readable:
+        root = place.removeprefix("file://").rstrip("/")
+        if local == root or local.startswith(root + "/"):
+            return True
+    return False
 
 
 def _first(error: sqlglot.errors.ParseError) -> str:

@@ -376,9 +376,16 @@ MACROS: dict[str, list[tuple[str, str]]] = {
 
 
 def install(lh: Lakehouse, settings: dict[str, str]) -> None:
-    """Create (or re-create) the catalog views and macros in the engine's private schema;
-    `settings` are the server's defaults, as `pg_settings` and `current_setting()` show them."""
-    connection = lh.engine.connection
+    """Create (or re-create) the catalog views and macros in the private schema of the
+    reader database, where users' SQL runs; `settings` are the server's defaults, as
+    `pg_settings` and `current_setting()` show them."""
+    with lh.reader_lock:
+        _install(lh.reader().connection, lh, settings)
+
+
+def _install(
+    connection: duckdb.DuckDBPyConnection, lh: Lakehouse, settings: dict[str, str]
+) -> None:
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {INFORMATION_SCHEMA}")
     _install_tables(connection, lh)

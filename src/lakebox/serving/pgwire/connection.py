@@ -396,11 +396,8 @@ class Connection:
                 return
         portal.suspended = False
         self.session.running = None
-        if outcome.stream is not None and outcome.stream.truncated:
-            limit_rows = outcome.stream.rows
-            self._send(
-                m.notice_response(f"the result was truncated to {limit_rows} rows (the row limit)")
-            )
+        if outcome.stream is not None and outcome.stream.notice:
+            self._send(m.notice_response(outcome.stream.notice))
         counted = outcome.tag in ("SELECT", "FETCH")
         tag = f"{outcome.tag} {portal.rows_sent}" if counted else outcome.tag
         self._send(m.command_complete(tag))

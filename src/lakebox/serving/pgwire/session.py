@@ -3,6 +3,7 @@ answered locally (SET, SHOW, BEGIN, …) and the read-only queries sent to the e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -138,7 +139,8 @@ class Session:
         if running is not None:
             running.cancel()
         else:  # still starting: interrupt the cursor itself
-            self.cursor.interrupt()
+            with contextlib.suppress(duckdb.Error):  # closed already (the server stopped)
+                self.cursor.interrupt()
 
     def failed(self) -> None:
         """Note that a statement failed: an open transaction is now aborted."""
@@ -151,8 +153,9 @@ class Session:
         if running is not None:
             running.close()
         self.cancel()
-        self.declared.close("all")
-        self.cursor.close()
+        with contextlib.suppress(duckdb.Error):  # the reader database may be closed already
+            self.declared.close("all")
+            self.cursor.close()
 
     def _query(self, sql: str) -> Outcome:
         stream = self._start(self.cursor, sql)
