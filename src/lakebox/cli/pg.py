@@ -12,7 +12,6 @@ import typer
 from lakebox.cli.app import ProjectOption, app
 from lakebox.cli.render import Output
 from lakebox.cli.serving_options import HostOption, RowLimitOption, TimeoutOption, token_in
-from lakebox.lakehouse import open_project
 
 if TYPE_CHECKING:
     from lakebox.serving.pgwire import PgServer
@@ -30,6 +29,7 @@ def pg(
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
+    from lakebox.lakehouse import open_project
     from lakebox.serving.pgwire import PgServer
 
     token = token_in(token_env)

@@ -11,7 +11,6 @@ from lakebox.cli.app import ProjectOption, app
 from lakebox.cli.render import Output
 from lakebox.cli.serving_options import HostOption, RowLimitOption, TimeoutOption, token_in
 from lakebox.errors import ConfigError
-from lakebox.lakehouse import open_project
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -54,6 +53,7 @@ def serve(
         )
     from lakebox.cli.pipelines import start_scheduler
     from lakebox.demo.live import demo_services
+    from lakebox.lakehouse import open_project
 
     output = Output()
     with open_project(project_dir) as lh, demo_services(lh.project_dir, output.say):
