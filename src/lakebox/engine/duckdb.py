@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -10,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from duckdb_extensions import import_extension
 
 from lakebox.catalog import TableRef
 from lakebox.config import EngineConfig
@@ -47,19 +48,15 @@ class DuckDBEngine:
             self.load_extension(name)
 
     def load_extension(self, name: str) -> None:
-        """Load a pinned extension from its PyPI wheel, never from the network (once)."""
+        """Load a pinned extension from its PyPI wheel, never from the network (once).
+
+        The file is loaded where the wheel installed it, never from a copy in the project:
+        the process maps each extension file it loads for good (DuckDB never unloads one), so
+        a copy per project would add the extension's size (33 MB for iceberg) to the process
+        for every project it opens."""
         if name in self._loaded:
             return
-        installed = self.extension_directory / duckdb.__version__
-        if not any(installed.rglob(f"{name}.duckdb_extension")):
-            try:
-                import_extension(name, con=self.connection)
-            except (ModuleNotFoundError, duckdb.Error) as error:
-                raise EngineError(
-                    f"DuckDB extension {name!r} is not installed",
-                    hint=f"pip install duckdb-extension-{name}=={duckdb.__version__}",
-                ) from error
-        self.connection.execute(f"LOAD {name}")
+        self.connection.execute(f"LOAD {quote_literal(str(extension_file(name)))}")
         self._loaded.add(name)
 
     def execute(
@@ -151,6 +148,22 @@ def snapshot_scan(
 def quote_identifier(name: str) -> str:
     """Return `name` quoted as a SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+@functools.cache
+def extension_file(name: str) -> Path:
+    """Return the file of extension `name` in its PyPI package `duckdb-extension-<name>`."""
+    found = None
+    with contextlib.suppress(ModuleNotFoundError):
+        package = importlib.import_module(f"duckdb_extension_{name}")
+        folder = Path(package.__file__ or "").parent
+        found = folder / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if found is None or not found.is_file():
+        raise EngineError(
+            f"DuckDB extension {name!r} is not installed",
+            hint=f"pip install duckdb-extension-{name}=={duckdb.__version__}",
+        )
+    return found
 
 
 def quote_literal(value: str) -> str:
