@@ -6,6 +6,8 @@ import contextlib
 import functools
 import importlib
 import logging
+import os
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -53,11 +55,32 @@ class DuckDBEngine:
         The file is loaded where the wheel installed it, never from a copy in the project:
         the process maps each extension file it loads for good (DuckDB never unloads one), so
         a copy per project would add the extension's size (33 MB for iceberg) to the process
-        for every project it opens."""
+        for every project it opens. DuckDB finds an extension's entry point by its file name
+        (`sqlite_scanner`, not `sqlite`), so it loads a link named so in the project's
+        extension directory; the loader knows a second link to a loaded file for that file."""
         if name in self._loaded:
             return
-        self.connection.execute(f"LOAD {quote_literal(str(extension_file(name)))}")
+        self.connection.execute(f"LOAD {quote_literal(str(self._linked(name)))}")
         self._loaded.add(name)
+
+    def _linked(self, name: str) -> Path:
+        """Return a link to extension `name`'s file, named as DuckDB names the extension."""
+        target = extension_file(name)
+        known = self.connection.execute(
+            "SELECT extension_name FROM duckdb_extensions() "
+            "WHERE extension_name = ? OR list_contains(aliases, ?)",
+            [name, name],
+        ).fetchone()
+        folder = self.extension_directory / f"v{duckdb.__version__}"
+        link = folder / f"{known[0] if known else name}.duckdb_extension"
+        if link.is_symlink() and link.resolve() == target.resolve():
+            return link
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = folder / f".{link.name}.{os.getpid()}.{threading.get_ident()}"
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(target)
+        os.replace(staged, link)  # atomic: a concurrent opener sees the old link or the new
+        return link
 
     def execute(
         self, sql: str, parameters: list[object] | None = None
