@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # the tour: about ten lakebox commands and a server
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # A bounded stand-in for `lakebox serve` (which runs until Ctrl-C): serve on a free port, wait
