@@ -66,10 +66,10 @@ class DuckDBEngine:
     def _linked(self, name: str) -> Path:
         """Return a link to extension `name`'s file, named as DuckDB names the extension."""
         target = extension_file(name)
+        quoted = quote_literal(name)  # not a bound parameter: binding one imports pandas
         known = self.connection.execute(
             "SELECT extension_name FROM duckdb_extensions() "
-            "WHERE extension_name = ? OR list_contains(aliases, ?)",
-            [name, name],
+            f"WHERE extension_name = {quoted} OR list_contains(aliases, {quoted})"
         ).fetchone()
         folder = self.extension_directory / f"v{duckdb.__version__}"
         link = folder / f"{known[0] if known else name}.duckdb_extension"
