@@ -4,8 +4,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Written after a complete install; rebuilt only when the lock or pyproject.toml change.
-STAMP := $(VENV)/.installed
+# Two lock files, both with hashes: requirements.lock holds what lakebox needs to run (the
+# [project] dependencies: what `make demo` installs); requirements-dev.lock adds the dev, ml and
+# bench extras at the same versions (what `make test` needs). Each stamp is written after a
+# complete install and redone only when its lock or pyproject.toml changes, so `make test`
+# after `make demo` adds the development set to the same .venv.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes
 PYTEST_ARGS ?=
 # Apache Superset for `make superset-check`, in a venv of its own (~800 MB); the stamp is
 # written after a complete install.
@@ -25,37 +31,42 @@ help:
 	@echo "make bench      run benchmarks/ingest.py"
 	@echo "make superset-check  chart the demo project in Apache Superset 6.1 through lakebox pg"
 	@echo "                     (installs $(SUPERSET_VENV) once; SUPERSET_CHECK_ARGS=... passes options)"
-	@echo "make lock       regenerate requirements.lock with uv (hashes, Python 3.11)"
-	@echo "make .venv      create $(VENV) and install requirements.lock and lakebox (editable)"
+	@echo "make lock       regenerate requirements.lock and requirements-dev.lock with uv (hashes, Python 3.11)"
+	@echo "make .venv      create $(VENV) and install both locks and lakebox (editable)"
 	@echo "make clean      remove caches, build output and generated demo/benchmark folders"
 	@echo "make distclean  clean, and remove $(VENV) and $(SUPERSET_VENV) too"
 
-.venv: $(STAMP)
+.venv: $(DEV_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+$(RUNTIME_STAMP): requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --require-hashes -r requirements.lock
 	$(BIN)/pip install --no-deps -e .
 	touch $@
 
-test: $(STAMP)
+$(DEV_STAMP): requirements-dev.lock requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --no-deps -e .
+	touch $@
+
+test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/lakebox demo demo-project
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff check --select I --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/ingest.py
 
 $(SUPERSET_VENV)/bin/python:
@@ -66,14 +77,15 @@ $(SUPERSET_STAMP): | $(SUPERSET_VENV)/bin/python
 	touch $@
 
 # lakebox's interpreter runs the check; the script drives $(SUPERSET_VENV)'s binaries by path.
-superset-check: $(STAMP) $(SUPERSET_STAMP)
+superset-check: $(DEV_STAMP) $(SUPERSET_STAMP)
 	$(BIN)/python scripts/superset_check.py $(SUPERSET_CHECK_ARGS)
 
-# Needs only the interpreter: a broken lock must not stop its own regeneration.
+# Needs only the interpreter: a broken lock must not stop its own regeneration. The runtime
+# lock comes first; the development lock is constrained to its versions, so both agree.
 lock: | $(BIN)/python
 	$(BIN)/pip install uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra ml --extra bench --python-version 3.11 \
-		--generate-hashes -o requirements.lock
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra dev --extra ml --extra bench -c requirements.lock -o requirements-dev.lock
 
 clean:
 	rm -rf build dist src/*.egg-info .pytest_cache .ruff_cache demo-project benchmarks/out \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,17 @@ import lakebox
 from lakebox.lakehouse import Lakehouse
 
 ProjectFactory = Callable[..., Lakehouse]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End the run with its peak memory: the pytest process's own resident set, and the
+    largest of the processes it started and waited for (CLI runs, servers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    terminalreporter.write_line(
+        f"peak memory: pytest {own / 2**20:.2f} GiB resident; "
+        f"largest child process {children / 2**20:.2f} GiB"
+    )
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakebox.analysis.choices import DEFAULT_VALIDATION
 from lakebox.errors import ModelLifecycleError
 
-DEFAULT_VALIDATION = 0.2
 _TIME_KINDS = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_integer, pa.types.is_floating)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lakebox.analysis import registry
+from lakebox.analysis.choices import DEFAULT_FLAVOR, FLAVORS
 from lakebox.analysis.registry import ModelVersion
 from lakebox.analysis.sandbox import describe, source_table
 from lakebox.analysis.split import DEFAULT_VALIDATION, Split, guess_time_column, time_split
@@ -27,8 +28,6 @@ from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import ModelLifecycleError
 from lakebox.lakehouse import Lakehouse
 
-FLAVORS = ("linear", "ridge", "random_forest", "lightgbm")
-DEFAULT_FLAVOR = "ridge"
 # Settings that make fits repeatable and use every core given to the project.
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "linear": {},

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lakebox.cli.app import JsonOption, ProjectOption, app
 from lakebox.cli.render import Output
-from lakebox.lakehouse import open_project
-from lakebox.monitoring.ledger import AlertRecord
+
+if TYPE_CHECKING:
+    from lakebox.monitoring.ledger import AlertRecord
 
 COLUMNS = ["change", "severity", "kind", "subject", "incident"]
 
@@ -25,6 +26,7 @@ def alerts(
 ) -> None:
     """Gather incidents (anomalies, failed checks, stale tables, failed runs), send an alert
     for each new one and a resolved message for each one gone (exit 1 if a delivery failed)."""
+    from lakebox.lakehouse import open_project
     from lakebox.monitoring.alerts import evaluate
 
     output = Output(as_json=as_json)

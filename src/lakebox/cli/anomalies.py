@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 
 from lakebox.cli.app import JsonOption, ProjectOption, app
 from lakebox.cli.render import MAX_ROWS_SHOWN, Output, plain
 from lakebox.errors import ConfigError
-from lakebox.lakehouse import open_project
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SEVERITIES = ("info", "warn", "critical")
 SHOWN_COLUMNS = ("severity", "rule_name", "entity", "ts", "value", "expected", "deviation")
@@ -39,6 +40,7 @@ def anomalies(
     """Run the anomaly rules declared in lakebox.yaml into analytics.anomalies and show what
     they found (exit 1 if a rule failed)."""
     from lakebox.analysis.anomalies import detect, stored
+    from lakebox.lakehouse import open_project
 
     shown_from = _since(since)
     lowest = _severity(severity)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,9 +18,11 @@ from lakebox.cli import render
 from lakebox.cli.render import Output
 from lakebox.config import FORMATS
 from lakebox.errors import LakeboxError, RunLocked, RunTerminated
-from lakebox.lakehouse import Lakehouse, open_project
-from lakebox.orchestration.history import DEFAULT_PIPELINE
-from lakebox.orchestration.report import Progress, RunReport
+from lakebox.orchestration.spec import DEFAULT_PIPELINE
+
+if TYPE_CHECKING:
+    from lakebox.lakehouse import Lakehouse
+    from lakebox.orchestration.report import Progress, RunReport
 
 app = typer.Typer(
     help="lakebox: a local-first lakehouse on DuckDB over Apache Iceberg.",
@@ -59,7 +61,37 @@ def main() -> None:
         sys.exit(TERMINATED_EXIT_CODE)
 
 
+def _version(shown: bool) -> None:
+    """Print `lakebox <version>` (from the installed package's metadata) and exit."""
+    if not shown:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    from lakebox import __version__
+
+    try:
+        installed = version("lakebox")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        installed = __version__
+    print(f"lakebox {installed}")
+    raise typer.Exit()
+
+
+@app.callback()
+def options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """lakebox: a local-first lakehouse on DuckDB over Apache Iceberg."""
+
+
 def _open(project_dir: Path) -> Lakehouse:
+    from lakebox.lakehouse import open_project
+
     return open_project(project_dir)
 
 

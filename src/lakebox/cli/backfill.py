@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, WaitOption, app
 from lakebox.cli.render import Output, plain
-from lakebox.formatted.formatter import FormatResult
-from lakebox.lakehouse import Lakehouse, open_project
-from lakebox.landing.loader import LandingReport
-from lakebox.landing.manifest import Status
+
+if TYPE_CHECKING:
+    from lakebox.formatted.formatter import FormatResult
+    from lakebox.lakehouse import Lakehouse
+    from lakebox.landing.loader import LandingReport
 
 Stage = Callable[[str, str, int, int], None]
 COLUMNS = ["batch", "status", "read", "formatted", "quarantined", "duplicate", "error"]
@@ -31,6 +32,8 @@ class BackfillResult:
     @property
     def ok(self) -> bool:
         """Return whether every object formatted (none failed)."""
+        from lakebox.landing.manifest import Status
+
         return all(result.status != Status.FAILED for result in self.formatting)
 
 
@@ -51,6 +54,8 @@ def backfill(
 ) -> None:
     """Pull the rows of an incremental source whose cursor is in [START, END) again and
     format them, without moving its saved state (exit 1 if an object failed to format)."""
+    from lakebox.lakehouse import open_project
+
     output = Output(quiet, as_json)
     with open_project(project_dir) as lh, output.progress() as progress:
         result = run_backfill(lh, source, start, end, wait, progress)
@@ -70,6 +75,8 @@ def run_backfill(
 
 
 def _show(output: Output, source: str, start: str, end: str, result: BackfillResult) -> None:
+    from lakebox.landing.manifest import Status
+
     output.data(_document(source, start, end, result))
     landed, formatted = result.landing.landed, result.formatting
     rows = sum(r.counts.rows_formatted for r in formatted)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lakebox.cli.app import JsonOption, ProjectOption, app
 from lakebox.cli.render import Output, plain
-from lakebox.lakehouse import open_project
-from lakebox.quality.checks import CheckResult
+
+if TYPE_CHECKING:
+    from lakebox.quality.checks import CheckResult
 
 
 @app.command()
@@ -26,6 +27,7 @@ def checks(
     as_json: JsonOption = False,
 ) -> None:
     """Show each table's latest check results (exit 1 if a blocking check fails)."""
+    from lakebox.lakehouse import open_project
     from lakebox.landing.loader import new_batch_id
     from lakebox.landing.manifest import now
     from lakebox.quality import results

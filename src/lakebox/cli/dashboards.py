@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lakebox import config as config_module
 from lakebox.cli.app import JsonOption, ProjectOption, app
 from lakebox.cli.render import Output
-from lakebox.dashboards import FOLDER, DashboardFolder, Entry
+
+if TYPE_CHECKING:
+    from lakebox.dashboards import Entry
 
 
 @app.command()
@@ -23,6 +25,8 @@ def dashboards(
     as_json: JsonOption = False,
 ) -> None:
     """List the dashboards in dashboards/*.yaml and validate them (exit 1 if one is invalid)."""
+    from lakebox.dashboards import FOLDER, DashboardFolder
+
     config_module.load(project_dir)  # a project folder, or the usual error
     output = Output(as_json=as_json)
     entries = DashboardFolder(project_dir / FOLDER).entries()
@@ -54,6 +58,8 @@ def _tried(project_dir: Path, entries: list[Entry]) -> dict[str, dict[str, str]]
 
 
 def _described(entry: Entry, failed_charts: dict[str, str]) -> dict[str, Any]:
+    from lakebox.dashboards import FOLDER
+
     board = entry.dashboard
     return {
         "name": entry.name,

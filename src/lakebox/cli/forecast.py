@@ -13,10 +13,10 @@ from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
 from lakebox.cli.render import Output, plain
 from lakebox.errors import ConfigError
-from lakebox.lakehouse import Lakehouse, open_project
 
 if TYPE_CHECKING:  # the models import statsforecast: only when a forecast runs
     from lakebox.analysis.forecast.run import ForecastReport
+    from lakebox.lakehouse import Lakehouse
 
 Progress = Callable[[str, int, int], None]
 
@@ -59,6 +59,7 @@ def forecast_command(
     declared forecast when NAME is left out too).
     """
     from lakebox.analysis.forecast.run import forecast
+    from lakebox.lakehouse import open_project
 
     output = Output(quiet, as_json)
     options = {

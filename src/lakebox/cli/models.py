@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lakebox.analysis import registry
-from lakebox.analysis.registry import ModelVersion
-from lakebox.analysis.scoring import score
-from lakebox.analysis.split import DEFAULT_VALIDATION
-from lakebox.analysis.training import DEFAULT_FLAVOR, FLAVORS, train
+from lakebox.analysis.choices import DEFAULT_FLAVOR, DEFAULT_VALIDATION, FLAVORS
 from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
 from lakebox.cli.render import Output, plain
 from lakebox.errors import ConfigError
-from lakebox.lakehouse import open_project
+
+if TYPE_CHECKING:
+    from lakebox.analysis.registry import ModelVersion
 
 models_app = typer.Typer(
     help="Train, register, promote and score models (analytics.models).", no_args_is_help=True
@@ -58,6 +56,9 @@ def train_command(
     as_json: JsonOption = False,
 ) -> None:
     """Fit a model before the time cutoff, validate after it, register a new candidate."""
+    from lakebox.analysis.training import train
+    from lakebox.lakehouse import open_project
+
     output = Output(quiet, as_json)
     with open_project(project_dir) as lh:
         trained = train(
@@ -87,6 +88,9 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List the registered model versions with their status and validation metrics."""
+    from lakebox.analysis import registry
+    from lakebox.lakehouse import open_project
+
     output = Output(as_json=as_json)
     with open_project(project_dir) as lh:
         versions = registry.list_versions(lh, name)
@@ -118,6 +122,9 @@ def promote(
     quiet: QuietOption = False,
 ) -> None:
     """Make a version the production one; the previous production version is archived."""
+    from lakebox.analysis import registry
+    from lakebox.lakehouse import open_project
+
     with open_project(project_dir) as lh:
         registry.promote(lh, name, version)
     Output(quiet).say(f"model {name} v{version} is in production")
@@ -128,6 +135,9 @@ def rollback(
     name: NameArgument, project_dir: ProjectOption = Path(), quiet: QuietOption = False
 ) -> None:
     """Put back the version that was in production before the current one."""
+    from lakebox.analysis import registry
+    from lakebox.lakehouse import open_project
+
     with open_project(project_dir) as lh:
         restored = registry.rollback(lh, name)
     Output(quiet).say(f"model {name} rolled back to v{restored.version}")
@@ -151,6 +161,9 @@ def score_command(
     as_json: JsonOption = False,
 ) -> None:
     """Write a model's predictions for every row into analytics.scores_NAME."""
+    from lakebox.analysis.scoring import score
+    from lakebox.lakehouse import open_project
+
     output = Output(quiet, as_json)
     with open_project(project_dir) as lh:
         report = score(lh, name, source, version, keys)

@@ -21,7 +21,6 @@ from lakebox.cli.serving_options import (
     pg_limits,
     token_in,
 )
-from lakebox.lakehouse import open_project
 
 if TYPE_CHECKING:
     from lakebox.serving.pgwire import PgServer
@@ -42,6 +41,7 @@ def pg(
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
+    from lakebox.lakehouse import open_project
     from lakebox.serving.pgwire import PgServer
     from lakebox.serving.security import check_token
 

@@ -12,9 +12,9 @@ import typer
 
 from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
 from lakebox.cli.render import Output
-from lakebox.lakehouse import Lakehouse, open_project
 
 if TYPE_CHECKING:
+    from lakebox.lakehouse import Lakehouse
     from lakebox.orchestration.scheduler import Scheduler
 
 
@@ -23,6 +23,7 @@ def pipelines(project_dir: ProjectOption = Path(), as_json: JsonOption = False) 
     """List the pipelines: steps, schedule, when each is next due and how its last run went."""
     from dataclasses import asdict
 
+    from lakebox.lakehouse import open_project
     from lakebox.orchestration.overview import pipelines as overview
 
     output = Output(as_json=as_json)
@@ -51,6 +52,7 @@ def scheduler(project_dir: ProjectOption = Path(), quiet: QuietOption = False) -
     """Run the pipelines that have a `schedule:` when they are due, each as its own process
     (as 'lakebox serve' does beside the UI), until Ctrl-C."""
     from lakebox.demo.live import demo_services
+    from lakebox.lakehouse import open_project
 
     output = Output(quiet)
     with open_project(project_dir) as lh, demo_services(lh.project_dir, output.say):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lakebox.cli.app import JsonOption, ProjectOption, app
 from lakebox.cli.render import Output, plain
-from lakebox.lakehouse import open_project
-from lakebox.quality.profile import Bin, ColumnProfile, TableProfile, profile
+
+if TYPE_CHECKING:
+    from lakebox.quality.profile import Bin, ColumnProfile, TableProfile
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -24,6 +25,9 @@ def profile_command(
     as_json: JsonOption = False,
 ) -> None:
     """Profile a table's columns and store the profile in ops.profiles."""
+    from lakebox.lakehouse import open_project
+    from lakebox.quality.profile import profile
+
     with open_project(project_dir) as lh:
         result = profile(lh, table, top, bins)
     show_profile(Output(as_json=as_json), result)

@@ -7,14 +7,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lakebox.redaction import scrub
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 console = Console(soft_wrap=True)
 if not console.is_terminal:  # logs and pipes: never squeeze tables to 80 columns

@@ -10,7 +10,6 @@ import typer
 from lakebox.cli.app import JsonOption, ProjectOption, app
 from lakebox.cli.render import Output
 from lakebox.errors import ConfigError
-from lakebox.lakehouse import open_project
 
 
 @app.command()
@@ -21,6 +20,7 @@ def runs(
     as_json: JsonOption = False,
 ) -> None:
     """List the recent runs (status, duration, rows, peak memory, error), or one run's steps."""
+    from lakebox.lakehouse import open_project
     from lakebox.orchestration import history
 
     output = Output(as_json=as_json)

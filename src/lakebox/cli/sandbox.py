@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lakebox.analysis.sandbox import (
-    Extract,
-    create_sandbox,
-    drop_sandbox,
-    list_sandboxes,
-    show_sandbox,
-)
 from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
 from lakebox.cli.render import Output, plain
-from lakebox.lakehouse import open_project
+
+if TYPE_CHECKING:
+    from lakebox.analysis.sandbox import Extract
 
 sandbox_app = typer.Typer(
     help="Freeze reproducible extracts (analytics.sandbox_NAME).", no_args_is_help=True
@@ -35,6 +30,9 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Freeze the rows of a query, with its tables pinned to their current snapshots."""
+    from lakebox.analysis.sandbox import create_sandbox
+    from lakebox.lakehouse import open_project
+
     output = Output(quiet, as_json)
     with open_project(project_dir) as lh:
         frozen = create_sandbox(lh, name, sql)
@@ -48,6 +46,9 @@ def create(
 @sandbox_app.command("list")
 def list_command(project_dir: ProjectOption = Path(), as_json: JsonOption = False) -> None:
     """List the sandboxes with their rows and the snapshots they were read from."""
+    from lakebox.analysis.sandbox import list_sandboxes
+    from lakebox.lakehouse import open_project
+
     output = Output(as_json=as_json)
     with open_project(project_dir) as lh:
         found = list_sandboxes(lh)
@@ -64,6 +65,9 @@ def show(
     name: NameArgument, project_dir: ProjectOption = Path(), as_json: JsonOption = False
 ) -> None:
     """Show a sandbox's SQL and the snapshot id of every table it read."""
+    from lakebox.analysis.sandbox import show_sandbox
+    from lakebox.lakehouse import open_project
+
     output = Output(as_json=as_json)
     with open_project(project_dir) as lh:
         frozen = show_sandbox(lh, name)
@@ -77,6 +81,9 @@ def drop(
     name: NameArgument, project_dir: ProjectOption = Path(), quiet: QuietOption = False
 ) -> None:
     """Drop a sandbox's table."""
+    from lakebox.analysis.sandbox import drop_sandbox
+    from lakebox.lakehouse import open_project
+
     with open_project(project_dir) as lh:
         drop_sandbox(lh, name)
     Output(quiet).say(f"dropped sandbox {name}")

@@ -22,9 +22,9 @@ from lakebox.cli.serving_options import (
     token_in,
 )
 from lakebox.errors import PortInUse
-from lakebox.lakehouse import Lakehouse, open_project
 
 if TYPE_CHECKING:
+    from lakebox.lakehouse import Lakehouse
     from lakebox.serving.pgwire import ConnectionLimits, PgServer
 
 
@@ -73,6 +73,7 @@ def serve(
     listening = listening_socket(host, port)
     from lakebox.cli.pipelines import start_scheduler
     from lakebox.demo.live import demo_services
+    from lakebox.lakehouse import open_project
 
     output = Output()
     limits = pg_limits(pg_max_connections, pg_idle_timeout, pg_max_message_mb)

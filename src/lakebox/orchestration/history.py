@@ -19,6 +19,7 @@ from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import now
 from lakebox.orchestration.cancel import reason_of
+from lakebox.orchestration.spec import DEFAULT_PIPELINE as DEFAULT_PIPELINE  # re-exported
 from lakebox.redaction import scrub
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 RUNS = TableRef("ops", "runs")
 STEP_RUNS = TableRef("ops", "step_runs")
-DEFAULT_PIPELINE = "default"
 _TIME = pa.timestamp("us", tz="UTC")
 # What a run and a step both record: when, how long, how it went, the rows it moved.
 _TIMED = [

@@ -21,6 +21,8 @@ _DURATION = re.compile(
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _EVERY = re.compile(r"^\s*every\s+(.+)$", re.IGNORECASE)
 PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+# The pipeline `lakebox run` runs when none is named: the whole data path.
+DEFAULT_PIPELINE = "default"
 
 
 def duration_seconds(value: float | str) -> float:
