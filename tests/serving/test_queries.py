@@ -44,7 +44,7 @@ def pg(lh):
 
 @pytest.fixture
 def client(lh):
-    return TestClient(create_app(lh, timeout=60))
+    return TestClient(create_app(lh, timeout=60), base_url="http://127.0.0.1")
 
 
 class Slow:
