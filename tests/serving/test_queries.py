@@ -44,7 +44,7 @@ def pg(lh):
 
 @pytest.fixture
 def client(lh):
-    return TestClient(create_app(lh, timeout=60))
+    return TestClient(create_app(lh, timeout=60), base_url="http://127.0.0.1")
 
 
 class Slow:
@@ -152,3 +152,11 @@ def test_a_result_is_capped_in_bytes_on_pg(pg):
         with pytest.raises(psycopg.Error, match="first row alone is larger"):
             connection.execute("SELECT repeat('x', 30000000)").fetchall()
         assert connection.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("sql", ["SELECT 1 AS n -- a note", "SELECT 1 AS n /* a note */ -- more"])
+def test_a_trailing_comment_does_not_break_an_http_query(lh, sql):
+    client = TestClient(create_app(lh, timeout=60), base_url="http://127.0.0.1")
+    answer = client.post("/api/sql", json={"sql": sql})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rows"] == [{"n": 1}]
