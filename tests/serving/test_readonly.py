@@ -220,3 +220,16 @@ def test_the_docs_name_every_listed_function():
     names = sqlfunctions.SCALAR | sqlfunctions.TABLE | sqlfunctions.FILES | sqlfunctions.REFUSED
     missing = sorted(name for name in names | set(catalog.MACROS) if f"`{name}`" not in section)
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT $1a$, getvariable('x') --$1a$", "SELECT $2b$ || 'a' --$2b$"]
+)
+def test_dollar_quotes_with_a_digit_tag_are_refused(sql):
+    """DuckDB reads $1a$ as the parameter $1: the guard would read it as a string."""
+    with pytest.raises(QueryError, match="dollar-quoted string's tag must start with a letter"):
+        ensure_read_only(sql, PLACES)
+
+
+def test_dollar_quotes_with_a_name_tag_pass():
+    assert ensure_read_only("SELECT $$a$$, $t$b$t$, $_x$c$_x$", PLACES)

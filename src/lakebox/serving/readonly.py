@@ -79,7 +79,8 @@ def ensure_read_only(sql: str, readable: Sequence[str] = ()) -> str:
             hint="the SQL endpoints are read-only; change data through sources and models",
             sql=sql,
         )
-    _check_tokens(sql, _alias_names(statement))
+    tokens = _tokens(sql)
+    _check_tokens(sql, tokens, _alias_names(statement))
     _check_tree(statement, sql, readable)
     return sql.strip().rstrip(";")
 
@@ -107,8 +108,8 @@ def refused(name: str, sql: str | None = None) -> QueryError:
 # -- the tokens: every name written before "(" ---------------------------------------------
 
 
-def _check_tokens(sql: str, aliases: set[str]) -> None:
-    tokens = _tokens(sql)
+def _check_tokens(sql: str, tokens: list[Token], aliases: set[str]) -> None:
+    _check_dollar_quotes(sql, tokens)
     for index, (token, following) in enumerate(itertools.pairwise(tokens)):
         if following.token_type != TokenType.L_PAREN:
             continue
@@ -122,6 +123,26 @@ def _check_tokens(sql: str, aliases: set[str]) -> None:
             continue  # WITH t(a) AS …, FROM f(…) AS t(a), SELECT * EXCLUDE (a)
         if not _allowed(name, qualifier):
             raise refused(name, sql)
+
+
+_DOLLAR_TAG = re.compile(r"\$([^$]*)\$")
+
+
+def _check_dollar_quotes(sql: str, tokens: list[Token]) -> None:
+    """Refuse a dollar-quoted string whose tag starts with a digit: DuckDB reads `$1a$` as the
+    parameter $1, the guard's tokenizer as the start of a string, so they would disagree on
+    what is code and what is text."""
+    for token in tokens:
+        if token.token_type != TokenType.HEREDOC_STRING:
+            continue
+        tag = _DOLLAR_TAG.match(sql, token.start)
+        if tag is None or (tag.group(1) and not _PLAIN_NAME.match(tag.group(1))):
+            raise QueryError(
+                "a dollar-quoted string's tag must start with a letter or _ (e.g. $t$…$t$)",
+                hint="write text in single quotes ('…'); $1, $2 are parameters",
+                sql=sql,
+                sqlstate="42601",
+            )
 
 
 def _tokens(sql: str) -> list[Token]:
