@@ -65,6 +65,26 @@ _CALLING = (TokenType.VAR, TokenType.IDENTIFIER)
 # Words of DuckDB's syntax (not functions) that the tokenizer reads as names before "(".
 _SYNTAX = frozenset({"exclude", "rename", "reservoir", "bernoulli", "system"})
 PG_SCHEMA = "_lakebox_pg"  # the pg catalog emulation's schema (serving.pgwire.catalog.SCHEMA)
+# The most characters or list elements one call may be asked to generate (lpad's length,
+# repeat's count, a format width, a scalar range's elements, …): DuckDB builds a whole vector
+# of such values before it can be interrupted, beyond its memory_limit.
+MAX_GENERATED = 100_000
+SIZE_HINT = (
+    f"functions that generate text or lists take their size as a literal number up to "
+    f"{MAX_GENERATED:,} in read-only SQL (docs/pg.md, 'What SQL may call')"
+)
+# Functions whose argument at the given position (0-based) sets the size of their output,
+# when they are given at least the given number of arguments.
+_SIZING = {
+    "lpad": (1, 3),
+    "rpad": (1, 3),
+    "repeat": (1, 2),
+    "list_resize": (1, 2),
+    "array_resize": (1, 2),
+    "bitstring": (1, 2),
+    "to_base": (2, 3),
+    "bar": (3, 4),
+}
 
 
 def ensure_read_only(sql: str, readable: Sequence[str] = ()) -> str:
@@ -82,6 +102,7 @@ def ensure_read_only(sql: str, readable: Sequence[str] = ()) -> str:
     tokens = _tokens(sql)
     _check_tokens(sql, tokens, _alias_names(statement))
     _check_tree(statement, sql, readable)
+    _check_sizes(statement, sql)
     return sql.strip().rstrip(";")
 
 
@@ -269,6 +290,145 @@ def _inside(path: str, readable: Sequence[str]) -> bool:
         if local == root or local.startswith(root + "/"):
             return True
     return False
+
+
+# -- sizes: what a call may generate --------------------------------------------------------
+
+
+def _check_sizes(statement: exp.Expression, sql: str) -> None:
+    for node in statement.walk():
+        if isinstance(node, exp.GenerateSeries):
+            if not isinstance(node.parent, exp.Table):  # a list value, not rows in FROM
+                _check_series(node, sql)
+        elif isinstance(node, exp.Pad):
+            _check_size("rpad" if node.args.get("is_left") is False else "lpad",
+                        node.expression, sql)  # fmt: skip
+        elif isinstance(node, exp.Repeat):
+            if not isinstance(node.parent, exp.Table):  # FROM repeat(v, n) streams its rows
+                _check_size("repeat", node.args.get("times"), sql)
+        elif isinstance(node, exp.Format):
+            _check_format("format", node.this, sql)
+        elif isinstance(node, exp.Anonymous):
+            _check_call(node, sql)
+
+
+def _check_call(node: exp.Anonymous, sql: str) -> None:
+    name = node.name.lower()
+    in_from = isinstance(node.parent, exp.Table)
+    for arguments in _readings(node):
+        if name in ("printf", "format"):
+            _check_format(name, arguments[0] if arguments else None, sql)
+        elif name in ("range", "generate_series") and not in_from:
+            _check_count(name, [_number(arg) for arg in arguments], name == "range", sql)
+        elif name in _SIZING and not (name == "repeat" and in_from):
+            position, arity = _SIZING[name]
+            if len(arguments) >= arity:
+                _check_size(name, arguments[position], sql)
+
+
+def _readings(node: exp.Anonymous) -> list[list[exp.Expression]]:
+    """Return the argument lists DuckDB may read a call as: `x.f(a)` is f(x, a) (a method
+    call) or, when x is a name, schema x's f(a)."""
+    arguments = list(node.expressions)
+    parent = node.parent
+    if not (isinstance(parent, exp.Dot) and parent.expression is node):
+        return [arguments]
+    receiver = parent.this
+    if isinstance(receiver, (exp.Identifier, exp.Column)):
+        return [[receiver, *arguments], arguments]
+    return [[receiver, *arguments]]
+
+
+def _too_big(what: str, sql: str) -> QueryError:
+    return QueryError(
+        f"{what} must be a number up to {MAX_GENERATED:,} in read-only SQL",
+        hint=SIZE_HINT,
+        sql=sql,
+        sqlstate="54000",
+    )
+
+
+def _check_size(name: str, argument: exp.Expression | None, sql: str) -> None:
+    value = _number(argument)
+    if value is None or abs(value) > MAX_GENERATED:
+        what = "width" if name == "bar" else "count" if name == "repeat" else "length"
+        raise _too_big(f"{name}'s {what}", sql)
+
+
+def _check_series(node: exp.GenerateSeries, sql: str) -> None:
+    bounds = [_number(node.args.get(key)) for key in ("start", "end", "step")]
+    if node.args.get("step") is None:
+        bounds = bounds[:2]
+    exclusive = bool(node.args.get("is_end_exclusive"))
+    _check_count("range" if exclusive else "generate_series", bounds, exclusive, sql)
+
+
+def _check_count(name: str, bounds: list[float | None], exclusive: bool, sql: str) -> None:
+    """A scalar range/generate_series builds its whole list: its bounds must be literal
+    numbers giving at most MAX_GENERATED elements."""
+    if not bounds or None in bounds or len(bounds) > 3:
+        raise _too_big(f"{name}'s bounds (as a list value, outside FROM)", sql)
+    numbers = [float(bound) for bound in bounds if bound is not None]
+    start, end = (0.0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
+    step = numbers[2] if len(numbers) == 3 else 1.0
+    count = 0.0 if step == 0 else (end - start) / step + (0 if exclusive else 1)
+    if count > MAX_GENERATED:
+        raise _too_big(f"{name}'s number of elements (as a list value, outside FROM)", sql)
+
+
+_ARITHMETIC = {
+    exp.Add: lambda a, b: a + b,
+    exp.Sub: lambda a, b: a - b,
+    exp.Mul: lambda a, b: a * b,
+}
+
+
+def _number(node: exp.Expression | None) -> float | None:
+    """Return the value of a numeric literal or of simple arithmetic on them, else None."""
+    if isinstance(node, exp.Paren):
+        return _number(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    if isinstance(node, exp.Neg):
+        value = _number(node.this)
+        return None if value is None else -value
+    for kind, apply in _ARITHMETIC.items():
+        if isinstance(node, kind):
+            left, right = _number(node.this), _number(node.expression)
+            if left is None or right is None or max(abs(left), abs(right)) > 1e18:
+                return None
+            return float(apply(left, right))
+    return None
+
+
+_FORMAT_FIELD = re.compile(r"\{([^{}]*)\}")
+_PRINTF_SPEC = re.compile(r"%[^a-zA-Z%]*[a-zA-Z%]")
+_DIGITS = re.compile(r"\d+")
+
+
+def _check_format(name: str, template: exp.Expression | None, sql: str) -> None:
+    """A format string must be a literal whose widths and precisions are at most
+    MAX_GENERATED and given in the string itself (not `{:{}}` or `%*s`)."""
+    if not (isinstance(template, exp.Literal) and template.is_string):
+        raise QueryError(
+            f"{name}'s format must be a literal string in read-only SQL",
+            hint=SIZE_HINT,
+            sql=sql,
+            sqlstate="54000",
+        )
+    text = template.this
+    if name == "printf":
+        specs = _PRINTF_SPEC.findall(text)
+        dynamic = any("*" in spec for spec in specs)
+    else:
+        plain = text.replace("{{", "").replace("}}", "")
+        specs = _FORMAT_FIELD.findall(plain)
+        dynamic = "{" in _FORMAT_FIELD.sub("", plain) or "}" in _FORMAT_FIELD.sub("", plain)
+    if dynamic or any(int(d) > MAX_GENERATED for spec in specs for d in _DIGITS.findall(spec)):
+        raise _too_big(f"{name}'s widths and precisions", sql)
 
 
 def _first(error: sqlglot.errors.ParseError) -> str:
