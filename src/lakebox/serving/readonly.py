@@ -69,21 +69,27 @@ PG_SCHEMA = "_lakebox_pg"  # the pg catalog emulation's schema (serving.pgwire.c
 # repeat's count, a format width, a scalar range's elements, …): DuckDB builds a whole vector
 # of such values before it can be interrupted, beyond its memory_limit.
 MAX_GENERATED = 100_000
+# The same for list elements (a list of n elements takes 8 to 16 bytes and more an element,
+# for each of the 2,048 rows of a vector), and for any size inside a lambda (x -> …), whose
+# body runs once per element of a list.
+MAX_ELEMENTS = 10_000
+MAX_IN_LAMBDA = 20
 SIZE_HINT = (
     f"functions that generate text or lists take their size as a literal number up to "
-    f"{MAX_GENERATED:,} in read-only SQL (docs/pg.md, 'What SQL may call')"
+    f"{MAX_GENERATED:,} characters or {MAX_ELEMENTS:,} list elements ({MAX_IN_LAMBDA} inside "
+    f"a lambda) in read-only SQL (docs/pg.md, 'What SQL may call')"
 )
 # Functions whose argument at the given position (0-based) sets the size of their output,
-# when they are given at least the given number of arguments.
+# when they are given at least the given number of arguments, and the most it may be.
 _SIZING = {
-    "lpad": (1, 3),
-    "rpad": (1, 3),
-    "repeat": (1, 2),
-    "list_resize": (1, 2),
-    "array_resize": (1, 2),
-    "bitstring": (1, 2),
-    "to_base": (2, 3),
-    "bar": (3, 4),
+    "lpad": (1, 3, MAX_GENERATED),
+    "rpad": (1, 3, MAX_GENERATED),
+    "repeat": (1, 2, MAX_ELEMENTS),  # MAX_GENERATED when it repeats a literal string
+    "list_resize": (1, 2, MAX_ELEMENTS),
+    "array_resize": (1, 2, MAX_ELEMENTS),
+    "bitstring": (1, 2, MAX_GENERATED),
+    "to_base": (2, 3, MAX_GENERATED),
+    "bar": (3, 4, MAX_GENERATED),
 }
 
 
@@ -301,13 +307,14 @@ def _check_sizes(statement: exp.Expression, sql: str) -> None:
             if not isinstance(node.parent, exp.Table):  # a list value, not rows in FROM
                 _check_series(node, sql)
         elif isinstance(node, exp.Pad):
-            _check_size("rpad" if node.args.get("is_left") is False else "lpad",
-                        node.expression, sql)  # fmt: skip
+            name = "rpad" if node.args.get("is_left") is False else "lpad"
+            _check_size(name, node.expression, _limit(node, MAX_GENERATED), sql)
         elif isinstance(node, exp.Repeat):
             if not isinstance(node.parent, exp.Table):  # FROM repeat(v, n) streams its rows
-                _check_size("repeat", node.args.get("times"), sql)
+                most = _repeat_limit(node, node.this)
+                _check_size("repeat", node.args.get("times"), most, sql)
         elif isinstance(node, exp.Format):
-            _check_format("format", node.this, sql)
+            _check_format("format", node.this, _limit(node, MAX_GENERATED), sql)
         elif isinstance(node, exp.Anonymous):
             _check_call(node, sql)
 
@@ -317,13 +324,27 @@ def _check_call(node: exp.Anonymous, sql: str) -> None:
     in_from = isinstance(node.parent, exp.Table)
     for arguments in _readings(node):
         if name in ("printf", "format"):
-            _check_format(name, arguments[0] if arguments else None, sql)
+            template = arguments[0] if arguments else None
+            _check_format(name, template, _limit(node, MAX_GENERATED), sql)
         elif name in ("range", "generate_series") and not in_from:
-            _check_count(name, [_number(arg) for arg in arguments], name == "range", sql)
+            bounds = [_number(arg) for arg in arguments]
+            _check_count(name, bounds, name == "range", _limit(node, MAX_ELEMENTS), sql)
         elif name in _SIZING and not (name == "repeat" and in_from):
-            position, arity = _SIZING[name]
+            position, arity, most = _SIZING[name]
             if len(arguments) >= arity:
-                _check_size(name, arguments[position], sql)
+                if name == "repeat":
+                    most = _repeat_limit(node, arguments[0])
+                _check_size(name, arguments[position], _limit(node, most), sql)
+
+
+def _limit(node: exp.Expression, most: int) -> int:
+    """Return `most`, or MAX_IN_LAMBDA if `node` is inside a lambda's body."""
+    return MAX_IN_LAMBDA if node.find_ancestor(exp.Lambda) else most
+
+
+def _repeat_limit(node: exp.Expression, repeated: exp.Expression | None) -> int:
+    text = isinstance(repeated, exp.Literal) and repeated.is_string
+    return _limit(node, MAX_GENERATED if text else MAX_ELEMENTS)
 
 
 def _readings(node: exp.Anonymous) -> list[list[exp.Expression]]:
@@ -339,20 +360,21 @@ def _readings(node: exp.Anonymous) -> list[list[exp.Expression]]:
     return [[receiver, *arguments]]
 
 
-def _too_big(what: str, sql: str) -> QueryError:
+def _too_big(what: str, most: int, sql: str) -> QueryError:
+    within = " inside a lambda" if most == MAX_IN_LAMBDA else ""
     return QueryError(
-        f"{what} must be a number up to {MAX_GENERATED:,} in read-only SQL",
+        f"{what} must be a number up to {most:,}{within} in read-only SQL",
         hint=SIZE_HINT,
         sql=sql,
         sqlstate="54000",
     )
 
 
-def _check_size(name: str, argument: exp.Expression | None, sql: str) -> None:
+def _check_size(name: str, argument: exp.Expression | None, most: int, sql: str) -> None:
     value = _number(argument)
-    if value is None or abs(value) > MAX_GENERATED:
+    if value is None or abs(value) > most:
         what = "width" if name == "bar" else "count" if name == "repeat" else "length"
-        raise _too_big(f"{name}'s {what}", sql)
+        raise _too_big(f"{name}'s {what}", most, sql)
 
 
 def _check_series(node: exp.GenerateSeries, sql: str) -> None:
@@ -360,20 +382,23 @@ def _check_series(node: exp.GenerateSeries, sql: str) -> None:
     if node.args.get("step") is None:
         bounds = bounds[:2]
     exclusive = bool(node.args.get("is_end_exclusive"))
-    _check_count("range" if exclusive else "generate_series", bounds, exclusive, sql)
+    name = "range" if exclusive else "generate_series"
+    _check_count(name, bounds, exclusive, _limit(node, MAX_ELEMENTS), sql)
 
 
-def _check_count(name: str, bounds: list[float | None], exclusive: bool, sql: str) -> None:
+def _check_count(
+    name: str, bounds: list[float | None], exclusive: bool, most: int, sql: str
+) -> None:
     """A scalar range/generate_series builds its whole list: its bounds must be literal
-    numbers giving at most MAX_GENERATED elements."""
+    numbers giving at most `most` elements."""
     if not bounds or None in bounds or len(bounds) > 3:
-        raise _too_big(f"{name}'s bounds (as a list value, outside FROM)", sql)
+        raise _too_big(f"{name}'s bounds (as a list value, outside FROM)", most, sql)
     numbers = [float(bound) for bound in bounds if bound is not None]
     start, end = (0.0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
     step = numbers[2] if len(numbers) == 3 else 1.0
     count = 0.0 if step == 0 else (end - start) / step + (0 if exclusive else 1)
-    if count > MAX_GENERATED:
-        raise _too_big(f"{name}'s number of elements (as a list value, outside FROM)", sql)
+    if count > most:
+        raise _too_big(f"{name}'s number of elements (as a list value, outside FROM)", most, sql)
 
 
 _ARITHMETIC = {
@@ -409,9 +434,9 @@ _PRINTF_SPEC = re.compile(r"%[^a-zA-Z%]*[a-zA-Z%]")
 _DIGITS = re.compile(r"\d+")
 
 
-def _check_format(name: str, template: exp.Expression | None, sql: str) -> None:
-    """A format string must be a literal whose widths and precisions are at most
-    MAX_GENERATED and given in the string itself (not `{:{}}` or `%*s`)."""
+def _check_format(name: str, template: exp.Expression | None, most: int, sql: str) -> None:
+    """A format string must be a literal whose widths and precisions are at most `most` and
+    given in the string itself (not `{:{}}` or `%*s`)."""
     if not (isinstance(template, exp.Literal) and template.is_string):
         raise QueryError(
             f"{name}'s format must be a literal string in read-only SQL",
@@ -427,8 +452,8 @@ def _check_format(name: str, template: exp.Expression | None, sql: str) -> None:
         plain = text.replace("{{", "").replace("}}", "")
         specs = _FORMAT_FIELD.findall(plain)
         dynamic = "{" in _FORMAT_FIELD.sub("", plain) or "}" in _FORMAT_FIELD.sub("", plain)
-    if dynamic or any(int(d) > MAX_GENERATED for spec in specs for d in _DIGITS.findall(spec)):
-        raise _too_big(f"{name}'s widths and precisions", sql)
+    if dynamic or any(int(d) > most for spec in specs for d in _DIGITS.findall(spec)):
+        raise _too_big(f"{name}'s widths and precisions", most, sql)
 
 
 def _first(error: sqlglot.errors.ParseError) -> str:
