@@ -311,6 +311,26 @@ def test_dollar_quotes_with_a_name_tag_pass():
     assert ensure_read_only("SELECT $$a$$, $t$b$t$, $_x$c$_x$", PLACES)
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH RECURSIVE t(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM t) SELECT * FROM t",
+        "WITH RECURSIVE t(n, s) AS (SELECT 1, 'x' UNION ALL "
+        "SELECT n + 1, replace(s, 'x', 'xx') FROM t WHERE n < 40) SELECT max(length(s)) FROM t",
+        "SELECT (WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 3) "
+        "SELECT max(n) FROM t)",
+    ],
+)
+def test_recursive_queries_are_refused(sql):
+    """A recursive step can double a value until one value outgrows DuckDB's memory_limit."""
+    with pytest.raises(QueryError) as raised:
+        ensure_read_only(sql, PLACES)
+    assert raised.value.message == (
+        "recursive queries (WITH RECURSIVE) are not allowed in read-only SQL"
+    )
+    assert "range()" in (raised.value.hint or "")
+
+
 def test_the_docs_state_the_generation_cap():
     from pathlib import Path
 
@@ -320,3 +340,4 @@ def test_the_docs_state_the_generation_cap():
     section = docs.split("## What SQL may call", 1)[1].split("\n## ", 1)[0]
     for most in (MAX_GENERATED, MAX_ELEMENTS, MAX_IN_LAMBDA):
         assert f"**{most:,}**" in section
+    assert "WITH RECURSIVE" in section

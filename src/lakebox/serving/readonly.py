@@ -109,6 +109,7 @@ def ensure_read_only(sql: str, readable: Sequence[str] = ()) -> str:
     _check_tokens(sql, tokens, _alias_names(statement))
     _check_tree(statement, sql, readable)
     _check_sizes(statement, sql)
+    _check_recursion(statement, sql)
     return sql.strip().rstrip(";")
 
 
@@ -358,6 +359,19 @@ def _readings(node: exp.Anonymous) -> list[list[exp.Expression]]:
     if isinstance(receiver, (exp.Identifier, exp.Column)):
         return [[receiver, *arguments], arguments]
     return [[receiver, *arguments]]
+
+
+def _check_recursion(statement: exp.Expression, sql: str) -> None:
+    """Refuse WITH RECURSIVE: each step may double a value (s || s, replace(s, 'x', 'xx'),
+    …), and a value of a gigabyte is then copied outside DuckDB's memory_limit."""
+    if any(node.args.get("recursive") for node in statement.find_all(exp.With)):
+        raise QueryError(
+            "recursive queries (WITH RECURSIVE) are not allowed in read-only SQL",
+            hint="generate rows with range() or generate_series() in FROM, or use window "
+            "functions; run recursive SQL in a model instead",
+            sql=sql,
+            sqlstate="0A000",
+        )
 
 
 def _too_big(what: str, most: int, sql: str) -> QueryError:
