@@ -18,6 +18,8 @@ from lakebox.serving.queries import QueryService
 from tests.conftest import write_file
 
 SLOW = "SELECT count(*) FROM range(100000000000) a"
+# one row of 3 MB (one call may generate at most readonly.MAX_GENERATED characters)
+HUGE_ROW = "SELECT string_agg(repeat('x', 100000), '') AS s FROM range(30)"
 
 
 @pytest.fixture
@@ -136,7 +138,7 @@ def test_a_result_is_capped_in_bytes_on_http(client):
     assert body["truncated"] is True
     assert 0 < body["row_count"] < 1000
     assert "result size limit of 1 MB" in body["notice"]
-    huge = client.post("/api/sql", json={"sql": "SELECT repeat('x', 30000000) AS s"})
+    huge = client.post("/api/sql", json={"sql": HUGE_ROW})
     assert huge.status_code == 400
     assert "first row alone is larger than the result size limit (1 MB)" in huge.json()["error"]
     assert "serve.max_result_bytes" in huge.json()["hint"]
@@ -150,5 +152,25 @@ def test_a_result_is_capped_in_bytes_on_pg(pg):
         assert 0 < len(rows) < 1000
         assert any("result size limit of 1 MB" in notice for notice in notices)
         with pytest.raises(psycopg.Error, match="first row alone is larger"):
-            connection.execute("SELECT repeat('x', 30000000)").fetchall()
+            connection.execute(HUGE_ROW).fetchall()
         assert connection.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("sql", ["SELECT 1 AS n -- a note", "SELECT 1 AS n /* a note */ -- more"])
+def test_a_trailing_comment_does_not_break_an_http_query(lh, sql):
+    client = TestClient(create_app(lh, timeout=60), base_url="http://127.0.0.1")
+    answer = client.post("/api/sql", json={"sql": sql})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rows"] == [{"n": 1}]
+
+
+def test_a_call_generating_too_much_is_refused_on_http_and_pg(lh, pg):
+    sql = "SELECT sum(length(lpad(range::VARCHAR, 100000000, 'y'))) FROM range(30)"
+    client = TestClient(create_app(lh, timeout=60), base_url="http://127.0.0.1")
+    answer = client.post("/api/sql", json={"sql": sql})
+    assert answer.status_code == 400
+    assert "lpad's length must be a number up to 100,000" in answer.json()["error"]
+    with psycopg.connect(pg, autocommit=True) as connection:
+        with pytest.raises(psycopg.Error, match="lpad's length must be a number up to 100,000"):
+            connection.execute(sql).fetchall()
+        assert connection.execute("SELECT lpad('7', 6, '0')").fetchone() == ("000007",)

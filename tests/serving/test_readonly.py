@@ -220,3 +220,124 @@ def test_the_docs_name_every_listed_function():
     names = sqlfunctions.SCALAR | sqlfunctions.TABLE | sqlfunctions.FILES | sqlfunctions.REFUSED
     missing = sorted(name for name in names | set(catalog.MACROS) if f"`{name}`" not in section)
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "what"),
+    [
+        (
+            "SELECT sum(length(lpad(range::VARCHAR, 100000000, 'y'))) FROM range(30)",
+            "lpad's length",
+        ),
+        ("SELECT rpad('x', 100001)", "rpad's length"),
+        ("SELECT lpad('x', n, 'y') FROM t", "lpad's length"),  # not a literal
+        ("SELECT lpad('x', 1000 * 1000, 'y')", "lpad's length"),  # folded, then too big
+        ("SELECT 'x'.lpad(100000000, 'y')", "lpad's length"),  # dot-call syntax
+        ("SELECT \"lpad\"('x', 100000000, 'y')", "lpad's length"),
+        ("SELECT repeat('x', 100000000)", "repeat's count"),
+        ("SELECT repeat([1, 2], 100000000)", "repeat's count"),
+        ("SELECT repeat(l, 10001) FROM t", "repeat's count"),  # a list, maybe
+        ("SELECT list_resize([1], 10001)", "list_resize's length"),
+        ("SELECT range(10001)", "range's number of elements"),
+        # inside a lambda a size is multiplied by the list's length
+        ("SELECT list_transform(range(10000), i -> lpad(i::VARCHAR, 100, 'x'))", "lpad's length"),
+        ("SELECT list_transform(l, x -> range(100)) FROM t", "range's number of elements"),
+        ("SELECT list_transform(l, x -> printf('%100s', x)) FROM t", "printf's widths"),
+        ("SELECT list_transform(l, lambda x: repeat('ab', 21)) FROM t", "repeat's count"),
+        ("SELECT code.repeat(n) FROM t", "repeat's count"),
+        ("SELECT list_resize([1], 100000000)", "list_resize's length"),
+        ("SELECT array_resize([1], 1e8, 0)", "array_resize's length"),
+        ("SELECT bar(1, 0, 10, 100000000)", "bar's width"),
+        ("SELECT to_base(1, 2, 100000000)", "to_base's length"),
+        ("SELECT bitstring('1', 100000000)", "bitstring's length"),
+        ("SELECT format('{:>100000000}', 1)", "format's widths and precisions"),
+        ("SELECT format('{:>{}}', 1, 100000000)", "format's widths and precisions"),
+        ("SELECT '{:>100000000}'.format(1)", "format's widths and precisions"),
+        ("SELECT printf('%100000000s', 1)", "printf's widths and precisions"),
+        ("SELECT printf('%.100000000f', 1.0)", "printf's widths and precisions"),
+        ("SELECT printf('%*s', 100000000, 'x')", "printf's widths and precisions"),
+        ("SELECT format(f, 1) FROM t", "format's format"),
+        ("SELECT printf(f, 1) FROM t", "printf's format"),
+        ("SELECT range(100000000)", "range's number of elements"),
+        ("SELECT generate_series(1, 100000000)", "generate_series's number of elements"),
+        ("SELECT len(range(0, 10000000000, 2))", "range's number of elements"),
+        ("SELECT * FROM unnest(range(100000000))", "range's number of elements"),
+        ("SELECT (100000000).range()", "range's number of elements"),
+        ("SELECT range(n) FROM t", "range's bounds"),
+        (
+            "SELECT generate_series(DATE '2000-01-01', DATE '2100-01-01', INTERVAL 1 DAY)",
+            "generate_series's bounds",
+        ),
+    ],
+)
+def test_calls_that_would_generate_too_much_are_refused(sql, what):
+    with pytest.raises(QueryError) as raised:
+        ensure_read_only(sql, PLACES)
+    assert raised.value.message.startswith(what)
+    assert "must be a number up to" in raised.value.message or "literal" in raised.value.message
+    assert raised.value.fields["sqlstate"] == "54000"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT lpad(code, 6, '0'), rpad(code, 6), code.lpad(6, '0') FROM t",
+        "SELECT repeat('-', 20), '-'.repeat(20), repeat([1], 3)",
+        "SELECT * FROM range(100000000)",  # rows in FROM stream and are interrupted
+        "SELECT * FROM generate_series(1, 100000000) AS s(x)",
+        "SELECT * FROM repeat(1, 100000000)",
+        "SELECT format('{:>10}', x), format('{{}} {0:.2f}', x), printf('%5.2f|%-8s', x, s) FROM t",
+        "SELECT range(10), generate_series(1, 5), range(0, 100, 10), unnest(range(10))",
+        "SELECT lpad(code, 2 * 3, '0'), list_resize([1], 10000), bar(x, 0, 10), bar(x, 0, 10, 20)",
+        "SELECT lpad(code, 100000, ' '), repeat('ab', 100000), range(10000) FROM t",
+        "SELECT list_transform(l, x -> lpad(x, 5, '0')), list_transform(l, x -> range(3)) FROM t",
+        "SELECT to_base(255, 16), to_base(255, 2, 8), bitstring('101', 8) FROM t",
+    ],
+)
+def test_ordinary_generating_calls_pass(sql):
+    assert ensure_read_only(sql, PLACES) == sql
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT $1a$, getvariable('x') --$1a$", "SELECT $2b$ || 'a' --$2b$"]
+)
+def test_dollar_quotes_with_a_digit_tag_are_refused(sql):
+    """DuckDB reads $1a$ as the parameter $1: the guard would read it as a string."""
+    with pytest.raises(QueryError, match="dollar-quoted string's tag must start with a letter"):
+        ensure_read_only(sql, PLACES)
+
+
+def test_dollar_quotes_with_a_name_tag_pass():
+    assert ensure_read_only("SELECT $$a$$, $t$b$t$, $_x$c$_x$", PLACES)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH RECURSIVE t(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM t) SELECT * FROM t",
+        "WITH RECURSIVE t(n, s) AS (SELECT 1, 'x' UNION ALL "
+        "SELECT n + 1, replace(s, 'x', 'xx') FROM t WHERE n < 40) SELECT max(length(s)) FROM t",
+        "SELECT (WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 3) "
+        "SELECT max(n) FROM t)",
+    ],
+)
+def test_recursive_queries_are_refused(sql):
+    """A recursive step can double a value until one value outgrows DuckDB's memory_limit."""
+    with pytest.raises(QueryError) as raised:
+        ensure_read_only(sql, PLACES)
+    assert raised.value.message == (
+        "recursive queries (WITH RECURSIVE) are not allowed in read-only SQL"
+    )
+    assert "range()" in (raised.value.hint or "")
+
+
+def test_the_docs_state_the_generation_cap():
+    from pathlib import Path
+
+    from lakebox.serving.readonly import MAX_ELEMENTS, MAX_GENERATED, MAX_IN_LAMBDA
+
+    docs = (Path(__file__).parents[2] / "docs" / "pg.md").read_text(encoding="utf-8")
+    section = docs.split("## What SQL may call", 1)[1].split("\n## ", 1)[0]
+    for most in (MAX_GENERATED, MAX_ELEMENTS, MAX_IN_LAMBDA):
+        assert f"**{most:,}**" in section
+    assert "WITH RECURSIVE" in section

@@ -149,8 +149,9 @@ class QueryService:
         started = time.monotonic()
         cursor = self.cursor()
         try:
-            stream = self._start(cursor, f"SELECT * FROM ({checked}) LIMIT {rows + 1}", rows,
-                                 seconds, parameters)  # fmt: skip
+            # on lines of their own, so that a trailing -- comment ends before the ")"
+            wrapped = f"SELECT * FROM (\n{checked}\n) LIMIT {rows + 1}"
+            stream = self._start(cursor, wrapped, rows, seconds, parameters)
             table = pa.Table.from_batches(list(stream.batches()), schema=stream.schema)
         finally:
             cursor.close()

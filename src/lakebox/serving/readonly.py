@@ -65,6 +65,32 @@ _CALLING = (TokenType.VAR, TokenType.IDENTIFIER)
 # Words of DuckDB's syntax (not functions) that the tokenizer reads as names before "(".
 _SYNTAX = frozenset({"exclude", "rename", "reservoir", "bernoulli", "system"})
 PG_SCHEMA = "_lakebox_pg"  # the pg catalog emulation's schema (serving.pgwire.catalog.SCHEMA)
+# The most characters or list elements one call may be asked to generate (lpad's length,
+# repeat's count, a format width, a scalar range's elements, …): DuckDB builds a whole vector
+# of such values before it can be interrupted, beyond its memory_limit.
+MAX_GENERATED = 100_000
+# The same for list elements (a list of n elements takes 8 to 16 bytes and more an element,
+# for each of the 2,048 rows of a vector), and for any size inside a lambda (x -> …), whose
+# body runs once per element of a list.
+MAX_ELEMENTS = 10_000
+MAX_IN_LAMBDA = 20
+SIZE_HINT = (
+    f"functions that generate text or lists take their size as a literal number up to "
+    f"{MAX_GENERATED:,} characters or {MAX_ELEMENTS:,} list elements ({MAX_IN_LAMBDA} inside "
+    f"a lambda) in read-only SQL (docs/pg.md, 'What SQL may call')"
+)
+# Functions whose argument at the given position (0-based) sets the size of their output,
+# when they are given at least the given number of arguments, and the most it may be.
+_SIZING = {
+    "lpad": (1, 3, MAX_GENERATED),
+    "rpad": (1, 3, MAX_GENERATED),
+    "repeat": (1, 2, MAX_ELEMENTS),  # MAX_GENERATED when it repeats a literal string
+    "list_resize": (1, 2, MAX_ELEMENTS),
+    "array_resize": (1, 2, MAX_ELEMENTS),
+    "bitstring": (1, 2, MAX_GENERATED),
+    "to_base": (2, 3, MAX_GENERATED),
+    "bar": (3, 4, MAX_GENERATED),
+}
 
 
 def ensure_read_only(sql: str, readable: Sequence[str] = ()) -> str:
@@ -79,8 +105,11 @@ def ensure_read_only(sql: str, readable: Sequence[str] = ()) -> str:
             hint="the SQL endpoints are read-only; change data through sources and models",
             sql=sql,
         )
-    _check_tokens(sql, _alias_names(statement))
+    tokens = _tokens(sql)
+    _check_tokens(sql, tokens, _alias_names(statement))
     _check_tree(statement, sql, readable)
+    _check_sizes(statement, sql)
+    _check_recursion(statement, sql)
     return sql.strip().rstrip(";")
 
 
@@ -107,8 +136,8 @@ def refused(name: str, sql: str | None = None) -> QueryError:
 # -- the tokens: every name written before "(" ---------------------------------------------
 
 
-def _check_tokens(sql: str, aliases: set[str]) -> None:
-    tokens = _tokens(sql)
+def _check_tokens(sql: str, tokens: list[Token], aliases: set[str]) -> None:
+    _check_dollar_quotes(sql, tokens)
     for index, (token, following) in enumerate(itertools.pairwise(tokens)):
         if following.token_type != TokenType.L_PAREN:
             continue
@@ -122,6 +151,26 @@ def _check_tokens(sql: str, aliases: set[str]) -> None:
             continue  # WITH t(a) AS …, FROM f(…) AS t(a), SELECT * EXCLUDE (a)
         if not _allowed(name, qualifier):
             raise refused(name, sql)
+
+
+_DOLLAR_TAG = re.compile(r"\$([^$]*)\$")
+
+
+def _check_dollar_quotes(sql: str, tokens: list[Token]) -> None:
+    """Refuse a dollar-quoted string whose tag starts with a digit: DuckDB reads `$1a$` as the
+    parameter $1, the guard's tokenizer as the start of a string, so they would disagree on
+    what is code and what is text."""
+    for token in tokens:
+        if token.token_type != TokenType.HEREDOC_STRING:
+            continue
+        tag = _DOLLAR_TAG.match(sql, token.start)
+        if tag is None or (tag.group(1) and not _PLAIN_NAME.match(tag.group(1))):
+            raise QueryError(
+                "a dollar-quoted string's tag must start with a letter or _ (e.g. $t$…$t$)",
+                hint="write text in single quotes ('…'); $1, $2 are parameters",
+                sql=sql,
+                sqlstate="42601",
+            )
 
 
 def _tokens(sql: str) -> list[Token]:
@@ -248,6 +297,177 @@ def _inside(path: str, readable: Sequence[str]) -> bool:
         if local == root or local.startswith(root + "/"):
             return True
     return False
+
+
+# -- sizes: what a call may generate --------------------------------------------------------
+
+
+def _check_sizes(statement: exp.Expression, sql: str) -> None:
+    for node in statement.walk():
+        if isinstance(node, exp.GenerateSeries):
+            if not isinstance(node.parent, exp.Table):  # a list value, not rows in FROM
+                _check_series(node, sql)
+        elif isinstance(node, exp.Pad):
+            name = "rpad" if node.args.get("is_left") is False else "lpad"
+            _check_size(name, node.expression, _limit(node, MAX_GENERATED), sql)
+        elif isinstance(node, exp.Repeat):
+            if not isinstance(node.parent, exp.Table):  # FROM repeat(v, n) streams its rows
+                most = _repeat_limit(node, node.this)
+                _check_size("repeat", node.args.get("times"), most, sql)
+        elif isinstance(node, exp.Format):
+            _check_format("format", node.this, _limit(node, MAX_GENERATED), sql)
+        elif isinstance(node, exp.Anonymous):
+            _check_call(node, sql)
+
+
+def _check_call(node: exp.Anonymous, sql: str) -> None:
+    name = node.name.lower()
+    in_from = isinstance(node.parent, exp.Table)
+    for arguments in _readings(node):
+        if name in ("printf", "format"):
+            template = arguments[0] if arguments else None
+            _check_format(name, template, _limit(node, MAX_GENERATED), sql)
+        elif name in ("range", "generate_series") and not in_from:
+            bounds = [_number(arg) for arg in arguments]
+            _check_count(name, bounds, name == "range", _limit(node, MAX_ELEMENTS), sql)
+        elif name in _SIZING and not (name == "repeat" and in_from):
+            position, arity, most = _SIZING[name]
+            if len(arguments) >= arity:
+                if name == "repeat":
+                    most = _repeat_limit(node, arguments[0])
+                _check_size(name, arguments[position], _limit(node, most), sql)
+
+
+def _limit(node: exp.Expression, most: int) -> int:
+    """Return `most`, or MAX_IN_LAMBDA if `node` is inside a lambda's body."""
+    return MAX_IN_LAMBDA if node.find_ancestor(exp.Lambda) else most
+
+
+def _repeat_limit(node: exp.Expression, repeated: exp.Expression | None) -> int:
+    text = isinstance(repeated, exp.Literal) and repeated.is_string
+    return _limit(node, MAX_GENERATED if text else MAX_ELEMENTS)
+
+
+def _readings(node: exp.Anonymous) -> list[list[exp.Expression]]:
+    """Return the argument lists DuckDB may read a call as: `x.f(a)` is f(x, a) (a method
+    call) or, when x is a name, schema x's f(a)."""
+    arguments = list(node.expressions)
+    parent = node.parent
+    if not (isinstance(parent, exp.Dot) and parent.expression is node):
+        return [arguments]
+    receiver = parent.this
+    if isinstance(receiver, (exp.Identifier, exp.Column)):
+        return [[receiver, *arguments], arguments]
+    return [[receiver, *arguments]]
+
+
+def _check_recursion(statement: exp.Expression, sql: str) -> None:
+    """Refuse WITH RECURSIVE: each step may double a value (s || s, replace(s, 'x', 'xx'),
+    …), and a value of a gigabyte is then copied outside DuckDB's memory_limit."""
+    if any(node.args.get("recursive") for node in statement.find_all(exp.With)):
+        raise QueryError(
+            "recursive queries (WITH RECURSIVE) are not allowed in read-only SQL",
+            hint="generate rows with range() or generate_series() in FROM, or use window "
+            "functions; run recursive SQL in a model instead",
+            sql=sql,
+            sqlstate="0A000",
+        )
+
+
+def _too_big(what: str, most: int, sql: str) -> QueryError:
+    within = " inside a lambda" if most == MAX_IN_LAMBDA else ""
+    return QueryError(
+        f"{what} must be a number up to {most:,}{within} in read-only SQL",
+        hint=SIZE_HINT,
+        sql=sql,
+        sqlstate="54000",
+    )
+
+
+def _check_size(name: str, argument: exp.Expression | None, most: int, sql: str) -> None:
+    value = _number(argument)
+    if value is None or abs(value) > most:
+        what = "width" if name == "bar" else "count" if name == "repeat" else "length"
+        raise _too_big(f"{name}'s {what}", most, sql)
+
+
+def _check_series(node: exp.GenerateSeries, sql: str) -> None:
+    bounds = [_number(node.args.get(key)) for key in ("start", "end", "step")]
+    if node.args.get("step") is None:
+        bounds = bounds[:2]
+    exclusive = bool(node.args.get("is_end_exclusive"))
+    name = "range" if exclusive else "generate_series"
+    _check_count(name, bounds, exclusive, _limit(node, MAX_ELEMENTS), sql)
+
+
+def _check_count(
+    name: str, bounds: list[float | None], exclusive: bool, most: int, sql: str
+) -> None:
+    """A scalar range/generate_series builds its whole list: its bounds must be literal
+    numbers giving at most `most` elements."""
+    if not bounds or None in bounds or len(bounds) > 3:
+        raise _too_big(f"{name}'s bounds (as a list value, outside FROM)", most, sql)
+    numbers = [float(bound) for bound in bounds if bound is not None]
+    start, end = (0.0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
+    step = numbers[2] if len(numbers) == 3 else 1.0
+    count = 0.0 if step == 0 else (end - start) / step + (0 if exclusive else 1)
+    if count > most:
+        raise _too_big(f"{name}'s number of elements (as a list value, outside FROM)", most, sql)
+
+
+_ARITHMETIC = {
+    exp.Add: lambda a, b: a + b,
+    exp.Sub: lambda a, b: a - b,
+    exp.Mul: lambda a, b: a * b,
+}
+
+
+def _number(node: exp.Expression | None) -> float | None:
+    """Return the value of a numeric literal or of simple arithmetic on them, else None."""
+    if isinstance(node, exp.Paren):
+        return _number(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    if isinstance(node, exp.Neg):
+        value = _number(node.this)
+        return None if value is None else -value
+    for kind, apply in _ARITHMETIC.items():
+        if isinstance(node, kind):
+            left, right = _number(node.this), _number(node.expression)
+            if left is None or right is None or max(abs(left), abs(right)) > 1e18:
+                return None
+            return float(apply(left, right))
+    return None
+
+
+_FORMAT_FIELD = re.compile(r"\{([^{}]*)\}")
+_PRINTF_SPEC = re.compile(r"%[^a-zA-Z%]*[a-zA-Z%]")
+_DIGITS = re.compile(r"\d+")
+
+
+def _check_format(name: str, template: exp.Expression | None, most: int, sql: str) -> None:
+    """A format string must be a literal whose widths and precisions are at most `most` and
+    given in the string itself (not `{:{}}` or `%*s`)."""
+    if not (isinstance(template, exp.Literal) and template.is_string):
+        raise QueryError(
+            f"{name}'s format must be a literal string in read-only SQL",
+            hint=SIZE_HINT,
+            sql=sql,
+            sqlstate="54000",
+        )
+    text = template.this
+    if name == "printf":
+        specs = _PRINTF_SPEC.findall(text)
+        dynamic = any("*" in spec for spec in specs)
+    else:
+        plain = text.replace("{{", "").replace("}}", "")
+        specs = _FORMAT_FIELD.findall(plain)
+        dynamic = "{" in _FORMAT_FIELD.sub("", plain) or "}" in _FORMAT_FIELD.sub("", plain)
+    if dynamic or any(int(d) > most for spec in specs for d in _DIGITS.findall(spec)):
+        raise _too_big(f"{name}'s widths and precisions", most, sql)
 
 
 def _first(error: sqlglot.errors.ParseError) -> str:
