@@ -385,9 +385,12 @@ def demo(
 ) -> None:
     """Generate the demo project, run the whole data path, print a summary, then serve the UI
     on 127.0.0.1 until Ctrl-C (`--no-serve` for scripts)."""
+    from lakebox.cli.serving_options import check_port
     from lakebox.cli.summary import show_demo
     from lakebox.demo import build_demo
 
+    if serve:
+        check_port(port)
     output = Output(quiet, as_json)
     output.say(f"building the demo project in {directory} (seed {seed}) …")
     with output.progress() as progress:
