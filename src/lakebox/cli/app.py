@@ -54,10 +54,10 @@ def main() -> None:
     try:
         app()
     except LakeboxError as error:
-        render.errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        render.show_error(error)
         sys.exit(1)
     except RunTerminated as error:  # recorded as failed; exit as a process ended by SIGTERM
-        render.errors.print(f"[bold red]error:[/] the run was {error}", highlight=False)
+        render.show_error(f"the run was {error}")
         sys.exit(TERMINATED_EXIT_CODE)
 
 
@@ -157,7 +157,9 @@ def source_add(
         {option: value for option, value in options.items() if value is not None}
     )
     project.add_source(project_dir, name, source)
-    Output(quiet).say(f"added source {name!r}; collect it with 'lakebox ingest --source {name}'")
+    Output(quiet).say(
+        f"added source {name!r}; collect it (and build the models) with 'lakebox run'"
+    )
 
 
 @source_app.command("list")
@@ -260,7 +262,7 @@ def _run_and_report(
             with output.progress() as progress:
                 report = work(lh, progress)
         except RunLocked as error:
-            render.errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            render.show_error(error)
             raise typer.Exit(LOCKED_EXIT_CODE) from error
         except BaseException:
             _alert(lh, output)
