@@ -3,6 +3,8 @@ changed, its rows never doubled, and the run says so."""
 
 from __future__ import annotations
 
+import logging
+
 import xlsxwriter
 
 from lakebox.landing.manifest import Status
@@ -94,3 +96,16 @@ def test_a_keyed_retry_keeps_the_rows_of_a_later_batch(make_project, tmp_path):
 
     rows = lh.query("SELECT id, amount FROM formatted.sales ORDER BY id").to_pylist()
     assert rows == [{"id": 1, "amount": 10}, {"id": 2, "amount": 25}]
+
+
+def test_a_failed_file_is_named_once_in_the_log(make_project, tmp_path, caplog):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _stock_with_remarks(folder / "stock.xlsx")
+    lh = make_project({"stock": {"path": str(folder)}})
+    with caplog.at_level(logging.WARNING, logger="lakebox.formatted.formatter"):
+        run(lh)
+    [entry] = lh.manifest.entries("stock")
+    [message] = [r.getMessage() for r in caplog.records if "sheet 'Remarks'" in r.getMessage()]
+    assert message.startswith(f"{entry.landed_path}: sheet 'Remarks' has columns")
+    assert message.count("stock.xlsx") == 1
