@@ -34,8 +34,10 @@ def test_a_failed_file_is_retried_once_its_config_changes(make_project, tmp_path
     assert (failed.status, failed.attempts) == (Status.FAILED, 1)
     assert not first.ok
 
+    assert first.failed_waiting == []  # it failed in this run: the run reports it as such
     unchanged = run(lh)  # same config, same lakebox: it would fail the same way
     assert unchanged.formatting == [] and unchanged.ok
+    assert unchanged.failed_waiting == [failed.batch_id]
     assert lh.manifest.entries("stock")[0].attempts == 1
 
     qty = {"qty": {"type": "BIGINT"}}
@@ -44,6 +46,7 @@ def test_a_failed_file_is_retried_once_its_config_changes(make_project, tmp_path
 
     [result] = report.formatting
     assert (result.status, result.retried, result.error) == ("formatted", True, None)
+    assert report.failed_waiting == []
     [entry] = fixed.manifest.entries("stock")
     assert (entry.status, entry.attempts, entry.failed_with, entry.error) == (
         Status.FORMATTED,

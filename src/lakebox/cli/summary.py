@@ -29,6 +29,9 @@ def show_run(output: Output, report: RunReport) -> None:
         outcomes = Counter(str(result.status) for result in retried)
         shown = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items()))
         output.say(f"retried {len(retried)} failed object(s): {shown}")
+    waiting = failed_waiting(report)
+    if waiting:
+        output.warn(waiting_message(waiting))
     for item in report.landing:
         if item.error:
             output.warn(f"{item.source}: not collected: {item.error}")
@@ -94,6 +97,24 @@ def show_run(output: Output, report: RunReport) -> None:
         )
 
 
+SHOWN_BATCHES = 3
+
+
+def failed_waiting(report: RunReport) -> list[str]:
+    """Return the batch ids of the failed objects the run left as they are, once each."""
+    return list(dict.fromkeys(report.failed_waiting))
+
+
+def waiting_message(batch_ids: list[str]) -> str:
+    """Return the reminder that failed objects wait, naming a few of their batches."""
+    shown = ", ".join(batch_ids[:SHOWN_BATCHES])
+    more = f" and {len(batch_ids) - SHOWN_BATCHES} more" if len(batch_ids) > SHOWN_BATCHES else ""
+    return (
+        f"{len(batch_ids)} failed object(s) wait for a config change or "
+        f"`lakebox reformat --batch ID` ({shown}{more})"
+    )
+
+
 def run_document(report: RunReport) -> dict[str, Any]:
     """Return a run report as plain JSON-able data."""
     return {
@@ -110,6 +131,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "entities": [plain(result) for result in report.entities],
         "analysis": [plain(result) for result in report.analysis],
         "attempts": [plain(attempt) for attempt in report.attempts],
+        "failed_waiting": failed_waiting(report),
     }
 
 
