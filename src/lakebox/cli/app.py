@@ -250,10 +250,14 @@ def run(
 
 
 def _run_and_report(
-    project_dir: Path, output: Output, work: Callable[[Lakehouse, Progress], RunReport]
+    project_dir: Path,
+    output: Output,
+    work: Callable[[Lakehouse, Progress], RunReport],
+    show: Callable[[Output, RunReport], None] | None = None,
 ) -> None:
-    """Do `work` with progress bars, show its report, evaluate the alerts, exit 1 if
-    anything failed (75 if the pipeline was locked by another run)."""
+    """Do `work` with progress bars, show its report (with `show`, default `show_run`),
+    evaluate the alerts, exit 1 if anything failed (75 if the pipeline was locked by another
+    run)."""
     from lakebox.cli.summary import show_run
     from lakebox.orchestration.scheduler import LOCKED_EXIT_CODE
 
@@ -268,7 +272,7 @@ def _run_and_report(
             _alert(lh, output)
             raise
         _alert(lh, output)
-    show_run(output, report)
+    (show or show_run)(output, report)
     raise typer.Exit(0 if report.ok else 1)
 
 
