@@ -137,3 +137,40 @@ def test_the_cli_names_the_line_of_a_bad_memory_limit(tmp_path):
     assert result.returncode == 1
     assert "lakebox.yaml:3: engine.memory_limit: '2 gigs' is not a size" in result.stderr
     assert "Traceback" not in result.stderr and "ParserException" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            GOOD + "sources:\n  other:\n    path: other/*.csv\n",
+            "lakebox.yaml:6: 'sources' is given twice (first on line 2); merge them",
+        ),
+        (
+            "name: shop\nengine:\n  threads: 2\nengine:\n  threads: many\n",
+            "lakebox.yaml:4: 'engine' is given twice (first on line 2); merge them",
+        ),
+        (
+            "name: shop\nsources:\n  sales:\n    path: a/*.csv\n    key: id\n    path: b/*.csv\n",
+            "lakebox.yaml:6: sources.sales: 'path' is given twice (first on line 4); merge them",
+        ),
+        (
+            "name: shop\nsources: {sales: {path: a, path: b}}\n",
+            "lakebox.yaml:2: sources.sales: 'path' is given twice (first on line 2)",
+        ),
+    ],
+)
+def test_a_key_given_twice_names_both_lines(text, expected):
+    with pytest.raises(ConfigError) as error:
+        config.parse(text, "lakebox.yaml")
+    assert str(error.value).startswith(expected)
+
+
+def test_a_merge_key_and_an_alias_are_not_repeats():
+    text = (
+        "name: shop\nbase: &base\n  path: a/*.csv\n"
+        "sources:\n  sales:\n    <<: *base\n    key: id\n  other: *base\n"
+    )
+    with pytest.raises(ConfigError) as error:  # `base` is unknown, but nothing is repeated
+        config.parse(text, "lakebox.yaml")
+    assert str(error.value).startswith("lakebox.yaml:2: base: unknown key 'base'")

@@ -99,6 +99,13 @@ def test_no_section_documents_a_missing_command(cli_sections: dict[str, str]) ->
     assert sorted(set(stale) - set(COMMANDS)) == []
 
 
+def test_the_index_links_every_command() -> None:
+    intro = (DOCS / "cli.md").read_text(encoding="utf-8").split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| \[`(lakebox [a-z ]+)`\]\(#", intro, re.MULTILINE))
+    top_level = {path for path in COMMANDS if len(path.split()) == 2}
+    assert sorted(top_level - listed) == [], "docs/cli.md's command index does not list these"
+
+
 def test_option_tables_list_only_real_options(cli_sections: dict[str, str]) -> None:
     wrong = []
     for path, command in COMMANDS.items():
@@ -175,6 +182,16 @@ def _shell_commands(markdown: str) -> list[str]:
 def test_readme_starts_with_make_demo_and_make_test() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert _shell_commands(readme)[:2] == ["make demo", "make test"]
+
+
+def test_readme_layout_names_every_module_and_package() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("src/lakebox/\n", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"[a-z_]+\.py|[a-z_]+/", layout))
+    source = ROOT / "src" / "lakebox"
+    found = {p.name for p in source.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    found |= {f"{p.name}/" for p in source.iterdir() if (p / "__init__.py").exists()}
+    assert sorted(found - named) == []
 
 
 def test_readme_links_to_docs_that_exist() -> None:

@@ -814,6 +814,7 @@ def parse(text: str, filename: str = PROJECT_FILE) -> ProjectConfig:
     """Return the config in YAML `text`; errors name `filename` and the line at fault."""
     try:
         node = yaml.compose(text)
+        _refuse_repeated_keys(node, filename)
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -862,6 +863,52 @@ def _env_value(match: re.Match[str]) -> str:
     raise ConfigError(
         f"environment variable {name} is not set", hint=f"export {name}=… before running lakebox"
     )
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _refuse_repeated_keys(root: yaml.Node | None, filename: str) -> None:
+    """Raise ConfigError naming both lines if a mapping anywhere gives a key twice (YAML
+    loaders keep the last silently, losing the first)."""
+    seen: set[int] = set()  # an alias shares its node: walk each once
+    pending: list[tuple[yaml.Node | None, str]] = [(root, "")]
+    while pending:
+        node, where = pending.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending += [(item, f"{where}[{index}]") for index, item in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            _refuse_repeats_in(node, where, filename)
+            pending += [(value, _path(where, key)) for key, value in node.value]
+
+
+def _refuse_repeats_in(node: yaml.MappingNode, where: str, filename: str) -> None:
+    first_lines: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+            continue
+        line = key.start_mark.line + 1
+        identity = (key.tag, key.value)
+        if identity not in first_lines:
+            first_lines[identity] = line
+            continue
+        at = f"{where}: " if where else ""
+        first = first_lines[identity]
+        raise ConfigError(
+            f"{filename}:{line}: {at}{key.value!r} is given twice (first on line {first})",
+            hint="merge them",
+            file=filename,
+            line=line,
+            field=_path(where, key),
+        )
+
+
+def _path(where: str, key: yaml.Node) -> str:
+    name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+    return f"{where}.{name}" if where else name
 
 
 def _config_error(error: ValidationError, node: yaml.Node | None, filename: str) -> ConfigError:

@@ -28,6 +28,13 @@ def test_init_refuses_an_existing_project(project):
     assert "exists already" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_source_add_suggests_lakebox_run_as_the_readme_does(tmp_path):
+    assert lakebox("init", "shop", cwd=tmp_path).returncode == 0
+    added = lakebox("source", "add", "sales", "--path", "x/*.csv", cwd=tmp_path / "shop")
+    assert added.returncode == 0, added.stderr
+    assert "with 'lakebox run'" in added.stdout and "ingest" not in added.stdout
+
+
 def test_source_add_keeps_the_comments_and_validates(project):
     text = (project / "lakebox.yaml").read_text()
     assert "# Where bytes live" in text

@@ -94,3 +94,30 @@ def answer(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:
         except httpx.TransportError:
             assert time.monotonic() < deadline and process.poll() is None, process.stderr
             time.sleep(0.3)
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("serve", "--port", "99999", "--no-scheduler"), "--port"),
+        (("serve", "--port", "-1", "--no-scheduler"), "--port"),
+        (("serve", "--port", "18934", "--pg-port", "70000", "--no-scheduler"), "--pg-port"),
+        (("pg", "--port", "70000"), "--port"),
+        (("pg", "--port", "0"), "--port"),
+        (("demo", "demo-project", "--port", "65536"), "--port"),
+    ],
+)
+def test_a_port_out_of_range_is_refused_plainly(tmp_path, args, option):
+    result = lakebox(*args, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert f"{option} must be 1–65535" in result.stderr
+    assert "Traceback" not in result.stderr and "serving" not in result.stdout
+    assert not (tmp_path / "demo-project").exists()  # refused before building anything
+
+
+def test_serve_with_the_same_port_twice_says_they_must_differ(tmp_path):
+    port = str(free_port())
+    result = lakebox("serve", "--port", port, "--pg-port", port, "--no-scheduler", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "--port and --pg-port must differ" in result.stderr
+    assert "in use" not in result.stderr and "Traceback" not in result.stderr

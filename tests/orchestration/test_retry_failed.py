@@ -3,6 +3,8 @@ changed, its rows never doubled, and the run says so."""
 
 from __future__ import annotations
 
+import logging
+
 import xlsxwriter
 
 from lakebox.landing.manifest import Status
@@ -32,8 +34,10 @@ def test_a_failed_file_is_retried_once_its_config_changes(make_project, tmp_path
     assert (failed.status, failed.attempts) == (Status.FAILED, 1)
     assert not first.ok
 
+    assert first.failed_waiting == []  # it failed in this run: the run reports it as such
     unchanged = run(lh)  # same config, same lakebox: it would fail the same way
     assert unchanged.formatting == [] and unchanged.ok
+    assert unchanged.failed_waiting == [failed.batch_id]
     assert lh.manifest.entries("stock")[0].attempts == 1
 
     qty = {"qty": {"type": "BIGINT"}}
@@ -42,6 +46,7 @@ def test_a_failed_file_is_retried_once_its_config_changes(make_project, tmp_path
 
     [result] = report.formatting
     assert (result.status, result.retried, result.error) == ("formatted", True, None)
+    assert report.failed_waiting == []
     [entry] = fixed.manifest.entries("stock")
     assert (entry.status, entry.attempts, entry.failed_with, entry.error) == (
         Status.FORMATTED,
@@ -94,3 +99,16 @@ def test_a_keyed_retry_keeps_the_rows_of_a_later_batch(make_project, tmp_path):
 
     rows = lh.query("SELECT id, amount FROM formatted.sales ORDER BY id").to_pylist()
     assert rows == [{"id": 1, "amount": 10}, {"id": 2, "amount": 25}]
+
+
+def test_a_failed_file_is_named_once_in_the_log(make_project, tmp_path, caplog):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _stock_with_remarks(folder / "stock.xlsx")
+    lh = make_project({"stock": {"path": str(folder)}})
+    with caplog.at_level(logging.WARNING, logger="lakebox.formatted.formatter"):
+        run(lh)
+    [entry] = lh.manifest.entries("stock")
+    [message] = [r.getMessage() for r in caplog.records if "sheet 'Remarks'" in r.getMessage()]
+    assert message.startswith(f"{entry.landed_path}: sheet 'Remarks' has columns")
+    assert message.count("stock.xlsx") == 1

@@ -54,10 +54,10 @@ def main() -> None:
     try:
         app()
     except LakeboxError as error:
-        render.errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        render.show_error(error)
         sys.exit(1)
     except RunTerminated as error:  # recorded as failed; exit as a process ended by SIGTERM
-        render.errors.print(f"[bold red]error:[/] the run was {error}", highlight=False)
+        render.show_error(f"the run was {error}")
         sys.exit(TERMINATED_EXIT_CODE)
 
 
@@ -157,7 +157,9 @@ def source_add(
         {option: value for option, value in options.items() if value is not None}
     )
     project.add_source(project_dir, name, source)
-    Output(quiet).say(f"added source {name!r}; collect it with 'lakebox ingest --source {name}'")
+    Output(quiet).say(
+        f"added source {name!r}; collect it (and build the models) with 'lakebox run'"
+    )
 
 
 @source_app.command("list")
@@ -248,10 +250,14 @@ def run(
 
 
 def _run_and_report(
-    project_dir: Path, output: Output, work: Callable[[Lakehouse, Progress], RunReport]
+    project_dir: Path,
+    output: Output,
+    work: Callable[[Lakehouse, Progress], RunReport],
+    show: Callable[[Output, RunReport], None] | None = None,
 ) -> None:
-    """Do `work` with progress bars, show its report, evaluate the alerts, exit 1 if
-    anything failed (75 if the pipeline was locked by another run)."""
+    """Do `work` with progress bars, show its report (with `show`, default `show_run`),
+    evaluate the alerts, exit 1 if anything failed (75 if the pipeline was locked by another
+    run)."""
     from lakebox.cli.summary import show_run
     from lakebox.orchestration.scheduler import LOCKED_EXIT_CODE
 
@@ -260,13 +266,13 @@ def _run_and_report(
             with output.progress() as progress:
                 report = work(lh, progress)
         except RunLocked as error:
-            render.errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            render.show_error(error)
             raise typer.Exit(LOCKED_EXIT_CODE) from error
         except BaseException:
             _alert(lh, output)
             raise
         _alert(lh, output)
-    show_run(output, report)
+    (show or show_run)(output, report)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -385,9 +391,12 @@ def demo(
 ) -> None:
     """Generate the demo project, run the whole data path, print a summary, then serve the UI
     on 127.0.0.1 until Ctrl-C (`--no-serve` for scripts)."""
+    from lakebox.cli.serving_options import check_port
     from lakebox.cli.summary import show_demo
     from lakebox.demo import build_demo
 
+    if serve:
+        check_port(port)
     output = Output(quiet, as_json)
     output.say(f"building the demo project in {directory} (seed {seed}) …")
     with output.progress() as progress:

@@ -18,6 +18,7 @@ from lakebox.cli.serving_options import (
     HostOption,
     RowLimitOption,
     TimeoutOption,
+    check_port,
     pg_limits,
     token_in,
 )
@@ -45,6 +46,7 @@ def pg(
     from lakebox.serving.pgwire import PgServer
     from lakebox.serving.security import check_token
 
+    check_port(port)
     token = token_in(token_env)
     check_token(host, token, token_env, needs="a token (the password)")
     limits = pg_limits(max_connections, idle_timeout, max_message_mb)

@@ -4,12 +4,16 @@ replacing the ones they had."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, WaitOption, app
 from lakebox.cli.render import Output
+
+if TYPE_CHECKING:
+    from lakebox.lakehouse import Lakehouse
+    from lakebox.orchestration.report import Progress, RunReport
 
 
 @app.command()
@@ -32,12 +36,21 @@ def reformat(
 ) -> None:
     """Format landed batches again with lakebox.yaml as it is now: each batch's rows replace
     the ones it had in the formatted and quarantine tables, and its manifest row gets the new
-    counts. Exits 1 if a batch failed to format, 75 if a run of the pipeline is under way."""
+    counts. Models are not rebuilt ('lakebox run' does). Exits 1 if a batch failed to format,
+    75 if a run of the pipeline is under way."""
     from lakebox.cli.app import _run_and_report
+    from lakebox.cli.summary import show_reformat
     from lakebox.orchestration.runner import reformat as reformat_batches
+
+    models: list[bool] = []
+
+    def work(lh: Lakehouse, progress: Progress) -> RunReport:
+        models.append(any((lh.project_dir / lh.config.models.path).glob("*.sql")))
+        return reformat_batches(lh, source, batch, progress, wait)
 
     _run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: reformat_batches(lh, source, batch, progress, wait),
+        work,
+        lambda output, report: show_reformat(output, report, has_models=any(models)),
     )

@@ -10,9 +10,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lakebox.errors import LakeboxError
 from lakebox.redaction import scrub
 
 if TYPE_CHECKING:
@@ -23,6 +25,20 @@ if not console.is_terminal:  # logs and pipes: never squeeze tables to 80 column
     console = Console(soft_wrap=True, width=200)
 errors = Console(stderr=True, soft_wrap=True)
 MAX_ROWS_SHOWN = 1000
+
+
+def show_error(error: LakeboxError | str) -> None:
+    """Print `error: <message>` on stderr, its text never read as Rich markup."""
+    text = error_text(error) if isinstance(error, LakeboxError) else error
+    errors.print(f"[bold red]error:[/] {escape(text)}", highlight=False)
+
+
+def error_text(error: LakeboxError) -> str:
+    """Return `message; hint`, or the hint on a line of its own after a message of several
+    lines (a SQL error ending in DuckDB's caret line)."""
+    if error.hint and "\n" in error.message:
+        return f"{error.message}\n{error.hint}"
+    return str(error)
 
 
 class Output:

@@ -16,6 +16,7 @@ from lakebox.cli.serving_options import (
     HostOption,
     RowLimitOption,
     TimeoutOption,
+    check_ports,
     in_use,
     listening_socket,
     pg_limits,
@@ -68,6 +69,7 @@ def serve(
     from lakebox.serving.api import create_app
     from lakebox.serving.security import allowed_hosts, check_token
 
+    check_ports(port, pg_port)
     token = token_in(token_env)
     check_token(host, token, token_env)
     listening = listening_socket(host, port)

@@ -42,6 +42,34 @@ def pg_limits(max_connections: int, idle_timeout: float, max_message_mb: int) ->
     )
 
 
+PORTS = range(1, 65536)
+
+
+def check_port(port: int, option: str = "--port") -> None:
+    """Raise ConfigError unless `port` is one a server can listen on (1–65535)."""
+    if port not in PORTS:
+        raise ConfigError(
+            f"{option} must be 1–65535, not {port}",
+            hint=f"pick a free port, e.g. {option} 8765",
+            field=option,
+        )
+
+
+def check_ports(port: int, pg_port: int | None) -> None:
+    """Raise ConfigError unless the HTTP port and the PostgreSQL port (if any) are valid and
+    apart."""
+    check_port(port)
+    if pg_port is None:
+        return
+    check_port(pg_port, "--pg-port")
+    if pg_port == port:
+        raise ConfigError(
+            f"--port and --pg-port must differ (both are {port})",
+            hint="the HTTP and PostgreSQL endpoints each need a port of their own",
+            field="--pg-port",
+        )
+
+
 def listening_socket(host: str, port: int, option: str = "--port") -> socket.socket:
     """Return a socket bound to `host`:`port` and listening, or raise PortInUse saying which
     option picks another port."""

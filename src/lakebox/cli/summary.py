@@ -29,6 +29,9 @@ def show_run(output: Output, report: RunReport) -> None:
         outcomes = Counter(str(result.status) for result in retried)
         shown = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items()))
         output.say(f"retried {len(retried)} failed object(s): {shown}")
+    waiting = failed_waiting(report)
+    if waiting:
+        output.warn(waiting_message(waiting))
     for item in report.landing:
         if item.error:
             output.warn(f"{item.source}: not collected: {item.error}")
@@ -38,23 +41,7 @@ def show_run(output: Output, report: RunReport) -> None:
         output.warn(
             f"{attempt.step}: {attempt.status} after {attempt.seconds:.1f} s: {attempt.error}"
         )
-    output.table(
-        "formatted",
-        ["source", "batch", "status", "read", "formatted", "quarantined", "duplicate", "error"],
-        [
-            [
-                r.source,
-                r.batch_id,
-                r.status,
-                r.counts.rows_read,
-                r.counts.rows_formatted,
-                r.counts.rows_quarantined,
-                r.counts.rows_duplicate,
-                r.error or "",
-            ]
-            for r in report.formatting
-        ],
-    )
+    _formatted_table(output, report)
     if report.entities:
         output.table(
             "entities",
@@ -94,6 +81,77 @@ def show_run(output: Output, report: RunReport) -> None:
         )
 
 
+def _formatted_table(output: Output, report: RunReport) -> None:
+    output.table(
+        "formatted",
+        ["source", "batch", "status", "read", "formatted", "quarantined", "duplicate", "error"],
+        [
+            [
+                r.source,
+                r.batch_id,
+                r.status,
+                r.counts.rows_read,
+                r.counts.rows_formatted,
+                r.counts.rows_quarantined,
+                r.counts.rows_duplicate,
+                r.error or "",
+            ]
+            for r in report.formatting
+        ],
+    )
+
+
+def show_reformat(output: Output, report: RunReport, has_models: bool) -> None:
+    """Show what a reformat did: the batches formatted again and the rows each table now has
+    from them; it builds no models, so say how to rebuild them when the project has some."""
+    output.data({**run_document(report), "models_rebuilt": False})
+    outcomes = Counter(str(result.status) for result in report.formatting)
+    shown = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items()))
+    output.say(
+        f"reformat {report.run_id}: reformatted {len(report.formatting)} batch(es)"
+        f"{': ' + shown if shown else ''}, in {report.seconds:.1f} s"
+    )
+    for source, (formatted, quarantined) in _rows_per_source(report).items():
+        output.say(
+            f"  {source}: {formatted} row(s) into formatted.{source}, "
+            f"{quarantined} into quarantine.{source}"
+        )
+    for attempt in report.attempts:
+        output.warn(f"{attempt.step}: {attempt.status}: {attempt.error}")
+    _formatted_table(output, report)
+    if has_models:
+        output.say("models not rebuilt; run `lakebox run` to rebuild them")
+
+
+def _rows_per_source(report: RunReport) -> dict[str, tuple[int, int]]:
+    rows: dict[str, tuple[int, int]] = {}
+    for result in report.formatting:
+        formatted, quarantined = rows.get(result.source, (0, 0))
+        rows[result.source] = (
+            formatted + result.counts.rows_formatted,
+            quarantined + result.counts.rows_quarantined,
+        )
+    return rows
+
+
+SHOWN_BATCHES = 3
+
+
+def failed_waiting(report: RunReport) -> list[str]:
+    """Return the batch ids of the failed objects the run left as they are, once each."""
+    return list(dict.fromkeys(report.failed_waiting))
+
+
+def waiting_message(batch_ids: list[str]) -> str:
+    """Return the reminder that failed objects wait, naming a few of their batches."""
+    shown = ", ".join(batch_ids[:SHOWN_BATCHES])
+    more = f" and {len(batch_ids) - SHOWN_BATCHES} more" if len(batch_ids) > SHOWN_BATCHES else ""
+    return (
+        f"{len(batch_ids)} failed object(s) wait for a config change or "
+        f"`lakebox reformat --batch ID` ({shown}{more})"
+    )
+
+
 def run_document(report: RunReport) -> dict[str, Any]:
     """Return a run report as plain JSON-able data."""
     return {
@@ -110,6 +168,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "entities": [plain(result) for result in report.entities],
         "analysis": [plain(result) for result in report.analysis],
         "attempts": [plain(attempt) for attempt in report.attempts],
+        "failed_waiting": failed_waiting(report),
     }
 
 

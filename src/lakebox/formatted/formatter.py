@@ -11,7 +11,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from lakebox.catalog import TableRef
 from lakebox.config import SourceConfig
@@ -97,7 +97,7 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
             attempts=attempts,
             failed_with=fingerprint(source),
         )
-        logger.warning("%s: %s", entry.landed_path, error)
+        logger.warning("%s", _naming_the_file(entry, error))
         counts, problem = Counts(), str(error)
         return FormatResult(entry.batch_id, entry.source, Status.FAILED, counts, problem, retried)
     finally:
@@ -112,6 +112,14 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
         **vars(counts),
     )
     return FormatResult(entry.batch_id, entry.source, status, counts, problem, retried)
+
+
+def _naming_the_file(entry: Entry, error: LakeboxError) -> str:
+    """Return `error` led by the landed path, once: a reader's error names the file already
+    (its local copy's name), which the path then replaces."""
+    text = str(error)
+    path = entry.landed_path or entry.batch_id
+    return f"{path}: {text.removeprefix(PurePosixPath(path).name + ': ')}"
 
 
 def fingerprint(source: SourceConfig) -> str:

@@ -45,6 +45,8 @@ class RunReport:
     checks: list[CheckResult] = field(default_factory=list)
     analysis: list[AnalysisResult] = field(default_factory=list)
     attempts: list[StepRun] = field(default_factory=list)
+    # failed landed objects not tried again: their source's config is as when they failed
+    failed_waiting: list[str] = field(default_factory=list)
     seconds: float = 0.0
     spans: dict[str, Span] = field(default_factory=dict)
 
@@ -87,6 +89,7 @@ class RunReport:
         self.checks += other.checks
         self.analysis += other.analysis
         self.attempts += other.attempts
+        self.failed_waiting += other.failed_waiting
         self.seconds += other.seconds
         for name, span in other.spans.items():
             mine = self.spans.setdefault(name, Span(span.started_at))

@@ -14,7 +14,7 @@ from lakebox.catalog import TableRef
 from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import LakeboxError
 from lakebox.exploitation import builder
-from lakebox.formatted.formatter import format_pending
+from lakebox.formatted.formatter import due, format_pending
 from lakebox.integration import entities
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land
@@ -54,11 +54,19 @@ def format_landed(
     """Format the objects of source `name` whose landing status is in `statuses`. A failed
     object is tried again when its source's config or the lakebox version changed since it
     failed (a pulled source's, on every run: its state waits for the commit); its earlier
-    rows, if a partial write left any, are replaced, never doubled."""
-    lh.source(name)
+    rows, if a partial write left any, are replaced, never doubled. The failed objects left
+    as they are go to `report.failed_waiting`."""
+    source = lh.source(name)
     with timed(report, f"format:{name}"):
         found = format_pending(lh, name, stage(progress, "format"), statuses)
         report.formatting.extend(found)
+    if Status.FAILED in statuses:
+        tried = {result.batch_id for result in found}
+        report.failed_waiting += [
+            entry.batch_id
+            for entry in lh.manifest.entries(name, Status.FAILED)
+            if entry.batch_id not in tried and not due(entry, source)
+        ]
 
 
 def build(
