@@ -58,6 +58,32 @@ SETTINGS: dict[str, str] = {
     "max_connections": "100",
     "server_encoding": "UTF8",
 }
+# PostgreSQL settings clients and BI tools send that change nothing here (or, for
+# statement_timeout and search_path, what lakebox honours): SET accepts them and SHOW echoes them.
+# A DuckDB setting not among them (threads, enable_external_access, …) is refused: the engine's
+# settings are the server's, never a client's.
+CLIENT_SETTINGS = frozenset(
+    {
+        *SETTINGS,
+        "timezone",
+        "client_min_messages",
+        "bytea_output",
+        "lock_timeout",
+        "idle_in_transaction_session_timeout",
+        "idle_session_timeout",
+        "jit",
+        "session_authorization",
+        "role",
+        "names",
+        "row_security",
+        "xmloption",
+        "xmlbinary",
+        "timezone_abbreviations",
+    }
+)
+# PostgreSQL's units of a time setting, in milliseconds (a bare number is milliseconds)
+_TIME_UNITS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_TIME_VALUE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
 _SHOW_ALIASES = {
     "transaction isolation level": "transaction_isolation",
     "time zone": "timezone",
@@ -99,6 +125,7 @@ class Session:
         self._cancelled = threading.Event()
         self.declared = Cursors()
         self.cursor = queries.cursor()
+        self.engine_settings = _engine_settings(self.cursor)
         self.cursor.execute(f"SET VARIABLE lakebox_backend_pid = {int(backend_pid)}")
         self._use_search_path(DEFAULT_SEARCH_PATH)
 
@@ -167,11 +194,17 @@ class Session:
         logger.debug("backend %d runs: %s", self.backend_pid, runnable)
         self._cancelled.clear()
         try:
-            return self.queries.stream(cursor, runnable)
+            return self.queries.stream(cursor, runnable, timeout=self.statement_timeout())
         except QueryError as error:
             if self._cancelled.is_set() and not isinstance(error, QueryInterrupted):
                 raise QueryInterrupted("the query was cancelled at the client's request") from None
             raise
+
+    def statement_timeout(self) -> float | None:
+        """Return the session's statement_timeout in seconds (None: the server's timeout;
+        QueryService never lets it run longer than that)."""
+        milliseconds = _milliseconds(self.settings.get("statement_timeout", "0"))
+        return milliseconds / 1000 if milliseconds else None
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """Return a new engine connection with this session's search path."""
@@ -218,6 +251,14 @@ class Session:
     def _set(self, match: re.Match[str]) -> Outcome:
         name = (match.group("name") or "timezone").lower()
         value = match.group("value").strip()
+        if name in self.engine_settings and name not in CLIENT_SETTINGS:
+            raise QueryError(
+                f'cannot change setting "{name}" here',
+                hint="the engine's settings are the server's (lakebox.yaml), not a client's",
+                sqlstate="55P02",
+            )
+        if name == "statement_timeout":
+            _milliseconds(_unquote(value))  # refuses what is not a time
         if name == "search_path":
             self._use_search_path(value)
         elif name == "timezone" and _unquote(value).upper() not in ("UTC", "'UTC'", "GMT", "Z"):
@@ -286,6 +327,32 @@ class Session:
         self.cursor.execute(f"SET search_path = '{path}'")
 
 
+_ENGINE_SETTINGS: frozenset[str] | None = None
+
+
+def _engine_settings(cursor: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Return the names (and aliases) of DuckDB's settings, lower case, read once."""
+    global _ENGINE_SETTINGS
+    if _ENGINE_SETTINGS is None:
+        rows = cursor.execute("SELECT name, aliases FROM duckdb_settings()").fetchall()
+        names = [each for name, aliases in rows for each in (name, *(aliases or ()))]
+        _ENGINE_SETTINGS = frozenset(name.lower() for name in names)
+    return _ENGINE_SETTINGS
+
+
+def _milliseconds(value: str) -> float:
+    """Return a PostgreSQL time setting ('8s', '500ms', '1min', '2000': milliseconds) in
+    milliseconds, or raise QueryError (22023) for anything else."""
+    match = _TIME_VALUE.match(value.strip("'\""))
+    if match is None:
+        raise QueryError(
+            f'invalid value for parameter "statement_timeout": "{value}"',
+            hint='valid units for this parameter are "us", "ms", "s", "min", "h", and "d"',
+            sqlstate="22023",
+        )
+    return float(match.group(1)) * _TIME_UNITS[match.group(2) or "ms"]
+
+
 def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -331,7 +398,7 @@ _ENDS_TRANSACTION = re.compile(
 _SAVEPOINT = re.compile(r"^(SAVEPOINT|RELEASE)\b", _FLAGS)
 _SET_TRANSACTION = re.compile(r"^SET\s+(?:SESSION\s+CHARACTERISTICS|TRANSACTION)\b", _FLAGS)
 _SET = re.compile(
-    r"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?:(?P<name>[\w.]+)\s*(?:=|\bTO\b)|TIME\s+ZONE\b)"
+    r"^SET\s+(?:SESSION\s+|LOCAL\s+|GLOBAL\s+)?(?:(?P<name>[\w.]+)\s*(?:=|\bTO\b)|TIME\s+ZONE\b)"
     r"\s*(?P<value>.*)$",
     _FLAGS,
 )
