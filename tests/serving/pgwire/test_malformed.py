@@ -108,3 +108,12 @@ def test_stray_copy_messages_are_ignored_as_postgres_does(client):
     client.send(b"c", b"")
     client.send(b"Q", b"SELECT 1\0")
     assert [kind for kind, _ in client.until(b"Z")] == [b"T", b"D", b"C", b"Z"]
+
+
+@pytest.mark.parametrize("kind", [b"D", b"C"])
+def test_a_describe_or_close_of_no_known_subtype_is_a_protocol_violation(client, kind):
+    client.send(kind, b"X\0")
+    client.send(b"S", b"")
+    error, ready = client.until(b"Z")
+    assert fields(error)[b"C"] == "08P01" and "subtype" in fields(error)[b"M"]
+    assert ready[0] == b"Z"

@@ -237,9 +237,15 @@ class Connection:
             self._error(error)
         except (ClientGone, ConnectionError, OSError):
             raise
-        except Exception as error:  # a bug of ours must not end the connection
+        except Exception:  # a bug of ours must not end the connection, nor show its insides
             logger.exception("pg endpoint failed on a %r message", message.kind)
-            self._error(QueryError(f"internal error: {type(error).__name__}: {error}"))
+            self._error(
+                QueryError(
+                    "internal error in the pg endpoint",
+                    hint="the server's log has the details",
+                    sqlstate="XX000",
+                )
+            )
 
     def _error(self, error: LakeboxError) -> None:
         assert self.session is not None
@@ -319,7 +325,7 @@ class Connection:
     def _describe(self, message: Message) -> None:
         assert self.session is not None
         body = Cursor(message.body)
-        kind, name = body.take(1), body.cstring()
+        kind, name = _subtype(body, "DESCRIBE"), body.cstring()
         if kind == b"S":
             statement = self._statement(name)
             count = max(len(statement.parameter_types), sqltext.parameter_count(statement.sql))
@@ -387,7 +393,7 @@ class Connection:
     def _close(self, message: Message) -> None:
         assert self.session is not None
         body = Cursor(message.body)
-        kind, name = body.take(1), body.cstring()
+        kind, name = _subtype(body, "CLOSE"), body.cstring()
         if kind == b"S":
             self.session.statements.pop(name, None)
         else:
@@ -451,6 +457,14 @@ class Connection:
         for closing in (self.out.close, self.reader.file.close):
             with contextlib.suppress(OSError):
                 closing()
+
+
+def _subtype(body: Cursor, what: str) -> bytes:
+    """Return the S (statement) or P (portal) of a Describe or Close message."""
+    kind = body.take(1)
+    if kind not in (b"S", b"P"):
+        raise ProtocolViolation(f"invalid {what} message subtype {kind[0]}")
+    return kind
 
 
 def _without_internals(message: str) -> str:
