@@ -68,3 +68,17 @@ def test_a_timestamp_binary_cannot_carry_is_a_22008_error(conn):
     with pytest.raises(psycopg.errors.DatetimeFieldOverflow):
         conn.execute("SELECT '290309-12-22 (BC) 00:00:00'::TIMESTAMP AS v", binary=True)
     assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    ("sql", "text"),
+    [
+        ("'00:00:00+15:59'::TIMETZ", "00:00:00+15:59"),
+        ("'12:34:56-03'::TIMETZ", "12:34:56-03"),
+        ("'101'::BIT", "101"),
+        ("'0000000011'::BIT", "0000000011"),
+    ],
+)
+def test_timetz_keeps_its_offset_and_bit_its_digits(conn, sql, text):
+    row = conn.execute(f"SELECT {sql} AS v, 1 AS n ORDER BY n").fetchone()
+    assert row == (text, 1)

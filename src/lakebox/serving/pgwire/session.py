@@ -186,6 +186,10 @@ class Session:
 
     def _query(self, sql: str) -> Outcome:
         stream = self._start(self.cursor, sql)
+        recast = _as_text(sql, self.cursor.description or [])
+        if recast is not None:  # DuckDB's Arrow drops TIMETZ offsets and BIT's form: ask again
+            stream.close()
+            stream = self._start(self.cursor, recast)
         self.running = stream
         return Outcome("SELECT", stream.schema, stream.batches(), stream)
 
@@ -325,6 +329,24 @@ class Session:
         chosen = [name for name in names if name in _KNOWN_SCHEMAS]
         path = ",".join(dict.fromkeys([*chosen, "main"]))
         self.cursor.execute(f"SET search_path = '{path}'")
+
+
+# DuckDB types whose Arrow form loses what PostgreSQL shows (TIMETZ's offset, BIT's digits):
+# such columns are sent as DuckDB's text of them, which is PostgreSQL's
+_TEXT_ONLY_TYPES = frozenset({"TIME WITH TIME ZONE", "BIT"})
+
+
+def _as_text(sql: str, description: list[tuple[object, ...]]) -> str | None:
+    """Return `sql` with its TIMETZ and BIT columns cast to VARCHAR, or None when it has
+    none (or is not a plain query whose columns can be named one by one)."""
+    names = [str(column[0]) for column in description]
+    odd = [str(column[0]) for column in description if str(column[1]) in _TEXT_ONLY_TYPES]
+    text = strip_comments(sql).strip().rstrip(";").strip()
+    if not odd or len(set(names)) != len(names) or not _SELECTING.match(text):
+        return None
+    quoted = ['"' + name.replace('"', '""') + '"' for name in odd]
+    casts = ", ".join(f"CAST({name} AS VARCHAR) AS {name}" for name in quoted)
+    return f"SELECT * REPLACE ({casts}) FROM ({text}) AS _lakebox_text"
 
 
 _ENGINE_SETTINGS: frozenset[str] | None = None
