@@ -50,6 +50,12 @@ def test_statement_timeout_never_raises_the_servers(lh):
                 conn.execute(SLOW)
 
 
+def test_statement_timeout_to_default_is_the_servers_again(conn):
+    conn.execute("SET statement_timeout = '5s'")
+    conn.execute("SET statement_timeout TO DEFAULT")
+    assert conn.execute("SHOW statement_timeout").fetchone() == ("0",)
+
+
 def test_statement_timeout_refuses_what_is_not_a_time(conn):
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="statement_timeout"):
         conn.execute("SET statement_timeout = 'soon'")

@@ -261,6 +261,8 @@ class Session:
                 hint="the engine's settings are the server's (lakebox.yaml), not a client's",
                 sqlstate="55P02",
             )
+        if value.upper() == "DEFAULT":  # SET x TO DEFAULT: as RESET x
+            value = SETTINGS.get(name, "")
         if name == "statement_timeout":
             _milliseconds(_unquote(value))  # refuses what is not a time
         if name == "search_path":
