@@ -175,3 +175,66 @@ def test_another_address_needs_a_long_token():
     assert "secrets.token_urlsafe(32)" in str(short.value)
     check_token("0.0.0.0", TOKEN)
     check_token("127.0.0.1", "x")  # a loopback address trusts its own machine
+
+
+@pytest.fixture
+def served(lh):
+    """The token-guarded app on a real uvicorn (in a thread), as `lakebox serve` runs it."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    app = create_app(lh, token=TOKEN, timeout=10)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def raw_request(port: int, head: str, body: bytes = b"") -> bytes:
+    """Send a request's head (and `body`, if any), then return the status line and headers of
+    the answer: the server must answer without the rest of an announced body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer and (chunk := sock.recv(65536)):
+            answer += chunk
+        return answer
+
+
+POST = "POST /api/sql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+BIG = POST + f"Content-Length: {50 << 20}\n"
+
+
+def test_a_big_body_without_the_token_is_refused_before_it_is_sent(served):
+    answer = raw_request(served, BIG)
+    assert answer.startswith(b"HTTP/1.1 401")
+
+
+def test_a_body_announced_past_the_cap_is_refused_before_it_is_sent(served):
+    answer = raw_request(served, BIG + f"Authorization: Bearer {TOKEN}\n")
+    assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_chunked_body_is_cut_at_the_cap(served):
+    head = "POST /api/sql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+    head += f"Authorization: Bearer {TOKEN}\nTransfer-Encoding: chunked\n"
+    chunk = b"x" * 65536
+    body = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 20  # 1.25 MB, no end: never finished
+    answer = raw_request(served, head, body)
+    assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_small_body_with_the_token_is_served(served):
+    sql = b'{"sql": "SELECT 42 AS answer"}'
+    head = "POST /api/sql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+    head += f"Authorization: Bearer {TOKEN}\nContent-Length: {len(sql)}\nConnection: close\n"
+    assert raw_request(served, head, sql).startswith(b"HTTP/1.1 200")

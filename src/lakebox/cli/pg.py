@@ -38,7 +38,7 @@ def pg(
     timeout: TimeoutOption = 30.0,
     max_connections: Annotated[int, typer.Option(help=MAX_CONNECTIONS_HELP)] = 64,
     idle_timeout: Annotated[float, typer.Option(help=IDLE_TIMEOUT_HELP)] = 3600.0,
-    max_message_mb: Annotated[int, typer.Option(help=MAX_MESSAGE_HELP)] = 64,
+    max_message_mb: Annotated[int, typer.Option(help=MAX_MESSAGE_HELP)] = 16,
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""

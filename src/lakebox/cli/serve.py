@@ -51,7 +51,7 @@ def serve(
     ] = None,
     pg_max_connections: Annotated[int, typer.Option(help=MAX_CONNECTIONS_HELP)] = 64,
     pg_idle_timeout: Annotated[float, typer.Option(help=IDLE_TIMEOUT_HELP)] = 3600.0,
-    pg_max_message_mb: Annotated[int, typer.Option(help=MAX_MESSAGE_HELP)] = 64,
+    pg_max_message_mb: Annotated[int, typer.Option(help=MAX_MESSAGE_HELP)] = 16,
     scheduler: Annotated[
         bool,
         typer.Option(

@@ -1,6 +1,8 @@
 """What guards `lakebox serve` from browsers and networks it does not trust: the Host allow-list
 (DNS rebinding), the cross-site check on state-changing requests (CSRF), the token taken from
-`?token=` only to start a cookie session, and the security headers of every answer.
+`?token=` only to start a cookie session, the token of a state-changing request (checked
+before its body is read), the size of every request body, and the security headers of every
+answer.
 
 One ASGI middleware, `Guard`, wraps the whole app (API, pages, static files and /docs)."""
 
@@ -13,6 +15,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from starlette.datastructures import Headers, QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from lakebox.errors import ConfigError
@@ -23,6 +27,8 @@ MIN_TOKEN_LENGTH = 32
 TOKEN_RECIPE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 TOKEN_COOKIE = "lakebox_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# the longest request body read: the API's bodies are a statement or a few options (a few kB)
+MAX_BODY_BYTES = 1 << 20
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
@@ -103,15 +109,24 @@ def _host_name(host: str) -> str:
 
 
 class Guard:
-    """The ASGI middleware in front of the app: refuses a Host it was not bound for (421) and
-    a state-changing request a browser may have been tricked into (403, 415), trades a right
-    `?token=` for a cookie and a redirect to the same address without it, and adds the
-    security headers to every answer."""
+    """The ASGI middleware in front of the app: refuses a Host it was not bound for (421), a
+    state-changing request without the token (401, before any of its body is read), a body
+    longer than `max_body` bytes (413: at once from its Content-Length, or as soon as a body
+    sent without one grows past it) and a state-changing request a browser may have been
+    tricked into (403, 415), trades a right `?token=` for a cookie and a redirect to the same
+    address without it, and adds the security headers to every answer."""
 
-    def __init__(self, app: ASGIApp, hosts: Collection[str], token: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        hosts: Collection[str],
+        token: str | None = None,
+        max_body: int = MAX_BODY_BYTES,
+    ) -> None:
         self.app = app
         self.hosts = frozenset(hosts)
         self.token = token
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,11 +134,53 @@ class Guard:
             return
         send = _with_security_headers(send)
         headers = Headers(scope=scope)
-        answer = self._refusal(scope, headers) or self._token_redirect(scope, headers)
+        answer = (
+            self._refusal(scope, headers)
+            or self._too_large(headers)
+            or self._token_redirect(scope, headers)
+        )
         if answer is not None:
             await answer(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        await self._capped(scope, receive, send)
+
+    async def _capped(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app, cutting a body sent without Content-Length at `max_body` bytes."""
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, _counted(receive, self.max_body), sending)
+        except HTTPException as error:
+            if error.status_code != 413 or started:
+                raise
+            await _body_refusal(self.max_body)(scope, receive, send)
+
+    def _too_large(self, headers: Headers) -> Response | None:
+        """Return a 413 for a request announcing a body longer than `max_body` bytes."""
+        length = headers.get("content-length", "")
+        if length.strip().isdigit() and int(length) > self.max_body:
+            return _body_refusal(self.max_body)
+        return None
+
+    def _unauthorized(self, scope: Scope, headers: Headers) -> Response | None:
+        """Return a 401 for a state-changing request without the token (as the app's own
+        check would, but before the body is read)."""
+        if self.token is None or scope["method"] in SAFE_METHODS:
+            return None
+        given = headers.get("authorization", "").removeprefix("Bearer ")
+        given = given or _cookie(headers, TOKEN_COOKIE)
+        if hmac.compare_digest(given.encode(), self.token.encode()):
+            return None
+        return JSONResponse(
+            {"detail": "a bearer token is required"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     def _refusal(self, scope: Scope, headers: Headers) -> Response | None:
         """Return the answer refusing this request, or None if it may go on."""
@@ -137,6 +194,9 @@ class Guard:
             )
         if scope["method"] in SAFE_METHODS:
             return None
+        unauthorized = self._unauthorized(scope, headers)
+        if unauthorized is not None:
+            return unauthorized
         if _cross_site(headers, host):
             return _refused(
                 403,
@@ -168,6 +228,36 @@ class Guard:
         if hmac.compare_digest(given.encode(), self.token.encode()):
             redirect.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
         return redirect
+
+
+def _cookie(headers: Headers, name: str) -> str:
+    """Return the value of cookie `name` in the request's Cookie header ('' when absent)."""
+    return cookie_parser(headers.get("cookie", "")).get(name, "")
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """Return `receive` raising a 413 HTTPException once the body passes `limit` bytes."""
+    seen = 0
+
+    async def receiving() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, detail=_body_error(limit))
+        return message
+
+    return receiving
+
+
+def _body_error(limit: int) -> str:
+    return f"the request body is longer than this server reads ({limit:,} bytes)"
+
+
+def _body_refusal(limit: int) -> Response:
+    hint = "send a shorter statement; the API's bodies are a statement and a few options"
+    return _refused(413, _body_error(limit), hint)
 
 
 def _cross_site(headers: Headers, host: str) -> bool:

@@ -154,4 +154,4 @@ def admitted(dsn: str) -> psycopg.Connection:
 def test_a_server_without_limits_given_has_postgres_like_defaults():
     limits = ConnectionLimits()
     assert (limits.max_connections, limits.auth_timeout) == (64, 10.0)
-    assert limits.idle_timeout == 3600.0 and limits.max_message == 64 << 20
+    assert limits.idle_timeout == 3600.0 and limits.max_message == 16 << 20

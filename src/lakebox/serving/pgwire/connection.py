@@ -16,7 +16,14 @@ from lakebox.errors import LakeboxError, QueryError, WireError
 from lakebox.serving.pgwire import messages as m
 from lakebox.serving.pgwire import sqltext, types
 from lakebox.serving.pgwire.auth import MECHANISM, ScramExchange
-from lakebox.serving.pgwire.messages import ClientGone, Cursor, Message, MessageTooLarge, Reader
+from lakebox.serving.pgwire.messages import (
+    ClientGone,
+    Cursor,
+    Message,
+    MessageTooLarge,
+    ProtocolViolation,
+    Reader,
+)
 from lakebox.serving.pgwire.results import ResultEncoder
 from lakebox.serving.pgwire.session import REPORTED, Outcome, Session, Statement, sqlstate
 
@@ -26,6 +33,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _FLUSH_AT = 1 << 20
 TURN_AWAY_SECONDS = 2.0
+# valid frontend messages this server does not act on: PostgreSQL ignores these copy
+# messages outside COPY, and answers a function call with an error
+_IGNORED = frozenset({b"d", b"c", b"f"})
+_UNSUPPORTED = frozenset({b"F"})
 
 
 class Refused(WireError):
@@ -80,11 +91,13 @@ class Connection:
             self.reader.open_session(self.server.max_message, self.server.idle_timeout)
             self._begin_session(parameters)
             self._loop()
-        except (Refused, MessageTooLarge) as error:
+        except ClientGone:
+            logger.debug("client left")
+        except WireError as error:  # refused, too large, not the protocol
             self._refuse(error)
         except TimeoutError:
             self._time_out()
-        except (ClientGone, ConnectionError, OSError):
+        except (ConnectionError, OSError):
             logger.debug("client left")
         except Exception:  # a bug of ours, or garbage from the client: drop this client only
             logger.exception("pg endpoint dropped a client")
@@ -154,9 +167,9 @@ class Connection:
         if initial.cstring() != MECHANISM:
             raise Refused("only SCRAM-SHA-256 is offered", sqlstate="28000")
         length = initial.int32()
-        self._send(m.authentication(11, exchange.first(initial.take(length).decode()).encode()))
+        self._send(m.authentication(11, exchange.first(m.utf8(initial.take(length))).encode()))
         self._flush()
-        final = exchange.final(self._expect(b"p").body.decode())
+        final = exchange.final(m.utf8(self._expect(b"p").body))
         if final is None:
             user = parameters.get("user", "")
             raise Refused(f'password authentication failed for user "{user}"', sqlstate="28P01")
@@ -198,15 +211,23 @@ class Connection:
             if message.kind == b"X":
                 return
             handler = handlers.get(message.kind)
-            if self.skipping and message.kind != b"S":
-                continue
             if handler is None:
-                self._error(
-                    QueryError(f"message type {message.kind!r} is not supported", sqlstate="0A000")
-                )
+                self._unhandled(message.kind)
+                continue
+            if self.skipping and message.kind != b"S":
                 continue
             self.extended = message.kind not in (b"Q", b"S", b"H")
             self._guarded(handler, message)
+
+    def _unhandled(self, kind: bytes) -> None:
+        """Ignore stray copy messages, refuse a function call, and end the connection on a
+        message type the protocol does not have (as PostgreSQL does)."""
+        if kind in _IGNORED:
+            return
+        if kind not in _UNSUPPORTED:
+            raise ProtocolViolation(f"invalid frontend message type {kind[0]}")
+        if not self.skipping:
+            self._error(QueryError("the function call protocol is not supported", sqlstate="0A000"))
 
     def _guarded(self, handler: Callable[[Message], None], message: Message) -> None:
         """Run a message's handler; its errors go to the client, the connection goes on."""
@@ -216,9 +237,15 @@ class Connection:
             self._error(error)
         except (ClientGone, ConnectionError, OSError):
             raise
-        except Exception as error:  # a bug of ours must not end the connection
+        except Exception:  # a bug of ours must not end the connection, nor show its insides
             logger.exception("pg endpoint failed on a %r message", message.kind)
-            self._error(QueryError(f"internal error: {type(error).__name__}: {error}"))
+            self._error(
+                QueryError(
+                    "internal error in the pg endpoint",
+                    hint="the server's log has the details",
+                    sqlstate="XX000",
+                )
+            )
 
     def _error(self, error: LakeboxError) -> None:
         assert self.session is not None
@@ -226,6 +253,7 @@ class Connection:
         self.session.running = None
         message = _without_internals(error.message)
         self._send(m.error_response("ERROR", sqlstate(error), message, error.hint))
+        self._flush()  # as PostgreSQL: the client learns of an error at once, even before Sync
         self.skipping = self.extended
 
     def _ready(self) -> None:
@@ -297,7 +325,7 @@ class Connection:
     def _describe(self, message: Message) -> None:
         assert self.session is not None
         body = Cursor(message.body)
-        kind, name = body.take(1), body.cstring()
+        kind, name = _subtype(body, "DESCRIBE"), body.cstring()
         if kind == b"S":
             statement = self._statement(name)
             count = max(len(statement.parameter_types), sqltext.parameter_count(statement.sql))
@@ -365,7 +393,7 @@ class Connection:
     def _close(self, message: Message) -> None:
         assert self.session is not None
         body = Cursor(message.body)
-        kind, name = body.take(1), body.cstring()
+        kind, name = _subtype(body, "CLOSE"), body.cstring()
         if kind == b"S":
             self.session.statements.pop(name, None)
         else:
@@ -431,6 +459,14 @@ class Connection:
                 closing()
 
 
+def _subtype(body: Cursor, what: str) -> bytes:
+    """Return the S (statement) or P (portal) of a Describe or Close message."""
+    kind = body.take(1)
+    if kind not in (b"S", b"P"):
+        raise ProtocolViolation(f"invalid {what} message subtype {kind[0]}")
+    return kind
+
+
 def _without_internals(message: str) -> str:
     """Drop DuckDB's suggestions that name lakebox's private catalog schemas."""
     lines = message.splitlines()
@@ -457,5 +493,5 @@ def _literals(statement: Statement, formats: list[int], values: list[bytes | Non
         elif binary:
             literals.append(sqltext.literal(types.decode_binary_parameter(oid, value), oid))
         else:
-            literals.append(sqltext.literal(value.decode("utf-8"), oid))
+            literals.append(sqltext.literal(m.utf8(value), oid))
     return literals

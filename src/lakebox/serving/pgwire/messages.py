@@ -15,7 +15,9 @@ GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
 MAX_STARTUP = 10_000  # a startup packet, as PostgreSQL's MAX_STARTUP_PACKET_LENGTH
 MAX_BEFORE_AUTH = 10_000  # a password message: SCRAM's are a few hundred bytes
-DEFAULT_MAX_MESSAGE = 64 << 20  # after authentication: a large Query or Bind, not a GiB
+# after authentication: a long Query or a Bind with large parameters, not a GiB (a BI tool's
+# largest message is a few hundred kB; PostgreSQL itself allows 1 GB)
+DEFAULT_MAX_MESSAGE = 16 << 20
 
 
 class ClientGone(WireError):
@@ -24,6 +26,28 @@ class ClientGone(WireError):
 
 class MessageTooLarge(WireError):
     """The client announced a message longer than the server accepts at this stage."""
+
+
+class ProtocolViolation(WireError):
+    """A message's body is not what its type says (truncated, a string without its end)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message, hint="the client does not speak the PostgreSQL protocol", sqlstate="08P01"
+        )
+
+
+def utf8(data: bytes) -> str:
+    """Return `data` decoded as UTF-8, or raise the error PostgreSQL gives (SQLSTATE 22021)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = data[error.start : error.start + 1].hex()
+        raise WireError(
+            f'invalid byte sequence for encoding "UTF8": 0x{bad}',
+            hint="send text in UTF-8 (the server's and the client's encoding)",
+            sqlstate="22021",
+        ) from None
 
 
 @dataclass
@@ -120,22 +144,24 @@ class Cursor:
         self.at = 0
 
     def cstring(self) -> str:
-        end = self.body.index(b"\0", self.at)
-        text = self.body[self.at : end].decode("utf-8")
+        end = self.body.find(b"\0", self.at)
+        if end < 0:
+            raise ProtocolViolation("invalid string in message")
+        text = utf8(self.body[self.at : end])
         self.at = end + 1
         return text
 
     def int16(self) -> int:
-        (value,) = struct.unpack_from("!h", self.body, self.at)
-        self.at += 2
+        (value,) = struct.unpack("!h", self.take(2))
         return int(value)
 
     def int32(self) -> int:
-        (value,) = struct.unpack_from("!i", self.body, self.at)
-        self.at += 4
+        (value,) = struct.unpack("!i", self.take(4))
         return int(value)
 
     def take(self, count: int) -> bytes:
+        if count < 0 or self.at + count > len(self.body):
+            raise ProtocolViolation("insufficient data left in message")
         data = self.body[self.at : self.at + count]
         self.at += count
         return data

@@ -58,6 +58,32 @@ SETTINGS: dict[str, str] = {
     "max_connections": "100",
     "server_encoding": "UTF8",
 }
+# PostgreSQL settings clients and BI tools send that change nothing here (or, for
+# statement_timeout and search_path, what lakebox honours): SET accepts them and SHOW echoes them.
+# A DuckDB setting not among them (threads, enable_external_access, …) is refused: the engine's
+# settings are the server's, never a client's.
+CLIENT_SETTINGS = frozenset(
+    {
+        *SETTINGS,
+        "timezone",
+        "client_min_messages",
+        "bytea_output",
+        "lock_timeout",
+        "idle_in_transaction_session_timeout",
+        "idle_session_timeout",
+        "jit",
+        "session_authorization",
+        "role",
+        "names",
+        "row_security",
+        "xmloption",
+        "xmlbinary",
+        "timezone_abbreviations",
+    }
+)
+# PostgreSQL's units of a time setting, in milliseconds (a bare number is milliseconds)
+_TIME_UNITS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_TIME_VALUE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
 _SHOW_ALIASES = {
     "transaction isolation level": "transaction_isolation",
     "time zone": "timezone",
@@ -99,6 +125,7 @@ class Session:
         self._cancelled = threading.Event()
         self.declared = Cursors()
         self.cursor = queries.cursor()
+        self.engine_settings = _engine_settings(self.cursor)
         self.cursor.execute(f"SET VARIABLE lakebox_backend_pid = {int(backend_pid)}")
         self._use_search_path(DEFAULT_SEARCH_PATH)
 
@@ -159,6 +186,10 @@ class Session:
 
     def _query(self, sql: str) -> Outcome:
         stream = self._start(self.cursor, sql)
+        recast = _as_text(sql, self.cursor.description or [])
+        if recast is not None:  # DuckDB's Arrow drops TIMETZ offsets and BIT's form: ask again
+            stream.close()
+            stream = self._start(self.cursor, recast)
         self.running = stream
         return Outcome("SELECT", stream.schema, stream.batches(), stream)
 
@@ -167,11 +198,17 @@ class Session:
         logger.debug("backend %d runs: %s", self.backend_pid, runnable)
         self._cancelled.clear()
         try:
-            return self.queries.stream(cursor, runnable)
+            return self.queries.stream(cursor, runnable, timeout=self.statement_timeout())
         except QueryError as error:
             if self._cancelled.is_set() and not isinstance(error, QueryInterrupted):
                 raise QueryInterrupted("the query was cancelled at the client's request") from None
             raise
+
+    def statement_timeout(self) -> float | None:
+        """Return the session's statement_timeout in seconds (None: the server's timeout;
+        QueryService never lets it run longer than that)."""
+        milliseconds = _milliseconds(self.settings.get("statement_timeout", "0"))
+        return milliseconds / 1000 if milliseconds else None
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """Return a new engine connection with this session's search path."""
@@ -218,6 +255,16 @@ class Session:
     def _set(self, match: re.Match[str]) -> Outcome:
         name = (match.group("name") or "timezone").lower()
         value = match.group("value").strip()
+        if name in self.engine_settings and name not in CLIENT_SETTINGS:
+            raise QueryError(
+                f'cannot change setting "{name}" here',
+                hint="the engine's settings are the server's (lakebox.yaml), not a client's",
+                sqlstate="55P02",
+            )
+        if value.upper() == "DEFAULT":  # SET x TO DEFAULT: as RESET x
+            value = SETTINGS.get(name, "")
+        if name == "statement_timeout":
+            _milliseconds(_unquote(value))  # refuses what is not a time
         if name == "search_path":
             self._use_search_path(value)
         elif name == "timezone" and _unquote(value).upper() not in ("UTC", "'UTC'", "GMT", "Z"):
@@ -286,6 +333,50 @@ class Session:
         self.cursor.execute(f"SET search_path = '{path}'")
 
 
+# DuckDB types whose Arrow form loses what PostgreSQL shows (TIMETZ's offset, BIT's digits):
+# such columns are sent as DuckDB's text of them, which is PostgreSQL's
+_TEXT_ONLY_TYPES = frozenset({"TIME WITH TIME ZONE", "BIT"})
+
+
+def _as_text(sql: str, description: list[tuple[object, ...]]) -> str | None:
+    """Return `sql` with its TIMETZ and BIT columns cast to VARCHAR, or None when it has
+    none (or is not a plain query whose columns can be named one by one)."""
+    names = [str(column[0]) for column in description]
+    odd = [str(column[0]) for column in description if str(column[1]) in _TEXT_ONLY_TYPES]
+    text = strip_comments(sql).strip().rstrip(";").strip()
+    if not odd or len(set(names)) != len(names) or not _SELECTING.match(text):
+        return None
+    quoted = ['"' + name.replace('"', '""') + '"' for name in odd]
+    casts = ", ".join(f"CAST({name} AS VARCHAR) AS {name}" for name in quoted)
+    return f"SELECT * REPLACE ({casts}) FROM ({text}) AS _lakebox_text"
+
+
+_ENGINE_SETTINGS: frozenset[str] | None = None
+
+
+def _engine_settings(cursor: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Return the names (and aliases) of DuckDB's settings, lower case, read once."""
+    global _ENGINE_SETTINGS
+    if _ENGINE_SETTINGS is None:
+        rows = cursor.execute("SELECT name, aliases FROM duckdb_settings()").fetchall()
+        names = [each for name, aliases in rows for each in (name, *(aliases or ()))]
+        _ENGINE_SETTINGS = frozenset(name.lower() for name in names)
+    return _ENGINE_SETTINGS
+
+
+def _milliseconds(value: str) -> float:
+    """Return a PostgreSQL time setting ('8s', '500ms', '1min', '2000': milliseconds) in
+    milliseconds, or raise QueryError (22023) for anything else."""
+    match = _TIME_VALUE.match(value.strip("'\""))
+    if match is None:
+        raise QueryError(
+            f'invalid value for parameter "statement_timeout": "{value}"',
+            hint='valid units for this parameter are "us", "ms", "s", "min", "h", and "d"',
+            sqlstate="22023",
+        )
+    return float(match.group(1)) * _TIME_UNITS[match.group(2) or "ms"]
+
+
 def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -331,7 +422,7 @@ _ENDS_TRANSACTION = re.compile(
 _SAVEPOINT = re.compile(r"^(SAVEPOINT|RELEASE)\b", _FLAGS)
 _SET_TRANSACTION = re.compile(r"^SET\s+(?:SESSION\s+CHARACTERISTICS|TRANSACTION)\b", _FLAGS)
 _SET = re.compile(
-    r"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?:(?P<name>[\w.]+)\s*(?:=|\bTO\b)|TIME\s+ZONE\b)"
+    r"^SET\s+(?:SESSION\s+|LOCAL\s+|GLOBAL\s+)?(?:(?P<name>[\w.]+)\s*(?:=|\bTO\b)|TIME\s+ZONE\b)"
     r"\s*(?P<value>.*)$",
     _FLAGS,
 )

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakebox.errors import QueryError
+
 BOOL, BYTEA, INT8, INT2, INT4, TEXT, OID, JSON = 16, 17, 20, 21, 23, 25, 26, 114
 FLOAT4, FLOAT8, UNKNOWN, VARCHAR, DATE, TIME = 700, 701, 705, 1043, 1082, 1083
 TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID = 1114, 1184, 1186, 1700, 2950
@@ -24,6 +26,17 @@ PG_EPOCH_MICROS = PG_EPOCH_DAYS * 86_400_000_000
 _LARGE = pa.large_binary()
 _NOTHING = pa.scalar(b"", _LARGE)
 _NULL_LENGTH = -1
+# DuckDB's infinite dates and timestamps (their storage values), and PostgreSQL's in binary
+_DATE_INFINITY, _TIMESTAMP_INFINITY = (1 << 31) - 1, (1 << 63) - 1
+_PG_DATE_INFINITIES = ((1 << 31) - 1, -(1 << 31))
+_PG_TIMESTAMP_INFINITIES = ((1 << 63) - 1, -(1 << 63))
+# the days Arrow prints itself: 0001-01-01 to 9999-12-31 (Unix days)
+_ARROW_DAYS = (-719_162, 2_932_896)
+_UNIT_MICROS = {"s": 1_000_000, "ms": 1000, "us": 1, "ns": 0.001}
+
+
+class ValueOutOfRange(QueryError):
+    """A value has no form in PostgreSQL's wire format (SQLSTATE 22008)."""
 
 
 @dataclass(frozen=True)
@@ -87,12 +100,10 @@ def text_cells(column: pa.Array) -> pa.Array:
     if pa.types.is_floating(kind):
         return _float_text(column)
     if pa.types.is_timestamp(kind):
-        unit = "us" if kind.unit == "ns" else kind.unit  # clients read at most 6 digits
-        text = pc.cast(column, pa.timestamp(unit), safe=False).cast(pa.string())
-        if kind.tz:  # DuckDB hands timestamptz over in UTC
-            text = pc.binary_join_element_wise(text, "+00", "")
-        return text.cast(_LARGE)
-    if pa.types.is_integer(kind) or pa.types.is_decimal(kind) or pa.types.is_date(kind):
+        return _timestamp_text(column)
+    if pa.types.is_date(kind):
+        return _date_text(column)
+    if pa.types.is_integer(kind) or pa.types.is_decimal(kind):
         return column.cast(pa.string()).cast(_LARGE)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return column.cast(_LARGE)
@@ -105,6 +116,81 @@ def text_cells(column: pa.Array) -> pa.Array:
         maps = [None if items is None else dict(items) for items in pairs]
         return pa.array([None if m is None else _text_of(m) for m in maps], _LARGE)
     return _python_cells(column, _text_of)
+
+
+def _timestamp_text(column: pa.Array) -> pa.Array:
+    kind = column.type
+    unit = "us" if kind.unit == "ns" else kind.unit  # clients read at most 6 digits
+    raw = column.cast(pa.int64())
+    days = pc.divide(raw, int(86_400_000_000 / _UNIT_MICROS[kind.unit]))  # toward zero
+    odd = _outside(days, (_ARROW_DAYS[0] + 1, _ARROW_DAYS[1] - 1))
+    odd = pc.or_(odd, pc.fill_null(pc.equal(pc.abs(raw), _TIMESTAMP_INFINITY), False))
+    text = pc.cast(
+        pc.if_else(odd, pa.scalar(None, column.type), column), pa.timestamp(unit), safe=False
+    )
+    text = text.cast(pa.string())
+    if pc.any(odd).as_py():
+        micros = _UNIT_MICROS[kind.unit]
+        special = [_odd_timestamp(value, micros) for value in raw.to_pylist()]
+        text = pc.if_else(odd, pa.array(special, pa.string()), text)
+    if kind.tz:  # DuckDB hands timestamptz over in UTC
+        infinite = pc.fill_null(pc.ends_with(text, "infinity"), False)
+        text = pc.if_else(infinite, text, pc.binary_join_element_wise(text, "+00", ""))
+    return text.cast(_LARGE)
+
+
+def _date_text(column: pa.Array) -> pa.Array:
+    days = column.cast(pa.date32()).cast(pa.int32())
+    odd = _outside(days, _ARROW_DAYS)
+    if not pc.any(odd).as_py():
+        return column.cast(pa.string()).cast(_LARGE)
+    text = pc.if_else(odd, pa.scalar(None, column.type), column).cast(pa.string())
+    special = [None if day is None else _odd_date(day) for day in days.to_pylist()]
+    return pc.if_else(odd, pa.array(special, pa.string()), text).cast(_LARGE)
+
+
+def _outside(values: pa.Array, bounds: tuple[int, int]) -> pa.Array:
+    low, high = bounds
+    return pc.fill_null(pc.or_(pc.less(values, low), pc.greater(values, high)), False)
+
+
+def _odd_date(days: int) -> str:
+    """Return a date Arrow cannot print (infinite, before year 1, after 9999) as PostgreSQL
+    does: infinity, -infinity, 294246-12-31, 0044-03-15 BC."""
+    if abs(days) == _DATE_INFINITY:
+        return "infinity" if days > 0 else "-infinity"
+    year, month, day = _civil(days)
+    if year <= 0:
+        return f"{1 - year:04d}-{month:02d}-{day:02d} BC"
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _odd_timestamp(value: int | None, micros_per_unit: float) -> str | None:
+    if value is None:
+        return None
+    if abs(value) == _TIMESTAMP_INFINITY:
+        return "infinity" if value > 0 else "-infinity"
+    micros = int(value * micros_per_unit)
+    days, rest = divmod(micros, 86_400_000_000)
+    clock = (dt.datetime.min + dt.timedelta(microseconds=rest)).time().isoformat()
+    date = _odd_date(days)
+    return f"{date.removesuffix(' BC')} {clock}" + (" BC" if date.endswith(" BC") else "")
+
+
+def _civil(days: int) -> tuple[int, int, int]:
+    """Return the proleptic Gregorian (year, month, day) of a count of Unix days (year 0 is
+    1 BC), for any year (H. Hinnant's civil_from_days)."""
+    days += 719_468
+    era = days // 146_097
+    day_of_era = days - era * 146_097
+    year_of_era = (
+        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
+    ) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted + 2) // 5 + 1
+    month = shifted + 3 if shifted < 10 else shifted - 9
+    return year_of_era + era * 400 + (month <= 2), month, day
 
 
 def _float_text(column: pa.Array) -> pa.Array:
@@ -176,16 +262,53 @@ def binary_cells(column: pa.Array, oid: int) -> pa.Array:
     if oid == BOOL:
         return _fixed(column, column.cast(pa.uint8()), ">u1")
     if oid == DATE:
-        days = pc.subtract(column.cast(pa.date32()).cast(pa.int32()), PG_EPOCH_DAYS)
-        return _fixed(column, days, ">i4")
+        days = column.cast(pa.date32()).cast(pa.int32())
+        shifted = _shifted(days, PG_EPOCH_DAYS, _DATE_INFINITY, _PG_DATE_INFINITIES, "date")
+        return _fixed(column, shifted, ">i4")
     if oid in (TIMESTAMP, TIMESTAMPTZ):
-        micros = column.cast(pa.timestamp("us", column.type.tz)).cast(pa.int64())
-        return _fixed(column, pc.subtract(micros, PG_EPOCH_MICROS), ">i8")
+        raw = column.cast(pa.int64())
+        infinite = pc.fill_null(pc.equal(pc.abs(raw), _TIMESTAMP_INFINITY), False)
+        finite = pc.if_else(infinite, pa.scalar(None, column.type), column)
+        target = pa.timestamp("us", column.type.tz)
+        safe = column.type.unit != "ns"  # nanoseconds are cut to microseconds, as in text
+        micros = _checked(lambda: pc.cast(finite, target, safe=safe), "timestamp")
+        shifted = _shifted(
+            pc.if_else(infinite, raw, micros.cast(pa.int64())),
+            PG_EPOCH_MICROS,
+            _TIMESTAMP_INFINITY,
+            _PG_TIMESTAMP_INFINITIES,
+            "timestamp",
+        )
+        return _fixed(column, shifted, ">i8")
     if oid == NUMERIC:
         return _python_cells(column, numeric_binary)
     if oid == BYTEA:
         return column.cast(_LARGE)
     return text_cells(column)
+
+
+def _shifted(
+    values: pa.Array, epoch: int, infinity: int, infinities: tuple[int, int], what: str
+) -> pa.Array:
+    """Return `values` counted from PostgreSQL's epoch, DuckDB's infinities as PostgreSQL's;
+    raise ValueOutOfRange when a value does not fit PostgreSQL's binary form."""
+    infinite = pc.fill_null(pc.equal(pc.abs(values), infinity), False)
+    finite = pc.if_else(infinite, pa.scalar(None, values.type), values)
+    shifted = _checked(lambda: pc.subtract_checked(finite, epoch), what)
+    high, low = infinities
+    shifted = pc.if_else(pc.equal(values, infinity), pa.scalar(high, values.type), shifted)
+    return pc.if_else(pc.equal(values, -infinity), pa.scalar(low, values.type), shifted)
+
+
+def _checked(compute: Callable[[], pa.Array], what: str) -> pa.Array:
+    try:
+        return compute()
+    except pa.ArrowInvalid:
+        raise ValueOutOfRange(
+            f"{what} out of range for PostgreSQL's binary format",
+            hint="ask for this column in text format, or cast it to text",
+            sqlstate="22008",
+        ) from None
 
 
 def _arrow_of(oid: int) -> pa.DataType:
@@ -194,7 +317,7 @@ def _arrow_of(oid: int) -> pa.DataType:
 
 def _fixed(original: pa.Array, values: pa.Array, dtype: str) -> pa.Array:
     width = np.dtype(dtype).itemsize
-    data = values.to_numpy(zero_copy_only=False)
+    data = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
     if original.null_count:
         data = np.where(pc.is_null(original).to_numpy(zero_copy_only=False), 0, data)
     raw = pa.py_buffer(np.ascontiguousarray(data, dtype=dtype).tobytes())
