@@ -2,49 +2,56 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from lakebox import config as config_module
-from lakebox.catalog import Catalog, TableRef, timetravel
+from lakebox.catalog import TableRef
+from lakebox.catalog.refs import absolute_sqlite, sqlite_file, sqlite_metadata_locations
 from lakebox.config import ProjectConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.engine.duckdb import quote_identifier, snapshot_scan
 from lakebox.errors import CatalogError, ConfigError, QueryError
-from lakebox.landing.manifest import Manifest
+from lakebox.landing import manifest_arrow
 from lakebox.storage import Storage
 from lakebox.storage.s3 import DEFAULT_REGION, S3Settings
+
+if TYPE_CHECKING:
+    from lakebox.catalog import Catalog
+    from lakebox.landing.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 LANDING_PREFIX = "landing"
 WAREHOUSE_PREFIX = "warehouse"
+MANIFEST_NAME = "_lakebox_manifest"
 ZONE_SCHEMAS = ("landing", "formatted", "quarantine", "exploitation", "analytics", "ops")
 
 
 class Lakehouse:
-    """Everything a component needs to read or write the lakehouse of one project."""
+    """Everything a component needs to read or write the lakehouse of one project.
+
+    The Iceberg catalog (pyiceberg) and the manifest (SQLAlchemy) open on first use: reading
+    SQL over a SQLite catalog needs neither (see `metadata_locations`)."""
 
     def __init__(self, project_dir: Path, config: ProjectConfig) -> None:
         self.project_dir = project_dir.resolve()
         self.config = config
         s3 = S3Settings(config.storage.s3_endpoint, config.storage.s3_region or DEFAULT_REGION)
         self.storage = Storage(config.storage.root, self.project_dir, s3)
-        self.catalog = Catalog(
-            config.catalog.name,
-            config.catalog.uri,
-            self.storage.uri(WAREHOUSE_PREFIX),
-            self.project_dir,
-            self.storage.s3.fileio_properties() if self.storage.s3 else None,
-        )
+        self.catalog_uri = absolute_sqlite(config.catalog.uri, self.project_dir)
+        self._catalog: Catalog | None = None
+        self._manifest: Manifest | None = None
+        self._opening = threading.Lock()
         self.engine = DuckDBEngine(config.engine, self.project_dir)
         if self.storage.s3:
             self.engine.load_extension("httpfs")
             self.engine.execute(self.storage.s3.duckdb_secret_sql())
-        self.manifest = Manifest(self.catalog.sql_engine)
         self.temporal_dir = (self.project_dir / config.storage.temporal).resolve()
         self.scratch_dir = (self.project_dir / config.engine.temp_directory).resolve()
         for zone in ZONE_SCHEMAS:
@@ -54,11 +61,56 @@ class Lakehouse:
         self.reader_lock = threading.RLock()
         self.refresh()
 
+    @property
+    def catalog(self) -> Catalog:
+        """The Iceberg catalog (opened on first use)."""
+        with self._opening:
+            if self._catalog is None:
+                from lakebox.catalog import Catalog
+
+                self._catalog = Catalog(
+                    self.config.catalog.name,
+                    self.catalog_uri,
+                    self.storage.uri(WAREHOUSE_PREFIX),
+                    self.project_dir,
+                    self.storage.s3.fileio_properties() if self.storage.s3 else None,
+                )
+            return self._catalog
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest of landed objects, kept in the catalog database (opened on first use)."""
+        catalog = self.catalog
+        with self._opening:
+            if self._manifest is None:
+                from lakebox.landing.manifest import Manifest
+
+                self._manifest = Manifest(catalog.sql_engine)
+            return self._manifest
+
+    def metadata_locations(self) -> dict[TableRef, str]:
+        """Return every table's current metadata file: read straight from a SQLite catalog's
+        file (without pyiceberg), else through the catalog."""
+        path = sqlite_file(self.catalog_uri)
+        if path is None:
+            return self.catalog.metadata_locations()
+        return sqlite_metadata_locations(path, self.config.catalog.name)
+
+    def manifest_arrow(self) -> pa.Table:
+        """Return the manifest as it is now as an Arrow table (for `landing.manifest`)."""
+        return manifest_arrow.rows_to_arrow(self._manifest_rows())
+
+    def _manifest_rows(self) -> list[dict[str, object]]:
+        path = sqlite_file(self.catalog_uri)
+        if path is None:
+            return [dataclasses.asdict(entry) for entry in self.manifest.entries()]
+        return manifest_arrow.read_sqlite(path)
+
     def refresh(self, manifest: bool = False) -> None:
         """Point the engine's `zone.table` views at every table's current snapshot; with
         `manifest`, also show `landing.manifest` as it is now (done for SQL that users write,
         not after every internal commit)."""
-        self.engine.expose(self.catalog.metadata_locations())
+        self.engine.expose(self.metadata_locations())
         if manifest:
             self._expose_manifest()
 
@@ -76,7 +128,7 @@ class Lakehouse:
             if reader is None:
                 reader = self._reader = self._open_reader()
             else:
-                reader.expose(self.catalog.metadata_locations())
+                reader.expose(self.metadata_locations())
             return reader
 
     def _open_reader(self) -> DuckDBEngine:
@@ -88,7 +140,7 @@ class Lakehouse:
             for zone in ZONE_SCHEMAS:
                 reader.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
             reader.execute("SET search_path = 'main,exploitation'")
-            reader.expose(self.catalog.metadata_locations())
+            reader.expose(self.metadata_locations())
             self._expose_manifest(reader)  # each query's connection registers its own copy
             reader.lock_down(self.readable_places())
         except BaseException:
@@ -116,7 +168,7 @@ class Lakehouse:
     def table_named(self, name: str) -> TableRef:
         """Return the table `name` means: `zone.table`, or an unqualified name that exactly one
         table of the lakehouse has (an ambiguous or unknown name is a CatalogError)."""
-        known = sorted(self.catalog.metadata_locations(), key=lambda ref: ref.identifier)
+        known = sorted(self.metadata_locations(), key=lambda ref: ref.identifier)
         zone, _, table = name.partition(".")
         if table:
             ref = TableRef(zone, table)
@@ -158,7 +210,9 @@ class Lakehouse:
                 self._reader.close()
                 self._reader = None
         self.engine.close()
-        self.catalog.sql_engine.dispose()
+        with self._opening:
+            if self._catalog is not None:
+                self._catalog.sql_engine.dispose()
 
     def __enter__(self) -> Lakehouse:
         return self
@@ -167,15 +221,23 @@ class Lakehouse:
         self.close()
 
     def _expose_manifest(self, engine: DuckDBEngine | None = None) -> None:
-        """Make `landing.manifest` show the manifest as it is now (read only for queries)."""
-        engine = engine or self.engine
-        engine.register_arrow("_lakebox_manifest", self.manifest.to_arrow())
+        """Make `landing.manifest` show the manifest as it is now (read only for queries):
+        in lakebox's engine a temporary table (no Arrow object: scanning one makes DuckDB
+        import pandas), in the reader a registered Arrow table each query's connection
+        replaces with its own copy."""
+        if engine is None:
+            engine = self.engine
+            engine.execute(manifest_arrow.duckdb_table_sql(MANIFEST_NAME, self._manifest_rows()))
+        else:
+            engine.register_arrow(MANIFEST_NAME, self.manifest_arrow())
         engine.execute("CREATE OR REPLACE VIEW landing.manifest AS SELECT * FROM _lakebox_manifest")
 
     def _scans_as_of(self, as_of: str) -> tuple[dict[TableRef, str], dict[TableRef, str]]:
         """Return the scans pinning every table to its state as of `as_of`, and, for a time,
         the tables that had no snapshot yet then (name → when their first one came)."""
-        locations = self.catalog.metadata_locations()
+        from lakebox.catalog import timetravel
+
+        locations = self.metadata_locations()
         if as_of.strip().isdigit():
             return self._scans_at_snapshot(locations, int(as_of)), {}
         try:
@@ -200,6 +262,8 @@ class Lakehouse:
     def _scans_at_snapshot(
         self, locations: dict[TableRef, str], snapshot_id: int
     ) -> dict[TableRef, str]:
+        from lakebox.catalog import timetravel
+
         for ref in locations:
             table = self.catalog.load(ref)
             if table is not None and table.snapshot_by_id(snapshot_id) is not None:

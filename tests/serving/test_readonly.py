@@ -159,6 +159,7 @@ def _duckdb_functions() -> dict[str, set[str]]:
 
     engine = DuckDBEngine(EngineConfig(memory_limit="256MB", threads=1), _scratch())
     try:
+        engine.ensure_extensions()  # loaded when first needed otherwise
         rows = engine.connection.execute(
             "SELECT DISTINCT function_name, function_type FROM duckdb_functions()"
         ).fetchall()

@@ -1,5 +1,21 @@
 """What tables exist: the Iceberg SQL catalog and the batch identity of every commit."""
 
-from lakebox.catalog.iceberg import BATCH_PROPERTY, Catalog, TableRef
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lakebox.catalog.refs import BATCH_PROPERTY, TableRef
+
+if TYPE_CHECKING:
+    from lakebox.catalog.iceberg import Catalog
 
 __all__ = ["BATCH_PROPERTY", "Catalog", "TableRef"]
+
+
+def __getattr__(name: str) -> Any:
+    """`Catalog` is imported on first use: it brings pyiceberg, which reading SQL needs not."""
+    if name == "Catalog":
+        from lakebox.catalog.iceberg import Catalog
+
+        return Catalog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +18,13 @@ from pyiceberg.table import Table, TableProperties, Transaction
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
 
+from lakebox.catalog.refs import BATCH_PROPERTY, TableRef, absolute_sqlite
 from lakebox.errors import CatalogError
 from lakebox.redaction import redact_url
 
 logger = logging.getLogger(__name__)
-BATCH_PROPERTY = "lakebox.batch-ids"
 AUDIT_BRANCH = "lakebox-audit"  # staged snapshots wait here while their checks run
 ZONES = ("formatted", "quarantine", "exploitation")
-
-
-@dataclass(frozen=True)
-class TableRef:
-    """A table's place in the catalog: its zone (namespace) and name."""
-
-    zone: str
-    name: str
-
-    @property
-    def identifier(self) -> str:
-        return f"{self.zone}.{self.name}"
 
 
 class Catalog:
@@ -51,7 +38,7 @@ class Catalog:
         project_dir: Path,
         io_properties: dict[str, str] | None = None,
     ) -> None:
-        self.uri = _absolute_sqlite(uri, project_dir)
+        self.uri = absolute_sqlite(uri, project_dir)
         try:
             self.iceberg = SqlCatalog(
                 name, uri=self.uri, warehouse=warehouse_uri, **(io_properties or {})
@@ -242,12 +229,3 @@ def differs(current: pa.Schema, new: pa.Schema) -> bool:
 def parquet_schema(path: str) -> pa.Schema:
     """Return the Arrow schema of a local Parquet file, without its metadata."""
     return pq.read_schema(path).remove_metadata()
-
-
-def _absolute_sqlite(uri: str, project_dir: Path) -> str:
-    prefix = "sqlite:///"
-    if not uri.startswith(prefix) or uri.startswith(prefix + "/"):
-        return uri
-    path = (project_dir / uri.removeprefix(prefix)).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"{prefix}{path}"

@@ -347,7 +347,7 @@ def query(
         try:
             result = lh.query(checked, as_of=as_of)
         except QueryError as error:
-            raise explain_missing_table(error, lh.catalog.metadata_locations()) from None
+            raise explain_missing_table(error, lh.metadata_locations()) from None
     write_result(result, output_format, out)
 
 

@@ -7,6 +7,7 @@ import functools
 import importlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,10 +22,15 @@ from lakebox.errors import EngineError, QueryError
 
 logger = logging.getLogger(__name__)
 EXTENSIONS = ("avro", "iceberg")
+# SQL naming one of these may need EXTENSIONS (iceberg_scan, read_avro, duckdb_extensions())
+_NEEDS_EXTENSIONS = re.compile(r"iceberg|avro|extension", re.IGNORECASE)
 
 
 class DuckDBEngine:
-    """One DuckDB connection per Lakehouse; Iceberg tables appear as `zone.table` views."""
+    """One DuckDB connection per Lakehouse; Iceberg tables appear as `zone.table` views.
+
+    The Iceberg and Avro extensions load when first needed (a view on a table, SQL naming
+    them, or before the engine is confined): SQL that reads no table starts without them."""
 
     SUPPORTS_TIME_TRAVEL = True
     DIALECT = "duckdb"
@@ -46,6 +52,9 @@ class DuckDBEngine:
         self.connection.execute("SET TimeZone = 'UTC'")
         self._views: dict[TableRef, str] = {}
         self._loaded: set[str] = set()
+
+    def ensure_extensions(self) -> None:
+        """Load the Iceberg and Avro extensions, if not yet."""
         for name in EXTENSIONS:
             self.load_extension(name)
 
@@ -86,6 +95,8 @@ class DuckDBEngine:
         self, sql: str, parameters: list[object] | None = None
     ) -> duckdb.DuckDBPyConnection:
         """Run `sql` and return the connection to fetch from; errors become QueryError."""
+        if not self._loaded.issuperset(EXTENSIONS) and _NEEDS_EXTENSIONS.search(sql):
+            self.ensure_extensions()
         try:
             return self.connection.execute(sql, parameters)
         except duckdb.Error as error:
@@ -148,6 +159,7 @@ class DuckDBEngine:
     def confine(self, allowed: list[str]) -> None:
         """From now on, read and write files only below `allowed` (folders or URI prefixes):
         users' SQL can no longer reach the rest of the machine. It cannot be undone."""
+        self.ensure_extensions()  # a confined engine can no longer load extension files
         external = self.execute("SELECT current_setting('enable_external_access')").fetchone()
         if external and external[0] in (False, "false"):
             return  # confined already (the HTTP API and the pg endpoint share one engine)
@@ -160,6 +172,7 @@ class DuckDBEngine:
         `readable` (folders or URI prefixes), looks up no Python objects by name, and its
         settings can no longer change (the time zone stays UTC). Views, macros and
         per-connection settings such as `search_path` still work."""
+        self.ensure_extensions()  # users' SQL runs on its cursors, never through execute()
         prefixes = [item.removeprefix("file://").rstrip("/") + "/" for item in readable]
         self.execute("SET GLOBAL TimeZone = 'UTC'")
         self.execute("SET GLOBAL python_enable_replacements = false")

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import sqlalchemy as sa
 
+from lakebox.landing.manifest_arrow import TABLE, rows_to_arrow
+
 _metadata = sa.MetaData()
 manifest_table = sa.Table(
-    "lakebox_manifest",
+    TABLE,
     _metadata,
     sa.Column("batch_id", sa.String(64), primary_key=True),
     sa.Column("source", sa.String(200), nullable=False, index=True),
@@ -135,35 +137,7 @@ class Manifest:
 
     def to_arrow(self) -> pa.Table:
         """Return the whole manifest as an Arrow table (for `landing.manifest` in SQL)."""
-        rows = [_row(entry) for entry in self.entries()]
-        return pa.Table.from_pylist(rows, schema=_ARROW_SCHEMA)
-
-
-_ARROW_SCHEMA = pa.schema(
-    [
-        ("batch_id", pa.string()),
-        ("source", pa.string()),
-        ("original_path", pa.string()),
-        ("sha256", pa.string()),
-        ("bytes", pa.int64()),
-        ("received_at", pa.timestamp("us", tz="UTC")),
-        ("status", pa.string()),
-        ("landed_path", pa.string()),
-        ("modified_at", pa.timestamp("us", tz="UTC")),
-        ("rows_read", pa.int64()),
-        ("rows_formatted", pa.int64()),
-        ("rows_quarantined", pa.int64()),
-        ("rows_duplicate", pa.int64()),
-        ("error", pa.string()),
-        ("formatted_at", pa.timestamp("us", tz="UTC")),
-        ("cursor", pa.string()),
-        ("http_status", pa.int32()),
-        ("pages", pa.int32()),
-        ("backfill", pa.string()),
-        ("attempts", pa.int32()),
-        ("failed_with", pa.string()),
-    ]
-)
+        return rows_to_arrow(_row(entry) for entry in self.entries())
 
 
 def now() -> datetime:

@@ -208,12 +208,12 @@ class QueryService:
             with self.lh.reader_lock:
                 self.lh.reader()  # the views follow the tables' current snapshots
             if "manifest" in sql.lower():
-                cursor.register("_lakebox_manifest", self.lh.manifest.to_arrow())
+                cursor.register("_lakebox_manifest", self.lh.manifest_arrow())
             limits = Limits(rows, seconds, self.max_result_bytes)
             return QueryStream(cursor, sql, limits, parameters, release)
         except QueryError as error:
             release()
-            raise explain_missing_table(error, self.lh.catalog.metadata_locations()) from None
+            raise explain_missing_table(error, self.lh.metadata_locations()) from None
         except BaseException:
             release()
             raise

@@ -1,0 +1,83 @@
+"""What the data path needs to name tables, and to read where they are without pyiceberg.
+
+Reading SQL only needs every table's current metadata file: for a SQLite catalog that is one
+query on its file (the `iceberg_tables` table pyiceberg's SqlCatalog keeps), done here with
+the standard library, so a read-only command never imports pyiceberg or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.request import pathname2url
+
+BATCH_PROPERTY = "lakebox.batch-ids"
+SQLITE_PREFIX = "sqlite:///"
+BUSY_TIMEOUT = 5.0  # seconds to wait for a writer's lock, as SQLAlchemy's SQLite driver does
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table's place in the catalog: its zone (namespace) and name."""
+
+    zone: str
+    name: str
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.zone}.{self.name}"
+
+
+def absolute_sqlite(uri: str, project_dir: Path) -> str:
+    """Return `uri` with a relative SQLite path made absolute (below `project_dir`), its
+    folder created; any other URI as it is."""
+    if not uri.startswith(SQLITE_PREFIX) or uri.startswith(SQLITE_PREFIX + "/"):
+        return uri
+    path = (project_dir / uri.removeprefix(SQLITE_PREFIX)).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"{SQLITE_PREFIX}{path}"
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """Return the file of an absolute `sqlite:////path` URI without options, else None (a
+    server database, an in-memory one, or a URI with options is read through SQLAlchemy)."""
+    if not uri.startswith(SQLITE_PREFIX + "/") or "?" in uri:
+        return None
+    return Path(uri.removeprefix(SQLITE_PREFIX))
+
+
+def read_only(path: Path) -> sqlite3.Connection | None:
+    """Return a read-only connection to the SQLite file `path`, or None if it does not
+    exist (no catalog was ever written: it holds no table yet)."""
+    if not path.is_file():
+        return None
+    address = f"file:{pathname2url(str(path))}?mode=ro"
+    return sqlite3.connect(address, uri=True, timeout=BUSY_TIMEOUT)
+
+
+def has_table(connection: sqlite3.Connection, name: str) -> bool:
+    """Whether the SQLite database holds table `name`."""
+    found = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None
+
+
+def sqlite_metadata_locations(path: Path, catalog: str) -> dict[TableRef, str]:
+    """Return every table's current metadata file in the SQLite catalog `path`, read in one
+    query (no table when the file or pyiceberg's table does not exist yet)."""
+    connection = read_only(path)
+    if connection is None:
+        return {}
+    try:
+        if not has_table(connection, "iceberg_tables"):
+            return {}
+        rows = connection.execute(
+            "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+            "WHERE catalog_name = ?",
+            (catalog,),
+        ).fetchall()
+    finally:
+        connection.close()
+    return {TableRef(zone, name): location for zone, name, location in rows if location}
