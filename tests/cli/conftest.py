@@ -11,13 +11,16 @@ import pytest
 from tests.conftest import write_file
 
 
-def lakebox(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def lakebox(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "lakebox.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
+        env=env,
     )
 
 

@@ -47,14 +47,7 @@ def test_serve_with_a_busy_pg_port_says_which_option(ran, busy_port):
 
 
 def with_token(token: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lakebox.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "LAKEBOX_TOKEN": token},
-    )
+    return lakebox(*args, cwd=cwd, env={**os.environ, "LAKEBOX_TOKEN": token})
 
 
 @pytest.mark.parametrize("command", ["serve", "pg"])
