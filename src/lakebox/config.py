@@ -392,7 +392,7 @@ _MEMORY_UNITS = {
     "gib": 1024**3,
     "tib": 1024**4,
 }
-_MEMORY = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]+|%)\s*")
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*|%)\s*")
 MIN_MEMORY_BYTES = 64 * 1024**2  # below this DuckDB cannot even open the lakehouse
 MAX_THREADS = 1024
 
@@ -450,17 +450,17 @@ class EngineConfig(_Strict):
         return value
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30}  # fmt: skip
+_BYTE_UNITS = {"": 1, "b": 1, **_MEMORY_UNITS}
 
 
 def size_bytes(value: object) -> int:
-    """Return a size like 64MB, 512KiB or 1000000 as a number of bytes."""
-    match = _SIZE.match(str(value))
-    if match is None or isinstance(value, bool):
+    """Return a size like 64MB, 512KiB or 1000000 as a number of bytes (the units of
+    `engine.memory_limit`, plus B and none for bytes)."""
+    match = None if isinstance(value, bool) else _MEMORY.fullmatch(str(value))
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _BYTE_UNITS:
         raise ValueError(f"{value!r} is not a size like '64MB' or '512KiB'")
-    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()])
+    return int(float(match.group(1)) * _BYTE_UNITS[unit])
 
 
 class ServeConfig(_Strict):

@@ -3,7 +3,6 @@ SQL (JSON, CSV, Parquet or a streamed Arrow IPC result) and check results."""
 
 from __future__ import annotations
 
-import hmac
 import io
 import json
 import math
@@ -32,7 +31,7 @@ from lakebox.serving.metrics import router as metrics_routes
 from lakebox.serving.models import router as model_routes
 from lakebox.serving.pipelines import router as pipeline_routes
 from lakebox.serving.queries import MAX_ROW_LIMIT, QueryResult, QueryService
-from lakebox.serving.security import LOOPBACK_HOSTS, TOKEN_COOKIE, Guard
+from lakebox.serving.security import LOOPBACK_HOSTS, Guard, carries_token
 
 if TYPE_CHECKING:
     from lakebox.quality.profile import TableProfile
@@ -569,9 +568,7 @@ def _bearer(token: str) -> Callable[[Request], None]:
     set by opening any page once with `?token=...` (see `security.Guard`)."""
 
     def check(request: Request) -> None:
-        header = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        given = header or request.cookies.get(TOKEN_COOKIE, "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        if not carries_token(request.headers, token):
             raise HTTPException(
                 401, detail="a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
             )

@@ -205,8 +205,7 @@ class QueryService:
     ) -> QueryStream:
         release = self.slots.acquire()
         try:
-            with self.lh.reader_lock:
-                self.lh.reader()  # the views follow the tables' current snapshots
+            self.lh.reader()  # the views follow the tables' current snapshots
             if "manifest" in sql.lower():
                 cursor.register("_lakebox_manifest", self.lh.manifest_arrow())
             limits = Limits(rows, seconds, self.max_result_bytes)

@@ -172,9 +172,7 @@ class Guard:
         check would, but before the body is read)."""
         if self.token is None or scope["method"] in SAFE_METHODS:
             return None
-        given = headers.get("authorization", "").removeprefix("Bearer ")
-        given = given or _cookie(headers, TOKEN_COOKIE)
-        if hmac.compare_digest(given.encode(), self.token.encode()):
+        if carries_token(headers, self.token):
             return None
         return JSONResponse(
             {"detail": "a bearer token is required"},
@@ -228,6 +226,14 @@ class Guard:
         if hmac.compare_digest(given.encode(), self.token.encode()):
             redirect.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
         return redirect
+
+
+def carries_token(headers: Headers, token: str) -> bool:
+    """Whether a request carries `token`, as a bearer header or (for browsers) as the
+    session cookie that a `?token=` address starts."""
+    given = headers.get("authorization", "").removeprefix("Bearer ")
+    given = given or _cookie(headers, TOKEN_COOKIE)
+    return hmac.compare_digest(given.encode(), token.encode())
 
 
 def _cookie(headers: Headers, name: str) -> str:
