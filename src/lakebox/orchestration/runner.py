@@ -3,7 +3,8 @@ sources and models asked, as a run of the default pipeline."""
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
@@ -78,13 +79,10 @@ def backfill(
 
     window = window_of(lh, source, start, end)
     report = RunReport(new_batch_id(now()))
-    with ExitStack() as locks:
-        for name in _pipelines_collecting(lh, source):
-            locks.enter_context(PipelineLock(lh, name, wait))
-        with history.recording(lh, f"backfill:{source}", "backfill", report):
-            with timed(report, f"land:{source}"):
-                report.landing.append(land_window(lh, source, window, stage(progress, "land")))
-            steps.format_landed(lh, source, report, progress)
+    with _exclusive(lh, [source], f"backfill:{source}", "backfill", report, wait):
+        with timed(report, f"land:{source}"):
+            report.landing.append(land_window(lh, source, window, stage(progress, "land")))
+        steps.format_landed(lh, source, report, progress)
     return report
 
 
@@ -108,17 +106,33 @@ def reformat(
     entries = reformattable(lh, sources, batches)
     report = RunReport(new_batch_id(now()))
     names = sorted({entry.source for entry in entries})
-    pipelines = sorted({name for source in names for name in _pipelines_collecting(lh, source)})
-    with ExitStack() as locks:
-        for name in pipelines or [DEFAULT_PIPELINE]:
-            locks.enter_context(PipelineLock(lh, name, wait))
-        with history.recording(lh, "reformat", "reformat", report):
-            for source in names:
-                with timed(report, f"format:{source}"):
-                    chosen = [entry for entry in entries if entry.source == source]
-                    found = reformat_entries(lh, chosen, stage(progress, "format"))
-                    report.formatting.extend(found)
+    with _exclusive(lh, names, "reformat", "reformat", report, wait):
+        for source in names:
+            with timed(report, f"format:{source}"):
+                chosen = [entry for entry in entries if entry.source == source]
+                found = reformat_entries(lh, chosen, stage(progress, "format"))
+                report.formatting.extend(found)
     return report
+
+
+@contextmanager
+def _exclusive(
+    lh: Lakehouse,
+    sources: list[str],
+    pipeline: str,
+    command: str,
+    report: RunReport,
+    wait: bool | float,
+) -> Iterator[None]:
+    """Within the block, hold the lock of every pipeline that collects or formats `sources`
+    (taken in sorted order, as every locker does; `default` when there are none), and record
+    the work in the run history as pipeline `pipeline`."""
+    names = sorted({name for source in sources for name in _pipelines_collecting(lh, source)})
+    with ExitStack() as locks:
+        for name in names or [DEFAULT_PIPELINE]:
+            locks.enter_context(PipelineLock(lh, name, wait))
+        with history.recording(lh, pipeline, command, report):
+            yield
 
 
 def _pipelines_collecting(lh: Lakehouse, source: str) -> list[str]:
