@@ -843,11 +843,20 @@ def source_from_options(values: dict[str, Any]) -> SourceConfig:
         raise ConfigError(f"{option}: {message}", field=option) from error
 
 
-def _expand_env(value: Any) -> Any:
+def _expand_env(value: Any, done: dict[int, Any] | None = None) -> Any:
+    """Return `value` with `${VAR}` references replaced; a mapping or list that YAML aliases
+    share is expanded once and stays shared (so nested aliases cannot multiply the work)."""
+    done = {} if done is None else done
+    if isinstance(value, dict | list) and id(value) in done:
+        return done[id(value)]
     if isinstance(value, dict):
-        return {key: _expand_env(item) for key, item in value.items()}
+        expanded: Any = done.setdefault(id(value), {})
+        expanded.update((key, _expand_env(item, done)) for key, item in value.items())
+        return expanded
     if isinstance(value, list):
-        return [_expand_env(item) for item in value]
+        expanded = done.setdefault(id(value), [])
+        expanded.extend(_expand_env(item, done) for item in value)
+        return expanded
     if isinstance(value, str):
         return _ENV_REFERENCE.sub(_env_value, value)
     return value
