@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, app
+from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import Output
 
 if TYPE_CHECKING:
@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 COLUMNS = ["change", "severity", "kind", "subject", "incident"]
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox alerts` to `app`."""
+    app.command()(alerts)
+
+
 def alerts(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be sent; send and store nothing.")

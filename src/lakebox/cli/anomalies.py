@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, app
+from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import MAX_ROWS_SHOWN, Output, plain
 from lakebox.errors import ConfigError
 
@@ -19,7 +19,11 @@ SEVERITIES = ("info", "warn", "critical")
 SHOWN_COLUMNS = ("severity", "rule_name", "entity", "ts", "value", "expected", "deviation")
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox anomalies` to `app`."""
+    app.command()(anomalies)
+
+
 def anomalies(
     names: Annotated[
         list[str] | None, typer.Argument(help="Only these rules; default: every declared rule.")

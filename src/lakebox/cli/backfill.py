@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, WaitOption, app
+from lakebox.cli.options import JsonOption, ProjectOption, QuietOption, WaitOption
 from lakebox.cli.render import Output, plain
 
 if TYPE_CHECKING:
@@ -37,7 +37,11 @@ class BackfillResult:
         return all(result.status != Status.FAILED for result in self.formatting)
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox backfill` to `app`."""
+    app.command()(backfill)
+
+
 def backfill(
     source: Annotated[
         str, typer.Argument(metavar="SOURCE", help="The incremental source to backfill.")

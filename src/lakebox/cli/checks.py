@@ -7,14 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, app
+from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import Output, plain
 
 if TYPE_CHECKING:
     from lakebox.quality.checks import CheckResult
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox checks` to `app`."""
+    app.command()(checks)
+
+
 def checks(
     table: Annotated[
         str | None, typer.Argument(help="Only this table, e.g. exploitation.stores.")

@@ -8,14 +8,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lakebox import config as config_module
-from lakebox.cli.app import JsonOption, ProjectOption, app
+from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import Output
 
 if TYPE_CHECKING:
     from lakebox.dashboards import Entry
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox dashboards` to `app`."""
+    app.command()(dashboards)
+
+
 def dashboards(
     run_now: Annotated[
         bool,

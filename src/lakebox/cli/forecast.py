@@ -1,4 +1,5 @@
-"""`lakebox forecast`: registered on the CLI app when this module is imported."""
+"""`lakebox forecast`: run a declared forecast, or one a table or query and the options
+describe, and show each series' model and backtest metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from lakebox.analysis.forecast.spec import ForecastConfig
-from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
+from lakebox.cli.options import JsonOption, ProjectOption, QuietOption
 from lakebox.cli.render import Output, plain
 from lakebox.errors import ConfigError
 
@@ -21,7 +22,11 @@ if TYPE_CHECKING:  # the models import statsforecast: only when a forecast runs
 Progress = Callable[[str, int, int], None]
 
 
-@app.command("forecast")
+def register(app: typer.Typer) -> None:
+    """Add `lakebox forecast` to `app`."""
+    app.command("forecast")(forecast_command)
+
+
 def forecast_command(
     name: Annotated[
         str | None,

@@ -1,5 +1,4 @@
-"""`lakebox models`: train, list, promote, roll back and score registered models
-(registered on the CLI app when imported)."""
+"""`lakebox models`: train, list, promote, roll back and score registered models."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lakebox.analysis.choices import DEFAULT_FLAVOR, DEFAULT_VALIDATION, FLAVORS
-from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
+from lakebox.cli.options import JsonOption, ProjectOption, QuietOption
 from lakebox.cli.render import Output, plain
 from lakebox.errors import ConfigError
 
@@ -20,9 +19,13 @@ if TYPE_CHECKING:
 models_app = typer.Typer(
     help="Train, register, promote and score models (analytics.models).", no_args_is_help=True
 )
-app.add_typer(models_app, name="models")
 
 NameArgument = Annotated[str, typer.Argument(help="The model's name.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `lakebox models` commands to `app`."""
+    app.add_typer(models_app, name="models")
 
 
 @models_app.command("train")

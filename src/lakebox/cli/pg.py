@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lakebox.cli.app import ProjectOption, app
+from lakebox.cli.options import ProjectOption
 from lakebox.cli.render import Output
 from lakebox.cli.serving_options import (
     IDLE_TIMEOUT_HELP,
@@ -27,7 +27,11 @@ if TYPE_CHECKING:
     from lakebox.serving.pgwire import PgServer
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox pg` to `app`."""
+    app.command()(pg)
+
+
 def pg(
     port: Annotated[int, typer.Option(help="The PostgreSQL port.")] = 5433,
     host: HostOption = "127.0.0.1",

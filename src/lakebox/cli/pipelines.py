@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
+from lakebox.cli.options import JsonOption, ProjectOption, QuietOption
 from lakebox.cli.render import Output
 
 if TYPE_CHECKING:
@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     from lakebox.orchestration.scheduler import Scheduler
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox pipelines` and `lakebox scheduler` to `app`."""
+    app.command()(pipelines)
+    app.command()(scheduler)
+
+
 def pipelines(project_dir: ProjectOption = Path(), as_json: JsonOption = False) -> None:
     """List the pipelines: steps, schedule, when each is next due and how its last run went."""
     from dataclasses import asdict
@@ -47,7 +52,6 @@ def pipelines(project_dir: ProjectOption = Path(), as_json: JsonOption = False) 
     )
 
 
-@app.command()
 def scheduler(project_dir: ProjectOption = Path(), quiet: QuietOption = False) -> None:
     """Run the pipelines that have a `schedule:` when they are due, each as its own process
     (as 'lakebox serve' does beside the UI), until Ctrl-C."""

@@ -1,4 +1,5 @@
-"""`lakebox profile`: registered on the CLI app when this module is imported."""
+"""`lakebox profile`: profile a table's columns (nulls, distinct values, top values, a
+histogram) and store the profile."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, app
+from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import Output, plain
 
 if TYPE_CHECKING:
@@ -16,7 +17,11 @@ if TYPE_CHECKING:
 BARS = "▁▂▃▄▅▆▇█"
 
 
-@app.command("profile")
+def register(app: typer.Typer) -> None:
+    """Add `lakebox profile` to `app`."""
+    app.command("profile")(profile_command)
+
+
 def profile_command(
     table: Annotated[str, typer.Argument(help="zone.table, e.g. formatted.sales")],
     top: Annotated[int, typer.Option(min=1, help="How many most frequent values to keep.")] = 10,

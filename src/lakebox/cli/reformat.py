@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, WaitOption, app
+from lakebox.cli.options import JsonOption, ProjectOption, QuietOption, WaitOption
 from lakebox.cli.render import Output
 
 if TYPE_CHECKING:
@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from lakebox.orchestration.report import Progress, RunReport
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox reformat` to `app`."""
+    app.command()(reformat)
+
+
 def reformat(
     source: Annotated[
         list[str] | None,
@@ -38,7 +42,7 @@ def reformat(
     the ones it had in the formatted and quarantine tables, and its manifest row gets the new
     counts. Models are not rebuilt ('lakebox run' does). Exits 1 if a batch failed to format,
     75 if a run of the pipeline is under way."""
-    from lakebox.cli.app import _run_and_report
+    from lakebox.cli.run import run_and_report
     from lakebox.cli.summary import show_reformat
     from lakebox.orchestration.runner import reformat as reformat_batches
 
@@ -48,7 +52,7 @@ def reformat(
         models.append(any((lh.project_dir / lh.config.models.path).glob("*.sql")))
         return reformat_batches(lh, source, batch, progress, wait)
 
-    _run_and_report(
+    run_and_report(
         project_dir,
         Output(quiet, as_json),
         work,

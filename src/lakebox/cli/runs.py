@@ -7,12 +7,16 @@ from typing import Annotated
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, app
+from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import Output
 from lakebox.errors import ConfigError
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox runs` to `app`."""
+    app.command()(runs)
+
+
 def runs(
     run_id: Annotated[str | None, typer.Argument(help="Show the steps of this run.")] = None,
     limit: Annotated[int, typer.Option(help="How many recent runs to show.")] = 20,

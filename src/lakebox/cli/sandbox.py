@@ -1,4 +1,4 @@
-"""`lakebox sandbox`: named, reproducible extracts (registered on the CLI app when imported)."""
+"""`lakebox sandbox`: named, reproducible extracts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
+from lakebox.cli.options import JsonOption, ProjectOption, QuietOption
 from lakebox.cli.render import Output, plain
 
 if TYPE_CHECKING:
@@ -16,9 +16,13 @@ if TYPE_CHECKING:
 sandbox_app = typer.Typer(
     help="Freeze reproducible extracts (analytics.sandbox_NAME).", no_args_is_help=True
 )
-app.add_typer(sandbox_app, name="sandbox")
 
 NameArgument = Annotated[str, typer.Argument(help="The sandbox's name (lower-case, digits, _).")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `lakebox sandbox` commands to `app`."""
+    app.add_typer(sandbox_app, name="sandbox")
 
 
 @sandbox_app.command("create")

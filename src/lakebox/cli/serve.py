@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lakebox.cli.app import ProjectOption, app
+from lakebox.cli.options import ProjectOption
 from lakebox.cli.render import Output
 from lakebox.cli.serving_options import (
     IDLE_TIMEOUT_HELP,
@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     from lakebox.serving.pgwire import ConnectionLimits, PgServer
 
 
-@app.command()
+def register(app: typer.Typer) -> None:
+    """Add `lakebox serve` to `app`."""
+    app.command()(serve)
+
+
 def serve(
     port: Annotated[int, typer.Option(help="The HTTP port.")] = 8765,
     host: HostOption = "127.0.0.1",
