@@ -16,6 +16,7 @@ from lakebox.errors import LakeboxError, QueryError, WireError
 from lakebox.serving.pgwire import messages as m
 from lakebox.serving.pgwire import sqltext, types
 from lakebox.serving.pgwire.auth import MECHANISM, ScramExchange
+from lakebox.serving.pgwire.binary_format import decode_binary_parameter
 from lakebox.serving.pgwire.messages import (
     ClientGone,
     Cursor,
@@ -491,7 +492,7 @@ def _literals(statement: Statement, formats: list[int], values: list[bytes | Non
         if value is None:
             literals.append("NULL")
         elif binary:
-            literals.append(sqltext.literal(types.decode_binary_parameter(oid, value), oid))
+            literals.append(sqltext.literal(decode_binary_parameter(oid, value), oid))
         else:
             literals.append(sqltext.literal(m.utf8(value), oid))
     return literals
