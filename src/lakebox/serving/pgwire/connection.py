@@ -25,8 +25,10 @@ from lakebox.serving.pgwire.messages import (
     ProtocolViolation,
     Reader,
 )
-from lakebox.serving.pgwire.results import ResultEncoder
-from lakebox.serving.pgwire.session import REPORTED, Outcome, Session, Statement, sqlstate
+from lakebox.serving.pgwire.results import Outcome, ResultEncoder
+from lakebox.serving.pgwire.session import Session, Statement
+from lakebox.serving.pgwire.settings import REPORTED
+from lakebox.serving.pgwire.sqlstate import sqlstate
 
 if TYPE_CHECKING:
     from lakebox.serving.pgwire.server import PgServer

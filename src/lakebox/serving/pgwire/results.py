@@ -1,6 +1,10 @@
-"""A query's result on the wire: RowDescription fields and DataRow bytes, batch by batch."""
+"""A statement's result: its outcome (command tag and rows), and on the wire its RowDescription
+fields and DataRow bytes, batch by batch."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -10,10 +14,21 @@ from lakebox.serving.pgwire import types
 from lakebox.serving.pgwire.binary_format import BINARY_OIDS, binary_cells
 from lakebox.serving.pgwire.messages import Field
 from lakebox.serving.pgwire.text_format import LARGE, text_cells
+from lakebox.serving.queries import QueryStream
 
 TEXT_FORMAT, BINARY_FORMAT = 0, 1
 _NOTHING = pa.scalar(b"", LARGE)
 _NULL_LENGTH = -1
+
+
+@dataclass
+class Outcome:
+    """What a statement gave: its command tag and, for a query, its rows as batches."""
+
+    tag: str
+    schema: pa.Schema | None = None
+    batches: Iterator[pa.RecordBatch] = field(default_factory=lambda: iter(()))
+    stream: QueryStream | None = None
 
 
 class ResultEncoder:
