@@ -20,7 +20,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.serving.pgwire import catalog
 from lakebox.serving.pgwire import messages as m
 from lakebox.serving.pgwire.auth import Verifier
-from lakebox.serving.pgwire.session import SETTINGS
+from lakebox.serving.pgwire.settings import SETTINGS
 from lakebox.serving.queries import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT, QueryService
 from lakebox.serving.security import check_token
 

@@ -1,0 +1,81 @@
+"""A client's start-up: SSL and GSS requests declined, cancel requests passed on, the protocol
+version checked, SCRAM-SHA-256 authentication, and the parameters a new session reports."""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Callable
+from typing import BinaryIO
+
+from lakebox.errors import WireError
+from lakebox.serving.pgwire import messages as m
+from lakebox.serving.pgwire.auth import MECHANISM, ScramExchange, Verifier
+from lakebox.serving.pgwire.messages import Cursor, Message, Reader
+from lakebox.serving.pgwire.settings import REPORTED
+
+
+class Refused(WireError):
+    """The client may not connect (authentication failed, or an unsupported protocol)."""
+
+
+def startup(
+    reader: Reader, sock: socket.socket, cancel: Callable[[int, int], None]
+) -> dict[str, str] | None:
+    """Return the start-up parameters of a client that logs in, or None for a cancel request
+    (passed on to `cancel`)."""
+    while True:
+        code, body = reader.startup()
+        if code in (m.SSL_REQUEST, m.GSSENC_REQUEST):
+            sock.sendall(b"N")
+            continue
+        if code == m.CANCEL_REQUEST and len(body) >= 8:
+            pid, secret = struct.unpack("!ii", body[:8])
+            cancel(pid, secret)
+            return None
+        if code != m.PROTOCOL_3:
+            raise Refused(
+                f"protocol {code >> 16}.{code & 0xFFFF} is not supported", sqlstate="0A000"
+            )
+        return m.startup_parameters(body)
+
+
+def authenticate(
+    reader: Reader, out: BinaryIO, verifier: Verifier | None, parameters: dict[str, str]
+) -> None:
+    """Run the SCRAM-SHA-256 exchange with the client (nothing when no password is needed);
+    raise Refused when its password is wrong."""
+    if verifier is None:
+        return
+    out.write(m.authentication(10, m.cstring(MECHANISM) + b"\0"))
+    out.flush()
+    exchange = ScramExchange(verifier)
+    initial = Cursor(_expect(reader, b"p").body)
+    if initial.cstring() != MECHANISM:
+        raise Refused("only SCRAM-SHA-256 is offered", sqlstate="28000")
+    length = initial.int32()
+    out.write(m.authentication(11, exchange.first(m.utf8(initial.take(length))).encode()))
+    out.flush()
+    final = exchange.final(m.utf8(_expect(reader, b"p").body))
+    if final is None:
+        user = parameters.get("user", "")
+        raise Refused(f'password authentication failed for user "{user}"', sqlstate="28P01")
+    out.write(m.authentication(12, final.encode()))
+
+
+def _expect(reader: Reader, kind: bytes) -> Message:
+    message = reader.message()
+    if message.kind != kind:
+        raise Refused("expected a password message", sqlstate="08P01")
+    return message
+
+
+def welcome(out: BinaryIO, parameters: dict[str, str], pid: int, secret: int) -> None:
+    """Tell a logged-in client so: AuthenticationOk, the reported parameters and the key that
+    cancels its queries."""
+    out.write(m.authentication(0))
+    for name, value in REPORTED.items():
+        out.write(m.parameter_status(name, value))
+    out.write(m.parameter_status("application_name", parameters.get("application_name", "")))
+    out.write(m.parameter_status("session_authorization", parameters.get("user", "")))
+    out.write(m.backend_key_data(pid, secret))
