@@ -1,11 +1,14 @@
 """Query results as HTTP answers: JSON (columns, rows, count, truncation, time), CSV, Parquet
-or a streamed Arrow IPC result."""
+or a streamed Arrow IPC result; and the dashboards' variants (decimals as JSON numbers, a CSV
+file to download)."""
 
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -13,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from lakebox.ground.json import json_ready
+from lakebox.ground.json import json_default, json_ready
 from lakebox.serving.queries import QueryResult, QueryService
 
 Format = Literal["json", "csv", "parquet", "arrow"]
@@ -83,3 +86,41 @@ def trusted(queries: QueryService, sql: str, limit: int) -> QueryResult:
     table = queries.catalog(f"SELECT * FROM ({sql}) LIMIT {int(limit) + 1}")
     truncated = table.num_rows > limit
     return QueryResult(table.slice(0, limit), truncated, time.monotonic() - started)
+
+
+def json_numbers(value: Any) -> Any:
+    """Return `value` as JSON types: decimals (e.g. a sum of BIGINTs) as numbers, dates as ISO
+    text; NaN and infinities (not JSON) become null."""
+    text = json.dumps(value, default=_json_value)
+    return json.loads(text, parse_constant=lambda _: None)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return json_default(value)
+
+
+def csv_download(result: QueryResult, filename: str) -> Response:
+    """Return `result` as a CSV file to download (nested values as JSON text)."""
+    sink = io.BytesIO()
+    pacsv.write_csv(_csv_ready(result.table), sink)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Lakebox-Truncated": str(result.truncated).lower(),
+    }
+    return Response(sink.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """Return `table` with the columns CSV cannot hold (lists, structs) as JSON text."""
+    columns = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_nested(field.type):
+            column = pa.array([_cell_json(v) for v in column.to_pylist()], pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _cell_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(json_numbers(value))

@@ -7,19 +7,13 @@ they reach SQL only as bound parameters (see `lakebox.serving.dashboards.queries
 
 from __future__ import annotations
 
-import io
-import json
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from lakebox.errors import LakeboxError
-from lakebox.ground.json import json_default
 from lakebox.serving.dashboards import (
     FOLDER,
     BoundQuery,
@@ -32,6 +26,7 @@ from lakebox.serving.dashboards.filters import FilterState, Resolved
 from lakebox.serving.dashboards.queries import bind
 from lakebox.serving.dashboards.running import runner
 from lakebox.serving.dependencies import QueriesDep
+from lakebox.serving.encoding import csv_download, json_numbers
 from lakebox.serving.queries import QueryResult, QueryService
 from lakebox.serving.ui.templating import render
 
@@ -190,7 +185,7 @@ def chart(
     bound = bind(declared.sql, resolved.choices, resolved.parameters)
     result = queries.run(bound.sql, declared.limit, parameters=bound.parameters)
     if format == "csv":
-        return _csv(result, f"{name}-{chart}.csv")
+        return csv_download(result, f"{name}-{chart}.csv")
     return JSONResponse(_chart_data(chart, declared.kind, bound, result))
 
 
@@ -258,47 +253,10 @@ def _chart_data(name: str, kind: str, bound: BoundQuery, result: QueryResult) ->
         "chart": name,
         "kind": kind,
         "columns": [{"name": f.name, "type": str(f.type)} for f in result.table.schema],
-        "rows": _plain(result.table.to_pylist()),
+        "rows": json_numbers(result.table.to_pylist()),
         "row_count": result.table.num_rows,
         "truncated": result.truncated,
         "seconds": round(result.seconds, 3),
         "sql": bound.sql,
-        "parameters": _plain(bound.parameters),
+        "parameters": json_numbers(bound.parameters),
     }
-
-
-def _plain(value: Any) -> Any:
-    """Return `value` as JSON types: decimals (e.g. a sum of BIGINTs) as numbers, dates as ISO
-    text; NaN and infinities (not JSON) become null."""
-    text = json.dumps(value, default=_json_value)
-    return json.loads(text, parse_constant=lambda _: None)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return json_default(value)
-
-
-def _csv(result: QueryResult, filename: str) -> Response:
-    sink = io.BytesIO()
-    pacsv.write_csv(_csv_ready(result.table), sink)
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Lakebox-Truncated": str(result.truncated).lower(),
-    }
-    return Response(sink.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-def _csv_ready(table: pa.Table) -> pa.Table:
-    """Return `table` with the columns CSV cannot hold (lists, structs) as JSON text."""
-    columns = []
-    for field, column in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_nested(field.type):
-            column = pa.array([_cell_json(v) for v in column.to_pylist()], pa.string())
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
-
-
-def _cell_json(value: Any) -> str | None:
-    return None if value is None else json.dumps(_plain(value))
