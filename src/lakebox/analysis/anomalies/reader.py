@@ -6,19 +6,15 @@ The reader runs lakebox's own SQL through `read` (the HTTP API passes its QueryS
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pyarrow as pa
-
 from lakebox.analysis.anomalies.store import ANOMALIES, SEVERITIES
+from lakebox.analysis.forecast.reader import Read, finite
 from lakebox.engine.duckdb import quote_literal
 from lakebox.lakehouse import Lakehouse
 
-Read = Callable[..., pa.Table]  # (sql, parameters=None) -> the rows, e.g. QueryService.catalog
 # The most severe first.
 SEVERITY_ORDER = (
     f"list_position([{', '.join(quote_literal(s) for s in reversed(SEVERITIES))}], severity)"
@@ -93,12 +89,4 @@ def anomalies(lh: Lakehouse, read: Read, filters: AnomalyFilters, limit: int) ->
 
 
 def _anomaly(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, **{key: _finite(row.get(key)) for key in ("value", "expected", "deviation")}}
-
-
-def _finite(value: object) -> float | None:
-    """Return `value` as a float, or None when it is missing, NaN or infinite (not JSON)."""
-    if value is None or isinstance(value, bool):
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None
+    return {**row, **{key: finite(row.get(key)) for key in ("value", "expected", "deviation")}}
