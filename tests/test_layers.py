@@ -195,7 +195,6 @@ def test_no_modules_import_each_other_in_a_cycle() -> None:
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
 
 
-@pytest.mark.xfail(strict=True, reason="the layering moves are under way")
 def test_every_package_has_a_layer() -> None:
     packages = {name.split(".")[1] for name in modules(SRC) if name.count(".")}
     placed = {name for layer in LAYERS for name in layer.split()}

@@ -17,7 +17,7 @@ from lakebox.analysis.sandbox import create_sandbox
 from lakebox.analysis.scoring import score
 from lakebox.analysis.training import train
 from lakebox.cli.app import app
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.analysis.conftest import SQL, add_rows, project_with_readings, readings
 
 

@@ -24,7 +24,7 @@ from lakebox.orchestration.history import StepRun
 from lakebox.orchestration.report import RunReport
 from lakebox.quality import results
 from lakebox.quality.checks import CheckResult
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.conftest import write_file
 
 SALES = "id,amount\n1,2.5\n2,4\n3,10\n"

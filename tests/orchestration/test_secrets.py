@@ -22,7 +22,7 @@ from lakebox.config import SourceConfig
 from lakebox.errors import LandingError
 from lakebox.landing.loader import land
 from lakebox.orchestration import launcher
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.serving.ui.conftest import served
 
 TOKEN = "7391:AAFq-secret-bot-token"

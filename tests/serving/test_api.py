@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakebox.orchestration.runner import run
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.conftest import write_file
 
 JSON = {"Content-Type": "application/json"}  # what a cross-site form cannot send

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.conftest import ProjectFactory
 from tests.serving.ui.conftest import served
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from lakebox.analysis.anomalies import detect
 from lakebox.catalog import TableRef
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.analysis.anomalies.conftest import store_days
 from tests.analysis.conftest import write_table
 from tests.analysis.forecast.conftest import SALES, monthly_rows, seasonal_values

@@ -10,7 +10,7 @@ from schemathesis.checks import not_a_server_error
 
 import lakebox
 from lakebox.orchestration.runner import run
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.conftest import write_file
 
 

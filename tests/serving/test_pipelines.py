@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from lakebox.orchestration import history
 from lakebox.orchestration.lock import PipelineLock
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.conftest import write_file
 
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakebox.orchestration.runner import run
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from lakebox.serving.pgwire import PgServer
 from lakebox.serving.queries import QueryService
 from tests.conftest import write_file

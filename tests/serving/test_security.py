@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakebox.errors import ConfigError
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from lakebox.serving.security import SECURITY_HEADERS, allowed_hosts, check_token
 from tests.analysis.conftest import write_table
 from tests.analysis.forecast.conftest import SALES, monthly_rows

@@ -12,7 +12,7 @@ from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import Output
 
 if TYPE_CHECKING:
-    from lakebox.dashboards import Entry
+    from lakebox.serving.dashboards import Entry
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +29,7 @@ def dashboards(
     as_json: JsonOption = False,
 ) -> None:
     """List the dashboards in dashboards/*.yaml and validate them (exit 1 if one is invalid)."""
-    from lakebox.dashboards import FOLDER, DashboardFolder
+    from lakebox.serving.dashboards import FOLDER, DashboardFolder
 
     config_module.load(project_dir)  # a project folder, or the usual error
     output = Output(as_json=as_json)
@@ -48,8 +48,8 @@ def dashboards(
 
 
 def _tried(project_dir: Path, entries: list[Entry]) -> dict[str, dict[str, str]]:
-    from lakebox.dashboards.running import try_charts
     from lakebox.lakehouse import open_project
+    from lakebox.serving.dashboards.running import try_charts
     from lakebox.serving.queries import QueryService
 
     with open_project(project_dir) as lh:
@@ -62,7 +62,7 @@ def _tried(project_dir: Path, entries: list[Entry]) -> dict[str, dict[str, str]]
 
 
 def _described(entry: Entry, failed_charts: dict[str, str]) -> dict[str, Any]:
-    from lakebox.dashboards import FOLDER
+    from lakebox.serving.dashboards import FOLDER
 
     board = entry.dashboard
     return {

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from lakebox.cli import render
 from lakebox.cli.render import Output
 from lakebox.errors import ConfigError
+from lakebox.ground.json import json_default
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -34,7 +35,7 @@ def write_result(result: pa.Table, output_format: str, out: Path | None) -> None
     else:
         from lakebox.engine.values import python_rows
 
-        text = json.dumps(python_rows(result), default=render.json_default, indent=2)
+        text = json.dumps(python_rows(result), default=json_default, indent=2)
         if out:
             out.write_text(text + "\n", encoding="utf-8")
         else:

@@ -70,7 +70,7 @@ def serve(
     import uvicorn
 
     from lakebox.cli.pg import pg_address
-    from lakebox.serving.api import create_app
+    from lakebox.serving.app import create_app
     from lakebox.serving.security import allowed_hosts, check_token
 
     check_ports(port, pg_port)

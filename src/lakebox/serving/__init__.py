@@ -1,1 +1,3 @@
-"""Serving: the HTTP API (and, later, the web UI and the PostgreSQL wire endpoint)."""
+"""Serving: the HTTP API (`app`, one router per module under `routes`), the web UI (`ui`),
+the project's dashboards (`dashboards`) and the PostgreSQL wire endpoint (`pgwire`). Reading
+the data is left to the packages that own it; serving carries it over the wire."""

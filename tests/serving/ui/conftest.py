@@ -19,7 +19,7 @@ import uvicorn
 
 import lakebox
 from lakebox.demo import build_demo
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.conftest import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[3]

@@ -7,7 +7,7 @@ import time
 
 from lakebox.orchestration import history
 from lakebox.orchestration.lock import PipelineLock
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from tests.conftest import write_file
 from tests.serving.ui.conftest import served
 

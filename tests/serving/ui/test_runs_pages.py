@@ -20,7 +20,7 @@ from lakebox.monitoring import ledger
 from lakebox.monitoring.ledger import AlertRecord
 from lakebox.orchestration import history
 from lakebox.orchestration.runner import RunReport
-from lakebox.serving.api import create_app
+from lakebox.serving.app import create_app
 from lakebox.serving.ui.templating import NAVIGATION, TEMPLATES
 from tests.conftest import ProjectFactory
 

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from lakebox.analysis.forecast import core, series, writer
 from lakebox.analysis.forecast.spec import ForecastConfig
+from lakebox.analysis.forecast.tables import FORECAST_PROPERTY, STRATEGY_PROPERTY, table_refs
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.engine import quote_identifier
@@ -25,7 +26,6 @@ from lakebox.landing.manifest import now
 
 logger = logging.getLogger(__name__)
 INPUTS_PROPERTY = "lakebox.inputs"  # the same key the model builder records its inputs under
-FORECAST_PROPERTY = "lakebox.forecast"
 
 
 @dataclass
@@ -78,9 +78,9 @@ def forecast(
     properties = {
         INPUTS_PROPERTY: json.dumps(inputs, sort_keys=True),
         FORECAST_PROPERTY: config.name,
-        "lakebox.forecast-strategy": outcome.strategy,
+        STRATEGY_PROPERTY: outcome.strategy,
     }
-    table_ref, metrics_ref = writer.table_refs(config.name)
+    table_ref, metrics_ref = table_refs(config.name)
     snapshot_id = writer.write(lh, table_ref, forecasts, run_id, properties)
     writer.write(lh, metrics_ref, metrics, run_id, properties)
     logger.info("forecast %s: %d series into %s", config.name, len(found), table_ref.identifier)
@@ -118,7 +118,7 @@ def forecast_declared(
 def is_stale(lh: Lakehouse, config: ForecastConfig) -> bool:
     """Return whether `config`'s forecast is missing or was made from other snapshots of its
     inputs than the current ones (a forecast of unchanged data need not be made again)."""
-    table = lh.catalog.load(writer.table_refs(config.name or "")[0])
+    table = lh.catalog.load(table_refs(config.name or "")[0])
     snapshot = table.current_snapshot() if table is not None else None
     if snapshot is None:
         return True

@@ -22,13 +22,6 @@ from lakebox.lakehouse import Lakehouse
 CREATED_AT = pa.timestamp("us", tz="UTC")
 
 
-def table_refs(name: str) -> tuple[TableRef, TableRef]:
-    """Return the forecast table and the metrics table of forecast `name`."""
-    return TableRef("analytics", f"forecast_{name}"), TableRef(
-        "analytics", f"forecast_{name}_metrics"
-    )
-
-
 def forecast_table(
     outcome: Outcome,
     config: ForecastConfig,

@@ -212,6 +212,6 @@ def _confine(lh: Lakehouse) -> None:
         "SELECT current_setting('enable_external_access')"
     ).fetchone()
     if external and external[0] in (True, "true"):
-        from lakebox.serving.api import _project_places
+        from lakebox.serving.app import _project_places
 
         lh.engine.confine(_project_places(lh))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from lakebox.lakehouse import Lakehouse
-from lakebox.serving.queries import QueryService
+from lakebox.serving.dashboards import FOLDER, DashboardFolder
 from lakebox.serving.ui import assets, dashboards, pages
 
 
-def mount_ui(app: FastAPI, lh: Lakehouse, queries: QueryService) -> None:
-    """Add the UI's pages and static files to the API app."""
+def mount_ui(app: FastAPI) -> None:
+    """Add the UI's pages and static files to the app (made by `create_app`, whose state
+    holds the Lakehouse)."""
+    app.state.dashboards = DashboardFolder(app.state.lakehouse.project_dir / FOLDER)
     assets.mount(app)
-    app.include_router(pages.router(lh, queries))
-    app.include_router(dashboards.router(lh, queries))
+    app.include_router(pages.router)
+    app.include_router(dashboards.router)

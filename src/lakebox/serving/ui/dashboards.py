@@ -2,29 +2,31 @@
 dashboard pages, and the JSON/CSV endpoints the pages draw from (in the OpenAPI schema).
 
 Filter values come as query parameters (`store=BCN-01&weekday=1&weekday=2&dates_from=…`);
-they reach SQL only as bound parameters (see `lakebox.dashboards.queries`).
+they reach SQL only as bound parameters (see `lakebox.serving.dashboards.queries`).
 """
 
 from __future__ import annotations
 
-import io
-import json
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from lakebox.cli.render import json_default
-from lakebox.dashboards import FOLDER, BoundQuery, Dashboard, DashboardFolder, Entry, resolve
-from lakebox.dashboards.filters import FilterState, Resolved
-from lakebox.dashboards.queries import bind
-from lakebox.dashboards.running import runner
 from lakebox.errors import LakeboxError
-from lakebox.lakehouse import Lakehouse
+from lakebox.serving.dashboards import (
+    FOLDER,
+    BoundQuery,
+    Dashboard,
+    DashboardFolder,
+    Entry,
+    resolve,
+)
+from lakebox.serving.dashboards.filters import FilterState, Resolved
+from lakebox.serving.dashboards.queries import bind
+from lakebox.serving.dashboards.running import runner
+from lakebox.serving.dependencies import QueriesDep
+from lakebox.serving.encoding import csv_download, json_numbers
 from lakebox.serving.queries import QueryResult, QueryService
 from lakebox.serving.ui.templating import render
 
@@ -99,86 +101,92 @@ class ChartData(BaseModel):
     parameters: dict[str, Any]
 
 
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the routes of the dashboards: pages and their API."""
-    folder = DashboardFolder(lh.project_dir / FOLDER)
-    routes = APIRouter()
-    _pages(routes, folder, queries)
-    _api(routes, folder, queries)
-    return routes
+router = APIRouter()
 
 
-def _pages(routes: APIRouter, folder: DashboardFolder, queries: QueryService) -> None:
-    @routes.get("/dashboards", include_in_schema=False, response_class=HTMLResponse)
-    def listing(request: Request) -> HTMLResponse:
-        boards = [_summary(entry) for entry in folder.entries()]
-        return render(request, "dashboards.html", "dashboards", dashboards=boards)
-
-    @routes.get("/dashboards/{name}", include_in_schema=False, response_class=HTMLResponse)
-    def page(request: Request, name: str) -> HTMLResponse:
-        entry = folder.get(name)
-        if entry is None:
-            raise HTTPException(404, detail=f"no dashboard {name!r} in {FOLDER}/")
-        if entry.dashboard is None:
-            return render(
-                request, "dashboard.html", "dashboards", 422, name=name, error=entry.error
-            )
-        try:
-            view = _view(entry, entry.dashboard, _resolved(entry.dashboard, request, queries))
-        except LakeboxError as error:  # e.g. a filter's options SQL names a missing table
-            return render(request, "dashboard.html", "dashboards", 400, name=name, error=error)
-        return render(
-            request, "dashboard.html", "dashboards", name=name, board=view.model_dump(), error=None
-        )
+def dashboard_folder(request: Request) -> DashboardFolder:
+    """Return the app's dashboards folder (re-read when a file changes)."""
+    folder: DashboardFolder = request.app.state.dashboards
+    return folder
 
 
-def _api(routes: APIRouter, folder: DashboardFolder, queries: QueryService) -> None:
-    @routes.get("/api/dashboards", summary="The project's dashboards, with any YAML errors")
-    def dashboards() -> list[DashboardSummary]:
-        return [_summary(entry) for entry in folder.entries()]
+FolderDep = Annotated[DashboardFolder, Depends(dashboard_folder)]
 
-    @routes.get(
-        "/api/dashboards/{name}",
-        summary="A dashboard: its filters resolved for the given values, tabs and charts",
-        description="Filter values are query parameters, as in the chart endpoint; a value "
-        "a filter does not allow falls back to its default.",
-        responses={404: {"description": "No such dashboard"}, 422: {"description": "Bad YAML"}},
+
+@router.get("/dashboards", include_in_schema=False, response_class=HTMLResponse)
+def listing(request: Request, folder: FolderDep) -> HTMLResponse:
+    boards = [_summary(entry) for entry in folder.entries()]
+    return render(request, "dashboards.html", "dashboards", dashboards=boards)
+
+
+@router.get("/dashboards/{name}", include_in_schema=False, response_class=HTMLResponse)
+def page(request: Request, name: str, folder: FolderDep, queries: QueriesDep) -> HTMLResponse:
+    entry = folder.get(name)
+    if entry is None:
+        raise HTTPException(404, detail=f"no dashboard {name!r} in {FOLDER}/")
+    if entry.dashboard is None:
+        return render(request, "dashboard.html", "dashboards", 422, name=name, error=entry.error)
+    try:
+        view = _view(entry, entry.dashboard, _resolved(entry.dashboard, request, queries))
+    except LakeboxError as error:  # e.g. a filter's options SQL names a missing table
+        return render(request, "dashboard.html", "dashboards", 400, name=name, error=error)
+    return render(
+        request, "dashboard.html", "dashboards", name=name, board=view.model_dump(), error=None
     )
-    def dashboard(name: Name, request: Request) -> DashboardView:
-        entry, board = _usable(folder, name)
-        return _view(entry, board, _resolved(board, request, queries))
 
-    @routes.get(
-        "/api/dashboards/{name}/charts/{chart}",
-        summary="A chart's rows (JSON or CSV) for the given filter values",
-        description="Filter values are query parameters: `store=BCN-01` (select; empty for "
-        "its 'all' choice), `weekday=1&weekday=2` (multi-select; `weekday=` for none), "
-        "`dates_from=2025-06-01&dates_to=2025-06-14` (date range), `hours_from=8&hours_to=20` "
-        "(hour range), `grain=daily` (resolution). A value a filter does not allow is an error.",
-        response_model=ChartData,
-        responses={
-            200: {"content": {"text/csv": {}}},
-            400: {"description": "A filter value is not allowed, or the SQL failed"},
-            404: {"description": "No such dashboard or chart"},
-            422: {"description": "The dashboard's YAML is invalid"},
-        },
-    )
-    def chart(
-        name: Name,
-        chart: Annotated[str, Path(description="The chart's name in the YAML.")],
-        request: Request,
-        format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
-    ) -> Response:
-        _, board = _usable(folder, name)
-        declared = board.charts.get(chart)
-        if declared is None:
-            raise HTTPException(404, detail=f"dashboard {name!r} has no chart {chart!r}")
-        resolved = _resolved(board, request, queries, strict=True)
-        bound = bind(declared.sql, resolved.choices, resolved.parameters)
-        result = queries.run(bound.sql, declared.limit, parameters=bound.parameters)
-        if format == "csv":
-            return _csv(result, f"{name}-{chart}.csv")
-        return JSONResponse(_chart_data(chart, declared.kind, bound, result))
+
+@router.get("/api/dashboards", summary="The project's dashboards, with any YAML errors")
+def dashboards(folder: FolderDep) -> list[DashboardSummary]:
+    return [_summary(entry) for entry in folder.entries()]
+
+
+@router.get(
+    "/api/dashboards/{name}",
+    summary="A dashboard: its filters resolved for the given values, tabs and charts",
+    description="Filter values are query parameters, as in the chart endpoint; a value "
+    "a filter does not allow falls back to its default.",
+    responses={404: {"description": "No such dashboard"}, 422: {"description": "Bad YAML"}},
+)
+def dashboard(
+    name: Name, request: Request, folder: FolderDep, queries: QueriesDep
+) -> DashboardView:
+    entry, board = _usable(folder, name)
+    return _view(entry, board, _resolved(board, request, queries))
+
+
+@router.get(
+    "/api/dashboards/{name}/charts/{chart}",
+    summary="A chart's rows (JSON or CSV) for the given filter values",
+    description="Filter values are query parameters: `store=BCN-01` (select; empty for "
+    "its 'all' choice), `weekday=1&weekday=2` (multi-select; `weekday=` for none), "
+    "`dates_from=2025-06-01&dates_to=2025-06-14` (date range), `hours_from=8&hours_to=20` "
+    "(hour range), `grain=daily` (resolution). A value a filter does not allow is an error.",
+    response_model=ChartData,
+    responses={
+        200: {"content": {"text/csv": {}}},
+        400: {"description": "A filter value is not allowed, or the SQL failed"},
+        404: {"description": "No such dashboard or chart"},
+        422: {"description": "The dashboard's YAML is invalid"},
+    },
+)
+def chart(
+    name: Name,
+    chart: Annotated[str, Path(description="The chart's name in the YAML.")],
+    request: Request,
+    folder: FolderDep,
+    queries: QueriesDep,
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+) -> Response:
+    _, board = _usable(folder, name)
+    declared = board.charts.get(chart)
+    if declared is None:
+        raise HTTPException(404, detail=f"dashboard {name!r} has no chart {chart!r}")
+    resolved = _resolved(board, request, queries, strict=True)
+    bound = bind(declared.sql, resolved.choices, resolved.parameters)
+    result = queries.run(bound.sql, declared.limit, parameters=bound.parameters)
+    if format == "csv":
+        return csv_download(result, f"{name}-{chart}.csv")
+    return JSONResponse(_chart_data(chart, declared.kind, bound, result))
 
 
 def _usable(folder: DashboardFolder, name: str) -> tuple[Entry, Dashboard]:
@@ -245,47 +253,10 @@ def _chart_data(name: str, kind: str, bound: BoundQuery, result: QueryResult) ->
         "chart": name,
         "kind": kind,
         "columns": [{"name": f.name, "type": str(f.type)} for f in result.table.schema],
-        "rows": _plain(result.table.to_pylist()),
+        "rows": json_numbers(result.table.to_pylist()),
         "row_count": result.table.num_rows,
         "truncated": result.truncated,
         "seconds": round(result.seconds, 3),
         "sql": bound.sql,
-        "parameters": _plain(bound.parameters),
+        "parameters": json_numbers(bound.parameters),
     }
-
-
-def _plain(value: Any) -> Any:
-    """Return `value` as JSON types: decimals (e.g. a sum of BIGINTs) as numbers, dates as ISO
-    text; NaN and infinities (not JSON) become null."""
-    text = json.dumps(value, default=_json_value)
-    return json.loads(text, parse_constant=lambda _: None)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return json_default(value)
-
-
-def _csv(result: QueryResult, filename: str) -> Response:
-    sink = io.BytesIO()
-    pacsv.write_csv(_csv_ready(result.table), sink)
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Lakebox-Truncated": str(result.truncated).lower(),
-    }
-    return Response(sink.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-def _csv_ready(table: pa.Table) -> pa.Table:
-    """Return `table` with the columns CSV cannot hold (lists, structs) as JSON text."""
-    columns = []
-    for field, column in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_nested(field.type):
-            column = pa.array([_cell_json(v) for v in column.to_pylist()], pa.string())
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
-
-
-def _cell_json(value: Any) -> str | None:
-    return None if value is None else json.dumps(_plain(value))

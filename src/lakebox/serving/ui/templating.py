@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from lakebox.cli.render import json_default
+from lakebox.ground.json import json_default
 from lakebox.lakehouse import Lakehouse
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))

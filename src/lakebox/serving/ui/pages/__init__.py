@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lakebox.lakehouse import Lakehouse
-from lakebox.serving.queries import QueryService
 from lakebox.serving.ui.pages import (
     alerts,
     anomalies,
@@ -18,10 +16,6 @@ from lakebox.serving.ui.pages import (
     runs,
 )
 
-
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the routes of the pages."""
-    routes = APIRouter()
-    for module in (overview, catalog, console, forecasts, anomalies, models, runs, alerts):
-        routes.include_router(module.router(lh, queries))
-    return routes
+router = APIRouter()
+for _page in (overview, catalog, console, forecasts, anomalies, models, runs, alerts):
+    router.include_router(_page.router)

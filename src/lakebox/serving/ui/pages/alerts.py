@@ -10,33 +10,33 @@ from fastapi.responses import HTMLResponse
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
 from lakebox.monitoring.ledger import AlertRecord
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
 from lakebox.serving.ui.templating import project, render
 
 STATUSES = ("open", "resolved")
 
 
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the route of the alerts page."""
-    routes = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
-    @routes.get("/alerts")
-    def alerts(request: Request, status: str = "") -> HTMLResponse:
-        records = stored_alerts(lh, queries)
-        shown = status if status in STATUSES else ""
-        return render(
-            request,
-            "alerts.html",
-            "alerts",
-            open_alerts=newest_first(records, "open") if shown != "resolved" else [],
-            resolved=newest_first(records, "resolved") if shown != "open" else [],
-            stored=bool(records),
-            status=shown,
-            statuses=STATUSES,
-            **project(lh),
-        )
 
-    return routes
+@router.get("/alerts")
+def alerts(
+    request: Request, lh: LakehouseDep, queries: QueriesDep, status: str = ""
+) -> HTMLResponse:
+    records = stored_alerts(lh, queries)
+    shown = status if status in STATUSES else ""
+    return render(
+        request,
+        "alerts.html",
+        "alerts",
+        open_alerts=newest_first(records, "open") if shown != "resolved" else [],
+        resolved=newest_first(records, "resolved") if shown != "open" else [],
+        stored=bool(records),
+        status=shown,
+        statuses=STATUSES,
+        **project(lh),
+    )
 
 
 def stored_alerts(lh: Lakehouse, queries: QueryService) -> list[AlertRecord]:

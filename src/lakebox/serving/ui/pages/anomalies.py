@@ -6,37 +6,34 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from lakebox.analysis.anomalies import reader
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving import forecasts
-from lakebox.serving.queries import QueryService
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.ui.templating import project, render
 
 PAGE_ROWS = 500
 FILTERS = ("rule", "severity", "entity", "since", "until")
 
 
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the route of the anomalies page."""
-    routes = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-
-    @routes.get("/anomalies")
-    def anomalies(request: Request) -> HTMLResponse:
-        stored = forecasts.anomalies(lh, queries, forecasts.AnomalyFilters(), 1)
-        given = {key: request.query_params.get(key, "") for key in FILTERS}
-        return render(
-            request,
-            "anomalies.html",
-            "anomalies",
-            rules=rule_names(lh, stored),
-            stored=stored.total,
-            declared=bool(lh.config.anomalies),
-            settings={"limit": PAGE_ROWS, "filters": given},
-            **project(lh),
-        )
-
-    return routes
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-def rule_names(lh: Lakehouse, stored: forecasts.Anomalies) -> list[str]:
+@router.get("/anomalies")
+def anomalies(request: Request, lh: LakehouseDep, queries: QueriesDep) -> HTMLResponse:
+    stored = reader.anomalies(lh, queries.catalog, reader.AnomalyFilters(), 1)
+    given = {key: request.query_params.get(key, "") for key in FILTERS}
+    return render(
+        request,
+        "anomalies.html",
+        "anomalies",
+        rules=rule_names(lh, stored),
+        stored=stored.total,
+        declared=bool(lh.config.anomalies),
+        settings={"limit": PAGE_ROWS, "filters": given},
+        **project(lh),
+    )
+
+
+def rule_names(lh: Lakehouse, stored: reader.AnomalyListing) -> list[str]:
     """Return the declared rules and those with stored anomalies, by name."""
-    return sorted(set(lh.config.anomalies) | {count.rule_name for count in stored.counts})
+    return sorted(set(lh.config.anomalies) | {count["rule_name"] for count in stored.counts})

@@ -9,10 +9,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from lakebox.catalog import TableRef
+from lakebox.catalog.summaries import all_tables, known_table, snapshots, table_summary
 from lakebox.errors import CatalogError
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving import api
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
+from lakebox.serving.routes.tables import (
+    Profile,
+    ProfiledColumn,
+    quarantine,
+    stored_profile,
+    table_columns,
+)
 from lakebox.serving.ui.pages.overview import latest_checks
 from lakebox.serving.ui.templating import project, render
 
@@ -20,46 +28,51 @@ SAMPLE_ROWS = 100
 QUARANTINE_ROWS = 50
 
 
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the routes of the catalog and table pages."""
-    routes = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
-    @routes.get("/catalog")
-    def listing(request: Request) -> HTMLResponse:
-        return render(request, "catalog.html", "catalog", zones=zones(lh), **project(lh))
 
-    @routes.get("/catalog/{zone}/{name}")
-    def table(request: Request, zone: str, name: str, as_of: str | None = None) -> HTMLResponse:
-        try:
-            ref = api.known_table(lh, zone, name)
-        except CatalogError as error:
-            return render(
-                request, "missing.html", "catalog", error=error, status_code=404, **project(lh)
-            )
-        context = table_context(lh, queries, ref)
-        return render(request, "table.html", "catalog", as_of=as_of, **context, **project(lh))
+@router.get("/catalog")
+def listing(request: Request, lh: LakehouseDep) -> HTMLResponse:
+    return render(request, "catalog.html", "catalog", zones=zones(lh), **project(lh))
 
-    return routes
+
+@router.get("/catalog/{zone}/{name}")
+def table(
+    request: Request,
+    zone: str,
+    name: str,
+    lh: LakehouseDep,
+    queries: QueriesDep,
+    as_of: str | None = None,
+) -> HTMLResponse:
+    try:
+        ref = known_table(lh.catalog, zone, name)
+    except CatalogError as error:
+        return render(
+            request, "missing.html", "catalog", error=error, status_code=404, **project(lh)
+        )
+    context = table_context(lh, queries, ref)
+    return render(request, "table.html", "catalog", as_of=as_of, **context, **project(lh))
 
 
 def zones(lh: Lakehouse) -> list[tuple[str, list[dict[str, Any]]]]:
     """Return (zone, its tables' summaries) for every zone, in zone order."""
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for ref in api.all_tables(lh):
-        grouped.setdefault(ref.zone, []).append(api.table_summary(lh, ref))
+    for ref in all_tables(lh.catalog):
+        grouped.setdefault(ref.zone, []).append(table_summary(lh.catalog, ref))
     return sorted(grouped.items())
 
 
 def table_context(lh: Lakehouse, queries: QueryService, ref: TableRef) -> dict[str, Any]:
     """Return what the table page shows of `ref`."""
-    profile = api.stored_profile(lh, queries, ref)
+    profile = stored_profile(lh, queries, ref)
     return {
-        "summary": api.table_summary(lh, ref),
-        "columns": profiled_columns(api.table_columns(lh, queries, ref), profile),
+        "summary": table_summary(lh.catalog, ref),
+        "columns": profiled_columns(table_columns(lh, queries, ref), profile),
         "profile": profile,
-        "snapshots": list(reversed(api.snapshots(lh, ref))),
+        "snapshots": list(reversed(snapshots(lh.catalog, ref))),
         "quarantine": (
-            api.quarantine(lh, queries, ref, QUARANTINE_ROWS) if ref.zone == "formatted" else None
+            quarantine(lh, queries, ref, QUARANTINE_ROWS) if ref.zone == "formatted" else None
         ),
         "checks": latest_checks(lh, queries, ref.identifier),
         "console_sql": f"SELECT * FROM {ref.identifier} LIMIT {SAMPLE_ROWS}",
@@ -68,7 +81,7 @@ def table_context(lh: Lakehouse, queries: QueryService, ref: TableRef) -> dict[s
 
 
 def profiled_columns(
-    columns: list[dict[str, Any]], profile: api.Profile | None
+    columns: list[dict[str, Any]], profile: Profile | None
 ) -> list[dict[str, Any]]:
     """Return the columns, each with its profile (None when not profiled) and histogram bars."""
     profiles = {column.name: column for column in profile.columns} if profile else {}
@@ -82,7 +95,7 @@ def profiled_columns(
     ]
 
 
-def bars(column: api.ProfiledColumn) -> list[dict[str, Any]]:
+def bars(column: ProfiledColumn) -> list[dict[str, Any]]:
     """Return a histogram's bins as bars: bounds, count and height in percent of the highest."""
     highest = max((count for _, _, count in column.histogram), default=0)
     return [

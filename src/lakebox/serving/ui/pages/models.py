@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from lakebox.analysis import registry
 from lakebox.analysis.registry import ModelVersion
-from lakebox.lakehouse import Lakehouse
-from lakebox.serving.queries import QueryService
+from lakebox.serving.dependencies import LakehouseDep
 from lakebox.serving.ui.templating import project, render
 
 METRICS = ("mae", "rmse", "mape", "r2", "rows")
@@ -22,23 +21,20 @@ EXAMPLE = (
 )
 
 
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the route of the models page."""
-    routes = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
-    @routes.get("/models")
-    def models(request: Request) -> HTMLResponse:
-        return render(
-            request,
-            "models.html",
-            "models",
-            models=grouped(registry.list_versions(lh)),
-            metric_names=METRICS,
-            example=EXAMPLE,
-            **project(lh),
-        )
 
-    return routes
+@router.get("/models")
+def models(request: Request, lh: LakehouseDep) -> HTMLResponse:
+    return render(
+        request,
+        "models.html",
+        "models",
+        models=grouped(registry.list_versions(lh)),
+        metric_names=METRICS,
+        example=EXAMPLE,
+        **project(lh),
+    )
 
 
 def grouped(versions: list[ModelVersion]) -> list[dict[str, Any]]:

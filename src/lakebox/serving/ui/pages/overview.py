@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from lakebox.catalog import TableRef
+from lakebox.catalog.summaries import all_tables, table_summary
 from lakebox.lakehouse import Lakehouse
 from lakebox.quality.checks import CheckResult
-from lakebox.serving import api
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
+from lakebox.serving.routes.runs import recent_runs
 from lakebox.serving.ui.pages.alerts import open_count
 from lakebox.serving.ui.templating import project, render
 
@@ -19,29 +21,26 @@ FAILING = ("fail", "error")
 RECENT = 10
 
 
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the route of the overview page."""
-    routes = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
-    @routes.get("/")
-    def overview(request: Request) -> HTMLResponse:
-        refs = api.all_tables(lh)
-        checks = latest_checks(lh, queries)
-        return render(
-            request,
-            "overview.html",
-            "overview",
-            zones=zone_counts(refs),
-            failing=[result for result in checks if result.status in FAILING],
-            warnings=[result for result in checks if result.status == "warn"],
-            checked=len(checks),
-            quarantine=quarantine_totals(lh, refs),
-            runs=api.recent_runs(lh, queries, RECENT),
-            open_alerts=open_count(lh, queries),
-            **project(lh),
-        )
 
-    return routes
+@router.get("/")
+def overview(request: Request, lh: LakehouseDep, queries: QueriesDep) -> HTMLResponse:
+    refs = all_tables(lh.catalog)
+    checks = latest_checks(lh, queries)
+    return render(
+        request,
+        "overview.html",
+        "overview",
+        zones=zone_counts(refs),
+        failing=[result for result in checks if result.status in FAILING],
+        warnings=[result for result in checks if result.status == "warn"],
+        checked=len(checks),
+        quarantine=quarantine_totals(lh, refs),
+        runs=recent_runs(lh, queries, RECENT),
+        open_alerts=open_count(lh, queries),
+        **project(lh),
+    )
 
 
 def zone_counts(refs: list[TableRef]) -> list[tuple[str, int]]:
@@ -66,7 +65,7 @@ def latest_checks(
 def quarantine_totals(lh: Lakehouse, refs: list[TableRef]) -> list[dict[str, Any]]:
     """Return every quarantine table's source and row count, the fullest first."""
     totals = [
-        {"source": ref.name, "rows": api.table_summary(lh, ref)["rows"]}
+        {"source": ref.name, "rows": table_summary(lh.catalog, ref)["rows"]}
         for ref in refs
         if ref.zone == "quarantine"
     ]

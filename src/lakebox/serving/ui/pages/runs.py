@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from lakebox.errors import CatalogError
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import history
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
 from lakebox.serving.ui.templating import project, render
 
@@ -20,51 +21,49 @@ STATUSES = ("ok", "failed")
 MEBIBYTE = 1024 * 1024
 
 
-def router(lh: Lakehouse, queries: QueryService) -> APIRouter:
-    """Return the routes of the runs page and the run pages."""
-    routes = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
-    @routes.get("/runs")
-    def runs(request: Request, pipeline: str = "", status: str = "") -> HTMLResponse:
-        with queries.lock:
-            latest = history.recent(lh, LATEST)
-            found = _pipelines(lh)
-        shown = filtered(latest, pipeline, status)
-        return render(
-            request,
-            "runs.html",
-            "runs",
-            runs=[with_memory(run) for run in shown],
-            recorded=bool(latest),
-            pipelines=found,
-            choices=choices(latest, pipeline, status),
-            chosen={"pipeline": pipeline, "status": status},
-            chart=[chart_point(run) for run in shown],
-            latest=LATEST,
-            **project(lh),
-        )
 
-    @routes.get("/runs/{run_id}")
-    def run(request: Request, run_id: str) -> HTMLResponse:
-        found = find_run(lh, queries, run_id)
-        if found is None:
-            error = unknown_run(run_id)
-            return render(
-                request, "missing.html", "runs", error=error, status_code=404, **project(lh)
-            )
-        with queries.lock:
-            steps = history.run_steps(lh, run_id)
-        return render(
-            request,
-            "run.html",
-            "runs",
-            run=with_memory(found),
-            steps=steps,
-            timeline=[timeline_bar(step) for step in steps],
-            **project(lh),
-        )
+@router.get("/runs")
+def runs(
+    request: Request, lh: LakehouseDep, queries: QueriesDep, pipeline: str = "", status: str = ""
+) -> HTMLResponse:
+    with queries.lock:
+        latest = history.recent(lh, LATEST)
+        found = _pipelines(lh)
+    shown = filtered(latest, pipeline, status)
+    return render(
+        request,
+        "runs.html",
+        "runs",
+        runs=[with_memory(run) for run in shown],
+        recorded=bool(latest),
+        pipelines=found,
+        choices=choices(latest, pipeline, status),
+        chosen={"pipeline": pipeline, "status": status},
+        chart=[chart_point(run) for run in shown],
+        latest=LATEST,
+        **project(lh),
+    )
 
-    return routes
+
+@router.get("/runs/{run_id}")
+def run(request: Request, run_id: str, lh: LakehouseDep, queries: QueriesDep) -> HTMLResponse:
+    found = find_run(lh, queries, run_id)
+    if found is None:
+        error = unknown_run(run_id)
+        return render(request, "missing.html", "runs", error=error, status_code=404, **project(lh))
+    with queries.lock:
+        steps = history.run_steps(lh, run_id)
+    return render(
+        request,
+        "run.html",
+        "runs",
+        run=with_memory(found),
+        steps=steps,
+        timeline=[timeline_bar(step) for step in steps],
+        **project(lh),
+    )
 
 
 def _pipelines(lh: Lakehouse) -> list[dict[str, Any]]:

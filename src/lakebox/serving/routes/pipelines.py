@@ -1,4 +1,4 @@
-"""The pipeline endpoints of `lakebox serve`: the pipelines with their schedule and latest
+"""The pipeline endpoints: the pipelines with their schedule and latest
 run, and starting a run now (a process of its own, as the scheduler starts one).
 
 Starting a run needs a JSON body (FastAPI refuses another content type with 422): a browser
@@ -21,6 +21,7 @@ from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.overview import PipelineStatus, pipelines
 from lakebox.orchestration.pipeline import pipeline_config, units_of
+from lakebox.serving.dependencies import LakehouseDep
 from lakebox.serving.queries import engine_lock
 
 
@@ -39,39 +40,37 @@ class StartedRun(BaseModel):
     log: str
 
 
-def router(lh: Lakehouse) -> APIRouter:
-    """Return the pipeline routes."""
-    routes = APIRouter(tags=["pipelines"])
+router = APIRouter(tags=["pipelines"])
 
-    @routes.get("/api/pipelines", summary="The pipelines, their schedules and latest runs")
-    def listed() -> list[PipelineStatus]:
-        with engine_lock(lh):
-            return pipelines(lh)
 
-    @routes.post(
-        "/api/pipelines/{name}/runs",
-        status_code=202,
-        response_model=StartedRun,
-        summary="Start a run of the pipeline now, in a process of its own",
-        responses={
-            400: {"description": "a selection the pipeline cannot run"},
-            404: {"description": "no such pipeline"},
-            409: {"description": "the pipeline is running"},
-        },
-    )
-    def start(name: str, body: RunRequest) -> Any:
-        refused = _refusal(lh, name, body)
-        if refused is not None:
-            return refused
-        arguments = ["run", "--pipeline", name, "--quiet"]
-        arguments += [f"--select={selector}" for selector in body.select]
-        arguments += ["--full-refresh"] if body.full_refresh else []
-        process = launcher.start(lh.project_dir, name, arguments)
-        threading.Thread(target=process.wait, name="lakebox-run-reaper", daemon=True).start()
-        log = launcher.log_path(lh.project_dir, name).relative_to(lh.project_dir)
-        return StartedRun(pipeline=name, pid=process.pid, log=str(log))
+@router.get("/api/pipelines", summary="The pipelines, their schedules and latest runs")
+def listed(lh: LakehouseDep) -> list[PipelineStatus]:
+    with engine_lock(lh):
+        return pipelines(lh)
 
-    return routes
+
+@router.post(
+    "/api/pipelines/{name}/runs",
+    status_code=202,
+    response_model=StartedRun,
+    summary="Start a run of the pipeline now, in a process of its own",
+    responses={
+        400: {"description": "a selection the pipeline cannot run"},
+        404: {"description": "no such pipeline"},
+        409: {"description": "the pipeline is running"},
+    },
+)
+def start(name: str, body: RunRequest, lh: LakehouseDep) -> Any:
+    refused = _refusal(lh, name, body)
+    if refused is not None:
+        return refused
+    arguments = ["run", "--pipeline", name, "--quiet"]
+    arguments += [f"--select={selector}" for selector in body.select]
+    arguments += ["--full-refresh"] if body.full_refresh else []
+    process = launcher.start(lh.project_dir, name, arguments)
+    threading.Thread(target=process.wait, name="lakebox-run-reaper", daemon=True).start()
+    log = launcher.log_path(lh.project_dir, name).relative_to(lh.project_dir)
+    return StartedRun(pipeline=name, pid=process.pid, log=str(log))
 
 
 def _refusal(lh: Lakehouse, name: str, body: RunRequest) -> JSONResponse | None:

@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from lakebox.dashboards import DashboardFolder, parse
-from lakebox.dashboards.spec import DateRangeFilter, MultiSelectFilter, SelectFilter
 from lakebox.errors import DashboardError
-from tests.dashboards.conftest import DASHBOARD
+from lakebox.serving.dashboards import DashboardFolder, parse
+from lakebox.serving.dashboards.spec import DateRangeFilter, MultiSelectFilter, SelectFilter
+from tests.serving.dashboards.conftest import DASHBOARD
 
 MINIMAL = """title: Sales
 filters:

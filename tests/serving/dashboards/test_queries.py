@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lakebox.dashboards.queries import bind, expand, placeholders
-from lakebox.dashboards.spec import ResolutionOption
 from lakebox.errors import DashboardError, QueryError
+from lakebox.serving.dashboards.queries import bind, expand, placeholders
+from lakebox.serving.dashboards.spec import ResolutionOption
 from lakebox.serving.queries import QueryService
-from tests.dashboards.conftest import HOSTILE
+from tests.serving.dashboards.conftest import HOSTILE
 
 DAILY = ResolutionOption(value="daily", fragments={"time": "day", "table": "visits_daily"})
 

@@ -3,10 +3,10 @@ time, row limit, timeout), and trying every chart once with the filters' default
 
 from __future__ import annotations
 
-from lakebox.dashboards.filters import Runner, resolve
-from lakebox.dashboards.queries import BoundQuery, bind
-from lakebox.dashboards.spec import Chart, Dashboard
 from lakebox.errors import LakeboxError
+from lakebox.serving.dashboards.filters import Runner, resolve
+from lakebox.serving.dashboards.queries import BoundQuery, bind
+from lakebox.serving.dashboards.spec import Chart, Dashboard
 from lakebox.serving.queries import QueryService
 
 

@@ -3,10 +3,10 @@ chart bound to read-only SQL whose user values are prepared-statement parameters
 
 from __future__ import annotations
 
-from lakebox.dashboards.filters import FilterState, Resolved, resolve
-from lakebox.dashboards.loading import FOLDER, DashboardFolder, Entry, load, parse
-from lakebox.dashboards.queries import BoundQuery, bind
-from lakebox.dashboards.spec import Chart, Dashboard
+from lakebox.serving.dashboards.filters import FilterState, Resolved, resolve
+from lakebox.serving.dashboards.loading import FOLDER, DashboardFolder, Entry, load, parse
+from lakebox.serving.dashboards.queries import BoundQuery, bind
+from lakebox.serving.dashboards.spec import Chart, Dashboard
 
 __all__ = [
     "FOLDER",

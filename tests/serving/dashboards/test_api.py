@@ -10,8 +10,8 @@ import os
 import pytest
 from fastapi.testclient import TestClient
 
-from lakebox.serving.api import create_app
-from tests.dashboards.conftest import HOSTILE
+from lakebox.serving.app import create_app
+from tests.serving.dashboards.conftest import HOSTILE
 
 TOTAL = "/api/dashboards/visits/charts/total"
 

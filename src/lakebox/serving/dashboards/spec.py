@@ -1,7 +1,7 @@
 """What a dashboard's YAML may say: filters, tabs and charts, typed and validated with pydantic.
 
 The shapes are checked here; what refers to what (a chart's tab, the filters its SQL uses) is
-checked in `lakebox.dashboards.references`, once the whole file is known.
+checked in `lakebox.serving.dashboards.references`, once the whole file is known.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import islice, product
 
-from lakebox.dashboards.queries import bind, fragments_used
-from lakebox.dashboards.spec import (
+from lakebox.errors import LakeboxError
+from lakebox.serving.dashboards.queries import bind, fragments_used
+from lakebox.serving.dashboards.spec import (
     CHART_NAME,
     FILTER_NAME,
     RESERVED,
@@ -23,7 +24,6 @@ from lakebox.dashboards.spec import (
     ResolutionOption,
     SelectFilter,
 )
-from lakebox.errors import LakeboxError
 
 Problem = tuple[tuple[str, ...], str]
 # Each SQL is checked under every combination of resolution options, up to this many.

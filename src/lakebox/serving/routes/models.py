@@ -1,5 +1,4 @@
-"""The model endpoints of `lakebox serve`: the registry, and online predictions by a model's
-production version.
+"""The model endpoints: the registry, and online predictions by a model's production version.
 
 A loaded model is kept per (name, version); the registry is re-read only when its Iceberg
 metadata changed, so a promote or rollback is served from the next request on.
@@ -12,7 +11,7 @@ import threading
 from typing import Annotated, Any
 
 import pyarrow as pa
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from lakebox.analysis import registry
@@ -20,6 +19,7 @@ from lakebox.analysis.registry import Artifact, ModelVersion
 from lakebox.analysis.training import matrix, predict
 from lakebox.errors import ModelLifecycleError
 from lakebox.lakehouse import Lakehouse
+from lakebox.serving.dependencies import model_cache
 
 MAX_ROWS = 10_000
 Value = Annotated[float | None, Field(allow_inf_nan=False)]
@@ -101,41 +101,40 @@ class ModelCache:
             return self._loaded[key]
 
 
-def router(lh: Lakehouse) -> APIRouter:
-    """Return the routes of the registry and of online predictions over `lh`."""
-    models = APIRouter(tags=["models"])
-    cache = ModelCache(lh)
+router = APIRouter(tags=["models"])
+CacheDep = Annotated[ModelCache, Depends(model_cache)]
 
-    @models.get("/api/models", summary="The model registry: every version of every model")
-    def list_models(
-        name: Annotated[str | None, Query(description="Only this model's versions.")] = None,
-    ) -> list[RegisteredModel]:
-        versions = cache.versions()
-        return [RegisteredModel.of(v) for v in versions if name in (None, v.name)]
 
-    @models.post(
-        "/api/models/{name}/predict",
-        summary="Predict with a model's production version",
-        responses={
-            404: {"description": "No such model, or none in production"},
-            422: {"description": "Missing or unknown features"},
-        },
+@router.get("/api/models", summary="The model registry: every version of every model")
+def list_models(
+    cache: CacheDep,
+    name: Annotated[str | None, Query(description="Only this model's versions.")] = None,
+) -> list[RegisteredModel]:
+    versions = cache.versions()
+    return [RegisteredModel.of(v) for v in versions if name in (None, v.name)]
+
+
+@router.post(
+    "/api/models/{name}/predict",
+    summary="Predict with a model's production version",
+    responses={
+        404: {"description": "No such model, or none in production"},
+        422: {"description": "Missing or unknown features"},
+    },
+)
+def predict_rows(name: str, request: PredictRequest, cache: CacheDep) -> Prediction:
+    artifact = cache.production(name)
+    _check_features(artifact, request.rows)
+    frame = matrix(_arrow(artifact.features, request.rows), artifact.features)
+    try:
+        values = predict(artifact.estimator, frame)
+    except ModelLifecycleError as error:
+        raise HTTPException(422, detail=error.message) from None
+    return Prediction(
+        model=name,
+        version=artifact.version,
+        predictions=[float(v) if math.isfinite(v) else None for v in values],
     )
-    def predict_rows(name: str, request: PredictRequest) -> Prediction:
-        artifact = cache.production(name)
-        _check_features(artifact, request.rows)
-        frame = matrix(_arrow(artifact.features, request.rows), artifact.features)
-        try:
-            values = predict(artifact.estimator, frame)
-        except ModelLifecycleError as error:
-            raise HTTPException(422, detail=error.message) from None
-        return Prediction(
-            model=name,
-            version=artifact.version,
-            predictions=[float(v) if math.isfinite(v) else None for v in values],
-        )
-
-    return models
 
 
 def _check_features(artifact: Artifact, rows: list[dict[str, float | None]]) -> None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from lakebox.dashboards.spec import ResolutionOption
 from lakebox.errors import DashboardError, QueryError
+from lakebox.serving.dashboards.spec import ResolutionOption
 from lakebox.serving.readonly import ensure_read_only
 
 FRAGMENT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\s*\}\}")

@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lakebox.dashboards.references import problems
-from lakebox.dashboards.spec import CHART_KINDS, CHART_NAME, FILTER_KINDS, Dashboard
 from lakebox.errors import DashboardError
+from lakebox.serving.dashboards.references import problems
+from lakebox.serving.dashboards.spec import CHART_KINDS, CHART_NAME, FILTER_KINDS, Dashboard
 
 logger = logging.getLogger(__name__)
 FOLDER = "dashboards"

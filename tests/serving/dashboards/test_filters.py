@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from lakebox.dashboards import parse, resolve
-from lakebox.dashboards.queries import BoundQuery
 from lakebox.errors import DashboardError
-from tests.dashboards.conftest import DASHBOARD
+from lakebox.serving.dashboards import parse, resolve
+from lakebox.serving.dashboards.queries import BoundQuery
+from tests.serving.dashboards.conftest import DASHBOARD
 
 STORES = [("BCN",), ("LYS",)]
 BOUNDS = {

@@ -15,8 +15,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from lakebox.dashboards.queries import BoundQuery, bind
-from lakebox.dashboards.spec import (
+from lakebox.errors import DashboardError
+from lakebox.serving.dashboards.queries import BoundQuery, bind
+from lakebox.serving.dashboards.spec import (
     DateRangeFilter,
     Filter,
     HourRangeFilter,
@@ -28,7 +29,6 @@ from lakebox.dashboards.spec import (
     SelectFilter,
     as_text,
 )
-from lakebox.errors import DashboardError
 
 # Runs a filter's own SQL (its options or bounds) and returns the rows.
 Runner = Callable[[BoundQuery], list[tuple[object, ...]]]

@@ -1,0 +1,28 @@
+"""The HTTP API's routes, one router per module, in the order the app includes them: tables,
+SQL and checks, runs, models, forecasts, anomalies, metrics, pipelines."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from lakebox.serving.routes import (
+    anomalies,
+    forecasts,
+    metrics,
+    models,
+    pipelines,
+    runs,
+    sql,
+    tables,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    tables.router,
+    sql.router,
+    runs.router,
+    models.router,
+    forecasts.router,
+    anomalies.router,
+    metrics.router,
+    pipelines.router,
+)
