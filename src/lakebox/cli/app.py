@@ -17,8 +17,8 @@ from lakebox import project
 from lakebox.cli import render
 from lakebox.cli.render import Output
 from lakebox.config import FORMATS
+from lakebox.config.pipelines import DEFAULT_PIPELINE
 from lakebox.errors import LakeboxError, RunLocked, RunTerminated
-from lakebox.orchestration.spec import DEFAULT_PIPELINE
 
 if TYPE_CHECKING:
     from lakebox.lakehouse import Lakehouse

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
-from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.cli.app import JsonOption, ProjectOption, QuietOption, app
 from lakebox.cli.render import Output, plain
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.errors import ConfigError
 
 if TYPE_CHECKING:  # the models import statsforecast: only when a forecast runs

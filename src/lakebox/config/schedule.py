@@ -3,10 +3,13 @@ last), a nickname like `@hourly`, or an interval like `every 30s`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lakebox.orchestration.spec import _EVERY, duration_seconds
+from lakebox.config.durations import duration_seconds
+
+_EVERY = re.compile(r"^\s*every\s+(.+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

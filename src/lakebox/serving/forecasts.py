@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, ValidationError
 
-from lakebox.analysis.forecast.spec import ForecastConfig, forecast_name
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.config.forecasts import ForecastConfig, forecast_name
 from lakebox.engine.duckdb import quote_identifier, quote_literal
 from lakebox.errors import AnalysisError, CatalogError, ConfigError, LakeboxError
 from lakebox.lakehouse import Lakehouse

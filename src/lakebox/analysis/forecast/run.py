@@ -14,9 +14,9 @@ import sqlglot
 from sqlglot import exp
 
 from lakebox.analysis.forecast import core, series, writer
-from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.engine import quote_identifier
 from lakebox.errors import AnalysisError, QueryError
 from lakebox.lakehouse import Lakehouse
