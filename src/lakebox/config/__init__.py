@@ -3,8 +3,8 @@
 `project` holds the whole file's model and reads it; each section has a module of its own
 (`sources`, `columns`, `checks`, `entities`, `forecasts`, `anomalies`, `alerts`, `pipelines`,
 …), and the words they share (`durations`, `sizes`, `units`, `column_types`, `names`) have
-modules that import nothing else from lakebox. Nothing here imports a package above the
-ground floor, so every stage can read its section from here. The names below are the
+modules that import nothing from lakebox but its errors. Nothing here imports a package above
+the ground floor, so every stage can read its section from here. The names below are the
 package's public face: `from lakebox.config import SourceConfig`.
 """
 

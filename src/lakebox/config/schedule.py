@@ -1,5 +1,6 @@
 """`Schedule`: when a pipeline runs — a cron expression (five fields, or six with seconds
-last), a nickname like `@hourly`, or an interval like `every 30s`."""
+last), a nickname like `@hourly`, or an interval like `every 30s`: a pipeline's `schedule:`
+parsed (croniter loads only when a cron expression is read)."""
 
 from __future__ import annotations
 
