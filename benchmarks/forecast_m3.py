@@ -29,7 +29,7 @@ import pandas as pd
 
 from lakebox.analysis.forecast.core import forecast_series
 from lakebox.analysis.forecast.series import Series
-from lakebox.analysis.forecast.spec import ForecastConfig
+from lakebox.config.forecasts import ForecastConfig
 
 TRAINING = 48
 HORIZON = 12

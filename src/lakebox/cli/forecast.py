@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
-from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.cli.options import JsonOption, ProjectOption, QuietOption
 from lakebox.cli.render import Output, plain
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.errors import ConfigError
 
 if TYPE_CHECKING:  # the models import statsforecast: only when a forecast runs

@@ -15,8 +15,8 @@ import typer
 from lakebox.cli import render
 from lakebox.cli.options import JsonOption, ProjectOption, QuietOption, WaitOption
 from lakebox.cli.render import Output
+from lakebox.config.pipelines import DEFAULT_PIPELINE
 from lakebox.errors import LakeboxError, RunLocked, RunTerminated
-from lakebox.orchestration.spec import DEFAULT_PIPELINE
 
 if TYPE_CHECKING:
     from lakebox.lakehouse import Lakehouse

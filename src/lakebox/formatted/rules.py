@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lakebox.config import ColumnConfig, SourceConfig
+from lakebox.config.units import UNITS
 from lakebox.engine import quote_literal
 from lakebox.engine.duckdb import quote_identifier
 from lakebox.formatted import names, taxes, types, units
@@ -261,7 +262,7 @@ def _with_check(column: ColumnPlan, check: Check) -> ColumnPlan:
 def _factor(unit: str, config: ColumnConfig) -> str:
     """Return the factor from `unit` to the column's unit, as a SQL number."""
     target = str(config.unit)
-    return repr(units.UNITS[unit.lower()][1] / units.UNITS[target.lower()][1])
+    return repr(UNITS[unit.lower()][1] / UNITS[target.lower()][1])
 
 
 def _source_unit(config: ColumnConfig) -> str:

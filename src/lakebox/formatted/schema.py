@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from lakebox.config import ColumnConfig, SourceConfig
+from lakebox.config.column_types import canonical
 from lakebox.engine import DuckDBEngine
 from lakebox.engine.duckdb import quote_identifier
 from lakebox.formatted import rules, types
@@ -70,7 +71,7 @@ def _maybe_numbers(
         config = declared.get(name)
         if config is not None and config.decimal:
             continue
-        kind = frozen.get(name) or (types.canonical(config.type) if config else None)
+        kind = frozen.get(name) or (canonical(config.type) if config else None)
         if kind is None or types.is_number(kind):
             found[name] = raw
     return found
@@ -153,7 +154,7 @@ def _type_for(
         return _check_frozen(name, frozen[name], stats.get(name), result)
     result.added.append(name)
     if name in declared:
-        return types.canonical(declared[name].type)
+        return canonical(declared[name].type)
     if type_hints and name in type_hints:
         return type_hints[name]
     return _inferred(stats.get(name))

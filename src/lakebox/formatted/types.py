@@ -1,33 +1,17 @@
-"""Canonical column types: how text is cast to each, and how a column's type is inferred."""
+"""Canonical column types: how text is cast to each, and how a column's type is inferred.
+
+The type names themselves, and their one spelling, are `lakebox.config.column_types`.
+"""
 
 from __future__ import annotations
 
-import re
-
 import pyarrow as pa
 
+from lakebox.config.column_types import is_nested
 from lakebox.engine import quote_literal
-from lakebox.errors import ConfigError
 
 TIME_TYPES = ("TIMESTAMP", "TIMESTAMPTZ")
 INFERENCE_ORDER = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN", "VARCHAR")
-_ALIASES = {
-    "STRING": "VARCHAR",
-    "TEXT": "VARCHAR",
-    "INT": "INTEGER",
-    "LONG": "BIGINT",
-    "FLOAT8": "DOUBLE",
-    "REAL": "FLOAT",
-    "BOOL": "BOOLEAN",
-    "DATETIME": "TIMESTAMP",
-    "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
-    "INT64": "BIGINT",
-    "INT32": "INTEGER",
-}
-_KNOWN = re.compile(
-    r"^(VARCHAR|BIGINT|INTEGER|SMALLINT|DOUBLE|FLOAT|BOOLEAN|DATE|TIMESTAMP|TIMESTAMPTZ|"
-    r"DECIMAL\(\d+,\s*\d+\)|JSON)$"
-)
 _TRUE = ("true", "t", "yes", "y", "1", "si", "sí", "ja", "oui", "x")
 _FALSE = ("false", "f", "no", "n", "0", "nein", "non")
 _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %H:%M:%S.%f")
@@ -50,27 +34,6 @@ MARKED = {
 }
 # 1,234: 1234 with a thousands separator, or 1.234 with a decimal comma.
 AMBIGUOUS = r"^[-+]?[1-9][0-9]{0,2},[0-9]{3}$"
-
-
-def canonical(type_name: str) -> str:
-    """Return the canonical spelling of a declared type, or raise ConfigError."""
-    upper = " ".join(type_name.upper().split())
-    upper = _ALIASES.get(upper, upper)
-    if is_nested(upper):
-        return type_name.strip()
-    if not _KNOWN.match(upper):
-        raise ConfigError(
-            f"unknown column type {type_name!r}",
-            hint="use VARCHAR, BIGINT, INTEGER, DOUBLE, DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, "
-            "TIMESTAMPTZ or JSON",
-        )
-    return upper
-
-
-def is_nested(type_name: str) -> bool:
-    """Return whether `type_name` is a STRUCT, MAP or LIST type."""
-    upper = type_name.strip().upper()
-    return upper.startswith(("STRUCT(", "MAP(")) or upper.endswith("[]")
 
 
 def is_number(type_name: str) -> bool:

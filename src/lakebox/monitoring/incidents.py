@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lakebox.catalog import TableRef
+from lakebox.config.alerts import SEVERITIES, AlertsConfig
 from lakebox.lakehouse import Lakehouse
-from lakebox.monitoring.spec import SEVERITIES, AlertsConfig
 
 FAILED_RUN_STATUSES = ("failed", "error")
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from lakebox.catalog import TableRef
+from lakebox.config.pipelines import DEFAULT_PIPELINE as DEFAULT_PIPELINE  # re-exported
 from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import now
 from lakebox.orchestration.cancel import reason_of
-from lakebox.orchestration.spec import DEFAULT_PIPELINE as DEFAULT_PIPELINE  # re-exported
 from lakebox.redaction import scrub
 
 if TYPE_CHECKING:

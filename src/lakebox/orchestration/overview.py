@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from lakebox.config.pipelines import PipelineConfig
+from lakebox.config.schedule import Schedule
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import history
 from lakebox.orchestration.history import DEFAULT_PIPELINE
-from lakebox.orchestration.schedule import Schedule
-from lakebox.orchestration.spec import PipelineConfig
 
 
 @dataclass

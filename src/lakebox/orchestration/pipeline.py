@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from lakebox.config.pipelines import SOURCE_STEPS, STEP_KINDS, PipelineConfig, StepConfig
 from lakebox.errors import ConfigError, LakeboxError
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
@@ -28,7 +29,6 @@ from lakebox.orchestration.cancel import cancelled
 from lakebox.orchestration.history import DEFAULT_PIPELINE, StepRun
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.report import Progress, RunReport
-from lakebox.orchestration.spec import SOURCE_STEPS, STEP_KINDS, PipelineConfig, StepConfig
 
 logger = logging.getLogger(__name__)
 # What a selector may start with, and the step kind it means.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from lakebox.config.pipelines import SOURCE_STEPS, StepConfig
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
 from lakebox.landing.manifest import now
@@ -14,7 +15,6 @@ from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.pipeline import Unit, execute, pipeline_config
 from lakebox.orchestration.report import Progress, RunReport, Span, stage, timed
-from lakebox.orchestration.spec import SOURCE_STEPS, StepConfig
 
 __all__ = ["Progress", "RunReport", "Span", "backfill", "ingest", "reformat", "run"]
 

@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lakebox.config import ProjectConfig
+from lakebox.config.durations import duration_seconds
+from lakebox.config.schedule import Schedule
 from lakebox.orchestration import launcher
-from lakebox.orchestration.schedule import Schedule
-from lakebox.orchestration.spec import duration_seconds
 
 logger = logging.getLogger(__name__)
 LOCKED_EXIT_CODE = 75  # `lakebox run` exits so when another run holds the pipeline's lock

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 import lakebox
-from lakebox.analysis.anomalies import AnomalyRuleConfig, detect
+from lakebox.analysis.anomalies import detect
+from lakebox.config import AnomalyRuleConfig
 from lakebox.lakehouse import Lakehouse
 
 MONDAY = date(2025, 1, 6)

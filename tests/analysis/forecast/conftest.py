@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lakebox.analysis.forecast.series import Series
-from lakebox.analysis.forecast.spec import ForecastConfig
+from lakebox.config.forecasts import ForecastConfig
 
 START = date(2020, 1, 1)
 

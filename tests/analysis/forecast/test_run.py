@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from lakebox.analysis.forecast.run import forecast, forecast_declared
-from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.errors import AnalysisError
 from tests.analysis.conftest import write_table
 from tests.analysis.forecast.conftest import config, monthly_rows, seasonal_values

@@ -1,8 +1,8 @@
 """Anomaly detection: declared rules compiled to DuckDB SQL, results in `analytics.anomalies`.
 
 `detect(lh)` runs the rules declared under `anomalies:` in lakebox.yaml (docs/anomalies.md).
-The names below load on first use: `lakebox.config` imports `spec` from here before the
-lakehouse (which the runner needs) can be imported.
+The names below load on first use: the runner needs the lakehouse and its engine. A rule's
+declaration is `lakebox.config.AnomalyRuleConfig`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ _EXPORTS = {
     "RuleOutcome": "runner",
     "declared": "runner",
     "detect": "runner",
-    "AnomalyRuleConfig": "spec",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

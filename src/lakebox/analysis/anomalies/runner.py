@@ -11,8 +11,8 @@ import pyarrow as pa
 
 from lakebox.analysis.anomalies import store
 from lakebox.analysis.anomalies.rules import compile_rule
-from lakebox.analysis.anomalies.spec import AnomalyRuleConfig
 from lakebox.catalog import TableRef
+from lakebox.config.anomalies import AnomalyRuleConfig
 from lakebox.engine import quote_literal
 from lakebox.errors import AnomalyError, LakeboxError
 from lakebox.lakehouse import Lakehouse

@@ -1,7 +1,8 @@
 """Forecasting: candidates backtested per series, the best (or an ensemble) chosen, and the
 forecasts with intervals written to `analytics.forecast_<name>` (see docs/forecasting.md).
 
-`lakebox.config` imports the spec from here, so this module imports nothing eagerly.
+The names below load on first use (the models need pandas and statsforecast). A forecast's
+declaration is `lakebox.config.ForecastConfig`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from lakebox.analysis import lazy_exports
 
 _EXPORTS = {
-    "ForecastConfig": "spec",
     "ForecastReport": "run",
     "forecast": "run",
     "forecast_declared": "run",

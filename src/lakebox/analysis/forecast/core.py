@@ -13,7 +13,7 @@ import numpy as np
 from lakebox.analysis.forecast import backtest as backtesting
 from lakebox.analysis.forecast import intervals, models, selection
 from lakebox.analysis.forecast.series import MIN_TRAIN, Series
-from lakebox.analysis.forecast.spec import ForecastConfig
+from lakebox.config.forecasts import ForecastConfig
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]

@@ -15,7 +15,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.analysis.forecast.tables import (
     FIXED_COLUMNS,
     FORECAST_PROPERTY,
@@ -24,6 +23,7 @@ from lakebox.analysis.forecast.tables import (
 )
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.engine.duckdb import quote_identifier, quote_literal
 from lakebox.errors import CatalogError, LakeboxError
 from lakebox.lakehouse import Lakehouse

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lakebox.analysis.forecast.spec import ForecastConfig, forecast_name
 from lakebox.catalog import TableRef
+from lakebox.config.forecasts import ForecastConfig, forecast_name
 from lakebox.errors import AnalysisError, CatalogError, ConfigError
 from lakebox.lakehouse import Lakehouse
 

@@ -14,10 +14,10 @@ import sqlglot
 from sqlglot import exp
 
 from lakebox.analysis.forecast import core, series, writer
-from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.analysis.forecast.tables import FORECAST_PROPERTY, STRATEGY_PROPERTY, table_refs
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.engine import quote_identifier
 from lakebox.errors import AnalysisError, QueryError
 from lakebox.lakehouse import Lakehouse

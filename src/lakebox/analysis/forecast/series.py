@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from lakebox.analysis.forecast.spec import ForecastConfig
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.errors import AnalysisError
 
 logger = logging.getLogger(__name__)

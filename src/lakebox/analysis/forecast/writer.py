@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lakebox.analysis.forecast.core import Outcome, SeriesForecast
-from lakebox.analysis.forecast.spec import ForecastConfig
 from lakebox.catalog import TableRef
+from lakebox.config.forecasts import ForecastConfig
 from lakebox.exploitation.publish import replace_table
 from lakebox.lakehouse import Lakehouse
 

@@ -1,7 +1,8 @@
 """The anomaly rules: each compiles a declared rule to one DuckDB SELECT over its table.
 
 A rule is a function `AnomalyRuleConfig -> SQL` whose result has the columns of
-`sql.RULE_COLUMNS`; adding one is a module here, an entry in RULES and a model in `spec.py`.
+`sql.RULE_COLUMNS`; adding one is a module here, an entry in RULES and a model in
+`lakebox/config/anomalies.py`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lakebox.analysis.anomalies.rules import failed_sensor, outside_forecast, weekday_deviation
-from lakebox.analysis.anomalies.spec import AnomalyRuleConfig
+from lakebox.config.anomalies import AnomalyRuleConfig
 
 Rule = Callable[[AnomalyRuleConfig], str]
 

@@ -11,7 +11,7 @@ neither breaks nor lengthens it; without opening hours zeros are not judged. One
 from __future__ import annotations
 
 from lakebox.analysis.anomalies import sql
-from lakebox.analysis.anomalies.spec import AnomalyRuleConfig, FailedSensor
+from lakebox.config.anomalies import AnomalyRuleConfig, FailedSensor
 from lakebox.engine.duckdb import quote_identifier
 
 _CLOCK = "%a %Y-%m-%d %H:%M"

@@ -10,7 +10,7 @@ Outside the `warn_interval` (80%) is a warning; outside the `critical_interval` 
 from __future__ import annotations
 
 from lakebox.analysis.anomalies import sql
-from lakebox.analysis.anomalies.spec import AnomalyRuleConfig, OutsideForecast
+from lakebox.config.anomalies import AnomalyRuleConfig, OutsideForecast
 from lakebox.engine.duckdb import quote_identifier, quote_literal
 
 

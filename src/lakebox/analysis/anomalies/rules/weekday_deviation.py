@@ -10,7 +10,7 @@ that grain is read as it is. deviation = (value - mean) / mean; a value with few
 from __future__ import annotations
 
 from lakebox.analysis.anomalies import sql
-from lakebox.analysis.anomalies.spec import AnomalyRuleConfig, WeekdayDeviation
+from lakebox.config.anomalies import AnomalyRuleConfig, WeekdayDeviation
 from lakebox.engine.duckdb import quote_identifier
 
 _BASELINES = {"mean": "avg", "median": "median"}

@@ -7,33 +7,20 @@ import itertools
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from lakebox.config.base import Strict
+from lakebox.config.durations import duration_seconds
+from lakebox.config.schedule import Schedule
 
 # The data path: a pipeline's steps are written, and run, in this order.
 STEP_KINDS = ("collect", "format", "build", "checks", "forecasts", "anomalies")
 # The steps that work on a source (their items are source names).
 SOURCE_STEPS = ("collect", "format")
 StepKind = Literal["collect", "format", "build", "checks", "forecasts", "anomalies"]
-_DURATION = re.compile(
-    r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$",
-    re.IGNORECASE,
-)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_EVERY = re.compile(r"^\s*every\s+(.+)$", re.IGNORECASE)
 PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 # The pipeline `lakebox run` runs when none is named: the whole data path.
 DEFAULT_PIPELINE = "default"
-
-
-def duration_seconds(value: float | str) -> float:
-    """Return a duration (a number of seconds, or text like '90s', '10 min', '2h') in seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ValueError(f"{value!r} is not a duration like 30, '90s', '10 min' or '2h'")
-    unit = (match.group(2) or "s").lower()[0]
-    return float(match.group(1)) * _UNIT_SECONDS[unit]
 
 
 def _positive_duration(value: float | str | None) -> float | str | None:
@@ -42,11 +29,7 @@ def _positive_duration(value: float | str | None) -> float | str | None:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StepConfig(_Strict):
+class StepConfig(Strict):
     """One step: its kind, the items it covers (None: all of them) and its own policy.
 
     In YAML a step is written `build` (every item), `collect: sales` or `collect: [a, b]`,
@@ -97,7 +80,7 @@ def whole_path() -> list[StepConfig]:
     return [StepConfig(kind=kind) for kind in STEP_KINDS if kind not in ("format", "checks")]
 
 
-class PipelineConfig(_Strict):
+class PipelineConfig(Strict):
     """A named pipeline: steps in data-path order, an optional schedule, and how a step that
     fails is retried (`retries` more times, waiting `backoff` then twice as long each time, at
     most `max_backoff`) and how long one attempt may take (`timeout`)."""
@@ -115,8 +98,6 @@ class PipelineConfig(_Strict):
     @classmethod
     def _valid_schedule(cls, value: str | None) -> str | None:
         if value is not None:
-            from lakebox.orchestration.schedule import Schedule  # late: croniter on demand
-
             Schedule.parse(value)
         return value
 

@@ -18,18 +18,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from lakebox.analysis.names import ColumnName, ColumnNames, ZoneTable
+from lakebox.config.base import Strict
+from lakebox.config.names import ColumnName, ColumnNames, ZoneTable
 
 RULE_KINDS = ("weekday_deviation", "failed_sensor", "outside_forecast")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class WeekdayDeviation(_Strict):
+class WeekdayDeviation(Strict):
     """How far a value is from the mean of the last `weeks` values of the same weekday (and,
     at hourly grain, the same hour), as a fraction of that mean."""
 
@@ -59,7 +56,7 @@ class WeekdayDeviation(_Strict):
         return self.min_history or self.weeks
 
 
-class OpeningHours(_Strict):
+class OpeningHours(Strict):
     """When a shop is open, in the time column's own (local) time: the same hours each day."""
 
     weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5, 6])
@@ -80,7 +77,7 @@ class OpeningHours(_Strict):
         return self
 
 
-class HoursTable(_Strict):
+class HoursTable(Strict):
     """Opening hours kept in a table: one row per id (e.g. store) and ISO weekday."""
 
     table: ZoneTable
@@ -90,7 +87,7 @@ class HoursTable(_Strict):
     closes: ColumnName = "closes"
 
 
-class FailedSensor(_Strict):
+class FailedSensor(Strict):
     """Runs of a sentinel reading (a failed sensor), and runs of zeros during opening hours."""
 
     sentinel: float | None = -1
@@ -121,7 +118,7 @@ class FailedSensor(_Strict):
         return bool(self.opening_hours or self.open_when or self.hours_table)
 
 
-class OutsideForecast(_Strict):
+class OutsideForecast(Strict):
     """Actuals outside a forecast's intervals: `analytics.forecast_<name>` joined by id columns
     and time."""
 
@@ -138,7 +135,7 @@ class OutsideForecast(_Strict):
         return self
 
 
-class AnomalyRuleConfig(_Strict):
+class AnomalyRuleConfig(Strict):
     """One declared anomaly rule: the table it reads and exactly one rule kind."""
 
     table: ZoneTable

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from lakebox.config.base import Strict
+from lakebox.config.durations import duration_seconds, lookback_seconds
+from lakebox.errors import ConfigError
 
 AlertKind = Literal["anomalies", "checks", "stale", "runs"]
 ALERT_KINDS: tuple[AlertKind, ...] = ("anomalies", "checks", "stale", "runs")
@@ -13,10 +17,8 @@ SEVERITIES = ("info", "warn", "critical")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S", re.IGNORECASE)
 
 
-class AlertsConfig(BaseModel):
+class AlertsConfig(Strict):
     """Channels (apprise URLs), the lowest anomaly severity alerted, freshness targets, kinds."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channels: list[str] = Field(default_factory=list)
     min_severity: Literal["info", "warn", "critical"] = "warn"
@@ -46,8 +48,6 @@ class AlertsConfig(BaseModel):
     @field_validator("every")
     @classmethod
     def _an_interval(cls, value: float | str) -> float | str:
-        from lakebox.orchestration.spec import duration_seconds
-
         if duration_seconds(value) <= 0:
             raise ValueError(f"every {value!r} must be longer than zero")
         return value
@@ -55,9 +55,6 @@ class AlertsConfig(BaseModel):
     @field_validator("max_age")
     @classmethod
     def _durations_of_tables(cls, value: dict[str, str]) -> dict[str, str]:
-        from lakebox.config import lookback_seconds  # late: config imports this module
-        from lakebox.errors import ConfigError
-
         for table, age in value.items():
             if table.count(".") != 1:
                 raise ValueError(f"max_age key {table!r} is not a zone.table name")
@@ -71,6 +68,4 @@ class AlertsConfig(BaseModel):
 
     def max_age_seconds(self, table: str) -> int:
         """Return the freshness target of `table` in seconds."""
-        from lakebox.config import lookback_seconds
-
         return lookback_seconds(self.max_age[table])

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from lakebox import config
+from lakebox.config.environment import expand_env
 from lakebox.errors import ConfigError
 
 GOOD = """\
@@ -182,7 +183,7 @@ def test_what_yaml_aliases_share_is_expanded_once():
     # ${VAR} made an 8-level file cost 17 s and 1.3 GB before its error was reported
     levels = ["x0: &a0 [lol, lol, lol]"]
     levels += [f"x{n}: &a{n} [*a{n - 1}, *a{n - 1}, *a{n - 1}]" for n in range(1, 30)]
-    expanded = config._expand_env(yaml.safe_load("\n".join(levels)))
+    expanded = expand_env(yaml.safe_load("\n".join(levels)))
     assert expanded["x29"][0] is expanded["x29"][1] is expanded["x28"]
     with pytest.raises(ConfigError) as error:
         config.parse("name: shop\n" + "\n".join(levels), "lakebox.yaml")

@@ -1,12 +1,16 @@
 """`Schedule`: when a pipeline runs — a cron expression (five fields, or six with seconds
-last), a nickname like `@hourly`, or an interval like `every 30s`."""
+last), a nickname like `@hourly`, or an interval like `every 30s`: a pipeline's `schedule:`
+parsed (croniter loads only when a cron expression is read)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lakebox.orchestration.spec import _EVERY, duration_seconds
+from lakebox.config.durations import duration_seconds
+
+_EVERY = re.compile(r"^\s*every\s+(.+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lakebox import config as config_module
-from lakebox.analysis.forecast.spec import horizon_words
+from lakebox.config.forecasts import horizon_words
 from lakebox.errors import ConfigError
 
 GOOD = """\

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lakebox.orchestration.schedule import Schedule
+from lakebox.config.schedule import Schedule
 
 MOMENT = datetime(2026, 3, 1, 10, 15, 30, 500_000, tzinfo=UTC)
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from lakebox.analysis.names import ColumnName, ColumnNames
+from lakebox.config.base import IDENTIFIER, Strict
+from lakebox.config.names import ColumnName, ColumnNames
 
-_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
 
 # Each frequency's pandas offset and the seasons a series of it usually has.
@@ -113,7 +113,7 @@ def horizon_words(horizon: int, freq: str) -> str:
 
 def forecast_name(value: str) -> str:
     """Return `value` if it can name a forecast (and its tables), else raise ValueError."""
-    if not _IDENTIFIER.fullmatch(value):
+    if not IDENTIFIER.fullmatch(value):
         raise ValueError(f"forecast name {value!r} must be lower-case letters, digits and _")
     return value
 
@@ -121,10 +121,8 @@ def forecast_name(value: str) -> str:
 ForecastName = Annotated[str, AfterValidator(forecast_name)]
 
 
-class ForecastConfig(BaseModel):
+class ForecastConfig(Strict):
     """One forecast: a table (or a query), its series ids, time and value columns, how far."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: ForecastName | None = None
     table: str | None = None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lakebox.config import parse
+from lakebox.config.durations import duration_seconds
+from lakebox.config.pipelines import PipelineConfig, StepConfig
 from lakebox.errors import ConfigError
-from lakebox.orchestration.spec import PipelineConfig, StepConfig, duration_seconds
 
 SOURCES = "sources: {sales: {kind: files, path: in/*.csv}}\n"
 

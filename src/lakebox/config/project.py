@@ -1,0 +1,107 @@
+"""The whole project file `lakebox.yaml`: one model of every section, read from a file or a
+text with errors that name the file and line, or from a command's options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from lakebox.config.alerts import AlertsConfig
+from lakebox.config.anomalies import AnomalyRuleConfig
+from lakebox.config.base import Strict, identifiers
+from lakebox.config.checks import CheckConfig
+from lakebox.config.engine import EngineConfig
+from lakebox.config.entities import EntityConfig
+from lakebox.config.environment import expand_env
+from lakebox.config.forecasts import ForecastConfig, ForecastName
+from lakebox.config.models import ModelsConfig
+from lakebox.config.pipelines import PipelineConfig, check_references
+from lakebox.config.serve import ServeConfig
+from lakebox.config.sources import SourceConfig
+from lakebox.config.storage import CatalogConfig, StorageConfig
+from lakebox.config.yaml_lines import config_error, refuse_repeated_keys
+from lakebox.errors import ConfigError
+
+PROJECT_FILE = "lakebox.yaml"
+
+
+class ProjectConfig(Strict):
+    """The whole `lakebox.yaml`."""
+
+    name: str = "lakebox"
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    checks: dict[str, list[CheckConfig]] = Field(default_factory=dict)
+    entities: dict[str, EntityConfig] = Field(default_factory=dict)
+    anomalies: dict[str, AnomalyRuleConfig] = Field(default_factory=dict)
+    forecasts: dict[ForecastName, ForecastConfig] = Field(default_factory=dict)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
+
+    @field_validator("entities")
+    @classmethod
+    def _entity_names(cls, entities: dict[str, EntityConfig]) -> dict[str, EntityConfig]:
+        return identifiers(entities, "entity name")
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, sources: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        return identifiers(sources, "source name")
+
+    @model_validator(mode="after")
+    def _pipeline_steps_exist(self) -> ProjectConfig:
+        sources = set(self.sources)
+        known = {"collect": sources, "format": sources, "forecasts": set(self.forecasts)}
+        check_references(self.pipelines, {**known, "anomalies": set(self.anomalies)})
+        return self
+
+
+def load(project_dir: Path) -> ProjectConfig:
+    """Return the validated config of the project in `project_dir`."""
+    path = project_dir / PROJECT_FILE
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: no project file", hint="run 'lakebox init' to create one", file=str(path)
+        )
+    text = path.read_text(encoding="utf-8")
+    return parse(text, str(path))
+
+
+def parse(text: str, filename: str = PROJECT_FILE) -> ProjectConfig:
+    """Return the config in YAML `text`; errors name `filename` and the line at fault."""
+    try:
+        node = yaml.compose(text)
+        refuse_repeated_keys(node, filename)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ConfigError(
+            f"{filename}:{line or '?'}: not valid YAML ({getattr(error, 'problem', error)})",
+            file=filename,
+            line=line,
+        ) from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"{filename}:1: the project file must be a mapping", file=filename)
+    try:
+        return ProjectConfig.model_validate(expand_env(data))
+    except ValidationError as error:
+        raise config_error(error, node, filename) from error
+
+
+def source_from_options(values: dict[str, Any]) -> SourceConfig:
+    """Return a source built from command-line options; errors name the option at fault."""
+    try:
+        return SourceConfig.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        option = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "options"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{option}: {message}", field=option) from error

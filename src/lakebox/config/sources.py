@@ -1,0 +1,150 @@
+"""The `sources:` section: where raw data comes from (files, a database, an HTTP API), how it
+is pulled (incrementally, page by page) and how it is read."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from lakebox.config.base import Strict
+from lakebox.config.columns import ColumnConfig
+from lakebox.config.durations import LOOKBACK
+
+FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "excel")
+DEFAULT_NULL_TOKENS = ("", "NULL", "null", "None", "NaN", "nan", "N/A", "n/a", "NA", "-", "#N/A")
+SOURCE_KINDS = ("files", "postgres", "mysql", "sqlite", "sql", "http")
+DATABASE_KINDS = ("postgres", "mysql", "sqlite", "sql")
+PULLED_KINDS = (*DATABASE_KINDS, "http")
+
+
+class IncrementalConfig(Strict):
+    """Pull only what is new: rows (or records) whose cursor is past the saved state."""
+
+    cursor: str
+    param: str | None = None
+    end_param: str | None = None  # an API's end-of-window parameter, for `lakebox backfill`
+    initial: str | None = None
+    lookback: int | str | None = None
+
+    @field_validator("lookback")
+    @classmethod
+    def _valid_lookback(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str) and not LOOKBACK.match(value):
+            raise ValueError(f"lookback {value!r} is not a number or a duration like '2h'")
+        return value
+
+
+class PaginationConfig(Strict):
+    """How an HTTP source walks through the pages of a response."""
+
+    type: Literal["none", "page", "offset", "cursor", "link"] = "none"
+    page_param: str = "page"
+    start_page: int = 1
+    size_param: str | None = None
+    size: int | None = Field(default=None, ge=1)
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    cursor_param: str = "cursor"
+    cursor_path: str = "next"
+    total_pages_path: str | None = None
+    max_pages: int = Field(default=100_000, ge=1)
+
+
+class SourceConfig(Strict):
+    """One source: where raw data comes from and how it becomes a formatted table."""
+
+    kind: Literal["files", "postgres", "mysql", "sqlite", "sql", "http"] = "files"
+    path: str | None = None
+    url: str | None = None
+    table: str | None = None
+    query: str | None = None
+    incremental: IncrementalConfig | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    records: str | None = None
+    pagination: PaginationConfig = Field(default_factory=PaginationConfig)
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=4, ge=0)
+    backoff: float = Field(default=1.0, ge=0)
+    max_backoff: float = Field(default=60.0, ge=0)
+    rate_limit: float | None = Field(default=None, gt=0)
+    batch_rows: int = Field(default=50_000, ge=1)
+    format: Literal["csv", "tsv", "json", "ndjson", "parquet", "excel"] | None = None
+    key: list[str] = Field(default_factory=list)
+    timezone: str = "UTC"
+    header: bool | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheets: list[str] = Field(default_factory=list)
+    nested: Literal["flatten", "struct"] = "flatten"
+    null_tokens: list[str] = Field(default_factory=lambda: list(DEFAULT_NULL_TOKENS))
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y"]
+    )
+    columns: dict[str, ColumnConfig] = Field(default_factory=dict)
+    on_incompatible: Literal["quarantine", "fail"] = "quarantine"
+    description: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _encoded_userinfo(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("kind") in DATABASE_KINDS:
+            check_userinfo(value)
+        return value
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _split_key(cls, value: object) -> object:
+        return (
+            [part.strip() for part in value.split(",") if part.strip()]
+            if isinstance(value, str)
+            else value
+        )
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> SourceConfig:
+        if self.kind == "files" and not self.path:
+            raise ValueError("a 'files' source needs 'path': a folder or a glob")
+        if self.kind != "files" and not self.url:
+            raise ValueError(f"a {self.kind!r} source needs 'url'")
+        if self.kind in DATABASE_KINDS and bool(self.table) == bool(self.query):
+            raise ValueError(f"a {self.kind!r} source needs exactly one of 'table' and 'query'")
+        if self.kind == "http" and self.incremental and not self.incremental.param:
+            raise ValueError("an incremental 'http' source needs 'incremental.param'")
+        if self.incremental and self.incremental.lookback is not None and not self.key:
+            raise ValueError("'incremental.lookback' needs 'key': re-read rows replace themselves")
+        return self
+
+    @property
+    def pulled(self) -> bool:
+        """Return whether lakebox pulls this source (a database or an API), not files."""
+        return self.kind in PULLED_KINDS
+
+    @property
+    def typed(self) -> bool:
+        """Return whether the source's values come typed from a database: its text is kept
+        as it is (no trimming, no null tokens)."""
+        return self.kind in DATABASE_KINDS
+
+    @property
+    def replaces(self) -> bool:
+        """Return whether each batch replaces the whole table (a full pull of a database or
+        an API); otherwise batches append, or merge by key."""
+        return self.pulled and self.incremental is None
+
+
+def check_userinfo(url: str) -> None:
+    """Raise ValueError (naming no part of `url`) if its user or password holds a bare `@`:
+    the database's client would take what follows it for the host, and show it in errors."""
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return
+    if netloc.count("@") > 1:
+        raise ValueError(
+            "the user or password of the URL holds an '@'; percent-encode @ in passwords as "
+            "%40 (in the environment variable too), e.g. postgresql://app:pa%40ss@host/db"
+        )
