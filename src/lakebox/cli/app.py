@@ -21,8 +21,9 @@ from lakebox.errors import LakeboxError, RunLocked, RunTerminated
 from lakebox.orchestration.spec import DEFAULT_PIPELINE
 
 if TYPE_CHECKING:
+    from lakebox.ground.reporter import Reporter
     from lakebox.lakehouse import Lakehouse
-    from lakebox.orchestration.report import Progress, RunReport
+    from lakebox.orchestration.report import RunReport
 
 app = typer.Typer(
     help="lakebox: a local-first lakehouse on DuckDB over Apache Iceberg.",
@@ -206,7 +207,7 @@ def ingest(
     _run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: ingest_sources(lh, source, progress, wait=wait),
+        lambda lh, reporter: ingest_sources(lh, source, reporter, wait=wait),
     )
 
 
@@ -243,8 +244,8 @@ def run(
     _run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: run_pipeline(
-            lh, pipeline, select, full_refresh, progress, wait, sources=source
+        lambda lh, reporter: run_pipeline(
+            lh, pipeline, select, full_refresh, reporter, wait, sources=source
         ),
     )
 
@@ -252,7 +253,7 @@ def run(
 def _run_and_report(
     project_dir: Path,
     output: Output,
-    work: Callable[[Lakehouse, Progress], RunReport],
+    work: Callable[[Lakehouse, Reporter], RunReport],
     show: Callable[[Output, RunReport], None] | None = None,
 ) -> None:
     """Do `work` with progress bars, show its report (with `show`, default `show_run`),
@@ -263,8 +264,8 @@ def _run_and_report(
 
     with _open(project_dir) as lh, _terminable(lh):
         try:
-            with output.progress() as progress:
-                report = work(lh, progress)
+            with output.progress() as reporter:
+                report = work(lh, reporter)
         except RunLocked as error:
             render.show_error(error)
             raise typer.Exit(LOCKED_EXIT_CODE) from error
@@ -399,8 +400,8 @@ def demo(
         check_port(port)
     output = Output(quiet, as_json)
     output.say(f"building the demo project in {directory} (seed {seed}) …")
-    with output.progress() as progress:
-        summary = build_demo(directory, seed, progress)
+    with output.progress() as reporter:
+        summary = build_demo(directory, seed, reporter)
     show_demo(output, summary)
     if serve:
         from lakebox.cli.serve import serve as serve_project
