@@ -33,8 +33,14 @@ from lakebox.orchestration.steps.base import Context, Unit
 logger = logging.getLogger(__name__)
 # What a selector may start with, and the step kind it means.
 _SELECTOR_KINDS = {
-    head: step.name for step in STEPS.values() for head in (step.name, *step.selects)
+    head: step.name
+    for step in STEPS.values()
+    for head in (step.name, *step.selects, *step.item_selects)
 }
+# What may start a selector only when an item follows (`model:totals`).
+_ITEM_ONLY = {head for step in STEPS.values() for head in step.item_selects}
+# The step kind whose item a bare word is (a model's name).
+_BARE = next(step.name for step in STEPS.values() if step.bare_items)
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ def parse_selectors(texts: list[str]) -> list[Selector]:
     found = []
     for text in texts:
         head, _, item = text.strip().partition(":")
-        if head in _SELECTOR_KINDS and (item or head != "model"):
+        if head in _SELECTOR_KINDS and (item or head not in _ITEM_ONLY):
             found.append(Selector(_SELECTOR_KINDS[head], item or None))
         elif item:
             raise ConfigError(
@@ -74,7 +80,7 @@ def parse_selectors(texts: list[str]) -> list[Selector]:
                 field="--select",
             )
         else:
-            found.append(Selector("build", text.strip()))
+            found.append(Selector(_BARE, text.strip()))
     return found
 
 

@@ -63,16 +63,20 @@ def as_is(unit: Unit, items: list[str | None]) -> Unit:
 class Step:
     """A kind of pipeline step (its `name` is its key in lakebox.yaml).
 
-    `selects` are the words a `--select` may start with to mean it; `label` names its units
-    in the run history (`forecast:sales`); `units` splits a step of lakebox.yaml into units;
-    `by_item` says whether `--select kind:item` picks the unit of that item (else every unit,
-    `narrowed` to the items); `known` raises for a unit naming what does not exist; `run`
-    does one attempt; `rows` gives the `ops.step_runs` rows of its outcomes in a report;
+    `selects` are the words a `--select` may start with to mean it (`item_selects`, only
+    when an item follows: `model:totals`); `bare_items`, whether a bare word that names no
+    step kind is one of its items (a model's name); `label` names its units in the run
+    history (`forecast:sales`); `units` splits a step of lakebox.yaml into units; `by_item`,
+    whether `--select kind:item` picks the unit of that item (else every unit, `narrowed`
+    to the items); `known` raises for a unit naming what does not exist; `run` does one
+    attempt; `rows` gives the `ops.step_runs` rows of its outcomes in a report; and
     `lasting_spans` start the names of its spans that stay when an attempt is retried."""
 
     name: str
     run: Runner
     selects: tuple[str, ...] = ()
+    item_selects: tuple[str, ...] = ()
+    bare_items: bool = False
     label: str = ""
     units: Callable[[Lakehouse, StepConfig], list[Unit]] = whole
     by_item: bool = True

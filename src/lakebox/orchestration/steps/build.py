@@ -97,7 +97,8 @@ def _run(lh: Lakehouse, unit: Unit, part: RunReport, run: RunReport, context: Co
 STEP = Step(
     "build",
     _run,
-    selects=("model",),
+    item_selects=("model",),
+    bare_items=True,
     units=_units,
     by_item=False,
     narrowed=_narrowed,
