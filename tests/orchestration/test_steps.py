@@ -31,3 +31,21 @@ def test_a_capturing_reporter_keeps_what_it_is_told():
     reporter.progress("land", "sales", 1, 2)
     reporter.message("done")
     assert reporter.steps == [("land", "sales", 1, 2)] and reporter.messages == ["done"]
+
+
+def test_a_run_reports_its_progress_stage_by_stage(make_project):
+    from lakebox.orchestration.runner import run
+    from tests.conftest import write_file
+
+    lh = make_project({"sales": {"path": "in/*.csv"}})
+    write_file(lh.project_dir / "in", "a.csv", "id,amount\n1,10\n")
+    write_file(lh.project_dir / "models", "totals.sql", "SELECT sum(amount) FROM formatted.sales")
+    reporter = CapturingReporter()
+
+    run(lh, reporter=reporter)
+
+    assert reporter.steps == [
+        ("land", "sales", 1, 1),
+        ("format", "sales", 1, 1),
+        ("build", "totals", 1, 1),
+    ]
