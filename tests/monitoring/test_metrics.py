@@ -20,8 +20,7 @@ from lakebox.formatted.writer import commit_batch
 from lakebox.landing.loader import land
 from lakebox.monitoring.incidents import stale_tables
 from lakebox.orchestration import history
-from lakebox.orchestration.history import StepRun
-from lakebox.orchestration.report import RunReport
+from lakebox.orchestration.report import RunReport, StepRun
 from lakebox.quality import results
 from lakebox.quality.checks import CheckResult
 from lakebox.serving.app import create_app

@@ -3,7 +3,6 @@ source's saved state where it is."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,10 +14,10 @@ from lakebox.cli.render import Output, plain
 
 if TYPE_CHECKING:
     from lakebox.formatted.formatter import FormatResult
+    from lakebox.ground.reporter import Reporter
     from lakebox.lakehouse import Lakehouse
     from lakebox.landing.loader import LandingReport
 
-Stage = Callable[[str, str, int, int], None]
 COLUMNS = ["batch", "status", "read", "formatted", "quarantined", "duplicate", "error"]
 
 
@@ -61,20 +60,20 @@ def backfill(
     from lakebox.lakehouse import open_project
 
     output = Output(quiet, as_json)
-    with open_project(project_dir) as lh, output.progress() as progress:
-        result = run_backfill(lh, source, start, end, wait, progress)
+    with open_project(project_dir) as lh, output.progress() as reporter:
+        result = run_backfill(lh, source, start, end, wait, reporter)
     _show(output, source, start, end, result)
     raise typer.Exit(0 if result.ok else 1)
 
 
 def run_backfill(
-    lh: Lakehouse, source: str, start: str, end: str, wait: float, progress: Stage
+    lh: Lakehouse, source: str, start: str, end: str, wait: float, reporter: Reporter
 ) -> BackfillResult:
     """Return what backfilling `[start, end)` of `source` and formatting it did (a run of
     the default pipeline, under its lock, recorded in the run history)."""
     from lakebox.orchestration.runner import backfill as backfill_run
 
-    report = backfill_run(lh, source, start, end, progress, wait)
+    report = backfill_run(lh, source, start, end, reporter, wait)
     return BackfillResult(report.landing[0], report.formatting)
 
 

@@ -39,8 +39,8 @@ def demo(
         check_port(port)
     output = Output(quiet, as_json)
     output.say(f"building the demo project in {directory} (seed {seed}) …")
-    with output.progress() as progress:
-        summary = build_demo(directory, seed, progress)
+    with output.progress() as reporter:
+        summary = build_demo(directory, seed, reporter)
     show_demo(output, summary)
     if serve:
         from lakebox.cli.serve import serve as serve_project

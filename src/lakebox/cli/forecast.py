@@ -3,7 +3,6 @@ describe, and show each series' model and backtest metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,9 +16,8 @@ from lakebox.errors import ConfigError
 
 if TYPE_CHECKING:  # the models import statsforecast: only when a forecast runs
     from lakebox.analysis.forecast.run import ForecastReport
+    from lakebox.ground.reporter import Reporter
     from lakebox.lakehouse import Lakehouse
-
-Progress = Callable[[str, int, int], None]
 
 
 def register(app: typer.Typer) -> None:
@@ -80,22 +78,18 @@ def forecast_command(
         "backtest_windows": windows,
     }
     given = {key: option for key, option in options.items() if option}
-    with open_project(project_dir) as lh, output.progress() as progress:
-
-        def step(stage: str, done: int, total: int) -> None:
-            progress(stage, name or "", done, total)
-
+    with open_project(project_dir) as lh, output.progress() as reporter:
         if table or sql:
-            reports = [forecast(lh, _config(name, given), step)]
+            reports = [forecast(lh, _config(name, given), reporter)]
         else:
-            reports = _declared(lh, name, given, step)
+            reports = _declared(lh, name, given, reporter)
     output.data([plain(report) for report in reports])
     for report in reports:
         show_report(output, report)
 
 
 def _declared(
-    lh: Lakehouse, name: str | None, given: dict[str, object], step: Progress
+    lh: Lakehouse, name: str | None, given: dict[str, object], reporter: Reporter
 ) -> list[ForecastReport]:
     """Return the reports of the declared forecast `name` (of every one, when None)."""
     from lakebox.analysis.forecast.run import forecast_declared
@@ -105,7 +99,7 @@ def _declared(
             f"{_OPTIONS[next(iter(given))]} needs --table or --sql",
             hint="run a declared forecast by its name alone, or give --table/--sql with options",
         )
-    return forecast_declared(lh, [name] if name else None, step)
+    return forecast_declared(lh, [name] if name else None, reporter)
 
 
 def _config(name: str | None, given: dict[str, object]) -> ForecastConfig:

@@ -12,8 +12,9 @@ from lakebox.cli.options import JsonOption, ProjectOption, QuietOption, WaitOpti
 from lakebox.cli.render import Output
 
 if TYPE_CHECKING:
+    from lakebox.ground.reporter import Reporter
     from lakebox.lakehouse import Lakehouse
-    from lakebox.orchestration.report import Progress, RunReport
+    from lakebox.orchestration.report import RunReport
 
 
 def register(app: typer.Typer) -> None:
@@ -48,9 +49,9 @@ def reformat(
 
     models: list[bool] = []
 
-    def work(lh: Lakehouse, progress: Progress) -> RunReport:
+    def work(lh: Lakehouse, reporter: Reporter) -> RunReport:
         models.append(any((lh.project_dir / lh.config.models.path).glob("*.sql")))
-        return reformat_batches(lh, source, batch, progress, wait)
+        return reformat_batches(lh, source, batch, reporter, wait)
 
     run_and_report(
         project_dir,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from rich.table import Table
 
 from lakebox.errors import LakeboxError
 from lakebox.ground.json import json_default
+from lakebox.ground.reporter import NULL_REPORTER, LoggingReporter, Reporter
 from lakebox.redaction import scrub
 
 if TYPE_CHECKING:
@@ -81,10 +82,14 @@ class Output:
         console.print(table)
 
     @contextmanager
-    def progress(self) -> Iterator[Callable[[str, str, int, int], None]]:
-        """Yield a callback `(stage, item, done, total)` drawing one bar per stage and item."""
-        if self.quiet or self.as_json or not console.is_terminal:
-            yield lambda stage, item, done, total: None
+    def progress(self) -> Iterator[Reporter]:
+        """Yield a reporter drawing one bar per stage (and its item) on a terminal; the log
+        gets the progress of a run whose output is not a terminal (the scheduler's)."""
+        if self.quiet or self.as_json:
+            yield NULL_REPORTER
+            return
+        if not console.is_terminal:
+            yield LoggingReporter()
             return
         columns = (
             TextColumn("{task.description}"),
@@ -93,13 +98,24 @@ class Output:
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console, transient=True) as bars:
-            tasks: dict[str, Any] = {}
+            yield RichReporter(bars)
 
-            def update(stage: str, item: str, done: int, total: int) -> None:
-                task = tasks.setdefault(stage, bars.add_task(stage, total=total))
-                bars.update(task, completed=done, total=total, description=f"{stage} {item}")
 
-            yield update
+class RichReporter:
+    """A reporter drawing Rich progress bars, one per stage, and printing messages."""
+
+    def __init__(self, bars: Progress) -> None:
+        self.bars = bars
+        self.tasks: dict[str, Any] = {}
+
+    def progress(self, stage: str, item: str, done: int, total: int) -> None:
+        """Move the bar of `stage` to `done` of `total`, naming `item`."""
+        task = self.tasks.setdefault(stage, self.bars.add_task(stage, total=total))
+        self.bars.update(task, completed=done, total=total, description=f"{stage} {item}")
+
+    def message(self, text: str) -> None:
+        """Print `text` above the bars."""
+        self.bars.console.print(escape(text))
 
 
 def arrow_table(output: Output, result: pa.Table, title: str = "") -> None:

@@ -19,8 +19,9 @@ from lakebox.config.pipelines import DEFAULT_PIPELINE
 from lakebox.errors import LakeboxError, RunLocked, RunTerminated
 
 if TYPE_CHECKING:
+    from lakebox.ground.reporter import Reporter
     from lakebox.lakehouse import Lakehouse
-    from lakebox.orchestration.report import Progress, RunReport
+    from lakebox.orchestration.report import RunReport
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +43,7 @@ def ingest(
     run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: ingest_sources(lh, source, progress, wait=wait),
+        lambda lh, reporter: ingest_sources(lh, source, reporter, wait=wait),
     )
 
 
@@ -78,8 +79,8 @@ def run(
     run_and_report(
         project_dir,
         Output(quiet, as_json),
-        lambda lh, progress: run_pipeline(
-            lh, pipeline, select, full_refresh, progress, wait, sources=source
+        lambda lh, reporter: run_pipeline(
+            lh, pipeline, select, full_refresh, reporter, wait, sources=source
         ),
     )
 
@@ -87,7 +88,7 @@ def run(
 def run_and_report(
     project_dir: Path,
     output: Output,
-    work: Callable[[Lakehouse, Progress], RunReport],
+    work: Callable[[Lakehouse, Reporter], RunReport],
     show: Callable[[Output, RunReport], None] | None = None,
 ) -> None:
     """Do `work` with progress bars, show its report (with `show`, default `show_run`),
@@ -99,8 +100,8 @@ def run_and_report(
 
     with open_project(project_dir) as lh, _terminable(lh):
         try:
-            with output.progress() as progress:
-                report = work(lh, progress)
+            with output.progress() as reporter:
+                report = work(lh, reporter)
         except RunLocked as error:
             render.show_error(error)
             raise typer.Exit(LOCKED_EXIT_CODE) from error

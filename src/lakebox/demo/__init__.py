@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
@@ -20,13 +19,13 @@ from lakebox.demo.api import DEFAULT_NOW, SensorService
 from lakebox.demo.generators import write_ceramics, write_door_sensors
 from lakebox.demo.live import DEMO_TOKEN, MARKER, write_marker
 from lakebox.errors import ConfigError
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse, open_project
 from lakebox.orchestration.analysis import AnalysisResult
 from lakebox.orchestration.runner import RunReport, run
 
 LIVE_SOURCE = "door_counts_live"
 HOURS_BETWEEN_PULLS = 6
-Progress = Callable[[str, str, int, int], None]
 
 
 @dataclass
@@ -53,16 +52,16 @@ class DemoSummary:
     analysis: list[tuple[str, str, str, int, str]] = field(default_factory=list)
 
 
-def build_demo(directory: Path, seed: int = 7, progress: Progress | None = None) -> DemoSummary:
+def build_demo(directory: Path, seed: int = 7, reporter: Reporter = NULL_REPORTER) -> DemoSummary:
     """Generate the demo project in `directory`, run the whole path with the client API up,
     pull the API again after its clock moved on, and return the summary."""
     started = time.monotonic()
     with SensorService(seed=seed, token=DEMO_TOKEN) as api:
         write_project(directory, seed, api.url)
         with open_project(directory) as lh:
-            reports = [run(lh, progress=progress)]
+            reports = [run(lh, reporter=reporter)]
             api.now = api.now + timedelta(hours=HOURS_BETWEEN_PULLS)
-            reports.append(run(lh, sources=[LIVE_SOURCE], progress=progress))
+            reports.append(run(lh, sources=[LIVE_SOURCE], reporter=reporter))
             summary = summarise(lh, reports, time.monotonic() - started)
         summary.api_url = api.url
         write_marker(directory, seed, api.now)

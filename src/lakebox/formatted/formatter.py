@@ -9,7 +9,6 @@ import hashlib
 import itertools
 import logging
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -22,12 +21,12 @@ from lakebox.formatted import dedup, readers, schema, staging
 from lakebox.formatted.readers import RawInput
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.formatted.writer import commit_batch, remove_batch, replace_batch
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import Entry, Status, now
 from lakebox.landing.state import CURSOR_PROPERTY
 
 logger = logging.getLogger(__name__)
-Progress = Callable[[str, int, int], None]
 _NAMES = itertools.count(1)
 PENDING = (Status.LANDED, Status.FAILED)
 
@@ -57,7 +56,7 @@ class FormatResult:
 def format_pending(
     lh: Lakehouse,
     source_name: str,
-    progress: Progress | None = None,
+    reporter: Reporter = NULL_REPORTER,
     statuses: tuple[str, ...] = PENDING,
 ) -> list[FormatResult]:
     """Format every landed object of `source_name` that is not formatted yet (or those in
@@ -67,8 +66,7 @@ def format_pending(
     results = []
     for done, entry in enumerate(pending, start=1):
         results.append(format_entry(lh, entry))
-        if progress:
-            progress(source_name, done, len(pending))
+        reporter.progress("format", source_name, done, len(pending))
     return results
 
 
@@ -174,7 +172,7 @@ def reformattable(
 
 
 def reformat(
-    lh: Lakehouse, entries: list[Entry], progress: Progress | None = None
+    lh: Lakehouse, entries: list[Entry], reporter: Reporter = NULL_REPORTER
 ) -> list[FormatResult]:
     """Format `entries` again with the config as it is now: each batch's rows replace the
     ones it had in `formatted.<source>` and `quarantine.<source>` (one commit per table), and
@@ -182,8 +180,7 @@ def reformat(
     results = []
     for done, entry in enumerate(entries, start=1):
         results.append(format_entry(lh, entry, again=True))
-        if progress:
-            progress(entry.source, done, len(entries))
+        reporter.progress("format", entry.source, done, len(entries))
     return results
 
 

@@ -18,9 +18,10 @@ from datetime import UTC, date, datetime, time
 
 from lakebox.config import IncrementalConfig, SourceConfig
 from lakebox.errors import ConfigError
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing import state
-from lakebox.landing.loader import LandingReport, Progress, land
+from lakebox.landing.loader import LandingReport, land
 from lakebox.landing.state import Cursor, Window
 
 logger = logging.getLogger(__name__)
@@ -37,11 +38,11 @@ _A_VALUE = {
 
 
 def backfill(
-    lh: Lakehouse, source_name: str, start: str, end: str, progress: Progress | None = None
+    lh: Lakehouse, source_name: str, start: str, end: str, reporter: Reporter = NULL_REPORTER
 ) -> LandingReport:
     """Return what landing the rows of `source_name` whose cursor is in `[start, end)` did;
     the source's saved incremental state does not move (format the batch afterwards)."""
-    return land_window(lh, source_name, window_of(lh, source_name, start, end), progress)
+    return land_window(lh, source_name, window_of(lh, source_name, start, end), reporter)
 
 
 def window_of(lh: Lakehouse, source_name: str, start: str, end: str) -> Window:
@@ -52,11 +53,11 @@ def window_of(lh: Lakehouse, source_name: str, start: str, end: str) -> Window:
 
 
 def land_window(
-    lh: Lakehouse, source_name: str, window: Window, progress: Progress | None = None
+    lh: Lakehouse, source_name: str, window: Window, reporter: Reporter = NULL_REPORTER
 ) -> LandingReport:
     """Return what landing `window` of `source_name` did (its state does not move)."""
     logger.info("%s: backfilling %s", source_name, window.to_json())
-    return land(lh, source_name, progress, window=window)
+    return land(lh, source_name, reporter, window=window)
 
 
 def backfillable(source_name: str, source: SourceConfig) -> IncrementalConfig:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lakebox.catalog import TableRef
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
 from lakebox.landing import state
 from lakebox.landing.manifest import Entry, Status, now
@@ -23,7 +24,6 @@ from lakebox.landing.sources import Candidate, Fetched, SourceContext, kind_for
 from lakebox.landing.state import Window
 
 logger = logging.getLogger(__name__)
-Progress = Callable[[str, int, int], None]
 _CHUNK = 4 * 1024 * 1024
 
 
@@ -42,7 +42,7 @@ class LandingReport:
 def land(
     lh: Lakehouse,
     source_name: str,
-    progress: Progress | None = None,
+    reporter: Reporter = NULL_REPORTER,
     window: Window | None = None,
 ) -> LandingReport:
     """Collect the new objects of `source_name` and land each one exactly once.
@@ -65,8 +65,7 @@ def land(
             report.unchanged += 1
         else:
             _land_one(lh, source_name, candidate, kind.fetch, report, window)
-        if progress:
-            progress(source_name, done, len(candidates))
+        reporter.progress("land", source_name, done, len(candidates))
     return report
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import Lakehouse
+from lakebox.orchestration.report import outcome_kind
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,16 @@ class AnalysisResult:
     rows: int = 0
     message: str = ""
     seconds: float = 0.0
+
+
+def _failure(result: AnalysisResult) -> str | None:
+    if result.status != "failed":
+        return None
+    return f"{result.kind}:{result.name}: {result.message}"
+
+
+# What the forecasts and anomaly rules of a run did (failures in the order they came).
+ANALYSED = outcome_kind("analysis", "forecasts", failure=_failure)
 
 
 def timed_forecast(lh: Lakehouse, name: str, force: bool = False) -> AnalysisResult:

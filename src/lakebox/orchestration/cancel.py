@@ -5,6 +5,7 @@ swallows that error is caught by the next `check()`, between the steps of the ru
 from __future__ import annotations
 
 from lakebox.errors import RunTerminated
+from lakebox.orchestration.deadline import StepTimedOut
 
 
 class Cancellation:
@@ -33,8 +34,6 @@ cancelled = Cancellation()
 def reason_of(error: BaseException) -> str:
     """Return why a run failed: a termination or timeout hidden behind the error it became
     (DuckDB turns a signal's error into `RuntimeError('Query interrupted')`), else `error`."""
-    from lakebox.orchestration.pipeline import StepTimedOut
-
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, RunTerminated | StepTimedOut):

@@ -6,11 +6,10 @@ import itertools
 import logging
 import resource
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import asdict
+from datetime import datetime
 
 import pyarrow as pa
 
@@ -20,12 +19,9 @@ from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.manifest import now
 from lakebox.orchestration.cancel import reason_of
+from lakebox.orchestration.report import RunReport, StepRun
+from lakebox.orchestration.steps import STEPS
 from lakebox.redaction import scrub
-
-if TYPE_CHECKING:
-    from lakebox.formatted.formatter import FormatResult
-    from lakebox.landing.loader import LandingReport
-    from lakebox.orchestration.report import RunReport
 
 logger = logging.getLogger(__name__)
 RUNS = TableRef("ops", "runs")
@@ -63,28 +59,6 @@ _STEPS_SCHEMA = pa.schema(
     ]
 )
 _BATCHES = itertools.count(1)
-# (step, kind, seconds, status, rows out, error) of a step that ran right after the one before
-_Sequenced = tuple[str, str, float, str, int | None, str | None]
-
-
-@dataclass
-class StepRun:
-    """One step of a run: `land:sales`, `format:sales`, `build:stores`, `checks`, …"""
-
-    step: str
-    kind: str
-    started_at: datetime
-    seconds: float
-    status: str
-    rows_in: int | None = None
-    rows_out: int | None = None
-    bytes: int | None = None
-    error: str | None = None
-
-    @property
-    def ended_at(self) -> datetime:
-        """Return when the step ended."""
-        return self.started_at + timedelta(seconds=self.seconds)
 
 
 @contextmanager
@@ -125,14 +99,7 @@ def store(
 
 def steps_of(report: RunReport, started_at: datetime) -> list[StepRun]:
     """Return the steps of `report` in the order they ran (retried attempts included)."""
-    found = [
-        *_source_steps(report, started_at),
-        *_sequence(report, "entities", started_at, _entity_steps(report)),
-        *_sequence(report, "build", started_at, _model_steps(report)),
-        *([_checks_step(report, started_at)] if "checks" in report.spans or report.checks else []),
-        *_forecast_steps(report, started_at),
-        *_sequence(report, "analysis", started_at, _anomaly_steps(report)),
-    ]
+    found = [row for step in STEPS.values() for row in step.rows(report, started_at)]
     for attempt in report.attempts:
         found.insert(_place_of(found, attempt), attempt)
     return found
@@ -188,111 +155,6 @@ def _first_error(steps: list[StepRun]) -> str | None:
 
 def _step_row(run_id: str, number: int, step: StepRun) -> dict:
     return {"run_id": run_id, "step_number": number, **asdict(step), "ended_at": step.ended_at}
-
-
-def _span(report: RunReport, step: str, started_at: datetime) -> tuple[datetime, float]:
-    span = report.spans.get(step)
-    return (span.started_at, span.seconds) if span else (started_at, 0.0)
-
-
-def _source_steps(report: RunReport, started_at: datetime) -> Iterator[StepRun]:
-    """Yield each source's landing then formatting, source after source, as they ran."""
-    sources = dict.fromkeys(
-        [name.split(":", 1)[1] for name in report.spans if name.startswith(("land:", "format:"))]
-        + [item.source for item in report.landing]
-        + [result.source for result in report.formatting]
-    )
-    for source in sources:
-        for item in report.landing:
-            if item.source == source:
-                yield _landing_step(report, item, started_at)
-        results = [result for result in report.formatting if result.source == source]
-        yield _format_step(report, source, results, started_at)
-
-
-def _landing_step(report: RunReport, item: LandingReport, started_at: datetime) -> StepRun:
-    start, seconds = _span(report, f"land:{item.source}", started_at)
-    status = "failed" if item.error else "ok"
-    size = sum(entry.bytes or 0 for entry in item.landed)
-    name = f"land:{item.source}"
-    return StepRun(name, "land", start, seconds, status, bytes=size, error=item.error)
-
-
-def _format_step(
-    report: RunReport, source: str, results: list[FormatResult], started_at: datetime
-) -> StepRun:
-    start, seconds = _span(report, f"format:{source}", started_at)
-    failed = [result for result in results if result.status == "failed"]
-    return StepRun(
-        f"format:{source}",
-        "format",
-        start,
-        seconds,
-        "failed" if failed else "ok",
-        sum(result.counts.rows_read for result in results),
-        sum(result.counts.rows_formatted for result in results),
-        error=f"batch {failed[0].batch_id}: {failed[0].error}" if failed else None,
-    )
-
-
-def _entity_steps(
-    report: RunReport,
-) -> Iterator[_Sequenced]:
-    for e in report.entities:
-        yield f"entity:{e.entity}", "entity", e.seconds, e.status, e.records, e.error
-
-
-def _model_steps(
-    report: RunReport,
-) -> Iterator[_Sequenced]:
-    for m in report.models:
-        yield f"build:{m.model}", "build", m.seconds, m.status, m.rows, m.error
-
-
-def _forecast_steps(report: RunReport, started_at: datetime) -> Iterator[StepRun]:
-    for f in report.analysis:
-        if f.kind == "forecast":
-            start, _ = _span(report, f"forecast:{f.name}", started_at)
-            error = f.message if f.status == "failed" else None
-            name = f"forecast:{f.name}"
-            yield StepRun(
-                name, "forecast", start, f.seconds, f.status, rows_out=f.rows, error=error
-            )
-
-
-def _anomaly_steps(
-    report: RunReport,
-) -> Iterator[_Sequenced]:
-    rules = [step for step in report.analysis if step.kind == "anomalies"]
-    if rules:
-        failed = [f"{rule.name}: {rule.message}" for rule in rules if rule.status == "failed"]
-        status = "failed" if failed else "ok"
-        seconds = max(rule.seconds for rule in rules)
-        found = sum(rule.rows for rule in rules)
-        yield "anomalies", "anomalies", seconds, status, found, "; ".join(failed) or None
-
-
-def _sequence(
-    report: RunReport,
-    stage: str,
-    started_at: datetime,
-    steps: Iterable[_Sequenced],
-) -> Iterator[StepRun]:
-    """Yield `steps`, which ran one after another from the start of `stage`."""
-    start, _ = _span(report, stage, started_at)
-    for name, kind, seconds, status, rows_out, error in steps:
-        yield StepRun(name, kind, start, seconds, status, rows_out=rows_out, error=error)
-        start += timedelta(seconds=seconds)
-
-
-def _checks_step(report: RunReport, started_at: datetime) -> StepRun:
-    start, seconds = _span(report, "checks", started_at)
-    blocking = sorted({f"{check.table}.{check.check}" for check in report.checks if check.blocks})
-    status = "failed" if blocking else "ok"
-    error = f"blocking checks failed: {', '.join(blocking)}" if blocking else None
-    return StepRun(
-        "checks", "checks", start, seconds, status, rows_in=len(report.checks), error=error
-    )
 
 
 def _append(lh: Lakehouse, ref: TableRef, schema: pa.Schema, run_id: str, rows: list[dict]) -> None:

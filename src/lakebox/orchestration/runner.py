@@ -7,22 +7,27 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from lakebox.config.pipelines import SOURCE_STEPS, StepConfig
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
 from lakebox.landing.manifest import now
-from lakebox.orchestration import history, steps
+from lakebox.orchestration import history
 from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
-from lakebox.orchestration.pipeline import Unit, execute, pipeline_config
-from lakebox.orchestration.report import Progress, RunReport, Span, stage, timed
+from lakebox.orchestration.pipeline import execute, pipeline_config
+from lakebox.orchestration.report import RunReport, Span, timed
+from lakebox.orchestration.steps import STEPS
+from lakebox.orchestration.steps.base import Unit
+from lakebox.orchestration.steps.collect import LANDED
+from lakebox.orchestration.steps.format import FORMATTED, format_landed
 
-__all__ = ["Progress", "RunReport", "Span", "backfill", "ingest", "reformat", "run"]
+__all__ = ["RunReport", "Span", "backfill", "ingest", "reformat", "run"]
 
 
 def ingest(
     lh: Lakehouse,
     sources: list[str] | None = None,
-    progress: Progress | None = None,
+    reporter: Reporter = NULL_REPORTER,
     wait: bool | float = False,
     pipeline: str = DEFAULT_PIPELINE,
 ) -> RunReport:
@@ -32,7 +37,7 @@ def ingest(
     in `ops.runs` and `ops.step_runs`, as failed if it raises."""
     units = _collect(lh, sources)
     config = pipeline_config(lh, pipeline)
-    return execute(lh, pipeline, config, units, progress=progress, wait=wait, command="ingest")
+    return execute(lh, pipeline, config, units, reporter=reporter, wait=wait, command="ingest")
 
 
 def run(
@@ -40,7 +45,7 @@ def run(
     sources: list[str] | None = None,
     models: set[str] | None = None,
     force: bool = False,
-    progress: Progress | None = None,
+    reporter: Reporter = NULL_REPORTER,
     wait: bool | float = False,
     pipeline: str = DEFAULT_PIPELINE,
 ) -> RunReport:
@@ -54,10 +59,10 @@ def run(
         Unit(StepConfig(kind="build"), models=frozenset(models) if models is not None else None)
     )
     if models is None:
-        units += [Unit(StepConfig(kind="forecasts"), name) for name in sorted(lh.config.forecasts)]
-        units += [Unit(StepConfig(kind="anomalies"))] if lh.config.anomalies else []
+        for kind in ("forecasts", "anomalies"):
+            units += STEPS[kind].units(lh, StepConfig(kind=kind))
     config = pipeline_config(lh, pipeline)
-    return execute(lh, pipeline, config, units, force, progress, wait)
+    return execute(lh, pipeline, config, units, force, reporter, wait)
 
 
 def backfill(
@@ -65,7 +70,7 @@ def backfill(
     source: str,
     start: str,
     end: str,
-    progress: Progress | None = None,
+    reporter: Reporter = NULL_REPORTER,
     wait: bool | float = False,
 ) -> RunReport:
     """Pull the rows of incremental `source` whose cursor is in [start, end) again and format
@@ -81,8 +86,8 @@ def backfill(
     report = RunReport(new_batch_id(now()))
     with _exclusive(lh, [source], f"backfill:{source}", "backfill", report, wait):
         with timed(report, f"land:{source}"):
-            report.landing.append(land_window(lh, source, window, stage(progress, "land")))
-        steps.format_landed(lh, source, report, progress)
+            report.add(LANDED, land_window(lh, source, window, reporter))
+        format_landed(lh, source, report, reporter)
     return report
 
 
@@ -90,7 +95,7 @@ def reformat(
     lh: Lakehouse,
     sources: list[str] | None = None,
     batches: list[str] | None = None,
-    progress: Progress | None = None,
+    reporter: Reporter = NULL_REPORTER,
     wait: bool | float = False,
 ) -> RunReport:
     """Format the landed batches `batches` (default: every one of `sources`, default: all)
@@ -110,8 +115,7 @@ def reformat(
         for source in names:
             with timed(report, f"format:{source}"):
                 chosen = [entry for entry in entries if entry.source == source]
-                found = reformat_entries(lh, chosen, stage(progress, "format"))
-                report.formatting.extend(found)
+                report.add(FORMATTED, *reformat_entries(lh, chosen, reporter))
     return report
 
 

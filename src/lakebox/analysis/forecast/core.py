@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,9 +13,9 @@ from lakebox.analysis.forecast import backtest as backtesting
 from lakebox.analysis.forecast import intervals, models, selection
 from lakebox.analysis.forecast.series import MIN_TRAIN, Series
 from lakebox.config.forecasts import ForecastConfig
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
 
 logger = logging.getLogger(__name__)
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -77,17 +76,16 @@ def plan(series: Series, config: ForecastConfig) -> Plan:
 
 
 def forecast_series(
-    series: list[Series], config: ForecastConfig, progress: Progress | None = None
+    series: list[Series], config: ForecastConfig, reporter: Reporter = NULL_REPORTER
 ) -> Outcome:
     """Return the forecasts of `series`: candidates backtested, a choice per series, and the
     chosen candidates (or their ensemble) refitted on all the data with intervals."""
-    report = progress or (lambda stage, done, total: None)
     plans = [plan(one, config) for one in series]
     groups: dict[tuple[int, ...], list[int]] = {}
     for position, one in enumerate(plans):
         groups.setdefault(one.seasons, []).append(position)
     candidates = {seasons: models.candidates(config.models, seasons) for seasons in groups}
-    backtests = _backtests(series, plans, groups, candidates, config, report)
+    backtests = _backtests(series, plans, groups, candidates, config, reporter)
     merged, union = _merge(backtests, groups, candidates, len(series))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no such candidate
@@ -97,7 +95,7 @@ def forecast_series(
             name: (np.nanmean(merged.smape(name), axis=1), np.nanmean(merged.mase(name), axis=1))
             for name in merged.forecasts
         }
-    finals = _finals(series, plans, groups, candidates, chosen, merged, config, report)
+    finals = _finals(series, plans, groups, candidates, chosen, merged, config, reporter)
     forecasts = [
         _series_forecast(series[i], plans[i], chosen, errors, ranking, finals[i], i)
         for i in range(len(series))
@@ -111,12 +109,12 @@ def _backtests(
     groups: dict[tuple[int, ...], list[int]],
     candidates: dict[tuple[int, ...], list[models.Candidate]],
     config: ForecastConfig,
-    report: Progress,
+    reporter: Reporter,
 ) -> dict[tuple[int, ...], backtesting.Backtest]:
     """Return the backtest of each group of series that share their seasons."""
     found = {}
     for done, (seasons, members) in enumerate(groups.items()):
-        report("backtest", done, len(groups))
+        reporter.progress("backtest", config.name or "", done, len(groups))
         found[seasons] = backtesting.run(
             [series[i].values for i in members],
             [plans[i].windows for i in members],
@@ -124,7 +122,7 @@ def _backtests(
             seasons,
             config.horizon,
         )
-    report("backtest", len(groups), len(groups))
+    reporter.progress("backtest", config.name or "", len(groups), len(groups))
     return found
 
 
@@ -159,7 +157,7 @@ def _finals(
     chosen: selection.Selection,
     merged: backtesting.Backtest,
     config: ForecastConfig,
-    report: Progress,
+    reporter: Reporter,
 ) -> dict[int, dict[str, np.ndarray]]:
     """Return each series' final forecast: its choice refitted on all its data, with intervals
     calibrated on the backtest (the models' own only when it is too small to calibrate)."""
@@ -167,7 +165,7 @@ def _finals(
     levels = [level for level in config.levels if level not in widths]
     finals: dict[int, dict[str, np.ndarray]] = {}
     for done, (seasons, members) in enumerate(groups.items()):
-        report("forecast", done, len(groups))
+        reporter.progress("forecast", config.name or "", done, len(groups))
         choices = [chosen.choices[i] for i in members]
         needed = [c for c in candidates[seasons] if any(c.name in x.members for x in choices)]
         fitted = models.predict(
@@ -190,7 +188,7 @@ def _finals(
             final = intervals.nested(intervals.widen(combined, widths, scale), config.levels)
             keep = keeps_non_negative(config, series[i].values)
             finals[i] = intervals.clipped(final) if keep else final
-    report("forecast", len(groups), len(groups))
+    reporter.progress("forecast", config.name or "", len(groups), len(groups))
     return finals
 
 

@@ -20,6 +20,7 @@ from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.config.forecasts import ForecastConfig
 from lakebox.engine import quote_identifier
 from lakebox.errors import AnalysisError, QueryError
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import new_batch_id
 from lakebox.landing.manifest import now
@@ -58,7 +59,7 @@ class ForecastReport:
 
 
 def forecast(
-    lh: Lakehouse, config: ForecastConfig, progress: core.Progress | None = None
+    lh: Lakehouse, config: ForecastConfig, reporter: Reporter = NULL_REPORTER
 ) -> ForecastReport:
     """Forecast every series of `config`'s table and replace its two analytics tables."""
     if config.name is None:
@@ -67,7 +68,7 @@ def forecast(
     inputs = _input_snapshots(lh, config)
     data = _read(lh, config)
     found = series.from_arrow(data, config)
-    outcome = core.forecast_series(found, config, progress)
+    outcome = core.forecast_series(found, config, reporter)
     created_at = now()
     id_types = [data.schema.field(name).type for name in config.ids]
     forecasts = writer.forecast_table(
@@ -100,7 +101,7 @@ def forecast(
 
 
 def forecast_declared(
-    lh: Lakehouse, names: list[str] | None = None, progress: core.Progress | None = None
+    lh: Lakehouse, names: list[str] | None = None, reporter: Reporter = NULL_REPORTER
 ) -> list[ForecastReport]:
     """Run the forecasts declared under `forecasts:` in lakebox.yaml (only `names`, if given)."""
     declared = lh.config.forecasts
@@ -112,7 +113,7 @@ def forecast_declared(
             hint="declare it under 'forecasts:' (docs/forecasting.md) or pass --table",
         )
     chosen = names if names is not None else sorted(declared)
-    return [forecast(lh, declared[name].named(name), progress) for name in chosen]
+    return [forecast(lh, declared[name].named(name), reporter) for name in chosen]
 
 
 def is_stale(lh: Lakehouse, config: ForecastConfig) -> bool:
