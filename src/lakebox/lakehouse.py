@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from lakebox import config as config_module
-from lakebox.catalog import TableRef
+from lakebox.catalog import TableRef, manifest_arrow
 from lakebox.catalog.refs import absolute_sqlite, sqlite_file, sqlite_metadata_locations
 from lakebox.config import ProjectConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.engine.duckdb import quote_identifier, snapshot_scan
+from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError, ConfigError, QueryError
-from lakebox.landing import manifest_arrow
+from lakebox.ground.sql import quote_identifier
 from lakebox.storage import Storage
 from lakebox.storage.s3 import DEFAULT_REGION, S3Settings
 
 if TYPE_CHECKING:
     from lakebox.catalog import Catalog
-    from lakebox.landing.manifest import Manifest
+    from lakebox.catalog.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 LANDING_PREFIX = "landing"
@@ -83,7 +83,7 @@ class Lakehouse:
         catalog = self.catalog
         with self._opening:
             if self._manifest is None:
-                from lakebox.landing.manifest import Manifest
+                from lakebox.catalog.manifest import Manifest
 
                 self._manifest = Manifest(catalog.sql_engine)
             return self._manifest

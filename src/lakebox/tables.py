@@ -11,12 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.table import Table
 
-from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.iceberg import parquet_schema, snapshot_properties
-from lakebox.engine import quote_literal
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.state import CURSOR_PROPERTY
 
 logger = logging.getLogger(__name__)
 

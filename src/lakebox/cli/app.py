@@ -67,7 +67,7 @@ def _version(shown: bool) -> None:
         return
     from importlib.metadata import PackageNotFoundError, version
 
-    from lakebox import __version__
+    from lakebox.ground.version import __version__
 
     try:
         installed = version("lakebox")
@@ -339,8 +339,8 @@ def query(
     the UI's: reading statements and the functions listed in docs/pg.md only)."""
     from lakebox.cli.results import write_result
     from lakebox.errors import QueryError
+    from lakebox.ground.readonly import ensure_read_only
     from lakebox.serving.queries import explain_missing_table
-    from lakebox.serving.readonly import ensure_read_only
 
     with _open(project_dir) as lh:
         checked = ensure_read_only(sql, lh.readable_places())

@@ -19,6 +19,7 @@ import pyarrow as pa
 from lakebox.catalog import TableRef
 from lakebox.config import EngineConfig
 from lakebox.errors import EngineError, QueryError
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 logger = logging.getLogger(__name__)
 EXTENSIONS = ("avro", "iceberg")
@@ -205,11 +206,6 @@ def snapshot_scan(
     return scan + ")"
 
 
-def quote_identifier(name: str) -> str:
-    """Return `name` quoted as a SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 @functools.cache
 def extension_file(name: str) -> Path:
     """Return the file of extension `name` in its PyPI package `duckdb-extension-<name>`."""
@@ -224,8 +220,3 @@ def extension_file(name: str) -> Path:
             hint=f"pip install duckdb-extension-{name}=={duckdb.__version__}",
         )
     return found
-
-
-def quote_literal(value: str) -> str:
-    """Return `value` quoted as a SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"

@@ -6,8 +6,8 @@ import re
 
 import pyarrow as pa
 
-from lakebox.engine import quote_literal
 from lakebox.errors import ConfigError
+from lakebox.ground.sql import quote_literal
 
 TIME_TYPES = ("TIMESTAMP", "TIMESTAMPTZ")
 INFERENCE_ORDER = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN", "VARCHAR")

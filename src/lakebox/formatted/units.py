@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lakebox.engine import quote_literal
 from lakebox.errors import ConfigError
+from lakebox.ground.sql import quote_literal
 
 # Every unit in terms of its dimension's base unit.
 UNITS: dict[str, tuple[str, float]] = {

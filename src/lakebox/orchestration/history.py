@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_rows
+from lakebox.ground.clock import now
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.manifest import now
 from lakebox.orchestration.cancel import reason_of
 from lakebox.orchestration.spec import DEFAULT_PIPELINE as DEFAULT_PIPELINE  # re-exported
 from lakebox.redaction import scrub
+from lakebox.tables import commit_rows
 
 if TYPE_CHECKING:
     from lakebox.formatted.formatter import FormatResult

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lakebox.errors import ConfigError, LakeboxError
+from lakebox.ground.clock import new_batch_id, now
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.loader import new_batch_id
-from lakebox.landing.manifest import now
 from lakebox.orchestration import history, steps
 from lakebox.orchestration.cancel import cancelled
 from lakebox.orchestration.history import DEFAULT_PIPELINE, StepRun

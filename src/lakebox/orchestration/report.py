@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lakebox.landing.manifest import now
+from lakebox.ground.clock import now
 
 if TYPE_CHECKING:
     from lakebox.exploitation.builder import BuildResult

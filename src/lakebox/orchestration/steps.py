@@ -11,19 +11,19 @@ import logging
 import time
 
 from lakebox.catalog import TableRef
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.catalog.manifest import Status
 from lakebox.errors import LakeboxError
 from lakebox.exploitation import builder
+from lakebox.exploitation.declared import check_now
 from lakebox.formatted.formatter import due, format_pending
+from lakebox.ground.sql import quote_identifier
 from lakebox.integration import entities
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land
-from lakebox.landing.manifest import Status
 from lakebox.orchestration import analysis
 from lakebox.orchestration.report import Progress, RunReport, stage, timed
 from lakebox.quality import results as check_results
 from lakebox.quality.checks import run_checks
-from lakebox.quality.declared import check_now
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,9 @@ from pydantic import BaseModel, Field
 from lakebox.catalog import BATCH_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.cli.render import json_default
-from lakebox.engine.duckdb import quote_identifier, snapshot_scan
+from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError, LakeboxError, QueryError
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.docs import mount_docs
 from lakebox.serving.forecasts import router as forecast_routes

@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field, ValidationError
 from lakebox.analysis.forecast.spec import ForecastConfig, forecast_name
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
-from lakebox.engine.duckdb import quote_identifier, quote_literal
 from lakebox.errors import AnalysisError, CatalogError, ConfigError, LakeboxError
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.queries import QueryService
 

@@ -22,8 +22,8 @@ import pyarrow as pa
 from lakebox.catalog import TableRef
 from lakebox.engine.values import CONVERSION_ERRORS, python_rows
 from lakebox.errors import QueryError, QueryInterrupted
+from lakebox.ground.readonly import ensure_read_only
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.readonly import ensure_read_only
 
 DEFAULT_ROW_LIMIT = 10_000
 MAX_ROW_LIMIT = 1_000_000

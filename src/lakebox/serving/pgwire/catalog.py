@@ -10,7 +10,7 @@ import logging
 
 import duckdb
 
-from lakebox.engine.duckdb import quote_literal
+from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import ZONE_SCHEMAS, Lakehouse
 from lakebox.serving.pgwire import types
 
