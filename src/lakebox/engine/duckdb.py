@@ -31,7 +31,12 @@ class DuckDBEngine:
     """One DuckDB connection per Lakehouse; Iceberg tables appear as `zone.table` views.
 
     The Iceberg and Avro extensions load when first needed (a view on a table, SQL naming
-    them, or before the engine is confined): SQL that reads no table starts without them."""
+    them, or before the engine is confined): SQL that reads no table starts without them.
+
+    `lock` is the engine's own: code that shares one engine between threads (the serve app
+    answers requests in threads; the HTTP API and the PostgreSQL endpoint may serve the same
+    Lakehouse) holds it around its statements, so that they use the connection one at a time.
+    Users' SQL runs on cursors of the reader (`Lakehouse.reading`) and does not take it."""
 
     SUPPORTS_TIME_TRAVEL = True
     DIALECT = "duckdb"
@@ -53,6 +58,7 @@ class DuckDBEngine:
         self.connection.execute("SET TimeZone = 'UTC'")
         self._views: dict[TableRef, str] = {}
         self._loaded: set[str] = set()
+        self.lock = threading.Lock()
 
     def ensure_extensions(self) -> None:
         """Load the Iceberg and Avro extensions, if not yet."""

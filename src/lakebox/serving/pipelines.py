@@ -21,7 +21,6 @@ from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.overview import PipelineStatus, pipelines
 from lakebox.orchestration.pipeline import pipeline_config, units_of
-from lakebox.serving.queries import engine_lock
 
 
 class RunRequest(BaseModel):
@@ -45,7 +44,7 @@ def router(lh: Lakehouse) -> APIRouter:
 
     @routes.get("/api/pipelines", summary="The pipelines, their schedules and latest runs")
     def listed() -> list[PipelineStatus]:
-        with engine_lock(lh):
+        with lh.engine.lock:
             return pipelines(lh)
 
     @routes.post(

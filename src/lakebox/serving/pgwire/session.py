@@ -18,7 +18,8 @@ from lakebox.lakehouse import ZONE_SCHEMAS
 from lakebox.serving.pgwire import rewrite
 from lakebox.serving.pgwire.cursors import Cursors
 from lakebox.serving.pgwire.sqltext import strip_comments
-from lakebox.serving.queries import QueryService, QueryStream
+from lakebox.serving.queries import QueryService
+from lakebox.serving.stream import QueryStream
 
 logger = logging.getLogger(__name__)
 IDLE, IN_TRANSACTION, FAILED = b"I", b"T", b"E"
