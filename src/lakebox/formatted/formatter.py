@@ -19,7 +19,7 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError, LakeboxError, SchemaError
 from lakebox.formatted import dedup, readers, schema, staging
-from lakebox.formatted.readers import RawInput
+from lakebox.formatted.readers.base import RawInput
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.ground.clock import now
 from lakebox.ground.sql import quote_identifier, quote_literal

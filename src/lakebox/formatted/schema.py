@@ -13,7 +13,7 @@ import pyarrow as pa
 from lakebox.config import ColumnConfig, SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.formatted import rules, types
-from lakebox.formatted.readers import normalise_name
+from lakebox.formatted.readers.base import normalise_name
 from lakebox.ground.sql import quote_identifier
 
 SAMPLE_ROWS = 50_000

@@ -19,7 +19,8 @@ from lakebox.catalog.manifest import Entry, Status
 from lakebox.ground.clock import new_batch_id, now
 from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
 from lakebox.landing import state
-from lakebox.landing.sources import Candidate, Fetched, SourceContext, kind_for
+from lakebox.landing.sources import kind_for
+from lakebox.landing.sources.base import Candidate, Fetched, SourceContext
 from lakebox.landing.state import Window
 
 logger = logging.getLogger(__name__)

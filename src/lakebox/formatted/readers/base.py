@@ -1,10 +1,6 @@
-"""Readers: each turns a landed file into raw VARCHAR columns plus the records it refused.
-
-Every reader gives a `RawInput`: a SELECT over all-VARCHAR columns with `_ordinal` (1-based
-record number in the file) and `_line` (the record's line or row; CSV readers leave `_line` to
-the formatter, which maps ordinals past the refused records), and a SELECT of the records
-the parser refused (`_line, _column, _reason, _raw`). Together they hold every record.
-"""
+"""What every reader shares: the `RawInput` it gives, the registry each reader enters itself in
+(`register`), the format a landed file has (`format_of`) and the header names it normalises
+(`unique_names`). Readers import this module; the package's `read` imports the readers."""
 
 from __future__ import annotations
 
@@ -87,13 +83,6 @@ def format_of(path: Path, source: SourceConfig) -> str:
             file=str(path),
         )
     return EXTENSIONS[suffix]
-
-
-def read(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
-    """Return the raw input of the landed file at `path`."""
-    from lakebox.formatted.readers import csv, excel, http, json, parquet  # noqa: F401
-
-    return READERS[format_of(path, source)](engine, path, source, scratch)
 
 
 def normalise_name(name: str, position: int) -> str:

@@ -12,7 +12,7 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
 from lakebox.formatted import encoding as encodings
-from lakebox.formatted.readers import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 SAMPLE_LINES = 200

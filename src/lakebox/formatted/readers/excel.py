@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
-from lakebox.formatted.readers import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, register, unique_names
 from lakebox.ground.sql import quote_identifier
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.formatted.readers import RawInput, register
+from lakebox.formatted.readers.base import RawInput, register
 from lakebox.formatted.readers.json import MAX_LINE_SIZE, from_texts
 from lakebox.ground.sql import quote_literal
 

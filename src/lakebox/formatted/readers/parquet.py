@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.formatted.readers import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 

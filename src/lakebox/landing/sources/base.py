@@ -1,8 +1,7 @@
-"""Source kinds: each offers raw objects and copies them into the temporal landing area.
-
-A `files` source offers every file it finds. A pulled source (a database, an HTTP API)
-offers one object per pull: fetching it extracts what is new since the source's state.
-"""
+"""What every source kind shares: the objects it offers (`Candidate`), what fetching one found
+(`Fetched`), what it works with (`SourceContext`), its protocol (`SourceKind`) and the registry
+each kind enters itself in (`register`). Source kinds import this module; the package's
+`kind_for` imports the kinds."""
 
 from __future__ import annotations
 
@@ -77,10 +76,3 @@ def register(*kinds: str) -> Callable[[SourceFactory], SourceFactory]:
         return factory
 
     return decorate
-
-
-def kind_for(context: SourceContext) -> SourceKind:
-    """Return the source kind implementation for `context.source`."""
-    from lakebox.landing.sources import database, files, http  # noqa: F401 - registers built-ins
-
-    return SOURCE_KINDS[context.source.kind](context)

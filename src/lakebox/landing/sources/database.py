@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from lakebox.errors import LakeboxError, LandingError
 from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.landing.retry import RetryPolicy, Transient, call_with_retries
-from lakebox.landing.sources import Candidate, Fetched, SourceContext, register
+from lakebox.landing.sources.base import Candidate, Fetched, SourceContext, register
 from lakebox.landing.state import Cursor
 from lakebox.redaction import redact_url, scrub, url_secrets
 
