@@ -1,4 +1,6 @@
-"""Commits a batch's Parquet file to its Iceberg table exactly once."""
+"""Table writes: a batch's Parquet file or rows committed to their Iceberg table exactly once,
+tagged with the batch id, the same way for every zone (so it sits right above the Lakehouse,
+where landing, formatting, checks, runs and analyses all reach it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What tables exist: the Iceberg SQL catalog and the batch identity of every commit."""
+"""What tables exist: the Iceberg SQL catalog, the batch identity of every commit, and the
+landing manifest kept in the catalog's database (`manifest`, `manifest_arrow`)."""
 
 from __future__ import annotations
 
