@@ -1,7 +1,7 @@
-"""Running users' SQL for the serving endpoints: read-only (the allow-list of `readonly`), on
-connections of their own to the Lakehouse's reader database, side by side up to the
-`serve.max_concurrent_queries` of lakebox.yaml, with a bounded wait beyond it, a row limit, a
-byte limit and a timeout (each query is a `stream.QueryStream`)."""
+"""Running users' SQL for the serving endpoints: read-only (the allow-list of
+`ground.readonly`), on connections of their own to the Lakehouse's reader database, side by
+side up to the `serve.max_concurrent_queries` of lakebox.yaml, with a bounded wait beyond it,
+a row limit, a byte limit and a timeout (each query is a `stream.QueryStream`)."""
 
 from __future__ import annotations
 
