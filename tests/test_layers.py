@@ -25,6 +25,7 @@ LAYERS = [
     "engine",
     "project",
     "lakehouse",
+    "tables",
     "landing",
     "formatted",
     "quality",

@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lakebox.errors import LakeboxError
+from lakebox.ground.version import __version__
 
 if TYPE_CHECKING:
     from lakebox.lakehouse import Lakehouse, open_project
 
     open = open_project
-
-__version__ = "0.1.0"
 
 __all__ = ["LakeboxError", "Lakehouse", "__version__", "open", "open_project"]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,19 +14,19 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from lakebox import config as config_module
-from lakebox.catalog import TableRef
+from lakebox.catalog import TableRef, manifest_arrow
 from lakebox.catalog.refs import absolute_sqlite, sqlite_file, sqlite_metadata_locations
 from lakebox.config import ProjectConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.engine.duckdb import quote_identifier, snapshot_scan
+from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError, ConfigError, QueryError
-from lakebox.landing import manifest_arrow
+from lakebox.ground.sql import quote_identifier
 from lakebox.storage import Storage
 from lakebox.storage.s3 import DEFAULT_REGION, S3Settings
 
 if TYPE_CHECKING:
     from lakebox.catalog import Catalog
-    from lakebox.landing.manifest import Manifest
+    from lakebox.catalog.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 LANDING_PREFIX = "landing"
@@ -58,7 +60,7 @@ class Lakehouse:
             self.engine.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
         self.engine.execute("SET search_path = 'main,exploitation'")
         self._reader: DuckDBEngine | None = None
-        self.reader_lock = threading.RLock()
+        self._reader_lock = threading.RLock()
         self.refresh()
 
     @property
@@ -83,7 +85,7 @@ class Lakehouse:
         catalog = self.catalog
         with self._opening:
             if self._manifest is None:
-                from lakebox.landing.manifest import Manifest
+                from lakebox.catalog.manifest import Manifest
 
                 self._manifest = Manifest(catalog.sql_engine)
             return self._manifest
@@ -122,14 +124,22 @@ class Lakehouse:
         """Return the engine users' SQL runs on, its views pointed at the tables' current
         snapshots (and `landing.manifest` as it is now): a database of its own, apart from
         the engine lakebox writes with, that reads files only in `readable_places()` and
-        whose settings are locked. Opened on first use, closed with the Lakehouse."""
-        with self.reader_lock:
+        whose settings are locked. Opened on first use, closed with the Lakehouse. Code that
+        uses its connection itself (a cursor, the pg catalog) does so in `reading()`."""
+        with self._reader_lock:
             reader = self._reader
             if reader is None:
                 reader = self._reader = self._open_reader()
             else:
                 reader.expose(self.metadata_locations())
             return reader
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[DuckDBEngine]:
+        """Yield the reader (as `reader()` returns it) for use of its connection: no other
+        thread opens, refreshes, uses in `reading()` or closes it until the block ends."""
+        with self._reader_lock:
+            yield self.reader()
 
     def _open_reader(self) -> DuckDBEngine:
         reader = DuckDBEngine(self.config.engine, self.project_dir)
@@ -205,7 +215,7 @@ class Lakehouse:
 
     def close(self) -> None:
         """Release the engines and the catalog's connections."""
-        with self.reader_lock:
+        with self._reader_lock:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None

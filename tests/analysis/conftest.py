@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 
+from lakebox import tables
 from lakebox.catalog import TableRef
-from lakebox.formatted import writer
 from lakebox.lakehouse import Lakehouse
 from tests.conftest import ProjectFactory
 
@@ -23,7 +23,7 @@ def commit_rows(
 ) -> int:
     """Commit `rows` to `ref` as batch `batch` (with `replace`, as the table's whole content);
     return the table's new snapshot id."""
-    writer.commit_rows(lh, ref, pa.Table.from_pylist(rows), batch, {}, replace=replace)
+    tables.commit_rows(lh, ref, pa.Table.from_pylist(rows), batch, {}, replace=replace)
     return lh.catalog.summary(ref)["snapshot_id"]
 
 

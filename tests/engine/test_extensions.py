@@ -61,6 +61,5 @@ def test_a_confined_engine_and_the_reader_have_their_extensions_loaded(make_proj
     lh = make_project()
     lh.engine.confine([str(lh.project_dir)])
     assert _loaded(lh.engine.connection) == {"iceberg", "avro"}
-    with lh.reader_lock:
-        reader = lh.reader()
-    assert _loaded(reader.connection) == {"iceberg", "avro"}
+    with lh.reading() as reader:
+        assert _loaded(reader.connection) == {"iceberg", "avro"}

@@ -15,6 +15,7 @@ import psycopg2
 import pytest
 import sqlalchemy as sa
 
+from lakebox.catalog.manifest import Status
 from lakebox.demo.api import SensorService
 from lakebox.demo.generators import sensors
 from lakebox.errors import ConfigError
@@ -22,7 +23,6 @@ from lakebox.formatted.formatter import format_pending
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing import state
 from lakebox.landing.backfill import backfill
-from lakebox.landing.manifest import Status
 from lakebox.orchestration.runner import ingest
 
 START = datetime(2026, 1, 1, 8, 0, 0)

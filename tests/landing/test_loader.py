@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import re
 
+from lakebox.catalog.manifest import Status
 from lakebox.landing.loader import land
-from lakebox.landing.manifest import Status
 from tests.conftest import write_file
 
 LAYOUT = re.compile(r"^landing/sales/\d{4}/\d{2}/\d{2}/\d{8}T\d{12}-[0-9a-f]{6}__a\.csv$")

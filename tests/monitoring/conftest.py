@@ -20,8 +20,8 @@ from aiosmtpd.controller import Controller
 
 from lakebox.analysis.anomalies.store import ANOMALIES, SCHEMA
 from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_batch
 from lakebox.lakehouse import Lakehouse
+from lakebox.tables import commit_batch
 from tests.conftest import free_port
 
 

@@ -16,7 +16,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from lakebox.catalog import TableRef
 from lakebox.exploitation.builder import BuildResult
 from lakebox.formatted.formatter import format_pending
-from lakebox.formatted.writer import commit_batch
 from lakebox.landing.loader import land
 from lakebox.monitoring.incidents import stale_tables
 from lakebox.orchestration import history
@@ -24,6 +23,7 @@ from lakebox.orchestration.report import RunReport, StepRun
 from lakebox.quality import results
 from lakebox.quality.checks import CheckResult
 from lakebox.serving.app import create_app
+from lakebox.tables import commit_batch
 from tests.conftest import write_file
 
 SALES = "id,amount\n1,2.5\n2,4\n3,10\n"

@@ -15,9 +15,9 @@ from typing import Any
 
 import lakebox
 from lakebox.catalog.iceberg import Catalog
+from lakebox.catalog.manifest import Manifest
 from lakebox.formatted import formatter
 from lakebox.landing import loader
-from lakebox.landing.manifest import Manifest
 from lakebox.landing.sources.database import DatabaseSource
 from lakebox.landing.sources.http import HttpSource
 from lakebox.orchestration.runner import run

@@ -11,7 +11,7 @@ import pytest
 
 import lakebox
 from lakebox.errors import RunLocked
-from lakebox.landing.manifest import now
+from lakebox.ground.clock import now
 from lakebox.orchestration import history
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.runner import run

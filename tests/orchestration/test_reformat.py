@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lakebox.catalog import TableRef
+from lakebox.catalog.manifest import Status
 from lakebox.errors import FormatError
-from lakebox.landing.manifest import Status
 from lakebox.orchestration.runner import reformat, run
 from tests.conftest import write_file
 

@@ -7,7 +7,7 @@ import logging
 
 import xlsxwriter
 
-from lakebox.landing.manifest import Status
+from lakebox.catalog.manifest import Status
 from lakebox.orchestration.runner import run
 from tests.conftest import write_file
 

@@ -11,8 +11,8 @@ import sqlglot
 
 from lakebox.analysis.sandbox import ANALYTICS, Extract, checked_name, freeze, source_table
 from lakebox.catalog import TableRef
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import ModelLifecycleError
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 
 PREFIX = "features_"

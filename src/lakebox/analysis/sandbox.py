@@ -27,9 +27,9 @@ from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import differs, parquet_schema, snapshot_properties
 from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import ModelLifecycleError
-from lakebox.formatted.writer import commit_batch
+from lakebox.ground.readonly import ensure_read_only
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.readonly import ensure_read_only
+from lakebox.tables import commit_batch
 
 ANALYTICS = "analytics"
 PREFIX = "sandbox_"

@@ -26,8 +26,8 @@ from lakebox.analysis.sandbox import (
 )
 from lakebox.analysis.training import matrix, predict
 from lakebox.catalog import TableRef
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import ModelLifecycleError
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 
 PREFIX = "scores_"

@@ -1,15 +1,16 @@
-"""What tables exist: the Iceberg SQL catalog and the batch identity of every commit."""
+"""What tables exist: the Iceberg SQL catalog, the batch identity of every commit, and the
+landing manifest kept in the catalog's database (`manifest`, `manifest_arrow`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakebox.catalog.refs import BATCH_PROPERTY, TableRef
+from lakebox.catalog.refs import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 
 if TYPE_CHECKING:
     from lakebox.catalog.iceberg import Catalog
 
-__all__ = ["BATCH_PROPERTY", "Catalog", "TableRef"]
+__all__ = ["BATCH_PROPERTY", "CURSOR_PROPERTY", "Catalog", "TableRef"]
 
 
 def __getattr__(name: str) -> Any:

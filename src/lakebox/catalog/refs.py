@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 BATCH_PROPERTY = "lakebox.batch-ids"
+CURSOR_PROPERTY = "lakebox.cursor"  # a landed batch's cursor, on its formatted commit
 SQLITE_PREFIX = "sqlite:///"
 BUSY_TIMEOUT = 5.0  # seconds to wait for a writer's lock, as SQLAlchemy's SQLite driver does
 

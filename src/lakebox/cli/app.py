@@ -76,7 +76,7 @@ def _version(shown: bool) -> None:
         return
     from importlib.metadata import PackageNotFoundError, version
 
-    from lakebox import __version__
+    from lakebox.ground.version import __version__
 
     try:
         installed = version("lakebox")

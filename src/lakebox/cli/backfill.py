@@ -31,7 +31,7 @@ class BackfillResult:
     @property
     def ok(self) -> bool:
         """Return whether every object formatted (none failed)."""
-        from lakebox.landing.manifest import Status
+        from lakebox.catalog.manifest import Status
 
         return all(result.status != Status.FAILED for result in self.formatting)
 
@@ -78,7 +78,7 @@ def run_backfill(
 
 
 def _show(output: Output, source: str, start: str, end: str, result: BackfillResult) -> None:
-    from lakebox.landing.manifest import Status
+    from lakebox.catalog.manifest import Status
 
     output.data(_document(source, start, end, result))
     landed, formatted = result.landing.landed, result.formatting

@@ -31,11 +31,10 @@ def checks(
     as_json: JsonOption = False,
 ) -> None:
     """Show each table's latest check results (exit 1 if a blocking check fails)."""
+    from lakebox.exploitation.declared import check_now
+    from lakebox.ground.clock import new_batch_id, now
     from lakebox.lakehouse import open_project
-    from lakebox.landing.loader import new_batch_id
-    from lakebox.landing.manifest import now
     from lakebox.quality import results
-    from lakebox.quality.declared import check_now
 
     output = Output(as_json=as_json)
     with open_project(project_dir) as lh:

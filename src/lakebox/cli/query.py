@@ -37,9 +37,9 @@ def query(
     the UI's: reading statements and the functions listed in docs/pg.md only)."""
     from lakebox.cli.results import write_result
     from lakebox.errors import QueryError
+    from lakebox.ground.readonly import ensure_read_only
     from lakebox.lakehouse import open_project
     from lakebox.serving.queries import explain_missing_table
-    from lakebox.serving.readonly import ensure_read_only
 
     with open_project(project_dir) as lh:
         checked = ensure_read_only(sql, lh.readable_places())

@@ -6,12 +6,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from lakebox.catalog import BATCH_PROPERTY
+from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.cli.render import Output, plain
 from lakebox.errors import CatalogError
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.state import CURSOR_PROPERTY, Cursor
+from lakebox.landing.state import Cursor
 from lakebox.orchestration.runner import RunReport
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 from lakebox.catalog import TableRef
 from lakebox.config import EngineConfig
 from lakebox.errors import EngineError, QueryError
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 logger = logging.getLogger(__name__)
 EXTENSIONS = ("avro", "iceberg")
@@ -30,7 +31,12 @@ class DuckDBEngine:
     """One DuckDB connection per Lakehouse; Iceberg tables appear as `zone.table` views.
 
     The Iceberg and Avro extensions load when first needed (a view on a table, SQL naming
-    them, or before the engine is confined): SQL that reads no table starts without them."""
+    them, or before the engine is confined): SQL that reads no table starts without them.
+
+    `lock` is the engine's own: code that shares one engine between threads (the serve app
+    answers requests in threads; the HTTP API and the PostgreSQL endpoint may serve the same
+    Lakehouse) holds it around its statements, so that they use the connection one at a time.
+    Users' SQL runs on cursors of the reader (`Lakehouse.reading`) and does not take it."""
 
     SUPPORTS_TIME_TRAVEL = True
     DIALECT = "duckdb"
@@ -52,6 +58,7 @@ class DuckDBEngine:
         self.connection.execute("SET TimeZone = 'UTC'")
         self._views: dict[TableRef, str] = {}
         self._loaded: set[str] = set()
+        self.lock = threading.Lock()
 
     def ensure_extensions(self) -> None:
         """Load the Iceberg and Avro extensions, if not yet."""
@@ -205,11 +212,6 @@ def snapshot_scan(
     return scan + ")"
 
 
-def quote_identifier(name: str) -> str:
-    """Return `name` quoted as a SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 @functools.cache
 def extension_file(name: str) -> Path:
     """Return the file of extension `name` in its PyPI package `duckdb-extension-<name>`."""
@@ -224,8 +226,3 @@ def extension_file(name: str) -> Path:
             hint=f"pip install duckdb-extension-{name}=={duckdb.__version__}",
         )
     return found
-
-
-def quote_literal(value: str) -> str:
-    """Return `value` quoted as a SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"

@@ -7,7 +7,7 @@ only over rows that may repeat.
 from __future__ import annotations
 
 from lakebox.engine import DuckDBEngine
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.ground.sql import quote_identifier
 
 
 def rows_to_drop(

@@ -12,19 +12,19 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from lakebox.catalog import TableRef
+from lakebox.catalog import CURSOR_PROPERTY, TableRef
+from lakebox.catalog.manifest import Entry, Status
 from lakebox.config import SourceConfig
-from lakebox.engine import DuckDBEngine, quote_literal
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError, LakeboxError, SchemaError
 from lakebox.formatted import dedup, readers, schema, staging
-from lakebox.formatted.readers import RawInput
+from lakebox.formatted.readers.base import RawInput
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
-from lakebox.formatted.writer import commit_batch, remove_batch, replace_batch
+from lakebox.ground.clock import now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.manifest import Entry, Status, now
-from lakebox.landing.state import CURSOR_PROPERTY
+from lakebox.tables import commit_batch, remove_batch, replace_batch
 
 logger = logging.getLogger(__name__)
 _NAMES = itertools.count(1)
@@ -123,7 +123,7 @@ def _naming_the_file(entry: Entry, error: LakeboxError) -> str:
 def fingerprint(source: SourceConfig) -> str:
     """Return what formatting a source's file depends on besides its bytes: the source's
     config and the lakebox version. A failed file is retried once it changes."""
-    from lakebox import __version__
+    from lakebox.ground.version import __version__
 
     text = source.model_dump_json() + "\n" + __version__
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -9,7 +9,7 @@ case after the first word. A word already in mixed case (DeShawn, van Gogh) is k
 
 from __future__ import annotations
 
-from lakebox.engine import quote_literal
+from lakebox.ground.sql import quote_literal
 
 # fmt: off
 PARTICLES = ("van", "von", "der", "den", "ter", "ten", "de", "del", "della", "di", "da", "das",

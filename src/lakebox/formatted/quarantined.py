@@ -11,10 +11,10 @@ import pyarrow as pa
 
 from lakebox.catalog import TableRef
 from lakebox.catalog.summaries import table_summary
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.engine.values import python_rows
 from lakebox.errors import CatalogError
 from lakebox.ground.json import json_ready
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 
 Read = Callable[..., pa.Table]  # (sql, parameters=None) -> the rows, e.g. QueryService.catalog

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from lakebox.config import ColumnConfig, SourceConfig
 from lakebox.config.units import UNITS
-from lakebox.engine import quote_literal
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.formatted import names, taxes, types, units
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import pyarrow as pa
 from lakebox.config import ColumnConfig, SourceConfig
 from lakebox.config.column_types import canonical
 from lakebox.engine import DuckDBEngine
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.formatted import rules, types
-from lakebox.formatted.readers import normalise_name
+from lakebox.formatted.readers.base import normalise_name
+from lakebox.ground.sql import quote_identifier
 
 SAMPLE_ROWS = 50_000
 META_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_ingested_at")

@@ -3,9 +3,8 @@ formatted and quarantined row carries."""
 
 from __future__ import annotations
 
-from lakebox.engine import quote_literal
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.formatted.rules import ColumnPlan, typed_ref
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 
 def typed_select(columns: list[ColumnPlan], kept: list[str], source: str) -> str:

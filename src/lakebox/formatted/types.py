@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from lakebox.config.column_types import is_nested
-from lakebox.engine import quote_literal
+from lakebox.ground.sql import quote_literal
 
 TIME_TYPES = ("TIMESTAMP", "TIMESTAMPTZ")
 INFERENCE_ORDER = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN", "VARCHAR")

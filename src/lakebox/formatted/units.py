@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from lakebox.config.units import UNITS
-from lakebox.engine import quote_literal
 from lakebox.errors import ConfigError
+from lakebox.ground.sql import quote_literal
 
 
 def factor_sql(unit_expression: str, target: str) -> str:

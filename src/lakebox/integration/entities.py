@@ -19,10 +19,10 @@ from importlib.metadata import version
 
 from lakebox.catalog import TableRef
 from lakebox.config import EntityConfig
-from lakebox.engine.duckdb import quote_identifier, quote_literal
 from lakebox.errors import EntityError
 from lakebox.exploitation.builder import checks_for
 from lakebox.exploitation.publish import Audit, replace_table
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.integration import linkage, survivorship
 from lakebox.lakehouse import Lakehouse
 from lakebox.quality.checks import CheckResult

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lakebox.config import EntityConfig
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lakebox.config import EntityConfig
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.ground.sql import quote_identifier
 
 # Columns every member row carries next to the entity's own (see entities._records_sql).
 RECORDED_AT = "_recorded_at"

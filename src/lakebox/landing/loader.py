@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,11 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 from lakebox.catalog import TableRef
+from lakebox.catalog.manifest import Entry, Status
+from lakebox.ground.clock import new_batch_id, now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
 from lakebox.landing import state
-from lakebox.landing.manifest import Entry, Status, now
-from lakebox.landing.sources import Candidate, Fetched, SourceContext, kind_for
+from lakebox.landing.sources import kind_for
+from lakebox.landing.sources.base import Candidate, Fetched, SourceContext
 from lakebox.landing.state import Window
 
 logger = logging.getLogger(__name__)
@@ -98,11 +99,6 @@ def _supersede_uncommitted(lh: Lakehouse, source_name: str) -> list[Entry]:
         lh.manifest.update(entry.batch_id, status=Status.SUPERSEDED, error=reason)
         logger.warning("%s: batch %s %s", source_name, entry.batch_id, reason)
     return superseded
-
-
-def new_batch_id(moment: datetime) -> str:
-    """Return a unique batch id that sorts by time."""
-    return f"{moment:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
 
 
 def landed_path(source_name: str, batch_id: str, name: str, moment: datetime) -> str:

@@ -15,13 +15,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from lakebox.catalog import TableRef
+from lakebox.catalog import CURSOR_PROPERTY, TableRef
 from lakebox.catalog.iceberg import BATCH_PROPERTY, snapshot_properties
 from lakebox.config import IncrementalConfig, lookback_seconds
 from lakebox.errors import ConfigError
 from lakebox.lakehouse import Lakehouse
 
-CURSOR_PROPERTY = "lakebox.cursor"
 CursorType = Literal["timestamp", "date", "integer", "decimal", "string"]
 
 

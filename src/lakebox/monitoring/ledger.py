@@ -15,8 +15,8 @@ from datetime import datetime
 import pyarrow as pa
 
 from lakebox.catalog import TableRef
-from lakebox.formatted.writer import commit_rows
 from lakebox.lakehouse import Lakehouse
+from lakebox.tables import commit_rows
 
 ALERTS = TableRef("ops", "alerts")
 _TIME = pa.timestamp("us", tz="UTC")

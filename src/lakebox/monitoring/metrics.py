@@ -24,7 +24,6 @@ from lakebox.errors import LakeboxError
 from lakebox.lakehouse import LANDING_PREFIX, WAREHOUSE_PREFIX, ZONE_SCHEMAS, Lakehouse
 from lakebox.monitoring.incidents import freshness
 from lakebox.orchestration.history import RUNS, STEP_RUNS
-from lakebox.serving.queries import engine_lock
 
 logger = logging.getLogger(__name__)
 CHECK_STATUSES = ("pass", "warn", "fail", "error")
@@ -47,7 +46,7 @@ class LakehouseCollector(Collector):
         readers += [open_anomalies] if ANOMALIES in tables else []
         readers += [model_metrics] if MODELS in tables else []
         # The serve app answers requests in threads: the engine is used by one at a time.
-        with engine_lock(self.lh):
+        with self.lh.engine.lock:
             _refresh(self.lh)  # once: every reader queries the tables' current snapshots
             found = [metric for reader in readers for metric in _read_or_skip(reader, self.lh)]
         yield from found

@@ -15,13 +15,13 @@ import pyarrow as pa
 
 from lakebox.catalog import TableRef
 from lakebox.config.pipelines import DEFAULT_PIPELINE as DEFAULT_PIPELINE  # re-exported
-from lakebox.formatted.writer import commit_rows
+from lakebox.ground.clock import now
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.manifest import now
 from lakebox.orchestration.cancel import reason_of
 from lakebox.orchestration.report import RunReport, StepRun
 from lakebox.orchestration.steps import STEPS
 from lakebox.redaction import scrub
+from lakebox.tables import commit_rows
 
 logger = logging.getLogger(__name__)
 RUNS = TableRef("ops", "runs")

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from lakebox.errors import RunLocked
+from lakebox.ground.clock import now
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.manifest import now
 
 LOCKS_FOLDER = Path(".lakebox") / "locks"
 _POLL_SECONDS = 0.1

@@ -17,10 +17,9 @@ from datetime import datetime
 
 from lakebox.config.pipelines import SOURCE_STEPS, PipelineConfig
 from lakebox.errors import ConfigError, LakeboxError
+from lakebox.ground.clock import new_batch_id, now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.loader import new_batch_id
-from lakebox.landing.manifest import now
 from lakebox.orchestration import history
 from lakebox.orchestration.cancel import cancelled
 from lakebox.orchestration.deadline import StepTimedOut, deadline

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lakebox.config.pipelines import STEP_KINDS
-from lakebox.landing.manifest import now
+from lakebox.ground.clock import now
 
 if TYPE_CHECKING:
     from lakebox.exploitation.builder import BuildResult

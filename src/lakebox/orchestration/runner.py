@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from lakebox.config.pipelines import SOURCE_STEPS, StepConfig
+from lakebox.ground.clock import new_batch_id, now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.loader import new_batch_id
-from lakebox.landing.manifest import now
 from lakebox.orchestration import history
 from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lakebox.config import CheckConfig, lookback_seconds
-from lakebox.engine import quote_literal
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import LakeboxError
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
 
 SAMPLE_ROWS = 5

@@ -19,13 +19,12 @@ from typing import Any
 import pyarrow as pa
 
 from lakebox.catalog import TableRef
-from lakebox.engine import quote_identifier
 from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError, ConfigError
-from lakebox.formatted.writer import commit_rows
+from lakebox.ground.clock import new_batch_id, now
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.loader import new_batch_id
-from lakebox.landing.manifest import now
+from lakebox.tables import commit_rows
 
 logger = logging.getLogger(__name__)
 PROFILES = TableRef("ops", "profiles")

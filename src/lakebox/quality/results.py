@@ -8,11 +8,11 @@ import json
 import pyarrow as pa
 
 from lakebox.catalog import TableRef
-from lakebox.engine import quote_literal
-from lakebox.formatted.writer import commit_rows
+from lakebox.ground.clock import now
+from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.manifest import now
 from lakebox.quality.checks import CheckResult, History
+from lakebox.tables import commit_rows
 
 RESULTS = TableRef("ops", "check_results")
 _SCHEMA = pa.schema(

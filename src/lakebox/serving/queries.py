@@ -1,18 +1,17 @@
-"""Running users' SQL for the serving endpoints: read-only (the allow-list of `readonly`), on
-connections of their own to the Lakehouse's reader database, side by side up to the
-`serve.max_concurrent_queries` of lakebox.yaml, with a bounded wait beyond it, a row limit, a
-byte limit and a timeout (a query over its time is interrupted in the engine)."""
+"""Running users' SQL for the serving endpoints: read-only (the allow-list of
+`ground.readonly`), on connections of their own to the Lakehouse's reader database, side by
+side up to the `serve.max_concurrent_queries` of lakebox.yaml, with a bounded wait beyond it,
+a row limit, a byte limit and a timeout (each query is a `stream.QueryStream`)."""
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import math
 import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,32 +19,24 @@ import duckdb
 import pyarrow as pa
 
 from lakebox.catalog import TableRef
-from lakebox.engine.values import CONVERSION_ERRORS, python_rows
-from lakebox.errors import QueryError, QueryInterrupted
+from lakebox.engine.values import python_rows
+from lakebox.errors import QueryError
+from lakebox.ground.readonly import ensure_read_only
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.readonly import ensure_read_only
+from lakebox.serving.stream import Limits, QueryStream
 
 DEFAULT_ROW_LIMIT = 10_000
 MAX_ROW_LIMIT = 1_000_000
 DEFAULT_TIMEOUT = 30.0
 
 
-_LOCKS: weakref.WeakKeyDictionary[Lakehouse, threading.Lock] = weakref.WeakKeyDictionary()
 _SLOTS: weakref.WeakKeyDictionary[Lakehouse, Slots] = weakref.WeakKeyDictionary()
-_LOCKS_LOCK = threading.Lock()
-
-
-def engine_lock(lh: Lakehouse) -> threading.Lock:
-    """Return the one lock guarding `lh`'s own engine connection (lakebox's writes and its
-    trusted reads), shared by every QueryService of it (the HTTP API and the PostgreSQL
-    endpoint may serve the same Lakehouse). Users' SQL does not take it."""
-    with _LOCKS_LOCK:
-        return _LOCKS.setdefault(lh, threading.Lock())
+_SLOTS_LOCK = threading.Lock()
 
 
 def query_slots(lh: Lakehouse) -> Slots:
     """Return the one gate of users' queries on `lh`, sized by its `serve:` config."""
-    with _LOCKS_LOCK:
+    with _SLOTS_LOCK:
         slots = _SLOTS.get(lh)
         if slots is None:
             serve = lh.config.serve
@@ -132,7 +123,7 @@ class QueryService:
         self.row_limit = row_limit
         self.timeout = timeout
         self.max_result_bytes = max_result_bytes or lh.config.serve.max_result_bytes
-        self.lock = engine_lock(lh)
+        self.lock = lh.engine.lock  # lakebox's own (trusted) SQL; users' SQL does not take it
         self.slots = query_slots(lh)
 
     def run(
@@ -171,8 +162,8 @@ class QueryService:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a connection of its own to the reader database (one per client session, or
         per HTTP query): its queries run beside others' and can be interrupted alone."""
-        with self.lh.reader_lock:
-            cursor = self.lh.reader().connection.cursor()
+        with self.lh.reading() as reader:
+            cursor = reader.connection.cursor()
         cursor.execute("SET search_path = 'main,exploitation'")
         return cursor
 
@@ -241,138 +232,3 @@ def explain_missing_table(error: QueryError, tables: Iterable[TableRef]) -> Quer
     )
     fields = {key: value for key, value in error.fields.items() if key != "hint"}
     return QueryError("\n".join(lines).strip(), hint=hint, **fields)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How many rows and bytes a result may hold, and how long its query may run."""
-
-    rows: int
-    seconds: float
-    bytes: int = 64 * 10**6
-
-
-class QueryStream:
-    """A running query on a cursor of its own: its schema, then its rows batch by batch."""
-
-    BATCH_ROWS = 8_192
-
-    def __init__(
-        self,
-        cursor: duckdb.DuckDBPyConnection,
-        sql: str,
-        limits: Limits,
-        parameters: dict[str, object] | None = None,
-        release: Callable[[], None] | None = None,
-    ) -> None:
-        self.cursor = cursor
-        self.sql = sql
-        self.rows = limits.rows
-        self.seconds = limits.seconds
-        self.max_bytes = limits.bytes
-        self.truncated = False
-        self.notice: str | None = None
-        self._release = release or (lambda: None)
-        self._timed_out = threading.Event()
-        self._cancelled = threading.Event()
-        self._timer = threading.Timer(limits.seconds, self._time_out)
-        self._timer.start()
-        try:
-            result = cursor.execute(sql, parameters)  # type: ignore[arg-type]  # a dict binds by name
-            self._reader = result.to_arrow_reader(self.BATCH_ROWS)
-        except (duckdb.Error, *CONVERSION_ERRORS) as error:
-            self.close()
-            raise self._error(error) from None
-
-    @property
-    def schema(self) -> pa.Schema:
-        """The result's columns."""
-        return self._reader.schema
-
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """Yield the result's batches up to the row and byte limits, then stop (setting
-        `truncated` and `notice`)."""
-        rows, size = self.rows, self.max_bytes
-        try:
-            for batch in self._reader:
-                if self._timed_out.is_set():
-                    raise duckdb.InterruptException("the query was interrupted")
-                if batch.num_rows > rows:
-                    self._truncate(f"{self.rows} rows (the row limit)")
-                    batch = batch.slice(0, rows)
-                if batch.nbytes > size:
-                    batch = self._within(batch, size, self.rows - rows)
-                rows, size = rows - batch.num_rows, size - batch.nbytes
-                if batch.num_rows:
-                    yield batch
-                if self.truncated:
-                    return
-        except (duckdb.Error, *CONVERSION_ERRORS) as error:
-            raise self._error(error) from None
-        finally:
-            self.close()
-
-    def _within(self, batch: pa.RecordBatch, size: int, sent: int) -> pa.RecordBatch:
-        """Return the first rows of `batch` that fit in `size` bytes (the result is then
-        truncated), or raise if not even the result's first row fits."""
-        low, high = 0, batch.num_rows  # the most rows whose bytes fit lies in [low, high)
-        while high - low > 1:
-            middle = (low + high) // 2
-            low, high = (middle, high) if batch.slice(0, middle).nbytes <= size else (low, middle)
-        if low == 0 and sent == 0:
-            raise QueryError(
-                f"the result's first row alone is larger than the result size limit "
-                f"({_megabytes(self.max_bytes)})",
-                hint="select fewer or shorter columns (e.g. left(text, 1000)), or raise "
-                "serve.max_result_bytes in lakebox.yaml",
-                sql=self.sql,
-                sqlstate="54000",
-            )
-        self._truncate(f"{sent + low} rows (the result size limit of {_megabytes(self.max_bytes)})")
-        return batch.slice(0, low)
-
-    def _truncate(self, what: str) -> None:
-        self.truncated = True
-        self.notice = f"the result was truncated to {what}"
-
-    def cancel(self) -> None:
-        """Interrupt the query (a client's cancel request)."""
-        self._cancelled.set()
-        self.cursor.interrupt()
-
-    def close(self) -> None:
-        """Stop the timer and give the query's slot back; the rows not read are dropped."""
-        self._timer.cancel()
-        self._release()
-
-    def _time_out(self) -> None:
-        self._timed_out.set()
-        self._release()
-        with contextlib.suppress(duckdb.Error):  # the session ended meanwhile
-            self.cursor.interrupt()
-
-    def _error(self, error: BaseException) -> QueryError:
-        if isinstance(error, QueryError):
-            return error
-        if self._timed_out.is_set():
-            return QueryInterrupted(
-                f"the query ran longer than {self.seconds:g} s and was stopped",
-                hint="narrow it down, or ask for fewer rows",
-                sql=self.sql,
-                reason="timeout",
-            )
-        if self._cancelled.is_set():
-            return QueryInterrupted("the query was cancelled at the client's request", sql=self.sql)
-        message = str(error).strip()
-        if isinstance(error, duckdb.Error):
-            return QueryError(message, sql=self.sql, kind=type(error).__name__)
-        return QueryError(
-            f"the result cannot be sent: {message}",
-            hint="cast the column to a type every client reads, e.g. value::VARCHAR",
-            sql=self.sql,
-            kind="ConversionException",
-        )
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 10**6:g} MB"

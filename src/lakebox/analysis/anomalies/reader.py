@@ -12,7 +12,7 @@ from typing import Any
 
 from lakebox.analysis.anomalies.store import ANOMALIES, SEVERITIES
 from lakebox.analysis.forecast.reader import Read, finite
-from lakebox.engine.duckdb import quote_literal
+from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import Lakehouse
 
 # The most severe first.

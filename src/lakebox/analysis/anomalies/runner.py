@@ -13,11 +13,10 @@ from lakebox.analysis.anomalies import store
 from lakebox.analysis.anomalies.rules import compile_rule
 from lakebox.catalog import TableRef
 from lakebox.config.anomalies import AnomalyRuleConfig
-from lakebox.engine import quote_literal
 from lakebox.errors import AnomalyError, LakeboxError
+from lakebox.ground.clock import new_batch_id, now
+from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.loader import new_batch_id
-from lakebox.landing.manifest import now
 
 logger = logging.getLogger(__name__)
 FORECAST_COLUMNS = ("forecast", "model", "created_at")

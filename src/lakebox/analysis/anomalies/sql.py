@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lakebox.config.anomalies import AnomalyRuleConfig
-from lakebox.engine.duckdb import quote_identifier, quote_literal
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 # The columns every rule's SELECT gives, in this order.
 RULE_COLUMNS = (

@@ -17,9 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from lakebox.catalog import TableRef
-from lakebox.engine import quote_literal
-from lakebox.formatted.writer import commit_batch
+from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import Lakehouse
+from lakebox.tables import commit_batch
 
 ANOMALIES = TableRef("analytics", "anomalies")
 SCHEMA = pa.schema(

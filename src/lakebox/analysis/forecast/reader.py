@@ -24,8 +24,8 @@ from lakebox.analysis.forecast.tables import (
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.config.forecasts import ForecastConfig
-from lakebox.engine.duckdb import quote_identifier, quote_literal
 from lakebox.errors import CatalogError, LakeboxError
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
 
 Read = Callable[..., pa.Table]  # (sql, parameters=None) -> the rows, e.g. QueryService.catalog

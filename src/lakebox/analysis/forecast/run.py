@@ -18,12 +18,11 @@ from lakebox.analysis.forecast.tables import FORECAST_PROPERTY, STRATEGY_PROPERT
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.config.forecasts import ForecastConfig
-from lakebox.engine import quote_identifier
 from lakebox.errors import AnalysisError, QueryError
+from lakebox.ground.clock import new_batch_id, now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.loader import new_batch_id
-from lakebox.landing.manifest import now
 
 logger = logging.getLogger(__name__)
 INPUTS_PROPERTY = "lakebox.inputs"  # the same key the model builder records its inputs under

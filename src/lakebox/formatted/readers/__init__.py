@@ -1,92 +1,19 @@
 """Readers: each turns a landed file into raw VARCHAR columns plus the records it refused.
 
-Every reader gives a `RawInput`: a SELECT over all-VARCHAR columns with `_ordinal` (1-based
-record number in the file) and `_line` (the record's line or row; CSV readers leave `_line` to
-the formatter, which maps ordinals past the refused records), and a SELECT of the records
-the parser refused (`_line, _column, _reason, _raw`). Together they hold every record.
+Every reader gives a `RawInput` (in `base`, with the registry): a SELECT over all-VARCHAR
+columns with `_ordinal` (1-based record number in the file) and `_line` (the record's line or
+row; CSV readers leave `_line` to the formatter, which maps ordinals past the refused
+records), and a SELECT of the records the parser refused (`_line, _column, _reason, _raw`).
+Together they hold every record. One module per format.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.errors import FormatError
-
-
-@dataclass
-class RawInput:
-    """A parsed file: its good records as VARCHAR columns, and its refused records."""
-
-    select_sql: str
-    columns: list[str]
-    rejects_sql: str | None = None
-    sample_sql: str | None = None  # a SELECT for schema inference, when select_sql has effects
-
-    temporary: list[Path] = field(default_factory=list)
-    temp_tables: list[str] = field(default_factory=list)
-    header_lines: int = 0
-    has_sheet: bool = False  # the select has a `_sheet` column (workbooks)
-    type_hints: dict[str, str] = field(default_factory=dict)  # types the file itself knows
-    # True (CSV): the select gives neither `_ordinal` nor `_line`; the formatter numbers the
-    # records in file order and maps them to lines past the records the parser refused.
-    ordinal_is_line: bool = False
-
-    def cleanup(self, engine: DuckDBEngine) -> None:
-        """Remove the temporary files and DuckDB temp tables the reader made."""
-        for path in self.temporary:
-            path.unlink(missing_ok=True)
-        for table in self.temp_tables:
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-Reader = Callable[[DuckDBEngine, Path, SourceConfig, Path], RawInput]
-READERS: dict[str, Reader] = {}
-EXTENSIONS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".json": "json",
-    ".ndjson": "ndjson",
-    ".jsonl": "ndjson",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-}
-
-
-def register(name: str) -> Callable[[Reader], Reader]:
-    """Register a reader for format `name`."""
-
-    def decorate(reader: Reader) -> Reader:
-        READERS[name] = reader
-        return reader
-
-    return decorate
-
-
-def format_of(path: Path, source: SourceConfig) -> str:
-    """Return the format of `path`: declared by the source, else from its extension (an
-    HTTP source's landed pages have their own format)."""
-    if source.kind == "http":
-        return "http"
-    if source.format:
-        return source.format
-    suffix = path.suffix.lower()
-    if suffix not in EXTENSIONS:
-        raise FormatError(
-            f"{path.name}: cannot tell the format from the extension {suffix!r}",
-            hint="set 'format:' on the source (csv, tsv, json, ndjson, parquet, excel)",
-            file=str(path),
-        )
-    return EXTENSIONS[suffix]
+from lakebox.formatted.readers.base import READERS, RawInput, format_of
 
 
 def read(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
@@ -94,22 +21,3 @@ def read(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) 
     from lakebox.formatted.readers import csv, excel, http, json, parquet  # noqa: F401
 
     return READERS[format_of(path, source)](engine, path, source, scratch)
-
-
-def normalise_name(name: str, position: int) -> str:
-    """Return a header as a snake_case column name (`column_<n>` when empty)."""
-    cleaned = re.sub(r"[^0-9a-zA-Z]+", "_", name.strip()).strip("_").lower()
-    if not cleaned:
-        return f"column_{position + 1}"
-    return f"c_{cleaned}" if cleaned[0].isdigit() else cleaned
-
-
-def unique_names(names: list[str]) -> list[str]:
-    """Return `names` normalised, with repeats suffixed _2, _3 …"""
-    seen: dict[str, int] = {}
-    result = []
-    for position, name in enumerate(names):
-        base = normalise_name(name, position)
-        seen[base] = seen.get(base, 0) + 1
-        result.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
-    return result

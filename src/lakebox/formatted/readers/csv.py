@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakebox.config import SourceConfig
-from lakebox.engine import DuckDBEngine, quote_literal
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
 from lakebox.formatted import encoding as encodings
-from lakebox.formatted.readers import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, register, unique_names
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 SAMPLE_LINES = 200
 MAX_LINE_SIZE = 4 * 1024 * 1024  # per record; a longer one is refused, not lost

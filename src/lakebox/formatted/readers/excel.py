@@ -12,9 +12,9 @@ from python_calamine import CalamineWorkbook
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import FormatError
-from lakebox.formatted.readers import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, register, unique_names
+from lakebox.ground.sql import quote_identifier
 
 logger = logging.getLogger(__name__)
 _TABLES = itertools.count(1)

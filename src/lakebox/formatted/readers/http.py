@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 
 from lakebox.config import SourceConfig
-from lakebox.engine import DuckDBEngine, quote_literal
-from lakebox.formatted.readers import RawInput, register
+from lakebox.engine import DuckDBEngine
+from lakebox.formatted.readers.base import RawInput, register
 from lakebox.formatted.readers.json import MAX_LINE_SIZE, from_texts
+from lakebox.ground.sql import quote_literal
 
 _TABLES = itertools.count(1)
 

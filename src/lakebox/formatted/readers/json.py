@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from lakebox.config import SourceConfig
-from lakebox.engine import DuckDBEngine, quote_literal
-from lakebox.engine.duckdb import quote_identifier
-from lakebox.formatted.readers import RawInput, register, unique_names
+from lakebox.engine import DuckDBEngine
+from lakebox.formatted.readers.base import RawInput, register, unique_names
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 MAX_LINE_SIZE = 16 * 1024 * 1024
 _VALID_OBJECT = "coalesce(CASE WHEN json_valid(_text) THEN json_type(_text) END = 'OBJECT', false)"

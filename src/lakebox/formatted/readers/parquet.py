@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from lakebox.config import SourceConfig
-from lakebox.engine import DuckDBEngine, quote_literal
-from lakebox.engine.duckdb import quote_identifier
-from lakebox.formatted.readers import RawInput, register, unique_names
+from lakebox.engine import DuckDBEngine
+from lakebox.formatted.readers.base import RawInput, register, unique_names
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 
 @register("parquet")

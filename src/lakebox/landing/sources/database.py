@@ -21,11 +21,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from lakebox.engine import quote_literal
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.errors import LakeboxError, LandingError
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.landing.retry import RetryPolicy, Transient, call_with_retries
-from lakebox.landing.sources import Candidate, Fetched, SourceContext, register
+from lakebox.landing.sources.base import Candidate, Fetched, SourceContext, register
 from lakebox.landing.state import Cursor
 from lakebox.redaction import redact_url, scrub, url_secrets
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lakebox.errors import LandingError
-from lakebox.landing.sources import Candidate, Fetched, SourceContext, register
+from lakebox.landing.sources.base import Candidate, Fetched, SourceContext, register
 
 
 class FilesSource:

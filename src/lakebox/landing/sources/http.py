@@ -24,7 +24,7 @@ import httpx
 from lakebox.config import PaginationConfig
 from lakebox.errors import LakeboxError, LandingError
 from lakebox.landing.retry import RetryPolicy, Transient, call_with_retries
-from lakebox.landing.sources import Candidate, Fetched, SourceContext, register
+from lakebox.landing.sources.base import Candidate, Fetched, SourceContext, register
 from lakebox.landing.state import Cursor, later, parse_value
 from lakebox.redaction import is_secret_name, redact_url, scrub, url_secrets
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from lakebox.catalog import TableRef
-from lakebox.engine.duckdb import quote_identifier
 from lakebox.exploitation import builder
+from lakebox.exploitation.declared import check_now
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration.report import RunReport, StepRun, outcome_kind, timed
 from lakebox.orchestration.steps.base import Context, Step, Unit, span
 from lakebox.quality import results as check_results
 from lakebox.quality.checks import CheckResult, run_checks
-from lakebox.quality.declared import check_now
 
 # A failed check is not a step's failure; a blocking one fails the run.
 CHECKED = outcome_kind("checks", "checks", blocks=lambda check: check.blocks)

@@ -7,10 +7,10 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime
 
+from lakebox.catalog.manifest import Status
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import LandingReport, land
-from lakebox.landing.manifest import Status
 from lakebox.orchestration.report import RunReport, StepRun, outcome_kind, timed
 from lakebox.orchestration.steps.base import Context, Step, Unit, span
 from lakebox.orchestration.steps.format import (

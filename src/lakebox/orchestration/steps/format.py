@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from lakebox.catalog.manifest import Status
 from lakebox.config.pipelines import StepConfig
 from lakebox.formatted.formatter import FormatResult, due, format_pending
 from lakebox.ground.reporter import Reporter
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.manifest import Status
 from lakebox.orchestration.report import RunReport, StepRun, outcome_kind, timed
 from lakebox.orchestration.steps.base import Context, Step, Unit, span
 

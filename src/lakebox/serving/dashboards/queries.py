@@ -16,8 +16,8 @@ import sqlglot
 from sqlglot import exp
 
 from lakebox.errors import DashboardError, QueryError
+from lakebox.ground.readonly import ensure_read_only
 from lakebox.serving.dashboards.spec import ResolutionOption
-from lakebox.serving.readonly import ensure_read_only
 
 FRAGMENT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\s*\}\}")
 

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from lakebox.errors import QueryError
-from lakebox.serving.queries import QueryStream
+from lakebox.serving.stream import QueryStream
 
 
 @dataclass

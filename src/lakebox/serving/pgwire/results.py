@@ -14,7 +14,7 @@ from lakebox.serving.pgwire import types
 from lakebox.serving.pgwire.binary_format import BINARY_OIDS, binary_cells
 from lakebox.serving.pgwire.messages import Field
 from lakebox.serving.pgwire.text_format import LARGE, text_cells
-from lakebox.serving.queries import QueryStream
+from lakebox.serving.stream import QueryStream
 
 TEXT_FORMAT, BINARY_FORMAT = 0, 1
 _NOTHING = pa.scalar(b"", LARGE)

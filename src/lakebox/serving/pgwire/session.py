@@ -32,7 +32,8 @@ from lakebox.serving.pgwire.settings import (
     unquote,
 )
 from lakebox.serving.pgwire.sqltext import strip_comments
-from lakebox.serving.queries import QueryService, QueryStream
+from lakebox.serving.queries import QueryService
+from lakebox.serving.stream import QueryStream
 
 logger = logging.getLogger(__name__)
 # Schemas a search path may name; the rest are skipped, as PostgreSQL skips missing ones.

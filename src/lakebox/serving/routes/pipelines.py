@@ -22,7 +22,6 @@ from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.overview import PipelineStatus, pipelines
 from lakebox.orchestration.pipeline import pipeline_config, units_of
 from lakebox.serving.dependencies import LakehouseDep
-from lakebox.serving.queries import engine_lock
 
 
 class RunRequest(BaseModel):
@@ -45,7 +44,7 @@ router = APIRouter(tags=["pipelines"])
 
 @router.get("/api/pipelines", summary="The pipelines, their schedules and latest runs")
 def listed(lh: LakehouseDep) -> list[PipelineStatus]:
-    with engine_lock(lh):
+    with lh.engine.lock:
         return pipelines(lh)
 
 

@@ -18,9 +18,10 @@ from lakebox.catalog.summaries import (
     snapshots,
     table_summary,
 )
-from lakebox.engine.duckdb import quote_identifier, snapshot_scan
+from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError
 from lakebox.formatted import quarantined
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.encoding import json_response, trusted

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lakebox.analysis.anomalies import sql
 from lakebox.config.anomalies import AnomalyRuleConfig, FailedSensor
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.ground.sql import quote_identifier
 
 _CLOCK = "%a %Y-%m-%d %H:%M"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lakebox.analysis.anomalies import sql
 from lakebox.config.anomalies import AnomalyRuleConfig, OutsideForecast
-from lakebox.engine.duckdb import quote_identifier, quote_literal
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 
 def compile_rule(rule: AnomalyRuleConfig) -> str:

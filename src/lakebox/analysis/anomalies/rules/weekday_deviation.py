@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lakebox.analysis.anomalies import sql
 from lakebox.config.anomalies import AnomalyRuleConfig, WeekdayDeviation
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.ground.sql import quote_identifier
 
 _BASELINES = {"mean": "avg", "median": "median"}
 _MEASURES = {"both": "abs(deviation)", "up": "deviation", "down": "-deviation"}

@@ -31,8 +31,8 @@ def install(lh: Lakehouse, settings: dict[str, str]) -> None:
     """Create (or re-create) the catalog views and macros in the private schema of the
     reader database, where users' SQL runs; `settings` are the server's defaults, as
     `pg_settings` and `current_setting()` show them."""
-    with lh.reader_lock:
-        _install(lh.reader().connection, lh, settings)
+    with lh.reading() as reader:
+        _install(reader.connection, lh, settings)
 
 
 def _install(

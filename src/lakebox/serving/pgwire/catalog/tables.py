@@ -4,7 +4,7 @@ they show."""
 
 from __future__ import annotations
 
-from lakebox.engine.duckdb import quote_literal
+from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import ZONE_SCHEMAS
 from lakebox.serving.pgwire import types
 

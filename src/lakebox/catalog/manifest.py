@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import sqlalchemy as sa
 
-from lakebox.landing.manifest_arrow import TABLE, rows_to_arrow
+from lakebox.catalog.manifest_arrow import TABLE, rows_to_arrow
 
 _metadata = sa.MetaData()
 manifest_table = sa.Table(
@@ -138,11 +138,6 @@ class Manifest:
     def to_arrow(self) -> pa.Table:
         """Return the whole manifest as an Arrow table (for `landing.manifest` in SQL)."""
         return rows_to_arrow(_row(entry) for entry in self.entries())
-
-
-def now() -> datetime:
-    """Return the current time in UTC."""
-    return datetime.now(UTC)
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:

@@ -137,3 +137,22 @@ REFUSED: frozenset[str] = _names(
     set_iceberg_schema_properties remove_iceberg_schema_properties
     """
 )
+
+# The macros of the PostgreSQL catalog emulation (in its schema `_lakebox_pg`, which BI tools'
+# catalog queries call): `serving.pgwire.catalog.MACROS` defines them, a test keeps the two equal.
+PG_CATALOG: frozenset[str] = _names(
+    """
+    _pg_expandarray array_lower array_upper col_description current_database current_schema
+    current_schemas current_setting format_type has_column_privilege has_database_privilege
+    has_schema_privilege has_table_privilege obj_description pg_backend_pid
+    pg_char_to_encoding pg_collation_is_visible pg_encoding_to_char pg_function_is_visible
+    pg_get_constraintdef pg_get_expr pg_get_function_arguments pg_get_function_result
+    pg_get_indexdef pg_get_partkeydef pg_get_serial_sequence pg_get_statisticsobjdef_columns
+    pg_get_triggerdef pg_get_userbyid pg_get_viewdef pg_has_role pg_is_in_recovery
+    pg_postmaster_start_time pg_relation_is_publishable pg_relation_size pg_size_pretty
+    pg_table_is_visible pg_table_size pg_tablespace_location pg_total_relation_size
+    pg_type_is_visible quote_ident regclass_name regclass_oid regnamespace_name
+    regnamespace_oid regproc_name regtype_name shobj_description to_regclass to_regtype
+    txid_current version
+    """
+)

@@ -1,4 +1,6 @@
-"""Commits a batch's Parquet file to its Iceberg table exactly once."""
+"""Table writes: a batch's Parquet file or rows committed to their Iceberg table exactly once,
+tagged with the batch id, the same way for every zone (so it sits right above the Lakehouse,
+where landing, formatting, checks, runs and analyses all reach it)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.table import Table
 
-from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.iceberg import parquet_schema, snapshot_properties
-from lakebox.engine import quote_literal
-from lakebox.engine.duckdb import quote_identifier
+from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
-from lakebox.landing.state import CURSOR_PROPERTY
 
 logger = logging.getLogger(__name__)
 

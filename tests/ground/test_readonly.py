@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lakebox.errors import QueryError
-from lakebox.serving.readonly import ensure_read_only
+from lakebox.ground.readonly import ensure_read_only
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_every_listed_function_exists_and_every_other_duckdb_function_is_refused
     called, whatever class sqlglot parses its spelling into."""
     import re
 
-    from lakebox.serving import sqlfunctions
+    from lakebox.ground import sqlfunctions
 
     found = _duckdb_functions()
     every = set().union(*found.values())
@@ -213,7 +213,7 @@ def test_every_listed_function_exists_and_every_other_duckdb_function_is_refused
 def test_the_docs_name_every_listed_function():
     from pathlib import Path
 
-    from lakebox.serving import sqlfunctions
+    from lakebox.ground import sqlfunctions
     from lakebox.serving.pgwire import catalog
 
     docs = (Path(__file__).parents[2] / "docs" / "pg.md").read_text(encoding="utf-8")
@@ -335,10 +335,17 @@ def test_recursive_queries_are_refused(sql):
 def test_the_docs_state_the_generation_cap():
     from pathlib import Path
 
-    from lakebox.serving.readonly import MAX_ELEMENTS, MAX_GENERATED, MAX_IN_LAMBDA
+    from lakebox.ground.readonly import MAX_ELEMENTS, MAX_GENERATED, MAX_IN_LAMBDA
 
     docs = (Path(__file__).parents[2] / "docs" / "pg.md").read_text(encoding="utf-8")
     section = docs.split("## What SQL may call", 1)[1].split("\n## ", 1)[0]
     for most in (MAX_GENERATED, MAX_ELEMENTS, MAX_IN_LAMBDA):
         assert f"**{most:,}**" in section
     assert "WITH RECURSIVE" in section
+
+
+def test_the_pg_catalog_macros_allowed_are_the_ones_the_catalog_installs():
+    from lakebox.ground import sqlfunctions
+    from lakebox.serving.pgwire import catalog
+
+    assert frozenset(catalog.MACROS) == sqlfunctions.PG_CATALOG

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lakebox.catalog import TableRef
+from lakebox.catalog import CURSOR_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
-from lakebox.formatted.writer import replace_batch
-from lakebox.landing.state import CURSOR_PROPERTY
+from lakebox.tables import replace_batch
 
 REF = TableRef("formatted", "rows")
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from lakebox.catalog.refs import has_table, read_only
-from lakebox.engine.duckdb import quote_identifier, quote_literal
+from lakebox.ground.sql import quote_identifier, quote_literal
 
 TABLE = "lakebox_manifest"
 ARROW_SCHEMA = pa.schema(

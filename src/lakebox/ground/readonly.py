@@ -1,5 +1,5 @@
 """Read-only SQL: a statement is allowed only if its parsed form reads and never writes, and
-every function it calls is on the allow-list of `lakebox.serving.sqlfunctions`.
+every function it calls is on the allow-list of `lakebox.ground.sqlfunctions`.
 
 Two views of the statement are checked, so that a quirk of the parser cannot hide a call:
 the parsed tree (statement kind, function nodes, file paths) and the token stream (every name
@@ -8,7 +8,6 @@ folders (the project's warehouse and landing zone), and only through literal pat
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
 import re
@@ -19,7 +18,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from lakebox.errors import QueryError
-from lakebox.serving import sqlfunctions
+from lakebox.ground import sqlfunctions
 
 # Statements that only read: queries (with CTEs and set operations), DESCRIBE, SHOW,
 # SUMMARIZE and PIVOT.
@@ -196,18 +195,10 @@ def _alias_names(tree: exp.Expression) -> set[str]:
 
 def _allowed(name: str, qualifier: str | None) -> bool:
     if qualifier == PG_SCHEMA:
-        return name in _pg_functions()
+        return name in sqlfunctions.PG_CATALOG
     return (
         name in sqlfunctions.SCALAR or name in sqlfunctions.TABLE or name in sqlfunctions.FILES
     ) and name not in sqlfunctions.REFUSED
-
-
-@functools.cache
-def _pg_functions() -> frozenset[str]:
-    """The macros of the pg catalog emulation, which BI tools' catalog queries call."""
-    from lakebox.serving.pgwire import catalog
-
-    return frozenset(catalog.MACROS)
 
 
 # -- the tree: function nodes, tables that are files, paths ------------------------------
