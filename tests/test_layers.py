@@ -184,13 +184,11 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # -- the contract on src/lakebox -------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="the layering moves are under way")
 def test_no_module_imports_a_higher_layer() -> None:
     upward = upward_imports(import_graph(SRC))
     assert not upward, "imports that run upward:\n" + "\n".join(upward)
 
 
-@pytest.mark.xfail(strict=True, reason="the layering moves are under way")
 def test_no_modules_import_each_other_in_a_cycle() -> None:
     found = cycles(import_graph(SRC))
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
