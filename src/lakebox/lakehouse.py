@@ -120,6 +120,12 @@ class Lakehouse:
         """Return where users' SQL may read files: the warehouse and the landing zone."""
         return [self.storage.uri(WAREHOUSE_PREFIX), self.storage.uri(LANDING_PREFIX)]
 
+    def project_places(self) -> list[str]:
+        """Return where the project keeps files: a served engine may read there and nowhere
+        else (`DuckDBEngine.confine`)."""
+        places = [str(self.project_dir), str(self.scratch_dir), str(self.temporal_dir)]
+        return [*places, self.storage.root_uri.removeprefix("file://")]
+
     def reader(self) -> DuckDBEngine:
         """Return the engine users' SQL runs on, its views pointed at the tables' current
         snapshots (and `landing.manifest` as it is now): a database of its own, apart from

@@ -34,7 +34,7 @@ def create_app(
     It answers only requests whose Host is one of `allowed_hosts` (see
     `lakebox.serving.security.allowed_hosts`), and refuses state-changing requests that a
     browser may send from another site."""
-    lh.engine.confine(_project_places(lh))
+    lh.engine.confine(lh.project_places())
     app = FastAPI(
         title="lakebox",
         summary="Zones, tables and read-only SQL over a lakebox lakehouse.",
@@ -54,12 +54,6 @@ def create_app(
     mount_docs(app)
     mount_ui(app)
     return app
-
-
-def _project_places(lh: Lakehouse) -> list[str]:
-    """Return where the served project keeps files: SQL may read there and nowhere else."""
-    places = [str(lh.project_dir), str(lh.scratch_dir), str(lh.temporal_dir)]
-    return [*places, lh.storage.root_uri.removeprefix("file://")]
 
 
 async def _lakebox_error(request: Request, error: LakeboxError) -> JSONResponse:

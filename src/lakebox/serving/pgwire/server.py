@@ -212,6 +212,4 @@ def _confine(lh: Lakehouse) -> None:
         "SELECT current_setting('enable_external_access')"
     ).fetchone()
     if external and external[0] in (True, "true"):
-        from lakebox.serving.app import _project_places
-
-        lh.engine.confine(_project_places(lh))
+        lh.engine.confine(lh.project_places())
