@@ -3,21 +3,18 @@ reason, and the latest rows held with their reasons, as JSON-ready values."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from lakebox.catalog import TableRef
 from lakebox.catalog.summaries import table_summary
+from lakebox.engine import Read
 from lakebox.engine.values import python_rows
 from lakebox.errors import CatalogError
 from lakebox.ground.json import json_ready
 from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 
-Read = Callable[..., pa.Table]  # (sql, parameters=None) -> the rows, e.g. QueryService.catalog
 QUARANTINE_COLUMNS = "_reason, _column, _raw, _source_file, _source_line, _batch_id, _ingested_at"
 
 

@@ -3,15 +3,11 @@ ended, how many tables and checks, how many passed, warned and failed), newest f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pyarrow as pa
-
+from lakebox.engine import Read
 from lakebox.lakehouse import Lakehouse
 from lakebox.quality.results import RESULTS
-
-Read = Callable[..., pa.Table]  # (sql, parameters=None) -> the rows, e.g. QueryService.catalog
 
 
 def recent_check_runs(lh: Lakehouse, read: Read, limit: int) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any
 
 from lakebox.analysis.anomalies.store import ANOMALIES, SEVERITIES
-from lakebox.analysis.forecast.reader import Read, finite
+from lakebox.analysis.forecast.reader import finite
+from lakebox.engine import Read
 from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import Lakehouse
 

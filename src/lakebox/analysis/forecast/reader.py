@@ -8,12 +8,9 @@ The readers run lakebox's own SQL through `read` (the HTTP API passes its QueryS
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-
-import pyarrow as pa
 
 from lakebox.analysis.forecast.tables import (
     FIXED_COLUMNS,
@@ -24,11 +21,11 @@ from lakebox.analysis.forecast.tables import (
 from lakebox.catalog import TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.config.forecasts import ForecastConfig
+from lakebox.engine import Read
 from lakebox.errors import CatalogError, LakeboxError
 from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
 
-Read = Callable[..., pa.Table]  # (sql, parameters=None) -> the rows, e.g. QueryService.catalog
 ALL_SERIES = "(all)"
 SERIES_SEPARATOR = " / "
 
