@@ -116,9 +116,15 @@ def _failed_attempt(attempt: StepRun) -> str | None:
 ATTEMPTS = outcome_kind("attempts", None, failure=_failed_attempt)
 
 
+@dataclass(init=False)
 class RunReport:
     """What one run did: its outcomes in the order they came, and how long its steps took.
     `RunReport(run_id, models=[...])` starts a report with outcomes of the kinds named."""
+
+    run_id: str
+    outcomes: list[Outcome]
+    seconds: float
+    spans: dict[str, Span]
 
     def __init__(self, run_id: str, **outcomes: list[Any]) -> None:
         self.run_id = run_id
