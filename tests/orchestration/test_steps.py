@@ -26,6 +26,24 @@ def test_a_report_lists_its_outcomes_by_kind_and_fails_on_the_earliest_in_the_da
     assert report.error == "land:t: down"
 
 
+def test_a_failed_entity_comes_before_a_failed_model_whichever_ran_first():
+    # as the report read before the step registry: entities, then models, within a build
+    from lakebox.exploitation.builder import BuildResult
+    from lakebox.integration.entities import EntityResult
+    from lakebox.orchestration.steps.build import BUILT, RESOLVED
+
+    report = RunReport("run")
+    report.add(BUILT, BuildResult("totals", "failed", error="boom"))
+    report.add(RESOLVED, EntityResult("customers", "failed", error="no key"))
+    assert report.error == "entity:customers: no key"
+
+
+def test_a_landing_error_with_no_message_still_fails_the_run():
+    from lakebox.landing.loader import LandingReport
+
+    assert RunReport("run", landing=[LandingReport("s", error="")]).error == "land:s: "
+
+
 def test_a_capturing_reporter_keeps_what_it_is_told():
     reporter = CapturingReporter()
     reporter.progress("land", "sales", 1, 2)

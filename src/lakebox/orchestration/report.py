@@ -51,9 +51,11 @@ class OutcomeKind:
     retried: bool = False
 
     @property
-    def rank(self) -> int:
-        """Return where failures of this kind come among a run's: in data-path order."""
-        return STEP_KINDS.index(self.step) if self.step else len(STEP_KINDS)
+    def rank(self) -> tuple[int, int]:
+        """Return where failures of this kind come among a run's: in data-path order, and
+        the kinds of one step in the order the step declares them (entities before models)."""
+        step = STEP_KINDS.index(self.step) if self.step else len(STEP_KINDS)
+        return step, list(OUTCOME_KINDS).index(self.name)
 
 
 # Every kind of outcome, by name: what `RunReport(run_id, models=[...])` is given.

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def _failure(item: LandingReport) -> str | None:
-    return f"land:{item.source}: {item.error}" if item.error else None
+    return f"land:{item.source}: {item.error}" if item.error is not None else None
 
 
 # A source that could not be collected is the one failure another attempt may not have.
