@@ -7,7 +7,6 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from lakebox.config import ProjectConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError, ConfigError, QueryError
+from lakebox.ground.clock import moment_of
 from lakebox.ground.sql import quote_identifier
 from lakebox.storage import Storage
 from lakebox.storage.s3 import DEFAULT_REGION, S3Settings
@@ -257,13 +257,12 @@ class Lakehouse:
         if as_of.strip().isdigit():
             return self._scans_at_snapshot(locations, int(as_of)), {}
         try:
-            moment = datetime.fromisoformat(as_of.strip())
+            moment = moment_of(as_of)
         except ValueError:
             raise QueryError(
                 f"--as-of {as_of!r} is neither a snapshot id nor an ISO timestamp",
                 hint="e.g. --as-of 2026-11-23T10:00:00 or a snapshot id from 'lakebox history'",
             ) from None
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
         scans, unborn = {}, {}
         for ref, location in locations.items():
             table = self.catalog.load(ref)

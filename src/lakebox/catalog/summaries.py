@@ -12,6 +12,7 @@ from typing import Any
 from lakebox.catalog.iceberg import Catalog, snapshot_properties
 from lakebox.catalog.refs import BATCH_PROPERTY, TableRef
 from lakebox.errors import CatalogError, QueryError
+from lakebox.ground.clock import moment_of
 
 
 def all_tables(catalog: Catalog) -> list[TableRef]:
@@ -89,10 +90,10 @@ def snapshot_as_of(catalog: Catalog, ref: TableRef, as_of: str) -> dict[str, Any
 def _moment(as_of: str) -> datetime:
     """Return ISO time `as_of` as an aware UTC time (a naive time is taken as UTC)."""
     try:
-        moment = datetime.fromisoformat(as_of.strip())
+        moment = moment_of(as_of)
     except ValueError:
         raise QueryError(
             f"as_of {as_of!r} is neither a snapshot id nor an ISO time",
             hint="e.g. as_of=2026-11-23T10:00:00 or a snapshot id from the table's history",
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.astimezone(UTC)

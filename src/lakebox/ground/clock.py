@@ -18,3 +18,10 @@ def now() -> datetime:
 def new_batch_id(moment: datetime) -> str:
     """Return a unique batch id that sorts by time."""
     return f"{moment:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+
+
+def moment_of(text: str) -> datetime:
+    """Return ISO time `text` as an aware time, a naive one taken as UTC (a time-travel
+    `as_of`); ValueError when it is no ISO time."""
+    moment = datetime.fromisoformat(text.strip())
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
