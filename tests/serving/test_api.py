@@ -174,6 +174,8 @@ def test_rows_travel_back_to_a_snapshot_by_id_or_time(client, lh):
         ("2001-01-01T00:00:00", "had no snapshot yet"),
         ("last tuesday", "neither a snapshot id nor an ISO time"),
         ("²", "neither a snapshot id nor an ISO time"),
+        ("0001-01-01T00:00:00+01:00", "outside the times UTC can hold"),
+        ("9999-12-31T23:59:59-12:00", "outside the times UTC can hold"),
     ],
 )
 def test_a_wrong_as_of_is_a_clear_error(client, as_of, error):

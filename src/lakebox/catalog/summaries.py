@@ -96,4 +96,10 @@ def _moment(as_of: str) -> datetime:
             f"as_of {as_of!r} is neither a snapshot id nor an ISO time",
             hint="e.g. as_of=2026-11-23T10:00:00 or a snapshot id from the table's history",
         ) from None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # an offset that pushes year 1 or 9999 out of range
+        raise QueryError(
+            f"as_of {as_of!r} is outside the times UTC can hold (years 1 to 9999)",
+            hint="e.g. as_of=2026-11-23T10:00:00 or a snapshot id from the table's history",
+        ) from None
