@@ -58,7 +58,7 @@ SPELL_PERIOD = 120  # seconds between the starts of a device's pm25 spells
 SPELL_LENGTH = 5  # events above the threshold in a spell
 
 
-# --- the stream --------------------------------------------------------------------------------
+# --- the stream ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -108,13 +108,17 @@ def generate(events: int, devices: int, seed: int, first_second: int = 0) -> Str
 def produce(bootstrap: str, topic: str, stream: Stream) -> float:
     """Produce every event of `stream` (keyed by device) as fast as possible; return seconds."""
     from confluent_kafka import Producer
-
     from tests.stream.brokers import produce_one
 
     producer = Producer(
-        {"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10000,
-         "queue.buffering.max.messages": 500000, "compression.type": "none"}
-    )  # fmt: skip
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "batch.num.messages": 10000,
+            "queue.buffering.max.messages": 500000,
+            "compression.type": "none",
+        }
+    )
     started = time.monotonic()
     for value, key in zip(stream.values, stream.keys, strict=True):
         produce_one(producer, topic, value, key)
@@ -126,7 +130,6 @@ def pace(args: argparse.Namespace) -> None:
     """The live producer (a child process): send events at `--live-rate`, recording when each
     event that completes an alert run was handed to the client."""
     from confluent_kafka import Producer
-
     from tests.stream.brokers import produce_one
 
     stream = generate(args.live_events, args.devices, args.seed + 1, first_second=100_000)
@@ -178,18 +181,48 @@ def cpu_seconds() -> float:
 def quix_command(args: argparse.Namespace, topic: str, group: str, events: int, out: Path) -> list:
     """Return the command line that runs the Quix Streams side over `topic`."""
     script = ROOT / "benchmarks" / "stream_quix.py"
-    return [args.quix_python, str(script), "--broker", args.broker, "--topic", topic,
-            "--group", group, "--events", str(events), "--out", str(out),
-            "--lateness", str(args.lateness)]  # fmt: skip
+    return [
+        args.quix_python,
+        str(script),
+        "--broker",
+        args.broker,
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--events",
+        str(events),
+        "--out",
+        str(out),
+        "--lateness",
+        str(args.lateness),
+    ]
 
 
 def lakebox_command(
     args: argparse.Namespace, topic: str, group: str, events: int, out: Path
 ) -> list:
     """Return the command line that runs lakebox's Kafka worker over `topic` (this script)."""
-    return [sys.executable, __file__, "--only", "lakebox", "--broker", args.broker,
-            "--topic", topic, "--group", group, "--events", str(events), "--out", str(out),
-            "--lateness", str(args.lateness), "--flush", args.flush]  # fmt: skip
+    return [
+        sys.executable,
+        __file__,
+        "--only",
+        "lakebox",
+        "--broker",
+        args.broker,
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--events",
+        str(events),
+        "--out",
+        str(out),
+        "--lateness",
+        str(args.lateness),
+        "--flush",
+        args.flush,
+    ]
 
 
 COMMANDS = {"quix": quix_command, "lakebox": lakebox_command}
@@ -227,8 +260,13 @@ def backlog(args: argparse.Namespace, name: str, topic: str) -> dict[str, Any]:
     result = finish(start(command, out), out, args.timeout)
     seconds = result["end_wall"] - result["first_wall"]
     cpu = result["end_cpu"] - result["first_cpu"]
-    return {"events": result["events"], "seconds": seconds, "events_per_s": result["events"] / seconds,
-            "cpu_s": cpu, "cpu_s_per_m": cpu / result["events"] * 1e6}  # fmt: skip
+    return {
+        "events": result["events"],
+        "seconds": seconds,
+        "events_per_s": result["events"] / seconds,
+        "cpu_s": cpu,
+        "cpu_s_per_m": cpu / result["events"] * 1e6,
+    }
 
 
 def live(args: argparse.Namespace, name: str) -> dict[str, Any]:
@@ -243,9 +281,26 @@ def live(args: argparse.Namespace, name: str) -> dict[str, Any]:
     wait_for_group(args.broker, group, process, 60)
     time.sleep(1.0)  # the group is stable a moment before its member has fetched once
     sent_file = out / "sent.json"
-    pacer = [sys.executable, __file__, "--only", "pace", "--broker", args.broker, "--topic", topic,
-             "--live-events", str(args.live_events), "--live-rate", str(args.live_rate),
-             "--devices", str(args.devices), "--seed", str(args.seed), "--out", str(sent_file)]  # fmt: skip
+    pacer = [
+        sys.executable,
+        __file__,
+        "--only",
+        "pace",
+        "--broker",
+        args.broker,
+        "--topic",
+        topic,
+        "--live-events",
+        str(args.live_events),
+        "--live-rate",
+        str(args.live_rate),
+        "--devices",
+        str(args.devices),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(sent_file),
+    ]
     subprocess.run(pacer, check=True, timeout=args.timeout)
     result = finish(process, out, args.timeout)
     sent = json.loads(sent_file.read_text())
@@ -292,36 +347,49 @@ def number(value: float | None, digits: int = 0) -> str:
 
 def report(results: dict[str, Any]) -> None:
     """Print the tables."""
-    print(f"\nbacklog: {results['events']:,} events, {results['devices']:,} devices, "
-          f"{results['partitions']} partition(s); produced at {number(results['produce_per_s'])} ev/s")  # fmt: skip
-    print(f"| contender | events/s | seconds | CPU s | CPU s per M events |")
+    print(
+        f"\nbacklog: {results['events']:,} events, {results['devices']:,} devices, "
+        f"{results['partitions']} partition(s); produced at {number(results['produce_per_s'])} ev/s"
+    )
+    print("| contender | events/s | seconds | CPU s | CPU s per M events |")
     print("|---|---:|---:|---:|---:|")
     for name, row in results["backlog"].items():
         if "error" in row:
             print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} | | | |")
             continue
-        print(f"| {LABELS[name]} | {number(row['events_per_s'])} | {number(row['seconds'], 1)} | "
-              f"{number(row['cpu_s'], 1)} | {number(row['cpu_s_per_m'], 1)} |")  # fmt: skip
+        print(
+            f"| {LABELS[name]} | {number(row['events_per_s'])} | {number(row['seconds'], 1)} | "
+            f"{number(row['cpu_s'], 1)} | {number(row['cpu_s_per_m'], 1)} |"
+        )
     if results["live"]:
         print(f"\nlive: target {results['live_rate']:,} events/s for {results['live_seconds']} s")
-        print("| contender | offered ev/s | processed ev/s | CPU cores | alerts seen/expected "
-              "| p50 ms | p99 ms | max ms |")
+        print(
+            "| contender | offered ev/s | processed ev/s | CPU cores | alerts seen/expected "
+            "| p50 ms | p99 ms | max ms |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, row in results["live"].items():
             if "error" in row:
                 print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} |||||||")
                 continue
-            print(f"| {LABELS[name]} | {number(row['offered_per_s'])} | "
-                  f"{number(row['processed_per_s'])} | {number(row['cpu_share'], 2)} | "
-                  f"{row['alerts_seen']:,}/{row['alerts_expected']:,} | {number(row['p50_ms'], 1)} | "
-                  f"{number(row['p99_ms'], 1)} | {number(row['max_ms'], 1)} |")  # fmt: skip
-    if results.get("http"):
-        row = results["http"]
-        print(f"\nHTTP intake: {row['events']:,} events in batches of {row['batch']:,}: "
-              f"{number(row['events_per_s'])} events/s ({row['clients']} client(s))")  # fmt: skip
+            print(
+                f"| {LABELS[name]} | {number(row['offered_per_s'])} | "
+                f"{number(row['processed_per_s'])} | {number(row['cpu_share'], 2)} | "
+                f"{row['alerts_seen']:,}/{row['alerts_expected']:,} | {number(row['p50_ms'], 1)} | "
+                f"{number(row['p99_ms'], 1)} | {number(row['max_ms'], 1)} |"
+            )
+    row = results.get("http")
+    if row and "error" in row:
+        print(f"\nHTTP intake: failed: {row['error'].splitlines()[0]}")
+    elif row:
+        print(f"\nHTTP intake: {row['events']:,} events, {row['batch']:,} per request")
+        print("| clients | events/s | seconds |")
+        print("|---:|---:|---:|")
+        for clients, rate in row["by_clients"].items():
+            print(f"| {clients} | {number(rate['events_per_s'])} | {number(rate['seconds'], 1)} |")
 
 
-# --- main ------------------------------------------------------------------------------------------
+# --- main ----------------------------------------------------------------------------------------
 
 
 def parse_args() -> argparse.Namespace:
@@ -367,9 +435,15 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"generating {args.events:,} events from {args.devices:,} devices ...", flush=True)
     stream = generate(args.events, args.devices, args.seed)
-    results: dict[str, Any] = {"events": args.events, "devices": args.devices,
-                               "partitions": args.partitions, "live_rate": args.live_rate,
-                               "live_seconds": args.live_seconds, "backlog": {}, "live": {}}  # fmt: skip
+    results: dict[str, Any] = {
+        "events": args.events,
+        "devices": args.devices,
+        "partitions": args.partitions,
+        "live_rate": args.live_rate,
+        "live_seconds": args.live_seconds,
+        "backlog": {},
+        "live": {},
+    }
     with Tansu(tansu_binary()) as bootstrap:
         args.broker = bootstrap
         topic = create_topic(bootstrap, args.partitions, name="backlog")
@@ -392,7 +466,7 @@ def attempt(phase: Any, *arguments: Any) -> dict[str, Any]:
     """Run one phase; a failure is reported in its row instead of ending the benchmark."""
     try:
         return phase(*arguments)
-    except Exception as error:  # noqa: BLE001 - a failed contender is a result too
+    except Exception as error:  # a failed contender is a result too
         print(f"  failed: {error}", flush=True)
         return {"error": str(error)}
 
@@ -401,9 +475,209 @@ if __name__ == "__main__":
     main()
 
 
+# --- the lakebox side ----------------------------------------------------------------------------
+
+
+def lakebox_project(folder: Path, stream: dict[str, Any]) -> Path:
+    """Write a fresh project whose lakebox.yaml declares `stream` as `bench`; return it."""
+    import yaml
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    document = {
+        "name": "bench",
+        "engine": {"memory_limit": "1GB", "threads": 2},
+        "sources": {},
+        "streams": {"bench": stream},
+    }
+    (folder / "lakebox.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    return folder
+
+
+def bench_stream(args: argparse.Namespace, intake: dict[str, Any]) -> dict[str, Any]:
+    """The benchmark's logic as a lakebox stream over `intake`."""
+    return {
+        "intake": intake,
+        "key": "device_id",
+        "time": "ts",
+        "fields": {"device_id": "VARCHAR", "ts": "TIMESTAMPTZ", "pm25": "DOUBLE", "co2": "DOUBLE"},
+        "lateness": f"{args.lateness:g}s",
+        "flush": args.flush,
+        "windows": {"1m": {"size": "1m", "aggregates": {"pm25": ["mean", "max"]}}},
+        "averages": {"pm25_ma5": {"window": "1m", "of": "pm25_mean", "over": SMA_WINDOWS}},
+        "alerts": {
+            "pm25_high": {
+                "kind": "threshold",
+                "field": "pm25",
+                "above": THRESHOLD,
+                "events": RUN_LENGTH,
+            }
+        },
+    }
+
+
+class Counted:
+    """The stream's intake, counting what it delivers: the first record's time and CPU, and
+    a stop once the last expected record is delivered (the worker then flushes and returns)."""
+
+    def __init__(self, intake: Any, events: int, stop: Any) -> None:
+        self.intake, self.events, self.stop = intake, events, stop
+        self.seen = 0
+        self.first: tuple[float, float] | None = None
+
+    def start(self, assignee: Any) -> None:
+        self.intake.start(assignee)
+
+    def poll(self, max_records: int, timeout: float) -> list:
+        records = self.intake.poll(max_records, timeout)
+        if records:
+            if self.first is None:
+                self.first = (time.time(), cpu_seconds())
+            self.seen += len(records)
+            if self.seen >= self.events:
+                self.stop.set()
+        return records
+
+    def commit(self, partition: int, next_offset: int) -> None:
+        self.intake.commit(partition, next_offset)
+
+    def lag(self) -> dict[int, int]:
+        return self.intake.lag()
+
+    def close(self) -> None:
+        self.intake.close()
+
+
 def run_lakebox_child(args: argparse.Namespace) -> None:
-    raise NotImplementedError
+    """lakebox's side (a child process): its Kafka worker over the topic, stopped after
+    `--events` records; each opened alert is written to alerts.txt once the worker holds it
+    (after its ledger write), through the worker's `on_output` hook."""
+    import threading
+
+    import lakebox
+    from lakebox.stream.intakes import intake_for
+    from lakebox.stream.worker import Worker
+
+    out = Path(args.out)
+    intake = {
+        "kind": "kafka",
+        "brokers": args.broker,
+        "topics": [args.topic],
+        "group": args.group,
+        "options": {"session.timeout.ms": 6000},
+    }
+    lh = lakebox.open(lakebox_project(out / "project", bench_stream(args, intake)))
+    assert lh.catalog is not None  # opened before the clock starts
+    stop = threading.Event()
+    counted = Counted(intake_for(lh, "bench"), args.events, stop)
+    with (out / "alerts.txt").open("a", buffering=1) as alerts:
+
+        def note(partition: int, output: Any) -> None:
+            wall = time.time()
+            for change in output.transitions:
+                if change.opened:
+                    key = change.incident.incident_id.split(":")[3]
+                    alerts.write(f"{key} {iso_ms(change.at)} {wall:.6f}\n")
+
+        worker = Worker(lh, "bench", counted, on_output=note)
+        worker.run(stop)
+    end = (time.time(), cpu_seconds())
+    first = counted.first or end
+    result = {
+        "events": counted.seen,
+        "first_wall": first[0],
+        "first_cpu": first[1],
+        "end_wall": end[0],
+        "end_cpu": end[1],
+        "flushes": len(worker.flushes),
+        "flush_seconds": sum(f.seconds for f in worker.flushes),
+    }
+    lh.close()
+    (out / "result.json").write_text(json.dumps(result))
+
+
+def iso_ms(micros: int) -> str:
+    """Return an event time in microseconds as the generator writes it (ms, `Z`)."""
+    moment = datetime.fromtimestamp(micros / 1e6, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- the HTTP intake -----------------------------------------------------------------------------
 
 
 def http_intake(args: argparse.Namespace) -> dict[str, Any]:
-    raise NotImplementedError
+    """POST the events in batches to `lakebox serve`; return events/s per client count."""
+    import httpx
+    from tests.stream.brokers import free_port
+
+    folder = lakebox_project(OUT / "http" / "project", bench_stream(args, {"kind": "http"}))
+    stream = generate(args.http_events, args.devices, args.seed + 2)
+    bodies = [
+        b"\n".join(stream.values[i : i + args.http_batch])
+        for i in range(0, len(stream.values), args.http_batch)
+    ]
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "lakebox"),
+        "serve",
+        "--port",
+        str(port),
+        "--project",
+        str(folder),
+    ]
+    log = (OUT / "http" / "serve.log").open("wb")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/api/streams/bench/events"
+        wait_for_http(f"http://127.0.0.1:{port}/api/pipelines", server)
+        rows = {}
+        for clients in (1, 4):
+            rows[clients] = post_all(url, bodies, clients, httpx)
+        return {"events": len(stream.values), "batch": args.http_batch, "by_clients": rows}
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def wait_for_http(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    """Return once `url` answers; raise if the server exits or never answers."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"lakebox serve exited with {server.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"lakebox serve did not answer within {seconds} s")
+
+
+def post_all(url: str, bodies: list[bytes], clients: int, httpx: Any) -> dict[str, float]:
+    """POST every body, `clients` at a time on kept-alive connections; return the rate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = {"Content-Type": "application/x-ndjson"}
+    per_client = [bodies[i::clients] for i in range(clients)]
+
+    def send(share: list[bytes]) -> int:
+        accepted = 0
+        with httpx.Client(timeout=60) as client:
+            for body in share:
+                answer = client.post(url, content=body, headers=headers)
+                answer.raise_for_status()
+                accepted += answer.json()["accepted"]
+        return accepted
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        accepted = sum(pool.map(send, per_client))
+    seconds = time.monotonic() - started
+    return {"accepted": accepted, "seconds": seconds, "events_per_s": accepted / seconds}
