@@ -337,144 +337,6 @@ def percentiles(latencies: list[float]) -> dict[str, float | None]:
     return {"p50_ms": at(0.50), "p99_ms": at(0.99), "max_ms": ordered[-1]}
 
 
-# --- the report ----------------------------------------------------------------------------------
-
-
-def number(value: float | None, digits: int = 0) -> str:
-    """Format a figure for the table ('-' when missing)."""
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def report(results: dict[str, Any]) -> None:
-    """Print the tables."""
-    print(
-        f"\nbacklog: {results['events']:,} events, {results['devices']:,} devices, "
-        f"{results['partitions']} partition(s); produced at {number(results['produce_per_s'])} ev/s"
-    )
-    print("| contender | events/s | seconds | CPU s | CPU s per M events |")
-    print("|---|---:|---:|---:|---:|")
-    for name, row in results["backlog"].items():
-        if "error" in row:
-            print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} | | | |")
-            continue
-        print(
-            f"| {LABELS[name]} | {number(row['events_per_s'])} | {number(row['seconds'], 1)} | "
-            f"{number(row['cpu_s'], 1)} | {number(row['cpu_s_per_m'], 1)} |"
-        )
-    if results["live"]:
-        print(f"\nlive: target {results['live_rate']:,} events/s for {results['live_seconds']} s")
-        print(
-            "| contender | offered ev/s | processed ev/s | CPU cores | alerts seen/expected "
-            "| p50 ms | p99 ms | max ms |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for name, row in results["live"].items():
-            if "error" in row:
-                print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} |||||||")
-                continue
-            print(
-                f"| {LABELS[name]} | {number(row['offered_per_s'])} | "
-                f"{number(row['processed_per_s'])} | {number(row['cpu_share'], 2)} | "
-                f"{row['alerts_seen']:,}/{row['alerts_expected']:,} | {number(row['p50_ms'], 1)} | "
-                f"{number(row['p99_ms'], 1)} | {number(row['max_ms'], 1)} |"
-            )
-    row = results.get("http")
-    if row and "error" in row:
-        print(f"\nHTTP intake: failed: {row['error'].splitlines()[0]}")
-    elif row:
-        print(f"\nHTTP intake: {row['events']:,} events, {row['batch']:,} per request")
-        print("| clients | events/s | seconds |")
-        print("|---:|---:|---:|")
-        for clients, rate in row["by_clients"].items():
-            print(f"| {clients} | {number(rate['events_per_s'])} | {number(rate['seconds'], 1)} |")
-
-
-# --- main ----------------------------------------------------------------------------------------
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--devices", type=int, default=1000)
-    parser.add_argument("--partitions", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--lateness", type=float, default=10.0, help="allowed lateness, seconds")
-    parser.add_argument("--flush", default="5s", help="lakebox's flush interval")
-    parser.add_argument("--live-rate", type=int, default=20_000)
-    parser.add_argument("--live-seconds", type=float, default=30.0)
-    parser.add_argument("--http-events", type=int, default=200_000)
-    parser.add_argument("--http-batch", type=int, default=1000)
-    parser.add_argument("--contenders", default="quix,lakebox")
-    parser.add_argument("--skip-live", action="store_true")
-    parser.add_argument("--skip-http", action="store_true")
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per child")
-    parser.add_argument("--quix-python", default=str(ROOT / ".venv-quix" / "bin" / "python"))
-    parser.add_argument("--only", choices=["lakebox", "pace"], help=argparse.SUPPRESS)
-    parser.add_argument("--broker", help=argparse.SUPPRESS)
-    parser.add_argument("--topic", help=argparse.SUPPRESS)
-    parser.add_argument("--group", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--live-events", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.live_events is None:
-        args.live_events = int(args.live_rate * args.live_seconds)
-    return args
-
-
-def main() -> None:
-    args = parse_args()
-    if args.only == "pace":
-        return pace(args)
-    if args.only == "lakebox":
-        return run_lakebox_child(args)
-    contenders = [name for name in args.contenders.split(",") if name]
-    if "quix" in contenders and not Path(args.quix_python).exists():
-        sys.exit(f"no {args.quix_python}: run `make .venv-quix` (or pass --contenders lakebox)")
-    from tests.stream.brokers import Tansu, create_topic, tansu_binary
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    print(f"generating {args.events:,} events from {args.devices:,} devices ...", flush=True)
-    stream = generate(args.events, args.devices, args.seed)
-    results: dict[str, Any] = {
-        "events": args.events,
-        "devices": args.devices,
-        "partitions": args.partitions,
-        "live_rate": args.live_rate,
-        "live_seconds": args.live_seconds,
-        "backlog": {},
-        "live": {},
-    }
-    with Tansu(tansu_binary()) as bootstrap:
-        args.broker = bootstrap
-        topic = create_topic(bootstrap, args.partitions, name="backlog")
-        results["produce_per_s"] = args.events / produce(bootstrap, topic, stream)
-        del stream
-        for name in contenders:
-            print(f"backlog: {LABELS[name]} ...", flush=True)
-            results["backlog"][name] = attempt(backlog, args, name, topic)
-        for name in [] if args.skip_live else contenders:
-            print(f"live: {LABELS[name]} ...", flush=True)
-            results["live"][name] = attempt(live, args, name)
-    if not args.skip_http:
-        print("HTTP intake ...", flush=True)
-        results["http"] = attempt(http_intake, args)
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    report(results)
-
-
-def attempt(phase: Any, *arguments: Any) -> dict[str, Any]:
-    """Run one phase; a failure is reported in its row instead of ending the benchmark."""
-    try:
-        return phase(*arguments)
-    except Exception as error:  # a failed contender is a result too
-        print(f"  failed: {error}", flush=True)
-        return {"error": str(error)}
-
-
-if __name__ == "__main__":
-    main()
-
-
 # --- the lakebox side ----------------------------------------------------------------------------
 
 
@@ -681,3 +543,141 @@ def post_all(url: str, bodies: list[bytes], clients: int, httpx: Any) -> dict[st
         accepted = sum(pool.map(send, per_client))
     seconds = time.monotonic() - started
     return {"accepted": accepted, "seconds": seconds, "events_per_s": accepted / seconds}
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    """Format a figure for the table ('-' when missing)."""
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def report(results: dict[str, Any]) -> None:
+    """Print the tables."""
+    print(
+        f"\nbacklog: {results['events']:,} events, {results['devices']:,} devices, "
+        f"{results['partitions']} partition(s); produced at {number(results['produce_per_s'])} ev/s"
+    )
+    print("| contender | events/s | seconds | CPU s | CPU s per M events |")
+    print("|---|---:|---:|---:|---:|")
+    for name, row in results["backlog"].items():
+        if "error" in row:
+            print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} | | | |")
+            continue
+        print(
+            f"| {LABELS[name]} | {number(row['events_per_s'])} | {number(row['seconds'], 1)} | "
+            f"{number(row['cpu_s'], 1)} | {number(row['cpu_s_per_m'], 1)} |"
+        )
+    if results["live"]:
+        print(f"\nlive: target {results['live_rate']:,} events/s for {results['live_seconds']} s")
+        print(
+            "| contender | offered ev/s | processed ev/s | CPU cores | alerts seen/expected "
+            "| p50 ms | p99 ms | max ms |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for name, row in results["live"].items():
+            if "error" in row:
+                print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} |||||||")
+                continue
+            print(
+                f"| {LABELS[name]} | {number(row['offered_per_s'])} | "
+                f"{number(row['processed_per_s'])} | {number(row['cpu_share'], 2)} | "
+                f"{row['alerts_seen']:,}/{row['alerts_expected']:,} | {number(row['p50_ms'], 1)} | "
+                f"{number(row['p99_ms'], 1)} | {number(row['max_ms'], 1)} |"
+            )
+    row = results.get("http")
+    if row and "error" in row:
+        print(f"\nHTTP intake: failed: {row['error'].splitlines()[0]}")
+    elif row:
+        print(f"\nHTTP intake: {row['events']:,} events, {row['batch']:,} per request")
+        print("| clients | events/s | seconds |")
+        print("|---:|---:|---:|")
+        for clients, rate in row["by_clients"].items():
+            print(f"| {clients} | {number(rate['events_per_s'])} | {number(rate['seconds'], 1)} |")
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--partitions", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--lateness", type=float, default=10.0, help="allowed lateness, seconds")
+    parser.add_argument("--flush", default="5s", help="lakebox's flush interval")
+    parser.add_argument("--live-rate", type=int, default=20_000)
+    parser.add_argument("--live-seconds", type=float, default=30.0)
+    parser.add_argument("--http-events", type=int, default=200_000)
+    parser.add_argument("--http-batch", type=int, default=1000)
+    parser.add_argument("--contenders", default="quix,lakebox")
+    parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per child")
+    parser.add_argument("--quix-python", default=str(ROOT / ".venv-quix" / "bin" / "python"))
+    parser.add_argument("--only", choices=["lakebox", "pace"], help=argparse.SUPPRESS)
+    parser.add_argument("--broker", help=argparse.SUPPRESS)
+    parser.add_argument("--topic", help=argparse.SUPPRESS)
+    parser.add_argument("--group", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--live-events", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.live_events is None:
+        args.live_events = int(args.live_rate * args.live_seconds)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if args.only == "pace":
+        return pace(args)
+    if args.only == "lakebox":
+        return run_lakebox_child(args)
+    contenders = [name for name in args.contenders.split(",") if name]
+    if "quix" in contenders and not Path(args.quix_python).exists():
+        sys.exit(f"no {args.quix_python}: run `make .venv-quix` (or pass --contenders lakebox)")
+    from tests.stream.brokers import Tansu, create_topic, tansu_binary
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"generating {args.events:,} events from {args.devices:,} devices ...", flush=True)
+    stream = generate(args.events, args.devices, args.seed)
+    results: dict[str, Any] = {
+        "events": args.events,
+        "devices": args.devices,
+        "partitions": args.partitions,
+        "live_rate": args.live_rate,
+        "live_seconds": args.live_seconds,
+        "backlog": {},
+        "live": {},
+    }
+    with Tansu(tansu_binary()) as bootstrap:
+        args.broker = bootstrap
+        topic = create_topic(bootstrap, args.partitions, name="backlog")
+        results["produce_per_s"] = args.events / produce(bootstrap, topic, stream)
+        del stream
+        for name in contenders:
+            print(f"backlog: {LABELS[name]} ...", flush=True)
+            results["backlog"][name] = attempt(backlog, args, name, topic)
+        for name in [] if args.skip_live else contenders:
+            print(f"live: {LABELS[name]} ...", flush=True)
+            results["live"][name] = attempt(live, args, name)
+    if not args.skip_http:
+        print("HTTP intake ...", flush=True)
+        results["http"] = attempt(http_intake, args)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    report(results)
+
+
+def attempt(phase: Any, *arguments: Any) -> dict[str, Any]:
+    """Run one phase; a failure is reported in its row instead of ending the benchmark."""
+    try:
+        return phase(*arguments)
+    except Exception as error:  # a failed contender is a result too
+        print(f"  failed: {error}", flush=True)
+        return {"error": str(error)}
+
+
+if __name__ == "__main__":
+    main()

@@ -33,15 +33,6 @@ NAME = "aq"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 WINDOW = 60
 WAIT_SECONDS = 90  # the longest any wait below may take before the test fails
-WORKER = """
-import logging, sys
-import lakebox
-from lakebox.stream.intakes import intake_for
-from lakebox.stream.worker import Worker
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-lh = lakebox.open(sys.argv[1])
-Worker(lh, sys.argv[2], intake_for(lh, sys.argv[2])).run()
-"""
 
 
 def stream_config(broker: str, topic: str, flush: str = "1s") -> dict[str, Any]:
@@ -149,13 +140,13 @@ def partition_counts(events: list[dict[str, Any]], partitions: int) -> dict[int,
 
 
 class WorkerProcess:
-    """A stream worker in a process of its own, as `lakebox stream run` runs it."""
+    """`lakebox stream run NAME` in a process of its own."""
 
     def __init__(self, project: Path, log: Path) -> None:
         self.log_path = log
         with log.open("ab") as handle:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", WORKER, str(project), NAME],
+                [sys.executable, "-m", "lakebox.cli", "stream", "run", NAME, "-p", str(project)],
                 stdout=handle, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
@@ -175,10 +166,20 @@ class WorkerProcess:
                 self.kill()
 
 
-def holding(worker: WorkerProcess) -> int:
-    """Return how many partitions the worker's latest assignment gave it (from its log)."""
-    assignments = [line for line in worker.log().splitlines() if ": assigned " in line]
-    return assignments[-1].count("[") if assignments else 0
+def holding(worker: WorkerProcess) -> set[int]:
+    """Return the partitions the worker process holds: the partition lock files it has open
+    (a worker keeps `worker-p<N>.lock` open while it owns partition N)."""
+    held = set()
+    folder = Path(f"/proc/{worker.process.pid}/fd")
+    for descriptor in folder.iterdir() if folder.exists() else []:
+        try:
+            target = os.readlink(descriptor)
+        except OSError:  # closed meanwhile
+            continue
+        name = Path(target).name
+        if name.startswith("worker-p") and name.endswith(".lock"):
+            held.add(int(name.removeprefix("worker-p").removesuffix(".lock")))
+    return held
 
 
 @pytest.fixture
@@ -249,7 +250,7 @@ def test_two_workers_share_four_partitions_and_one_takes_over(
     produce_json(kafka_broker, topic, first, partition_of=by_device(4))
     assert lh.catalog  # two processes creating a fresh project's catalog at once collide
     one, two = workers(lh.project_dir), workers(lh.project_dir)
-    wait_until(lambda: holding(one) == holding(two) == 2, "two partitions each")
+    wait_until(lambda: len(holding(one)) == len(holding(two)) == 2, "two partitions each")
     wait_until(lambda: landed_partitions(lh) == {0, 1, 2, 3}, "flushes of both workers")
     produce_json(kafka_broker, topic, rest[:800], partition_of=by_device(4))
     one.kill()
@@ -259,4 +260,4 @@ def test_two_workers_share_four_partitions_and_one_takes_over(
     wait_until(lambda: all_committed(kafka_broker, topic, group, counts), "the end")
 
     check_exactly_once(lh, events)
-    assert holding(two) == 4
+    assert holding(two) == {0, 1, 2, 3}
