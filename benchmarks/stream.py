@@ -305,6 +305,7 @@ def live(args: argparse.Namespace, name: str) -> dict[str, Any]:
     result = finish(process, out, args.timeout)
     sent = json.loads(sent_file.read_text())
     latencies = alert_latencies(sent["sent"], out / "alerts.txt")
+    detected = alert_latencies(sent["sent"], out / "detected.txt")
     seconds = result["end_wall"] - result["first_wall"]
     return {
         "offered_per_s": sent["events"] / sent["seconds"],
@@ -313,6 +314,7 @@ def live(args: argparse.Namespace, name: str) -> dict[str, Any]:
         "alerts_expected": len(sent["sent"]),
         "alerts_seen": len(latencies),
         **percentiles(latencies),
+        "detected": percentiles(detected) if detected else None,
     }
 
 
@@ -412,8 +414,9 @@ class Counted:
 
 def run_lakebox_child(args: argparse.Namespace) -> None:
     """lakebox's side (a child process): its Kafka worker over the topic, stopped after
-    `--events` records; each opened alert is written to alerts.txt once the worker holds it
-    (after its ledger write), through the worker's `on_output` hook."""
+    `--events` records. Each opened alert is written to detected.txt when the micro-batch
+    that opened it is processed (the worker's `on_output` hook) and to alerts.txt once it is
+    in the alert ledger, sent to the channels (`on_alerts`): the latter is the latency shown."""
     import threading
 
     import lakebox
@@ -432,16 +435,27 @@ def run_lakebox_child(args: argparse.Namespace) -> None:
     assert lh.catalog is not None  # opened before the clock starts
     stop = threading.Event()
     counted = Counted(intake_for(lh, "bench"), args.events, stop)
-    with (out / "alerts.txt").open("a", buffering=1) as alerts:
+    opened: dict[str, str] = {}  # incident id -> "device ts" of the event that opened it
+    with (
+        (out / "detected.txt").open("a", buffering=1) as detected,
+        (out / "alerts.txt").open("a", buffering=1) as alerts,
+    ):
 
-        def note(partition: int, output: Any) -> None:
+        def note_detected(partition: int, output: Any) -> None:
             wall = time.time()
             for change in output.transitions:
                 if change.opened:
                     key = change.incident.incident_id.split(":")[3]
-                    alerts.write(f"{key} {iso_ms(change.at)} {wall:.6f}\n")
+                    opened[change.incident.incident_id] = f"{key} {iso_ms(change.at)}"
+                    detected.write(f"{opened[change.incident.incident_id]} {wall:.6f}\n")
 
-        worker = Worker(lh, "bench", counted, on_output=note)
+        def note_recorded(changes: list) -> None:
+            wall = time.time()
+            for incident, is_opening in changes:
+                if is_opening and incident.incident_id in opened:
+                    alerts.write(f"{opened[incident.incident_id]} {wall:.6f}\n")
+
+        worker = Worker(lh, "bench", counted, on_output=note_detected, on_alerts=note_recorded)
         worker.run(stop)
     end = (time.time(), cpu_seconds())
     first = counted.first or end
@@ -586,6 +600,13 @@ def report(results: dict[str, Any]) -> None:
                 f"{row['alerts_seen']:,}/{row['alerts_expected']:,} | {number(row['p50_ms'], 1)} | "
                 f"{number(row['p99_ms'], 1)} | {number(row['max_ms'], 1)} |"
             )
+            seen = row.get("detected")
+            if seen:
+                print(
+                    f"| {LABELS[name]}: alert detected, before the ledger | | | | | "
+                    f"{number(seen['p50_ms'], 1)} | {number(seen['p99_ms'], 1)} | "
+                    f"{number(seen['max_ms'], 1)} |"
+                )
     row = results.get("http")
     if row and "error" in row:
         print(f"\nHTTP intake: failed: {row['error'].splitlines()[0]}")
