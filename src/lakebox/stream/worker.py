@@ -27,7 +27,7 @@ from lakebox.stream import checkpoint, landed
 from lakebox.stream.alerting import AlertQueue, Change
 from lakebox.stream.events import Record
 from lakebox.stream.intakes.base import Intake
-from lakebox.stream.locks import PartitionLock
+from lakebox.stream.locks import PartitionLock, committing
 from lakebox.stream.partition import Output, PartitionState
 from lakebox.stream.places import state_dir
 from lakebox.stream.status import StatusWriter
@@ -164,7 +164,7 @@ class Worker:
         started = time.monotonic()
         state = self.states[partition]
         self.alerts.drain()
-        with self.lh.engine.lock:
+        with self.lh.engine.lock, committing(state_dir(self.lh, self.name)):
             events = pending.spool.count
             batch = pending.spool.land(self.lh)
             for window, rows in pending.output.rows.items():
