@@ -171,6 +171,7 @@ class AnomalyConfig(Strict):
     """An online anomaly detector learned on the stream as it runs (column `anomaly_score`)."""
 
     fields: list[str]
+    limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
     trees: int = Field(default=10, ge=1, le=200)
     height: int = Field(default=8, ge=2, le=20)
     window_size: int = Field(default=250, ge=10)
@@ -248,6 +249,11 @@ class StreamConfig(Strict):
         if self.anomaly:
             for name in self.anomaly.fields:
                 self._numeric(name, "anomaly field")
+            for name, (low, high) in self.anomaly.limits.items():
+                if name not in self.anomaly.fields or not low < high:
+                    raise ValueError(
+                        f"anomaly.limits.{name} must be [low, high] of an anomaly field"
+                    )
         return self
 
     def _check_windows(self) -> None:
