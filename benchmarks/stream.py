@@ -251,12 +251,40 @@ def finish(process: subprocess.Popen, out: Path, seconds: float) -> dict[str, An
     return json.loads(result.read_text())
 
 
+class Others:
+    """How much of the machine's CPU processes other than this benchmark's (the contender,
+    the producer, the broker) used over a phase, from /proc/stat; a busy machine slows the
+    wall clock, while each contender's own CPU seconds say more."""
+
+    def __init__(self, broker_pid: int | None) -> None:
+        self.broker_pid = broker_pid
+        self.started = self._sample()
+
+    def share(self) -> float:
+        """Return the others' CPU since the start, in cores (0 to the number of CPUs)."""
+        wall, busy, ours = (b - a for a, b in zip(self.started, self._sample(), strict=True))
+        return max(0.0, busy - ours) / wall if wall > 0 else 0.0
+
+    def _sample(self) -> tuple[float, float, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+        busy = (user + nice + system + irq + softirq + steal) / tick
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ours = cpu_seconds() + children.ru_utime + children.ru_stime
+        if self.broker_pid is not None:
+            stat = Path(f"/proc/{self.broker_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ours += (int(stat[11]) + int(stat[12])) / tick
+        return time.monotonic(), busy, ours
+
+
 def backlog(args: argparse.Namespace, name: str, topic: str) -> dict[str, Any]:
     """Run one contender over the whole backlog topic; return its throughput and CPU."""
     out = OUT / f"backlog-{name}"
     shutil.rmtree(out, ignore_errors=True)
     command = COMMANDS[name](args, topic, f"{name}-backlog", args.events, out)
     os.sync()
+    others = Others(args.broker_pid)
     result = finish(start(command, out), out, args.timeout)
     seconds = result["end_wall"] - result["first_wall"]
     cpu = result["end_cpu"] - result["first_cpu"]
@@ -266,6 +294,7 @@ def backlog(args: argparse.Namespace, name: str, topic: str) -> dict[str, Any]:
         "events_per_s": result["events"] / seconds,
         "cpu_s": cpu,
         "cpu_s_per_m": cpu / result["events"] * 1e6,
+        "others_cores": others.share(),
     }
 
 
@@ -277,6 +306,7 @@ def live(args: argparse.Namespace, name: str) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     topic = create_topic(args.broker, args.partitions, name=f"live-{name}")
     group = f"{name}-live"
+    others = Others(args.broker_pid)
     process = start(COMMANDS[name](args, topic, group, args.live_events, out), out)
     wait_for_group(args.broker, group, process, 60)
     time.sleep(1.0)  # the group is stable a moment before its member has fetched once
@@ -311,6 +341,7 @@ def live(args: argparse.Namespace, name: str) -> dict[str, Any]:
         "offered_per_s": sent["events"] / sent["seconds"],
         "processed_per_s": result["events"] / seconds,
         "cpu_share": (result["end_cpu"] - result["first_cpu"]) / seconds,
+        "others_cores": others.share(),
         "alerts_expected": len(sent["sent"]),
         "alerts_seen": len(latencies),
         **percentiles(latencies),
@@ -573,40 +604,19 @@ def report(results: dict[str, Any]) -> None:
         f"\nbacklog: {results['events']:,} events, {results['devices']:,} devices, "
         f"{results['partitions']} partition(s); produced at {number(results['produce_per_s'])} ev/s"
     )
-    print("| contender | events/s | seconds | CPU s | CPU s per M events |")
-    print("|---|---:|---:|---:|---:|")
+    print("| contender | events/s | seconds | CPU s | CPU s per M events | others' cores |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, row in results["backlog"].items():
         if "error" in row:
-            print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} | | | |")
+            print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} |||||")
             continue
         print(
             f"| {LABELS[name]} | {number(row['events_per_s'])} | {number(row['seconds'], 1)} | "
-            f"{number(row['cpu_s'], 1)} | {number(row['cpu_s_per_m'], 1)} |"
+            f"{number(row['cpu_s'], 1)} | {number(row['cpu_s_per_m'], 1)} | "
+            f"{number(row['others_cores'], 2)} |"
         )
     if results["live"]:
-        print(f"\nlive: target {results['live_rate']:,} events/s for {results['live_seconds']} s")
-        print(
-            "| contender | offered ev/s | processed ev/s | CPU cores | alerts seen/expected "
-            "| p50 ms | p99 ms | max ms |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for name, row in results["live"].items():
-            if "error" in row:
-                print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} |||||||")
-                continue
-            print(
-                f"| {LABELS[name]} | {number(row['offered_per_s'])} | "
-                f"{number(row['processed_per_s'])} | {number(row['cpu_share'], 2)} | "
-                f"{row['alerts_seen']:,}/{row['alerts_expected']:,} | {number(row['p50_ms'], 1)} | "
-                f"{number(row['p99_ms'], 1)} | {number(row['max_ms'], 1)} |"
-            )
-            seen = row.get("detected")
-            if seen:
-                print(
-                    f"| {LABELS[name]}: alert detected, before the ledger | | | | | "
-                    f"{number(seen['p50_ms'], 1)} | {number(seen['p99_ms'], 1)} | "
-                    f"{number(seen['max_ms'], 1)} |"
-                )
+        report_live(results)
     row = results.get("http")
     if row and "error" in row:
         print(f"\nHTTP intake: failed: {row['error'].splitlines()[0]}")
@@ -616,6 +626,35 @@ def report(results: dict[str, Any]) -> None:
         print("|---:|---:|---:|")
         for clients, rate in row["by_clients"].items():
             print(f"| {clients} | {number(rate['events_per_s'])} | {number(rate['seconds'], 1)} |")
+
+
+def report_live(results: dict[str, Any]) -> None:
+    """Print the live phase's table: rates, load and event-to-alert latencies."""
+    print(f"\nlive: target {results['live_rate']:,} events/s for {results['live_seconds']:g} s")
+    print(
+        "| contender | offered ev/s | processed ev/s | CPU cores | others' cores "
+        "| alerts seen/expected | p50 ms | p99 ms | max ms |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, row in results["live"].items():
+        if "error" in row:
+            print(f"| {LABELS[name]} | failed: {row['error'].splitlines()[0]} ||||||||")
+            continue
+        print(
+            f"| {LABELS[name]} | {number(row['offered_per_s'])} | "
+            f"{number(row['processed_per_s'])} | {number(row['cpu_share'], 2)} | "
+            f"{number(row['others_cores'], 2)} | "
+            f"{row['alerts_seen']:,}/{row['alerts_expected']:,} | "
+            f"{number(row['p50_ms'], 1)} | {number(row['p99_ms'], 1)} | "
+            f"{number(row['max_ms'], 1)} |"
+        )
+        seen = row.get("detected")
+        if seen:
+            print(
+                f"| {LABELS[name]}, detected (before the ledger) | | | | | | "
+                f"{number(seen['p50_ms'], 1)} | {number(seen['p99_ms'], 1)} | "
+                f"{number(seen['max_ms'], 1)} |"
+            )
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -673,8 +712,10 @@ def main() -> None:
         "backlog": {},
         "live": {},
     }
-    with Tansu(tansu_binary()) as bootstrap:
+    broker = Tansu(tansu_binary())
+    with broker as bootstrap:
         args.broker = bootstrap
+        args.broker_pid = broker.process.pid if broker.process else None
         topic = create_topic(bootstrap, args.partitions, name="backlog")
         results["produce_per_s"] = args.events / produce(bootstrap, topic, stream)
         del stream
