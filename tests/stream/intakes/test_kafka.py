@@ -24,7 +24,7 @@ from lakebox.catalog.manifest import Status
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
 from lakebox.stream.intakes import intake_for
-from lakebox.stream.intakes.kafka import KafkaIntake
+from lakebox.stream.intakes.kafka import PARTITION_SPAN, KafkaIntake
 from lakebox.stream.places import batch_span
 from lakebox.stream.worker import Worker
 from tests.stream.brokers import committed_offsets, create_topic, produce_json
@@ -35,11 +35,11 @@ WINDOW = 60
 WAIT_SECONDS = 90  # the longest any wait below may take before the test fails
 
 
-def stream_config(broker: str, topic: str, flush: str = "1s") -> dict[str, Any]:
+def stream_config(broker: str, *topics: str, flush: str = "1s") -> dict[str, Any]:
     """A Kafka stream of pm25 readings: 1-minute windows, a 3-in-a-row alert."""
     return {
         "intake": {
-            "kind": "kafka", "brokers": broker, "topics": [topic],
+            "kind": "kafka", "brokers": broker, "topics": list(topics),
             "group": f"lakebox-{uuid.uuid4().hex[:8]}",
             "options": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000},
         },
@@ -197,25 +197,44 @@ def workers(tmp_path: Path) -> Iterator[Callable[[Path], WorkerProcess]]:
         worker.stop()
 
 
-def test_kafka_events_land_and_fill_the_window_tables(kafka_broker: str, make_project) -> None:
-    topic = create_topic(kafka_broker, partitions=2)
-    lh = make_project(streams={NAME: stream_config(kafka_broker, topic)})
-    events = readings(devices=4, seconds=range(150))
-    produce_json(kafka_broker, topic, events, partition_of=by_device(2))
+def run_until_flushed(lh: Lakehouse, events: int) -> Worker:
+    """Run the stream's worker in a thread until `events` are flushed; return it stopped."""
     worker = Worker(lh, NAME, intake_for(lh, NAME))
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()
     try:
-        wait_until(lambda: sum(f.events for f in worker.flushes) >= len(events), "all flushed")
+        wait_until(lambda: sum(f.events for f in worker.flushes) >= events, "all flushed")
     finally:
         stop.set()
         thread.join(timeout=60)
+    return worker
+
+
+def test_kafka_events_land_and_fill_the_window_tables(kafka_broker: str, make_project) -> None:
+    topic = create_topic(kafka_broker, partitions=2)
+    lh = make_project(streams={NAME: stream_config(kafka_broker, topic)})
+    events = readings(devices=4, seconds=range(150))
+    produce_json(kafka_broker, topic, events, partition_of=by_device(2))
+    worker = run_until_flushed(lh, len(events))
 
     assert isinstance(worker.intake, KafkaIntake)
     check_exactly_once(lh, events)
     group = lh.config.streams[NAME].intake.group
     assert committed_offsets(kafka_broker, str(group), topic) == partition_counts(events, 2)
+
+
+def test_several_topics_are_partitions_of_one_stream(kafka_broker: str, make_project) -> None:
+    first, second = create_topic(kafka_broker), create_topic(kafka_broker)
+    lh = make_project(streams={NAME: stream_config(kafka_broker, first, second)})
+    events = readings(devices=4, seconds=range(130))
+    produce_json(kafka_broker, first, [e for e in events if e["device_id"] in ("d0", "d2")])
+    produce_json(kafka_broker, second, [e for e in events if e["device_id"] in ("d1", "d3")])
+
+    run_until_flushed(lh, len(events))
+
+    assert landed_partitions(lh) == {0, PARTITION_SPAN}
+    check_exactly_once(lh, events)
 
 
 def test_a_killed_worker_restarts_without_losing_or_duplicating(

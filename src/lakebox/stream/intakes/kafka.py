@@ -89,7 +89,19 @@ class KafkaIntake:
         """Return up to `max_records` records of the assigned partitions, waiting up to
         `timeout` seconds; group rebalances run inside this call."""
         messages = self._consumer().consume(max_records, timeout)
-        return [record for m in messages if (record := self._record(m)) is not None]
+        records = []
+        add = records.append
+        numbers = self.numbers
+        for message in messages:
+            if message.error() is not None:
+                self._report(message)
+                continue
+            place = (message.topic(), message.partition())
+            number = numbers.get(place)
+            if number is None:
+                number = self.stream_partition(*place)
+            add(Record(number, message.offset(), message.value() or b""))
+        return records
 
     def commit(self, partition: int, next_offset: int) -> None:
         """Commit `next_offset` for the stream partition; a failed commit is only logged, as
@@ -170,16 +182,13 @@ class KafkaIntake:
             self.assigned.pop(partition, None)
         consumer.unassign()
 
-    def _record(self, message: Message) -> Record | None:
+    def _report(self, message: Message) -> None:
+        """Log a consumer error delivered as a message; raise if the consumer cannot go on."""
         error = message.error()
-        if error is not None:
-            if error.fatal():
-                raise StreamError(f"stream {self.name!r}: Kafka consumer failed: {error.str()}")
-            if error.code() != KafkaError._PARTITION_EOF:
-                logger.warning("%s: %s", self.name, error.str())
-            return None
-        partition = self.stream_partition(message.topic(), message.partition())
-        return Record(partition, message.offset(), message.value() or b"")
+        if error.fatal():
+            raise StreamError(f"stream {self.name!r}: Kafka consumer failed: {error.str()}")
+        if error.code() != KafkaError._PARTITION_EOF:
+            logger.warning("%s: %s", self.name, error.str())
 
     def _check_reachable(self, consumer: Consumer) -> None:
         """Raise a StreamError naming the brokers when none answers; warn of missing topics."""
