@@ -253,11 +253,11 @@ def finish(process: subprocess.Popen, out: Path, seconds: float) -> dict[str, An
 
 class Others:
     """How much of the machine's CPU processes other than this benchmark's (the contender,
-    the producer, the broker) used over a phase, from /proc/stat; a busy machine slows the
-    wall clock, while each contender's own CPU seconds say more."""
+    the producer, the broker or server and its children) used over a phase, from /proc/stat;
+    a busy machine slows the wall clock, while each contender's own CPU seconds say more."""
 
-    def __init__(self, broker_pid: int | None) -> None:
-        self.broker_pid = broker_pid
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
         self.started = self._sample()
 
     def share(self) -> float:
@@ -266,16 +266,25 @@ class Others:
         return max(0.0, busy - ours) / wall if wall > 0 else 0.0
 
     def _sample(self) -> tuple[float, float, float]:
-        tick = os.sysconf("SC_CLK_TCK")
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
-        busy = (user + nice + system + irq + softirq + steal) / tick
+        busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         ours = cpu_seconds() + children.ru_utime + children.ru_stime
-        if self.broker_pid is not None:
-            stat = Path(f"/proc/{self.broker_pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ours += (int(stat[11]) + int(stat[12])) / tick
-        return time.monotonic(), busy, ours
+        return time.monotonic(), busy, ours + process_tree_cpu(self.pid)
+
+
+def process_tree_cpu(pid: int | None) -> float:
+    """Return the CPU seconds of process `pid` and its descendants (0 when gone)."""
+    if pid is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(process_tree_cpu(int(child)) for child in children)
 
 
 def backlog(args: argparse.Namespace, name: str, topic: str) -> dict[str, Any]:
@@ -539,7 +548,9 @@ def http_intake(args: argparse.Namespace) -> dict[str, Any]:
         wait_for_http(f"http://127.0.0.1:{port}/api/pipelines", server)
         rows = {}
         for clients in (1, 4):
+            others = Others(server.pid)
             rows[clients] = post_all(url, bodies, clients, httpx)
+            rows[clients]["others_cores"] = others.share()
         return {"events": len(stream.values), "batch": args.http_batch, "by_clients": rows}
     finally:
         server.send_signal(signal.SIGINT)
@@ -622,10 +633,13 @@ def report(results: dict[str, Any]) -> None:
         print(f"\nHTTP intake: failed: {row['error'].splitlines()[0]}")
     elif row:
         print(f"\nHTTP intake: {row['events']:,} events, {row['batch']:,} per request")
-        print("| clients | events/s | seconds |")
-        print("|---:|---:|---:|")
+        print("| clients | events/s | seconds | others' cores |")
+        print("|---:|---:|---:|---:|")
         for clients, rate in row["by_clients"].items():
-            print(f"| {clients} | {number(rate['events_per_s'])} | {number(rate['seconds'], 1)} |")
+            print(
+                f"| {clients} | {number(rate['events_per_s'])} | {number(rate['seconds'], 1)} | "
+                f"{number(rate['others_cores'], 2)} |"
+            )
 
 
 def report_live(results: dict[str, Any]) -> None:
