@@ -21,13 +21,14 @@ import orjson
 import pytest
 
 from lakebox.catalog.manifest import Status
+from lakebox.errors import StreamError
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
 from lakebox.stream.intakes import intake_for
-from lakebox.stream.intakes.kafka import PARTITION_SPAN, KafkaIntake
+from lakebox.stream.intakes.kafka import PARTITION_SPAN, KafkaIntake, consumer_settings
 from lakebox.stream.places import batch_span
 from lakebox.stream.worker import Worker
-from tests.stream.brokers import committed_offsets, create_topic, produce_json
+from tests.stream.brokers import committed_offsets, create_topic, free_port, produce_json
 
 NAME = "aq"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -209,6 +210,32 @@ def run_until_flushed(lh: Lakehouse, events: int) -> Worker:
         stop.set()
         thread.join(timeout=60)
     return worker
+
+
+def test_options_override_the_defaults_but_not_the_offset_handling(make_project) -> None:
+    config = stream_config("127.0.0.1:9", "t")
+    config["intake"]["options"] = {"fetch.wait.max.ms": 10, "enable.auto.commit": True}
+    lh = make_project(streams={NAME: config})
+
+    settings = consumer_settings(lh, NAME)
+
+    assert settings["fetch.wait.max.ms"] == 10
+    assert settings["enable.auto.commit"] is False
+    assert settings["group.id"] == config["intake"]["group"]
+    assert settings["bootstrap.servers"] == "127.0.0.1:9"
+
+
+def test_an_unreachable_broker_is_a_stream_error(make_project) -> None:
+    config = stream_config(f"127.0.0.1:{free_port()}", "t")
+    config["intake"]["options"] = {"socket.connection.setup.timeout.ms": 1000}
+    lh = make_project(streams={NAME: config})
+    worker = Worker(lh, NAME, intake_for(lh, NAME))
+
+    try:
+        with pytest.raises(StreamError, match="no Kafka broker answered"):
+            worker.run()
+    finally:
+        worker.close()
 
 
 def test_kafka_events_land_and_fill_the_window_tables(kafka_broker: str, make_project) -> None:
