@@ -287,6 +287,32 @@ def process_tree_cpu(pid: int | None) -> float:
     return own + sum(process_tree_cpu(int(child)) for child in children)
 
 
+def outcome(name: str) -> dict[str, Any]:
+    """Return what a backlog run produced: alerts, and the window rows' count and averages
+    (the two contenders must agree)."""
+    out = OUT / f"backlog-{name}"
+    alerts = out / "alerts.txt"
+    found: dict[str, Any] = {
+        "alerts": len(alerts.read_text().splitlines()) if alerts.exists() else 0
+    }
+    if name == "quix":
+        files = sorted((out / "windows").rglob("*.jsonl"))
+        rows = [json.loads(line)["_value"] for f in files for line in f.read_text().splitlines()]
+        means = [(r["pm25_mean"], r["pm25_max"], r["pm25_ma5"]) for r in rows]
+    else:
+        import lakebox
+
+        with lakebox.open(out / "project") as lh:
+            table = lh.query("SELECT pm25_mean, pm25_max, pm25_ma5 FROM exploitation.bench_1m")
+        means = list(zip(*(table.column(i).to_pylist() for i in range(3)), strict=True))
+    found["windows"] = len(means)
+    if means:
+        found["pm25_mean"] = round(sum(m[0] for m in means) / len(means), 6)
+        found["pm25_max"] = max(m[1] for m in means)
+        found["pm25_ma5"] = round(sum(m[2] for m in means) / len(means), 6)
+    return found
+
+
 def backlog(args: argparse.Namespace, name: str, topic: str) -> dict[str, Any]:
     """Run one contender over the whole backlog topic; return its throughput and CPU."""
     out = OUT / f"backlog-{name}"
@@ -304,6 +330,7 @@ def backlog(args: argparse.Namespace, name: str, topic: str) -> dict[str, Any]:
         "cpu_s": cpu,
         "cpu_s_per_m": cpu / result["events"] * 1e6,
         "others_cores": others.share(),
+        "outcome": outcome(name),
     }
 
 
@@ -626,6 +653,11 @@ def report(results: dict[str, Any]) -> None:
             f"{number(row['cpu_s'], 1)} | {number(row['cpu_s_per_m'], 1)} | "
             f"{number(row['others_cores'], 2)} |"
         )
+    outcomes = {n: row["outcome"] for n, row in results["backlog"].items() if "outcome" in row}
+    for name, found in outcomes.items():
+        print(f"  {LABELS[name]}: {found}")
+    if len({json.dumps(found, sort_keys=True) for found in outcomes.values()}) > 1:
+        print("  DIFFERENT: the contenders' alerts or window rows do not agree")
     if results["live"]:
         report_live(results)
     row = results.get("http")
