@@ -1,0 +1,201 @@
+"""What the live view reads of a stream: its declared windows, one key's closed windows
+(from the window table, on the reader, the key bound as a parameter) and open ones (from the
+worker's status), the keys it knows, and the open alerts of its rules (from ops.alerts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lakebox.config.streams import StreamConfig
+from lakebox.errors import StreamError
+from lakebox.ground.clock import moment_of
+from lakebox.ground.sql import quote_identifier
+from lakebox.lakehouse import Lakehouse
+from lakebox.monitoring import ledger
+from lakebox.monitoring.ledger import AlertRecord
+from lakebox.serving.queries import QueryService
+from lakebox.stream.status import StreamStatus
+from lakebox.stream.tables import window_ref, window_schema
+
+BOUNDS = ("window_start", "window_end")
+MAX_KEY_LENGTH = 200
+MAX_KEYS = 1_000
+STREAM_ALERTS = "streams"
+
+
+def known_stream(lh: Lakehouse, name: str) -> StreamConfig:
+    """Return the config of stream `name`; a 404 StreamError naming the streams if unknown."""
+    stream = lh.config.streams.get(name)
+    if stream is None:
+        known = ", ".join(sorted(lh.config.streams)) or "none"
+        raise StreamError(
+            f"no stream named {name!r} (declared: {known})",
+            hint="streams are declared under streams: in lakebox.yaml (see docs/streams.md)",
+            status=404,
+        )
+    return stream
+
+
+def window_infos(name: str, stream: StreamConfig) -> list[dict[str, Any]]:
+    """Return each declared window: name, kind, size, hop, gap, table and value columns."""
+    return [
+        {
+            "name": window,
+            "kind": config.kind,
+            "size": _text(config.size),
+            "every": _text(config.every),
+            "gap": _text(config.gap),
+            "table": window_ref(name, window).identifier,
+            "columns": value_columns(stream, window),
+        }
+        for window, config in stream.windows.items()
+    ]
+
+
+def value_columns(stream: StreamConfig, window: str) -> list[str]:
+    """Return a window table's value columns: events_count, aggregates, moving averages."""
+    names = window_schema(stream, window).names
+    return [column for column in names if column not in (stream.key, *BOUNDS)]
+
+
+def _text(value: float | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class KeyView:
+    """One key's windows of one window of one stream."""
+
+    name: str
+    stream: StreamConfig
+    window: str
+    key: Any
+    columns: list[str]
+
+    @classmethod
+    def of(
+        cls, lh: Lakehouse, name: str, window: str | None, key: str | None, required: bool = True
+    ) -> KeyView:
+        """Return the view of `key` in `window` (default: the stream's first window); a 404
+        for an unknown stream or window, a 400 for a key of the wrong type or a missing one
+        (unless not `required`: the view of no key has no windows)."""
+        stream = known_stream(lh, name)
+        chosen = _known_window(name, stream, window)
+        typed = None if key is None and not required else key_value(stream, key)
+        return cls(name, stream, chosen, typed, value_columns(stream, chosen))
+
+    @property
+    def kind(self) -> str:
+        """Return the key column's type."""
+        return self.stream.value_fields[self.stream.key]
+
+    def closed(self, queries: QueryService, limit: int) -> list[dict[str, Any]]:
+        """Return the key's latest `limit` closed windows, oldest first (none before the
+        window table's first commit)."""
+        ref = window_ref(self.name, self.window)
+        if self.key is None or ref not in queries.lh.metadata_locations():
+            return []
+        sql = (
+            f"SELECT * FROM {quote_identifier(ref.zone)}.{quote_identifier(ref.name)} "
+            f"WHERE {quote_identifier(self.stream.key)} = CAST($key AS {self.kind}) "
+            f"ORDER BY window_start DESC, window_end DESC LIMIT {int(limit)}"
+        )
+        rows = queries.run(sql, limit, parameters={"key": str(self.key)}).rows()
+        return sorted(rows, key=lambda row: (row["window_start"], row["window_end"]))
+
+    def open(self, status: StreamStatus) -> list[dict[str, Any]]:
+        """Return the key's open windows in `status`, by start."""
+        rows = status.open_windows.get(self.window, []) if self.key is not None else []
+        kind = self.kind
+        mine = [row for row in rows if _same_key(row.get(self.stream.key), self.key, kind)]
+        return sorted(mine, key=lambda row: (str(row["window_start"]), str(row["window_end"])))
+
+    def open_keys(self, status: StreamStatus) -> list[Any]:
+        """Return the keys with an open window in `status`, sorted (at most `MAX_KEYS`)."""
+        rows = status.open_windows.get(self.window, [])
+        return sorted({row.get(self.stream.key) for row in rows} - {None}, key=str)[:MAX_KEYS]
+
+    def table_version(self, lh: Lakehouse) -> str | None:
+        """Return the window table's current metadata file (it changes with every commit)."""
+        return lh.metadata_locations().get(window_ref(self.name, self.window))
+
+
+def _known_window(name: str, stream: StreamConfig, window: str | None) -> str:
+    if not stream.windows:
+        raise StreamError(f"stream {name!r} declares no windows", status=404)
+    if window is None:
+        return next(iter(stream.windows))
+    if window not in stream.windows:
+        raise StreamError(
+            f"stream {name!r} has no window {window!r} (windows: {', '.join(stream.windows)})",
+            status=404,
+        )
+    return window
+
+
+def key_value(stream: StreamConfig, text: str | None) -> Any:
+    """Return key text `text` as a value of the key column's type; a 400 StreamError if
+    it is missing or not of that type."""
+    if text is None or not text.strip():
+        raise StreamError(
+            f"which {stream.key}? the key is required",
+            hint=f"add ?key=<a {stream.key}> to the address",
+            status=400,
+        )
+    if len(text) > MAX_KEY_LENGTH:
+        raise StreamError(f"the key is longer than {MAX_KEY_LENGTH} characters", status=400)
+    kind = stream.value_fields[stream.key]
+    try:
+        return _typed(text, kind)
+    except ValueError:
+        raise StreamError(f"{stream.key} is {kind}, and {text!r} is not one", status=400) from None
+
+
+def _typed(text: str, kind: str) -> Any:
+    if kind in ("BIGINT", "INTEGER"):
+        return int(text)
+    if kind in ("DOUBLE", "FLOAT"):
+        return float(text)
+    if kind == "BOOLEAN":
+        if text.lower() not in ("true", "false"):
+            raise ValueError(text)
+        return text.lower() == "true"
+    if kind == "TIMESTAMPTZ":
+        return moment_of(text).isoformat()
+    return text
+
+
+def _same_key(value: Any, key: Any, kind: str) -> bool:
+    """Return whether a key in a status file (a JSON value) is `key`."""
+    if kind == "TIMESTAMPTZ":
+        try:
+            return moment_of(str(value)) == moment_of(str(key))
+        except ValueError:
+            return False
+    return isinstance(value, bool) == isinstance(key, bool) and value == key
+
+
+def stream_keys(queries: QueryService, view: KeyView, status: StreamStatus) -> list[Any]:
+    """Return the keys of a window: those with an open window and those in its table."""
+    found = set(view.open_keys(status))
+    ref = window_ref(view.name, view.window)
+    if ref in queries.lh.metadata_locations():
+        key = quote_identifier(view.stream.key)
+        sql = (
+            f"SELECT DISTINCT {key} AS key FROM "
+            f"{quote_identifier(ref.zone)}.{quote_identifier(ref.name)} ORDER BY 1"
+        )
+        found |= {row["key"] for row in queries.run(sql, MAX_KEYS).rows()}
+    return sorted(found - {None}, key=str)[:MAX_KEYS]
+
+
+def open_alerts(lh: Lakehouse, queries: QueryService) -> dict[str, list[AlertRecord]]:
+    """Return the open alerts of streams' rules in ops.alerts, by stream, newest first."""
+    with queries.lock:
+        records = ledger.load(lh).values()
+    found: dict[str, list[AlertRecord]] = {}
+    for record in sorted(records, key=lambda record: record.opened_at, reverse=True):
+        if record.kind == STREAM_ALERTS and record.status == "open":
+            found.setdefault(record.source, []).append(record)
+    return found
