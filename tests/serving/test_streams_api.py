@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from lakebox.serving.app import create_app
 from lakebox.serving.routes import streams as streams_route
-from tests.serving.streaming import (
+from tests.serving.streaming import served, sse_events
+from tests.stream.sample import (
     LATE,
     NDJSON,
     REFUSED,
@@ -22,8 +23,6 @@ from tests.serving.streaming import (
     minute_row,
     run_worker,
     second_round,
-    served,
-    sse_events,
     stream_project,
 )
 
@@ -177,7 +176,7 @@ def test_live_sends_a_snapshot_then_the_newly_closed_windows(lh, client):
             assert posted.status_code == 202, posted.text
             run_worker(lh)
             fresh = []
-            for _, (name, tick) in zip(range(30), events, strict=False):  # a tick a second
+            for _, (_name, tick) in zip(range(30), events, strict=False):  # a tick a second
                 fresh += tick["closed"]
                 if tick["status"]["events_in"] == 28 and len(fresh) == 3:
                     break
@@ -209,6 +208,7 @@ def test_live_without_a_key_sends_the_status_and_the_keys(client):
     with served(client.app) as (url, _), httpx.Client(base_url=url, timeout=30) as http:
         with http.stream("GET", "/api/streams/air/live") as answer:
             name, snapshot = next(sse_events(answer))
+        assert name == "snapshot"
         assert (snapshot["closed"], snapshot["open"], snapshot["keys"]) == (
             [],
             [],

@@ -161,18 +161,22 @@ const lakeboxStreams = {
       const traces = [];
       plotted().forEach((column, index) => {
         const colour = lakeboxStreams.COLOURS[index % lakeboxStreams.COLOURS.length];
-        traces.push({ type: "scatter", mode: "lines+markers", name: column, x: x(closed),
+        traces.push({ type: "scatter", mode: "lines+markers", name: column, x: x(closed), legendgroup: column,
           y: closed.map((row) => row[column]), line: { color: colour }, marker: { size: 5 } });
-        traces.push({ type: "scatter", mode: "markers", name: `${column} (open)`, x: x(open),
-          y: open.map((row) => row[column]), marker: { color: colour, size: 10, symbol: "circle-open" } });
+        traces.push({ type: "scatter", mode: "markers", name: `${column} (open)`, x: x(open), legendgroup: column,
+          showlegend: false, y: open.map((row) => row[column]),
+          marker: { color: colour, size: 10, symbol: "circle-open" } });
       });
       const counted = [...closed, ...open];
+      const most = Math.max(1, ...counted.map((row) => row.events_count));
       traces.push({ type: "bar", name: "events", x: x(counted), y: counted.map((row) => row.events_count),
-        yaxis: "y2", marker: { color: "rgba(97, 110, 124, 0.25)" }, hoverinfo: "x+y" });
-      const layout = { margin: { t: 20, r: 60, b: 40, l: 60 }, legend: { orientation: "h" },
-        hovermode: "x unified", xaxis: { type: "date", title: { text: "window start (UTC)" } },
+        yaxis: "y2", marker: { color: "rgba(97, 110, 124, 0.15)" }, hoverinfo: "x+y" });
+      const layout = { margin: { t: 40, r: 60, b: 40, l: 60 }, legend: { orientation: "h", y: 1.12 },
+        hovermode: "x unified", xaxis: { type: "date" },
         yaxis: { title: { text: settings.key === null ? "" : `${settings.keyColumn} ${settings.key}` } },
-        yaxis2: { overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, title: { text: "events" } },
+        // the events' bars keep to the lower half, under the values
+        yaxis2: { overlaying: "y", side: "right", range: [0, 2 * most], dtick: Math.max(1, Math.ceil(most / 2)),
+          showgrid: false, title: { text: "events" } },
         uirevision: `${settings.window}|${settings.key}` };
       const chart = $("chart");
       Plotly.react(chart, traces, layout, { responsive: true, displaylogo: false });
