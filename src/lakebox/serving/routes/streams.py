@@ -18,20 +18,28 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel
 
-from lakebox.errors import LakeboxError
 from lakebox.ground.json import json_ready
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring.ledger import AlertRecord
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
-from lakebox.serving.stream_windows import KeyView, known_stream, open_alerts, window_infos
+from lakebox.stream.follower import Follower
 from lakebox.stream.status import StreamStatus, read_status
+from lakebox.stream.view import (
+    KeyView,
+    QueryRunner,
+    Rows,
+    alert_fields,
+    known_stream,
+    open_alerts,
+    status_fields,
+    window_infos,
+)
 
 router = APIRouter(tags=["streams"])
 MAX_WINDOWS = 1_000
 LIVE_SECONDS = 600.0  # a live answer ends then; the browser's EventSource opens a new one
 TICK_SECONDS = 1.0
-ALERTS_EVERY = 5  # ticks between two readings of ops.alerts
 RECONNECT_MS = 1_000
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffers it
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_WINDOWS, description="Closed windows, at most.")]
@@ -77,9 +85,7 @@ class StreamState(BaseModel):
     @classmethod
     def of(cls, status: StreamStatus) -> StreamState:
         """Return the model of a status (its open windows counted per window)."""
-        counts = {name: len(rows) for name, rows in status.open_windows.items()}
-        fields = {key: value for key, value in vars(status).items() if key in cls.model_fields}
-        return cls.model_validate({**fields, "open_windows": counts})
+        return cls.model_validate(status_fields(status))
 
 
 class OpenAlert(BaseModel):
@@ -119,8 +125,8 @@ class KeyWindows(BaseModel):
 
 
 @router.get("/api/streams", summary="Every declared stream: intake, windows, status, open alerts")
-def list_streams(lh: LakehouseDep, queries: QueriesDep) -> list[StreamSummary]:
-    alerts = open_alerts(lh, queries)
+def list_streams(lh: LakehouseDep) -> list[StreamSummary]:
+    alerts = open_alerts(lh)
     return [summary(lh, name, alerts.get(name, [])) for name in sorted(lh.config.streams)]
 
 
@@ -134,7 +140,7 @@ def summary(lh: Lakehouse, name: str, alerts: list[AlertRecord]) -> StreamSummar
         time=stream.time,
         windows=[WindowInfo.model_validate(window) for window in window_infos(name, stream)],
         status=StreamState.of(read_status(lh, name)),
-        alerts=[OpenAlert.model_validate(vars(record)) for record in alerts],
+        alerts=[OpenAlert.model_validate(alert_fields(record)) for record in alerts],
     )
 
 
@@ -161,7 +167,7 @@ def key_windows(
         window=view.window,
         key=view.key,
         columns=view.columns,
-        closed=json_ready(view.closed(queries, limit)),
+        closed=json_ready(view.closed(lh, reader_query(queries), limit)),
         open=json_ready(view.open(status)),
         status=StreamState.of(status),
     )
@@ -189,7 +195,7 @@ async def live(
     limit: LimitQuery = 60,
 ) -> EventSourceResponse:
     view = await run_in_threadpool(KeyView.of, lh, name, window, key, False)
-    follower = Follower(lh, view, queries, limit)
+    follower = Follower(lh, view, reader_query(queries), limit)
     return EventSourceResponse(_events(request, follower), headers=SSE_HEADERS)
 
 
@@ -203,7 +209,8 @@ async def _events(request: Request, follower: Follower) -> AsyncIterator[bytes]:
         while time.monotonic() < ends:
             if await request.is_disconnected():
                 return
-            yield await run_in_threadpool(follower.next_event)
+            name, payload = await run_in_threadpool(follower.next)
+            yield _event(name, payload, RECONNECT_MS if follower.ticks == 1 else None)
             await asyncio.sleep(TICK_SECONDS)
         yield _event("end", {"reason": f"a live answer lasts at most {LIVE_SECONDS:g} s"})
     finally:
@@ -211,7 +218,7 @@ async def _events(request: Request, follower: Follower) -> AsyncIterator[bytes]:
 
 
 def live_answers(request: Request) -> set[Follower]:
-    """Return the app's live answers being sent now (one follower each)."""
+    """Return the followers of the app's live answers being sent now."""
     state = request.app.state
     if not hasattr(state, "live_answers"):
         state.live_answers = set()
@@ -219,58 +226,14 @@ def live_answers(request: Request) -> set[Follower]:
     return answers
 
 
-class Follower:
-    """What one live client was told: the closed windows sent, and the window table's
-    version when they were read, so that each tick sends only what is new."""
+def reader_query(queries: QueryService) -> QueryRunner:
+    """Return a query runner for the stream readers: read-only SQL on the reader engine,
+    its parameters bound, within the app's query limits."""
 
-    def __init__(self, lh: Lakehouse, view: KeyView, queries: QueryService, limit: int) -> None:
-        self.lh, self.view, self.queries, self.limit = lh, view, queries, limit
-        self.ticks = 0
-        self.version: str | None = None
-        self.sent: set[tuple[Any, Any]] = set()
-        self.keys: list[Any] | None = None
+    def run(sql: str, parameters: dict[str, object], limit: int) -> Rows:
+        return queries.run(sql, limit, parameters=parameters).rows()
 
-    def next_event(self) -> bytes:
-        """Return the next event: `snapshot` first (every closed window), then `tick`s (the
-        closed windows not sent yet); a `problem` when the lake cannot be read now."""
-        name = "snapshot" if self.ticks == 0 else "tick"
-        try:
-            payload = self._payload()
-        except LakeboxError as error:
-            payload, name = {"error": error.message, "hint": error.hint}, "problem"
-        self.ticks += 1
-        return _event(name, payload, retry=RECONNECT_MS if self.ticks == 1 else None)
-
-    def _payload(self) -> dict[str, Any]:
-        status = read_status(self.lh, self.view.name)
-        payload: dict[str, Any] = {
-            "at": time.time(),
-            "status": StreamState.of(status).model_dump(),
-            "open": self.view.open(status),
-            "closed": self._new_closed(),
-        }
-        keys = self.view.open_keys(status)
-        if keys != self.keys:
-            payload["keys"] = self.keys = keys
-        if self.ticks % ALERTS_EVERY == 0:
-            found = open_alerts(self.lh, self.queries).get(self.view.name, [])
-            payload["alerts"] = [OpenAlert.model_validate(vars(r)).model_dump() for r in found]
-        return payload
-
-    def _new_closed(self) -> list[dict[str, Any]]:
-        version = self.view.table_version(self.lh)
-        if version == self.version:
-            return []
-        rows = self.view.closed(self.queries, self.limit)
-        self.version = version
-        stamps = {_stamp(row) for row in rows}
-        fresh = [row for row in rows if _stamp(row) not in self.sent]
-        self.sent = stamps
-        return fresh
-
-
-def _stamp(row: dict[str, Any]) -> tuple[Any, Any]:
-    return row["window_start"], row["window_end"]
+    return run
 
 
 def _event(name: str, payload: dict[str, Any], retry: int | None = None) -> bytes:

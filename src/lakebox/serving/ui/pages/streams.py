@@ -11,16 +11,10 @@ from lakebox.errors import StreamError
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
-from lakebox.serving.routes.streams import MAX_WINDOWS, summary
-from lakebox.serving.stream_windows import (
-    KeyView,
-    known_stream,
-    open_alerts,
-    stream_keys,
-    value_columns,
-)
+from lakebox.serving.routes.streams import reader_query, summary
 from lakebox.serving.ui.templating import project, render
 from lakebox.stream.status import read_status
+from lakebox.stream.view import KeyView, known_stream, open_alerts, stream_keys, value_columns
 
 CHART_WINDOWS = 60
 EXAMPLE = """streams:
@@ -36,8 +30,8 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/streams")
-def listing(request: Request, lh: LakehouseDep, queries: QueriesDep) -> HTMLResponse:
-    alerts = open_alerts(lh, queries)
+def listing(request: Request, lh: LakehouseDep) -> HTMLResponse:
+    alerts = open_alerts(lh)
     found = [summary(lh, name, alerts.get(name, [])) for name in sorted(lh.config.streams)]
     return render(request, "streams.html", "streams", streams=found, example=EXAMPLE, **project(lh))
 
@@ -57,7 +51,7 @@ def stream_page(
         return render(
             request, "missing.html", "streams", error=error, status_code=404, **project(lh)
         )
-    about = summary(lh, name, open_alerts(lh, queries).get(name, []))
+    about = summary(lh, name, open_alerts(lh).get(name, []))
     chosen = window if window in stream.windows else next(iter(stream.windows), None)
     keys = _keys(lh, queries, name, chosen)
     picked = key if key else (keys[0] if keys else None)
@@ -68,7 +62,6 @@ def stream_page(
         "window": chosen,
         "key": picked,
         "limit": CHART_WINDOWS,
-        "maxLimit": MAX_WINDOWS,
         "columns": {window: value_columns(stream, window) for window in stream.windows},
         "keyColumn": stream.key,
     }
@@ -91,4 +84,5 @@ def _keys(lh: Lakehouse, queries: QueryService, name: str, window: str | None) -
         return []
     stream = lh.config.streams[name]
     view = KeyView(name, stream, window, None, value_columns(stream, window))
-    return [str(key) for key in stream_keys(queries, view, read_status(lh, name))]
+    found = stream_keys(lh, reader_query(queries), view, read_status(lh, name))
+    return [str(key) for key in found]

@@ -1,9 +1,11 @@
 """What the live view reads of a stream: its declared windows, one key's closed windows
-(from the window table, on the reader, the key bound as a parameter) and open ones (from the
-worker's status), the keys it knows, and the open alerts of its rules (from ops.alerts)."""
+(from the window table, through the caller's read-only query runner, the key bound as a
+parameter) and open ones (from the worker's status), the keys it knows, its status as plain
+fields, and the open alerts of its rules (from ops.alerts)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +16,6 @@ from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
 from lakebox.monitoring.ledger import AlertRecord
-from lakebox.serving.queries import QueryService
 from lakebox.stream.status import StreamStatus
 from lakebox.stream.tables import window_ref, window_schema
 
@@ -22,6 +23,9 @@ BOUNDS = ("window_start", "window_end")
 MAX_KEY_LENGTH = 200
 MAX_KEYS = 1_000
 STREAM_ALERTS = "streams"
+Rows = list[dict[str, Any]]
+# runs read-only SQL with its $name parameters bound, for at most `limit` rows
+QueryRunner = Callable[[str, dict[str, object], int], Rows]
 
 
 def known_stream(lh: Lakehouse, name: str) -> StreamConfig:
@@ -90,21 +94,21 @@ class KeyView:
         """Return the key column's type."""
         return self.stream.value_fields[self.stream.key]
 
-    def closed(self, queries: QueryService, limit: int) -> list[dict[str, Any]]:
+    def closed(self, lh: Lakehouse, query: QueryRunner, limit: int) -> Rows:
         """Return the key's latest `limit` closed windows, oldest first (none before the
         window table's first commit)."""
         ref = window_ref(self.name, self.window)
-        if self.key is None or ref not in queries.lh.metadata_locations():
+        if self.key is None or ref not in lh.metadata_locations():
             return []
         sql = (
             f"SELECT * FROM {quote_identifier(ref.zone)}.{quote_identifier(ref.name)} "
             f"WHERE {quote_identifier(self.stream.key)} = CAST($key AS {self.kind}) "
             f"ORDER BY window_start DESC, window_end DESC LIMIT {int(limit)}"
         )
-        rows = queries.run(sql, limit, parameters={"key": str(self.key)}).rows()
+        rows = query(sql, {"key": str(self.key)}, limit)
         return sorted(rows, key=lambda row: (row["window_start"], row["window_end"]))
 
-    def open(self, status: StreamStatus) -> list[dict[str, Any]]:
+    def open(self, status: StreamStatus) -> Rows:
         """Return the key's open windows in `status`, by start."""
         rows = status.open_windows.get(self.window, []) if self.key is not None else []
         kind = self.kind
@@ -176,26 +180,40 @@ def _same_key(value: Any, key: Any, kind: str) -> bool:
     return isinstance(value, bool) == isinstance(key, bool) and value == key
 
 
-def stream_keys(queries: QueryService, view: KeyView, status: StreamStatus) -> list[Any]:
+def stream_keys(
+    lh: Lakehouse, query: QueryRunner, view: KeyView, status: StreamStatus
+) -> list[Any]:
     """Return the keys of a window: those with an open window and those in its table."""
     found = set(view.open_keys(status))
     ref = window_ref(view.name, view.window)
-    if ref in queries.lh.metadata_locations():
+    if ref in lh.metadata_locations():
         key = quote_identifier(view.stream.key)
         sql = (
             f"SELECT DISTINCT {key} AS key FROM "
             f"{quote_identifier(ref.zone)}.{quote_identifier(ref.name)} ORDER BY 1"
         )
-        found |= {row["key"] for row in queries.run(sql, MAX_KEYS).rows()}
+        found |= {row["key"] for row in query(sql, {}, MAX_KEYS)}
     return sorted(found - {None}, key=str)[:MAX_KEYS]
 
 
-def open_alerts(lh: Lakehouse, queries: QueryService) -> dict[str, list[AlertRecord]]:
+def open_alerts(lh: Lakehouse) -> dict[str, list[AlertRecord]]:
     """Return the open alerts of streams' rules in ops.alerts, by stream, newest first."""
-    with queries.lock:
+    with lh.engine.lock:
         records = ledger.load(lh).values()
     found: dict[str, list[AlertRecord]] = {}
     for record in sorted(records, key=lambda record: record.opened_at, reverse=True):
         if record.kind == STREAM_ALERTS and record.status == "open":
             found.setdefault(record.source, []).append(record)
     return found
+
+
+def status_fields(status: StreamStatus) -> dict[str, Any]:
+    """Return a status as plain fields, its open windows counted per window."""
+    counts = {name: len(rows) for name, rows in status.open_windows.items()}
+    return {**vars(status), "open_windows": counts}
+
+
+def alert_fields(record: AlertRecord) -> dict[str, Any]:
+    """Return what the live view shows of an alert."""
+    keep = ("incident_id", "subject", "severity", "opened_at", "notified_at", "last_error")
+    return {name: getattr(record, name) for name in keep}
