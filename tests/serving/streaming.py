@@ -38,7 +38,8 @@ def served(app: Any) -> Iterator[tuple[str, uvicorn.Server]]:
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield (event name, decoded data) of a text/event-stream answer as they arrive."""
+    """Yield (event name, decoded data) of a text/event-stream answer as they arrive (the
+    connection closes when this generator is closed, or dropped)."""
     name, data = "message", []
     for line in response.iter_lines():
         if line == "":

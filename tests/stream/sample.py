@@ -6,8 +6,16 @@ tests send; and the real worker run over them."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+import lakebox
 from lakebox.lakehouse import Lakehouse
 from lakebox.stream.intakes import intake_for
 from lakebox.stream.worker import Worker
@@ -95,3 +103,30 @@ def minute_row(minute: int) -> dict[str, Any]:
         "pm25_mean": 10.5 + minute,
         "pm25_max": 11.0 + minute,
     }
+
+
+@contextmanager
+def worker_running(project_dir: Path, name: str = "air") -> Iterator[Lakehouse]:
+    """Run stream `name`'s real worker in a thread until the block ends, on a Lakehouse of its
+    own (as `lakebox serve` runs each worker in a process of its own); yield that Lakehouse."""
+    lh = lakebox.open(project_dir)
+    stop = threading.Event()
+    worker = Worker(lh, name, intake_for(lh, name))
+    thread = threading.Thread(target=worker.run, kwargs={"stop": stop}, daemon=True)
+    thread.start()
+    try:
+        yield lh
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        lh.close()
+        assert not thread.is_alive(), "the worker did not stop"
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    """Wait until `condition()` holds (checked every 50 ms); fail naming `what` if it never does."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {seconds:g} s")
+        time.sleep(0.05)

@@ -11,7 +11,6 @@ from typing import Any
 
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import Lakehouse
-from lakebox.stream.status import read_status
 from lakebox.stream.view import KeyView, QueryRunner, Rows, alert_fields, open_alerts, status_fields
 
 ALERTS_EVERY = 5  # ticks between two readings of ops.alerts
@@ -40,7 +39,7 @@ class Follower:
         return name, payload
 
     def _payload(self) -> dict[str, Any]:
-        status = read_status(self.lh, self.view.name)
+        status = self.view.status(self.lh)
         fields = status_fields(status)
         payload: dict[str, Any] = {
             "at": time.time(),
@@ -48,7 +47,7 @@ class Follower:
             "open": self.view.open(status),
             "closed": self._new_closed(),
         }
-        keys = self.view.open_keys(status)
+        keys = self.view.open_keys(self.lh)
         if keys != self.keys:
             payload["keys"] = self.keys = keys
         if self.ticks % ALERTS_EVERY == 0:

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.feather as feather
+
 from lakebox.config.streams import StreamConfig
 from lakebox.errors import StreamError
 from lakebox.ground.clock import moment_of
@@ -16,7 +19,9 @@ from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
 from lakebox.monitoring.ledger import AlertRecord
-from lakebox.stream.status import StreamStatus
+from lakebox.stream.events import ARROW_TYPES
+from lakebox.stream.places import STATE_FOLDER
+from lakebox.stream.status import StreamStatus, read_status
 from lakebox.stream.tables import window_ref, window_schema
 
 BOUNDS = ("window_start", "window_end")
@@ -108,17 +113,26 @@ class KeyView:
         rows = query(sql, {"key": str(self.key)}, limit)
         return sorted(rows, key=lambda row: (row["window_start"], row["window_end"]))
 
-    def open(self, status: StreamStatus) -> Rows:
-        """Return the key's open windows in `status`, by start."""
-        rows = status.open_windows.get(self.window, []) if self.key is not None else []
-        kind = self.kind
-        mine = [row for row in rows if _same_key(row.get(self.stream.key), self.key, kind)]
-        return sorted(mine, key=lambda row: (str(row["window_start"]), str(row["window_end"])))
+    @property
+    def key_text(self) -> str | None:
+        """Return the key as the status files' filter reads it (Arrow's text of the value)."""
+        if self.key is None:
+            return None
+        value = pa.array([self.key], ARROW_TYPES[self.kind]).cast(pa.string())[0]
+        return str(value.as_py())
 
-    def open_keys(self, status: StreamStatus) -> list[Any]:
-        """Return the keys with an open window in `status`, sorted (at most `MAX_KEYS`)."""
-        rows = status.open_windows.get(self.window, [])
-        return sorted({row.get(self.stream.key) for row in rows} - {None}, key=str)[:MAX_KEYS]
+    def status(self, lh: Lakehouse) -> StreamStatus:
+        """Return the stream's status, with the key's open windows."""
+        return read_status(lh, self.name, key=self.key_text)
+
+    def open(self, status: StreamStatus) -> Rows:
+        """Return the key's open windows in `status` (read with `key_text`), by start."""
+        rows = status.open_windows.get(self.window, []) if self.key is not None else []
+        return sorted(rows, key=lambda row: (row["window_start"], row["window_end"]))
+
+    def open_keys(self, lh: Lakehouse) -> list[Any]:
+        """Return the keys with an open window, sorted (at most `MAX_KEYS`)."""
+        return sorted(open_keys(lh, self.name, self.stream.key, self.window), key=str)[:MAX_KEYS]
 
     def table_version(self, lh: Lakehouse) -> str | None:
         """Return the window table's current metadata file (it changes with every commit)."""
@@ -166,25 +180,28 @@ def _typed(text: str, kind: str) -> Any:
             raise ValueError(text)
         return text.lower() == "true"
     if kind == "TIMESTAMPTZ":
-        return moment_of(text).isoformat()
+        return moment_of(text)
     return text
 
 
-def _same_key(value: Any, key: Any, kind: str) -> bool:
-    """Return whether a key in a status file (a JSON value) is `key`."""
-    if kind == "TIMESTAMPTZ":
+def open_keys(lh: Lakehouse, name: str, key: str, window: str) -> set[Any]:
+    """Return the keys with an open window of `window`, from the worker's files of open
+    windows (one per partition and window, next to its status)."""
+    found: set[Any] = set()
+    folder = lh.project_dir / STATE_FOLDER / name
+    for path in folder.glob(f"open-p*-{window}.arrow") if folder.exists() else []:
+        if path.stem.split("-", 2)[2] != window:
+            continue  # another window whose name ends like this one's
         try:
-            return moment_of(str(value)) == moment_of(str(key))
-        except ValueError:
-            return False
-    return isinstance(value, bool) == isinstance(key, bool) and value == key
+            found |= set(feather.read_table(path, columns=[key]).column(0).to_pylist())
+        except (OSError, KeyError, pa.ArrowInvalid):
+            continue  # replaced or removed meanwhile: the next tick reads it
+    return found - {None}
 
 
-def stream_keys(
-    lh: Lakehouse, query: QueryRunner, view: KeyView, status: StreamStatus
-) -> list[Any]:
+def stream_keys(lh: Lakehouse, query: QueryRunner, view: KeyView) -> list[Any]:
     """Return the keys of a window: those with an open window and those in its table."""
-    found = set(view.open_keys(status))
+    found = set(view.open_keys(lh))
     ref = window_ref(view.name, view.window)
     if ref in lh.metadata_locations():
         key = quote_identifier(view.stream.key)
@@ -208,9 +225,8 @@ def open_alerts(lh: Lakehouse) -> dict[str, list[AlertRecord]]:
 
 
 def status_fields(status: StreamStatus) -> dict[str, Any]:
-    """Return a status as plain fields, its open windows counted per window."""
-    counts = {name: len(rows) for name, rows in status.open_windows.items()}
-    return {**vars(status), "open_windows": counts}
+    """Return a status as plain fields (without its open windows)."""
+    return {key: value for key, value in vars(status).items() if key != "open_windows"}
 
 
 def alert_fields(record: AlertRecord) -> dict[str, Any]:

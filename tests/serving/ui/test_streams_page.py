@@ -1,7 +1,8 @@
 """The Streams pages in headless Chromium, over a project of their own served with a token by a
-real uvicorn server: events posted through the served intake, the real worker run over them;
-the list shows each stream's counters and open alerts, and a stream's chart follows a key
-live (server-sent events, through the browser's session cookie) without reloading the page."""
+real uvicorn server, its stream's real worker running beside it (in a thread, on a Lakehouse
+of its own): events posted through the served intake; the list shows each stream's counters
+and open alerts, and a stream's chart follows a key live (server-sent events, through the
+browser's session cookie) without reloading the page."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from tests.stream.sample import (
     REFUSED,
     body,
     first_round,
-    run_worker,
     second_round,
     stream_project,
+    wait_until,
+    worker_running,
 )
 
 pytestmark = pytest.mark.slow
@@ -28,15 +30,15 @@ TOKEN = "s" * 40
 
 @pytest.fixture
 def site(make_project) -> Iterator[tuple[str, object, httpx.Client]]:
-    """The served project after a first round of events: its URL, Lakehouse and an API client
-    that carries the token."""
+    """The served project, its worker running, after a first round of events: its URL,
+    Lakehouse and an API client that carries the token."""
     lh = stream_project(make_project)
     app = create_app(lh, token=TOKEN, timeout=10)
-    with served(app) as (url, _):
+    with served(app) as (url, _), worker_running(lh.project_dir):
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=url, headers=headers, timeout=30) as api:
             post(api, [*first_round(), REFUSED])
-            run_worker(lh)
+            flushed(api, events=21, closed=4)
             yield url, lh, api
 
 
@@ -62,6 +64,17 @@ def browser_page(browser, site) -> Iterator[object]:
     assert problems == []
 
 
+def flushed(api: httpx.Client, events: int, closed: int) -> None:
+    """Wait until the worker took `events` events and committed `closed` 1-minute windows of
+    aq-01 to the window table."""
+
+    def done() -> bool:
+        found = api.get("/api/streams/air/windows", params={"key": "aq-01"}).json()
+        return (found["status"]["events_in"], len(found["closed"])) == (events, closed)
+
+    wait_until(done, f"the worker's flush of {events} events")
+
+
 def post(api: httpx.Client, events: list[dict]) -> None:
     answer = api.post("/api/streams/air/events", content=body(events), headers=NDJSON)
     assert answer.status_code == 202, answer.text
@@ -76,7 +89,7 @@ def trace(page, name: str) -> list:
 
 def test_the_list_shows_counters_and_open_alerts_and_refreshes(browser_page, site, screenshots):
     page = browser_page
-    _, lh, api = site
+    api = site[2]
     section = page.locator('section.stream[data-stream="air"]')
     assert section.locator('[data-field="events_in"]').inner_text() == "21"
     assert section.locator('[data-field="refused"]').inner_text() == "1"
@@ -89,7 +102,6 @@ def test_the_list_shows_counters_and_open_alerts_and_refreshes(browser_page, sit
     assert meters.locator('[data-field="running"]').inner_text() == "stopped"
     page.screenshot(path=screenshots / "streams.png", full_page=True)
     post(api, second_round())
-    run_worker(lh)
     page.wait_for_function(
         "() => document.querySelector('section.stream[data-stream=air] "
         "[data-field=events_in]').textContent === '27'"
@@ -99,7 +111,7 @@ def test_the_list_shows_counters_and_open_alerts_and_refreshes(browser_page, sit
 
 def test_the_chart_follows_a_key_live_without_a_reload(browser_page, site, screenshots):
     page = browser_page
-    url, lh, api = site
+    url, _, api = site
     page.goto(f"{url}/streams/air?window=1m&key=aq-01")
     page.wait_for_function("() => Number(document.querySelector('#chart').dataset.updates) >= 1")
     assert trace(page, "pm25_mean") == [10.5, 11.5, 12.5, 13.5]
@@ -112,14 +124,17 @@ def test_the_chart_follows_a_key_live_without_a_reload(browser_page, site, scree
     page.screenshot(path=screenshots / "stream-live-before.png", full_page=True)
 
     post(api, [*second_round(), *second_round("aq-09", range(6, 8))])
-    run_worker(lh)
     page.wait_for_function(
         "(before) => document.querySelector('#chart').dataset.values !== before "
         "&& document.querySelector('#chart').dataset.closed === '7'",
         arg=before,
     )
     assert trace(page, "pm25_mean") == [10.5, 11.5, 12.5, 13.5, 14.5, 15.5, 16.5]
-    assert trace(page, "pm25_mean (open)") == [17.5]
+    # the open window follows with the worker's next status (written once a second)
+    page.wait_for_function(
+        "() => JSON.stringify(document.querySelector('#chart').data"
+        ".find((t) => t.name === 'pm25_mean (open)').y) === '[17.5]'"
+    )
     # the same page all along: no navigation, and what the page set when it loaded is still set
     assert page.evaluate("window.lakeboxPageLoadedAt") == loaded
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1

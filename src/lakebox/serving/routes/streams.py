@@ -80,7 +80,6 @@ class StreamState(BaseModel):
     last_flush_seconds: float | None
     checkpoint_age: float | None
     updated_at: str | None
-    open_windows: dict[str, int]
 
     @classmethod
     def of(cls, status: StreamStatus) -> StreamState:
@@ -161,7 +160,7 @@ def key_windows(
     limit: LimitQuery = 60,
 ) -> KeyWindows:
     view = KeyView.of(lh, name, window, key)
-    status = read_status(lh, name)
+    status = view.status(lh)
     return KeyWindows(
         stream=name,
         window=view.window,
@@ -200,15 +199,14 @@ async def live(
 
 
 async def _events(request: Request, follower: Follower) -> AsyncIterator[bytes]:
-    """Yield the follower's events every second while the client stays, for at most
-    `LIVE_SECONDS`; then an `end` event (the browser reconnects after `RECONNECT_MS`)."""
+    """Yield the follower's events every second for at most `LIVE_SECONDS`, then an `end`
+    event (the browser reconnects after `RECONNECT_MS`). A client that leaves ends it at
+    once: the streaming answer, which listens for the disconnect, cancels it."""
     answers = live_answers(request)
     answers.add(follower)
     try:
         ends = time.monotonic() + LIVE_SECONDS
         while time.monotonic() < ends:
-            if await request.is_disconnected():
-                return
             name, payload = await run_in_threadpool(follower.next)
             yield _event(name, payload, RECONNECT_MS if follower.ticks == 1 else None)
             await asyncio.sleep(TICK_SECONDS)

@@ -13,7 +13,6 @@ from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
 from lakebox.serving.routes.streams import reader_query, summary
 from lakebox.serving.ui.templating import project, render
-from lakebox.stream.status import read_status
 from lakebox.stream.view import KeyView, known_stream, open_alerts, stream_keys, value_columns
 
 CHART_WINDOWS = 60
@@ -84,5 +83,5 @@ def _keys(lh: Lakehouse, queries: QueryService, name: str, window: str | None) -
         return []
     stream = lh.config.streams[name]
     view = KeyView(name, stream, window, None, value_columns(stream, window))
-    found = stream_keys(lh, reader_query(queries), view, read_status(lh, name))
+    found = stream_keys(lh, reader_query(queries), view)
     return [str(key) for key in found]

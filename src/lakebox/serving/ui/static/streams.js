@@ -122,7 +122,9 @@ const lakeboxStreams = {
 
     function show(answer) {
       lakebox.failure($("live-error"), null);
-      open = answer.open;
+      // a window closed since the worker last wrote its status is drawn once, as closed
+      const done = new Set(closed.map(stamp));
+      open = answer.open.filter((row) => !done.has(stamp(row)));
       lakeboxStreams.showStatus(cards, answer.status);
       if (answer.keys) addKeys(answer.keys);
       if (answer.alerts) lakeboxStreams.showAlerts($("alerts-panel"), answer.alerts);
