@@ -6,10 +6,13 @@ browser's session cookie) without reloading the page."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from lakebox.serving.app import create_app
 from tests.serving.streaming import served
@@ -165,3 +168,24 @@ def test_an_unknown_stream_is_a_404_page(browser, site):
         assert "no stream named 'nope'" in opened.locator(".error").inner_text()
     finally:
         context.close()
+
+
+def test_a_key_the_key_column_cannot_hold_is_said_and_not_followed(make_project):
+    lh = stream_project(make_project)
+    with TestClient(create_app(lh), base_url="http://127.0.0.1") as client:
+        answer = client.get("/streams/meters", params={"key": "abc"})
+        assert answer.status_code == 200
+        assert "meter is BIGINT, and &#39;abc&#39; is not one" in answer.text
+        settings = re.search(r'id="stream-settings">(.*?)</script>', answer.text).group(1)
+        assert json.loads(settings)["key"] is None  # no key is known yet: nothing is followed
+        empty = client.get("/streams")
+        assert 'data-stream="air"' in empty.text and 'data-stream="meters"' in empty.text
+
+
+def test_without_streams_the_list_says_how_to_declare_one(make_project):
+    lh = make_project()
+    with TestClient(create_app(lh), base_url="http://127.0.0.1") as client:
+        page = client.get("/streams").text
+        assert 'id="empty"' in page and "streams:" in page
+        assert client.get("/api/streams").json() == []
+        assert client.get("/streams/air").status_code == 404

@@ -83,7 +83,7 @@ class StreamState(BaseModel):
 
     @classmethod
     def of(cls, status: StreamStatus) -> StreamState:
-        """Return the model of a status (its open windows counted per window)."""
+        """Return the model of a status (its counters and times, not its open windows)."""
         return cls.model_validate(status_fields(status))
 
 

@@ -7,13 +7,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from lakebox.config.streams import StreamConfig
 from lakebox.errors import StreamError
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
 from lakebox.serving.routes.streams import reader_query, summary
 from lakebox.serving.ui.templating import project, render
-from lakebox.stream.view import KeyView, known_stream, open_alerts, stream_keys, value_columns
+from lakebox.stream.view import (
+    KeyView,
+    key_value,
+    known_stream,
+    open_alerts,
+    stream_keys,
+    value_columns,
+)
 
 CHART_WINDOWS = 60
 EXAMPLE = """streams:
@@ -53,7 +61,7 @@ def stream_page(
     about = summary(lh, name, open_alerts(lh).get(name, []))
     chosen = window if window in stream.windows else next(iter(stream.windows), None)
     keys = _keys(lh, queries, name, chosen)
-    picked = key if key else (keys[0] if keys else None)
+    picked, problem = _picked(stream, key, keys)
     if picked is not None and picked not in keys:
         keys = sorted([*keys, picked])
     settings = {
@@ -72,6 +80,7 @@ def stream_page(
         keys=keys,
         chosen=chosen,
         picked=picked,
+        problem=problem,
         settings=settings,
         **project(lh),
     )
@@ -85,3 +94,18 @@ def _keys(lh: Lakehouse, queries: QueryService, name: str, window: str | None) -
     view = KeyView(name, stream, window, None, value_columns(stream, window))
     found = stream_keys(lh, reader_query(queries), view)
     return [str(key) for key in found]
+
+
+def _picked(
+    stream: StreamConfig, key: str | None, keys: list[str]
+) -> tuple[str | None, StreamError | None]:
+    """Return the key to follow (the one asked for, else the first known) and, for a key
+    asked for that the key column cannot hold, why it is not followed."""
+    first = keys[0] if keys else None
+    if not key:
+        return first, None
+    try:
+        key_value(stream, key)
+    except StreamError as error:
+        return first, error
+    return key, None

@@ -106,7 +106,10 @@ const lakeboxStreams = {
       });
       // The server ends a live answer after a while; EventSource then opens a new one.
       source.addEventListener("end", () => { $("live-state").textContent = "reconnecting…"; });
-      source.onerror = () => { $("live-state").textContent = "reconnecting…"; };
+      source.onerror = (event) => {
+        const closed = event.target.readyState === EventSource.CLOSED;  // refused: no retrying
+        $("live-state").textContent = closed ? "disconnected: reload the page" : "reconnecting…";
+      };
     }
 
     function stamp(row) {
