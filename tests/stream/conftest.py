@@ -1,0 +1,21 @@
+"""Fixtures of the stream tests: a Mosquitto broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.stream.mosquitto import Mosquitto, broker_url, throwaway_broker
+
+
+@pytest.fixture(scope="session")
+def mqtt_url() -> Iterator[str]:
+    """An MQTT broker's URL: LAKEBOX_TEST_MQTT, else a throwaway Mosquitto on a free port."""
+    yield from broker_url()
+
+
+@pytest.fixture
+def own_mosquitto() -> Iterator[Mosquitto]:
+    """A throwaway Mosquitto of the test's own, which it may stop and start again."""
+    yield from throwaway_broker()
