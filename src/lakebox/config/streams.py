@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lakebox.config.base import IDENTIFIER, Strict, identifiers
 from lakebox.config.column_types import canonical
@@ -106,10 +106,8 @@ class AverageConfig(Strict):
 class RuleConfig(Strict):
     """An alert rule. threshold: a field above/below a value; rate: the field's change per
     second above/below a value (`below: 0`: a value that does not change); each held for
-    `events` consecutive readings or `for` a duration. zscore: a window's column this many
+    `events` consecutive readings or for a `duration`. zscore: a window's column this many
     deviations from the key's moving average. A score column is a field like any other."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     kind: Literal["threshold", "rate", "zscore"] = "threshold"
     field: str | None = None
@@ -119,7 +117,7 @@ class RuleConfig(Strict):
     above: float | None = None
     below: float | None = None
     events: int | None = Field(default=None, ge=1)
-    held_for: float | str | None = Field(default=None, alias="for")
+    duration: float | str | None = None
     severity: Literal["info", "warn", "critical"] = "warn"
 
     @model_validator(mode="after")
@@ -131,10 +129,10 @@ class RuleConfig(Strict):
                 raise ValueError("a zscore rule needs 'window', 'of' and 'average'")
         elif not self.field:
             raise ValueError(f"a {self.kind} rule needs 'field'")
-        if self.held_for is not None:
-            _positive_duration(self.held_for, "for")
+        if self.duration is not None:
+            _positive_duration(self.duration, "duration")
             if self.events is not None:
-                raise ValueError("use one of 'events' and 'for', not both")
+                raise ValueError("use one of 'events' and 'duration', not both")
         return self
 
     @property

@@ -99,13 +99,18 @@ class PartitionState:
         if not records:
             return Output()
         parsed = parse(records, self.stream)
-        events = self._scored(parsed.events)
-        output = Output(accepted=events.num_rows, refused=parsed.refused)
+        return self.apply(parsed.events, parsed.refused, records[-1].offset)
+
+    def apply(self, events: pa.Table, refused: list[Refusal], last_offset: int) -> Output:
+        """Take parsed events (declared fields, `_offset`, `_t`, in offset order) and the
+        refusals of the offsets up to `last_offset`."""
+        events = self._scored(events)
+        output = Output(accepted=events.num_rows, refused=refused)
         if events.num_rows:
             output.late = self._count_in_windows(events)
             output.transitions += self.event_rules.observe(events)
         self._close(output)
-        self.next_offset = records[-1].offset + 1
+        self.next_offset = last_offset + 1
         self.counters.accepted += output.accepted
         self.counters.refused += len(output.refused)
         self.counters.late += output.late

@@ -83,8 +83,8 @@ class Rule:
 
     def _opening(self, state: KeyRun, times: np.ndarray, start: int, end: int) -> int | None:
         """Return the index in [start, end) at which the condition has held long enough."""
-        if self.config.held_for is not None:
-            enough = np.flatnonzero(times[start:end] - state.since >= micros(self.config.held_for))
+        if self.config.duration is not None:
+            enough = np.flatnonzero(times[start:end] - state.since >= micros(self.config.duration))
             return start + int(enough[0]) if len(enough) else None
         needed = self.config.readings - state.run
         return start + needed - 1 if needed <= end - start else None
@@ -117,7 +117,7 @@ def describe(rule: RuleConfig) -> str:
     }[rule.kind]
     sign = ">" if rule.above is not None else ("<=" if rule.kind == "rate" else "<")
     bound = rule.above if rule.above is not None else rule.below
-    held = f"for {rule.held_for}" if rule.held_for is not None else f"for {rule.readings} readings"
+    held = f"for {rule.duration}" if rule.duration is not None else f"for {rule.readings} readings"
     return f"{measure} {sign} {bound:g} {held}"
 
 

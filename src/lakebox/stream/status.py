@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from lakebox.ground.json import json_default
 from lakebox.lakehouse import Lakehouse
+from lakebox.stream.locks import running
 from lakebox.stream.places import STATE_FOLDER, state_dir
 
 if TYPE_CHECKING:
     from lakebox.stream.worker import Worker
 
 WRITE_EVERY = 1.0
-STALE_AFTER = 30.0  # seconds without a status write: the worker is not running
 
 
 @dataclass
@@ -99,12 +99,14 @@ def read_status(lh: Lakehouse, name: str) -> StreamStatus:
         except (OSError, ValueError):
             continue
         _merge(status, document, now)
+    status.running = bool(running(folder))
+    if not status.running:
+        status.rate = 0.0  # the last rate a stopped worker wrote is not a rate now
     return status
 
 
 def _merge(status: StreamStatus, document: dict[str, Any], now: float) -> None:
     status.partitions.append(int(document["partition"]))
-    status.running = status.running or now - float(document["updated_at"]) < STALE_AFTER
     for key in ("events_in", "refused", "late", "windows_closed", "lag"):
         setattr(status, key, getattr(status, key) + int(document.get(key) or 0))
     status.rate += float(document.get("rate") or 0.0)

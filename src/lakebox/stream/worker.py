@@ -27,7 +27,9 @@ from lakebox.stream import checkpoint, landed
 from lakebox.stream.alerting import AlertQueue, Change
 from lakebox.stream.events import Record
 from lakebox.stream.intakes.base import Intake
+from lakebox.stream.locks import PartitionLock
 from lakebox.stream.partition import Output, PartitionState
+from lakebox.stream.places import state_dir
 from lakebox.stream.status import StatusWriter
 from lakebox.stream.tables import commit_windows
 
@@ -77,6 +79,7 @@ class Worker:
         self.pending: dict[int, Pending] = {}
         self.boundary: dict[int, int] = {}
         self.flushes: list[FlushReport] = []
+        self.locks: dict[int, PartitionLock] = {}
         self.status = StatusWriter(lh, name)
         self.alerts = AlertQueue(lh, on_alerts)
         self._last_flush = time.monotonic()
@@ -84,6 +87,7 @@ class Worker:
     def assign(self, partitions: Sequence[int]) -> dict[int, int]:
         """Restore `partitions` from their checkpoints; return the offset to read next."""
         for partition in partitions:
+            self.locks[partition] = PartitionLock(state_dir(self.lh, self.name), partition)
             _settle_landing(self.lh, self.name, partition)
             state = checkpoint.load(self.lh, self.name, self.stream, partition)
             if state is None:
@@ -103,6 +107,9 @@ class Worker:
             self.states.pop(partition, None)
             self.pending.pop(partition, None)
             self.boundary.pop(partition, None)
+            lock = self.locks.pop(partition, None)
+            if lock is not None:
+                lock.release()
 
     def handle(self, records: Sequence[Record]) -> None:
         """Process `records` (any partitions, each in offset order)."""
@@ -196,7 +203,15 @@ class Worker:
             self.status.write(self, force=True)
         finally:
             self.intake.close()
-            self.alerts.close()
+            self.close()
+
+    def close(self) -> None:
+        """Record the alert changes still waiting and give up every partition (unflushed
+        events are read again by the next worker)."""
+        self.alerts.close()
+        for lock in self.locks.values():
+            lock.release()
+        self.locks.clear()
 
 
 def _settle_landing(lh: Lakehouse, name: str, partition: int) -> None:

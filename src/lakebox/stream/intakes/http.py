@@ -7,6 +7,7 @@ the log (`LoggedIntake`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 
@@ -80,3 +81,37 @@ def split_body(body: bytes) -> list[bytes]:
             raise StreamError(f"the body is not a JSON array: {error}") from None
         return [orjson.dumps(item) for item in items]
     return [line.rstrip(b"\r") for line in text.split(b"\n") if line.strip()]
+
+
+def read_events_file(intake: HttpIntake, path: Path, chunk_bytes: int = 1 << 20) -> Accepted:
+    """Send the events of a file (NDJSON read in chunks of whole lines, or one JSON array)
+    through `intake`; return the summed counts (refusal indexes count from the file's
+    first event)."""
+    total = Accepted(0, 0)
+    with path.open("rb") as handle:
+        if handle.read(64).lstrip().startswith(b"["):
+            handle.seek(0)
+            return intake.accept(handle.read())
+        handle.seek(0)
+        rest = b""
+        while chunk := handle.read(chunk_bytes):
+            whole, _, rest = (rest + chunk).rpartition(b"\n")
+            _add(total, intake.accept(whole) if whole.strip() else Accepted(0, 0))
+        if rest.strip():
+            _add(total, intake.accept(rest))
+    return total
+
+
+def _add(total: Accepted, part: Accepted) -> None:
+    seen = total.accepted + total.refused
+    for error in part.errors:
+        if len(total.errors) < MAX_REASONS:
+            total.errors.append({**error, "index": seen + int(str(error["index"]))})
+    total.accepted += part.accepted
+    total.refused += part.refused
+    total.first_sequence = (
+        total.first_sequence if total.first_sequence is not None else part.first_sequence
+    )
+    total.last_sequence = (
+        part.last_sequence if part.last_sequence is not None else total.last_sequence
+    )
