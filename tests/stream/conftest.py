@@ -18,4 +18,12 @@ def mqtt_url() -> Iterator[str]:
 @pytest.fixture
 def own_mosquitto() -> Iterator[Mosquitto]:
     """A throwaway Mosquitto of the test's own, which it may stop and start again."""
-    yield from throwaway_broker()
+    with throwaway_broker() as broker:
+        yield broker
+
+
+@pytest.fixture
+def tls_mosquitto() -> Iterator[Mosquitto]:
+    """A throwaway Mosquitto with a plain listener and a TLS one (a throwaway CA's)."""
+    with throwaway_broker(tls=True) as broker:
+        yield broker

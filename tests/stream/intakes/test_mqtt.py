@@ -257,8 +257,9 @@ def test_messages_sent_while_the_worker_is_away_are_kept(
         publisher.readings(prefix, range(0, 100))
         wait_until(lambda: counted(worker) == 100, "the first readings")
     publisher.readings(prefix, range(100, 300))  # nobody subscribed: the session keeps them
-    with running(lh) as worker:
-        wait_until(lambda: counted(worker) == 300, "the readings sent meanwhile")
+    worker = Worker(lh, STREAM, intake_for(lh, STREAM))
+    worker.run(until_idle=True)  # stops once the session's messages are in
+    assert counted(worker) == 300
     assert_exactly_once(lh, range(300))
 
 
@@ -306,7 +307,6 @@ def test_the_worker_reconnects_when_the_broker_comes_back(
         sender.close()
         wait_until(lambda: counted(worker) == 50, "the first readings")
         subscriber = worker.intake.subscriber  # type: ignore[union-attr]
-        subscriber.subscribed.clear()
         own_mosquitto.stop()
         wait_until(lambda: "lost MQTT broker" in caplog.text, "the warning of a lost broker")
         own_mosquitto.start()
@@ -319,6 +319,42 @@ def test_the_worker_reconnects_when_the_broker_comes_back(
     assert "kept no session" in caplog.text  # a broker without persistence forgot it
     assert "s3cret-pw" not in caplog.text
     assert_exactly_once(lh, range(250))
+
+
+def test_mqtts_with_a_ca_file(
+    make_project: ProjectFactory, tls_mosquitto: Mosquitto, prefix: str
+) -> None:
+    options = {"ca_file": str(tls_mosquitto.ca_file), "session_expiry": "10m"}
+    config = stream_config(tls_mosquitto.tls_url, prefix, options=options)
+    lh = make_project(streams={STREAM: config})
+    with running(lh) as worker:
+        sender = Publisher(tls_mosquitto.url)  # the plain listener of the same broker
+        sender.readings(prefix, range(200))
+        sender.close()
+        wait_until(lambda: counted(worker) == 200, "the readings over TLS")
+    assert_exactly_once(lh, range(200))
+
+
+def test_a_certificate_of_another_ca_is_refused(
+    make_project: ProjectFactory,
+    tls_mosquitto: Mosquitto,
+    prefix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lh = make_project(streams={STREAM: stream_config(tls_mosquitto.tls_url, prefix)})
+    caplog.set_level(logging.WARNING, logger="lakebox.stream.intakes.mqtt")
+    intake = intake_for(lh, STREAM)
+    worker = Worker(lh, STREAM, intake)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        wait_until(lambda: "cannot reach MQTT broker mqtts://127.0.0.1" in caplog.text, "a warning")
+        assert "certificate verify failed" in caplog.text
+        assert intake.subscriber is not None and not intake.subscriber.subscribed.is_set()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _worker(project: Path, *point: str) -> subprocess.Popen[str]:
@@ -352,7 +388,7 @@ def test_no_message_is_lost_or_duplicated_by_kill_9(
     make_project: ProjectFactory, mqtt_url: str, prefix: str, publisher: Publisher
 ) -> None:
     lh = make_project(streams={STREAM: stream_config(mqtt_url, prefix)})
-    numbers = range(1500)
+    numbers = range(2500)  # about 250 a second: under a broker's default queue of 1000 a client
     child = _worker(lh.project_dir)  # makes the session: from now on the broker keeps all
     os.kill(child.pid, signal.SIGKILL)
     _ended(child)

@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import queue
+import sys
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +65,8 @@ OPTIONS = {
     "reconnect_max": "longest wait between reconnection attempts (default 60s)",
 }
 _TAKE_SECONDS = 0.1
+QUIET_SECONDS = 1.0  # subscribed and no message for this long: the session's backlog is in
+CONNECT_SECONDS = 5.0  # how long a worker told to stop when idle waits for the broker
 _BATCH_MESSAGES = 10_000
 _JOIN_SECONDS = 30.0
 _INTEGER_TYPES = ("BIGINT", "INTEGER")
@@ -217,25 +221,30 @@ def as_is(payload: bytes) -> bytes:
 
 
 class Recent:
-    """The last lines logged, to know a redelivered message already in the log."""
+    """The last lines logged (their digests), to know a redelivered message already logged."""
 
     def __init__(self, size: int) -> None:
-        self.lines: deque[bytes] = deque()
+        self.digests: deque[bytes] = deque()
         self.counts: Counter[bytes] = Counter()
         self.size = size
 
     def add(self, line: bytes) -> None:
         """Remember `line`, forgetting the oldest past the size."""
-        self.lines.append(line)
-        self.counts[line] += 1
-        if len(self.lines) > self.size:
-            oldest = self.lines.popleft()
+        digest = _digest(line)
+        self.digests.append(digest)
+        self.counts[digest] += 1
+        if len(self.digests) > self.size:
+            oldest = self.digests.popleft()
             self.counts[oldest] -= 1
             if not self.counts[oldest]:
                 del self.counts[oldest]
 
     def __contains__(self, line: bytes) -> bool:
-        return line in self.counts
+        return _digest(line) in self.counts
+
+
+def _digest(line: bytes) -> bytes:
+    return hashlib.blake2b(line, digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +270,8 @@ class Subscriber:
         self.redelivered = 0  # messages sent again that the log held already
         self.connection = 0  # counts the connections: an ack goes on the one it belongs to
         self.connected_once = False
-        self.subscribed = threading.Event()  # set once the broker granted the subscription
+        self.subscribed = threading.Event()  # set while the broker grants the subscription
+        self.active_at = time.monotonic()  # the last message, subscription or start
         self._gate = threading.Lock()
         self._closing = threading.Event()
         self._stopping = threading.Event()
@@ -310,6 +320,15 @@ class Subscriber:
             self.client.connect_async(settings.host, settings.port, settings.keepalive)
         self.client.loop_start()
 
+    def quiet(self) -> bool:
+        """Return whether the subscription is granted and no message came for a while (the
+        broker has sent what the session held)."""
+        return (
+            self.subscribed.is_set()
+            and self.deliveries.empty()
+            and time.monotonic() - self.active_at >= QUIET_SECONDS
+        )
+
     def close(self) -> None:
         """Stop taking messages, log and acknowledge those received, then disconnect; the
         broker keeps the rest for the next session."""
@@ -342,16 +361,23 @@ class Subscriber:
             client.subscribe([(topic, options) for topic in self.settings.topics])
         elif not flags.session_present:
             client.subscribe([(topic, self.settings.qos) for topic in self.settings.topics])
-        else:
-            self.subscribed.set()  # an MQTT 3.1.1 session keeps its subscriptions
+        else:  # an MQTT 3.1.1 session keeps its subscriptions
+            self.active_at = time.monotonic()
+            self.subscribed.set()
         self.connected_once = True
 
     def _on_connect_fail(self, _client: paho.Client, _userdata: object) -> None:
-        logger.warning("cannot reach MQTT broker %s; retrying", self.settings.shown)
+        error = sys.exc_info()[1]  # paho calls this while handling the connection's error
+        logger.warning(
+            "cannot reach MQTT broker %s (%s); retrying",
+            self.settings.shown,
+            error or "no answer",
+        )
 
     def _on_disconnect(
         self, _client: paho.Client, _userdata: object, _flags: Any, reason: Any, _props: Any
     ) -> None:
+        self.subscribed.clear()
         with self._gate:
             self.connection += 1
         if not self._closing.is_set():
@@ -373,11 +399,13 @@ class Subscriber:
                 reason,
             )
         if not refused:
+            self.active_at = time.monotonic()
             self.subscribed.set()
 
     def _on_message(self, _client: paho.Client, _userdata: object, message: Any) -> None:
         if self._closing.is_set():
             return  # not acknowledged: the broker sends it again to the next session
+        self.active_at = time.monotonic()
         self.deliveries.put(
             Delivery(
                 self.connection, message.mid, message.qos, bool(message.dup),
@@ -447,6 +475,7 @@ class MqttIntake:
         self.lock: WriterLock | None = None
         self.reader: LoggedIntake | None = None
         self.subscriber: Subscriber | None = None
+        self.connect_until = 0.0
 
     def start(self, assignee: Assignee) -> None:
         """Take the log's writer lock, give the worker partition 0 and subscribe."""
@@ -458,19 +487,30 @@ class MqttIntake:
             lines = EventLines(self.stream, self.stream.intake.key_level)
             self.subscriber = Subscriber(self.settings, lines, wal)
             self.subscriber.start()
+            self.connect_until = time.monotonic() + CONNECT_SECONDS
         except BaseException:
             self.close()
             raise
 
     def poll(self, max_records: int, timeout: float) -> list[Record]:
-        """Return the next logged events (raising if messages can no longer be logged)."""
-        if self.subscriber is not None and self.subscriber.failure is not None:
-            failure = self.subscriber.failure
+        """Return the next logged events; none only once the subscription is quiet (or the
+        broker is out of reach past the first seconds), so a worker told to stop when idle
+        takes what the session held first. Raise if messages can no longer be logged."""
+        reader, subscriber = self._reader(), self._subscriber()
+        while True:
+            self._raise_failure(subscriber)
+            records = reader.poll(max_records, timeout)
+            if records or subscriber.quiet():
+                return records
+            if not subscriber.subscribed.is_set() and time.monotonic() >= self.connect_until:
+                return records
+
+    def _raise_failure(self, subscriber: Subscriber) -> None:
+        if subscriber.failure is not None:
             raise StreamError(
                 f"stream {self.name!r}: cannot log the messages of MQTT broker "
-                f"{self.settings.shown}: {failure}"
-            ) from failure
-        return self._reader().poll(max_records, timeout)
+                f"{self.settings.shown}: {subscriber.failure}"
+            ) from subscriber.failure
 
     def commit(self, partition: int, next_offset: int) -> None:
         """Drop the log's segments before `next_offset`."""
@@ -493,6 +533,11 @@ class MqttIntake:
         if self.reader is None:
             raise StreamError(f"stream {self.name!r}: the MQTT intake is not started")
         return self.reader
+
+    def _subscriber(self) -> Subscriber:
+        if self.subscriber is None:
+            raise StreamError(f"stream {self.name!r}: the MQTT intake is not started")
+        return self.subscriber
 
 
 @register("mqtt")
