@@ -388,11 +388,13 @@ def test_no_message_is_lost_or_duplicated_by_kill_9(
     make_project: ProjectFactory, mqtt_url: str, prefix: str, publisher: Publisher
 ) -> None:
     lh = make_project(streams={STREAM: stream_config(mqtt_url, prefix)})
-    numbers = range(2500)  # about 250 a second: under a broker's default queue of 1000 a client
+    # about 100 readings a second, so a worker's few seconds away stay well under the 1000
+    # messages a Mosquitto keeps for a client by default (max_queued_messages)
+    numbers = range(1500)
     child = _worker(lh.project_dir)  # makes the session: from now on the broker keeps all
     os.kill(child.pid, signal.SIGKILL)
     _ended(child)
-    sending = threading.Thread(target=publisher.readings, args=(prefix, numbers, 0.004))
+    sending = threading.Thread(target=publisher.readings, args=(prefix, numbers, 0.01))
     sending.start()
     try:
         # logged and fsynced, never acknowledged: the broker sends them again (DUP)
