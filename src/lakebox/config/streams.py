@@ -12,6 +12,7 @@ from lakebox.config.base import IDENTIFIER, Strict, identifiers
 from lakebox.config.column_types import canonical
 from lakebox.config.columns import ColumnConfig
 from lakebox.config.durations import duration_seconds
+from lakebox.config.sizes import size_bytes
 from lakebox.config.sources import SourceConfig
 
 AGGREGATES = ("count", "sum", "mean", "min", "max", "stddev", "last")
@@ -39,6 +40,19 @@ class IntakeConfig(Strict):
     key_level: int | None = Field(default=None, ge=0)  # mqtt: topic level that holds the key
     qos: int = Field(default=1, ge=0, le=2)  # mqtt
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)  # client settings
+    max_backlog: int | str = "1GiB"  # http, mqtt: the most the write-ahead log holds
+
+    @field_validator("max_backlog")
+    @classmethod
+    def _a_size(cls, value: int | str) -> int | str:
+        if size_bytes(value) <= 0:
+            raise ValueError(f"max_backlog {value!r} must be a size like '1GiB'")
+        return value
+
+    @property
+    def backlog_bytes(self) -> int:
+        """Return `max_backlog` in bytes."""
+        return size_bytes(self.max_backlog)
 
     @model_validator(mode="after")
     def _complete(self) -> IntakeConfig:
@@ -157,6 +171,7 @@ class AnomalyConfig(Strict):
     """An online anomaly detector learned on the stream as it runs (column `anomaly_score`)."""
 
     fields: list[str]
+    limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
     trees: int = Field(default=10, ge=1, le=200)
     height: int = Field(default=8, ge=2, le=20)
     window_size: int = Field(default=250, ge=10)
@@ -234,6 +249,11 @@ class StreamConfig(Strict):
         if self.anomaly:
             for name in self.anomaly.fields:
                 self._numeric(name, "anomaly field")
+            for name, (low, high) in self.anomaly.limits.items():
+                if name not in self.anomaly.fields or not low < high:
+                    raise ValueError(
+                        f"anomaly.limits.{name} must be [low, high] of an anomaly field"
+                    )
         return self
 
     def _check_windows(self) -> None:

@@ -5,6 +5,8 @@ and `lakebox stream status` can tell whether a worker runs."""
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +35,18 @@ class PartitionLock:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
+
+
+@contextmanager
+def committing(folder: Path) -> Iterator[None]:
+    """Hold the stream's commit lock: the workers of one stream (on one machine) commit to
+    its window tables one at a time, so their commits never conflict."""
+    with open(folder / "commit.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def running(folder: Path) -> list[int]:

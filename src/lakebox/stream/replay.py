@@ -27,7 +27,7 @@ from lakebox.stream import checkpoint
 from lakebox.stream.events import OFFSET, TIME, schema
 from lakebox.stream.partition import PartitionState
 from lakebox.stream.status import read_status
-from lakebox.stream.tables import window_ref, window_schema
+from lakebox.stream.tables import window_ref, window_rows
 from lakebox.tables import commit_rows
 
 CHUNK_ROWS = 100_000
@@ -57,7 +57,7 @@ def replay(lh: Lakehouse, name: str, reporter: Reporter = NULL_REPORTER) -> Repl
         )
     format_pending(lh, name, reporter)
     report = ReplayReport(name)
-    rows: dict[str, list[dict[str, object]]] = {window: [] for window in stream.windows}
+    rows: dict[str, list[pa.Table]] = {window: [] for window in stream.windows}
     states: dict[int, PartitionState] = {}
     for partition, chunk in _events(lh, name):
         state = states.get(partition)
@@ -71,11 +71,10 @@ def replay(lh: Lakehouse, name: str, reporter: Reporter = NULL_REPORTER) -> Repl
         reporter.progress("replay", name, report.events, report.events)
     batch = f"{name}-replay-{uuid.uuid4().hex[:12]}"
     for window, closed in rows.items():
-        table = pa.Table.from_pylist(closed, schema=window_schema(stream, window))
-        commit_rows(
-            lh, window_ref(name, window), table, batch, {"lakebox.replay": name}, replace=True
-        )
-        report.rows[window] = len(closed)
+        table = window_rows(stream, window, closed)
+        properties = {"lakebox.replay": name}
+        commit_rows(lh, window_ref(name, window), table, batch, properties, replace=True)
+        report.rows[window] = table.num_rows
     for state in states.values():
         state.next_offset = max(state.next_offset, _landed_end(lh, name, state.partition))
         checkpoint.save(lh, state)

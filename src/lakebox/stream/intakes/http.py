@@ -58,6 +58,14 @@ class HttpIntake:
 
     def accept(self, body: bytes) -> Accepted:
         """Log the events of `body` (NDJSON, or a JSON array); return the counts."""
+        if self.wal.size() > self.stream.intake.backlog_bytes:
+            raise StreamError(
+                f"stream {self.name!r} has {self.stream.intake.max_backlog} of events waiting "
+                "for its worker; try again shortly",
+                hint="check that its worker runs: lakebox stream status",
+                status=503,
+                retry_after=5,
+            )
         lines = split_body(body)
         records = [Record(0, index, line) for index, line in enumerate(lines)]
         refused = parse(records, self.stream).refused
