@@ -277,6 +277,35 @@ def test_mqtt_3_1_1_session_keeps_messages_too(
     assert_exactly_once(lh, range(250))
 
 
+def test_past_max_backlog_messages_wait_at_the_broker(
+    make_project: ProjectFactory, mqtt_url: str, prefix: str, publisher: Publisher
+) -> None:
+    config = stream_config(mqtt_url, prefix)
+    config["intake"]["max_backlog"] = "2KB"  # type: ignore[index]
+    lh = make_project(streams={STREAM: config})
+    intake = intake_for(lh, STREAM)
+    assert isinstance(intake, MqttIntake)
+    idle = Worker(lh, STREAM, intake)
+    intake.start(idle)  # subscribed and logging, but nobody reads the log
+    try:
+        subscriber = intake.subscriber
+        assert subscriber is not None
+        wait_until(subscriber.subscribed.is_set, "the subscription")
+        publisher.readings(prefix, range(0, 80))
+        wait_until(lambda: subscriber.paused, "the log to fill")
+        logged = subscriber.wal.next_seq
+        publisher.readings(prefix, range(80, 160))
+        wait_until(lambda: not subscriber.deliveries.empty(), "messages waiting")
+        assert 0 < subscriber.wal.next_seq == logged < 160
+    finally:
+        intake.close()
+        idle.close()
+    worker = Worker(lh, STREAM, intake_for(lh, STREAM))
+    worker.run(until_idle=True)  # reading the log makes room; the broker sends the rest
+    assert counted(worker) == 160
+    assert_exactly_once(lh, range(160))
+
+
 def test_a_second_worker_on_the_stream_is_refused(
     make_project: ProjectFactory, mqtt_url: str, prefix: str
 ) -> None:

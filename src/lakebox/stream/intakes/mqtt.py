@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -262,8 +263,16 @@ class Delivery:
 class Subscriber:
     """The paho client and the thread that logs what it receives, then acknowledges it."""
 
-    def __init__(self, settings: MqttSettings, lines: EventLines, wal: Wal) -> None:
+    def __init__(
+        self,
+        settings: MqttSettings,
+        lines: EventLines,
+        wal: Wal,
+        backlogged: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.settings, self.lines, self.wal = settings, lines, wal
+        self.backlogged = backlogged
+        self.paused = False  # the log holds its most: messages wait at the broker
         self.recent = Recent(settings.receive_maximum)
         self.deliveries: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self.failure: BaseException | None = None
@@ -417,7 +426,7 @@ class Subscriber:
 
     def _write(self) -> None:
         try:
-            while True:
+            while not self._wait_for_room():
                 batch = self._take()
                 if batch:
                     self._log(batch)
@@ -426,6 +435,24 @@ class Subscriber:
         except Exception as error:  # the worker's next poll raises it
             self.failure = error
             logger.exception("cannot log the MQTT messages of %s", self.settings.shown)
+
+    def _wait_for_room(self) -> bool:
+        """Wait while the log holds its most (the messages not acknowledged meanwhile wait
+        at the broker); return whether to stop."""
+        while self.backlogged():
+            if not self.paused:
+                logger.warning(
+                    "the log of MQTT broker %s's messages is full (max_backlog): taking no more "
+                    "until the worker catches up; the broker keeps them meanwhile",
+                    self.settings.shown,
+                )
+                self.paused = True
+            if self._stopping.wait(_TAKE_SECONDS):
+                return True
+        if self.paused:
+            logger.info("taking the messages of MQTT broker %s again", self.settings.shown)
+            self.paused = False
+        return False
 
     def _take(self) -> list[Delivery]:
         try:
@@ -485,7 +512,7 @@ class MqttIntake:
             self.reader = LoggedIntake(self.lh, self.name)
             self.reader.start(assignee)
             lines = EventLines(self.stream, self.stream.intake.key_level)
-            self.subscriber = Subscriber(self.settings, lines, wal)
+            self.subscriber = Subscriber(self.settings, lines, wal, self._backlogged)
             self.subscriber.start()
             self.connect_until = time.monotonic() + CONNECT_SECONDS
         except BaseException:
@@ -528,6 +555,14 @@ class MqttIntake:
         if self.lock is not None:
             self.lock.release()
             self.lock = None
+
+    def _backlogged(self) -> bool:
+        """Return whether the log holds more than `max_backlog` and the worker has yet to
+        read some of it (what it read goes at its next checkpoint)."""
+        reader, wal = self.reader, self.subscriber.wal if self.subscriber else None
+        if reader is None or wal is None or reader.position >= wal.next_seq:
+            return False
+        return wal.size() > self.stream.intake.backlog_bytes
 
     def _reader(self) -> LoggedIntake:
         if self.reader is None:
