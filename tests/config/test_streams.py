@@ -57,7 +57,7 @@ def test_the_full_example_of_the_design_is_valid():
         "      pm25_ewm: {window: 1m, of: pm25_mean, half_life: 10m}\n"
         "    alerts:\n"
         "      pm25_high: {kind: threshold, field: pm25, above: 35, events: 3, severity: warn}\n"
-        "      held: {field: co2, above: 1000, for: 5m, severity: critical}\n"
+        "      held: {field: co2, above: 1000, duration: 5m, severity: critical}\n"
         "      stuck: {kind: rate, field: pm25, below: 0, events: 20}\n"
         "      drift: {kind: zscore, window: 1m, of: pm25_mean, average: pm25_ma15, above: 3}\n"
         "      novel: {field: anomaly_score, above: 0.9, events: 1}\n"
@@ -67,7 +67,7 @@ def test_the_full_example_of_the_design_is_valid():
     assert [w.kind for w in stream.windows.values()] == ["tumbling", "hopping", "session"]
     assert stream.windows["1m"].columns()[:2] == ["pm25_count", "pm25_sum"]
     assert (stream.lateness_seconds, stream.flush_seconds) == (30.0, 0.5)
-    assert stream.alerts["held"].held_for == "5m" and stream.alerts["held"].readings == 1
+    assert stream.alerts["held"].duration == "5m" and stream.alerts["held"].readings == 1
     assert stream.value_fields["anomaly_score"] == "DOUBLE"
 
 
@@ -252,16 +252,16 @@ def test_averages_are_validated_on_their_line(tail, line, where, message):
             "'score' is not a field",
         ),
         (
-            "    alerts:\n      hot: {field: pm25, above: 1, events: 2, for: 10s}\n",
+            "    alerts:\n      hot: {field: pm25, above: 1, events: 2, duration: 10s}\n",
             8,
             "streams.air.alerts.hot",
-            "use one of 'events' and 'for'",
+            "use one of 'events' and 'duration'",
         ),
         (
-            "    alerts:\n      hot: {field: pm25, above: 1, for: 0}\n",
+            "    alerts:\n      hot: {field: pm25, above: 1, duration: 0}\n",
             8,
             "streams.air.alerts.hot",
-            "for 0.0 must be longer than zero",
+            "duration 0.0 must be longer than zero",
         ),
         (
             "    alerts:\n      hot: {field: pm25, above: 1, events: 0}\n",

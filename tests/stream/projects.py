@@ -4,6 +4,7 @@ among them), and the real servers the tests talk to (the app over HTTP, a webhoo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import threading
@@ -23,6 +24,7 @@ import yaml
 from lakebox.catalog import TableRef
 from lakebox.lakehouse import Lakehouse
 from lakebox.stream.intakes.logged import LoggedIntake
+from lakebox.stream.partition import Output
 from lakebox.stream.places import wal_dir
 from lakebox.stream.wal import Wal
 from lakebox.stream.worker import Worker
@@ -63,7 +65,7 @@ def stream_config(**overrides: Any) -> dict[str, Any]:
         },
         "alerts": {
             "high": {"field": "pm25", "above": 35, "events": 3},
-            "co2_held": {"field": "co2", "above": 1000, "for": "20s", "severity": "critical"},
+            "co2_held": {"field": "co2", "above": 1000, "duration": "20s", "severity": "critical"},
             "stuck": {"kind": "rate", "field": "pm25", "below": 0, "events": 4},
             "drift": {
                 "kind": "zscore",
@@ -293,3 +295,13 @@ def same_rows(
                 assert mine[column] == pytest.approx(value, rel=1e-9, abs=1e-12), (column, mine)
             else:
                 assert mine[column] == value, (column, mine, theirs)
+
+
+def listed(output: Output) -> Output:
+    """Return `output` with each window's closed rows as one list of dicts (windows that
+    closed none left out)."""
+    rows = {
+        name: [row for table in tables for row in table.to_pylist()]
+        for name, tables in output.rows.items()
+    }
+    return dataclasses.replace(output, rows={name: found for name, found in rows.items() if found})

@@ -275,8 +275,8 @@ def _step(
     state["run"] += 1
     if state["open"] is not None:
         return []
-    if "for" in rule:
-        due = reading.time - state["since"] >= micros(rule["for"])
+    if "duration" in rule:
+        due = reading.time - state["since"] >= micros(rule["duration"])
     else:
         due = state["run"] >= rule.get("events", 1)
     if not due:

@@ -14,6 +14,7 @@ from lakebox.config.streams import AverageConfig, StreamConfig
 from lakebox.stream.averages import MovingAverage
 from lakebox.stream.events import Record
 from lakebox.stream.partition import PartitionState
+from tests.stream.projects import listed
 
 MINUTE = 60 * 1_000_000
 
@@ -69,7 +70,7 @@ def test_window_rows_carry_their_averages():
     output = state.process(
         [Record(0, i, json.dumps(line).encode()) for i, line in enumerate(lines)]
     )
-    rows = output.rows["m"]
+    rows = listed(output).rows["m"]
     assert [(row["v_mean"], row["ma"], row["ewm"]) for row in rows] == [
         (8.0, 8.0, 8.0),
         (4.0, 6.0, 6.0),

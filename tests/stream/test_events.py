@@ -97,6 +97,7 @@ def test_values_are_typed_and_times_are_utc_microseconds():
         (b'{"device_id": "d1", "ts": "2024-01-01T00:00:00Z"', "malformed JSON"),
         (b'{"device_id": "d1", "ts": "2024-01-01"}{"a": 1}', "malformed JSON"),
         (b'{"device_id": "\\ud800", "ts": "2024-01-01"}', "malformed JSON"),
+        (b'{"device_id": "\\ud800", "ts": "2024-01-01", "pm25": NaN}', "malformed JSON"),
         (b"[1, 2]", "not a JSON object"),
         (b'"text"', "not a JSON object"),
         (b"null", "not a JSON object"),

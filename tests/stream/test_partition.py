@@ -14,7 +14,7 @@ import pytest
 from lakebox.config.streams import StreamConfig
 from lakebox.stream.events import Record
 from lakebox.stream.partition import Output, PartitionState
-from tests.stream.projects import NAME, Event, _iso, readings, same_rows, stream_config
+from tests.stream.projects import NAME, Event, _iso, listed, readings, same_rows, stream_config
 from tests.stream.reference import Expected, expected
 
 ORDER = ("device_id", "window_start")
@@ -31,7 +31,7 @@ def process(config: dict[str, Any], events: list[Event], cuts: list[int]) -> Out
     every = records(events)
     for start, end in zip([0, *cuts], [*cuts, len(every)], strict=True):
         gathered.extend(state.process(every[start:end]))
-    return gathered
+    return listed(gathered)
 
 
 def assert_as_expected(output: Output, wanted: Expected) -> None:
@@ -101,12 +101,13 @@ def test_a_partition_restored_from_its_pickle_goes_on_as_if_never_stopped():
     events = readings(count=300, seed=3)
     every = records(events)
     straight = PartitionState(NAME, StreamConfig.model_validate(config), 0)
-    whole = straight.process(every)
+    whole = listed(straight.process(every))
     state = PartitionState(NAME, StreamConfig.model_validate(config), 0)
     first = state.process(every[:140])
     restored = pickle.loads(pickle.dumps(state))
     assert restored.next_offset == 140
     first.extend(restored.process(every[100:]))  # offsets already taken are skipped
+    first = listed(first)
     for name, rows in whole.rows.items():
         same_rows(first.rows[name], rows, ORDER)
     assert sorted(incidents(first)) == sorted(incidents(whole))

@@ -75,7 +75,9 @@ def test_each_key_runs_on_its_own():
 
 
 def test_a_threshold_held_for_a_duration():
-    sensor = Sensor({"held": {"field": "v", "above": 1000, "for": "20s", "severity": "critical"}})
+    sensor = Sensor(
+        {"held": {"field": "v", "above": 1000, "duration": "20s", "severity": "critical"}}
+    )
     output = sensor.send([(0, 1200), (10, 1300), (19, 1100), (20, 1500), (30, 1400), (40, 900)])
     assert changes(output) == [("stream:s:held:a:p0-3", True), ("stream:s:held:a:p0-3", False)]
     assert output.transitions[0].incident.severity == "critical"

@@ -13,6 +13,7 @@ import pytest
 from lakebox.config.streams import StreamConfig
 from lakebox.stream.events import Record
 from lakebox.stream.partition import Output, PartitionState
+from tests.stream.projects import listed
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -45,7 +46,7 @@ class Device:
             line = {"k": key, "t": at(seconds).isoformat(), "v": value}
             batch.append(Record(0, self.offset, json.dumps(line).encode()))
             self.offset += 1
-        return self.state.process(batch)
+        return listed(self.state.process(batch))
 
 
 def spans(rows: list[dict[str, Any]]) -> list[tuple[float, float, int]]:
@@ -168,6 +169,6 @@ def test_a_window_without_values_has_no_aggregates_but_its_count():
 def test_open_windows_are_shown_live():
     device = Device({"m": {"size": "1m", "aggregates": {"v": ["mean"]}}})
     device.send((1, 2.0), (2, 4.0))
-    assert device.state.live("m") == [
+    assert device.state.live("m").to_pylist() == [
         {"k": "a", "window_start": at(0), "window_end": at(60), "events_count": 2, "v_mean": 3.0}
     ]
