@@ -86,6 +86,10 @@ def test_truncation_drops_whole_segments_before_a_sequence_only(tmp_path: Path):
     after = wal.segments()
     assert after == [(first, path) for first, path in before if first >= 12]
     assert values(wal, 14)[0] == (14, numbered(14, 14)[0])
+    # from before the first segment left: what is left, as many as asked
+    assert values(Wal(tmp_path / "wal", segment_bytes=40), 0, most=4) == [
+        (n, line) for n, line in enumerate(numbered(0, 29)) if 12 <= n < 16
+    ]
     wal.truncate(10_000)
     assert len(wal.segments()) == 1  # the segment being written stays
     assert wal.append(numbered(30, 30)) == (30, 30)

@@ -99,7 +99,8 @@ class Wal:
         records: list[Record] = []
         seq, path, position = self._start(from_seq)
         while path is not None and len(records) < max_records:
-            lines, used = _whole_lines(path, position, max_records - len(records) + from_seq - seq)
+            wanted = max_records - len(records) + max(0, from_seq - seq)  # lines to skip too
+            lines, used = _whole_lines(path, position, wanted)
             skip = max(0, from_seq - seq)
             records += [Record(0, seq + i, line) for i, line in enumerate(lines) if i >= skip]
             seq += len(lines)
