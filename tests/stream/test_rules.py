@@ -148,3 +148,15 @@ def test_the_same_readings_open_the_same_incidents_after_a_re_read():
         ]
     )
     assert [i.incident_id for i in first.state.open_incidents()] == ["stream:s:high:a:p0-6"]
+
+
+def test_a_reading_late_inside_a_held_run_neither_reopens_nor_resolves_the_incident():
+    held = {"held": {"field": "v", "above": 1000, "duration": "20s"}}
+    readings = [(0, 1200), (10, 1300), (20, 1500), (5, 1400), (30, 1400), (40, 900)]
+    wanted = [("stream:s:held:a:p0-2", True), ("stream:s:held:a:p0-2", False)]
+    assert changes(Sensor(held).send(readings)) == wanted
+    for cut in range(1, len(readings)):
+        sensor = Sensor(held)
+        assert changes(sensor.send(readings[:cut])) + changes(sensor.send(readings[cut:])) == (
+            wanted
+        ), cut
