@@ -9,8 +9,6 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
-
 import lakebox
 from lakebox.stream.status import read_status
 from tests.stream.checks import assert_landed_once, assert_windows
@@ -105,11 +103,6 @@ def test_a_worker_goes_on_from_a_replay(tmp_path):
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the format step drops exact duplicate rows of a landed file, so a reading sent "
-    "twice counts twice live and once replayed (formatted/formatter.py: dedup.rows_to_drop)",
-)
 def test_a_reading_sent_twice_counts_twice_live_and_replayed(tmp_path):
     events = readings(count=120, seed=29, bad_every=0)
     twice = events[:60] + events[50:60] + events[60:]  # a device re-sends ten readings

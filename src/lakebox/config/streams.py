@@ -368,5 +368,6 @@ def stream_source(name: str, stream: StreamConfig) -> SourceConfig:
         format="ndjson",
         columns=columns,
         null_tokens=[],
+        keep_duplicates=True,
         description=f"events of stream {name}, landed by its flushes",
     )
