@@ -17,7 +17,7 @@ from typing import Any
 
 import lakebox
 from lakebox.catalog.manifest import Manifest, Status
-from lakebox.stream import checkpoint, worker
+from lakebox.stream import checkpoint, flusher
 from lakebox.stream.intakes.logged import LoggedIntake
 from lakebox.stream.worker import Worker
 from tests.stream.projects import NAME
@@ -58,9 +58,9 @@ def landed_status(count: int) -> Callable[..., bool]:
 
 POINTS: dict[str, Callable[[], None]] = {
     # the interval's events landed and the windows committed, the checkpoint not written
-    "before-checkpoint": lambda: before(checkpoint, "save", nth_call(SECOND_FLUSH)),
+    "before-checkpoint": lambda: before(checkpoint, "store", nth_call(SECOND_FLUSH)),
     # the events landed, no window of the flush committed yet
-    "before-windows": lambda: before(worker, "commit_windows", nth_call(4)),
+    "before-windows": lambda: before(flusher, "commit_windows", nth_call(4)),
     # the object in storage, the manifest still saying it is being landed
     "before-landed": lambda: before(Manifest, "update", landed_status(SECOND_FLUSH)),
     # the checkpoint written, the log not truncated yet

@@ -28,12 +28,21 @@ def fingerprint(stream: StreamConfig) -> str:
 
 def save(lh: Lakehouse, state: PartitionState) -> None:
     """Store `state` as its partition's checkpoint, replacing the previous one at once."""
+    store(lh, state.stream_name, state.partition, dumps(state))
+
+
+def dumps(state: PartitionState) -> bytes:
+    """Return `state` as a checkpoint's bytes (taken at once: the state may go on)."""
+    payload = {"format": FORMAT, "config": fingerprint(state.stream), "state": state}
+    return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def store(lh: Lakehouse, name: str, partition: int, data: bytes) -> None:
+    """Store a checkpoint's bytes as partition `partition`'s, replacing it at once."""
     local = lh.scratch_dir / f"checkpoint-{uuid.uuid4().hex}.pickle"
     local.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": FORMAT, "config": fingerprint(state.stream), "state": state}
-    with local.open("wb") as handle:
-        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    lh.storage.put(local, checkpoint_key(state.stream_name, state.partition), move=True)
+    local.write_bytes(data)
+    lh.storage.put(local, checkpoint_key(name, partition), move=True)
 
 
 def load(lh: Lakehouse, name: str, stream: StreamConfig, partition: int) -> PartitionState | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from lakebox.catalog.manifest import Entry, Status
 from lakebox.ground.clock import now
@@ -45,35 +47,66 @@ class Spool:
         self.last = records[-1].offset
         self.count += len(records)
 
-    def land(self, lh: Lakehouse) -> str:
-        """Land the spooled events as one object unless their batch is landed already;
-        return the batch id. The spool is empty afterwards."""
+    def take(self) -> Spooled:
+        """Hand the spooled events over for landing (their file moved aside); the spool is
+        empty afterwards."""
         assert self.first is not None and self.last is not None
-        batch = batch_id(self.name, self.partition, self.first, self.last)
-        if lh.manifest.get(batch) is None:
-            _land_file(lh, self, batch)
+        taken = self.path.with_name(f"p{self.partition}-{self.first}.ndjson")
+        self.path.replace(taken)
+        spooled = Spooled(
+            self.name,
+            self.partition,
+            taken,
+            self.first,
+            self.last,
+            self.count,
+            self._digest.hexdigest(),
+        )
         self.path.write_bytes(b"")
         self.first, self.last, self.count = None, None, 0
         self._digest = hashlib.sha256()
+        return spooled
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A flush interval's events of one partition, in a local file, ready to land."""
+
+    name: str
+    partition: int
+    path: Path
+    first: int
+    last: int
+    count: int
+    sha256: str
+
+    @property
+    def batch_id(self) -> str:
+        """Return the batch id the events land under."""
+        return batch_id(self.name, self.partition, self.first, self.last)
+
+    def land(self, lh: Lakehouse) -> str:
+        """Land the events as one object unless their batch is landed already; return the
+        batch id (the local file is removed)."""
+        batch = self.batch_id
+        if lh.manifest.get(batch) is None:
+            received = now()
+            entry = Entry(
+                batch_id=batch,
+                source=self.name,
+                original_path=f"stream:{self.name}/p{self.partition}/{self.first}-{self.last}",
+                sha256=self.sha256,
+                bytes=self.path.stat().st_size,
+                received_at=received,
+                status=Status.LANDING,
+                landed_path=landed_path(self.name, batch, "events.ndjson", received),
+                rows_read=self.count,
+            )
+            lh.manifest.add(entry)
+            lh.storage.put(self.path, str(entry.landed_path), move=True)
+            lh.manifest.update(batch, status=Status.LANDED)
+        self.path.unlink(missing_ok=True)
         return batch
-
-
-def _land_file(lh: Lakehouse, spool: Spool, batch: str) -> None:
-    received = now()
-    entry = Entry(
-        batch_id=batch,
-        source=spool.name,
-        original_path=f"stream:{spool.name}/p{spool.partition}/{spool.first}-{spool.last}",
-        sha256=spool._digest.hexdigest(),
-        bytes=spool.path.stat().st_size,
-        received_at=received,
-        status=Status.LANDING,
-        landed_path=landed_path(spool.name, batch, "events.ndjson", received),
-        rows_read=spool.count,
-    )
-    lh.manifest.add(entry)
-    lh.storage.put(spool.path, str(entry.landed_path))
-    lh.manifest.update(batch, status=Status.LANDED)
 
 
 def landed_until(lh: Lakehouse, name: str, partition: int, first: int) -> int | None:

@@ -26,12 +26,12 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.stream import checkpoint, landed
 from lakebox.stream.alerting import AlertQueue, Change
 from lakebox.stream.events import Record
+from lakebox.stream.flusher import Flusher, FlushJob, FlushReport
 from lakebox.stream.intakes.base import Intake
-from lakebox.stream.locks import PartitionLock, committing
+from lakebox.stream.locks import PartitionLock
 from lakebox.stream.partition import Output, PartitionState
 from lakebox.stream.places import state_dir
 from lakebox.stream.status import StatusWriter
-from lakebox.stream.tables import commit_windows
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
@@ -43,17 +43,6 @@ class Pending:
 
     spool: landed.Spool
     output: Output = field(default_factory=Output)
-
-
-@dataclass
-class FlushReport:
-    """What one flush of one partition made durable."""
-
-    partition: int
-    batch_id: str
-    events: int
-    rows: dict[str, int]
-    seconds: float
 
 
 class Worker:
@@ -82,6 +71,7 @@ class Worker:
         self.locks: dict[int, PartitionLock] = {}
         self.status = StatusWriter(lh, name)
         self.alerts = AlertQueue(lh, on_alerts)
+        self.flusher = Flusher(lh, name, self.alerts.drain)
         self._last_flush = time.monotonic()
 
     def assign(self, partitions: Sequence[int]) -> dict[int, int]:
@@ -103,6 +93,11 @@ class Worker:
     def revoke(self, partitions: Sequence[int]) -> None:
         """Flush `partitions` and forget them (another worker takes them over)."""
         self.flush([p for p in partitions if p in self.states])
+        self.lose(partitions)
+
+    def lose(self, partitions: Sequence[int]) -> None:
+        """Forget `partitions` unflushed (their new owner re-reads them from the checkpoints):
+        for a worker whose partitions were given away while it was not looking."""
         for partition in partitions:
             self.states.pop(partition, None)
             self.pending.pop(partition, None)
@@ -150,43 +145,51 @@ class Worker:
             self.on_output(partition, output)
 
     def flush(self, partitions: Sequence[int] | None = None) -> list[FlushReport]:
-        """Make the pending events of `partitions` (default: all) durable, in order."""
-        done = []
+        """Make the pending events of `partitions` (default: all) durable, in order, and
+        wait until they are."""
+        self.flush_soon(partitions)
+        self.flusher.wait()
+        return self.commit_flushed()
+
+    def flush_soon(self, partitions: Sequence[int] | None = None) -> None:
+        """Hand the pending events of `partitions` (default: all) to the flusher."""
         for partition in sorted(self.pending if partitions is None else partitions):
             pending = self.pending.get(partition)
             if pending is None or not pending.spool.count or self._short(partition, pending):
                 continue
-            done.append(self._flush_one(partition, pending))
+            state = self.states[partition]
+            job = FlushJob(
+                pending.spool.take(),
+                pending.output.rows,
+                checkpoint.dumps(state),
+                state.next_offset,
+            )
+            self.pending[partition] = Pending(pending.spool)
+            self.flusher.put(job)
         self._last_flush = time.monotonic()
-        return done
+
+    def commit_flushed(self) -> list[FlushReport]:
+        """Tell the intake of the flushes done (it may forget their events); return them."""
+        reports = []
+        for job, report in self.flusher.take_finished():
+            partition = report.partition
+            if self.intake is not None and partition in self.states:
+                self.intake.commit(partition, job.next_offset)
+            if self.boundary.get(partition, -1) <= job.spooled.last:
+                self.boundary.pop(partition, None)
+            self.flushes.append(report)
+            self.status.flushed(report.seconds)
+            self.reporter.message(
+                f"{self.name}: flushed {report.events} events as {report.batch_id}"
+            )
+            reports.append(report)
+        return reports
 
     def _short(self, partition: int, pending: Pending) -> bool:
         """Return whether the partition's events re-read after a crash have not reached the
         end of the batch landed before it: flushed now, they would land a second time."""
         end = self.boundary.get(partition)
         return end is not None and pending.spool.last is not None and pending.spool.last < end
-
-    def _flush_one(self, partition: int, pending: Pending) -> FlushReport:
-        started = time.monotonic()
-        state = self.states[partition]
-        self.alerts.drain()
-        with self.lh.engine.lock, committing(state_dir(self.lh, self.name)):
-            events = pending.spool.count
-            batch = pending.spool.land(self.lh)
-            for window, rows in pending.output.rows.items():
-                if rows:
-                    commit_windows(self.lh, self.name, self.stream, window, rows, batch)
-            checkpoint.save(self.lh, state)
-        if self.intake is not None:
-            self.intake.commit(partition, state.next_offset)
-        self.boundary.pop(partition, None)
-        self.pending[partition] = Pending(pending.spool)
-        rows = {w: sum(t.num_rows for t in parts) for w, parts in pending.output.rows.items()}
-        report = FlushReport(partition, batch, events, rows, time.monotonic() - started)
-        self.flushes.append(report)
-        self.status.flushed(report.seconds)
-        self.reporter.message(f"{self.name}: flushed {report.events} events as {batch}")
-        return report
 
     def flush_due(self) -> bool:
         """Return whether the flush interval has passed since the last flush."""
@@ -198,14 +201,15 @@ class Worker:
         if self.intake is None:
             raise StreamError(f"stream {self.name!r}: the worker has no intake to read")
         stop = stop or threading.Event()
-        self.intake.start(self)
         try:
+            self.intake.start(self)
             while not stop.is_set():
                 records = self.intake.poll(self.stream.batch_events, POLL_SECONDS)
                 if records:
                     self.handle(records)
                 if self.flush_due():
-                    self.flush()
+                    self.flush_soon()
+                self.commit_flushed()
                 self.status.write(self)
                 if until_idle and not records:
                     break
@@ -216,8 +220,9 @@ class Worker:
             self.close()
 
     def close(self) -> None:
-        """Record the alert changes still waiting and give up every partition (unflushed
-        events are read again by the next worker)."""
+        """Finish the flushes handed over, record the alert changes still waiting and give
+        up every partition (unflushed events are read again by the next worker)."""
+        self.flusher.close()
         self.alerts.close()
         for lock in self.locks.values():
             lock.release()
