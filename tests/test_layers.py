@@ -34,6 +34,7 @@ LAYERS = [
     "analysis",
     "orchestration",
     "monitoring",
+    "stream",
     "serving",
     "demo",
     "cli",

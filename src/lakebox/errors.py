@@ -92,6 +92,11 @@ class ModelLifecycleError(AnalysisError):
     missing column, an empty split or a version that is not in the registry."""
 
 
+class StreamError(LakeboxError):
+    """A stream cannot take events or run: an unknown stream, an intake that cannot be
+    reached, a body too large, or a worker already running on the same partitions."""
+
+
 class RunLocked(LakeboxError):
     """Another process is running the same pipeline, and this run did not wait for it."""
 

@@ -211,9 +211,9 @@ class Lakehouse:
     def source(self, name: str) -> config_module.SourceConfig:
         """Return the config of source `name`."""
         try:
-            return self.config.sources[name]
+            return self.config.formatted_sources[name]
         except KeyError:
-            known = ", ".join(sorted(self.config.sources)) or "none"
+            known = ", ".join(sorted(self.config.formatted_sources)) or "none"
             raise ConfigError(
                 f"no source named {name!r} (known: {known})",
                 hint="add it with 'lakebox source add'",

@@ -118,6 +118,23 @@ class Manifest:
         with self._engine.connect() as connection:
             return [_entry(row) for row in connection.execute(query).mappings()]
 
+    def get(self, batch_id: str) -> Entry | None:
+        """Return the entry of `batch_id`, if there is one."""
+        query = sa.select(manifest_table).where(manifest_table.c.batch_id == batch_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return _entry(row) if row is not None else None
+
+    def batch_ids(self, source: str, prefix: str) -> list[str]:
+        """Return the batch ids of `source` that start with `prefix`."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = sa.select(manifest_table.c.batch_id).where(
+            manifest_table.c.source == source,
+            manifest_table.c.batch_id.like(pattern, escape="\\"),
+        )
+        with self._engine.connect() as connection:
+            return [row[0] for row in connection.execute(query)]
+
     def find_landed(self, source: str, sha256: str) -> Entry | None:
         """Return the first landed entry of `source` with these bytes, if any."""
         landed = (Status.LANDED, Status.FORMATTED, Status.QUARANTINED, Status.FAILED)

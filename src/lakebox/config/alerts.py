@@ -11,8 +11,8 @@ from lakebox.config.base import Strict
 from lakebox.config.durations import duration_seconds, lookback_seconds
 from lakebox.errors import ConfigError
 
-AlertKind = Literal["anomalies", "checks", "stale", "runs"]
-ALERT_KINDS: tuple[AlertKind, ...] = ("anomalies", "checks", "stale", "runs")
+AlertKind = Literal["anomalies", "checks", "stale", "runs", "streams"]
+ALERT_KINDS: tuple[AlertKind, ...] = ("anomalies", "checks", "stale", "runs", "streams")
 SEVERITIES = ("info", "warn", "critical")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S", re.IGNORECASE)
 

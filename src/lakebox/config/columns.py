@@ -98,6 +98,9 @@ class ColumnConfig(Strict):
     formats: list[str] = Field(default_factory=list)
     decimal: Literal[".", ","] | None = None  # numbers: the decimal mark (else inferred)
     description: str | None = None
+    required: bool = (
+        False  # a row without a value here is quarantined ("required value is missing")
+    )
 
     @field_validator("type")
     @classmethod

@@ -22,6 +22,7 @@ from lakebox.config.pipelines import PipelineConfig, check_references
 from lakebox.config.serve import ServeConfig
 from lakebox.config.sources import SourceConfig
 from lakebox.config.storage import CatalogConfig, StorageConfig
+from lakebox.config.streams import StreamConfig, stream_source
 from lakebox.config.yaml_lines import config_error, refuse_repeated_keys
 from lakebox.errors import ConfigError
 
@@ -44,6 +45,7 @@ class ProjectConfig(Strict):
     forecasts: dict[ForecastName, ForecastConfig] = Field(default_factory=dict)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
+    streams: dict[str, StreamConfig] = Field(default_factory=dict)
 
     @field_validator("entities")
     @classmethod
@@ -55,10 +57,32 @@ class ProjectConfig(Strict):
     def _source_names(cls, sources: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
         return identifiers(sources, "source name")
 
+    @field_validator("streams")
+    @classmethod
+    def _stream_names(cls, streams: dict[str, StreamConfig]) -> dict[str, StreamConfig]:
+        return identifiers(streams, "stream name")
+
+    @model_validator(mode="after")
+    def _streams_apart_from_sources(self) -> ProjectConfig:
+        both = sorted(set(self.sources) & set(self.streams))
+        if both:
+            raise ValueError(f"{both[0]!r} is both a source and a stream; give them apart names")
+        return self
+
+    @property
+    def formatted_sources(self) -> dict[str, SourceConfig]:
+        """Return what the format step formats: the sources, and each stream's landed events."""
+        streamed = {name: stream_source(name, stream) for name, stream in self.streams.items()}
+        return {**self.sources, **streamed}
+
     @model_validator(mode="after")
     def _pipeline_steps_exist(self) -> ProjectConfig:
         sources = set(self.sources)
-        known = {"collect": sources, "format": sources, "forecasts": set(self.forecasts)}
+        known = {
+            "collect": sources,
+            "format": sources | set(self.streams),
+            "forecasts": set(self.forecasts),
+        }
         check_references(self.pipelines, {**known, "anomalies": set(self.anomalies)})
         return self
 

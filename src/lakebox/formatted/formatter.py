@@ -147,7 +147,7 @@ def reformattable(
     be landed objects of `sources`, when given), else every one of `sources` (default: all)."""
     for name in sources or []:
         lh.source(name)
-    chosen = set(sources or lh.config.sources)
+    chosen = set(sources or lh.config.formatted_sources)
     entries = [
         entry
         for entry in lh.manifest.entries()
@@ -218,7 +218,8 @@ def _format_raw(
         if file_schema.incompatible:
             refused = file_schema.incompatible
             return _refuse_file(lh, entry, source, raw, names, refused, work, again)
-        columns = _with_key_checks(file_schema.columns, source.key)
+        required = [name for name, column in source.columns.items() if column.required]
+        columns = _with_required_checks(_with_key_checks(file_schema.columns, source.key), required)
         _stage_typed(engine, names, columns, raw, work)
         _number_lines(engine, raw, names, names.staged)
         duplicates = dedup.rows_to_drop(
@@ -305,6 +306,20 @@ def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPl
             column = ColumnPlan(**{**vars(column), "checks": (*column.checks, check)})
         result.append(column)
     return result
+
+
+def _with_required_checks(columns: list[ColumnPlan], required: list[str]) -> list[ColumnPlan]:
+    """Quarantine a row whose value in a `required` column is missing."""
+    return [
+        ColumnPlan(**{**vars(column), "checks": (*column.checks, _missing(column.name))})
+        if column.name in required
+        else column
+        for column in columns
+    ]
+
+
+def _missing(name: str) -> Check:
+    return Check(f"{typed_ref(name)} IS NULL", quote_literal(f"{name}: required value is missing"))
 
 
 def _stage_typed(

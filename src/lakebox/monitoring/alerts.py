@@ -23,6 +23,8 @@ from lakebox.monitoring.ledger import AlertRecord
 
 logger = logging.getLogger(__name__)
 LOCK_FILE = "alerts.lock"
+# Kinds whose incidents are opened and resolved by their own watcher through `record`.
+SELF_WATCHED = ("streams",)
 
 
 @dataclass
@@ -60,6 +62,39 @@ def evaluate(lh: Lakehouse, dry_run: bool = False, now: datetime | None = None) 
     return report
 
 
+def record_changes(
+    lh: Lakehouse, changes: list[tuple[Incident, bool]], now: datetime | None = None
+) -> AlertReport:
+    """Store and send incidents opened (True) and resolved (False) by their own watcher, in
+    order: a stream's rules, whose incidents `evaluate` leaves alone. Each change is sent
+    before the next is applied, so an incident opened and resolved at once is still told
+    twice. Applying a change again (after a restart) does nothing."""
+    moment = now or datetime.now(UTC)
+    report = AlertReport()
+    told = "streams" in lh.config.alerts.on
+    channels = lh.config.alerts.channels if told else []
+    with _one_at_a_time(lh):
+        records = ledger.load(lh)
+        changed = False
+        for incident, opened in changes:
+            current = records.get(incident.incident_id)
+            if opened and current is None:
+                records[incident.incident_id] = _opened(incident, moment)
+                report.opened.append(records[incident.incident_id])
+            elif not opened and current is not None and current.status == "open":
+                current.status, current.resolved_at = "resolved", moment
+                current.channels, current.notified_at, current.last_error = [], None, None
+                report.resolved.append(current)
+            else:
+                continue
+            changed = True
+            if channels:
+                _deliver(channels, records[incident.incident_id], moment, report)
+        if changed:
+            ledger.save(lh, records)
+    return report
+
+
 def _reconcile(
     records: dict[str, AlertRecord], incidents: list[Incident], now: datetime
 ) -> AlertReport:
@@ -74,7 +109,8 @@ def _reconcile(
         else:
             report.still_open.append(record)
     for incident_id, record in list(records.items()):
-        if record.status == "open" and incident_id not in present:
+        watched = record.kind in SELF_WATCHED
+        if record.status == "open" and incident_id not in present and not watched:
             _resolve(records, record, now, report)
     return report
 

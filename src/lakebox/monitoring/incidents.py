@@ -144,11 +144,18 @@ def failed_runs(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Inci
     ]
 
 
+def watched_elsewhere(lh: Lakehouse, config: AlertsConfig, now: datetime) -> list[Incident]:
+    """Return nothing: a stream's incidents are opened and resolved by its worker, as its
+    rules decide (`alerts.record_changes`), not gathered here."""
+    return []
+
+
 GATHERERS: dict[str, Gatherer] = {
     "anomalies": anomalies,
     "checks": failed_checks,
     "stale": stale_tables,
     "runs": failed_runs,
+    "streams": watched_elsewhere,
 }
 
 

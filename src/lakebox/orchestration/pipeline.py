@@ -185,7 +185,7 @@ def _sources_of(lh: Lakehouse, units: list[Unit]) -> list[str]:
     """Return the sources a run collects or formats (all of them when it does neither):
     the build step checks their formatted tables before building on them."""
     named = [unit.item for unit in units if unit.step.kind in SOURCE_STEPS]
-    return list(dict.fromkeys(item for item in named if item)) or list(lh.config.sources)
+    return list(dict.fromkeys(item for item in named if item)) or list(lh.config.formatted_sources)
 
 
 def _attempts(

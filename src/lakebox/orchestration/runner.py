@@ -151,4 +151,4 @@ def _pipelines_collecting(lh: Lakehouse, source: str) -> list[str]:
 
 def _collect(lh: Lakehouse, sources: list[str] | None) -> list[Unit]:
     step = StepConfig(kind="collect")
-    return [Unit(step, name) for name in sources or lh.config.sources]
+    return [Unit(step, name) for name in sources or lh.config.formatted_sources]

@@ -47,6 +47,7 @@ def create_app(
     app.state.queries = QueryService(lh, **limits)
     app.state.models = ModelCache(lh)
     app.state.metrics = registry(lh)
+    app.state.intakes = {}  # stream name -> its HTTP intake, opened on the first events
     app.add_exception_handler(LakeboxError, _lakebox_error)  # type: ignore[arg-type]
     app.add_middleware(Guard, hosts=allowed_hosts, token=token)  # type: ignore[arg-type]
     for router in ROUTERS:

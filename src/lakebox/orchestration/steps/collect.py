@@ -1,5 +1,6 @@
 """The `collect` step: land a source's new objects and format them (`collect: sales` covers
-one source; a bare `collect`, every source)."""
+one source; a bare `collect`, every source). A stream's events are landed by its worker, so
+collecting a stream formats what its flushes landed."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def collect(lh: Lakehouse, name: str, report: RunReport, context: Context) -> No
     reads the state. A source that cannot be collected is reported as such, not raised."""
     lh.source(name)  # an unknown name is the caller's mistake: raise it
     format_landed(lh, name, report, context.reporter)
+    if name in lh.config.streams:  # a stream's worker lands its events; they are formatted
+        return
     with timed(report, f"land:{name}"):
         try:
             report.add(LANDED, land(lh, name, context.reporter))

@@ -55,7 +55,7 @@ def format_landed(
 
 def source_units(lh: Lakehouse, step: StepConfig) -> list[Unit]:
     """Return a unit per source of a step on sources (every source when it names none)."""
-    return [Unit(step, source) for source in step.items or lh.config.sources]
+    return [Unit(step, source) for source in step.items or lh.config.formatted_sources]
 
 
 def known_source(lh: Lakehouse, unit: Unit) -> None:

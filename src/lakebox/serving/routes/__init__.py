@@ -13,6 +13,7 @@ from lakebox.serving.routes import (
     pipelines,
     runs,
     sql,
+    stream_events,
     tables,
 )
 
@@ -25,4 +26,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     anomalies.router,
     metrics.router,
     pipelines.router,
+    stream_events.router,
 )

@@ -181,7 +181,7 @@ def table_columns(lh: Lakehouse, queries: QueryService, ref: TableRef) -> list[d
 
 def described(lh: Lakehouse, ref: TableRef, column: str) -> str | None:
     """Return a column's description from lakebox.yaml (formatted tables of sources)."""
-    source = lh.config.sources.get(ref.name) if ref.zone == "formatted" else None
+    source = lh.config.formatted_sources.get(ref.name) if ref.zone == "formatted" else None
     config = source.columns.get(column) if source else None
     return config.description if config else None
 

@@ -99,7 +99,7 @@ def _install_tables(connection: duckdb.DuckDBPyConnection, lh: Lakehouse) -> Non
     )
     described = [
         ("formatted", source, column, config.description)
-        for source, source_config in lh.config.sources.items()
+        for source, source_config in lh.config.formatted_sources.items()
         for column, config in source_config.columns.items()
         if config.description
     ]

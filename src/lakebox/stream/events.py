@@ -1,0 +1,219 @@
+"""Events as they arrive (`Record`) and as the hot path reads them: the accepted ones as an
+Arrow table of the declared fields, the refused ones each with its reason.
+
+An event is refused when it is not one JSON object, is larger than the stream allows, lacks
+its key or time, or has a value that does not cast to its field's type. The same rules make
+the format step quarantine the same events when it reads them from landing, so the hot and
+the cold path keep the same events. Parsing takes Arrow's JSON reader over the whole
+micro-batch; only a batch holding a bad event is read again event by event to find it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+
+from lakebox.config.streams import StreamConfig
+
+OFFSET = "_offset"
+TIME = "_t"  # event time in microseconds since the epoch, UTC
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "FLOAT": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMPTZ": _TIMESTAMP,
+}
+MAX_RAW_KEPT = 2000  # characters of a refused event's text kept with its reason
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One event as an intake delivered it: its partition, offset and bytes."""
+
+    partition: int
+    offset: int
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refused event: where it was and why."""
+
+    offset: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class Parsed:
+    """A micro-batch read: accepted events (declared fields, `_offset`, `_t`) and refusals."""
+
+    events: pa.Table
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def schema(stream: StreamConfig) -> pa.Schema:
+    """Return the Arrow schema of a stream's declared fields."""
+    return pa.schema([(name, ARROW_TYPES[kind]) for name, kind in stream.fields.items()])
+
+
+def parse(records: Sequence[Record], stream: StreamConfig) -> Parsed:
+    """Return the accepted events of `records` (in their order) and the refused ones."""
+    if not records:
+        return Parsed(_finish(pa.Table.from_pylist([], schema(stream)), [], stream))
+    fast = _parse_together(records, stream)
+    if fast is not None:
+        return fast
+    return _parse_one_by_one(records, stream)
+
+
+def _parse_together(records: Sequence[Record], stream: StreamConfig) -> Parsed | None:
+    """Return the batch read in one pass, or None when any event needs a closer look."""
+    limit = stream.max_event_bytes
+    if any(len(r.value) > limit or b"\n" in r.value or not r.value.strip() for r in records):
+        return None
+    options = pajson.ParseOptions(
+        explicit_schema=schema(stream), unexpected_field_behavior="ignore"
+    )
+    body = b"\n".join(record.value for record in records)
+    try:
+        table = pajson.read_json(io.BytesIO(body), parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != len(records) or _missing(table, stream):
+        return None
+    offsets = [record.offset for record in records]
+    return Parsed(_finish(table.select(list(stream.fields)), offsets, stream))
+
+
+def _missing(table: pa.Table, stream: StreamConfig) -> bool:
+    return any(table.column(name).null_count for name in (stream.key, stream.time))
+
+
+def _parse_one_by_one(records: Sequence[Record], stream: StreamConfig) -> Parsed:
+    columns: dict[str, list[object]] = {name: [] for name in stream.fields}
+    offsets: list[int] = []
+    refused = []
+    casts = {name: _CASTS[kind] for name, kind in stream.fields.items()}
+    required = (stream.key, stream.time)
+    for record in records:
+        values, reason = _read_event(record.value, stream.max_event_bytes, casts, required)
+        if reason is not None:
+            refused.append(Refusal(record.offset, reason, _shown(record.value)))
+            continue
+        for name, value in values.items():
+            columns[name].append(value)
+        offsets.append(record.offset)
+    arrays = [pa.array(columns[name], ARROW_TYPES[kind]) for name, kind in stream.fields.items()]
+    table = pa.Table.from_arrays(arrays, schema=schema(stream))
+    return Parsed(_finish(table, offsets, stream), refused)
+
+
+def _read_event(
+    value: bytes,
+    limit: int,
+    casts: dict[str, Callable[[object], object]],
+    required: tuple[str, str],
+) -> tuple[dict[str, object], str | None]:
+    """Return an event's typed values, or the reason it is refused."""
+    if len(value) > limit:
+        return {}, f"event larger than {limit} bytes"
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {}, "malformed JSON"
+    if not isinstance(data, dict):
+        return {}, "not a JSON object"
+    typed = {}
+    for name, cast in casts.items():
+        raw = data.get(name)
+        if raw is None:
+            if name in required:
+                return {}, f"{name}: required value is missing"
+            typed[name] = None
+            continue
+        try:
+            typed[name] = cast(raw)
+        except (TypeError, ValueError, OverflowError):
+            return {}, f"{name}: {_shown(orjson.dumps(raw), 80)} is not {_NAMES[cast]}"
+    return typed, None
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise TypeError("not a scalar")
+
+
+def _float(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("not a number")
+    return float(value)
+
+
+def _integer(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("not a number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("not a whole number")
+        return int(value)
+    return int(value)
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError("not a boolean")
+
+
+def _timestamp(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError("not a time")
+    moment = datetime.fromisoformat(value.strip())
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_CASTS: dict[str, Callable[[object], object]] = {
+    "VARCHAR": _text,
+    "BIGINT": _integer,
+    "INTEGER": _integer,
+    "DOUBLE": _float,
+    "FLOAT": _float,
+    "BOOLEAN": _boolean,
+    "TIMESTAMPTZ": _timestamp,
+}
+_NAMES = {
+    _text: "a text",
+    _float: "a number",
+    _integer: "a whole number",
+    _boolean: "true or false",
+    _timestamp: "an ISO 8601 time",
+}
+
+
+def _shown(value: bytes, limit: int = MAX_RAW_KEPT) -> str:
+    text = value.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _finish(table: pa.Table, offsets: list[int], stream: StreamConfig) -> pa.Table:
+    """Add `_offset` and `_t` (event time as microseconds) to the declared fields."""
+    micros = pc.cast(table.column(stream.time), pa.int64())
+    table = table.append_column(OFFSET, pa.array(offsets, pa.int64()))
+    return table.append_column(TIME, micros)

@@ -1,0 +1,132 @@
+"""A stream's live status, written by its worker at most once a second to one JSON file per
+partition (`status-p<N>.json` in the stream's state folder) and read back merged: events
+in, refused and late, the intake rate and lag, the watermark, the last flush's time, the
+checkpoint's age, and per window the open windows of each key (for the live chart)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lakebox.ground.json import json_default
+from lakebox.lakehouse import Lakehouse
+from lakebox.stream.places import STATE_FOLDER, state_dir
+
+if TYPE_CHECKING:
+    from lakebox.stream.worker import Worker
+
+WRITE_EVERY = 1.0
+STALE_AFTER = 30.0  # seconds without a status write: the worker is not running
+
+
+@dataclass
+class StreamStatus:
+    """A stream's status, all partitions merged."""
+
+    name: str
+    running: bool = False
+    partitions: list[int] = field(default_factory=list)
+    events_in: int = 0
+    refused: int = 0
+    late: int = 0
+    windows_closed: int = 0
+    rate: float = 0.0
+    lag: int = 0
+    watermark: str | None = None
+    last_flush_seconds: float | None = None
+    checkpoint_age: float | None = None
+    updated_at: str | None = None
+    open_windows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+class StatusWriter:
+    """Writes a worker's status files, at most once a second."""
+
+    def __init__(self, lh: Lakehouse, name: str) -> None:
+        self.folder = state_dir(lh, name)
+        self._written = 0.0
+        self._counted: dict[int, tuple[float, int]] = {}
+        self._flush_seconds: float | None = None
+        self._checkpoint_at: float | None = None
+
+    def flushed(self, seconds: float) -> None:
+        """Note a flush (and its checkpoint) that took `seconds`."""
+        self._flush_seconds, self._checkpoint_at = seconds, time.time()
+
+    def write(self, worker: Worker, force: bool = False) -> None:
+        """Write each partition's status, if a second has passed since the last write."""
+        moment = time.monotonic()
+        if not force and moment - self._written < WRITE_EVERY:
+            return
+        self._written = moment
+        lag = worker.intake.lag() if worker.intake is not None else {}
+        for partition, state in list(worker.states.items()):
+            counted = state.counters.accepted + state.counters.refused
+            before = self._counted.get(partition, (moment, counted))
+            elapsed = moment - before[0]
+            rate = (counted - before[1]) / elapsed if elapsed > 0 else 0.0
+            self._counted[partition] = (moment, counted)
+            document = {
+                "partition": partition,
+                "updated_at": time.time(),
+                "events_in": counted,
+                "refused": state.counters.refused,
+                "late": state.counters.late,
+                "windows_closed": state.counters.windows_closed,
+                "rate": rate,
+                "lag": lag.get(partition, 0),
+                "watermark": state.max_time,
+                "lateness_us": state.watermark - state.max_time if state.max_time else 0,
+                "last_flush_seconds": self._flush_seconds,
+                "checkpoint_at": self._checkpoint_at,
+                "open_windows": {name: state.live(name) for name in state.windows},
+            }
+            _write_json(self.folder / f"status-p{partition}.json", document)
+
+
+def read_status(lh: Lakehouse, name: str) -> StreamStatus:
+    """Return stream `name`'s status, merged over its partitions' files."""
+    status = StreamStatus(name)
+    folder = lh.project_dir / STATE_FOLDER / name
+    now = time.time()
+    for path in sorted(folder.glob("status-p*.json")) if folder.exists() else []:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        _merge(status, document, now)
+    return status
+
+
+def _merge(status: StreamStatus, document: dict[str, Any], now: float) -> None:
+    status.partitions.append(int(document["partition"]))
+    status.running = status.running or now - float(document["updated_at"]) < STALE_AFTER
+    for key in ("events_in", "refused", "late", "windows_closed", "lag"):
+        setattr(status, key, getattr(status, key) + int(document.get(key) or 0))
+    status.rate += float(document.get("rate") or 0.0)
+    mark = document.get("watermark")
+    if mark is not None:
+        moment = datetime.fromtimestamp(int(mark) / 1e6, UTC).isoformat()
+        status.watermark = max(status.watermark or moment, moment)
+    if document.get("last_flush_seconds") is not None:
+        status.last_flush_seconds = float(document["last_flush_seconds"])
+    if document.get("checkpoint_at") is not None:
+        age = now - float(document["checkpoint_at"])
+        status.checkpoint_age = (
+            age if status.checkpoint_age is None else max(status.checkpoint_age, age)
+        )
+    updated = datetime.fromtimestamp(float(document["updated_at"]), UTC).isoformat()
+    status.updated_at = max(status.updated_at or updated, updated)
+    for window, rows in (document.get("open_windows") or {}).items():
+        status.open_windows.setdefault(window, []).extend(rows)
+
+
+def _write_json(path: os.PathLike[str], document: dict[str, Any]) -> None:
+    temporary = f"{os.fspath(path)}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, default=json_default)
+    os.replace(temporary, path)

@@ -1,0 +1,212 @@
+"""A stream's worker: takes micro-batches from its intake, processes each partition's events
+in order, records alert changes at once, and every flush interval makes it all durable.
+
+A flush of a partition, in this order: land the interval's events as one object (batch id:
+stream, partition, first and last offset), commit the windows closed in the interval to the
+window tables under the same batch id, checkpoint the partition's state, and only then let
+the intake forget the events (log truncation, Kafka offset commit). A crash anywhere re-reads
+from the last checkpoint; the same events then give the same batch (a landed batch is not
+landed again, a committed one not committed again), the same rows and the same incidents
+(whose ledger ignores what it holds already). A batch landed after the last checkpoint fixes
+where the re-read's first flush ends, so its events are never landed twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from lakebox.catalog.manifest import Status
+from lakebox.errors import StreamError
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
+from lakebox.lakehouse import Lakehouse
+from lakebox.stream import checkpoint, landed
+from lakebox.stream.alerting import AlertQueue, Change
+from lakebox.stream.events import Record
+from lakebox.stream.intakes.base import Intake
+from lakebox.stream.partition import Output, PartitionState
+from lakebox.stream.status import StatusWriter
+from lakebox.stream.tables import commit_windows
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 0.05
+
+
+@dataclass
+class Pending:
+    """A partition's events and results since its last flush."""
+
+    records: list[Record] = field(default_factory=list)
+    output: Output = field(default_factory=Output)
+
+
+@dataclass
+class FlushReport:
+    """What one flush of one partition made durable."""
+
+    partition: int
+    batch_id: str
+    events: int
+    rows: dict[str, int]
+    seconds: float
+
+
+class Worker:
+    """Runs one stream's hot path over the partitions its intake assigns it."""
+
+    def __init__(
+        self,
+        lh: Lakehouse,
+        name: str,
+        intake: Intake | None = None,
+        reporter: Reporter = NULL_REPORTER,
+        on_output: Callable[[int, Output], None] | None = None,
+        on_alerts: Callable[[list[Change]], None] | None = None,
+    ) -> None:
+        if name not in lh.config.streams:
+            known = ", ".join(sorted(lh.config.streams)) or "none"
+            raise StreamError(f"no stream named {name!r} (known: {known})")
+        self.lh, self.name, self.reporter = lh, name, reporter
+        self.stream = lh.config.streams[name]
+        self.intake = intake
+        self.on_output = on_output
+        self.states: dict[int, PartitionState] = {}
+        self.pending: dict[int, Pending] = {}
+        self.boundary: dict[int, int] = {}
+        self.flushes: list[FlushReport] = []
+        self.status = StatusWriter(lh, name)
+        self.alerts = AlertQueue(lh, on_alerts)
+        self._last_flush = time.monotonic()
+
+    def assign(self, partitions: Sequence[int]) -> dict[int, int]:
+        """Restore `partitions` from their checkpoints; return the offset to read next."""
+        for partition in partitions:
+            _settle_landing(self.lh, self.name, partition)
+            state = checkpoint.load(self.lh, self.name, self.stream, partition)
+            if state is None:
+                state = PartitionState(self.name, self.stream, partition, self.lh)
+            self.states[partition] = state
+            self.pending[partition] = Pending()
+            until = landed.landed_until(self.lh, self.name, partition, state.next_offset)
+            if until is not None:
+                self.boundary[partition] = until
+            logger.info("%s: partition %d from offset %d", self.name, partition, state.next_offset)
+        return {partition: self.states[partition].next_offset for partition in partitions}
+
+    def revoke(self, partitions: Sequence[int]) -> None:
+        """Flush `partitions` and forget them (another worker takes them over)."""
+        self.flush([p for p in partitions if p in self.states])
+        for partition in partitions:
+            self.states.pop(partition, None)
+            self.pending.pop(partition, None)
+            self.boundary.pop(partition, None)
+
+    def handle(self, records: Sequence[Record]) -> None:
+        """Process `records` (any partitions, each in offset order)."""
+        by_partition: dict[int, list[Record]] = {}
+        for record in records:
+            by_partition.setdefault(record.partition, []).append(record)
+        for partition, chunk in by_partition.items():
+            if partition not in self.states:
+                logger.warning("%s: records of unassigned partition %d", self.name, partition)
+                continue
+            self._handle_partition(partition, chunk)
+
+    def _handle_partition(self, partition: int, records: list[Record]) -> None:
+        end = self.boundary.get(partition)
+        if end is not None and records[-1].offset >= end:
+            self._process(partition, [r for r in records if r.offset <= end])
+            self.flush([partition])
+            records = [r for r in records if r.offset > end]
+        if records:
+            self._process(partition, records)
+
+    def _process(self, partition: int, records: list[Record]) -> None:
+        state = self.states[partition]
+        fresh = [record for record in records if record.offset >= state.next_offset]
+        if not fresh:
+            return
+        output = state.process(fresh)
+        pending = self.pending[partition]
+        pending.records += fresh
+        pending.output.extend(output)
+        self.alerts.put([(t.incident, t.opened) for t in output.transitions])
+        if self.on_output is not None:
+            self.on_output(partition, output)
+
+    def flush(self, partitions: Sequence[int] | None = None) -> list[FlushReport]:
+        """Make the pending events of `partitions` (default: all) durable, in order."""
+        done = []
+        for partition in sorted(self.pending if partitions is None else partitions):
+            pending = self.pending.get(partition)
+            if pending is None or not pending.records:
+                continue
+            done.append(self._flush_one(partition, pending))
+        self._last_flush = time.monotonic()
+        return done
+
+    def _flush_one(self, partition: int, pending: Pending) -> FlushReport:
+        started = time.monotonic()
+        state = self.states[partition]
+        self.alerts.drain()
+        with self.lh.engine.lock:
+            batch = landed.land(self.lh, self.name, pending.records)
+            for window, rows in pending.output.rows.items():
+                if rows:
+                    commit_windows(self.lh, self.name, self.stream, window, rows, batch)
+            checkpoint.save(self.lh, state)
+        if self.intake is not None:
+            self.intake.commit(partition, state.next_offset)
+        self.boundary.pop(partition, None)
+        self.pending[partition] = Pending()
+        rows = {window: len(rows) for window, rows in pending.output.rows.items()}
+        report = FlushReport(
+            partition, batch, len(pending.records), rows, time.monotonic() - started
+        )
+        self.flushes.append(report)
+        self.status.flushed(report.seconds)
+        self.reporter.message(f"{self.name}: flushed {report.events} events as {batch}")
+        return report
+
+    def flush_due(self) -> bool:
+        """Return whether the flush interval has passed since the last flush."""
+        return time.monotonic() - self._last_flush >= self.stream.flush_seconds
+
+    def run(self, stop: threading.Event | None = None, until_idle: bool = False) -> None:
+        """Read, process and flush until `stop` is set (or, `until_idle`, until the intake
+        has nothing more); flush what is pending before returning."""
+        if self.intake is None:
+            raise StreamError(f"stream {self.name!r}: the worker has no intake to read")
+        stop = stop or threading.Event()
+        self.intake.start(self)
+        try:
+            while not stop.is_set():
+                records = self.intake.poll(self.stream.batch_events, POLL_SECONDS)
+                if records:
+                    self.handle(records)
+                if self.flush_due():
+                    self.flush()
+                self.status.write(self)
+                if until_idle and not records:
+                    break
+            self.flush()
+            self.status.write(self, force=True)
+        finally:
+            self.intake.close()
+            self.alerts.close()
+
+
+def _settle_landing(lh: Lakehouse, name: str, partition: int) -> None:
+    """Settle the partition's flushes a crash left half-landed: keep what reached storage,
+    forget the rest (its events are read again)."""
+    prefix = f"{name}-p{partition}-"
+    for entry in lh.manifest.entries(name, Status.LANDING):
+        if not entry.batch_id.startswith(prefix):
+            continue
+        if entry.landed_path and lh.storage.exists(entry.landed_path):
+            lh.manifest.update(entry.batch_id, status=Status.LANDED)
+        else:
+            lh.manifest.delete(entry.batch_id)
