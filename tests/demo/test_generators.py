@@ -118,6 +118,7 @@ def _run_models(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def _formatted_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("SET TimeZone = 'UTC'")  # as the lakehouse's engine
     connection.execute("CREATE SCHEMA formatted")
     connection.execute(
         "CREATE TABLE formatted.materials (date DATE, material VARCHAR, quantity DOUBLE,"
@@ -128,6 +129,11 @@ def _formatted_tables(connection: duckdb.DuckDBPyConnection) -> None:
             f"CREATE TABLE formatted.{table} (store_id VARCHAR, city VARCHAR, sensor VARCHAR,"
             f' ts TIMESTAMPTZ, "count" BIGINT, {META_COLUMNS})'
         )
+    connection.execute(
+        "CREATE TABLE formatted.air_quality (device_id VARCHAR, site VARCHAR, room VARCHAR,"
+        " ts TIMESTAMPTZ, pm25 DOUBLE, co2 DOUBLE, voc DOUBLE, temperature DOUBLE,"
+        f" humidity DOUBLE, {META_COLUMNS})"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -304,6 +310,11 @@ def _door(store: str, city: str, sensor: str, ts: str, count: int) -> tuple:
     return (store, city, sensor, ts, count, "b1", "f.csv", 1, "2025-07-01 00:00:00+00")
 
 
+def _air(ts: str, pm25: float, co2: float, temperature: float) -> tuple:
+    meta = ("b1", "stream:air_quality", 1, "2025-07-01 00:00:00+00")
+    return ("aq-31", "BCN-FLATS", "Flat 1A kitchen", ts, pm25, co2, 100.0, temperature, 50.0, *meta)
+
+
 def _hand_made_connection() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     _formatted_tables(connection)
@@ -325,6 +336,14 @@ def _hand_made_connection() -> duckdb.DuckDBPyConnection:
     rows.append(_door("BCN-01", "Barcelona", "BCN-01-S02", "2025-06-02 09:00:00+00", -1))
     rows.append(_door("OPO-01", "Porto", "OPO-01-S01", "2025-06-02 08:00:00+00", 12))
     connection.executemany(f"INSERT INTO formatted.door_counts VALUES ({', '.join('?' * 9)})", rows)
+    connection.executemany(
+        f"INSERT INTO formatted.air_quality VALUES ({', '.join('?' * 13)})",
+        [
+            _air("2025-06-30 10:00:15+00", 12.0, 600.0, 21.0),
+            _air("2025-06-30 10:59:45+00", 48.0, 800.0, 23.0),
+            _air("2025-06-30 11:00:00+00", 30.0, 700.0, 22.0),
+        ],
+    )
     _run_models(connection)
     return connection
 
@@ -359,6 +378,21 @@ def test_models_compute_known_values_on_hand_made_tables():
         "SELECT visitors, sensors_reporting, failed_readings FROM exploitation.traffic_store_hourly"
         " WHERE store_id = 'BCN-01' AND local_hour = TIMESTAMP '2025-06-02 11:00:00'"
     ).fetchall() == [(None, 0, 1)]
+
+
+def test_the_hourly_air_quality_model_gives_each_device_hour_in_utc_and_madrid_time():
+    connection = _hand_made_connection()
+    rows = connection.sql(
+        "SELECT device_id, room, hour_utc::VARCHAR, local_hour::VARCHAR, local_date::VARCHAR,"
+        " readings, pm25_mean, pm25_max, pm25_readings_over_35, co2_mean, co2_max,"
+        " temperature_mean FROM exploitation.air_quality_hourly ORDER BY hour_utc"
+    ).fetchall()
+    assert rows == [
+        ("aq-31", "Flat 1A kitchen", "2025-06-30 10:00:00+00", "2025-06-30 12:00:00",
+         "2025-06-30", 2, 30.0, 48.0, 1, 700.0, 800.0, 22.0),
+        ("aq-31", "Flat 1A kitchen", "2025-06-30 11:00:00+00", "2025-06-30 13:00:00",
+         "2025-06-30", 1, 30.0, 30.0, 0, 700.0, 700.0, 22.0),
+    ]  # fmt: skip
 
 
 def test_models_find_the_planted_anomalies_in_generated_data(doors: Path):
