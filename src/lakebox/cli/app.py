@@ -28,6 +28,7 @@ from lakebox.cli import (
     runs,
     sandbox,
     serve,
+    stream,
 )
 from lakebox.errors import LakeboxError, RunTerminated
 
@@ -52,6 +53,7 @@ COMMAND_MODULES = (
     runs,
     sandbox,
     serve,
+    stream,
 )
 
 TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM, as a shell reports a process it ended

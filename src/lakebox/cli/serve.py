@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,9 +25,12 @@ from lakebox.cli.serving_options import (
 )
 from lakebox.errors import PortInUse
 
+TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
+
 if TYPE_CHECKING:
     from lakebox.lakehouse import Lakehouse
     from lakebox.serving.pgwire import ConnectionLimits, PgServer
+    from lakebox.stream.supervisor import StreamWorkers
 
 
 def register(app: typer.Typer) -> None:
@@ -63,10 +67,18 @@ def serve(
             help="Run the pipelines that have a schedule when due (as 'lakebox scheduler').",
         ),
     ] = True,
+    streams: Annotated[
+        bool,
+        typer.Option(
+            "--streams/--no-streams",
+            help="Run a worker per stream of lakebox.yaml (as 'lakebox stream run NAME').",
+        ),
+    ] = True,
     project_dir: ProjectOption = Path(),
 ) -> None:
-    """Serve the HTTP API and the UI (OpenAPI docs at /docs), run the scheduled pipelines,
-    and with --pg-port serve the PostgreSQL endpoint beside them, until Ctrl-C."""
+    """Serve the HTTP API and the UI (OpenAPI docs at /docs), run the scheduled pipelines
+    and the streams' workers, and with --pg-port serve the PostgreSQL endpoint beside them,
+    until Ctrl-C."""
     import uvicorn
 
     from lakebox.cli.pg import pg_address
@@ -95,16 +107,33 @@ def serve(
             output.say(f"PostgreSQL clients: {pg_address(host, pg_server.port)}")
             pg_server.start()
         running = start_scheduler(lh, output) if scheduler else None
+        workers = _stream_workers(lh, output) if streams else None
+        signal.signal(signal.SIGTERM, _stop_serving)
         try:
             config = uvicorn.Config(api, host=host, port=port, log_level="warning")
             uvicorn.Server(config).run(sockets=[listening])
         except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it caught once it has stopped
             pass
         finally:
+            if workers is not None:
+                workers.stop()
             if running is not None:
                 running.stop()
             if pg_server is not None:
                 pg_server.stop()
+
+
+def _stop_serving(signum: int, frame: object) -> None:
+    """End the server on SIGTERM as on Ctrl-C, so the workers and servers beside it stop."""
+    raise SystemExit(TERMINATED_EXIT_CODE)
+
+
+def _stream_workers(lh: Lakehouse, output: Output) -> StreamWorkers | None:
+    """Start a worker process per declared stream; None when there is none."""
+    from lakebox.stream.supervisor import StreamWorkers
+
+    names = sorted(lh.config.streams)
+    return StreamWorkers(lh.project_dir, names, output.say).start() if names else None
 
 
 def _pg_beside(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lakebox.config.base import IDENTIFIER, Strict, identifiers
 from lakebox.config.column_types import canonical
 from lakebox.config.columns import ColumnConfig
 from lakebox.config.durations import duration_seconds
+from lakebox.config.sizes import size_bytes
 from lakebox.config.sources import SourceConfig
 
 AGGREGATES = ("count", "sum", "mean", "min", "max", "stddev", "last")
@@ -39,6 +40,19 @@ class IntakeConfig(Strict):
     key_level: int | None = Field(default=None, ge=0)  # mqtt: topic level that holds the key
     qos: int = Field(default=1, ge=0, le=2)  # mqtt
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)  # client settings
+    max_backlog: int | str = "1GiB"  # http, mqtt: the most the write-ahead log holds
+
+    @field_validator("max_backlog")
+    @classmethod
+    def _a_size(cls, value: int | str) -> int | str:
+        if size_bytes(value) <= 0:
+            raise ValueError(f"max_backlog {value!r} must be a size like '1GiB'")
+        return value
+
+    @property
+    def backlog_bytes(self) -> int:
+        """Return `max_backlog` in bytes."""
+        return size_bytes(self.max_backlog)
 
     @model_validator(mode="after")
     def _complete(self) -> IntakeConfig:
@@ -106,10 +120,8 @@ class AverageConfig(Strict):
 class RuleConfig(Strict):
     """An alert rule. threshold: a field above/below a value; rate: the field's change per
     second above/below a value (`below: 0`: a value that does not change); each held for
-    `events` consecutive readings or `for` a duration. zscore: a window's column this many
+    `events` consecutive readings or for a `duration`. zscore: a window's column this many
     deviations from the key's moving average. A score column is a field like any other."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     kind: Literal["threshold", "rate", "zscore"] = "threshold"
     field: str | None = None
@@ -119,7 +131,7 @@ class RuleConfig(Strict):
     above: float | None = None
     below: float | None = None
     events: int | None = Field(default=None, ge=1)
-    held_for: float | str | None = Field(default=None, alias="for")
+    duration: float | str | None = None
     severity: Literal["info", "warn", "critical"] = "warn"
 
     @model_validator(mode="after")
@@ -131,10 +143,10 @@ class RuleConfig(Strict):
                 raise ValueError("a zscore rule needs 'window', 'of' and 'average'")
         elif not self.field:
             raise ValueError(f"a {self.kind} rule needs 'field'")
-        if self.held_for is not None:
-            _positive_duration(self.held_for, "for")
+        if self.duration is not None:
+            _positive_duration(self.duration, "duration")
             if self.events is not None:
-                raise ValueError("use one of 'events' and 'for', not both")
+                raise ValueError("use one of 'events' and 'duration', not both")
         return self
 
     @property

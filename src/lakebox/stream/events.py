@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import orjson
 import pyarrow as pa
@@ -37,9 +38,9 @@ ARROW_TYPES = {
 MAX_RAW_KEPT = 2000  # characters of a refused event's text kept with its reason
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One event as an intake delivered it: its partition, offset and bytes."""
+class Record(NamedTuple):
+    """One event as an intake delivered it: its partition, offset and bytes (a tuple:
+    made by the hundred thousand a second)."""
 
     partition: int
     offset: int
@@ -80,19 +81,19 @@ def parse(records: Sequence[Record], stream: StreamConfig) -> Parsed:
 
 def _parse_together(records: Sequence[Record], stream: StreamConfig) -> Parsed | None:
     """Return the batch read in one pass, or None when any event needs a closer look."""
-    limit = stream.max_event_bytes
-    if any(len(r.value) > limit or b"\n" in r.value or not r.value.strip() for r in records):
+    values = [record.value for record in records]
+    body = b"\n".join(values)
+    if max(map(len, values)) > stream.max_event_bytes or body.count(b"\n") != len(values) - 1:
         return None
     options = pajson.ParseOptions(
         explicit_schema=schema(stream), unexpected_field_behavior="ignore"
     )
-    body = b"\n".join(record.value for record in records)
     try:
         table = pajson.read_json(io.BytesIO(body), parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows != len(records) or _missing(table, stream):
-        return None
+        return None  # a blank event (skipped by the reader), or one without key or time
     offsets = [record.offset for record in records]
     return Parsed(_finish(table.select(list(stream.fields)), offsets, stream))
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lakebox.config.streams import StreamConfig
 from lakebox.stream.averages import MovingAverage
 from lakebox.stream.events import TIME, Record, Refusal, parse
 from lakebox.stream.rules import EventRules, Rule, Transition
 from lakebox.stream.scoring import Scorer, scorers_for
-from lakebox.stream.windows import ClosedWindow, Windows, micros, windows_of
+from lakebox.stream.windows import Windows, micros, windows_of
 
 if TYPE_CHECKING:
     from lakebox.lakehouse import Lakehouse
@@ -34,7 +34,7 @@ class Output:
     """What a micro-batch produced: closed window rows per window, incident transitions,
     and how many events were accepted, refused and late."""
 
-    rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    rows: dict[str, list[pa.Table]] = field(default_factory=dict)
     transitions: list[Transition] = field(default_factory=list)
     accepted: int = 0
     refused: list[Refusal] = field(default_factory=list)
@@ -95,17 +95,23 @@ class PartitionState:
 
     def process(self, records: Sequence[Record]) -> Output:
         """Take the next records of the partition (offsets from `next_offset` on)."""
-        records = [record for record in records if record.offset >= self.next_offset]
+        if records and records[0].offset < self.next_offset:
+            records = [record for record in records if record.offset >= self.next_offset]
         if not records:
             return Output()
         parsed = parse(records, self.stream)
-        events = self._scored(parsed.events)
-        output = Output(accepted=events.num_rows, refused=parsed.refused)
+        return self.apply(parsed.events, parsed.refused, records[-1].offset)
+
+    def apply(self, events: pa.Table, refused: list[Refusal], last_offset: int) -> Output:
+        """Take parsed events (declared fields, `_offset`, `_t`, in offset order) and the
+        refusals of the offsets up to `last_offset`."""
+        events = self._scored(events)
+        output = Output(accepted=events.num_rows, refused=refused)
         if events.num_rows:
             output.late = self._count_in_windows(events)
             output.transitions += self.event_rules.observe(events)
         self._close(output)
-        self.next_offset = records[-1].offset + 1
+        self.next_offset = last_offset + 1
         self.counters.accepted += output.accepted
         self.counters.refused += len(output.refused)
         self.counters.late += output.late
@@ -140,62 +146,49 @@ class PartitionState:
         watermark = self.watermark
         for name, windows in self.windows.items():
             closed = windows.close(watermark)
-            if closed:
-                output.rows[name] = [self._row(name, window, output) for window in closed]
-                self.counters.windows_closed += len(closed)
+            if closed is not None and closed.num_rows:
+                output.rows.setdefault(name, []).append(self._averaged(name, closed, output))
+                self.counters.windows_closed += closed.num_rows
 
-    def _row(self, name: str, window: ClosedWindow, output: Output) -> dict[str, object]:
-        windows = self.windows[name]
-        row: dict[str, object] = {
-            self.stream.key: window.key,
-            "window_start": _moment(window.start),
-            "window_end": _moment(window.end),
-            "events_count": window.accumulator.events,
-            **windows.aggregation.values(window.accumulator),
-        }
-        for rule in self.window_rules:
-            if rule.config.window == name:
-                output.transitions += _judge(
-                    rule, self.averages[str(rule.config.average)], window, row
-                )
-        for average_name, average in self.averages.items():
-            if average.config.window == name:
-                row[average_name] = average.update(window.key, window.start, row[average.config.of])  # type: ignore[arg-type]
-        return row
+    def _averaged(self, name: str, closed: pa.Table, output: Output) -> pa.Table:
+        """Return `closed` (by key and start) with its moving averages; judge its zscore
+        rules on the way (each against the averages of the windows before)."""
+        averages = {n: a for n, a in self.averages.items() if a.config.window == name}
+        rules = [rule for rule in self.window_rules if rule.config.window == name]
+        if not averages and not rules:
+            return closed
+        keys = closed.column(self.stream.key).to_pylist()
+        starts = pc.cast(closed.column("window_start"), pa.int64()).to_pylist()
+        ends = pc.cast(closed.column("window_end"), pa.int64()).to_pylist()
+        wanted = {a.config.of for a in averages.values()} | {str(r.config.of) for r in rules}
+        values = {column: closed.column(column).to_pylist() for column in wanted}
+        computed: dict[str, list[float | None]] = {n: [] for n in averages}
+        for index, key in enumerate(keys):
+            for rule in rules:
+                average = self.averages[str(rule.config.average)]
+                value = values[str(rule.config.of)][index]
+                output.transitions += _judge(rule, average, key, starts[index], ends[index], value)
+            for average_name, average in averages.items():
+                value = values[average.config.of][index]
+                computed[average_name].append(average.update(key, starts[index], value))
+        for average_name, column in computed.items():
+            closed = closed.append_column(average_name, pa.array(column, pa.float64()))
+        return closed
 
-    def live(self, name: str) -> list[dict[str, object]]:
-        """Return the open windows of window `name`, as rows (for the live view)."""
-        windows = self.windows[name]
-        return [
-            {
-                self.stream.key: window.key,
-                "window_start": _moment(window.start),
-                "window_end": _moment(window.end),
-                "events_count": window.accumulator.events,
-                **windows.aggregation.values(window.accumulator),
-            }
-            for window in windows.current()
-        ]
+    def live(self, name: str) -> pa.Table | None:
+        """Return the open windows of window `name` (for the live view), or None."""
+        return self.windows[name].current()
 
 
 def _judge(
-    rule: Rule, average: MovingAverage, window: ClosedWindow, row: dict[str, object]
+    rule: Rule, average: MovingAverage, key: object, start: int, end: int, value: object
 ) -> list[Transition]:
     """Return what a closed window does to a zscore rule: its column against the key's
-    moving average of the windows before it."""
-    value = row.get(str(rule.config.of))
-    before = average.before(window.key)
+    moving average and deviation of the windows before it."""
+    before = average.before(key)
     if value is None or before is None:
         return []
     mean, spread = before
     score = (float(value) - mean) / spread if spread > 0 else 0.0  # type: ignore[arg-type]
     holds = np.array([rule.config.holds(score)])
-    at, offset = np.array([window.end]), np.array([window.start])
-    return rule.observe(window.key, holds, at, offset, np.array([score]))
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _moment(micros_value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros_value)
+    return rule.observe(key, holds, np.array([end]), np.array([start]), np.array([score]))

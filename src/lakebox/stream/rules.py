@@ -69,32 +69,32 @@ class Rule:
         for start, end in _runs(holds):
             if not holds[start]:
                 if state.incident is not None:
-                    found.append(self._resolve(state, int(times[start]), int(offsets[start])))
+                    found.append(self.resolve(state, int(times[start]), int(offsets[start])))
                 state.run = 0
                 continue
             if state.run == 0:
                 state.since = int(times[start])
             at = None if state.incident else self._opening(state, times, start, end)
             if at is not None:
-                state.incident = self._incident(key, int(offsets[at]), int(times[at]), values[at])
+                state.incident = self.incident(key, int(offsets[at]), int(times[at]), values[at])
                 found.append(Transition(state.incident, True, int(times[at]), int(offsets[at])))
             state.run += end - start
         return found
 
     def _opening(self, state: KeyRun, times: np.ndarray, start: int, end: int) -> int | None:
         """Return the index in [start, end) at which the condition has held long enough."""
-        if self.config.held_for is not None:
-            enough = np.flatnonzero(times[start:end] - state.since >= micros(self.config.held_for))
+        if self.config.duration is not None:
+            enough = np.flatnonzero(times[start:end] - state.since >= micros(self.config.duration))
             return start + int(enough[0]) if len(enough) else None
         needed = self.config.readings - state.run
         return start + needed - 1 if needed <= end - start else None
 
-    def _resolve(self, state: KeyRun, at: int, offset: int) -> Transition:
+    def resolve(self, state: KeyRun, at: int, offset: int) -> Transition:
         incident, state.incident = state.incident, None
         assert incident is not None
         return Transition(incident, False, at, offset)
 
-    def _incident(self, key: object, offset: int, at: int, value: float) -> Incident:
+    def incident(self, key: object, offset: int, at: int, value: float) -> Incident:
         rule = self.config
         moment = datetime.fromtimestamp(at / MICROS, UTC).isoformat()
         return Incident(
@@ -117,12 +117,15 @@ def describe(rule: RuleConfig) -> str:
     }[rule.kind]
     sign = ">" if rule.above is not None else ("<=" if rule.kind == "rate" else "<")
     bound = rule.above if rule.above is not None else rule.below
-    held = f"for {rule.held_for}" if rule.held_for is not None else f"for {rule.readings} readings"
+    held = f"for {rule.duration}" if rule.duration is not None else f"for {rule.readings} readings"
     return f"{measure} {sign} {bound:g} {held}"
 
 
 class EventRules:
-    """The threshold and rate rules of a stream, read event by event, per key."""
+    """The threshold and rate rules of a stream, read event by event, per key: each rule's
+    runs are computed over the whole micro-batch at once (keys sorted apart, events in
+    offset order within a key), and only the readings that open or resolve an incident
+    are visited one by one."""
 
     def __init__(self, rules: list[Rule], key: str) -> None:
         self.rules = rules
@@ -132,48 +135,106 @@ class EventRules:
         """Return the transitions `events` (in offset order) cause."""
         if not self.rules or events.num_rows == 0:
             return []
-        numbered = events.append_column("_i", pa.array(np.arange(events.num_rows)))
-        groups = numbered.group_by(self.key, use_threads=False).aggregate([("_i", "list")])
-        times = events.column(TIME).to_numpy()
-        offsets = events.column(OFFSET).to_numpy()
-        found = []
+        encoded = pc.dictionary_encode(events.column(self.key)).combine_chunks()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        keys = encoded.dictionary.to_pylist()
+        order = np.argsort(codes, kind="stable")
+        times = events.column(TIME).to_numpy()[order]
+        offsets = events.column(OFFSET).to_numpy()[order]
+        found: list[Transition] = []
         for rule in self.rules:
-            values = _floats(events.column(str(rule.config.field)))
-            for key, rows in zip(
-                groups.column(self.key).to_pylist(),
-                groups.column("_i_list").to_pylist(),
-                strict=True,
-            ):
-                index = np.asarray(rows)
-                index = index[~np.isnan(values[index])]
-                if len(index):
-                    found += _observe_rule(rule, key, values[index], times[index], offsets[index])
+            values = _floats(events.column(str(rule.config.field)))[order]
+            valid = ~np.isnan(values)
+            readings = _Readings(codes[order][valid], values[valid], times[valid], offsets[valid])
+            found += _observe(rule, keys, readings)
         return sorted(found, key=lambda transition: transition.offset)
 
 
-def _observe_rule(
-    rule: Rule, key: object, values: np.ndarray, times: np.ndarray, offsets: np.ndarray
-) -> list[Transition]:
+@dataclass
+class _Readings:
+    """One rule's readings of a micro-batch, grouped by key (as codes), in order within."""
+
+    codes: np.ndarray
+    values: np.ndarray
+    times: np.ndarray
+    offsets: np.ndarray
+
+    def __post_init__(self) -> None:
+        count = len(self.codes)
+        first = np.ones(count, dtype=bool)
+        first[1:] = self.codes[1:] != self.codes[:-1]
+        self.starts = np.flatnonzero(first)
+        self.ends = np.append(self.starts[1:], count) - 1
+        self.group = np.cumsum(first) - 1
+        self.begin = self.starts[self.group]  # each reading's group's first index
+
+    def shifted(self, values: np.ndarray, at_start: np.ndarray) -> np.ndarray:
+        """Return each reading's previous value in its group (`at_start` for the first)."""
+        before = np.empty_like(values)
+        before[1:] = values[:-1]
+        before[self.starts] = at_start
+        return before
+
+
+def _observe(rule: Rule, keys: list[object], readings: _Readings) -> list[Transition]:
+    if len(readings.codes) == 0:
+        return []
+    states = [rule.keys.setdefault(keys[readings.codes[i]], KeyRun()) for i in readings.starts]
+    holds = _holds(
+        rule.config, _rates(readings, states) if rule.config.kind == "rate" else readings.values
+    )
     if rule.config.kind == "rate":
-        state = rule.keys.setdefault(key, KeyRun())
-        before_t = np.concatenate(([state.previous[0] if state.previous else times[0]], times[:-1]))
-        before_v = np.concatenate(
-            ([state.previous[1] if state.previous else values[0]], values[:-1])
-        )
-        seconds = (times - before_t) / MICROS
-        change = np.abs(values - before_v)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(
-                seconds > 0,
-                change / np.where(seconds > 0, seconds, 1),
-                np.where(change > 0, np.inf, 0.0),
-            )
-        holds = _holds(rule.config, rate)
-        if state.previous is None:
-            holds[0] = False  # the first reading of a key has no rate yet
-        state.previous = (int(times[-1]), float(values[-1]))
-        return rule.observe(key, holds, times, offsets, values)
-    return rule.observe(key, _holds(rule.config, values), times, offsets, values)
+        holds[readings.starts[[s.previous is None for s in states]]] = False  # no rate yet
+    run, since = _runs_of(readings, holds, states)
+    if rule.config.duration is not None:
+        opened = holds & (readings.times - since >= micros(rule.config.duration))
+    else:
+        opened = holds & (run >= rule.config.readings)
+    was_open = readings.shifted(opened, np.array([s.incident is not None for s in states]))
+    changes = np.flatnonzero((opened & ~was_open) | (~holds & was_open))
+    found = []
+    for index in changes:
+        state = states[readings.group[index]]
+        key = keys[readings.codes[index]]
+        at, offset = int(readings.times[index]), int(readings.offsets[index])
+        if opened[index]:
+            state.incident = rule.incident(key, offset, at, float(readings.values[index]))
+            found.append(Transition(state.incident, True, at, offset))
+        elif state.incident is not None:
+            found.append(rule.resolve(state, at, offset))
+    for state, end in zip(states, readings.ends, strict=True):
+        state.run, state.since = int(run[end]), int(since[end]) if holds[end] else 0
+        state.previous = (int(readings.times[end]), float(readings.values[end]))
+    return found
+
+
+def _rates(readings: _Readings, states: list[KeyRun]) -> np.ndarray:
+    """Return each reading's change per second since the key's reading before it."""
+    last_t = np.array([s.previous[0] if s.previous else 0 for s in states], dtype=np.int64)
+    last_v = np.array([s.previous[1] if s.previous else np.nan for s in states])
+    seconds = (readings.times - readings.shifted(readings.times, last_t)) / MICROS
+    change = np.abs(readings.values - readings.shifted(readings.values, last_v))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(seconds > 0, change / np.where(seconds > 0, seconds, 1), np.inf)
+    return np.where(change == 0, 0.0, rate)
+
+
+def _runs_of(
+    readings: _Readings, holds: np.ndarray, states: list[KeyRun]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per reading, the length of the run of readings meeting the condition that it
+    ends (0 where it does not hold) and the time that run began; runs carry over from the
+    key's state."""
+    index = np.arange(len(holds))
+    cut = np.maximum.accumulate(np.where(holds, readings.begin - 1, index))
+    cut = np.maximum(cut, readings.begin - 1)
+    unbroken = cut == readings.begin - 1
+    carried = np.array([s.run for s in states])[readings.group]
+    carried_since = np.array([s.since for s in states], dtype=np.int64)[readings.group]
+    run = np.where(holds, index - cut + np.where(unbroken, carried, 0), 0)
+    first = readings.times[np.minimum(cut + 1, len(holds) - 1)]
+    since = np.where(unbroken & (carried > 0), carried_since, first)
+    return run, since
 
 
 def _holds(config: RuleConfig, values: np.ndarray) -> np.ndarray:

@@ -10,17 +10,22 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.feather as feather
 
 from lakebox.ground.json import json_default
 from lakebox.lakehouse import Lakehouse
+from lakebox.stream.locks import running
 from lakebox.stream.places import STATE_FOLDER, state_dir
 
 if TYPE_CHECKING:
     from lakebox.stream.worker import Worker
 
 WRITE_EVERY = 1.0
-STALE_AFTER = 30.0  # seconds without a status write: the worker is not running
 
 
 @dataclass
@@ -83,13 +88,15 @@ class StatusWriter:
                 "lateness_us": state.watermark - state.max_time if state.max_time else 0,
                 "last_flush_seconds": self._flush_seconds,
                 "checkpoint_at": self._checkpoint_at,
-                "open_windows": {name: state.live(name) for name in state.windows},
             }
             _write_json(self.folder / f"status-p{partition}.json", document)
+            for window in state.windows:
+                _write_open(self.folder / f"open-p{partition}-{window}.arrow", state.live(window))
 
 
-def read_status(lh: Lakehouse, name: str) -> StreamStatus:
-    """Return stream `name`'s status, merged over its partitions' files."""
+def read_status(lh: Lakehouse, name: str, key: str | None = None) -> StreamStatus:
+    """Return stream `name`'s status, merged over its partitions' files; with `key`, also
+    that key's open windows of each window."""
     status = StreamStatus(name)
     folder = lh.project_dir / STATE_FOLDER / name
     now = time.time()
@@ -99,12 +106,16 @@ def read_status(lh: Lakehouse, name: str) -> StreamStatus:
         except (OSError, ValueError):
             continue
         _merge(status, document, now)
+    if key is not None:
+        status.open_windows = _open_windows(folder, key)
+    status.running = bool(running(folder))
+    if not status.running:
+        status.rate = 0.0  # the last rate a stopped worker wrote is not a rate now
     return status
 
 
 def _merge(status: StreamStatus, document: dict[str, Any], now: float) -> None:
     status.partitions.append(int(document["partition"]))
-    status.running = status.running or now - float(document["updated_at"]) < STALE_AFTER
     for key in ("events_in", "refused", "late", "windows_closed", "lag"):
         setattr(status, key, getattr(status, key) + int(document.get(key) or 0))
     status.rate += float(document.get("rate") or 0.0)
@@ -121,8 +132,30 @@ def _merge(status: StreamStatus, document: dict[str, Any], now: float) -> None:
         )
     updated = datetime.fromtimestamp(float(document["updated_at"]), UTC).isoformat()
     status.updated_at = max(status.updated_at or updated, updated)
-    for window, rows in (document.get("open_windows") or {}).items():
-        status.open_windows.setdefault(window, []).extend(rows)
+
+
+def _open_windows(folder: Path, key: str) -> dict[str, list[dict[str, Any]]]:
+    """Return `key`'s open windows per window, from every partition's file."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(folder.glob("open-p*-*.arrow")):
+        window = path.stem.split("-", 2)[2]
+        try:
+            table = feather.read_table(path)
+        except (OSError, pa.ArrowInvalid):
+            continue
+        mine = table.filter(pc.equal(pc.cast(table.column(0), pa.string()), key))
+        found.setdefault(window, []).extend(mine.to_pylist())
+    return found
+
+
+def _write_open(path: Path, table: pa.Table | None) -> None:
+    """Write a partition's open windows of one window (none: remove the file)."""
+    if table is None:
+        path.unlink(missing_ok=True)
+        return
+    temporary = path.with_name(path.name + ".tmp")
+    feather.write_feather(table, temporary, compression="uncompressed")
+    os.replace(temporary, path)
 
 
 def _write_json(path: os.PathLike[str], document: dict[str, Any]) -> None:

@@ -47,15 +47,23 @@ def _aggregate_type(kind: str, aggregate: str) -> pa.DataType:
     return pa.float64()
 
 
+def window_rows(stream: StreamConfig, window: str, parts: list[pa.Table]) -> pa.Table:
+    """Return the closed windows of `parts` as one table of the window's schema."""
+    wanted = window_schema(stream, window)
+    if not parts:
+        return wanted.empty_table()
+    return pa.concat_tables([part.select(wanted.names).cast(wanted) for part in parts])
+
+
 def commit_windows(
     lh: Lakehouse,
     name: str,
     stream: StreamConfig,
     window: str,
-    rows: list[dict[str, object]],
+    parts: list[pa.Table],
     batch: str,
 ) -> bool:
     """Commit a flush's closed windows of `window` under `batch`; False if already there."""
-    table = pa.Table.from_pylist(rows, schema=window_schema(stream, window))
+    table = window_rows(stream, window, parts)
     properties = {"lakebox.stream": name, "lakebox.window": window}
     return commit_rows(lh, window_ref(name, window), table, batch, properties)

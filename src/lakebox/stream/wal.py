@@ -20,6 +20,7 @@ from lakebox.stream.events import Record
 
 SEGMENT_BYTES = 64 * 1024 * 1024
 _EXACT_BYTES = 4 * 1024 * 1024
+_READ_BYTES = 4 * 1024 * 1024
 _TYPICAL_EVENT_BYTES = 150
 _SUFFIX = ".log"
 
@@ -91,17 +92,11 @@ class Wal:
         records: list[Record] = []
         seq, path, position = self._start(from_seq)
         while path is not None and len(records) < max_records:
-            with path.open("rb") as handle:
-                handle.seek(position)
-                for line in handle:
-                    if not line.endswith(b"\n"):
-                        break
-                    position += len(line)
-                    if seq >= from_seq:
-                        records.append(Record(0, seq, line[:-1]))
-                    seq += 1
-                    if len(records) >= max_records:
-                        break
+            lines, used = _whole_lines(path, position, max_records - len(records) + from_seq - seq)
+            skip = max(0, from_seq - seq)
+            records += [Record(0, seq + i, line) for i, line in enumerate(lines) if i >= skip]
+            seq += len(lines)
+            position += used
             self._cursor = (seq, path, position)
             following = self._following(path)
             if following is None or len(records) >= max_records or seq < following[0]:
@@ -126,6 +121,10 @@ class Wal:
         names = [p for _, p in segments]
         index = names.index(path) if path in names else -1
         return segments[index + 1] if 0 <= index < len(segments) - 1 else None
+
+    def size(self) -> int:
+        """Return the bytes the log holds."""
+        return sum(path.stat().st_size for _, path in self.segments())
 
     def unread(self, from_seq: int) -> int:
         """Return about how many events are logged from `from_seq` on (exact while the
@@ -174,6 +173,31 @@ class WriterLock:
         """Let another process write the log."""
         fcntl.flock(self._handle, fcntl.LOCK_UN)
         self._handle.close()
+
+
+def _whole_lines(path: Path, position: int, most: int) -> tuple[list[bytes], int]:
+    """Return up to `most` whole lines of `path` from byte `position`, and their bytes."""
+    lines: list[bytes] = []
+    used = 0
+    with path.open("rb") as handle:
+        handle.seek(position)
+        while len(lines) < most:
+            block = handle.read(_READ_BYTES)
+            if not block:
+                break
+            whole = block.rfind(b"\n") + 1
+            if whole == 0:  # a line longer than a block, or one still being written
+                if len(block) < _READ_BYTES:
+                    break
+                block += handle.readline()
+                whole = block.rfind(b"\n") + 1
+                if whole == 0:
+                    break
+            taken = block[:whole].split(b"\n")[:-1][: most - len(lines)]
+            lines += taken
+            used += sum(len(line) + 1 for line in taken)
+            handle.seek(position + used)
+    return lines, used
 
 
 def _sync_dir(directory: Path) -> None:

@@ -19,11 +19,10 @@ import pyarrow.compute as pc
 
 from lakebox.config.durations import duration_seconds
 from lakebox.config.streams import NUMERIC_TYPES, StreamConfig, WindowConfig
-from lakebox.stream.accumulators import Accumulator, Aggregation
-from lakebox.stream.events import OFFSET, TIME
+from lakebox.stream.accumulators import START, Aggregation
+from lakebox.stream.events import TIME
 
 MICROS = 1_000_000
-_START = "_start"
 
 
 def micros(duration: float | str) -> int:
@@ -31,26 +30,32 @@ def micros(duration: float | str) -> int:
     return round(duration_seconds(duration) * MICROS)
 
 
-@dataclass
-class ClosedWindow:
-    """A window whose end the watermark passed: its key, bounds (µs) and aggregates."""
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-    key: object
-    start: int
-    end: int
-    accumulator: Accumulator
+
+def finished(aggregation: Aggregation, rows: pa.Table, ends: pa.Array) -> pa.Table:
+    """Return window rows: the key, `window_start`, `window_end`, then the aggregates."""
+    starts = rows.column(START)
+    columns = {
+        aggregation.key: rows.column(aggregation.key),
+        "window_start": pc.cast(starts, _TIMESTAMP),
+        "window_end": pc.cast(ends, _TIMESTAMP),
+        **aggregation.finish(rows),
+    }
+    return pa.table(columns)
 
 
 class SizedWindows:
-    """The open tumbling or hopping windows of one window declaration, per key."""
+    """The open tumbling or hopping windows of one window declaration, all keys in one
+    table of partial aggregates."""
 
     def __init__(self, config: WindowConfig, stream: StreamConfig) -> None:
         self.size = micros(config.size)  # type: ignore[arg-type]
         self.every = micros(config.every) if config.every is not None else self.size
         self.key = stream.key
         numeric = {name for name, kind in stream.value_fields.items() if kind in NUMERIC_TYPES}
-        self.aggregation = Aggregation(dict(config.aggregates), numeric)
-        self.open: dict[tuple[object, int], Accumulator] = {}
+        self.aggregation = Aggregation(dict(config.aggregates), numeric, stream.key)
+        self.state: pa.Table | None = None
 
     def add(self, events: pa.Table, watermarks: np.ndarray) -> np.ndarray:
         """Count `events` (in offset order, with the watermark before each) in their open
@@ -63,46 +68,39 @@ class SizedWindows:
             keep = starts + self.size > watermarks
             taken |= keep
             if keep.any():
-                mask = pa.array(keep)
-                parts.append(events.filter(mask).append_column(_START, pa.array(starts[keep])))
+                chosen = events.filter(pa.array(keep))
+                parts.append(chosen.append_column(START, pa.array(starts[keep], pa.int64())))
         if parts:
-            self._merge(pa.concat_tables(parts))
+            partial = self.aggregation.partial(pa.concat_tables(parts))
+            self.state = self.aggregation.combine([self.state, partial])
         return ~taken
 
-    def _merge(self, assigned: pa.Table) -> None:
-        order = pc.sort_indices(assigned, [(TIME, "ascending"), (OFFSET, "ascending")])
-        groups = self.aggregation.group(assigned.take(order), [self.key, _START])
-        for (key, start), accumulator in groups:
-            mine = self.open.get((key, start))
-            if mine is None:
-                self.open[(key, start)] = accumulator
-            else:
-                mine.merge(accumulator)
+    def close(self, watermark: int) -> pa.Table | None:
+        """Remove and return the windows whose end is at or before `watermark`, by key
+        and start (None when none closes)."""
+        if self.state is None:
+            return None
+        done = pc.less_equal(pc.add(self.state.column(START), self.size), watermark)
+        if not pc.any(done).as_py():
+            return None
+        closed = self.state.filter(done)
+        self.state = self.state.filter(pc.invert(done))
+        return self._rows(closed)
 
-    def close(self, watermark: int) -> list[ClosedWindow]:
-        """Remove and return the windows whose end is at or before `watermark`, by key and
-        start."""
-        done = sorted(
-            ((key, start) for key, start in self.open if start + self.size <= watermark),
-            key=lambda pair: (str(pair[0]), pair[1]),
-        )
-        return [ClosedWindow(k, s, s + self.size, self.open.pop((k, s))) for k, s in done]
+    def current(self) -> pa.Table | None:
+        """Return the open windows as rows (for the live view), by key and start."""
+        return None if self.state is None or not self.state.num_rows else self._rows(self.state)
 
-    def current(self) -> list[ClosedWindow]:
-        """Return the open windows (for the live view), by key and start."""
-        return [
-            ClosedWindow(key, start, start + self.size, accumulator)
-            for (key, start), accumulator in sorted(
-                self.open.items(), key=lambda item: (str(item[0][0]), item[0][1])
-            )
-        ]
+    def _rows(self, state: pa.Table) -> pa.Table:
+        state = state.sort_by([(self.key, "ascending"), (START, "ascending")])
+        return finished(self.aggregation, state, pc.add(state.column(START), self.size))
 
 
 @dataclass
 class _Session:
     start: int
     last: int
-    accumulator: Accumulator
+    partial: pa.Table  # one row of partial aggregates
 
 
 @dataclass
@@ -117,7 +115,7 @@ class SessionWindows:
     def __post_init__(self) -> None:
         self.gap = micros(self.config.gap)  # type: ignore[arg-type]
         numeric = {n for n, kind in self.stream.value_fields.items() if kind in NUMERIC_TYPES}
-        self.aggregation = Aggregation(dict(self.config.aggregates), numeric)
+        self.aggregation = Aggregation(dict(self.config.aggregates), numeric, self.stream.key)
 
     def add(self, events: pa.Table, watermarks: np.ndarray) -> np.ndarray:
         """Count each event not behind the watermark in its key's session, merging sessions
@@ -126,45 +124,53 @@ class SessionWindows:
         late = times < watermarks
         keys = events.column(self.stream.key).to_pylist()
         for index in np.flatnonzero(~late):
-            single = self.aggregation.group(events.slice(int(index), 1), [self.stream.key])[0][1]
-            self._place(keys[index], int(times[index]), single)
+            moment = int(times[index])
+            one = events.slice(int(index), 1).append_column(START, pa.array([0], pa.int64()))
+            self._place(keys[index], moment, self.aggregation.partial(one))
         return late
 
-    def _place(self, key: object, moment: int, accumulator: Accumulator) -> None:
+    def _place(self, key: object, moment: int, partial: pa.Table) -> None:
         sessions = self.open[key]
         near = [s for s in sessions if s.start - self.gap < moment < s.last + self.gap]
-        merged = _Session(moment, moment, accumulator)
+        merged = _Session(moment, moment, partial)
         for session in near:
             sessions.remove(session)
-            session.accumulator.merge(merged.accumulator)
+            both = self.aggregation.combine([session.partial, merged.partial])
             merged = _Session(
-                min(session.start, merged.start),
-                max(session.last, merged.last),
-                session.accumulator,
+                min(session.start, merged.start), max(session.last, merged.last), both
             )
         sessions.append(merged)
 
-    def close(self, watermark: int) -> list[ClosedWindow]:
+    def close(self, watermark: int) -> pa.Table | None:
         """Remove and return the sessions that ended at or before `watermark`."""
         done = []
-        for key in sorted(self.open, key=str):
+        for key in list(self.open):
             sessions = self.open[key]
-            for session in sorted(sessions, key=lambda s: s.start):
-                if session.last + self.gap <= watermark:
-                    sessions.remove(session)
-                    end = session.last + self.gap
-                    done.append(ClosedWindow(key, session.start, end, session.accumulator))
+            ended = [s for s in sessions if s.last + self.gap <= watermark]
+            for session in ended:
+                sessions.remove(session)
+            done += ended
             if not sessions:
                 del self.open[key]
-        return done
+        return self._rows(done)
 
-    def current(self) -> list[ClosedWindow]:
+    def current(self) -> pa.Table | None:
         """Return the open sessions (for the live view), by key and start."""
-        return [
-            ClosedWindow(key, s.start, s.last + self.gap, s.accumulator)
-            for key in sorted(self.open, key=str)
-            for s in sorted(self.open[key], key=lambda s: s.start)
+        return self._rows([s for sessions in self.open.values() for s in sessions])
+
+    def _rows(self, sessions: list[_Session]) -> pa.Table | None:
+        if not sessions:
+            return None
+        partials = [
+            s.partial.set_column(
+                s.partial.schema.get_field_index(START), START, pa.array([s.start])
+            )
+            for s in sessions
         ]
+        table = pa.concat_tables(partials, promote_options="default")
+        table = table.append_column("_end", pa.array([s.last + self.gap for s in sessions]))
+        table = table.sort_by([(self.stream.key, "ascending"), (START, "ascending")])
+        return finished(self.aggregation, table, table.column("_end"))
 
 
 Windows = SizedWindows | SessionWindows

@@ -27,7 +27,9 @@ from lakebox.stream import checkpoint, landed
 from lakebox.stream.alerting import AlertQueue, Change
 from lakebox.stream.events import Record
 from lakebox.stream.intakes.base import Intake
+from lakebox.stream.locks import PartitionLock, committing
 from lakebox.stream.partition import Output, PartitionState
+from lakebox.stream.places import state_dir
 from lakebox.stream.status import StatusWriter
 from lakebox.stream.tables import commit_windows
 
@@ -37,9 +39,9 @@ POLL_SECONDS = 0.05
 
 @dataclass
 class Pending:
-    """A partition's events and results since its last flush."""
+    """A partition's events (spooled to disk) and results since its last flush."""
 
-    records: list[Record] = field(default_factory=list)
+    spool: landed.Spool
     output: Output = field(default_factory=Output)
 
 
@@ -77,6 +79,7 @@ class Worker:
         self.pending: dict[int, Pending] = {}
         self.boundary: dict[int, int] = {}
         self.flushes: list[FlushReport] = []
+        self.locks: dict[int, PartitionLock] = {}
         self.status = StatusWriter(lh, name)
         self.alerts = AlertQueue(lh, on_alerts)
         self._last_flush = time.monotonic()
@@ -84,12 +87,13 @@ class Worker:
     def assign(self, partitions: Sequence[int]) -> dict[int, int]:
         """Restore `partitions` from their checkpoints; return the offset to read next."""
         for partition in partitions:
+            self.locks[partition] = PartitionLock(state_dir(self.lh, self.name), partition)
             _settle_landing(self.lh, self.name, partition)
             state = checkpoint.load(self.lh, self.name, self.stream, partition)
             if state is None:
                 state = PartitionState(self.name, self.stream, partition, self.lh)
             self.states[partition] = state
-            self.pending[partition] = Pending()
+            self.pending[partition] = Pending(landed.Spool(self.lh, self.name, partition))
             until = landed.landed_until(self.lh, self.name, partition, state.next_offset)
             if until is not None:
                 self.boundary[partition] = until
@@ -103,12 +107,18 @@ class Worker:
             self.states.pop(partition, None)
             self.pending.pop(partition, None)
             self.boundary.pop(partition, None)
+            lock = self.locks.pop(partition, None)
+            if lock is not None:
+                lock.release()
 
     def handle(self, records: Sequence[Record]) -> None:
         """Process `records` (any partitions, each in offset order)."""
-        by_partition: dict[int, list[Record]] = {}
-        for record in records:
-            by_partition.setdefault(record.partition, []).append(record)
+        if records and records[0].partition == records[-1].partition and len(self.states) == 1:
+            by_partition = {records[0].partition: list(records)}  # one partition: no sorting
+        else:
+            by_partition = {}
+            for record in records:
+                by_partition.setdefault(record.partition, []).append(record)
         for partition, chunk in by_partition.items():
             if partition not in self.states:
                 logger.warning("%s: records of unassigned partition %d", self.name, partition)
@@ -126,12 +136,14 @@ class Worker:
 
     def _process(self, partition: int, records: list[Record]) -> None:
         state = self.states[partition]
-        fresh = [record for record in records if record.offset >= state.next_offset]
+        fresh = records
+        if records[0].offset < state.next_offset:
+            fresh = [record for record in records if record.offset >= state.next_offset]
         if not fresh:
             return
         output = state.process(fresh)
         pending = self.pending[partition]
-        pending.records += fresh
+        pending.spool.add(fresh)
         pending.output.extend(output)
         self.alerts.put([(t.incident, t.opened) for t in output.transitions])
         if self.on_output is not None:
@@ -142,7 +154,7 @@ class Worker:
         done = []
         for partition in sorted(self.pending if partitions is None else partitions):
             pending = self.pending.get(partition)
-            if pending is None or not pending.records:
+            if pending is None or not pending.spool.count:
                 continue
             done.append(self._flush_one(partition, pending))
         self._last_flush = time.monotonic()
@@ -152,8 +164,9 @@ class Worker:
         started = time.monotonic()
         state = self.states[partition]
         self.alerts.drain()
-        with self.lh.engine.lock:
-            batch = landed.land(self.lh, self.name, pending.records)
+        with self.lh.engine.lock, committing(state_dir(self.lh, self.name)):
+            events = pending.spool.count
+            batch = pending.spool.land(self.lh)
             for window, rows in pending.output.rows.items():
                 if rows:
                     commit_windows(self.lh, self.name, self.stream, window, rows, batch)
@@ -161,11 +174,9 @@ class Worker:
         if self.intake is not None:
             self.intake.commit(partition, state.next_offset)
         self.boundary.pop(partition, None)
-        self.pending[partition] = Pending()
-        rows = {window: len(rows) for window, rows in pending.output.rows.items()}
-        report = FlushReport(
-            partition, batch, len(pending.records), rows, time.monotonic() - started
-        )
+        self.pending[partition] = Pending(pending.spool)
+        rows = {w: sum(t.num_rows for t in parts) for w, parts in pending.output.rows.items()}
+        report = FlushReport(partition, batch, events, rows, time.monotonic() - started)
         self.flushes.append(report)
         self.status.flushed(report.seconds)
         self.reporter.message(f"{self.name}: flushed {report.events} events as {batch}")
@@ -196,7 +207,15 @@ class Worker:
             self.status.write(self, force=True)
         finally:
             self.intake.close()
-            self.alerts.close()
+            self.close()
+
+    def close(self) -> None:
+        """Record the alert changes still waiting and give up every partition (unflushed
+        events are read again by the next worker)."""
+        self.alerts.close()
+        for lock in self.locks.values():
+            lock.release()
+        self.locks.clear()
 
 
 def _settle_landing(lh: Lakehouse, name: str, partition: int) -> None:

@@ -7,6 +7,7 @@ the log (`LoggedIntake`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 
@@ -57,6 +58,14 @@ class HttpIntake:
 
     def accept(self, body: bytes) -> Accepted:
         """Log the events of `body` (NDJSON, or a JSON array); return the counts."""
+        if self.wal.size() > self.stream.intake.backlog_bytes:
+            raise StreamError(
+                f"stream {self.name!r} has {self.stream.intake.max_backlog} of events waiting "
+                "for its worker; try again shortly",
+                hint="check that its worker runs: lakebox stream status",
+                status=503,
+                retry_after=5,
+            )
         lines = split_body(body)
         records = [Record(0, index, line) for index, line in enumerate(lines)]
         refused = parse(records, self.stream).refused
@@ -80,3 +89,37 @@ def split_body(body: bytes) -> list[bytes]:
             raise StreamError(f"the body is not a JSON array: {error}") from None
         return [orjson.dumps(item) for item in items]
     return [line.rstrip(b"\r") for line in text.split(b"\n") if line.strip()]
+
+
+def read_events_file(intake: HttpIntake, path: Path, chunk_bytes: int = 1 << 20) -> Accepted:
+    """Send the events of a file (NDJSON read in chunks of whole lines, or one JSON array)
+    through `intake`; return the summed counts (refusal indexes count from the file's
+    first event)."""
+    total = Accepted(0, 0)
+    with path.open("rb") as handle:
+        if handle.read(64).lstrip().startswith(b"["):
+            handle.seek(0)
+            return intake.accept(handle.read())
+        handle.seek(0)
+        rest = b""
+        while chunk := handle.read(chunk_bytes):
+            whole, _, rest = (rest + chunk).rpartition(b"\n")
+            _add(total, intake.accept(whole) if whole.strip() else Accepted(0, 0))
+        if rest.strip():
+            _add(total, intake.accept(rest))
+    return total
+
+
+def _add(total: Accepted, part: Accepted) -> None:
+    seen = total.accepted + total.refused
+    for error in part.errors:
+        if len(total.errors) < MAX_REASONS:
+            total.errors.append({**error, "index": seen + int(str(error["index"]))})
+    total.accepted += part.accepted
+    total.refused += part.refused
+    total.first_sequence = (
+        total.first_sequence if total.first_sequence is not None else part.first_sequence
+    )
+    total.last_sequence = (
+        part.last_sequence if part.last_sequence is not None else total.last_sequence
+    )
