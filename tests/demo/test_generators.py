@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from lakebox import config
 from lakebox.demo import generators
-from lakebox.demo.generators import ceramics, sensors
+from lakebox.demo.generators import air_quality, ceramics, sensors
 
 DEMO = Path(generators.__file__).parent.parent
 MODELS = DEMO / "models"
@@ -25,6 +25,7 @@ META_COLUMNS = (
     "_batch_id VARCHAR, _source_file VARCHAR, _source_line BIGINT, _ingested_at TIMESTAMPTZ"
 )
 QUICK_DAYS = 14
+PROJECT_PARTS = ("sources.yaml", "streams.yaml")  # as write_project joins them
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -293,8 +294,23 @@ def test_sensors_anomalous_days_carry_their_factor(doors: Path):
 # -- sources.yaml ------------------------------------------------------------------------------
 
 
+def test_the_stream_declares_the_fleet_s_fields():
+    text = "".join((DEMO / name).read_text(encoding="utf-8") for name in PROJECT_PARTS)
+    stream = config.parse(text, "lakebox.yaml").streams["air_quality"]
+    assert stream.fields == air_quality.FIELDS
+    assert (stream.key, stream.time, stream.intake.kind) == ("device_id", "ts", "http")
+    assert set(stream.windows) == {"1m", "5m"}
+    assert stream.windows["1m"].columns()[:2] == ["pm25_mean", "pm25_max"]
+    assert (stream.lateness_seconds, stream.flush_seconds) == (30, 5)
+    assert stream.averages["pm25_ma15"].over == 15
+    high, stuck = stream.alerts["pm25_high"], stream.alerts["pm25_stuck"]
+    assert (high.kind, high.field, high.above, high.events) == ("threshold", "pm25", 35, 3)
+    assert (stuck.kind, stuck.field, stuck.below, stuck.events) == ("rate", "pm25", 0, 20)
+
+
 def test_sources_yaml_declares_the_generated_columns():
-    project = config.parse((DEMO / "sources.yaml").read_text(encoding="utf-8"), "sources.yaml")
+    text = "".join((DEMO / name).read_text(encoding="utf-8") for name in PROJECT_PARTS)
+    project = config.parse(text, "lakebox.yaml")
     materials, doors = project.sources["materials"], project.sources["door_counts"]
     assert set(materials.columns) == set(ceramics.HEADER)
     assert materials.columns["quantity"].unit == "kg"

@@ -1,12 +1,13 @@
 """The demo's air-quality fleet on the hot path: its readings go to stream `air_quality`
 through the HTTP intake, the door `POST /api/streams/air_quality/events` of `lakebox serve`.
 
-- `push_backlog`: while `lakebox demo` builds, one day of readings (every 15 s) goes through
+- `push_backlog`: while `lakebox demo` builds, one day of readings (every 30 s) goes through
   the intake's own code (`HttpIntake.accept`, what the route calls), then the stream's worker
   reads the write-ahead log to its end: the events land, the windows close into
   `exploitation.air_quality_1m` and `_5m`, and the planted incidents open alerts.
-- `LivePoster`: while the demo is served, a thread posts each device's reading of every
-  second of the demo's clock (resumed where the build left it) as NDJSON to the served intake.
+- `LivePoster`: while `lakebox demo` serves, a thread posts each device's reading of every
+  second of the demo's clock (resumed where the build left it) as NDJSON to the served intake;
+  the server's stream worker takes them from there.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 
 import httpx
 
 from lakebox.demo.generators import air_quality
 from lakebox.demo.generators.air_quality import Incident
+from lakebox.demo.live import read_marker
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
@@ -34,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 STREAM = "air_quality"
 BACKLOG = timedelta(days=1)
-BACKLOG_STEP = timedelta(seconds=15)
+BACKLOG_STEP = timedelta(seconds=30)
 EVENTS_PER_POST = 5_000
 _CATCH_UP = timedelta(minutes=5)
 _POST_TIMEOUT = 10.0
@@ -102,6 +107,16 @@ def _rule_and_key(incident_id: str) -> tuple[str, str]:
     """Return the rule and key of a stream incident's id, `stream:<stream>:<rule>:<key>:p…`."""
     _, _, rule, rest = incident_id.split(":", 3)
     return rule, rest.rsplit(":", 1)[0]
+
+
+@contextmanager
+def live_poster(directory: Path, server_url: str, token: str | None = None) -> Iterator[LivePoster]:
+    """Run the fleet's live poster of the demo project in `directory` while the block runs,
+    posting to the stream's intake of the server at `server_url`, from the demo's clock on."""
+    seed, resumed = read_marker(directory)
+    url = f"{server_url.rstrip('/')}/api/streams/{STREAM}/events"
+    with LivePoster(url, seed, resumed, token) as poster:
+        yield poster
 
 
 class LivePoster:
