@@ -14,6 +14,7 @@ from lakebox.cli.serving_options import token_in
 
 if TYPE_CHECKING:
     from lakebox.demo.fleet import StreamSummary
+    from lakebox.demo.generators.air_quality import Incident
 
 
 def register(app: typer.Typer) -> None:
@@ -72,14 +73,19 @@ def show_stream(output: Output, stream: StreamSummary | None) -> None:
     )
     output.table(
         "incidents planted in the fleet's readings",
-        ["kind", "device", "from (UTC)", "to (UTC)"],
-        [
-            [item.kind, item.device, f"{item.start:%Y-%m-%d %H:%M}", f"{item.end:%Y-%m-%d %H:%M}"]
-            for item in stream.planted
-        ],
+        ["kind", "device", "room", "from (UTC)", "to (UTC)"],
+        [_incident_row(item) for item in stream.planted],
     )
     output.table(
         "alerts of the stream's rules (ops.alerts)",
         ["rule", "device", "status"],
         [list(alert) for alert in stream.alerts],
     )
+
+
+def _incident_row(incident: Incident) -> list[str]:
+    """Return a planted incident as a row: kind, device, room, from, to."""
+    from lakebox.demo.generators.air_quality import device
+
+    start, end = (f"{moment:%Y-%m-%d %H:%M}" for moment in (incident.start, incident.end))
+    return [incident.kind, incident.device, device(incident.device).room, start, end]

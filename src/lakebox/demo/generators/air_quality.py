@@ -37,6 +37,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -127,12 +128,12 @@ def _devices() -> tuple[Device, ...]:
 
 
 DEVICES: tuple[Device, ...] = _devices()
+_BY_ID = {item.id: item for item in DEVICES}
 
 
 def device(device_id: str) -> Device:
     """Return the device with id `device_id` (KeyError for an unknown one)."""
-    found = {item.id: item for item in DEVICES}
-    return found[device_id]
+    return _BY_ID[device_id]
 
 
 # -- the planted incidents ---------------------------------------------------------------------
@@ -187,33 +188,39 @@ def _kitchens() -> list[int]:
     return [index for index, item in enumerate(DEVICES) if "kitchen" in item.kind]
 
 
+class _Slot(NamedTuple):
+    """When a meal may be cooked: from `hour` (local) to `spread` hours later, lasting
+    `minutes` (shortest, longest), its smoke peaking at `peak` µg/m³ (lowest, highest)."""
+
+    hour: float
+    spread: float
+    minutes: tuple[int, int]
+    peak: tuple[float, float]
+
+
+_CANTEEN_LUNCH = _Slot(11.25, 0.5, (60, 90), (45, 70))  # an extractor hood: lower peaks
+_LUNCH = _Slot(13.25, 0.75, (25, 45), (60, 180))
+_DINNER = _Slot(20.25, 1.0, (30, 50), (60, 180))
+
+
 def _meals_of(seed: int, index: int, day: date) -> list[_Smoke]:
-    """Return the meals cooked in kitchen `index` on local `day`."""
+    """Return the meals cooked in kitchen `index` on local `day`: the canteen's lunch every
+    weekday; in a flat, lunch on some days (most weekends) and dinner on most."""
     rng = random.Random(f"aq-meals:{seed}:{DEVICES[index].id}:{day.isoformat()}")
     weekend = day.weekday() >= 5
     if DEVICES[index].kind == "canteen_kitchen":
-        slots = [] if weekend else [(11.25, 0.5, 60, 90, 45, 70)]
+        slots = [] if weekend else [_CANTEEN_LUNCH]
     else:
-        lunch = (13.25, 0.75, 25, 45, 60, 180) if rng.random() < (0.7 if weekend else 0.3) else None
-        dinner = (20.25, 1.0, 30, 50, 60, 180) if rng.random() < 0.8 else None
-        slots = [slot for slot in (lunch, dinner) if slot]
-    return [_meal(rng, index, day, *slot) for slot in slots]
+        lunch = rng.random() < (0.7 if weekend else 0.3)
+        dinner = rng.random() < 0.8
+        slots = [slot for slot, cooked in ((_LUNCH, lunch), (_DINNER, dinner)) if cooked]
+    return [_meal(rng, index, day, slot) for slot in slots]
 
 
-def _meal(
-    rng: random.Random,
-    index: int,
-    day: date,
-    hour: float,
-    spread: float,
-    shortest: int,
-    longest: int,
-    lowest: float,
-    highest: float,
-) -> _Smoke:
-    start = _midnight(day) + int((hour + rng.uniform(0, spread)) * _HOUR)
-    minutes = rng.randint(shortest, longest)
-    return _Smoke(index, start, start + minutes * 60, round(rng.uniform(lowest, highest), 1))
+def _meal(rng: random.Random, index: int, day: date, slot: _Slot) -> _Smoke:
+    start = _midnight(day) + int((slot.hour + rng.uniform(0, slot.spread)) * _HOUR)
+    minutes = rng.randint(*slot.minutes)
+    return _Smoke(index, start, start + minutes * 60, round(rng.uniform(*slot.peak), 1))
 
 
 # -- readings ----------------------------------------------------------------------------------
