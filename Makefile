@@ -19,9 +19,17 @@ SUPERSET_VENV := .superset-venv
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SUPERSET_PACKAGES := apache-superset==6.1.0 rich cachetools "flask-caching<2.4" psycopg2-binary
 SUPERSET_CHECK_ARGS ?=
+# Quix Streams for benchmarks/stream.py's side-by-side run, in a venv of its own: quixstreams
+# 3.28.1 pins pydantic<2.14 and lakebox pins 2.14.3. It installs from a hashed lock, and the
+# benchmark runs its Quix child with $(QUIX_VENV)/bin/python; nothing is downloaded at run time.
+QUIX_VENV := .venv-quix
+QUIX_STAMP := $(QUIX_VENV)/.installed
+QUIX_LOCK := benchmarks/quix-requirements.lock
+STREAM_BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv test demo lint format bench lock superset-check clean distclean
+.PHONY: help .venv .venv-quix test demo lint format bench bench-stream lock quix-lock \
+	superset-check clean distclean
 
 help:
 	@echo "make demo       build the demo project in demo-project/ and run the whole data path"
@@ -29,12 +37,16 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     sort imports and format the code with ruff"
 	@echo "make bench      run benchmarks/ingest.py"
+	@echo "make bench-stream  run benchmarks/stream.py: lakebox and Quix Streams side by side on Kafka"
+	@echo "                     (installs $(QUIX_VENV) once; STREAM_BENCH_ARGS=... passes options)"
+	@echo "make .venv-quix create $(QUIX_VENV) with Quix Streams from $(QUIX_LOCK)"
+	@echo "make quix-lock  regenerate $(QUIX_LOCK) with uv (hashes, Python 3.11)"
 	@echo "make superset-check  chart the demo project in Apache Superset 6.1 through lakebox pg"
 	@echo "                     (installs $(SUPERSET_VENV) once; SUPERSET_CHECK_ARGS=... passes options)"
 	@echo "make lock       regenerate requirements.lock and requirements-dev.lock with uv (hashes, Python 3.11)"
 	@echo "make .venv      create $(VENV) and install both locks and lakebox (editable)"
 	@echo "make clean      remove caches, build output and generated demo/benchmark folders"
-	@echo "make distclean  clean, and remove $(VENV) and $(SUPERSET_VENV) too"
+	@echo "make distclean  clean, and remove $(VENV), $(SUPERSET_VENV) and $(QUIX_VENV) too"
 
 .venv: $(DEV_STAMP)
 
@@ -69,6 +81,23 @@ format: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/ingest.py
 
+$(QUIX_VENV)/bin/python:
+	$(PYTHON) -m venv $(QUIX_VENV)
+
+$(QUIX_STAMP): $(QUIX_LOCK) | $(QUIX_VENV)/bin/python
+	$(QUIX_VENV)/bin/pip install --require-hashes -r $(QUIX_LOCK)
+	touch $@
+
+.venv-quix: $(QUIX_STAMP)
+
+bench-stream: $(DEV_STAMP) $(QUIX_STAMP)
+	$(BIN)/python benchmarks/stream.py --quix-python $(QUIX_VENV)/bin/python $(STREAM_BENCH_ARGS)
+
+quix-lock: | $(BIN)/python
+	$(BIN)/pip install uv
+	$(BIN)/uv pip compile benchmarks/quix-requirements.in --python-version 3.11 --generate-hashes \
+		-o $(QUIX_LOCK)
+
 $(SUPERSET_VENV)/bin/python:
 	$(PYTHON) -m venv $(SUPERSET_VENV)
 
@@ -90,8 +119,8 @@ lock: | $(BIN)/python
 clean:
 	rm -rf build dist src/*.egg-info .pytest_cache .ruff_cache demo-project benchmarks/out \
 		.lakebox-test .superset-check
-	find . \( -path ./$(VENV) -o -path ./$(SUPERSET_VENV) \) -prune -o -type d -name __pycache__ \
-		-exec rm -rf {} +
+	find . \( -path ./$(VENV) -o -path ./$(SUPERSET_VENV) -o -path ./$(QUIX_VENV) \) -prune \
+		-o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(SUPERSET_VENV)
+	rm -rf $(VENV) $(SUPERSET_VENV) $(QUIX_VENV)

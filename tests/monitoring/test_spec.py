@@ -13,7 +13,7 @@ from tests.conftest import ProjectFactory
 def test_defaults_alert_every_kind_from_warn_on() -> None:
     alerts = parse("name: x\n").alerts
     assert (alerts.channels, alerts.min_severity, alerts.max_age) == ([], "warn", {})
-    assert alerts.on == ["anomalies", "checks", "stale", "runs"]
+    assert alerts.on == ["anomalies", "checks", "stale", "runs", "streams"]
 
 
 def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -110,7 +110,9 @@ def serve(
         workers = _stream_workers(lh, output) if streams else None
         signal.signal(signal.SIGTERM, _stop_serving)
         try:
-            config = uvicorn.Config(api, host=host, port=port, log_level="warning")
+            config = uvicorn.Config(
+                api, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3
+            )
             uvicorn.Server(config).run(sockets=[listening])
         except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it caught once it has stopped
             pass

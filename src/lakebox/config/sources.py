@@ -84,6 +84,7 @@ class SourceConfig(Strict):
     )
     columns: dict[str, ColumnConfig] = Field(default_factory=dict)
     on_incompatible: Literal["quarantine", "fail"] = "quarantine"
+    keep_duplicates: bool = False  # keep exact copies of a row (each a separate event)
     description: str | None = None
 
     @field_validator("url")

@@ -4,9 +4,10 @@ event time, windows, moving averages, alert rules, scoring and flush interval.""
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, NoReturn
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lakebox.config.base import IDENTIFIER, Strict, identifiers
 from lakebox.config.column_types import canonical
@@ -14,11 +15,13 @@ from lakebox.config.columns import ColumnConfig
 from lakebox.config.durations import duration_seconds
 from lakebox.config.sizes import size_bytes
 from lakebox.config.sources import SourceConfig
+from lakebox.errors import ConfigError
 
 AGGREGATES = ("count", "sum", "mean", "min", "max", "stddev", "last")
 STREAM_TYPES = ("VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "FLOAT", "BOOLEAN", "TIMESTAMPTZ")
 NUMERIC_TYPES = ("BIGINT", "INTEGER", "DOUBLE", "FLOAT")
 SCORE_COLUMNS = ("score", "anomaly_score")
+WINDOW_COLUMNS = ("window_start", "window_end", "events_count")
 _WINDOW_NAME = re.compile(r"[a-z0-9_]+")
 Aggregate = Literal["count", "sum", "mean", "min", "max", "stddev", "last"]
 
@@ -27,6 +30,14 @@ def _positive_duration(value: float | str, what: str) -> float | str:
     if duration_seconds(value) <= 0:
         raise ValueError(f"{what} {value!r} must be longer than zero")
     return value
+
+
+def _refuse(location: tuple[str, ...], message: str, value: object) -> NoReturn:
+    """Raise a validation error at `location` in the stream, so the error names the line
+    of the key at fault rather than the stream's."""
+    error = PydanticCustomError("value_error", "Value error, {message}", {"message": message})
+    details = InitErrorDetails(type=error, loc=location, input=value)
+    raise ValidationError.from_exception_data("StreamConfig", [details])
 
 
 class IntakeConfig(Strict):
@@ -82,9 +93,13 @@ class WindowConfig(Strict):
         if self.every is not None:
             if self.size is None:
                 raise ValueError("'every' goes with 'size' (a hopping window)")
-            size, every = duration_seconds(self.size), duration_seconds(self.every)
-            if every > size or (size / every) != int(size / every):
+            size, every = _micros(self.size), _micros(self.every)
+            if every > size or size % every:
                 raise ValueError(f"size {self.size!r} must be a whole multiple of every")
+        for name, aggregates in self.aggregates.items():
+            for aggregate in dict.fromkeys(aggregates):
+                if aggregates.count(aggregate) > 1:
+                    _refuse(("aggregates", name), f"{aggregate!r} is given twice", aggregates)
         return self
 
     @property
@@ -171,6 +186,7 @@ class AnomalyConfig(Strict):
     """An online anomaly detector learned on the stream as it runs (column `anomaly_score`)."""
 
     fields: list[str]
+    limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
     trees: int = Field(default=10, ge=1, le=200)
     height: int = Field(default=8, ge=2, le=20)
     window_size: int = Field(default=250, ge=10)
@@ -201,9 +217,11 @@ class StreamConfig(Strict):
             raise ValueError("a stream declares its fields and their types")
         typed = {}
         for name, type_name in fields.items():
-            if not IDENTIFIER.fullmatch(name) or name in SCORE_COLUMNS:
-                raise ValueError(f"field name {name!r} must be a lower-case identifier")
-            kind = canonical(str(type_name))
+            _check_field_name(name)
+            try:
+                kind = canonical(str(type_name))
+            except ConfigError:
+                kind = str(type_name)
             kind = "TIMESTAMPTZ" if kind == "TIMESTAMP" else kind
             if kind not in STREAM_TYPES:
                 raise ValueError(f"field {name}: type {type_name!r} is not one of {STREAM_TYPES}")
@@ -239,59 +257,72 @@ class StreamConfig(Strict):
     def _references(self) -> StreamConfig:
         for role, name in (("key", self.key), ("time", self.time)):
             if name not in self.fields:
-                raise ValueError(f"{role} {name!r} is not one of the fields")
+                _refuse((role,), f"{role} {name!r} is not one of the fields", name)
         if self.fields[self.time] != "TIMESTAMPTZ":
-            raise ValueError(f"time field {self.time!r} must be TIMESTAMPTZ")
+            _refuse(("time",), f"time field {self.time!r} must be TIMESTAMPTZ", self.time)
         self._check_windows()
         self._check_averages()
         self._check_rules()
         if self.anomaly:
             for name in self.anomaly.fields:
-                self._numeric(name, "anomaly field")
+                self._numeric(name, "anomaly field", ("anomaly", "fields"))
+            for name, (low, high) in self.anomaly.limits.items():
+                if name not in self.anomaly.fields or not low < high:
+                    message = "must be [low, high] of an anomaly field"
+                    _refuse(("anomaly", "limits", name), message, [low, high])
         return self
 
     def _check_windows(self) -> None:
         for window_name, window in self.windows.items():
             for name, aggregates in window.aggregates.items():
-                numeric = {"count", "last"}.issuperset(aggregates)
-                if not numeric:
-                    self._numeric(name, f"windows.{window_name}: field")
+                where = ("windows", window_name, "aggregates", name)
+                if not {"count", "last"}.issuperset(aggregates):
+                    self._numeric(name, "field", where)
                 elif name not in self.value_fields:
-                    raise ValueError(f"windows.{window_name}: {name!r} is not a field")
+                    _refuse(where, f"{name!r} is not a field", name)
+                for column in (f"{name}_{aggregate}" for aggregate in aggregates):
+                    if column in (self.key, *WINDOW_COLUMNS):
+                        _refuse(where, f"{column!r} is a column of every window; rename", name)
 
     def _check_averages(self) -> None:
         for name, average in self.averages.items():
             window = self.windows.get(average.window)
             if window is None:
-                raise ValueError(f"averages.{name}: no window {average.window!r}")
+                _refuse(("averages", name, "window"), f"no window {average.window!r}", name)
             if window.kind == "session":
-                raise ValueError(f"averages.{name}: a moving average needs a sized window")
+                message = "a moving average needs a sized window"
+                _refuse(("averages", name, "window"), message, average.window)
             if average.of not in window.columns():
-                raise ValueError(
-                    f"averages.{name}: {average.of!r} is not a column of window {average.window} "
+                message = (
+                    f"{average.of!r} is not a column of window {average.window} "
                     f"({', '.join(window.columns()) or 'none'})"
                 )
+                _refuse(("averages", name, "of"), message, average.of)
+            if name in (self.key, *WINDOW_COLUMNS, *window.columns()):
+                message = f"window {average.window} has a column {name!r} already; rename"
+                _refuse(("averages", name), message, name)
 
     def _check_rules(self) -> None:
         for name, rule in self.alerts.items():
             if rule.kind != "zscore":
-                self._numeric(str(rule.field), f"alerts.{name}: field")
+                self._numeric(str(rule.field), "field", ("alerts", name, "field"))
                 continue
             average = self.averages.get(str(rule.average))
             if average is None or average.window != rule.window or average.over is None:
-                raise ValueError(
-                    f"alerts.{name}: 'average' must name a simple moving average (over) of "
-                    f"window {rule.window!r}"
+                message = (
+                    f"'average' must name a simple moving average (over) of window {rule.window!r}"
                 )
+                _refuse(("alerts", name, "average"), message, rule.average)
             if rule.of not in self.windows[str(rule.window)].columns():
-                raise ValueError(f"alerts.{name}: {rule.of!r} is not a column of {rule.window}")
+                message = f"{rule.of!r} is not a column of {rule.window}"
+                _refuse(("alerts", name, "of"), message, rule.of)
 
-    def _numeric(self, name: str, what: str) -> None:
+    def _numeric(self, name: str, what: str, where: tuple[str, ...]) -> None:
         kind = self.value_fields.get(name)
         if kind is None:
-            raise ValueError(f"{what} {name!r} is not a field")
+            _refuse(where, f"{what} {name!r} is not a field", name)
         if kind not in NUMERIC_TYPES:
-            raise ValueError(f"{what} {name!r} is {kind}, not a number")
+            _refuse(where, f"{what} {name!r} is {kind}, not a number", name)
 
     @property
     def value_fields(self) -> dict[str, str]:
@@ -311,6 +342,19 @@ class StreamConfig(Strict):
         return duration_seconds(self.flush)
 
 
+def _check_field_name(name: str) -> None:
+    if name.startswith("_"):
+        raise ValueError(f"field name {name!r} must not start with _ (lakebox's own columns do)")
+    if name in SCORE_COLUMNS:
+        raise ValueError(f"field name {name!r} is the column of the stream's {name}; rename it")
+    if not IDENTIFIER.fullmatch(name):
+        raise ValueError(f"field name {name!r} must be a lower-case identifier")
+
+
+def _micros(duration: float | str) -> int:
+    return round(duration_seconds(duration) * 1_000_000)
+
+
 def stream_source(name: str, stream: StreamConfig) -> SourceConfig:
     """Return the source the format step reads a stream's landed events with: NDJSON, the
     declared fields typed, the key and time required, no text taken for a null."""
@@ -324,5 +368,6 @@ def stream_source(name: str, stream: StreamConfig) -> SourceConfig:
         format="ndjson",
         columns=columns,
         null_tokens=[],
+        keep_duplicates=True,
         description=f"events of stream {name}, landed by its flushes",
     )

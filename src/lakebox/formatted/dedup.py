@@ -11,10 +11,19 @@ from lakebox.ground.sql import quote_identifier
 
 
 def rows_to_drop(
-    engine: DuckDBEngine, staged: str, columns: list[str], key: list[str], target: str
+    engine: DuckDBEngine,
+    staged: str,
+    columns: list[str],
+    key: list[str],
+    target: str,
+    keep_duplicates: bool = False,
 ) -> int:
-    """Create table `target(_ordinal)` of the good rows to drop; return how many."""
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {_exact_duplicates(staged, columns)}")
+    """Create table `target(_ordinal)` of the good rows to drop; return how many. With
+    `keep_duplicates`, exact copies of a row are kept (a stream's events: each one counts)."""
+    duplicates = _exact_duplicates(staged, columns)
+    if keep_duplicates:
+        duplicates = f"SELECT _ordinal FROM {staged} WHERE false"
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {duplicates}")
     if key:
         engine.execute(f"INSERT INTO {target} {_superseded(staged, key, target)}")
     row = engine.execute(f"SELECT count(*) FROM {target}").fetchone()

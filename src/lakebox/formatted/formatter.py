@@ -223,7 +223,12 @@ def _format_raw(
         _stage_typed(engine, names, columns, raw, work)
         _number_lines(engine, raw, names, names.staged)
         duplicates = dedup.rows_to_drop(
-            engine, names.staged, [c.name for c in columns], source.key, names.dropped
+            engine,
+            names.staged,
+            [c.name for c in columns],
+            source.key,
+            names.dropped,
+            source.keep_duplicates,
         )
         counts = _count(engine, names, duplicates)
         _write(lh, entry, source, names, columns, raw.has_sheet, work, again)

@@ -63,7 +63,10 @@ def evaluate(lh: Lakehouse, dry_run: bool = False, now: datetime | None = None) 
 
 
 def record_changes(
-    lh: Lakehouse, changes: list[tuple[Incident, bool]], now: datetime | None = None
+    lh: Lakehouse,
+    changes: list[tuple[Incident, bool]],
+    now: datetime | None = None,
+    cache: ledger.LedgerCache | None = None,
 ) -> AlertReport:
     """Store and send incidents opened (True) and resolved (False) by their own watcher, in
     order: a stream's rules, whose incidents `evaluate` leaves alone. Each change is sent
@@ -74,7 +77,7 @@ def record_changes(
     told = "streams" in lh.config.alerts.on
     channels = lh.config.alerts.channels if told else []
     with _one_at_a_time(lh):
-        records = ledger.load(lh)
+        records = ledger.load_cached(lh, cache)
         changed = False
         for incident, opened in changes:
             current = records.get(incident.incident_id)
@@ -91,7 +94,7 @@ def record_changes(
             if channels:
                 _deliver(channels, records[incident.incident_id], moment, report)
         if changed:
-            ledger.save(lh, records)
+            ledger.save_cached(lh, records, cache)
     return report
 
 

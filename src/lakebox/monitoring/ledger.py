@@ -73,6 +73,34 @@ def save(lh: Lakehouse, records: dict[str, AlertRecord]) -> None:
     commit_rows(lh, ALERTS, table, batch, {}, replace=True)
 
 
+@dataclass
+class LedgerCache:
+    """The ledger as one writer last saw it: reused while `ops.alerts` has not changed since
+    (its current snapshot), so a busy writer does not read the table back before each save."""
+
+    snapshot_id: int | None = None
+    records: dict[str, AlertRecord] | None = None
+
+
+def load_cached(lh: Lakehouse, cache: LedgerCache) -> dict[str, AlertRecord]:
+    """Return the stored alerts, from `cache` when the table is as the cache last saw it."""
+    table = lh.catalog.load(ALERTS)
+    snapshot = table.current_snapshot() if table is not None else None
+    current = snapshot.snapshot_id if snapshot is not None else None
+    if cache.records is None or current != cache.snapshot_id:
+        cache.records, cache.snapshot_id = load(lh), current
+    return cache.records
+
+
+def save_cached(lh: Lakehouse, records: dict[str, AlertRecord], cache: LedgerCache) -> None:
+    """Save `records` and remember the snapshot written (forgotten if the save fails)."""
+    cache.records = None
+    save(lh, records)
+    table = lh.catalog.load(ALERTS)
+    snapshot = table.current_snapshot() if table is not None else None
+    cache.records, cache.snapshot_id = records, snapshot.snapshot_id if snapshot else None
+
+
 def _record(row: dict[str, object]) -> AlertRecord:
     channels = json.loads(str(row["channels"])) if row["channels"] else []
     return AlertRecord(**{**row, "channels": channels})  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from lakebox.serving.routes import ROUTERS
 from lakebox.serving.routes.models import ModelCache
 from lakebox.serving.security import LOOPBACK_HOSTS, Guard
 from lakebox.serving.ui import mount_ui
+from lakebox.stream.metrics import StreamCollector
 
 
 def create_app(
@@ -47,6 +48,7 @@ def create_app(
     app.state.queries = QueryService(lh, **limits)
     app.state.models = ModelCache(lh)
     app.state.metrics = registry(lh)
+    app.state.metrics.register(StreamCollector(lh))
     app.state.intakes = {}  # stream name -> its HTTP intake, opened on the first events
     app.add_exception_handler(LakeboxError, _lakebox_error)  # type: ignore[arg-type]
     app.add_middleware(Guard, hosts=allowed_hosts, token=token)  # type: ignore[arg-type]

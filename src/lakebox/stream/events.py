@@ -11,6 +11,7 @@ micro-batch; only a batch holding a bad event is read again event by event to fi
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ ARROW_TYPES = {
     "TIMESTAMPTZ": _TIMESTAMP,
 }
 MAX_RAW_KEPT = 2000  # characters of a refused event's text kept with its reason
+_INT64 = (-(2**63), 2**63 - 1)
+# The times Python (hence the window rows) can hold: years 1 to 9999, in µs since 1970.
+_TIMES = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 
 
 class Record(NamedTuple):
@@ -85,6 +89,9 @@ def _parse_together(records: Sequence[Record], stream: StreamConfig) -> Parsed |
     body = b"\n".join(values)
     if max(map(len, values)) > stream.max_event_bytes or body.count(b"\n") != len(values) - 1:
         return None
+    # objects only: Arrow's reader crashes the process on a `null` opening one of its blocks
+    if body[:1] != b"{" or body.count(b"\n{") != len(values) - 1:
+        return None
     options = pajson.ParseOptions(
         explicit_schema=schema(stream), unexpected_field_behavior="ignore"
     )
@@ -92,14 +99,24 @@ def _parse_together(records: Sequence[Record], stream: StreamConfig) -> Parsed |
         table = pajson.read_json(io.BytesIO(body), parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != len(records) or _missing(table, stream):
-        return None  # a blank event (skipped by the reader), or one without key or time
+    if table.num_rows != len(records) or _missing(table, stream) or _beyond(table, stream):
+        return None  # a blank event (skipped by the reader), one without key or time
     offsets = [record.offset for record in records]
     return Parsed(_finish(table.select(list(stream.fields)), offsets, stream))
 
 
 def _missing(table: pa.Table, stream: StreamConfig) -> bool:
     return any(table.column(name).null_count for name in (stream.key, stream.time))
+
+
+def _beyond(table: pa.Table, stream: StreamConfig) -> bool:
+    """Return whether a time is outside years 1 to 9999 (Arrow reads a few such)."""
+    for name, kind in stream.fields.items():
+        if kind == "TIMESTAMPTZ" and table.column(name).null_count < table.num_rows:
+            extremes = pc.min_max(pc.cast(table.column(name), pa.int64())).as_py()
+            if extremes["min"] < _TIMES[0] or extremes["max"] > _TIMES[1]:
+                return True
+    return False
 
 
 def _parse_one_by_one(records: Sequence[Record], stream: StreamConfig) -> Parsed:
@@ -131,8 +148,8 @@ def _read_event(
     if len(value) > limit:
         return {}, f"event larger than {limit} bytes"
     try:
-        data = orjson.loads(value)
-    except orjson.JSONDecodeError:
+        data = _loads(value)
+    except ValueError:
         return {}, "malformed JSON"
     if not isinstance(data, dict):
         return {}, "not a JSON object"
@@ -149,6 +166,22 @@ def _read_event(
         except (TypeError, ValueError, OverflowError):
             return {}, f"{name}: {_shown(orjson.dumps(raw), 80)} is not {_NAMES[cast]}"
     return typed, None
+
+
+def _loads(value: bytes) -> object:
+    """Return the JSON value of `value`, NaN and Infinity taken as numbers, as Arrow's
+    reader (the fast path) and DuckDB's (the format step) take them."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        if b"NaN" not in value and b"Infinity" not in value:
+            raise
+    data = json.loads(value)
+    try:
+        orjson.dumps(data)  # text no UTF-8 can hold (a lone surrogate), as orjson.loads
+    except orjson.JSONEncodeError:
+        raise ValueError("not UTF-8") from None
+    return data
 
 
 def _text(value: object) -> str:
@@ -168,11 +201,12 @@ def _float(value: object) -> float:
 def _integer(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError("not a number")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("not a whole number")
-        return int(value)
-    return int(value)
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("not a whole number")
+    whole = int(value)
+    if not _INT64[0] <= whole <= _INT64[1]:
+        raise OverflowError("beyond 64 bits")
+    return whole
 
 
 def _boolean(value: object) -> bool:

@@ -75,8 +75,10 @@ def replay(lh: Lakehouse, name: str, reporter: Reporter = NULL_REPORTER) -> Repl
         properties = {"lakebox.replay": name}
         commit_rows(lh, window_ref(name, window), table, batch, properties, replace=True)
         report.rows[window] = table.num_rows
+    refused = _refused(lh, name)
     for state in states.values():
         state.next_offset = max(state.next_offset, _landed_end(lh, name, state.partition))
+        state.counters.refused = refused.get(state.partition, 0)
         checkpoint.save(lh, state)
     report.partitions = sorted(states)
     return report
@@ -106,6 +108,21 @@ def _events(lh: Lakehouse, name: str) -> object:
                 events = events.append_column(OFFSET, part.column(OFFSET))
                 micros = pc.cast(events.column(stream.time), pa.int64())
                 yield int(partition), events.append_column(TIME, micros)
+
+
+def _refused(lh: Lakehouse, name: str) -> dict[int, int]:
+    """Return per partition how many of its landed events the format step refused (the
+    counts a replayed checkpoint carries on, as the live one did)."""
+    if lh.catalog.load(TableRef("quarantine", name)) is None:
+        return {}
+    partition = f"regexp_extract(_batch_id, '{_SPAN}', 1)"
+    sql = (
+        f"SELECT {partition}::BIGINT AS p, count(*) AS n FROM quarantine.{quote_identifier(name)} "
+        f"WHERE {partition} <> '' GROUP BY 1"
+    )
+    lh.refresh()
+    with lh.engine.lock:
+        return {int(p): int(n) for p, n in lh.engine.execute(sql).fetchall()}
 
 
 def _landed_end(lh: Lakehouse, name: str, partition: int) -> int:

@@ -185,12 +185,14 @@ def _observe(rule: Rule, keys: list[object], readings: _Readings) -> list[Transi
     )
     if rule.config.kind == "rate":
         holds[readings.starts[[s.previous is None for s in states]]] = False  # no rate yet
-    run, since = _runs_of(readings, holds, states)
+    run, since, cut = _runs_of(readings, holds, states)
     if rule.config.duration is not None:
-        opened = holds & (readings.times - since >= micros(rule.config.duration))
+        due = holds & (readings.times - since >= micros(rule.config.duration))
     else:
-        opened = holds & (run >= rule.config.readings)
-    was_open = readings.shifted(opened, np.array([s.incident is not None for s in states]))
+        due = holds & (run >= rule.config.readings)
+    open_before = np.array([s.incident is not None for s in states])
+    opened = _held_open(readings, holds, due, cut, open_before)
+    was_open = readings.shifted(opened, open_before)
     changes = np.flatnonzero((opened & ~was_open) | (~holds & was_open))
     found = []
     for index in changes:
@@ -219,12 +221,29 @@ def _rates(readings: _Readings, states: list[KeyRun]) -> np.ndarray:
     return np.where(change == 0, 0.0, rate)
 
 
+def _held_open(
+    readings: _Readings,
+    holds: np.ndarray,
+    due: np.ndarray,
+    cut: np.ndarray,
+    open_before: np.ndarray,
+) -> np.ndarray:
+    """Return where an incident is open: from the first reading of a run that is due (or
+    from the run's start, if the incident was open before the batch) to the run's end. A
+    duration run is due by time, and a late reading inside it is not: it stays open."""
+    index = np.arange(len(holds))
+    latest_due = np.maximum.accumulate(np.where(due, index, -1))
+    carried = (cut == readings.begin - 1) & open_before[readings.group]
+    return holds & ((latest_due > cut) | carried)
+
+
 def _runs_of(
     readings: _Readings, holds: np.ndarray, states: list[KeyRun]
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return, per reading, the length of the run of readings meeting the condition that it
-    ends (0 where it does not hold) and the time that run began; runs carry over from the
-    key's state."""
+    ends (0 where it does not hold), the time that run began, and the index of the reading
+    before the run (its group's start less one if the run carries over from the key's
+    state)."""
     index = np.arange(len(holds))
     cut = np.maximum.accumulate(np.where(holds, readings.begin - 1, index))
     cut = np.maximum(cut, readings.begin - 1)
@@ -234,7 +253,7 @@ def _runs_of(
     run = np.where(holds, index - cut + np.where(unbroken, carried, 0), 0)
     first = readings.times[np.minimum(cut + 1, len(holds) - 1)]
     since = np.where(unbroken & (carried > 0), carried_since, first)
-    return run, since
+    return run, since, cut
 
 
 def _holds(config: RuleConfig, values: np.ndarray) -> np.ndarray:

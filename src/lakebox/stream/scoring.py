@@ -69,34 +69,68 @@ class ModelScorer:
 
 
 class AnomalyScorer:
-    """Scores each event's novelty in [0, 1] with half-space trees, learning as it goes."""
+    """Scores each event's novelty in [0, 1] with half-space trees, learning as it goes.
+
+    The trees need each field's range: `limits` when declared, else the range of the first
+    `window_size` events widened by half its span on each side (those events only teach the
+    trees and get no score). Values are clipped to the range, so a reading far outside it
+    lands where the trees have seen nothing and scores high."""
 
     column = "anomaly_score"
 
     def __init__(self, config: AnomalyConfig) -> None:
-        from river import anomaly, compose, preprocessing
-
+        self.config = config
         self.fields = list(config.fields)
-        trees = anomaly.HalfSpaceTrees(
-            n_trees=config.trees,
-            height=config.height,
-            window_size=config.window_size,
-            seed=config.seed,
+        self.limits: dict[str, tuple[float, float]] = {
+            name: (float(low), float(high)) for name, (low, high) in config.limits.items()
+        }
+        self.warmup: list[dict[str, float]] = []
+        self.model: Any = self._trees() if len(self.limits) == len(self.fields) else None
+
+    def _trees(self) -> Any:
+        from river import anomaly
+
+        return anomaly.HalfSpaceTrees(
+            n_trees=self.config.trees,
+            height=self.config.height,
+            window_size=self.config.window_size,
+            seed=self.config.seed,
+            limits=dict(self.limits),
         )
-        self.model: Any = compose.Pipeline(preprocessing.MinMaxScaler(), trees)
 
     def score(self, events: pa.Table) -> pa.Array:
-        """Return each event's score (before learning from it); null without every field."""
+        """Return each event's score (before learning from it); null without every field,
+        and during the warm-up."""
         columns = [_floats(events.column(name)) for name in self.fields]
-        scores = []
-        for values in zip(*columns, strict=True):
-            if any(np.isnan(value) for value in values):
-                scores.append(None)
-                continue
-            features = dict(zip(self.fields, (float(v) for v in values), strict=True))
-            scores.append(float(self.model.score_one(features)))
-            self.model.learn_one(features)
-        return pa.array(scores, pa.float64())
+        return pa.array([self._one(values) for values in zip(*columns, strict=True)], pa.float64())
+
+    def _one(self, values: tuple[float, ...]) -> float | None:
+        if any(np.isnan(value) for value in values):
+            return None
+        features = dict(zip(self.fields, (float(v) for v in values), strict=True))
+        if self.model is None:
+            self._warm_up(features)
+            return None
+        clipped = {
+            name: min(max(value, self.limits[name][0]), self.limits[name][1])
+            for name, value in features.items()
+        }
+        score = float(self.model.score_one(clipped))
+        self.model.learn_one(clipped)
+        return score
+
+    def _warm_up(self, features: dict[str, float]) -> None:
+        self.warmup.append(features)
+        if len(self.warmup) < self.config.window_size:
+            return
+        for name in self.fields:
+            seen = [event[name] for event in self.warmup]
+            span = max(max(seen) - min(seen), 1e-9)
+            self.limits.setdefault(name, (min(seen) - span / 2, max(seen) + span / 2))
+        self.model = self._trees()
+        for event in self.warmup:
+            self.model.learn_one(event)
+        self.warmup = []
 
 
 def scorers_for(stream: StreamConfig, lh: Lakehouse | None) -> list[Scorer]:

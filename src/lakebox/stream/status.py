@@ -121,7 +121,8 @@ def _merge(status: StreamStatus, document: dict[str, Any], now: float) -> None:
     status.rate += float(document.get("rate") or 0.0)
     mark = document.get("watermark")
     if mark is not None:
-        moment = datetime.fromtimestamp(int(mark) / 1e6, UTC).isoformat()
+        mark = int(mark) + int(document.get("lateness_us") or 0)
+        moment = datetime.fromtimestamp(mark / 1e6, UTC).isoformat()
         status.watermark = max(status.watermark or moment, moment)
     if document.get("last_flush_seconds") is not None:
         status.last_flush_seconds = float(document["last_flush_seconds"])

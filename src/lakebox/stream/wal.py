@@ -4,7 +4,8 @@ and fsynced before the intake answers, so an accepted event survives a `kill -9`
 One event per line, numbered by a sequence that never restarts: a segment file is named by
 its first sequence number. The worker reads from its checkpoint's sequence on and, once a
 flush is checkpointed, drops the segments wholly before it. A line torn by a crash while it
-was written (never acknowledged) is cut off when the log is opened again.
+was written (never acknowledged) is cut off when the writer opens the log again; a reader
+never cuts anything, as the line it sees unfinished may be an append under way.
 """
 
 from __future__ import annotations
@@ -26,12 +27,16 @@ _SUFFIX = ".log"
 
 
 class Wal:
-    """A stream's write-ahead log in `directory` (one partition, 0)."""
+    """A stream's write-ahead log in `directory` (one partition, 0), opened by its writer
+    (the intake, holding the `WriterLock`) or, `writer=False`, by a reader (the worker)."""
 
-    def __init__(self, directory: Path, segment_bytes: int = SEGMENT_BYTES) -> None:
+    def __init__(
+        self, directory: Path, segment_bytes: int = SEGMENT_BYTES, writer: bool = True
+    ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.segment_bytes = segment_bytes
+        self.writer = writer
         self._lock = threading.Lock()
         self._cursor: tuple[int, Path, int] | None = None  # (next seq, segment, byte offset)
         self.next_seq = self._recover()
@@ -46,14 +51,14 @@ class Wal:
         return sorted(found)
 
     def _recover(self) -> int:
-        """Cut a torn last line; return the next sequence number."""
+        """Cut a torn last line (the writer only); return the next sequence number."""
         segments = self.segments()
         if not segments:
             return 0
         first, path = segments[-1]
         data = path.read_bytes()
         whole = data.rfind(b"\n") + 1
-        if whole != len(data):
+        if whole != len(data) and self.writer:
             with path.open("r+b") as handle:
                 handle.truncate(whole)
         return first + data[:whole].count(b"\n")
@@ -61,6 +66,8 @@ class Wal:
     def append(self, lines: list[bytes]) -> tuple[int, int]:
         """Append `lines` (none holding a newline) durably; return their first and last
         sequence numbers."""
+        if not self.writer:
+            raise StreamError(f"the log in {self.directory} was opened for reading")
         if not lines:
             return self.next_seq, self.next_seq - 1
         if any(b"\n" in line for line in lines):
@@ -92,7 +99,8 @@ class Wal:
         records: list[Record] = []
         seq, path, position = self._start(from_seq)
         while path is not None and len(records) < max_records:
-            lines, used = _whole_lines(path, position, max_records - len(records) + from_seq - seq)
+            wanted = max_records - len(records) + max(0, from_seq - seq)  # lines to skip too
+            lines, used = _whole_lines(path, position, wanted)
             skip = max(0, from_seq - seq)
             records += [Record(0, seq + i, line) for i, line in enumerate(lines) if i >= skip]
             seq += len(lines)

@@ -154,11 +154,17 @@ class Worker:
         done = []
         for partition in sorted(self.pending if partitions is None else partitions):
             pending = self.pending.get(partition)
-            if pending is None or not pending.spool.count:
+            if pending is None or not pending.spool.count or self._short(partition, pending):
                 continue
             done.append(self._flush_one(partition, pending))
         self._last_flush = time.monotonic()
         return done
+
+    def _short(self, partition: int, pending: Pending) -> bool:
+        """Return whether the partition's events re-read after a crash have not reached the
+        end of the batch landed before it: flushed now, they would land a second time."""
+        end = self.boundary.get(partition)
+        return end is not None and pending.spool.last is not None and pending.spool.last < end
 
     def _flush_one(self, partition: int, pending: Pending) -> FlushReport:
         started = time.monotonic()

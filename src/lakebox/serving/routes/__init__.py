@@ -1,5 +1,6 @@
 """The HTTP API's routes, one router per module, in the order the app includes them: tables,
-SQL and checks, runs, models, forecasts, anomalies, metrics, pipelines."""
+SQL and checks, runs, models, forecasts, anomalies, metrics, pipelines, and
+the streams' events and live view."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lakebox.serving.routes import (
     runs,
     sql,
     stream_events,
+    streams,
     tables,
 )
 
@@ -27,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     metrics.router,
     pipelines.router,
     stream_events.router,
+    streams.router,
 )

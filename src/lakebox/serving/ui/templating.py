@@ -21,6 +21,7 @@ NAVIGATION = (
     ("catalog", "Catalog", "/catalog"),
     ("sql", "SQL", "/sql"),
     ("dashboards", "Dashboards", "/dashboards"),
+    ("streams", "Streams", "/streams"),
     ("forecasts", "Forecasts", "/forecasts"),
     ("anomalies", "Anomalies", "/anomalies"),
     ("models", "Models", "/models"),

@@ -19,7 +19,7 @@ class LoggedIntake:
     """Reads a stream's write-ahead log as its one partition."""
 
     def __init__(self, lh: Lakehouse, name: str) -> None:
-        self.wal = Wal(wal_dir(lh, name))
+        self.wal = Wal(wal_dir(lh, name), writer=False)
         self.position = 0
 
     def start(self, assignee: Assignee) -> None:

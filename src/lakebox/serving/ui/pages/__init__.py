@@ -1,5 +1,6 @@
 """The UI's pages over the lakehouse: overview, catalog, table pages, the SQL console, and the
-analysis pages (forecasts, anomalies, models), and the runs and alerts pages."""
+analysis pages (forecasts, anomalies, models), the runs and alerts pages, and the streams'
+live view."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from lakebox.serving.ui.pages import (
     models,
     overview,
     runs,
+    streams,
 )
 
 router = APIRouter()
-for _page in (overview, catalog, console, forecasts, anomalies, models, runs, alerts):
+for _page in (overview, catalog, console, forecasts, anomalies, models, runs, alerts, streams):
     router.include_router(_page.router)
