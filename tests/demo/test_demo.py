@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 import lakebox
 from lakebox.demo import build_demo
-from lakebox.demo.generators import anomalous_days, expected_monthly_kg
+from lakebox.demo.generators import air_quality, anomalous_days, expected_monthly_kg
+from lakebox.serving.dashboards import DashboardFolder
+from lakebox.serving.dashboards.running import try_charts
+from lakebox.serving.queries import QueryService
+
+FLEET = 50
+DAY_AT_30_SECONDS = 24 * 120
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +29,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 def test_the_summary_counts_every_zone(demo):
     summary, _ = demo
     assert summary.failed == []
-    assert summary.zones["formatted"][0] == 3
-    assert summary.zones["exploitation"][0] == 9
+    assert summary.zones["formatted"][0] == 4
+    assert summary.zones["exploitation"][0] == 12
     assert summary.zones["quarantine"][1] > 0
     assert any("is not a DOUBLE" in reason for _, reason, _ in summary.quarantine_reasons)
 
@@ -147,3 +155,114 @@ def test_store_traffic_anomalies_include_the_planted_days(demo):
     planted = {(store, day) for store, day, _ in anomalous_days(7)}
     assert planted <= flagged
     assert {("anomalies", "failed_sensors", "ok")} <= {row[:3] for row in summary.analysis}
+
+
+# -- the air-quality stream --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_fleet_s_day_went_through_the_stream_into_formatted(demo):
+    summary, lh = demo
+    stream = summary.stream
+    assert (stream.events, stream.refused) == (FLEET * DAY_AT_30_SECONDS, 0)
+    assert stream.end == air_quality.DEFAULT_END
+    [row] = lh.query(
+        "SELECT count(*) AS n, count(DISTINCT device_id) AS devices, min(ts) AS first,"
+        " max(ts) AS last FROM formatted.air_quality"
+    ).to_pylist()
+    assert (row["n"], row["devices"]) == (FLEET * DAY_AT_30_SECONDS, FLEET)
+    assert (row["first"], row["last"]) == (stream.start, stream.end - timedelta(seconds=30))
+    landed = lh.query(
+        "SELECT count(*) AS batches, sum(rows_read) AS events FROM landing.manifest"
+        " WHERE source = 'air_quality' AND status = 'formatted'"
+    ).to_pylist()[0]
+    assert landed["events"] == FLEET * DAY_AT_30_SECONDS and landed["batches"] >= 1
+
+
+@pytest.mark.slow
+def test_the_window_tables_hold_each_device_s_closed_windows(demo):
+    summary, lh = demo
+    assert set(summary.stream.windows) == {
+        "exploitation.air_quality_1m",
+        "exploitation.air_quality_5m",
+    }
+    for window, minutes in (("1m", 1), ("5m", 5)):
+        rows = lh.query(
+            "SELECT device_id, count(*) AS windows, min(events_count) AS fewest,"
+            f" max(events_count) AS most FROM exploitation.air_quality_{window} GROUP BY ALL"
+        ).to_pylist()
+        assert len(rows) == FLEET
+        whole_day = 24 * 60 // minutes
+        assert all(whole_day - 2 <= row["windows"] <= whole_day for row in rows), window
+        assert {(row["fewest"], row["most"]) for row in rows} == {(2 * minutes, 2 * minutes)}
+    columns = lh.query("SELECT * FROM exploitation.air_quality_1m LIMIT 1").column_names
+    assert {"pm25_mean", "pm25_max", "co2_mean", "pm25_ma15", "window_start"} <= set(columns)
+
+
+@pytest.mark.slow
+def test_the_live_windows_equal_the_cold_path_s_minutes(demo):
+    _, lh = demo
+    differ = lh.query(
+        "SELECT count(*) AS n FROM exploitation.air_quality_1m AS hot JOIN ("
+        "  SELECT device_id, time_bucket(INTERVAL 1 minute, ts) AS window_start,"
+        "         count(*) AS events, avg(pm25) AS pm25_mean, max(pm25) AS pm25_max"
+        "  FROM formatted.air_quality GROUP BY ALL"
+        ") AS cold USING (device_id, window_start)"
+        " WHERE hot.events_count <> cold.events OR abs(hot.pm25_mean - cold.pm25_mean) > 1e-9"
+        "    OR hot.pm25_max <> cold.pm25_max"
+    ).to_pylist()
+    assert differ == [{"n": 0}]
+
+
+@pytest.mark.slow
+def test_the_planted_cooking_and_stuck_sensor_raise_the_stream_s_alerts(demo):
+    summary, lh = demo
+    planted = summary.stream.planted
+    cooking = [item for item in planted if item.kind == air_quality.COOKING]
+    [stuck] = [item for item in planted if item.kind == air_quality.STUCK]
+    alerts = lh.query(
+        "SELECT incident_id, subject, status FROM ops.alerts WHERE kind = 'streams'"
+    ).to_pylist()
+    high = [row for row in alerts if ":pm25_high:" in row["incident_id"]]
+    stuck_alerts = [row for row in alerts if ":pm25_stuck:" in row["incident_id"]]
+    # one alert per planted meal, on its kitchen, and none anywhere else
+    assert sorted(_device(row) for row in high) == sorted(item.device for item in cooking)
+    assert all(_device(row) in row["subject"] for row in high)
+    assert {row["status"] for row in high} == {"resolved"}
+    # the stuck sensor is still stuck when the backlog ends
+    assert [(_device(row), row["status"]) for row in stuck_alerts] == [(stuck.device, "open")]
+    assert stuck.device in stuck_alerts[0]["subject"]
+    assert sorted(summary.stream.alerts) == sorted(
+        [("pm25_high", item.device, "resolved") for item in cooking]
+        + [("pm25_stuck", stuck.device, "open")]
+    )
+
+
+@pytest.mark.slow
+def test_the_hourly_model_shows_the_cooking_hours(demo):
+    summary, lh = demo
+    rows = lh.query(
+        "SELECT count(*) AS n, count(DISTINCT device_id) AS devices, sum(readings) AS readings"
+        " FROM exploitation.air_quality_hourly"
+    ).to_pylist()
+    assert rows == [{"n": FLEET * 24, "devices": FLEET, "readings": FLEET * DAY_AT_30_SECONDS}]
+    smoky = lh.query(
+        "SELECT DISTINCT device_id FROM exploitation.air_quality_hourly"
+        " WHERE pm25_readings_over_35 > 0"
+    ).column(0)
+    cooking = {item.device for item in summary.stream.planted if item.kind == "cooking"}
+    assert set(smoky.to_pylist()) == cooking
+
+
+@pytest.mark.slow
+def test_every_chart_of_the_air_quality_dashboard_runs(demo):
+    _, lh = demo
+    entries = DashboardFolder(lh.project_dir / "dashboards").entries()
+    [board] = [entry.dashboard for entry in entries if entry.name == "air-quality"]
+    assert board is not None
+    assert try_charts(board, QueryService(lh)) == {}
+
+
+def _device(alert: dict) -> str:
+    """Return the device of a stream alert's id, `stream:<stream>:<rule>:<device>:p…`."""
+    return alert["incident_id"].split(":")[3]

@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from lakebox import config
 from lakebox.demo import generators
-from lakebox.demo.generators import ceramics, sensors
+from lakebox.demo.generators import air_quality, ceramics, sensors
 
 DEMO = Path(generators.__file__).parent.parent
 MODELS = DEMO / "models"
@@ -25,6 +25,7 @@ META_COLUMNS = (
     "_batch_id VARCHAR, _source_file VARCHAR, _source_line BIGINT, _ingested_at TIMESTAMPTZ"
 )
 QUICK_DAYS = 14
+PROJECT_PARTS = ("sources.yaml", "streams.yaml")  # as write_project joins them
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -118,6 +119,7 @@ def _run_models(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def _formatted_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("SET TimeZone = 'UTC'")  # as the lakehouse's engine
     connection.execute("CREATE SCHEMA formatted")
     connection.execute(
         "CREATE TABLE formatted.materials (date DATE, material VARCHAR, quantity DOUBLE,"
@@ -128,6 +130,11 @@ def _formatted_tables(connection: duckdb.DuckDBPyConnection) -> None:
             f"CREATE TABLE formatted.{table} (store_id VARCHAR, city VARCHAR, sensor VARCHAR,"
             f' ts TIMESTAMPTZ, "count" BIGINT, {META_COLUMNS})'
         )
+    connection.execute(
+        "CREATE TABLE formatted.air_quality (device_id VARCHAR, site VARCHAR, room VARCHAR,"
+        " ts TIMESTAMPTZ, pm25 DOUBLE, co2 DOUBLE, voc DOUBLE, temperature DOUBLE,"
+        f" humidity DOUBLE, {META_COLUMNS})"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -287,8 +294,23 @@ def test_sensors_anomalous_days_carry_their_factor(doors: Path):
 # -- sources.yaml ------------------------------------------------------------------------------
 
 
+def test_the_stream_declares_the_fleet_s_fields():
+    text = "".join((DEMO / name).read_text(encoding="utf-8") for name in PROJECT_PARTS)
+    stream = config.parse(text, "lakebox.yaml").streams["air_quality"]
+    assert stream.fields == air_quality.FIELDS
+    assert (stream.key, stream.time, stream.intake.kind) == ("device_id", "ts", "http")
+    assert set(stream.windows) == {"1m", "5m"}
+    assert stream.windows["1m"].columns()[:2] == ["pm25_mean", "pm25_max"]
+    assert (stream.lateness_seconds, stream.flush_seconds) == (30, 5)
+    assert stream.averages["pm25_ma15"].over == 15
+    high, stuck = stream.alerts["pm25_high"], stream.alerts["pm25_stuck"]
+    assert (high.kind, high.field, high.above, high.events) == ("threshold", "pm25", 35, 3)
+    assert (stuck.kind, stuck.field, stuck.below, stuck.events) == ("rate", "pm25", 0, 20)
+
+
 def test_sources_yaml_declares_the_generated_columns():
-    project = config.parse((DEMO / "sources.yaml").read_text(encoding="utf-8"), "sources.yaml")
+    text = "".join((DEMO / name).read_text(encoding="utf-8") for name in PROJECT_PARTS)
+    project = config.parse(text, "lakebox.yaml")
     materials, doors = project.sources["materials"], project.sources["door_counts"]
     assert set(materials.columns) == set(ceramics.HEADER)
     assert materials.columns["quantity"].unit == "kg"
@@ -302,6 +324,11 @@ def test_sources_yaml_declares_the_generated_columns():
 
 def _door(store: str, city: str, sensor: str, ts: str, count: int) -> tuple:
     return (store, city, sensor, ts, count, "b1", "f.csv", 1, "2025-07-01 00:00:00+00")
+
+
+def _air(ts: str, pm25: float, co2: float, temperature: float) -> tuple:
+    meta = ("b1", "stream:air_quality", 1, "2025-07-01 00:00:00+00")
+    return ("aq-31", "BCN-FLATS", "Flat 1A kitchen", ts, pm25, co2, 100.0, temperature, 50.0, *meta)
 
 
 def _hand_made_connection() -> duckdb.DuckDBPyConnection:
@@ -325,6 +352,14 @@ def _hand_made_connection() -> duckdb.DuckDBPyConnection:
     rows.append(_door("BCN-01", "Barcelona", "BCN-01-S02", "2025-06-02 09:00:00+00", -1))
     rows.append(_door("OPO-01", "Porto", "OPO-01-S01", "2025-06-02 08:00:00+00", 12))
     connection.executemany(f"INSERT INTO formatted.door_counts VALUES ({', '.join('?' * 9)})", rows)
+    connection.executemany(
+        f"INSERT INTO formatted.air_quality VALUES ({', '.join('?' * 13)})",
+        [
+            _air("2025-06-30 10:00:15+00", 12.0, 600.0, 21.0),
+            _air("2025-06-30 10:59:45+00", 48.0, 800.0, 23.0),
+            _air("2025-06-30 11:00:00+00", 30.0, 700.0, 22.0),
+        ],
+    )
     _run_models(connection)
     return connection
 
@@ -359,6 +394,21 @@ def test_models_compute_known_values_on_hand_made_tables():
         "SELECT visitors, sensors_reporting, failed_readings FROM exploitation.traffic_store_hourly"
         " WHERE store_id = 'BCN-01' AND local_hour = TIMESTAMP '2025-06-02 11:00:00'"
     ).fetchall() == [(None, 0, 1)]
+
+
+def test_the_hourly_air_quality_model_gives_each_device_hour_in_utc_and_madrid_time():
+    connection = _hand_made_connection()
+    rows = connection.sql(
+        "SELECT device_id, room, hour_utc::VARCHAR, local_hour::VARCHAR, local_date::VARCHAR,"
+        " readings, pm25_mean, pm25_max, pm25_readings_over_35, co2_mean, co2_max,"
+        " temperature_mean FROM exploitation.air_quality_hourly ORDER BY hour_utc"
+    ).fetchall()
+    assert rows == [
+        ("aq-31", "Flat 1A kitchen", "2025-06-30 10:00:00+00", "2025-06-30 12:00:00",
+         "2025-06-30", 2, 30.0, 48.0, 1, 700.0, 800.0, 22.0),
+        ("aq-31", "Flat 1A kitchen", "2025-06-30 11:00:00+00", "2025-06-30 13:00:00",
+         "2025-06-30", 1, 30.0, 30.0, 0, 700.0, 700.0, 22.0),
+    ]  # fmt: skip
 
 
 def test_models_find_the_planted_anomalies_in_generated_data(doors: Path):

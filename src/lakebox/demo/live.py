@@ -32,6 +32,13 @@ def write_marker(directory: Path, seed: int, api_now: datetime) -> None:
     (directory / MARKER).write_text(text, encoding="utf-8")
 
 
+def read_marker(directory: Path) -> tuple[int, datetime]:
+    """Return the seed of the demo project in `directory` and where its clock stands."""
+    found = yaml.safe_load((directory / MARKER).read_text(encoding="utf-8")) or {}
+    resumed = datetime.fromisoformat(found["api_now"]) if "api_now" in found else DEFAULT_NOW
+    return int(found.get("seed", 7)), resumed
+
+
 @contextmanager
 def demo_services(project_dir: Path, say: Callable[[str], None]) -> Iterator[None]:
     """Run the demo's client API while the block runs, if `project_dir` is a demo project."""
@@ -39,9 +46,7 @@ def demo_services(project_dir: Path, say: Callable[[str], None]) -> Iterator[Non
     if not marker.exists():
         yield
         return
-    found = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
-    seed = int(found.get("seed", 7))
-    resumed = datetime.fromisoformat(found["api_now"]) if "api_now" in found else DEFAULT_NOW
+    seed, resumed = read_marker(project_dir)
     previous = os.environ.get(API_URL_VARIABLE)
     with SensorService(seed=seed, now=resumed, token=DEMO_TOKEN) as api:
         os.environ[API_URL_VARIABLE] = api.url

@@ -186,7 +186,7 @@ def test_a_broken_dashboard_shows_its_error_and_spares_the_others(page, base_url
     broken.write_text("title: Broken\ncharts:\n  a:\n    kind: pie\n    sql: SELECT 1\n")
     try:
         page.goto(base_url + "/dashboards")
-        assert page.locator(".dashboard-card").count() == 3
+        assert page.locator(".dashboard-card").count() == 4  # the demo's three and this one
         card = page.locator('a[data-dashboard="broken"]')
         assert "broken.yaml:4: charts.a.kind: unknown chart kind 'pie'" in card.inner_text()
         card.click()
