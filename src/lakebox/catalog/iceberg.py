@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,7 @@ class Catalog:
     ) -> None:
         self.uri = absolute_sqlite(uri, project_dir)
         try:
-            self.iceberg = SqlCatalog(
-                name, uri=self.uri, warehouse=warehouse_uri, **(io_properties or {})
-            )
-
+            self.iceberg = _opened(name, self.uri, warehouse_uri, io_properties or {})
             for zone in ZONES:
                 self.iceberg.create_namespace_if_not_exists(zone)
         except sa.exc.SQLAlchemyError as error:
@@ -229,3 +227,18 @@ def differs(current: pa.Schema, new: pa.Schema) -> bool:
 def parquet_schema(path: str) -> pa.Schema:
     """Return the Arrow schema of a local Parquet file, without its metadata."""
     return pq.read_schema(path).remove_metadata()
+
+
+def _opened(
+    name: str, uri: str, warehouse_uri: str, io_properties: dict[str, str], tries: int = 5
+) -> SqlCatalog:
+    """Return the SQL catalog; when two processes open a new project at once, the second
+    finds the catalog's tables made under it ("already exists") and tries again."""
+    for attempt in range(tries):
+        try:
+            return SqlCatalog(name, uri=uri, warehouse=warehouse_uri, **io_properties)
+        except sa.exc.OperationalError as error:
+            if "already exists" not in str(error) or attempt == tries - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")

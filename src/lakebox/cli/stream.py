@@ -45,14 +45,14 @@ def run_command(
         bool,
         typer.Option("--until-idle", help="Stop once the intake has nothing more (then flush)."),
     ] = False,
-    exit_with_parent: Annotated[
-        bool,
+    parent: Annotated[
+        int | None,
         typer.Option(
-            "--exit-with-parent",
-            help="Stop (after a flush) when the process that started this one ends, as the "
-            "workers 'lakebox serve' starts do.",
+            "--parent",
+            help="Stop (after a flush) once process PID has ended, as the workers 'lakebox "
+            "serve' starts do (it passes its own).",
         ),
-    ] = False,
+    ] = None,
     project_dir: ProjectOption = Path(),
     quiet: QuietOption = False,
 ) -> None:
@@ -66,8 +66,8 @@ def run_command(
     stop = threading.Event()
     for sign in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sign, lambda *_: stop.set())
-    if exit_with_parent:
-        _watch_parent(stop)
+    if parent is not None:
+        _watch_parent(stop, parent)
     with open_project(project_dir) as lh, output.progress() as reporter:
         worker = Worker(lh, name, intake_for(lh, name), reporter=reporter)
         worker.run(stop, until_idle=until_idle)
@@ -75,14 +75,14 @@ def run_command(
     output.say(f"{name}: {events} events flushed in {len(worker.flushes)} batches")
 
 
-def _watch_parent(stop: threading.Event) -> None:
-    """Set `stop` once this process's parent has ended (it is then adopted by another)."""
-    parent = os.getppid()
+def _watch_parent(stop: threading.Event, parent: int) -> None:
+    """Set `stop` once process `parent` is no longer this one's parent (it ended, and this
+    process was adopted by another), also if that happened before this one looked."""
 
     def watch() -> None:
-        while not stop.wait(1.0):
-            if os.getppid() != parent:
-                stop.set()
+        while os.getppid() == parent and not stop.wait(1.0):
+            pass
+        stop.set()
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 

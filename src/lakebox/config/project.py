@@ -67,6 +67,16 @@ class ProjectConfig(Strict):
         both = sorted(set(self.sources) & set(self.streams))
         if both:
             raise ValueError(f"{both[0]!r} is both a source and a stream; give them apart names")
+        tables: dict[str, str] = {}
+        for stream_name, stream in self.streams.items():
+            for window in stream.windows:
+                table = f"{stream_name}_{window}"
+                if table in tables:
+                    raise ValueError(
+                        f"streams {tables[table]} and {stream_name} would both write "
+                        f"exploitation.{table}; rename a stream or a window"
+                    )
+                tables[table] = stream_name
         return self
 
     @property

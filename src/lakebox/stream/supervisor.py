@@ -4,6 +4,7 @@ again after a pause when one ends, and stopped (SIGTERM: it flushes first) with 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -39,7 +40,7 @@ class StreamWorkers:
     def _start(self, name: str) -> None:
         log = f"stream-{name}"
         self.processes[name] = launcher.start(
-            self.project_dir, log, ["stream", "run", name, "--exit-with-parent"]
+            self.project_dir, log, ["stream", "run", name, "--parent", str(os.getpid())]
         )
         self.say(f"stream {name}: worker started (log: {launcher.log_path(self.project_dir, log)})")
 

@@ -87,7 +87,9 @@ class Worker:
             until = landed.landed_until(self.lh, self.name, partition, state.next_offset)
             if until is not None:
                 self.boundary[partition] = until
-            logger.info("%s: partition %d from offset %d", self.name, partition, state.next_offset)
+            self.reporter.message(
+                f"{self.name}: partition {partition} from offset {state.next_offset}"
+            )
         return {partition: self.states[partition].next_offset for partition in partitions}
 
     def revoke(self, partitions: Sequence[int]) -> None:
