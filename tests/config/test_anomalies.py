@@ -78,7 +78,10 @@ def test_a_bad_table_name_is_on_its_line():
 
 
 def test_the_demo_declares_its_rules():
-    text = resources.files("lakebox.demo").joinpath("sources.yaml").read_text("utf-8")
+    demo = resources.files("lakebox.demo")
+    text = "".join(
+        demo.joinpath(part).read_text("utf-8") for part in ("sources.yaml", "streams.yaml")
+    )
     rules = config.parse(text).anomalies
     assert {name: rule.kind for name, rule in rules.items()} == {
         "store_days": "weekday_deviation",
