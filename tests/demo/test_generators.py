@@ -301,7 +301,7 @@ def test_the_stream_declares_the_fleet_s_fields():
     assert (stream.key, stream.time, stream.intake.kind) == ("device_id", "ts", "http")
     assert set(stream.windows) == {"1m", "5m"}
     assert stream.windows["1m"].columns()[:2] == ["pm25_mean", "pm25_max"]
-    assert (stream.lateness_seconds, stream.flush_seconds) == (30, 5)
+    assert (stream.lateness_seconds, stream.flush_seconds) == (30, 30)
     assert stream.averages["pm25_ma15"].over == 15
     high, stuck = stream.alerts["pm25_high"], stream.alerts["pm25_stuck"]
     assert (high.kind, high.field, high.above, high.events) == ("threshold", "pm25", 35, 3)
