@@ -92,6 +92,8 @@ def _parse_together(records: Sequence[Record], stream: StreamConfig) -> Parsed |
     # objects only: Arrow's reader crashes the process on a `null` opening one of its blocks
     if body[:1] != b"{" or body.count(b"\n{") != len(values) - 1:
         return None
+    if not body.isascii() and not _utf8(body):
+        return None  # Arrow's reader takes bytes that are not UTF-8 (and the rows then fail)
     options = pajson.ParseOptions(
         explicit_schema=schema(stream), unexpected_field_behavior="ignore"
     )
@@ -103,6 +105,22 @@ def _parse_together(records: Sequence[Record], stream: StreamConfig) -> Parsed |
         return None  # a blank event (skipped by the reader), one without key or time
     offsets = [record.offset for record in records]
     return Parsed(_finish(table.select(list(stream.fields)), offsets, stream))
+
+
+def as_text(value: bytes) -> bytes:
+    """Return `value` as UTF-8: bytes that are not UTF-8 become U+FFFD, as the event is
+    landed (so the format step reads what the worker read)."""
+    if value.isascii() or _utf8(value):
+        return value
+    return value.decode("utf-8", errors="replace").encode("utf-8")
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _missing(table: pa.Table, stream: StreamConfig) -> bool:
@@ -147,6 +165,7 @@ def _read_event(
     """Return an event's typed values, or the reason it is refused."""
     if len(value) > limit:
         return {}, f"event larger than {limit} bytes"
+    value = as_text(value)
     try:
         data = _loads(value)
     except ValueError:

@@ -14,7 +14,7 @@ from lakebox.catalog.manifest import Entry, Status
 from lakebox.ground.clock import now
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import landed_path
-from lakebox.stream.events import Record
+from lakebox.stream.events import Record, as_text
 from lakebox.stream.places import batch_id, batch_span
 
 
@@ -40,6 +40,8 @@ class Spool:
         data = b"\n".join(record.value for record in records) + b"\n"
         if data.count(b"\n") != len(records):  # an event holding a newline keeps to its line
             data = b"".join(record.value.replace(b"\n", b" ") + b"\n" for record in records)
+        if not data.isascii():  # bytes that are not UTF-8 land as the worker read them
+            data = b"\n".join(as_text(line) for line in data.split(b"\n"))
         with self.path.open("ab") as handle:
             handle.write(data)
         self._digest.update(data)

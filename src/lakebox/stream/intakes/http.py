@@ -20,6 +20,7 @@ from lakebox.stream.places import state_dir, wal_dir
 from lakebox.stream.wal import Wal, WriterLock
 
 MAX_REASONS = 100
+MAX_ARRAY_FILE = 64 << 20  # a JSON array is read whole; NDJSON files in chunks
 
 
 @dataclass
@@ -98,6 +99,11 @@ def read_events_file(intake: HttpIntake, path: Path, chunk_bytes: int = 1 << 20)
     total = Accepted(0, 0)
     with path.open("rb") as handle:
         if handle.read(64).lstrip().startswith(b"["):
+            if path.stat().st_size > MAX_ARRAY_FILE:
+                raise StreamError(
+                    f"{path}: a JSON array file larger than {MAX_ARRAY_FILE >> 20} MiB",
+                    hint="write the events as NDJSON (one object per line): it is read in chunks",
+                )
             handle.seek(0)
             return intake.accept(handle.read())
         handle.seek(0)
