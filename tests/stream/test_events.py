@@ -201,10 +201,17 @@ USUAL = [
 ]
 
 
-def test_the_usual_events_are_read_at_once():
-    assert parse_at_once(batch(*USUAL), TYPED) is not None
-    mixed_times = [event(ts="2024-01-01T10:00:00Z"), event(ts="2024-01-01T10:00:00")]
-    assert parse_at_once(batch(*mixed_times), TYPED) is not None
+def test_the_usual_events_are_read_at_once_as_the_slow_path_reads_them():
+    mixed_times = [
+        event(ts="2024-01-01T10:00:00Z"),
+        event(ts="2024-01-01T10:00:00"),
+        event(ts="2024-01-01"),
+        event(ts="2024-01-01 10:00:00.5-05:00"),
+    ]
+    for lines in (USUAL, mixed_times):
+        fast = parse_at_once(batch(*lines), TYPED)
+        assert fast is not None
+        assert as_rows(fast.events) == as_rows(parse(batch(*lines, BAD), TYPED).events)
 
 
 def strict_lines() -> list[bytes]:
