@@ -200,6 +200,17 @@ class DuckDBEngine:
         )
 
 
+def sealed_database() -> duckdb.DuckDBPyConnection:
+    """Return a new in-memory DuckDB with no data, no extensions and no file or network
+    access, in UTC as the engine: for computing values with the engine's own SQL where no
+    lakehouse is at hand (the hot path's reading of events)."""
+    settings = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+    database = duckdb.connect(config=settings)
+    database.execute("SET GLOBAL TimeZone = 'UTC'")
+    database.execute("SET enable_external_access = false")
+    return database
+
+
 def snapshot_scan(
     location: str, snapshot_id: int | None = None, timestamp: datetime | None = None
 ) -> str:

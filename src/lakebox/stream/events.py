@@ -1,28 +1,29 @@
 """Events as they arrive (`Record`) and as the hot path reads them: the accepted ones as an
 Arrow table of the declared fields, the refused ones each with its reason.
 
-An event is refused when it is not one JSON object, is larger than the stream allows, lacks
-its key or time, or has a value that does not cast to its field's type. The same rules make
-the format step quarantine the same events when it reads them from landing, so the hot and
-the cold path keep the same events. Parsing takes Arrow's JSON reader over the whole
-micro-batch; only a batch holding a bad event is read again event by event to find it.
+The hot path accepts and refuses exactly the events the format step keeps and quarantines when
+it reads the stream's landed events, and reads them to the same values: the live window tables
+then equal a replay's. Arrow's JSON reader takes a whole micro-batch in one pass when every
+event is strict JSON whose values it reads as the format step does (numbers as numbers, times
+in the ISO 8601 shapes both read alike, text without padding or NUL bytes); any other batch is
+read event by event by the format step's own rules (`stream.values`). An event larger than the
+stream allows is refused first, on the hot path alone.
 """
 
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import NamedTuple
 
-import orjson
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from lakebox.config.streams import StreamConfig
+from lakebox.stream import values
 
 OFFSET = "_offset"
 TIME = "_t"  # event time in microseconds since the epoch, UTC
@@ -37,9 +38,19 @@ ARROW_TYPES = {
     "TIMESTAMPTZ": _TIMESTAMP,
 }
 MAX_RAW_KEPT = 2000  # characters of a refused event's text kept with its reason
-_INT64 = (-(2**63), 2**63 - 1)
 # The times Python (hence the window rows) can hold: years 1 to 9999, in µs since 1970.
 _TIMES = (-62_135_596_800_000_000, 253_402_300_799_999_999)
+_FLOAT32 = (float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max))
+# ISO 8601 times Arrow's reader and the format step read alike: a date, a time to the minute
+# without offset, or to the second (at most 6 decimals) with or without one. The format step
+# refuses an hour alone and a time to the minute with an offset ('10Z', '10:00Z'), which Arrow
+# takes.
+_SAME_TIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}"
+    r"(:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?)?$"
+)
+_ZONED = r":[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_TRIMMED = " \t\r\n\u00a0"  # what the format step's strip_whitespace trims from text
 
 
 class Record(NamedTuple):
@@ -77,34 +88,53 @@ def parse(records: Sequence[Record], stream: StreamConfig) -> Parsed:
     """Return the accepted events of `records` (in their order) and the refused ones."""
     if not records:
         return Parsed(_finish(pa.Table.from_pylist([], schema(stream)), [], stream))
-    fast = _parse_together(records, stream)
+    fast = parse_at_once(records, stream)
     if fast is not None:
         return fast
     return _parse_one_by_one(records, stream)
 
 
-def _parse_together(records: Sequence[Record], stream: StreamConfig) -> Parsed | None:
-    """Return the batch read in one pass, or None when any event needs a closer look."""
-    values = [record.value for record in records]
-    body = b"\n".join(values)
-    if max(map(len, values)) > stream.max_event_bytes or body.count(b"\n") != len(values) - 1:
+def parse_at_once(records: Sequence[Record], stream: StreamConfig) -> Parsed | None:
+    """Return the batch read in one pass by Arrow's reader (the fast path), or None when any
+    event needs a closer look."""
+    lines = [record.value for record in records]
+    body = b"\n".join(lines)
+    if max(map(len, lines)) > stream.max_event_bytes or body.count(b"\n") != len(lines) - 1:
         return None
     # objects only: Arrow's reader crashes the process on a `null` opening one of its blocks
-    if body[:1] != b"{" or body.count(b"\n{") != len(values) - 1:
+    if body[:1] != b"{" or body.count(b"\n{") != len(lines) - 1 or not _utf8(body):
         return None
-    if not body.isascii() and not _utf8(body):
-        return None  # Arrow's reader takes bytes that are not UTF-8 (and the rows then fail)
-    options = pajson.ParseOptions(
-        explicit_schema=schema(stream), unexpected_field_behavior="ignore"
-    )
     try:
-        table = pajson.read_json(io.BytesIO(body), parse_options=options)
+        table = pajson.read_json(io.BytesIO(body), parse_options=_options(stream))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != len(records) or _missing(table, stream) or _beyond(table, stream):
+    if table.num_rows != len(records) or _missing(table, stream):
         return None  # a blank event (skipped by the reader), one without key or time
-    offsets = [record.offset for record in records]
-    return Parsed(_finish(table.select(list(stream.fields)), offsets, stream))
+    typed = _as_formatted(table.select(list(stream.fields)), stream)
+    if typed is None:
+        return None
+    return Parsed(_finish(typed, [record.offset for record in records], stream))
+
+
+def _utf8(body: bytes) -> bool:
+    """Return whether `body` is UTF-8 (Arrow's reader takes other bytes into its text)."""
+    try:
+        pa.array([body], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _options(stream: StreamConfig) -> pajson.ParseOptions:
+    """Return the reader's options: the declared fields, times read as text (checked and
+    converted by `_times`)."""
+    fields = [
+        (name, pa.string() if kind == "TIMESTAMPTZ" else ARROW_TYPES[kind])
+        for name, kind in stream.fields.items()
+    ]
+    return pajson.ParseOptions(
+        explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore"
+    )
 
 
 def as_text(value: bytes) -> bytes:
@@ -127,138 +157,146 @@ def _missing(table: pa.Table, stream: StreamConfig) -> bool:
     return any(table.column(name).null_count for name in (stream.key, stream.time))
 
 
-def _beyond(table: pa.Table, stream: StreamConfig) -> bool:
-    """Return whether a time is outside years 1 to 9999 (Arrow reads a few such)."""
+def _as_formatted(table: pa.Table, stream: StreamConfig) -> pa.Table | None:
+    """Return Arrow's reading with each value as the format step reads it, or None when
+    some value may read otherwise there."""
+    columns = []
     for name, kind in stream.fields.items():
-        if kind == "TIMESTAMPTZ" and table.column(name).null_count < table.num_rows:
-            extremes = pc.min_max(pc.cast(table.column(name), pa.int64())).as_py()
-            if extremes["min"] < _TIMES[0] or extremes["max"] > _TIMES[1]:
-                return True
-    return False
+        column = _AS_FORMATTED.get(kind, _same)(table.column(name))
+        if column is None:
+            return None
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema(stream))
+
+
+def _same(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return column
+
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Text trimmed as the format step trims it; one holding a NUL byte it refuses."""
+    if pc.any(pc.match_substring(column, "\x00")).as_py():
+        return None
+    return pc.utf8_trim(column, _TRIMMED)
+
+
+def _times(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Times of the shapes both paths read alike, UTC when without offset, in years 1 to
+    9999 (Arrow reads year 0, and a year 9999 time that an offset takes to 10000)."""
+    if not (
+        _seconds_in_utc(column) or pc.all(pc.match_substring_regex(column, _SAME_TIME)).as_py()
+    ):
+        return None
+    try:
+        times = _utc(column)
+    except pa.ArrowInvalid:  # a month 13, a February 30
+        return None
+    if times.null_count < len(times):
+        extremes = pc.min_max(pc.cast(times, pa.int64())).as_py()
+        if extremes["min"] < _TIMES[0] or extremes["max"] > _TIMES[1]:
+            return None
+    return times
+
+
+def _seconds_in_utc(column: pa.ChunkedArray) -> bool:
+    """Return whether every time ends in Z and has at least 20 characters: a time to the
+    second (2024-01-01T10:00:00Z) once Arrow reads it, the usual shape, told apart without
+    the cost of `_SAME_TIME`."""
+    lengths = pc.min(pc.binary_length(column)).as_py()
+    return lengths is not None and lengths >= 20 and pc.all(pc.ends_with(column, "Z")).as_py()
+
+
+def _utc(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return times as UTC instants, those without an offset taken as UTC."""
+    if pc.all(pc.ends_with(column, "Z")).as_py():  # the usual, and cheaper than _ZONED
+        return pc.cast(column, _TIMESTAMP)
+    zoned = pc.match_substring_regex(column, _ZONED)
+    if pc.all(zoned).as_py():
+        return pc.cast(column, _TIMESTAMP)
+    local = pc.cast(pc.if_else(zoned, "1970-01-01", column), pa.timestamp("us"))
+    if not pc.any(zoned).as_py():
+        return pc.cast(local, _TIMESTAMP)
+    offset = pc.cast(pc.if_else(zoned, column, "1970-01-01T00:00:00Z"), _TIMESTAMP)
+    return pc.if_else(zoned, offset, pc.cast(local, _TIMESTAMP))
+
+
+def _float32(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Numbers rounded to a FLOAT, as the format step stores them; None when a value is
+    beyond a FLOAT's normal range or halfway between two FLOATs (the format step rounds its
+    decimal text, which may fall either side)."""
+    numbers = column.to_numpy()
+    sizes = np.abs(numbers[np.isfinite(numbers) & (numbers != 0)])
+    if sizes.size and (sizes.min() < _FLOAT32[0] or sizes.max() > _FLOAT32[1]):
+        return None
+    if np.any((numbers.view(np.int64) & 0x1FFFFFFF) == 0x10000000):
+        return None
+    return pc.cast(pc.cast(column, pa.float32()), pa.float64())
+
+
+_AS_FORMATTED = {
+    "VARCHAR": _text,
+    "TIMESTAMPTZ": _times,
+    "FLOAT": _float32,
+}
 
 
 def _parse_one_by_one(records: Sequence[Record], stream: StreamConfig) -> Parsed:
-    columns: dict[str, list[object]] = {name: [] for name in stream.fields}
-    offsets: list[int] = []
-    refused = []
-    casts = {name: _CASTS[kind] for name, kind in stream.fields.items()}
-    required = (stream.key, stream.time)
-    for record in records:
-        values, reason = _read_event(record.value, stream.max_event_bytes, casts, required)
-        if reason is not None:
-            refused.append(Refusal(record.offset, reason, _shown(record.value)))
-            continue
-        for name, value in values.items():
-            columns[name].append(value)
-        offsets.append(record.offset)
-    arrays = [pa.array(columns[name], ARROW_TYPES[kind]) for name, kind in stream.fields.items()]
-    table = pa.Table.from_arrays(arrays, schema=schema(stream))
-    return Parsed(_finish(table, offsets, stream), refused)
+    """Return the batch read event by event by the format step's rules."""
+    texts, places, reasons = _landed_texts(records, stream.max_event_bytes)
+    read = values.read(texts, stream)
+    for index, failure in read.failures.items():
+        reasons[places[index]] = _reason(failure, stream)
+    refused = [
+        Refusal(records[place].offset, reason, _shown(records[place].value))
+        for place, reason in sorted(reasons.items())
+    ]
+    kept = read.events.column(values.INDEX).to_pylist()
+    offsets = [records[places[index]].offset for index in kept]
+    typed = read.events.select(list(stream.fields)).cast(schema(stream))
+    return Parsed(_finish(typed, offsets, stream), refused)
 
 
-def _read_event(
-    value: bytes,
-    limit: int,
-    casts: dict[str, Callable[[object], object]],
-    required: tuple[str, str],
-) -> tuple[dict[str, object], str | None]:
-    """Return an event's typed values, or the reason it is refused."""
-    if len(value) > limit:
-        return {}, f"event larger than {limit} bytes"
-    value = as_text(value)
-    try:
-        data = _loads(value)
-    except ValueError:
-        return {}, "malformed JSON"
-    if not isinstance(data, dict):
-        return {}, "not a JSON object"
-    typed = {}
-    for name, cast in casts.items():
-        raw = data.get(name)
-        if raw is None:
-            if name in required:
-                return {}, f"{name}: required value is missing"
-            typed[name] = None
-            continue
-        try:
-            typed[name] = cast(raw)
-        except (TypeError, ValueError, OverflowError):
-            return {}, f"{name}: {_shown(orjson.dumps(raw), 80)} is not {_NAMES[cast]}"
-    return typed, None
+def _landed_texts(
+    records: Sequence[Record], limit: int
+) -> tuple[pa.Array, list[int], dict[int, str]]:
+    """Return the texts of the events as they land (a line break becomes a space: one event,
+    one line; bytes that are not UTF-8 become U+FFFD) with their places in `records`, and
+    the reasons of those refused unread: too large."""
+    reasons: dict[int, str] = {}
+    lines, places = [], []
+    for place, record in enumerate(records):
+        if len(record.value) > limit:
+            reasons[place] = f"event larger than {limit} bytes"
+        else:
+            lines.append(as_text(record.value).replace(b"\n", b" "))
+            places.append(place)
+    return pa.array(lines, pa.binary()).cast(pa.string()), places, reasons
 
 
-def _loads(value: bytes) -> object:
-    """Return the JSON value of `value`, NaN and Infinity taken as numbers, as Arrow's
-    reader (the fast path) and DuckDB's (the format step) take them."""
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        if b"NaN" not in value and b"Infinity" not in value:
-            raise
-    data = json.loads(value)
-    try:
-        orjson.dumps(data)  # text no UTF-8 can hold (a lone surrogate), as orjson.loads
-    except orjson.JSONEncodeError:
-        raise ValueError("not UTF-8") from None
-    return data
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    raise TypeError("not a scalar")
-
-
-def _float(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError("not a number")
-    return float(value)
-
-
-def _integer(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError("not a number")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError("not a whole number")
-    whole = int(value)
-    if not _INT64[0] <= whole <= _INT64[1]:
-        raise OverflowError("beyond 64 bits")
-    return whole
-
-
-def _boolean(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ValueError("not a boolean")
-
-
-def _timestamp(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError("not a time")
-    moment = datetime.fromisoformat(value.strip())
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-_CASTS: dict[str, Callable[[object], object]] = {
-    "VARCHAR": _text,
-    "BIGINT": _integer,
-    "INTEGER": _integer,
-    "DOUBLE": _float,
-    "FLOAT": _float,
-    "BOOLEAN": _boolean,
-    "TIMESTAMPTZ": _timestamp,
-}
 _NAMES = {
-    _text: "a text",
-    _float: "a number",
-    _integer: "a whole number",
-    _boolean: "true or false",
-    _timestamp: "an ISO 8601 time",
+    "VARCHAR": "a text",
+    "BIGINT": "a whole number",
+    "INTEGER": "a whole number",
+    "DOUBLE": "a number",
+    "FLOAT": "a number",
+    "BOOLEAN": "true or false",
+    "TIMESTAMPTZ": "a time",
 }
+
+
+def _reason(failure: values.Failure, stream: StreamConfig) -> str:
+    """Return the words a refusal gives for `failure`."""
+    if failure.field is None:
+        return "not a JSON object" if failure.kind == "not_object" else "malformed JSON"
+    if failure.kind == "missing":
+        return f"{failure.field}: required value is missing"
+    shown = _shown(failure.shown.encode(), 80)
+    said = {
+        "nul": "holds a NUL byte",
+        "ambiguous": "is ambiguous: its comma may separate thousands or decimals",
+        "range": "is outside years 1 to 9999",
+    }.get(failure.kind, f"is not {_NAMES[stream.fields[failure.field]]}")
+    return f"{failure.field}: {shown} {said}"
 
 
 def _shown(value: bytes, limit: int = MAX_RAW_KEPT) -> str:
