@@ -9,45 +9,18 @@ killer or a power cut. Exit code 3: the point was never reached.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import lakebox
 from lakebox.catalog.manifest import Manifest, Status
 from lakebox.stream import checkpoint, flusher
 from lakebox.stream.intakes.logged import LoggedIntake
 from lakebox.stream.worker import Worker
+from tests.orchestration.crasher import before, nth_call
 from tests.stream.projects import NAME
 
 SECOND_FLUSH = 2
-
-
-def die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def before(owner: Any, name: str, when: Callable[..., bool]) -> None:
-    original = getattr(owner, name)
-
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if when(*args, **kwargs):
-            die()
-        return original(*args, **kwargs)
-
-    setattr(owner, name, wrapped)
-
-
-def nth_call(count: int) -> Callable[..., bool]:
-    calls = {"n": 0}
-
-    def check(*args: Any, **kwargs: Any) -> bool:
-        calls["n"] += 1
-        return calls["n"] == count
-
-    return check
 
 
 def landed_status(count: int) -> Callable[..., bool]:
