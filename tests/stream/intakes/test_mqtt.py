@@ -28,7 +28,9 @@ from lakebox.errors import StreamError
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration.runner import run
 from lakebox.stream.intakes import intake_for
-from lakebox.stream.intakes.mqtt import EventLines, MqttIntake, settings_of
+from lakebox.stream.intakes.mqtt import MqttIntake
+from lakebox.stream.intakes.mqtt_lines import EventLines
+from lakebox.stream.intakes.mqtt_settings import settings_of
 from lakebox.stream.worker import Worker
 from tests.conftest import ProjectFactory
 from tests.stream.mosquitto import Mosquitto

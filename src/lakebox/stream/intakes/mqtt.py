@@ -20,232 +20,37 @@ with that text kept as the raw event.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import queue
 import sys
 import threading
 import time
-from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from lakebox.config.durations import duration_seconds
-from lakebox.config.streams import StreamConfig
 from lakebox.errors import StreamError
 from lakebox.lakehouse import Lakehouse
-from lakebox.redaction import redact_url
 from lakebox.stream.events import Record
 from lakebox.stream.intakes.base import Assignee, register
 from lakebox.stream.intakes.logged import LoggedIntake
+from lakebox.stream.intakes.mqtt_lines import EventLines, Recent
+from lakebox.stream.intakes.mqtt_settings import MqttSettings, settings_of
 from lakebox.stream.places import state_dir, wal_dir
 from lakebox.stream.wal import Wal, WriterLock
 
 logger = logging.getLogger(__name__)
-
-PORTS = {"mqtt": 1883, "mqtts": 8883}
-PROTOCOLS = {"5": paho.MQTTv5, "3.1.1": paho.MQTTv311}
-NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5's session expiry interval meaning "never"
-OPTIONS = {
-    "client_id": "the session's client id (default: lakebox-<project>-<stream>-<hash of path>)",
-    "keepalive": "seconds between pings (default 60)",
-    "session_expiry": "how long the broker keeps the session while the worker is away "
-    "(a duration, or 'never', the default; MQTT 5)",
-    "receive_maximum": "messages in flight unacknowledged at once (default 1000)",
-    "protocol": "'5' (default) or '3.1.1'",
-    "ca_file": "CA certificates to trust for mqtts:// (default: the system's)",
-    "reconnect_max": "longest wait between reconnection attempts (default 60s)",
-}
 _TAKE_SECONDS = 0.1
 QUIET_SECONDS = 1.0  # subscribed and no message for this long: the session's backlog is in
 CONNECT_SECONDS = 5.0  # how long a worker told to stop when idle waits for the broker
 _BATCH_MESSAGES = 10_000
 _JOIN_SECONDS = 30.0
-_INTEGER_TYPES = ("BIGINT", "INTEGER")
-
-
-@dataclass(frozen=True)
-class MqttSettings:
-    """Where and how an MQTT stream connects: the broker, the session and the subscription."""
-
-    url: str
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-    topics: tuple[str, ...]
-    qos: int
-    client_id: str
-    protocol: int
-    keepalive: int = 60
-    session_expiry: int = NEVER_EXPIRES
-    receive_maximum: int = 1000
-    ca_file: str | None = None
-    reconnect_max: int = 60
-
-    @property
-    def shown(self) -> str:
-        """Return the broker's URL without its password."""
-        return redact_url(self.url, (self.password or "",))
-
-
-def settings_of(lh: Lakehouse, name: str) -> MqttSettings:
-    """Return how stream `name` connects, from its intake's config."""
-    intake = lh.config.streams[name].intake
-    url = str(intake.url)
-    parts = urlsplit(url)
-    if parts.scheme not in PORTS or not parts.hostname:
-        raise StreamError(
-            f"stream {name!r}: MQTT url {redact_url(url)!r} is not mqtt://host:port or "
-            "mqtts://host:port"
-        )
-    options = _options(name, intake.options)
-    return MqttSettings(
-        url=url,
-        host=parts.hostname,
-        port=parts.port or PORTS[parts.scheme],
-        tls=parts.scheme == "mqtts",
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        topics=tuple(intake.topics),
-        qos=min(intake.qos, 1),
-        client_id=str(options.pop("client_id", None) or default_client_id(lh, name)),
-        protocol=_protocol(name, options.pop("protocol", "5")),
-        **options,
-    )
-
-
-def default_client_id(lh: Lakehouse, name: str) -> str:
-    """Return the client id a stream's session keeps: one per project folder and stream."""
-    folder = hashlib.sha256(str(lh.project_dir).encode()).hexdigest()[:8]
-    return f"lakebox-{lh.config.name}-{name}-{folder}"
-
-
-def _options(name: str, options: dict[str, str | int | float | bool]) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise StreamError(
-            f"stream {name!r}: unknown MQTT option {unknown[0]!r}",
-            hint=f"the MQTT intake's options are {', '.join(OPTIONS)}",
-        )
-    chosen: dict[str, Any] = dict(options)
-    try:
-        if "session_expiry" in chosen:
-            chosen["session_expiry"] = _expiry(chosen["session_expiry"])
-        if "reconnect_max" in chosen:
-            chosen["reconnect_max"] = max(1, round(duration_seconds(chosen["reconnect_max"])))
-        for key in ("keepalive", "receive_maximum"):
-            if key in chosen:
-                chosen[key] = _whole(key, chosen[key])
-    except ValueError as error:
-        raise StreamError(f"stream {name!r}: MQTT option: {error}") from None
-    return chosen
-
-
-def _expiry(value: str | int | float | bool) -> int:
-    if str(value).strip().lower() == "never":
-        return NEVER_EXPIRES
-    return min(NEVER_EXPIRES - 1, round(duration_seconds(value)))  # type: ignore[arg-type]
-
-
-def _whole(key: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ValueError(f"{key} {value!r} must be a whole number from 1 to 65535")
-    return value
-
-
-def _protocol(name: str, value: object) -> int:
-    protocol = PROTOCOLS.get(str(value))
-    if protocol is None:
-        raise StreamError(f"stream {name!r}: MQTT protocol {value!r} is not '5' or '3.1.1'")
-    return protocol
-
-
-class EventLines:
-    """Turns MQTT messages into the log's event lines (see the module's docstring)."""
-
-    def __init__(self, stream: StreamConfig, key_level: int | None) -> None:
-        self.key, self.key_level = stream.key, key_level
-        self.integer_key = stream.fields[stream.key] in _INTEGER_TYPES
-        self.limit = stream.max_event_bytes
-
-    def line(self, topic: str, payload: bytes) -> bytes:
-        """Return the log line of a message on `topic` carrying `payload`."""
-        if len(payload) > self.limit:
-            return marker(
-                f"event larger than {self.limit} bytes: an MQTT message of {len(payload)} "
-                f"bytes on {topic}"
-            )
-        if not payload.strip():
-            return marker(f"empty MQTT message on {topic}")
-        key = self._key(topic)
-        if key is None:
-            return as_is(payload)
-        try:
-            event = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return as_is(payload)
-        if not isinstance(event, dict):
-            return as_is(payload)
-        event[self.key] = key
-        return orjson.dumps(event)
-
-    def _key(self, topic: str) -> str | int | None:
-        if self.key_level is None:
-            return None
-        levels = topic.split("/")
-        if self.key_level >= len(levels):
-            return None
-        level = levels[self.key_level]
-        return int(level) if self.integer_key and level.isdecimal() else level
-
-
-def marker(text: str) -> bytes:
-    """Return a line that is refused as not a JSON object, `text` being its raw event."""
-    return orjson.dumps(text)
-
-
-def as_is(payload: bytes) -> bytes:
-    """Return `payload` as one line of UTF-8 text."""
-    text = payload.decode("utf-8", errors="replace")
-    return text.replace("\r", " ").replace("\n", " ").encode()
-
-
-class Recent:
-    """The last lines logged (their digests), to know a redelivered message already logged."""
-
-    def __init__(self, size: int) -> None:
-        self.digests: deque[bytes] = deque()
-        self.counts: Counter[bytes] = Counter()
-        self.size = size
-
-    def add(self, line: bytes) -> None:
-        """Remember `line`, forgetting the oldest past the size."""
-        digest = _digest(line)
-        self.digests.append(digest)
-        self.counts[digest] += 1
-        if len(self.digests) > self.size:
-            oldest = self.digests.popleft()
-            self.counts[oldest] -= 1
-            if not self.counts[oldest]:
-                del self.counts[oldest]
-
-    def __contains__(self, line: bytes) -> bool:
-        return _digest(line) in self.counts
-
-
-def _digest(line: bytes) -> bytes:
-    return hashlib.blake2b(line, digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)
