@@ -30,6 +30,7 @@ from lakebox.cli import (
     serve,
     stream,
 )
+from lakebox.cli.options import TERMINATED_EXIT_CODE
 from lakebox.errors import LakeboxError, RunTerminated
 
 # Each module adds its commands with `register(app)`. Typer lists the commands in the order
@@ -55,8 +56,6 @@ COMMAND_MODULES = (
     serve,
     stream,
 )
-
-TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM, as a shell reports a process it ended
 
 
 def main() -> None:

@@ -20,3 +20,5 @@ WaitOption = Annotated[
         help="If the pipeline is running elsewhere, wait this long for it (0: exit at once).",
     ),
 ]
+
+TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM, as a shell reports a process it ended

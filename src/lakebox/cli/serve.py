@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lakebox.cli.options import ProjectOption
+from lakebox.cli.options import TERMINATED_EXIT_CODE, ProjectOption
 from lakebox.cli.render import Output
 from lakebox.cli.serving_options import (
     IDLE_TIMEOUT_HELP,
@@ -24,8 +24,6 @@ from lakebox.cli.serving_options import (
     token_in,
 )
 from lakebox.errors import PortInUse
-
-TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
 
 if TYPE_CHECKING:
     from lakebox.lakehouse import Lakehouse

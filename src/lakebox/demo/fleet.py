@@ -28,11 +28,13 @@ from lakebox.demo.generators import air_quality
 from lakebox.demo.generators.air_quality import Incident
 from lakebox.demo.live import read_marker
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
+from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
 from lakebox.stream.intakes.base import INTAKES
 from lakebox.stream.intakes.http import HttpIntake
 from lakebox.stream.rules import KIND
+from lakebox.stream.tables import window_ref
 from lakebox.stream.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -94,9 +96,9 @@ def describe_stream(lh: Lakehouse, summary: StreamSummary) -> StreamSummary:
     """Fill in the rows of the stream's window tables and the alerts its rules opened."""
     stream = lh.config.streams[summary.name]
     for window in stream.windows:
-        table = f"{summary.name}_{window}"
-        rows = lh.query(f'SELECT count(*) AS n FROM exploitation."{table}"').to_pylist()
-        summary.windows[f"exploitation.{table}"] = rows[0]["n"]
+        ref = window_ref(summary.name, window)
+        sql = f"SELECT count(*) AS n FROM {quote_identifier(ref.zone)}.{quote_identifier(ref.name)}"
+        summary.windows[ref.identifier] = lh.query(sql).to_pylist()[0]["n"]
     records = ledger.load(lh).values()
     found = [item for item in records if item.kind == KIND and item.source == summary.name]
     summary.alerts = sorted((*_rule_and_key(item.incident_id), item.status) for item in found)

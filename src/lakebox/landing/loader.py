@@ -70,15 +70,20 @@ def land(
     return report
 
 
-def recover(lh: Lakehouse, source_name: str) -> None:
-    """Settle entries a crashed run left in `landing`: keep what was moved, forget the rest."""
+def recover(lh: Lakehouse, source_name: str, batches: str | None = None) -> None:
+    """Settle entries a crashed run left in `landing`: keep what was moved, forget the rest.
+    With `batches` (a batch id prefix: one stream partition's flushes), only those, and the
+    source's staging folder is left alone (other workers may be staging there)."""
     for entry in lh.manifest.entries(source_name, Status.LANDING):
+        if batches is not None and not entry.batch_id.startswith(batches):
+            continue
         if entry.landed_path and lh.storage.exists(entry.landed_path):
             lh.manifest.update(entry.batch_id, status=Status.LANDED)
             logger.info("recovered landed object %s", entry.landed_path)
         else:
             lh.manifest.delete(entry.batch_id)
-    shutil.rmtree(lh.temporal_dir / source_name, ignore_errors=True)
+    if batches is None:
+        shutil.rmtree(lh.temporal_dir / source_name, ignore_errors=True)
 
 
 def _supersede_uncommitted(lh: Lakehouse, source_name: str) -> list[Entry]:

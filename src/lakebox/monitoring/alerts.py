@@ -85,9 +85,7 @@ def record_changes(
                 records[incident.incident_id] = _opened(incident, moment)
                 report.opened.append(records[incident.incident_id])
             elif not opened and current is not None and current.status == "open":
-                current.status, current.resolved_at = "resolved", moment
-                current.channels, current.notified_at, current.last_error = [], None, None
-                report.resolved.append(current)
+                _mark_resolved(current, moment, report)
             else:
                 continue
             changed = True
@@ -137,6 +135,11 @@ def _resolve(
     if not record.channels:
         del records[record.incident_id]
         return
+    _mark_resolved(record, now, report)
+
+
+def _mark_resolved(record: AlertRecord, now: datetime, report: AlertReport) -> None:
+    """Mark `record` resolved, its channels yet to be told so."""
     record.status, record.resolved_at = "resolved", now
     record.channels, record.notified_at, record.last_error = [], None, None
     report.resolved.append(record)

@@ -50,6 +50,7 @@ def create_app(
     app.state.metrics = registry(lh)
     app.state.metrics.register(StreamCollector(lh))
     app.state.intakes = {}  # stream name -> its HTTP intake, opened on the first events
+    app.state.live_answers = set()  # the followers of the live answers being sent now
     app.add_exception_handler(LakeboxError, _lakebox_error)  # type: ignore[arg-type]
     app.add_middleware(Guard, hosts=allowed_hosts, token=token)  # type: ignore[arg-type]
     for router in ROUTERS:

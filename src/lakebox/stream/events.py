@@ -145,14 +145,6 @@ def as_text(value: bytes) -> bytes:
     return value.decode("utf-8", errors="replace").encode("utf-8")
 
 
-def _utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _missing(table: pa.Table, stream: StreamConfig) -> bool:
     return any(table.column(name).null_count for name in (stream.key, stream.time))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,7 +95,9 @@ class StatusWriter:
                 _write_open(self.folder / f"open-p{partition}-{window}.arrow", state.live(window))
 
 
-def read_status(lh: Lakehouse, name: str, key: str | None = None) -> StreamStatus:
+def read_status(
+    lh: Lakehouse, name: str, key: str | None = None, window: str | None = None
+) -> StreamStatus:
     """Return stream `name`'s status, merged over its partitions' files; with `key`, also
     that key's open windows of each window."""
     status = StreamStatus(name)
@@ -107,7 +110,7 @@ def read_status(lh: Lakehouse, name: str, key: str | None = None) -> StreamStatu
             continue
         _merge(status, document, now)
     if key is not None:
-        status.open_windows = _open_windows(folder, key)
+        status.open_windows = _open_windows(folder, key, window)
     status.running = bool(running(folder))
     if not status.running:
         status.rate = 0.0  # the last rate a stopped worker wrote is not a rate now
@@ -135,18 +138,32 @@ def _merge(status: StreamStatus, document: dict[str, Any], now: float) -> None:
     status.updated_at = max(status.updated_at or updated, updated)
 
 
-def _open_windows(folder: Path, key: str) -> dict[str, list[dict[str, Any]]]:
-    """Return `key`'s open windows per window, from every partition's file."""
+def _open_windows(
+    folder: Path, key: str, window: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Return `key`'s open windows per window (of `window` only, when given), from every
+    partition's file."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(folder.glob("open-p*-*.arrow")):
-        window = path.stem.split("-", 2)[2]
-        try:
-            table = feather.read_table(path)
-        except (OSError, pa.ArrowInvalid):
-            continue
+    for name, table in open_tables(folder, window):
         mine = table.filter(pc.equal(pc.cast(table.column(0), pa.string()), key))
-        found.setdefault(window, []).extend(mine.to_pylist())
+        found.setdefault(name, []).extend(mine.to_pylist())
     return found
+
+
+def open_tables(
+    folder: Path, window: str | None = None, columns: list[str] | None = None
+) -> Iterator[tuple[str, pa.Table]]:
+    """Yield (window, open windows of one partition) from the worker's files (of one
+    `window` only, and only `columns`, when given); a file being replaced is skipped."""
+    pattern = f"open-p*-{window}.arrow" if window else "open-p*-*.arrow"
+    for path in sorted(folder.glob(pattern)) if folder.exists() else []:
+        name = path.stem.split("-", 2)[2]
+        if window is not None and name != window:
+            continue  # another window whose name ends like this one's
+        try:
+            yield name, feather.read_table(path, columns=columns)
+        except (OSError, KeyError, pa.ArrowInvalid):
+            continue
 
 
 def _write_open(path: Path, table: pa.Table | None) -> None:

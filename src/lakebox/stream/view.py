@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.feather as feather
 
 from lakebox.config.streams import StreamConfig
 from lakebox.errors import StreamError
@@ -21,7 +20,7 @@ from lakebox.monitoring import ledger
 from lakebox.monitoring.ledger import AlertRecord
 from lakebox.stream.events import ARROW_TYPES
 from lakebox.stream.places import STATE_FOLDER
-from lakebox.stream.status import StreamStatus, read_status
+from lakebox.stream.status import StreamStatus, open_tables, read_status
 from lakebox.stream.tables import window_ref, window_schema
 
 BOUNDS = ("window_start", "window_end")
@@ -123,7 +122,7 @@ class KeyView:
 
     def status(self, lh: Lakehouse) -> StreamStatus:
         """Return the stream's status, with the key's open windows."""
-        return read_status(lh, self.name, key=self.key_text)
+        return read_status(lh, self.name, key=self.key_text, window=self.window)
 
     def open(self, status: StreamStatus) -> Rows:
         """Return the key's open windows in `status` (read with `key_text`), by start."""
@@ -187,15 +186,10 @@ def _typed(text: str, kind: str) -> Any:
 def open_keys(lh: Lakehouse, name: str, key: str, window: str) -> set[Any]:
     """Return the keys with an open window of `window`, from the worker's files of open
     windows (one per partition and window, next to its status)."""
-    found: set[Any] = set()
     folder = lh.project_dir / STATE_FOLDER / name
-    for path in folder.glob(f"open-p*-{window}.arrow") if folder.exists() else []:
-        if path.stem.split("-", 2)[2] != window:
-            continue  # another window whose name ends like this one's
-        try:
-            found |= set(feather.read_table(path, columns=[key]).column(0).to_pylist())
-        except (OSError, KeyError, pa.ArrowInvalid):
-            continue  # replaced or removed meanwhile: the next tick reads it
+    found: set[Any] = set()
+    for _, table in open_tables(folder, window, [key]):
+        found |= set(table.column(0).to_pylist())
     return found - {None}
 
 

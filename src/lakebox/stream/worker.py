@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from lakebox.catalog.manifest import Status
 from lakebox.errors import StreamError
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import Lakehouse
+from lakebox.landing.loader import recover
 from lakebox.stream import checkpoint, landed
 from lakebox.stream.alerting import AlertQueue, Change
 from lakebox.stream.events import Record
@@ -78,7 +78,7 @@ class Worker:
         """Restore `partitions` from their checkpoints; return the offset to read next."""
         for partition in partitions:
             self.locks[partition] = PartitionLock(state_dir(self.lh, self.name), partition)
-            _settle_landing(self.lh, self.name, partition)
+            recover(self.lh, self.name, batches=f"{self.name}-p{partition}-")
             state = checkpoint.load(self.lh, self.name, self.stream, partition)
             if state is None:
                 state = PartitionState(self.name, self.stream, partition, self.lh)
@@ -229,16 +229,3 @@ class Worker:
         for lock in self.locks.values():
             lock.release()
         self.locks.clear()
-
-
-def _settle_landing(lh: Lakehouse, name: str, partition: int) -> None:
-    """Settle the partition's flushes a crash left half-landed: keep what reached storage,
-    forget the rest (its events are read again)."""
-    prefix = f"{name}-p{partition}-"
-    for entry in lh.manifest.entries(name, Status.LANDING):
-        if not entry.batch_id.startswith(prefix):
-            continue
-        if entry.landed_path and lh.storage.exists(entry.landed_path):
-            lh.manifest.update(entry.batch_id, status=Status.LANDED)
-        else:
-            lh.manifest.delete(entry.batch_id)

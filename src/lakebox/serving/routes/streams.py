@@ -125,6 +125,11 @@ class KeyWindows(BaseModel):
 
 @router.get("/api/streams", summary="Every declared stream: intake, windows, status, open alerts")
 def list_streams(lh: LakehouseDep) -> list[StreamSummary]:
+    return summaries(lh)
+
+
+def summaries(lh: Lakehouse) -> list[StreamSummary]:
+    """Return every declared stream's summary, with its open alerts."""
     alerts = open_alerts(lh)
     return [summary(lh, name, alerts.get(name, [])) for name in sorted(lh.config.streams)]
 
@@ -217,10 +222,7 @@ async def _events(request: Request, follower: Follower) -> AsyncIterator[bytes]:
 
 def live_answers(request: Request) -> set[Follower]:
     """Return the followers of the app's live answers being sent now."""
-    state = request.app.state
-    if not hasattr(state, "live_answers"):
-        state.live_answers = set()
-    answers: set[Follower] = state.live_answers
+    answers: set[Follower] = request.app.state.live_answers
     return answers
 
 

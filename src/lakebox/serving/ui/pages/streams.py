@@ -12,7 +12,7 @@ from lakebox.errors import StreamError
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.queries import QueryService
-from lakebox.serving.routes.streams import reader_query, summary
+from lakebox.serving.routes.streams import reader_query, summaries, summary
 from lakebox.serving.ui.templating import project, render
 from lakebox.stream.view import (
     KeyView,
@@ -38,8 +38,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/streams")
 def listing(request: Request, lh: LakehouseDep) -> HTMLResponse:
-    alerts = open_alerts(lh)
-    found = [summary(lh, name, alerts.get(name, [])) for name in sorted(lh.config.streams)]
+    found = summaries(lh)
     return render(request, "streams.html", "streams", streams=found, example=EXAMPLE, **project(lh))
 
 
@@ -90,8 +89,7 @@ def _keys(lh: Lakehouse, queries: QueryService, name: str, window: str | None) -
     """Return the keys to pick from (as text): with an open window or a closed one."""
     if window is None:
         return []
-    stream = lh.config.streams[name]
-    view = KeyView(name, stream, window, None, value_columns(stream, window))
+    view = KeyView.of(lh, name, window, None, required=False)
     found = stream_keys(lh, reader_query(queries), view)
     return [str(key) for key in found]
 
