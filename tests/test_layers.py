@@ -25,6 +25,7 @@ LAYERS = [
     "engine",
     "project",
     "lakehouse",
+    "access",
     "tables",
     "landing",
     "formatted",

@@ -104,3 +104,21 @@ class RunLocked(LakeboxError):
 class RunTerminated(BaseException):
     """The process running a pipeline was asked to stop (SIGTERM, e.g. by the scheduler at the
     pipeline's `run_timeout`): no step catches it, the run is recorded as failed."""
+
+
+class AccessDenied(QueryError):
+    """The user lacks a grant: a table, a column or an ability their roles do not give them.
+    It names the missing grant; HTTP answers 403, pg-wire SQLSTATE 42501."""
+
+    def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
+        fields = {"sqlstate": "42501", "status": 403, **fields}
+        super().__init__(message, hint=hint, **fields)
+
+
+class AuthError(LakeboxError):
+    """Who is asking could not be established: no user, a wrong password, an expired or
+    revoked token, a disabled user, or too many failed logins (HTTP 401 or 429)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
+        fields = {"status": 401, **fields}
+        super().__init__(message, hint=hint, **fields)

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from lakebox.config.access import AccessConfig
 from lakebox.config.alerts import AlertsConfig
 from lakebox.config.anomalies import AnomalyRuleConfig
 from lakebox.config.base import Strict, identifiers
@@ -46,6 +47,7 @@ class ProjectConfig(Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
     streams: dict[str, StreamConfig] = Field(default_factory=dict)
+    access: AccessConfig | None = None  # present: every served request needs a user
 
     @field_validator("entities")
     @classmethod

@@ -1,15 +1,19 @@
-"""What the routes get from the app they serve: its Lakehouse, its QueryService and the other
-objects made once per app (kept on `app.state` by `create_app`), and the token check."""
+"""What the routes get from the app they serve: its Lakehouse, its QueryService (bound to the
+request's user) and the other objects made once per app (kept on `app.state` by
+`create_app`), and the user check every route passes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from lakebox.access.principal import Principal
+from lakebox.errors import AccessDenied, AuthError
 from lakebox.lakehouse import Lakehouse
+from lakebox.serving.identity import Identifier, Identity
 from lakebox.serving.queries import QueryService
-from lakebox.serving.security import carries_token
 
 if TYPE_CHECKING:
     from lakebox.serving.routes.models import ModelCache
@@ -22,9 +26,10 @@ def lakehouse(request: Request) -> Lakehouse:
 
 
 def query_service(request: Request) -> QueryService:
-    """Return the app's QueryService (users' SQL, and lakebox's own under the engine lock)."""
+    """Return the app's QueryService running queries as the request's user (users' SQL, and
+    lakebox's own under the engine lock)."""
     service: QueryService = request.app.state.queries
-    return service
+    return service.as_user(principal(request), door(request), client(request))
 
 
 def model_cache(request: Request) -> ModelCache:
@@ -33,14 +38,63 @@ def model_cache(request: Request) -> ModelCache:
     return cache
 
 
-def require_token(request: Request) -> None:
-    """Require the app's token as a bearer header, or (for browsers) as the `lakebox_token`
-    cookie set by opening any page once with `?token=...` (see `security.Guard`)."""
-    if not carries_token(request.headers, request.app.state.token):
+def require_user(request: Request) -> None:
+    """Establish the request's user (see `identity.Identifier`) on `request.state.identity`:
+    401 when there is none where users are required or the credential is not valid, 403
+    for a state-changing request made with the session cookie but without its CSRF token."""
+    identifier: Identifier = request.app.state.identifier
+    try:
+        identity = identifier.identify(request.headers)
+    except AuthError as error:
         raise HTTPException(
-            401, detail="a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+            401, detail=error.message, headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+    if identity is None:
+        raise HTTPException(
+            401,
+            detail="log in, or send a bearer token (make one with 'lakebox tokens create')",
+            headers={"WWW-Authenticate": "Bearer"},
         )
+    identifier.check_csrf(identity, request.method, request.headers)
+    request.state.identity = identity
+
+
+def identity(request: Request) -> Identity:
+    """Return the request's Identity (set by `require_user`)."""
+    found: Identity = request.state.identity
+    return found
+
+
+def principal(request: Request) -> Principal:
+    """Return the request's user with their grants."""
+    return identity(request).principal
+
+
+def door(request: Request) -> str:
+    """Return the door a request came through: `http` (the API) or `ui` (pages)."""
+    return "http" if request.url.path.startswith("/api") else "ui"
+
+
+def client(request: Request) -> str | None:
+    return request.client.host if request.client is not None else None
+
+
+def require_ability(ability: str) -> Callable[[Request], None]:
+    """Return a dependency refusing (403) a user whose roles do not give them `ability`."""
+
+    def required(request: Request) -> None:
+        who = principal(request)
+        if not who.can(ability):
+            raise AccessDenied(
+                f"{who.name} may not use this: no grant of {ability!r} in their roles "
+                f"({', '.join(who.roles)})",
+                hint="an admin can grant it under access.roles (can: [...]) in lakebox.yaml",
+            )
+
+    return required
 
 
 LakehouseDep = Annotated[Lakehouse, Depends(lakehouse)]
 QueriesDep = Annotated[QueryService, Depends(query_service)]
+PrincipalDep = Annotated[Principal, Depends(principal)]
+IdentityDep = Annotated[Identity, Depends(identity)]

@@ -27,6 +27,9 @@ MIN_TOKEN_LENGTH = 32
 TOKEN_RECIPE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 TOKEN_COOKIE = "lakebox_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Forms the UI posts as forms (not JSON); the cross-site check still applies to them.
+FORM_PATHS = frozenset({"/login", "/logout"})
+OPEN_PATHS = frozenset({"/login"})  # reached without a user
 # the longest request body read: the API's bodies are a statement or a few options (a few kB)
 MAX_BODY_BYTES = 1 << 20
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson")
@@ -123,11 +126,13 @@ class Guard:
         hosts: Collection[str],
         token: str | None = None,
         max_body: int = MAX_BODY_BYTES,
+        admits: Callable[[Headers], bool] | None = None,
     ) -> None:
         self.app = app
         self.hosts = frozenset(hosts)
         self.token = token
         self.max_body = max_body
+        self.admits = admits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -169,14 +174,17 @@ class Guard:
         return None
 
     def _unauthorized(self, scope: Scope, headers: Headers) -> Response | None:
-        """Return a 401 for a state-changing request without the token (as the app's own
+        """Return a 401 for a state-changing request without a user (as the app's own
         check would, but before the body is read)."""
-        if self.token is None or scope["method"] in SAFE_METHODS:
+        if scope["method"] in SAFE_METHODS or scope["path"] in OPEN_PATHS:
             return None
-        if carries_token(headers, self.token):
+        if self.admits is not None:
+            if self.admits(headers):
+                return None
+        elif self.token is None or carries_token(headers, self.token):
             return None
         return JSONResponse(
-            {"detail": "a bearer token is required"},
+            {"detail": "a user is required: log in, or send a bearer token"},
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
@@ -203,7 +211,7 @@ class Guard:
                 "send the request from the lakebox UI itself, or without an Origin header "
                 "(as curl and scripts do)",
             )
-        if not _is_json(headers.get("content-type", "")):
+        if not _is_json(headers.get("content-type", "")) and scope["path"] not in FORM_PATHS:
             return _refused(
                 415,
                 f"{scope['method']} requests must have the content type application/json "

@@ -44,6 +44,9 @@ class QueryStream:
         self.max_bytes = limits.bytes
         self.truncated = False
         self.notice: str | None = None
+        self.sent = 0  # rows yielded so far
+        self.on_end: Callable[[QueryStream], None] | None = None  # called once, at close
+        self._ended = False
         self._release = release or (lambda: None)
         self._timed_out = threading.Event()
         self._cancelled = threading.Event()
@@ -75,6 +78,7 @@ class QueryStream:
                 if batch.nbytes > size:
                     batch = self._within(batch, size, self.rows - rows)
                 rows, size = rows - batch.num_rows, size - batch.nbytes
+                self.sent += batch.num_rows
                 if batch.num_rows:
                     yield batch
                 if self.truncated:
@@ -116,6 +120,10 @@ class QueryStream:
         """Stop the timer and give the query's slot back; the rows not read are dropped."""
         self._timer.cancel()
         self._release()
+        if not self._ended:
+            self._ended = True
+            if self.on_end is not None:
+                self.on_end(self)
 
     def _time_out(self) -> None:
         self._timed_out.set()

@@ -7,30 +7,13 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+
+from lakebox.access.scram import ITERATIONS, Verifier, scram_hmac
+
+__all__ = ["ITERATIONS", "MECHANISM", "ScramExchange", "Verifier"]
 
 MECHANISM = "SCRAM-SHA-256"
-ITERATIONS = 4096
-
-
-def _hmac(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
-
-
-@dataclass(frozen=True)
-class Verifier:
-    """What the server keeps of the password: salt, stored key and server key."""
-
-    salt: bytes
-    stored_key: bytes
-    server_key: bytes
-
-    @classmethod
-    def of(cls, password: str) -> Verifier:
-        salt = os.urandom(16)
-        salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, ITERATIONS)
-        client_key = _hmac(salted, b"Client Key")
-        return cls(salt, hashlib.sha256(client_key).digest(), _hmac(salted, b"Server Key"))
+_hmac = scram_hmac
 
 
 class ScramExchange:

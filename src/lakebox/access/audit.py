@@ -1,0 +1,193 @@
+"""The audit log, `ops.audit`: who read what, through which door, when, how many rows and how
+long it took, every login and failed login, grant changes, runs and erasures — never the data.
+Entries are appended to a table of the catalog database that refuses updates and deletes;
+a background thread writes them in small batches so that a query never waits on it."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import threading
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from lakebox.access.store import audit_table, ready
+
+DOORS = ("http", "ui", "pg", "cli")
+ACTIONS = (
+    "query",
+    "read table",
+    "download",
+    "login",
+    "failed login",
+    "logout",
+    "grant change",
+    "run",
+    "erase",
+)
+FLUSH_SECONDS = 0.5
+_LOGS: weakref.WeakValueDictionary[int, AuditLog] = weakref.WeakValueDictionary()
+_LOGS_LOCK = threading.Lock()
+
+
+@dataclass
+class AuditEntry:
+    """One thing a user did: never a value of the data, only names, counts and times."""
+
+    user: str
+    door: str
+    action: str
+    tables: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: int | None = None
+    duration_ms: float | None = None
+    client: str | None = None
+    outcome: str = "ok"  # ok, refused, failed
+    detail: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def values(self) -> dict[str, object]:
+        return {
+            "at": self.at,
+            "user_name": self.user[:64],
+            "door": self.door,
+            "action": self.action,
+            "tables": json.dumps(sorted(set(self.tables))),
+            "columns": json.dumps(sorted(set(self.columns))),
+            "rows": self.rows,
+            "duration_ms": self.duration_ms,
+            "client": (self.client or "")[:200] or None,
+            "outcome": self.outcome,
+            "detail": (self.detail or "")[:2000] or None,
+        }
+
+
+def audit_log(engine: sa.Engine) -> AuditLog:
+    """Return the one audit log writing to `engine`'s database in this process."""
+    with _LOGS_LOCK:
+        log = _LOGS.get(id(engine))
+        if log is None or log.engine is not engine:
+            log = AuditLog(engine)
+            _LOGS[id(engine)] = log
+        return log
+
+
+class AuditLog:
+    """Appends entries to `lakebox_audit`; `flush` writes what is pending at once."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = ready(engine)
+        self._pending: list[AuditEntry] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._writing = threading.Lock()
+        self._thread: threading.Thread | None = None
+        atexit.register(self.flush)
+
+    def record(self, entry: AuditEntry) -> None:
+        """Queue `entry`; it is written within about half a second."""
+        with self._lock:
+            self._pending.append(entry)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="lakebox-audit", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Write every pending entry now."""
+        with self._writing:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if not pending:
+                return
+            with self.engine.begin() as connection:
+                connection.execute(audit_table.insert(), [entry.values() for entry in pending])
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+            except sa.exc.SQLAlchemyError:  # the database is gone (the project closed)
+                return
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    return
+
+    def entries(
+        self,
+        user: str | None = None,
+        table: str | None = None,
+        since: datetime | None = None,
+        action: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, object]]:
+        """Return the latest entries (newest first) matching the filters."""
+        self.flush()
+        query = audit_table.select().order_by(audit_table.c.id.desc()).limit(limit)
+        if user is not None:
+            query = query.where(audit_table.c.user_name == user)
+        if since is not None:
+            query = query.where(audit_table.c.at >= since)
+        if action is not None:
+            query = query.where(audit_table.c.action == action)
+        if table is not None:
+            query = query.where(audit_table.c.tables.like(f'%"{_like(table)}"%', escape="\\"))
+        with self.engine.connect() as connection:
+            return [_entry(row) for row in connection.execute(query)]
+
+    def arrow(self) -> pa.Table:
+        """Return the whole log as an Arrow table (what `ops.audit` shows)."""
+        return to_arrow(self.entries(limit=1_000_000))
+
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("user", pa.string()),
+        ("door", pa.string()),
+        ("action", pa.string()),
+        ("tables", pa.list_(pa.string())),
+        ("columns", pa.list_(pa.string())),
+        ("rows", pa.int64()),
+        ("duration_ms", pa.float64()),
+        ("client", pa.string()),
+        ("outcome", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+
+def to_arrow(entries: Iterable[dict[str, object]]) -> pa.Table:
+    listed = list(entries)
+    return pa.Table.from_pylist(listed, schema=SCHEMA)
+
+
+def _entry(row: sa.Row[object]) -> dict[str, object]:
+    at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=UTC)
+    return {
+        "id": row.id,
+        "at": at,
+        "user": row.user_name,
+        "door": row.door,
+        "action": row.action,
+        "tables": json.loads(row.tables),
+        "columns": json.loads(row.columns),
+        "rows": row.rows,
+        "duration_ms": row.duration_ms,
+        "client": row.client,
+        "outcome": row.outcome,
+        "detail": row.detail,
+    }
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

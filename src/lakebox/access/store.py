@@ -1,0 +1,119 @@
+"""Where users, tokens, web sessions, the mask key and the audit log are kept: tables of the
+catalog database (SQLite by default, PostgreSQL for teams), so every process of the project
+sees the same users. Passwords are kept only as argon2 hashes and SCRAM verifiers, tokens and
+sessions only as SHA-256 hashes; the audit table refuses updates and deletes."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import weakref
+
+import sqlalchemy as sa
+
+_metadata = sa.MetaData()
+users_table = sa.Table(
+    "lakebox_users",
+    _metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("scram_salt", sa.LargeBinary, nullable=False),
+    sa.Column("scram_stored_key", sa.LargeBinary),
+    sa.Column("scram_server_key", sa.LargeBinary),
+    sa.Column("roles", sa.Text, nullable=False),  # comma-separated
+    sa.Column("attributes", sa.Text, nullable=False),  # a JSON object of strings
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+tokens_table = sa.Table(
+    "lakebox_tokens",
+    _metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("user_name", sa.String(64), nullable=False, index=True),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("scram_stored_key", sa.LargeBinary, nullable=False),
+    sa.Column("scram_server_key", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+)
+sessions_table = sa.Table(
+    "lakebox_sessions",
+    _metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(64), nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+secrets_table = sa.Table(
+    "lakebox_secrets",
+    _metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+)
+audit_table = sa.Table(
+    "lakebox_audit",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("user_name", sa.String(64), nullable=False, index=True),
+    sa.Column("door", sa.String(8), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("tables", sa.Text, nullable=False),  # JSON list of zone.table
+    sa.Column("columns", sa.Text, nullable=False),  # JSON list of zone.table.column
+    sa.Column("rows", sa.BigInteger),
+    sa.Column("duration_ms", sa.Float),
+    sa.Column("client", sa.String(200)),
+    sa.Column("outcome", sa.String(16), nullable=False),  # ok, refused, failed
+    sa.Column("detail", sa.Text),
+)
+_APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS lakebox_audit_no_update BEFORE UPDATE ON lakebox_audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS lakebox_audit_no_delete BEFORE DELETE ON lakebox_audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE RULE lakebox_audit_no_update AS ON UPDATE TO lakebox_audit "
+        "DO INSTEAD NOTHING",
+        "CREATE OR REPLACE RULE lakebox_audit_no_delete AS ON DELETE TO lakebox_audit "
+        "DO INSTEAD NOTHING",
+    ],
+}
+_READY: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+_READY_LOCK = threading.Lock()
+
+
+def ready(engine: sa.Engine) -> sa.Engine:
+    """Return `engine` with the access tables created (once per engine and process)."""
+    with _READY_LOCK:
+        if engine not in _READY:
+            _metadata.create_all(engine, checkfirst=True)
+            with engine.begin() as connection:
+                for statement in _APPEND_ONLY.get(engine.dialect.name, []):
+                    connection.execute(sa.text(statement))
+            _READY.add(engine)
+    return engine
+
+
+def secret(engine: sa.Engine, name: str, size: int = 32) -> bytes:
+    """Return the secret `name` (e.g. the mask key), made at random on first use."""
+    ready(engine)
+    query = sa.select(secrets_table.c.value).where(secrets_table.c.name == name)
+    with engine.connect() as connection:
+        found = connection.execute(query).scalar()
+    if found is not None:
+        return bytes(found)
+    made = secrets_table.insert().values(name=name, value=secrets.token_bytes(size))
+    try:
+        with engine.begin() as connection:
+            connection.execute(made)
+    except sa.exc.IntegrityError:  # another process made it first
+        pass
+    with engine.connect() as connection:
+        return bytes(connection.execute(query).scalar_one())
