@@ -74,10 +74,13 @@ def secure(
     tables: Mapping[tuple[str, str], Relation],
     search_path: Sequence[str] = ("main", "exploitation"),
     reserved: Collection[str] = (),
+    emulation: bool = False,
 ) -> Secured:
     """Return `sql` as `principal` may run it, over the lakehouse's `tables` (keyed by lower
     case zone and name). `reserved` are other object names users' SQL could reach unqualified
-    (a common table expression may not take one). Raise AccessDenied naming what is missing."""
+    (a common table expression may not take one); with `emulation`, the pg catalog emulation
+    (which narrows its own listings per session) may be read. Raise AccessDenied naming what
+    is missing."""
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except (sqlglot.errors.SqlglotError, ValueError, RecursionError) as error:
@@ -87,7 +90,7 @@ def secure(
                 hint="write it in plainer SQL",
             ) from None
         return Secured(sql)
-    resolver = _Resolver(principal, tables, search_path, reserved)
+    resolver = _Resolver(principal, tables, search_path, reserved, emulation)
     resolver.walk(tree)
     if not principal.restricted:
         return Secured(sql, resolver.reads)
@@ -108,8 +111,10 @@ class _Resolver:
         tables: Mapping[tuple[str, str], Relation],
         search_path: Sequence[str],
         reserved: Collection[str],
+        emulation: bool = False,
     ) -> None:
         self.principal = principal
+        self.emulation = emulation
         self.tables = tables
         self.search_path = [schema.lower() for schema in search_path]
         self.reserved = {name.lower() for name in reserved} | {n for _, n in tables}
@@ -207,7 +212,7 @@ class _Resolver:
         if qualified in LISTINGS:
             self.replaced.append((table, self._listing(table, qualified)))
             return
-        if qualified in HARMLESS or schema == "_lakebox_pg":
+        if qualified in HARMLESS or (schema == "_lakebox_pg" and self.emulation):
             return
         shown = f"{schema}.{name}" if schema else name
         raise AccessDenied(

@@ -205,7 +205,7 @@ class QueryService:
             tables, reserved, path = self.relations.of(self.lh, cursor)
             if restricted:
                 self._prepare()
-            return secure(checked, self.principal, tables, path, reserved)
+            return secure(checked, self.principal, tables, path, reserved, self.door == "pg")
         except AccessDenied as error:
             self._audit(action, None, None, started, "refused", error.message)
             raise
