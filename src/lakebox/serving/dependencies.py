@@ -71,8 +71,11 @@ def principal(request: Request) -> Principal:
 
 
 def door(request: Request) -> str:
-    """Return the door a request came through: `http` (the API) or `ui` (pages)."""
-    return "http" if request.url.path.startswith("/api") else "ui"
+    """Return the door a request came through: `ui` for the web UI (its pages, and what
+    its scripts ask with the session cookie), else `http` (the API)."""
+    if identity(request).via == "session" or not request.url.path.startswith("/api"):
+        return "ui"
+    return "http"
 
 
 def client(request: Request) -> str | None:
