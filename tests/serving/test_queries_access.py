@@ -173,7 +173,7 @@ def test_viewers_may_not_write_sql_but_read_through_pages(lh):
         vic.run("SELECT 1")
     rows = vic.run("SELECT * FROM exploitation.people", ability=None).rows()
     assert len(rows) == 3 and all(len(row["ssn"]) == 64 for row in rows)  # keyed hash
-    with pytest.raises(AccessDenied, match="formatted.customers"):
+    with pytest.raises(AccessDenied, match=r"formatted\.customers"):
         vic.run("SELECT * FROM formatted.customers", ability=None)
 
 
