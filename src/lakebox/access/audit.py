@@ -1,5 +1,5 @@
 """The audit log, `ops.audit`: who read what, through which door, when, how many rows and how
-long it took, every login and failed login, grant changes, runs and erasures — never the data.
+long it took, every login and failed login, grant changes and runs — never the data.
 Entries are appended to a table of the catalog database that refuses updates and deletes;
 a background thread writes them in small batches so that a query never waits on it."""
 
@@ -28,7 +28,6 @@ ACTIONS = (
     "logout",
     "grant change",
     "run",
-    "erase",
 )
 FLUSH_SECONDS = 0.5
 _LOGS: weakref.WeakValueDictionary[int, AuditLog] = weakref.WeakValueDictionary()
