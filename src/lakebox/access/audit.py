@@ -76,6 +76,16 @@ def audit_log(engine: sa.Engine) -> AuditLog:
         return log
 
 
+@atexit.register
+def _flush_all() -> None:
+    """Write what every audit log of this process still holds (at exit)."""
+    for log in list(_LOGS.values()):
+        try:
+            log.flush()
+        except sa.exc.SQLAlchemyError:  # the database is gone (a removed test project)
+            continue
+
+
 class AuditLog:
     """Appends entries to `lakebox_audit`; `flush` writes what is pending at once."""
 
@@ -86,7 +96,6 @@ class AuditLog:
         self._wake = threading.Event()
         self._writing = threading.Lock()
         self._thread: threading.Thread | None = None
-        atexit.register(self.flush)
 
     def record(self, entry: AuditEntry) -> None:
         """Queue `entry`; it is written within about half a second."""
