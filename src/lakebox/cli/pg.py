@@ -54,8 +54,8 @@ def pg(
     token = token_in(token_env)
     check_token(host, token, token_env, needs="a token (the password)")
     limits = pg_limits(max_connections, idle_timeout, max_message_mb)
+    required = not is_loopback(host)  # users must log in (as with an access: section)
     with open_project(project_dir) as lh:
-        required = not is_loopback(host)
         server = PgServer(
             lh,
             host,
