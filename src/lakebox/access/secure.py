@@ -22,6 +22,9 @@ from lakebox.ground.sql import quote_identifier, quote_literal
 MANIFEST_ALIAS = ("main", "_lakebox_manifest")  # the rows of landing.manifest
 # Schemas of catalog objects that show no data, only names (narrowed where they list tables).
 CATALOG_SCHEMAS = ("_lakebox_pg", "information_schema", "pg_catalog")
+# The pg catalog emulation's schemas (pg-wire only), whose views list no more than the tables
+# and columns the session's user may read (`visible`).
+EMULATION_SCHEMAS = ("_lakebox_pg", "_lakebox_information_schema")
 # Catalog listings narrowed to what the user reads: (schema column, table column, column
 # column or None) for each.
 LISTINGS: dict[str, tuple[str, str, str | None]] = {
@@ -212,7 +215,7 @@ class _Resolver:
         if qualified in LISTINGS:
             self.replaced.append((table, self._listing(table, qualified)))
             return
-        if qualified in HARMLESS or (schema == "_lakebox_pg" and self.emulation):
+        if qualified in HARMLESS or (self.emulation and _emulated(schema, name)):
             return
         shown = f"{schema}.{name}" if schema else name
         raise AccessDenied(
@@ -263,7 +266,7 @@ class _Resolver:
         """Return the catalog listing `name` narrowed to the tables and columns the user may
         read (catalog schemas stay listed; they hold no data)."""
         schema_column, table_column, column_column = LISTINGS[name]
-        whole, partial, columns = self._visible()
+        whole, partial, columns = visible(self.principal, self.tables)
         source = table.copy()
         source.set("alias", None)
         qualified = f"lower({schema_column} || '.' || {table_column})"
@@ -280,24 +283,6 @@ class _Resolver:
             )
         sql = f"SELECT * FROM {source.sql(dialect='duckdb')} WHERE {' OR '.join(keep)}"
         return sqlglot.parse_one(sql, read="duckdb")
-
-    def _visible(self) -> tuple[list[str], list[str], list[str]]:
-        """Return the tables the user may read whole and in part ('zone.table', lower case),
-        and the readable columns of the latter ('zone.table.column')."""
-        whole: list[str] = []
-        partial: list[str] = []
-        columns: list[str] = []
-        for (zone, name), relation in self.tables.items():
-            if not self.principal.may_read_table(zone, name):
-                continue
-            names = [column for column, _ in relation.columns]
-            readable = self.principal.readable_columns(zone, name, names)
-            if len(readable) == len(names):
-                whole.append(f"{zone}.{name}")
-            else:
-                partial.append(f"{zone}.{name}")
-                columns.extend(f"{zone}.{name}.{column.lower()}" for column in readable)
-        return whole, partial, columns
 
     def rewrite(self, tree: exp.Expression) -> str:
         for table, secured in self.replaced:
@@ -341,6 +326,33 @@ class _Resolver:
                 hint="an admin can grant it under access.roles in lakebox.yaml",
                 table=relation.identifier,
             )
+
+
+def _emulated(schema: str, name: str) -> bool:
+    """Whether `schema.name` is a view of the pg catalog emulation a client may name (its
+    internals, named with a leading _, are lakebox's own)."""
+    return schema in EMULATION_SCHEMAS and not name.startswith("_")
+
+
+def visible(
+    principal: Principal, tables: Mapping[tuple[str, str], Relation]
+) -> tuple[list[str], list[str], list[str]]:
+    """Return the tables `principal` may read whole and in part ('zone.table', lower case),
+    and the readable columns of the latter ('zone.table.column')."""
+    whole: list[str] = []
+    partial: list[str] = []
+    columns: list[str] = []
+    for (zone, name), relation in tables.items():
+        if not principal.may_read_table(zone, name):
+            continue
+        names = [column for column, _ in relation.columns]
+        readable = principal.readable_columns(zone, name, names)
+        if len(readable) == len(names):
+            whole.append(f"{zone}.{name}")
+        else:
+            partial.append(f"{zone}.{name}")
+            columns.extend(f"{zone}.{name}.{column.lower()}" for column in readable)
+    return whole, partial, columns
 
 
 def _literals(values: Iterable[str]) -> str:

@@ -48,15 +48,23 @@ def pg(
     """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
     from lakebox.lakehouse import open_project
     from lakebox.serving.pgwire import PgServer
-    from lakebox.serving.security import check_token
+    from lakebox.serving.security import check_token, is_loopback
 
     check_port(port)
     token = token_in(token_env)
     check_token(host, token, token_env, needs="a token (the password)")
     limits = pg_limits(max_connections, idle_timeout, max_message_mb)
+    required = not is_loopback(host)  # users must log in (as with an access: section)
     with open_project(project_dir) as lh:
         server = PgServer(
-            lh, host, port, token, row_limit=row_limit, timeout=timeout, limits=limits
+            lh,
+            host,
+            port,
+            token,
+            row_limit=row_limit,
+            timeout=timeout,
+            limits=limits,
+            require_users=required,
         )
         address = pg_address(host, server.port)
         Output().say(f"serving {lh.project_dir} to PostgreSQL clients at {address}")

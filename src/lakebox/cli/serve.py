@@ -146,8 +146,12 @@ def _pg_beside(
 ) -> PgServer:
     """Return the pg endpoint served beside the HTTP API (not started yet)."""
     from lakebox.serving.pgwire import PgServer
+    from lakebox.serving.security import is_loopback
 
     try:
-        return PgServer(lh, host, port, token, limits=limits, **query_limits)
+        required = not is_loopback(host)
+        return PgServer(
+            lh, host, port, token, limits=limits, require_users=required, **query_limits
+        )
     except PortInUse:
         raise in_use(host, port, "--pg-port") from None

@@ -1,4 +1,4 @@
-"""With a token, clients must send it as their password (SCRAM-SHA-256)."""
+"""With a token, clients must send it as the password of user `token` (SCRAM-SHA-256)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,19 @@ from lakebox.serving.pgwire import PgServer
 from tests.serving.pgwire.conftest import TOKEN
 
 
-def _dsn(server: PgServer, password: str | None) -> str:
-    dsn = f"host=127.0.0.1 port={server.port} user=bi dbname=lakebox"
+def _dsn(server: PgServer, password: str | None, user: str = "token") -> str:
+    dsn = f"host=127.0.0.1 port={server.port} user={user} dbname=lakebox"
     return dsn + (f" password={password}" if password is not None else "")
 
 
 def test_the_token_is_the_password(guarded):
     with psycopg.connect(_dsn(guarded, TOKEN)) as conn:
         assert conn.execute("SELECT count(*) FROM formatted.sales").fetchone() == (3,)
+
+
+def test_the_token_is_no_other_users_password(guarded):
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(_dsn(guarded, TOKEN, user="bi"), connect_timeout=10)
 
 
 @pytest.mark.parametrize("password", ["wrong", ""])

@@ -16,6 +16,7 @@ from lakebox.serving.pgwire import handshake, sqltext
 from lakebox.serving.pgwire import messages as m
 from lakebox.serving.pgwire.extended import ExtendedQuery
 from lakebox.serving.pgwire.handshake import Refused
+from lakebox.serving.pgwire.login import DOOR
 from lakebox.serving.pgwire.messages import (
     ClientGone,
     Cursor,
@@ -30,6 +31,7 @@ from lakebox.serving.pgwire.session import Session
 from lakebox.serving.pgwire.sqlstate import sqlstate
 
 if TYPE_CHECKING:
+    from lakebox.access.principal import Principal
     from lakebox.serving.pgwire.server import PgServer
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class Connection:
     def __init__(self, server: PgServer, sock: socket.socket) -> None:
         self.server = server
         self.sock = sock
+        self.client = _address(sock)
         deadline = time.monotonic() + server.auth_timeout
         self.reader = Reader(sock, limit=m.MAX_BEFORE_AUTH, deadline=deadline)
         self.out = sock.makefile("wb", buffering=_FLUSH_AT)
@@ -61,9 +64,12 @@ class Connection:
             parameters = self._startup()
             if parameters is None:
                 return
-            handshake.authenticate(self.reader, self.out, self.server.verifier, parameters)
+            logins = self.server.logins
+            principal = handshake.authenticate(
+                self.reader, self.out, logins, parameters, self.client
+            )
             self.reader.open_session(self.server.max_message, self.server.idle_timeout)
-            self._begin_session(parameters)
+            self._begin_session(parameters, principal)
             self._loop()
         except ClientGone:
             logger.debug("client left")
@@ -109,15 +115,16 @@ class Connection:
     def _refuse(self, error: WireError) -> None:
         code = str(error.fields.get("sqlstate", "28000"))
         with contextlib.suppress(OSError):
-            self.send(m.error_response("FATAL", code, error.message))
+            self.send(m.error_response("FATAL", code, error.message, error.hint))
             self.flush()
 
     def _startup(self) -> dict[str, str] | None:
         return handshake.startup(self.reader, self.sock, self.server.cancel)
 
-    def _begin_session(self, parameters: dict[str, str]) -> None:
+    def _begin_session(self, parameters: dict[str, str], principal: Principal) -> None:
         pid, secret = self.server.register(self)
-        self.session = Session(self.server.queries, pid, parameters.get("user", "lakebox"))
+        queries = self.server.queries.as_user(principal, DOOR, self.client)
+        self.session = Session(queries, pid, parameters.get("user", "lakebox"))
         self.session.settings["application_name"] = parameters.get("application_name", "")
         handshake.welcome(self.out, parameters, pid, secret)
         self.ready()
@@ -236,6 +243,14 @@ class Connection:
         for closing in (self.out.close, self.reader.file.close):
             with contextlib.suppress(OSError):
                 closing()
+
+
+def _address(sock: socket.socket) -> str | None:
+    """Return the client's IP address (None once it is gone)."""
+    try:
+        return str(sock.getpeername()[0])
+    except (OSError, IndexError):
+        return None
 
 
 def _without_internals(message: str) -> str:

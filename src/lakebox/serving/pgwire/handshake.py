@@ -8,9 +8,12 @@ import struct
 from collections.abc import Callable
 from typing import BinaryIO
 
-from lakebox.errors import WireError
+from lakebox.access.principal import Principal
+from lakebox.errors import AuthError, WireError
 from lakebox.serving.pgwire import messages as m
-from lakebox.serving.pgwire.auth import MECHANISM, ScramExchange, Verifier
+from lakebox.serving.pgwire.auth import MECHANISM, ScramExchange
+from lakebox.serving.pgwire.login import HINT as LOGIN_HINT
+from lakebox.serving.pgwire.login import Logins
 from lakebox.serving.pgwire.messages import Cursor, Message, Reader
 from lakebox.serving.pgwire.settings import REPORTED
 
@@ -41,15 +44,25 @@ def startup(
 
 
 def authenticate(
-    reader: Reader, out: BinaryIO, verifier: Verifier | None, parameters: dict[str, str]
-) -> None:
-    """Run the SCRAM-SHA-256 exchange with the client (nothing when no password is needed);
-    raise Refused when its password is wrong."""
-    if verifier is None:
-        return
+    reader: Reader,
+    out: BinaryIO,
+    logins: Logins,
+    parameters: dict[str, str],
+    client: str | None = None,
+) -> Principal:
+    """Run the SCRAM-SHA-256 exchange with the client (none where no login is needed) and
+    return whom its session runs as; raise Refused when its password or token is wrong, or
+    while too many of its logins failed."""
+    if not logins.needed:
+        return logins.local()
+    user = parameters.get("user", "")
+    try:
+        attempt = logins.attempt(user, client)
+    except AuthError as error:
+        raise Refused(error.message, hint=error.hint, sqlstate="28000") from None
     out.write(m.authentication(10, m.cstring(MECHANISM) + b"\0"))
     out.flush()
-    exchange = ScramExchange(verifier)
+    exchange = ScramExchange(attempt.salt, attempt.verifiers)
     initial = Cursor(_expect(reader, b"p").body)
     if initial.cstring() != MECHANISM:
         raise Refused("only SCRAM-SHA-256 is offered", sqlstate="28000")
@@ -57,10 +70,13 @@ def authenticate(
     out.write(m.authentication(11, exchange.first(m.utf8(initial.take(length))).encode()))
     out.flush()
     final = exchange.final(m.utf8(_expect(reader, b"p").body))
-    if final is None:
-        user = parameters.get("user", "")
-        raise Refused(f'password authentication failed for user "{user}"', sqlstate="28P01")
+    principal = logins.succeeded(attempt) if final is not None else None
+    if final is None or principal is None:
+        logins.failed(attempt)
+        message = f'password authentication failed for user "{user}"'
+        raise Refused(message, hint=LOGIN_HINT, sqlstate="28P01")
     out.write(m.authentication(12, final.encode()))
+    return principal
 
 
 def _expect(reader: Reader, kind: bytes) -> Message:

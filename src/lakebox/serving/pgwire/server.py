@@ -19,10 +19,10 @@ from lakebox.errors import PortInUse
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.pgwire import catalog
 from lakebox.serving.pgwire import messages as m
-from lakebox.serving.pgwire.auth import Verifier
+from lakebox.serving.pgwire.login import Logins
 from lakebox.serving.pgwire.settings import SETTINGS
 from lakebox.serving.queries import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT, QueryService
-from lakebox.serving.security import check_token
+from lakebox.serving.security import check_token, is_loopback
 
 if TYPE_CHECKING:
     from lakebox.serving.pgwire.connection import Connection
@@ -53,8 +53,11 @@ class _TCPServer(socketserver.ThreadingTCPServer):
 class PgServer:
     """Serves `lh` to PostgreSQL clients (psql, psycopg, JDBC, BI tools), read-only.
 
-    Binds 127.0.0.1 by default, where no password is needed unless a `token` is given;
-    any other address needs the `token`, which clients send as their password."""
+    Clients log in as lakebox users, with their password or an API token, where users are
+    required (`require_users`; by default when binding an address other than loopback) and
+    whenever lakebox.yaml has an `access:` section; the shared `token` (which another address
+    needs) is the password of user `token`. On 127.0.0.1 with neither users nor a token, no
+    password is needed (see `login`). Each session runs its queries as its user."""
 
     def __init__(
         self,
@@ -66,13 +69,15 @@ class PgServer:
         timeout: float = DEFAULT_TIMEOUT,
         queries: QueryService | None = None,
         limits: ConnectionLimits | None = None,
+        require_users: bool | None = None,
     ) -> None:
         check_token(host, token, needs="a password")
+        required = not is_loopback(host) if require_users is None else require_users
         self.limits = limits or ConnectionLimits()
         self.lh = lh
         self.host = host
         self.queries = queries or QueryService(lh, row_limit=row_limit, timeout=timeout)
-        self.verifier = Verifier.of(token) if token else None
+        self.logins = Logins(lh, token, required or lh.config.access is not None)
         self._connections: dict[int, tuple[int, Connection]] = {}
         self._pids = itertools.count(1000)
         self._registry = threading.Lock()

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from lakebox.access.secure import visible
 from lakebox.errors import QueryError, QueryInterrupted
 from lakebox.lakehouse import ZONE_SCHEMAS
-from lakebox.serving.pgwire import commands, rewrite
+from lakebox.serving.pgwire import catalog, commands, rewrite
 from lakebox.serving.pgwire.commands import (
     ENDS_TRANSACTION,
     FAILED,
@@ -49,7 +50,8 @@ class Statement:
 
 
 class Session:
-    """The state of one client connection; statements run on a cursor of its own."""
+    """The state of one client connection; statements run on a cursor of its own, as the user
+    `queries` is bound to (`QueryService.as_user`)."""
 
     def __init__(self, queries: QueryService, backend_pid: int, user: str) -> None:
         self.queries = queries
@@ -64,6 +66,7 @@ class Session:
         self.cursor = queries.cursor()
         self.engine_settings = engine_settings(self.cursor)
         self.cursor.execute(f"SET VARIABLE lakebox_backend_pid = {int(backend_pid)}")
+        self._shown = self._narrow(self.cursor)
         self.use_search_path(DEFAULT_SEARCH_PATH)
 
     # -- running ---------------------------------------------------------------------------
@@ -135,6 +138,10 @@ class Session:
         """Return the stream of `sql` started on `cursor` (catalog SQL rewritten first)."""
         runnable = rewrite.to_duckdb(sql) if rewrite.needs_rewrite(sql) else sql
         logger.debug("backend %d runs: %s", self.backend_pid, runnable)
+        if cursor is self.cursor and self._shown is not None:
+            tables = self.queries.relations.of(self.queries.lh)[0]
+            if tables is not self._shown:  # the lakehouse's tables changed since
+                self._shown = self._narrow(cursor)
         self._cancelled.clear()
         try:
             return self.queries.stream(cursor, runnable, timeout=self.statement_timeout())
@@ -152,9 +159,21 @@ class Session:
     def new_connection(self) -> duckdb.DuckDBPyConnection:
         """Return a new engine connection with this session's search path."""
         connection = self.queries.cursor()
+        self._narrow(connection)
         path = self.cursor.execute("SELECT current_setting('search_path')").fetchone()
         connection.execute("SET search_path = ?", [path[0] if path else "main"])
         return connection
+
+    def _narrow(self, cursor: duckdb.DuckDBPyConnection) -> object:
+        """Let the catalog views on `cursor` list only what the user may read; return the
+        lakehouse's tables that was worked out from (None: the user may read everything)."""
+        principal = self.queries.principal
+        if not principal.restricted:
+            catalog.narrow(cursor, None)
+            return None
+        tables = self.queries.relations.of(self.queries.lh)[0]
+        catalog.narrow(cursor, visible(principal, tables))
+        return tables
 
     def use_search_path(self, value: str) -> None:
         """Point the cursor's search path at the known schemas `value` names (then main)."""

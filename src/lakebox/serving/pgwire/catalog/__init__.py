@@ -4,7 +4,8 @@ kept as views and macros in a private schema of the engine, over DuckDB's own me
 Zones are schemas; every table of a zone (a DuckDB view over an Iceberg snapshot) is a table
 (relkind 'r'). OIDs are DuckDB's own object ids, so joins between the views agree.
 
-Here they are installed; their SQL is in `tables` and `functions`."""
+They list only what the session's user may read: `narrow` tells a session's engine connection
+what that is. Here they are installed; their SQL is in `tables` and `functions`."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ from lakebox.serving.pgwire.catalog.tables import (
     INFORMATION_SCHEMA,
     INFORMATION_VIEWS,
     OWNER_OID,
+    PARTIAL,
     SCHEMA,
     VIEWS,
+    VISIBLE,
+    VISIBLE_COLUMNS,
 )
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,21 @@ def install(lh: Lakehouse, settings: dict[str, str]) -> None:
     `pg_settings` and `current_setting()` show them."""
     with lh.reading() as reader:
         _install(reader.connection, lh, settings)
+
+
+def narrow(
+    cursor: duckdb.DuckDBPyConnection, shown: tuple[list[str], list[str], list[str]] | None
+) -> None:
+    """Let the catalog views list on `cursor` only the tables and columns `shown`: the tables
+    read whole, those read in part and the readable columns of the latter, as
+    `lakebox.access.secure.visible` gives them (None: every table and column)."""
+    whole, partial, columns = shown if shown is not None else (["*"], [], [])
+    for name, values in (
+        (VISIBLE, whole + partial),
+        (PARTIAL, partial),
+        (VISIBLE_COLUMNS, columns),
+    ):
+        cursor.execute(f"SET VARIABLE {name} = ?::VARCHAR[]", [values])
 
 
 def _install(

@@ -28,17 +28,58 @@ def _type_case(column: str) -> str:
     return f"CASE {decimal} ELSE CASE {column} {whens} ELSE {types.TEXT} END END"
 
 
+# What a session's user may see, as variables of its engine connection say (set by
+# `catalog.narrow`): the tables ('zone.table', lower case; '*' for all), those readable only
+# in part, and the readable columns of the latter ('zone.table.column'). Before they are set,
+# nothing is listed.
+VISIBLE, PARTIAL, VISIBLE_COLUMNS = "lakebox_visible", "lakebox_partial", "lakebox_visible_columns"
+
+
+def _listed(variable: str) -> str:
+    return f"coalesce(getvariable('{variable}')::VARCHAR[], []::VARCHAR[])"
+
+
+def _dotted(*parts: str) -> str:
+    return "lower(" + " || '.' || ".join(parts) + ")"
+
+
+def _visible_table(schema: str, table: str) -> str:
+    """Return SQL saying whether the session's user may see the table."""
+    shown = _listed(VISIBLE)
+    return f"(list_contains({shown}, '*') OR list_contains({shown}, {_dotted(schema, table)}))"
+
+
+def _visible_column(schema: str, table: str, column: str) -> str:
+    """Return SQL saying whether the session's user may see the column of a visible table."""
+    partial = f"list_contains({_listed(PARTIAL)}, {_dotted(schema, table)})"
+    shown = f"list_contains({_listed(VISIBLE_COLUMNS)}, {_dotted(schema, table, column)})"
+    return f"(NOT {partial} OR {shown})"
+
+
+def _visible_count(schema: str, table: str) -> str:
+    """Return SQL counting the columns of a visible table the session's user may see."""
+    name = _dotted(schema, table)
+    return (
+        f"CASE WHEN list_contains({_listed(PARTIAL)}, {name}) THEN len(list_filter("
+        f"{_listed(VISIBLE_COLUMNS)}, lambda c: starts_with(c, {name} || '.'))) "
+        "ELSE column_count END"
+    )
+
+
 # A table's oid is a hash of its name: DuckDB's own changes whenever a view is re-pointed
 # at a new snapshot, and clients look tables up again by the oid they were given.
 _STABLE_OID = "(hash(schema_name || '.' || {name}) % 1000000000)::BIGINT + 100000"
 _RELATIONS = f"""
 SELECT {_STABLE_OID.format(name="view_name")} AS oid, view_oid AS duckdb_oid,
-       view_name AS relname, schema_oid AS relnamespace, schema_name, column_count AS relnatts
+       view_name AS relname, schema_oid AS relnamespace, schema_name,
+       {_visible_count("schema_name", "view_name")} AS relnatts
 FROM duckdb_views() WHERE {_IN_ZONES} AND {_DATABASE_FILTER} AND NOT internal
+  AND {_visible_table("schema_name", "view_name")}
 UNION ALL
 SELECT {_STABLE_OID.format(name="table_name")}, table_oid, table_name, schema_oid,
-       schema_name, column_count
+       schema_name, {_visible_count("schema_name", "table_name")}
 FROM duckdb_tables() WHERE {_IN_ZONES} AND {_DATABASE_FILTER} AND NOT internal
+  AND {_visible_table("schema_name", "table_name")}
 """
 
 _COLUMNS = f"""
@@ -48,6 +89,7 @@ SELECT r.oid AS attrelid, c.column_name AS attname, c.column_index AS attnum,
             THEN ((c.numeric_precision << 16) | c.numeric_scale) + 4 ELSE -1 END AS atttypmod,
        NOT c.is_nullable AS attnotnull, c.schema_name, c.table_name, c.data_type
 FROM duckdb_columns() c JOIN {SCHEMA}._relations r ON r.duckdb_oid = c.table_oid
+WHERE {_visible_column("c.schema_name", "c.table_name", "c.column_name")}
 """
 
 # name → the view's SELECT, in creation order (later ones may use earlier ones).
