@@ -10,6 +10,7 @@ from functools import cached_property
 import duckdb
 
 from lakebox.access.audit import AuditEntry, AuditLog, audit_log
+from lakebox.access.limits import LoginLimiter
 from lakebox.access.masks import register_hash
 from lakebox.access.principal import Principal
 from lakebox.access.sessions import Sessions
@@ -56,6 +57,11 @@ class AccessControl:
     @cached_property
     def sessions(self) -> Sessions:
         return Sessions(self.users, self.config.session_hours)
+
+    @cached_property
+    def limiter(self) -> LoginLimiter:
+        """The failed-login counter every door of this process shares (web UI and pg-wire)."""
+        return LoginLimiter(self.config.login_attempts)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -18,7 +18,6 @@ from functools import cached_property
 
 from lakebox.access.audit import AuditEntry
 from lakebox.access.control import access_control
-from lakebox.access.limits import LoginLimiter
 from lakebox.access.principal import Principal
 from lakebox.access.scram import Verifier
 from lakebox.access.store import secret
@@ -54,7 +53,7 @@ class Logins:
         self.control = access_control(lh)
         self.token = token
         self.needed = required or token is not None
-        self.limiter = LoginLimiter(self.control.config.login_attempts)
+        self.limiter = self.control.limiter
 
     def attempt(self, user: str, client: str | None) -> Attempt:
         """Return the attempt of `user` to log in from `client`; AuthError (audited) while
