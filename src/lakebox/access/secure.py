@@ -105,6 +105,67 @@ def secure(
     return Secured(resolver.rewrite(tree), resolver.reads)
 
 
+def table_refusal(principal: Principal, zone: str, name: str) -> AccessDenied:
+    """Return the refusal of table `zone.name` to `principal`, naming the missing grant."""
+    identifier = f"{zone}.{name}"
+    return AccessDenied(
+        f"{principal.name} may not read {identifier}: no grant of read on {identifier} "
+        f"(or its zone {zone}) in their roles ({', '.join(principal.roles) or 'none'})",
+        hint="an admin can grant it under access.roles in lakebox.yaml",
+        table=identifier,
+    )
+
+
+def secured_select(
+    principal: Principal, relation: Relation, source: str | None = None
+) -> str | None:
+    """Return the SELECT giving `principal` their view of `relation` — its granted columns,
+    each masked as its mask says, and only the rows its row filters let through — read from
+    `source` (a FROM item, e.g. a snapshot's scan; by default the table itself), or None when
+    they see it whole and as it is. Raise AccessDenied when they may read none of it."""
+    if not principal.restricted:
+        return None
+    zone, name = relation.zone, relation.name
+    if not principal.may_read_table(zone, name):
+        raise table_refusal(principal, zone, name)
+    names = [column for column, _ in relation.columns]
+    readable = set(principal.readable_columns(zone, name, names))
+    items, changed = [], len(readable) < len(names)
+    for column, data_type in relation.columns:
+        if column not in readable:
+            continue
+        mask = principal.mask_of(zone, name, column)
+        quoted = quote_identifier(column)
+        if mask is None:
+            items.append(quoted)
+        else:
+            items.append(f"{mask_sql(mask.kind, column, data_type)} AS {quoted}")
+            changed = True
+    filters = [_filter(principal, where) for where in principal.row_filters(zone, name)]
+    if not changed and not filters:
+        return None
+    if not items:
+        raise AccessDenied(f"{principal.name} may read no column of {relation.identifier}")
+    where = f" WHERE {' AND '.join(f'({f})' for f in filters)}" if filters else ""
+    source = source or f"{quote_identifier(zone)}.{quote_identifier(name)}"
+    return f"SELECT {', '.join(items)} FROM {source}{where}"
+
+
+def _filter(principal: Principal, where: str) -> str:
+    """Return the row filter `where` with `user.<attribute>` made a literal (NULL for an
+    attribute the user does not have: then no row passes)."""
+    tree = sqlglot.parse_one(where, read="duckdb")
+    attributes = {key.lower(): value for key, value in principal.attributes.items()}
+
+    def literal(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.table.lower() == "user" and not node.db:
+            value = attributes.get(node.name.lower())
+            return exp.Null() if value is None else exp.Literal.string(value)
+        return node
+
+    return tree.transform(literal).sql(dialect="duckdb")
+
+
 class _Resolver:
     """Finds the tables of one statement and builds its secured form."""
 
@@ -191,13 +252,7 @@ class _Resolver:
 
     def _grant_table(self, relation: Relation) -> None:
         if not self.principal.may_read_table(relation.zone, relation.name):
-            raise AccessDenied(
-                f"{self.principal.name} may not read {relation.identifier}: no grant of read "
-                f"on {relation.identifier} (or its zone {relation.zone}) in their roles "
-                f"({', '.join(self.principal.roles) or 'none'})",
-                hint="an admin can grant it under access.roles in lakebox.yaml",
-                table=relation.identifier,
-            )
+            raise table_refusal(self.principal, relation.zone, relation.name)
 
     def _visit_function(self, table: exp.Table, function: exp.Func) -> None:
         name = function.name if isinstance(function, exp.Anonymous) else function.sql_name()
@@ -225,42 +280,8 @@ class _Resolver:
 
     def _secured(self, relation: Relation) -> exp.Expression | None:
         """Return the secured relation replacing `relation`, or None when it needs none."""
-        zone, name = relation.zone, relation.name
-        names = [column for column, _ in relation.columns]
-        readable = set(self.principal.readable_columns(zone, name, names))
-        items, changed = [], len(readable) < len(names)
-        for column, data_type in relation.columns:
-            if column not in readable:
-                continue
-            mask = self.principal.mask_of(zone, name, column)
-            quoted = quote_identifier(column)
-            if mask is None:
-                items.append(quoted)
-            else:
-                items.append(f"{mask_sql(mask.kind, column, data_type)} AS {quoted}")
-                changed = True
-        filters = [self._filter(where) for where in self.principal.row_filters(zone, name)]
-        if not changed and not filters:
-            return None
-        if not items:
-            raise AccessDenied(f"{self.principal.name} may read no column of {relation.identifier}")
-        where = f" WHERE {' AND '.join(f'({f})' for f in filters)}" if filters else ""
-        source = f"{quote_identifier(zone)}.{quote_identifier(name)}"
-        return sqlglot.parse_one(f"SELECT {', '.join(items)} FROM {source}{where}", read="duckdb")
-
-    def _filter(self, where: str) -> str:
-        """Return the row filter `where` with `user.<attribute>` made a literal (NULL for an
-        attribute the user does not have: then no row passes)."""
-        tree = sqlglot.parse_one(where, read="duckdb")
-        attributes = {key.lower(): value for key, value in self.principal.attributes.items()}
-
-        def literal(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Column) and node.table.lower() == "user" and not node.db:
-                value = attributes.get(node.name.lower())
-                return exp.Null() if value is None else exp.Literal.string(value)
-            return node
-
-        return tree.transform(literal).sql(dialect="duckdb")
+        sql = secured_select(self.principal, relation)
+        return None if sql is None else sqlglot.parse_one(sql, read="duckdb")
 
     def _listing(self, table: exp.Table, name: str) -> exp.Expression:
         """Return the catalog listing `name` narrowed to the tables and columns the user may

@@ -81,7 +81,9 @@ def json_body(result: QueryResult) -> dict[str, Any]:
 
 
 def trusted(queries: QueryService, sql: str, limit: int) -> QueryResult:
-    """Run lakebox's own `sql` (not a user's) for at most `limit` rows."""
+    """Run lakebox's own `sql` (not a user's) for at most `limit` rows. It bypasses the
+    user's grants: a door reads a table through the user's view of it
+    (`lakebox.serving.grants.secured_source`) before it shows its rows."""
     started = time.monotonic()
     table = queries.catalog(f"SELECT * FROM ({sql}) LIMIT {int(limit) + 1}")
     truncated = table.num_rows > limit

@@ -1,5 +1,6 @@
 """The anomalies endpoint: the incidents stored in `analytics.anomalies`, filtered, with counts
-per rule and per day (see `lakebox.analysis.anomalies.reader`)."""
+per rule and per day (see `lakebox.analysis.anomalies.reader`), read as the user's own SQL
+would read them (their grant on `analytics.anomalies`, masks and row filters apply)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from lakebox.analysis.anomalies.reader import AnomalyFilters, anomalies
+from lakebox.analysis.anomalies.store import ANOMALIES
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.grants import reading, refuse_unreadable
 from lakebox.serving.routes.forecasts import MAX_ROWS
 
 router = APIRouter(tags=["analysis"])
@@ -77,4 +80,5 @@ def list_anomalies(
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1_000,
 ) -> Anomalies:
     filters = AnomalyFilters(rule, severity, entity, since, until)
-    return Anomalies.model_validate(vars(anomalies(lh, queries.catalog, filters, limit)))
+    refuse_unreadable(queries, ANOMALIES)
+    return Anomalies.model_validate(vars(anomalies(lh, reading(queries), filters, limit)))

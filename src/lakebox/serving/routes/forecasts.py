@@ -1,21 +1,31 @@
 """The forecast endpoints: declared forecasts and their tables, a forecast's rows, backtest
-metrics and history, and running a forecast now (see `lakebox.analysis.forecast.reader`)."""
+metrics and history, and running a forecast now (see `lakebox.analysis.forecast.reader`).
+
+A user sees the forecasts whose table (`analytics.forecast_<name>`) they may read, read as
+their own SQL would (masks and row filters apply; the history as their grants on the input
+allow). Running one needs the ability `train` and a grant of all of its input: it learns
+from every row."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from lakebox.analysis.forecast import reader
 from lakebox.analysis.forecast.reader import finite, plain_ids, text_id
 from lakebox.analysis.forecast.requested import run_config
-from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.analysis.forecast.tables import table_refs
+from lakebox.catalog import TableRef
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep, require_ability
+from lakebox.serving.grants import reading, record, refuse_unreadable, require_whole
+from lakebox.serving.queries import QueryService
 
 if TYPE_CHECKING:
     from lakebox.analysis.forecast.run import ForecastReport
+    from lakebox.config.forecasts import ForecastConfig
 
 router = APIRouter(tags=["analysis"])
 MAX_ROWS = 100_000
@@ -162,8 +172,9 @@ class ForecastRun(BaseModel):
 
 @router.get("/api/forecasts", summary="Declared forecasts and the forecast tables made")
 def list_forecasts(lh: LakehouseDep, queries: QueriesDep) -> list[ForecastSummary]:
-    found = [reader.summary(lh, queries.catalog, name) for name in reader.forecast_names(lh)]
-    return [ForecastSummary.model_validate(one) for one in found]
+    read = reading(queries)
+    names = [name for name in reader.forecast_names(lh) if _visible(queries, name)]
+    return [ForecastSummary.model_validate(reader.summary(lh, read, name)) for name in names]
 
 
 @router.get(
@@ -181,12 +192,15 @@ def get_forecast(
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 10_000,
 ) -> ForecastDetail:
     known = reader.known_forecast(lh, name)
-    return ForecastDetail.model_validate(reader.contents(lh, queries.catalog, known, series, limit))
+    refuse_unreadable(queries, table_refs(known)[0])
+    found = reader.contents(lh, reading(queries), known, series, limit)
+    return ForecastDetail.model_validate(found)
 
 
 @router.post(
     "/api/forecasts/{name}",
     summary="Run a forecast now: the declared one, or one described in the body",
+    dependencies=[Depends(require_ability("train"))],
     responses={404: {"description": "Not declared and no body"}},
 )
 def run_forecast(
@@ -194,7 +208,26 @@ def run_forecast(
 ) -> ForecastRun:
     given = request.model_dump(exclude_none=True) if request is not None else None
     config = run_config(lh, name, given)
+    inputs = _inputs(queries, config)
+    require_whole(queries, *inputs)
     from lakebox.analysis.forecast.run import forecast
 
+    record(queries, "run", [ref.identifier for ref in inputs], detail=f"forecast {name}")
     with queries.lock:
         return ForecastRun.of(forecast(lh, config))
+
+
+def _inputs(queries: QueryService, config: ForecastConfig) -> list[TableRef]:
+    """Return the tables a forecast reads: its table, or those its SQL reads."""
+    if config.table is not None:
+        return [TableRef(*config.table.split(".", 1))]
+    if not queries.principal.restricted or config.sql is None:
+        return []
+    checked = queries.check(config.sql, ability=None, action="run")
+    return [TableRef(*table.split(".", 1)) for table in checked.reads]
+
+
+def _visible(queries: QueryService, name: str) -> bool:
+    """Whether the user may read forecast `name`'s table."""
+    ref = table_refs(name)[0]
+    return queries.principal.may_read_table(ref.zone, ref.name)

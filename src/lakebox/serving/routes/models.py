@@ -2,6 +2,12 @@
 
 A loaded model is kept per (name, version); the registry is re-read only when its Iceberg
 metadata changed, so a promote or rollback is served from the next request on.
+
+Listing the registry needs a grant of all of `analytics.models`. Predicting needs the ability
+`train`, or a grant of all of the table the production version learnt from (its features
+table: the sandbox or `zone.table` it was trained on, unmasked and unfiltered; the tables that
+one was made from need no grant): a model tells about the rows it learnt from, so only who may
+read them whole — or may train models — may ask it.
 """
 
 from __future__ import annotations
@@ -16,10 +22,14 @@ from pydantic import BaseModel, Field
 
 from lakebox.analysis import registry
 from lakebox.analysis.registry import Artifact, ModelVersion
+from lakebox.analysis.sandbox import describe
 from lakebox.analysis.training import matrix, predict
+from lakebox.catalog import TableRef
 from lakebox.errors import ModelLifecycleError
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.dependencies import model_cache
+from lakebox.serving.dependencies import QueriesDep, model_cache
+from lakebox.serving.grants import require_whole
+from lakebox.serving.queries import QueryService
 
 MAX_ROWS = 10_000
 Value = Annotated[float | None, Field(allow_inf_nan=False)]
@@ -83,14 +93,19 @@ class ModelCache:
                 self._location = location
             return self._versions
 
-    def production(self, name: str) -> Artifact:
-        """Return the loaded production version of `name`, or raise 404."""
+    def production_version(self, name: str) -> ModelVersion:
+        """Return the production version of `name` in the registry, or raise 404."""
         versions = self.versions()
         chosen = registry.find_production(versions, name)
         if chosen is None:
             known = any(version.name == name for version in versions)
             detail = "has no production version" if known else "is not registered"
             raise HTTPException(404, detail=f"model {name!r} {detail}")
+        return chosen
+
+    def production(self, name: str) -> Artifact:
+        """Return the loaded production version of `name`, or raise 404."""
+        chosen = self.production_version(name)
         with self._lock:
             key = (chosen.name, chosen.version)
             if key not in self._loaded:
@@ -108,8 +123,10 @@ CacheDep = Annotated[ModelCache, Depends(model_cache)]
 @router.get("/api/models", summary="The model registry: every version of every model")
 def list_models(
     cache: CacheDep,
+    queries: QueriesDep,
     name: Annotated[str | None, Query(description="Only this model's versions.")] = None,
 ) -> list[RegisteredModel]:
+    require_whole(queries, registry.MODELS)
     versions = cache.versions()
     return [RegisteredModel.of(v) for v in versions if name in (None, v.name)]
 
@@ -122,7 +139,10 @@ def list_models(
         422: {"description": "Missing or unknown features"},
     },
 )
-def predict_rows(name: str, request: PredictRequest, cache: CacheDep) -> Prediction:
+def predict_rows(
+    name: str, request: PredictRequest, cache: CacheDep, queries: QueriesDep
+) -> Prediction:
+    may_predict(queries, cache.production_version(name))
     artifact = cache.production(name)
     _check_features(artifact, request.rows)
     frame = matrix(_arrow(artifact.features, request.rows), artifact.features)
@@ -135,6 +155,25 @@ def predict_rows(name: str, request: PredictRequest, cache: CacheDep) -> Predict
         version=artifact.version,
         predictions=[float(v) if math.isfinite(v) else None for v in values],
     )
+
+
+def may_predict(queries: QueryService, version: ModelVersion) -> None:
+    """Refuse (403) a user without the ability `train` who does not read the table `version`
+    learnt from whole."""
+    if queries.principal.can("train"):
+        return
+    require_whole(queries, *features_tables(queries.lh, version))
+
+
+def features_tables(lh: Lakehouse, version: ModelVersion) -> list[TableRef]:
+    """Return the table `version` was trained on: the one of its training snapshots whose
+    recorded inputs are all the others (every one of them, when none is)."""
+    refs = [TableRef(*table.split(".", 1)) for table in version.training_snapshots]
+    for ref in refs:
+        inputs = set(describe(lh, ref).inputs)
+        if {other.identifier for other in refs if other != ref} <= inputs:
+            return [ref]
+    return refs
 
 
 def _check_features(artifact: Artifact, rows: list[dict[str, float | None]]) -> None:

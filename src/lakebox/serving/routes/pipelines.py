@@ -1,6 +1,9 @@
 """The pipeline endpoints: the pipelines with their schedule and latest
 run, and starting a run now (a process of its own, as the scheduler starts one).
 
+Listing them needs a grant of all of ops.runs (their latest runs); starting a run needs the
+ability `runs` and is audited as a "run".
+
 Starting a run needs a JSON body (FastAPI refuses another content type with 422): a browser
 sends JSON across sites only after a CORS preflight, which this server never answers, so
 another site cannot start runs."""
@@ -10,18 +13,19 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lakebox.errors import LakeboxError, RunLocked
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import launcher
-from lakebox.orchestration.history import DEFAULT_PIPELINE
+from lakebox.orchestration.history import DEFAULT_PIPELINE, RUNS
 from lakebox.orchestration.lock import PipelineLock
 from lakebox.orchestration.overview import PipelineStatus, pipelines
 from lakebox.orchestration.pipeline import pipeline_config, units_of
-from lakebox.serving.dependencies import LakehouseDep
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep, require_ability
+from lakebox.serving.grants import record, require_whole
 
 
 class RunRequest(BaseModel):
@@ -43,7 +47,8 @@ router = APIRouter(tags=["pipelines"])
 
 
 @router.get("/api/pipelines", summary="The pipelines, their schedules and latest runs")
-def listed(lh: LakehouseDep) -> list[PipelineStatus]:
+def listed(lh: LakehouseDep, queries: QueriesDep) -> list[PipelineStatus]:
+    require_whole(queries, RUNS)
     with lh.engine.lock:
         return pipelines(lh)
 
@@ -53,16 +58,18 @@ def listed(lh: LakehouseDep) -> list[PipelineStatus]:
     status_code=202,
     response_model=StartedRun,
     summary="Start a run of the pipeline now, in a process of its own",
+    dependencies=[Depends(require_ability("runs"))],
     responses={
         400: {"description": "a selection the pipeline cannot run"},
         404: {"description": "no such pipeline"},
         409: {"description": "the pipeline is running"},
     },
 )
-def start(name: str, body: RunRequest, lh: LakehouseDep) -> Any:
+def start(name: str, body: RunRequest, lh: LakehouseDep, queries: QueriesDep) -> Any:
     refused = _refusal(lh, name, body)
     if refused is not None:
         return refused
+    record(queries, "run", [], detail=f"started pipeline {name}")
     arguments = ["run", "--pipeline", name, "--quiet"]
     arguments += [f"--select={selector}" for selector in body.select]
     arguments += ["--full-refresh"] if body.full_refresh else []

@@ -1,5 +1,6 @@
 """The runs endpoint: recent pipeline runs (`ops.runs`), check runs (`ops.check_results`) and
-landed batches (the landing manifest), newest first."""
+landed batches (the landing manifest), newest first — for a user who reads those three
+tables whole."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from lakebox.catalog import TableRef
 from lakebox.lakehouse import Lakehouse
 from lakebox.quality.check_runs import recent_check_runs
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.grants import require_whole
 from lakebox.serving.queries import QueryService
 
 router = APIRouter()
+MANIFEST = TableRef("landing", "manifest")
 RUNS_NOTE = (
     "Pipeline runs from ops.runs (every run, with its steps, on the Runs page), the check "
     "runs recorded in ops.check_results and the batches recorded in landing.manifest."
@@ -81,9 +85,14 @@ def runs(
 
 
 def recent_runs(lh: Lakehouse, queries: QueryService, limit: int) -> Runs:
-    """Return the latest `limit` pipeline runs, check runs and landed batches, newest first."""
-    check_runs = recent_check_runs(lh, queries.catalog, limit)
+    """Return the latest `limit` pipeline runs, check runs and landed batches, newest first;
+    refuse (403) a user who does not read ops.runs, ops.check_results and landing.manifest
+    whole."""
     from lakebox.orchestration import history
+    from lakebox.quality.results import RESULTS
+
+    require_whole(queries, history.RUNS, RESULTS, MANIFEST)
+    check_runs = recent_check_runs(lh, queries.catalog, limit)
 
     entries = lh.manifest.entries()[-limit:]
     with queries.lock:

@@ -1,18 +1,20 @@
 """The HTTP intake's door: `POST /api/streams/{name}/events` with NDJSON
 (`application/x-ndjson`) or a JSON array (`application/json`), answered 202 once every
-event is in the stream's write-ahead log, with the accepted and refused counts."""
+event is in the stream's write-ahead log, with the accepted and refused counts. Sending
+events needs the ability `runs` (a device's token is a user's with a role that has it); on a
+laptop (no users required) anyone on the machine may send them, as before."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.dependencies import LakehouseDep
+from lakebox.serving.dependencies import LakehouseDep, require_ability
 from lakebox.stream.intakes.http import HttpIntake
 
 router = APIRouter(tags=["streams"])
@@ -34,6 +36,7 @@ class EventsAccepted(BaseModel):
     status_code=202,
     response_model=EventsAccepted,
     summary="Send events to a stream (NDJSON or a JSON array); durable before the answer",
+    dependencies=[Depends(require_ability("runs"))],
     responses={
         400: {"description": "the body is not NDJSON or a JSON array"},
         404: {"description": "no such stream"},

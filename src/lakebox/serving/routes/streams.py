@@ -2,7 +2,12 @@
 key, windows, its worker's status and its open alerts), `GET /api/streams/{name}/windows`
 (one key's latest closed windows from `exploitation.<stream>_<window>`, and its open ones
 from the worker's status) and `GET /api/streams/{name}/live` (the same, pushed every second
-as server-sent events until the client leaves or the stream's lifetime ends)."""
+as server-sent events until the client leaves or the stream's lifetime ends).
+
+A user sees the streams whose window tables they may all read, and their open alerts only
+with a grant of all of ops.alerts; a key's windows need a grant of all of the window's table
+(its open windows come as the worker holds them, where no mask or row filter applies); its
+closed windows are read as the user's own SQL would read them."""
 
 from __future__ import annotations
 
@@ -18,13 +23,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel
 
+from lakebox.access.principal import Principal
 from lakebox.ground.json import json_ready
 from lakebox.lakehouse import Lakehouse
-from lakebox.monitoring.ledger import AlertRecord
+from lakebox.monitoring.ledger import ALERTS, AlertRecord
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.grants import require_whole, sees_whole
 from lakebox.serving.queries import QueryService
 from lakebox.stream.follower import Follower
 from lakebox.stream.status import StreamStatus, read_status
+from lakebox.stream.tables import window_ref
 from lakebox.stream.view import (
     KeyView,
     QueryRunner,
@@ -124,14 +132,26 @@ class KeyWindows(BaseModel):
 
 
 @router.get("/api/streams", summary="Every declared stream: intake, windows, status, open alerts")
-def list_streams(lh: LakehouseDep) -> list[StreamSummary]:
-    return summaries(lh)
+def list_streams(lh: LakehouseDep, queries: QueriesDep) -> list[StreamSummary]:
+    return summaries(lh, queries)
 
 
-def summaries(lh: Lakehouse) -> list[StreamSummary]:
-    """Return every declared stream's summary, with its open alerts."""
+def summaries(lh: Lakehouse, queries: QueryService | None = None) -> list[StreamSummary]:
+    """Return every declared stream's summary, with its open alerts; given the user's
+    `queries`, only the streams whose window tables they may read, and the alerts only if
+    they read all of ops.alerts."""
+    names = sorted(lh.config.streams)
     alerts = open_alerts(lh)
-    return [summary(lh, name, alerts.get(name, [])) for name in sorted(lh.config.streams)]
+    if queries is not None:
+        names = [name for name in names if _visible(lh, queries.principal, name)]
+        alerts = alerts if sees_whole(queries, ALERTS) else {}
+    return [summary(lh, name, alerts.get(name, [])) for name in names]
+
+
+def _visible(lh: Lakehouse, principal: Principal, name: str) -> bool:
+    """Whether `principal` may read every window table of stream `name`."""
+    refs = [window_ref(name, window) for window in lh.config.streams[name].windows]
+    return all(principal.may_read_table(ref.zone, ref.name) for ref in refs)
 
 
 def summary(lh: Lakehouse, name: str, alerts: list[AlertRecord]) -> StreamSummary:
@@ -165,6 +185,7 @@ def key_windows(
     limit: LimitQuery = 60,
 ) -> KeyWindows:
     view = KeyView.of(lh, name, window, key)
+    require_whole(queries, window_ref(name, view.window))
     status = view.status(lh)
     return KeyWindows(
         stream=name,
@@ -199,6 +220,7 @@ async def live(
     limit: LimitQuery = 60,
 ) -> EventSourceResponse:
     view = await run_in_threadpool(KeyView.of, lh, name, window, key, False)
+    await run_in_threadpool(require_whole, queries, window_ref(name, view.window))
     follower = Follower(lh, view, reader_query(queries), limit)
     return EventSourceResponse(_events(request, follower), headers=SSE_HEADERS)
 
@@ -228,10 +250,13 @@ def live_answers(request: Request) -> set[Follower]:
 
 def reader_query(queries: QueryService) -> QueryRunner:
     """Return a query runner for the stream readers: read-only SQL on the reader engine,
-    its parameters bound, within the app's query limits."""
+    its parameters bound, within the app's query limits, as the user's own SQL (their
+    grants, masks and row filters apply; no ability needed)."""
 
     def run(sql: str, parameters: dict[str, object], limit: int) -> Rows:
-        return queries.run(sql, limit, parameters=parameters).rows()
+        return queries.run(
+            sql, limit, parameters=parameters, ability=None, action="read table"
+        ).rows()
 
     return run
 

@@ -1,10 +1,12 @@
 """The table endpoints: zones, tables with their columns and snapshot history, sample rows
-(now or as of a snapshot or a time), a table's profile, and a source's quarantine."""
+(now or as of a snapshot or a time), a table's profile, and a source's quarantine — each
+showing the user only the tables they may read, and their rows, columns and profiles as their
+grants, masks and row filters let them see them (see `lakebox.serving.grants`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+import time
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -21,47 +23,32 @@ from lakebox.catalog.summaries import (
 from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError
 from lakebox.formatted import quarantined
-from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.encoding import json_response, trusted
+from lakebox.serving.grants import (
+    filters_rows,
+    quoted,
+    readable_tables,
+    reading,
+    record,
+    refuse_unreadable,
+    secured_source,
+    table_columns_of,
+)
+from lakebox.serving.profiles import (
+    Profile,
+    ProfiledColumn,
+    audit_profile,
+    secured_profile,
+    stored_profile,
+)
 from lakebox.serving.queries import QueryResult, QueryService
 
-if TYPE_CHECKING:
-    from lakebox.quality.profile import TableProfile
-
 router = APIRouter()
+# the catalog page uses these too
+__all__ = ["Profile", "ProfiledColumn", "quarantine", "router", "stored_profile", "table_columns"]
 AS_OF_HELP = "A snapshot id of the table, or an ISO time (the snapshot current then)."
-
-
-class ProfiledColumn(BaseModel):
-    """One column's profile; histogram bins are [lower, upper, count]."""
-
-    name: str
-    type: str
-    null_share: float
-    distinct_count: int
-    min: str | None
-    max: str | None
-    top_values: list[tuple[str, int]]
-    histogram: list[tuple[int | float | str, int | float | str, int]]
-
-
-class Profile(BaseModel):
-    """A table's profile at one snapshot."""
-
-    table: str
-    snapshot_id: int | None
-    rows: int
-    profiled_at: datetime
-    columns: list[ProfiledColumn]
-
-    @classmethod
-    def of(cls, found: TableProfile) -> Profile:
-        """Return the model of a `lakebox.quality.profile.TableProfile`."""
-        return cls.model_validate(
-            {**vars(found), "columns": [vars(column) for column in found.columns]}
-        )
 
 
 class QuarantineReason(BaseModel):
@@ -83,27 +70,28 @@ class Quarantine(BaseModel):
     truncated: bool
 
 
-@router.get("/api/zones", summary="Zones and how many tables each holds")
-def zones(lh: LakehouseDep) -> dict[str, int]:
+@router.get("/api/zones", summary="Zones and how many tables each holds (that the user reads)")
+def zones(lh: LakehouseDep, queries: QueriesDep) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for ref in lh.catalog.metadata_locations():
+    for ref in readable_tables(queries.principal, lh.catalog.metadata_locations()):
         counts[ref.zone] = counts.get(ref.zone, 0) + 1
     return dict(sorted(counts.items()))
 
 
-@router.get("/api/tables", summary="Every table with its row count and snapshot")
-def tables(lh: LakehouseDep, zone: str | None = None) -> list[dict[str, Any]]:
-    refs = all_tables(lh.catalog)
-    return [table_summary(lh.catalog, ref) for ref in refs if zone in (None, ref.zone)]
+@router.get("/api/tables", summary="Every table the user reads, with its row count and snapshot")
+def tables(lh: LakehouseDep, queries: QueriesDep, zone: str | None = None) -> list[dict[str, Any]]:
+    refs = readable_tables(queries.principal, all_tables(lh.catalog))
+    return [summary_of(lh, queries, ref) for ref in refs if zone in (None, ref.zone)]
 
 
 @router.get("/api/tables/{zone}/{name}", summary="A table's columns and snapshot history")
 def table(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> dict[str, Any]:
     ref = known_table(lh.catalog, zone, name)
+    refuse_unreadable(queries, ref)
     return {
-        **table_summary(lh.catalog, ref),
+        **summary_of(lh, queries, ref),
         "columns": table_columns(lh, queries, ref),
-        "snapshots": snapshots(lh.catalog, ref),
+        "snapshots": history_of(lh, queries, ref),
     }
 
 
@@ -121,7 +109,9 @@ def rows(
 ) -> JSONResponse:
     ref = known_table(lh.catalog, zone, name)
     if as_of is None:
-        return json_response(queries.run(f"SELECT * FROM {_quoted(ref)}", limit))
+        sql = f"SELECT * FROM {quoted(ref)}"
+        return json_response(queries.run(sql, limit, ability=None, action="read table"))
+    refuse_unreadable(queries, ref)
     snapshot = snapshot_as_of(lh.catalog, ref, as_of)
     result = sample_rows(lh, queries, ref, limit, snapshot["snapshot_id"])
     # The id as text too: JavaScript's numbers lose the last digits of a 64-bit id.
@@ -143,13 +133,20 @@ def get_profile(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> 
 @router.post(
     "/api/tables/{zone}/{name}/profile",
     summary="Profile a table now (stored in ops.profiles) and return the profile",
+    description="A user who sees the table in part (column grants, masks, row filters) gets "
+    "the profile of their view of it, computed now and never stored.",
 )
 def post_profile(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> Profile:
     from lakebox.quality.profile import profile
 
     ref = known_table(lh.catalog, zone, name)
-    with queries.lock:
-        return Profile.of(profile(lh, ref.identifier))
+    started = time.monotonic()
+    found = secured_profile(lh, queries, ref)
+    if found is None:
+        with queries.lock:
+            found = Profile.of(profile(lh, ref.identifier))
+    audit_profile(queries, ref, found, started)
+    return found
 
 
 @router.get(
@@ -166,17 +163,43 @@ def get_quarantine(
     return quarantine(lh, queries, known_table(lh.catalog, zone, name), limit)
 
 
+def summary_of(lh: Lakehouse, queries: QueryService, ref: TableRef) -> dict[str, Any]:
+    """Return a table's summary (`table_summary`), its row count hidden (None) from a user
+    whose row filters hide some of its rows."""
+    found = table_summary(lh.catalog, ref)
+    if filters_rows(queries.principal, ref):
+        found["rows"] = None
+    return found
+
+
+def history_of(lh: Lakehouse, queries: QueryService, ref: TableRef) -> list[dict[str, Any]]:
+    """Return a table's snapshots (`snapshots`), their row counts hidden as in `summary_of`."""
+    found = snapshots(lh.catalog, ref)
+    if filters_rows(queries.principal, ref):
+        found = [{**snapshot, "rows": None} for snapshot in found]
+    return found
+
+
 def table_columns(lh: Lakehouse, queries: QueryService, ref: TableRef) -> list[dict[str, Any]]:
-    """Return a table's columns: name, type and description (from lakebox.yaml)."""
-    schema = queries.catalog(f"DESCRIBE {_quoted(ref)}").to_pylist()
+    """Return the columns of `ref` the user reads: name, type (as they see it), description
+    (from lakebox.yaml) and the mask hiding its values from them (None: none)."""
+    refuse_unreadable(queries, ref)
+    source = secured_source(queries, ref) or quoted(ref)
+    schema = queries.catalog(f"DESCRIBE SELECT * FROM {source}").to_pylist()
     return [
         {
             "name": column["column_name"],
             "type": column["column_type"],
             "description": described(lh, ref, column["column_name"]),
+            "mask": _mask_kind(queries, ref, column["column_name"]),
         }
         for column in schema
     ]
+
+
+def _mask_kind(queries: QueryService, ref: TableRef, column: str) -> str | None:
+    mask = queries.principal.mask_of(ref.zone, ref.name, column)
+    return mask.kind if mask is not None else None
 
 
 def described(lh: Lakehouse, ref: TableRef, column: str) -> str | None:
@@ -189,25 +212,31 @@ def described(lh: Lakehouse, ref: TableRef, column: str) -> str | None:
 def sample_rows(
     lh: Lakehouse, queries: QueryService, ref: TableRef, limit: int, snapshot_id: int
 ) -> QueryResult:
-    """Return up to `limit` rows of `ref` as of one of its snapshots."""
+    """Return up to `limit` rows of `ref` as of one of its snapshots, as the user sees them
+    (audited as "read table")."""
+    started = time.monotonic()
     location = lh.catalog.metadata_locations()[ref]
     scan = snapshot_scan(location, snapshot_id=snapshot_id)
-    return trusted(queries, f"SELECT * FROM {scan}", limit)
-
-
-def stored_profile(lh: Lakehouse, queries: QueryService, ref: TableRef) -> Profile | None:
-    """Return the newest profile of `ref` in ops.profiles, or None."""
-    from lakebox.quality.profile import latest_profile
-
-    with queries.lock:
-        found = latest_profile(lh, ref.identifier)
-    return Profile.of(found) if found is not None else None
+    source = secured_source(queries, ref, scan) or scan
+    result = trusted(queries, f"SELECT * FROM {source}", limit)
+    columns = table_columns_of(ref, result.table.column_names)
+    detail = f"as of snapshot {snapshot_id}"
+    record(
+        queries,
+        "read table",
+        [ref.identifier],
+        columns,
+        result.table.num_rows,
+        started,
+        detail=detail,
+    )
+    return result
 
 
 def quarantine(lh: Lakehouse, queries: QueryService, ref: TableRef, limit: int) -> Quarantine:
-    """Return the quarantine of formatted table `ref`: reasons with counts, latest rows first."""
-    return Quarantine.model_validate(vars(quarantined.quarantine(lh, queries.catalog, ref, limit)))
-
-
-def _quoted(ref: TableRef) -> str:
-    return f"{quote_identifier(ref.zone)}.{quote_identifier(ref.name)}"
+    """Return the quarantine of formatted table `ref`: reasons with counts, latest rows first,
+    read as the user's SQL (grants on `quarantine.<source>`, masks and row filters apply)."""
+    listing = quarantined.quarantine(lh, reading(queries), ref, limit)
+    if filters_rows(queries.principal, TableRef("quarantine", ref.name)):
+        listing.total_rows = sum(int(reason["rows"]) for reason in listing.reasons)
+    return Quarantine.model_validate(vars(listing))

@@ -3,6 +3,10 @@ dashboard pages, and the JSON/CSV endpoints the pages draw from (in the OpenAPI 
 
 Filter values come as query parameters (`store=BCN-01&weekday=1&weekday=2&dates_from=…`);
 they reach SQL only as bound parameters (see `lakebox.serving.dashboards.queries`).
+
+Every chart and filter runs as the viewing user (see `lakebox.serving.dashboards.running`): a
+chart over a table they may not read answers 403 alone (the page shows why in its place), and
+a CSV file is audited as a download.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from lakebox.serving.dashboards import (
 )
 from lakebox.serving.dashboards.filters import FilterState, Resolved
 from lakebox.serving.dashboards.queries import bind
-from lakebox.serving.dashboards.running import runner
+from lakebox.serving.dashboards.running import run_chart, runner
 from lakebox.serving.dependencies import QueriesDep
 from lakebox.serving.encoding import csv_download, json_numbers
 from lakebox.serving.queries import QueryResult, QueryService
@@ -183,7 +187,8 @@ def chart(
         raise HTTPException(404, detail=f"dashboard {name!r} has no chart {chart!r}")
     resolved = _resolved(board, request, queries, strict=True)
     bound = bind(declared.sql, resolved.choices, resolved.parameters)
-    result = queries.run(bound.sql, declared.limit, parameters=bound.parameters)
+    action = "download" if format == "csv" else "query"
+    result = run_chart(queries, bound, declared.limit, action)
     if format == "csv":
         return csv_download(result, f"{name}-{chart}.csv")
     return JSONResponse(_chart_data(chart, declared.kind, bound, result))
