@@ -208,3 +208,20 @@ def test_a_missing_user_attribute_lets_no_row_through(lh):
     control.users.add("nomad", ["eu_analyst"], "nomad-password")
     nomad = _as(lh, "nomad")
     assert nomad.run("SELECT * FROM formatted.customers").table.num_rows == 0
+
+
+def test_quarantined_source_lines_are_redacted_where_the_formatted_table_is_guarded(lh):
+    control = access_control(lh)
+    control.users.add("eng", ["engineer"], "eng-password")
+    eng = _as(lh, "eng")
+    columns = eng.run("SELECT * FROM quarantine.customers LIMIT 0").table.column_names
+    assert "_raw" in columns
+    sql = "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'"
+    assert eng.run(sql).table.num_rows > 0
+    principal = eng.principal
+    assert principal.mask_of("quarantine", "customers", "_raw").kind == "redact"
+    assert principal.mask_of("quarantine", "customers", "email").kind == "partial"
+    assert (
+        control.principal(control.users.get("root")).mask_of("quarantine", "customers", "_raw")
+        is None
+    )

@@ -128,9 +128,35 @@ class Principal:
 
     def mask_of(self, zone: str, table: str, column: str) -> ColumnMask | None:
         """Return the mask hiding `zone.table.column` from this user, or None: a mask naming
-        the column comes before one by tag."""
+        the column comes before one by tag. A quarantine table keeps its source's rows as
+        they came: its columns take the masks of the formatted table's, and its whole source
+        line (`_raw`) is redacted when the formatted table has any mask or row filter."""
         if self.access is None:
             return None
+        if zone == "quarantine":
+            return self._quarantine_mask(table, column)
+        return self._mask(zone, table, column)
+
+    def _quarantine_mask(self, table: str, column: str) -> ColumnMask | None:
+        if column == "_raw" and self._guards("formatted", table):
+            return ColumnMask("redact", f"the masks and row filters of formatted.{table}")
+        return self._mask("quarantine", table, column) or self._mask("formatted", table, column)
+
+    def _guards(self, zone: str, table: str) -> bool:
+        """Whether any mask or row filter of this user covers a column or the rows of
+        `zone.table`."""
+        assert self.access is not None
+        held, identifier = set(self.roles), f"{zone}.{table}"
+        patterns = [
+            m.column for m in self.access.masks if m.column and not held & set(m.unmasked_for)
+        ]
+        tags = {m.tag for m in self.access.masks if m.tag and not held & set(m.unmasked_for)}
+        patterns += [p for tag in tags for p in self.access.tags.get(str(tag), [])]
+        covered = any(_matches(identifier, p.rsplit(".", 1)[0]) for p in patterns)
+        return covered or bool(self.row_filters(zone, table))
+
+    def _mask(self, zone: str, table: str, column: str) -> ColumnMask | None:
+        assert self.access is not None
         held = set(self.roles)
         identifier = f"{zone}.{table}.{column}"
         tagged = self._tags_of(identifier)

@@ -207,7 +207,9 @@ class QueryService:
                 self._prepare()
             return secure(checked, self.principal, tables, path, reserved, self.door == "pg")
         except AccessDenied as error:
-            self._audit(action, None, None, started, "refused", error.message)
+            refused = error.fields.get("table")
+            checked = Secured(sql, {str(refused): []}) if refused else None
+            self._audit(action, checked, None, started, "refused", error.message)
             raise
 
     def _prepare(self) -> None:
