@@ -1,4 +1,4 @@
-"""`lakebox serve`: the HTTP API on 127.0.0.1 (another address needs a token)."""
+"""`lakebox serve`: the HTTP API on 127.0.0.1 (on another address every request needs a user)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def serve(
 
     from lakebox.cli.pg import pg_address
     from lakebox.serving.app import create_app
-    from lakebox.serving.security import allowed_hosts, check_token
+    from lakebox.serving.security import allowed_hosts, check_token, is_loopback
 
     check_ports(port, pg_port)
     token = token_in(token_env)
@@ -95,7 +95,15 @@ def serve(
     limits = pg_limits(pg_max_connections, pg_idle_timeout, pg_max_message_mb)
     with listening, open_project(project_dir) as lh, demo_services(lh.project_dir, output.say):
         hosts = allowed_hosts(host, allowed_host or [])
-        api = create_app(lh, token, allowed_hosts=hosts, row_limit=row_limit, timeout=timeout)
+        required = not is_loopback(host)  # users must log in (as with an access: section)
+        api = create_app(
+            lh,
+            token,
+            allowed_hosts=hosts,
+            require_users=required,
+            row_limit=row_limit,
+            timeout=timeout,
+        )
         pg_server = None
         if pg_port is not None:
             limited: dict[str, Any] = {"row_limit": row_limit, "timeout": timeout}

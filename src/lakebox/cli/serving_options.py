@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from lakebox.serving.pgwire import ConnectionLimits
 
 HostOption = Annotated[
-    str, typer.Option(help="The address to bind; other than 127.0.0.1 needs a token.")
+    str,
+    typer.Option(help="The address to bind; on another than 127.0.0.1 every request needs a user."),
 ]
 RowLimitOption = Annotated[int, typer.Option(help="The most rows a query returns.")]
 TimeoutOption = Annotated[float, typer.Option(help="Seconds a query may run.")]

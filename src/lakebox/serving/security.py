@@ -57,23 +57,18 @@ def is_loopback(host: str) -> bool:
 def check_token(
     host: str, token: str | None, token_env: str = "LAKEBOX_TOKEN", needs: str = "a token"
 ) -> None:
-    """Raise ConfigError when binding `host` needs a token and `token` is missing or short.
+    """Raise ConfigError when the shared token given for binding `host` is too short.
 
-    On a loopback address any token (or none) will do; on another address the token is all
-    that stands between the network and the data, so it must be long enough not to guess."""
-    if is_loopback(host):
+    On a loopback address any token (or none) will do. On another address every request
+    needs a user (`lakebox users add`), and the shared token, if one is given, stands for an
+    admin: it must be long enough not to guess."""
+    if is_loopback(host) or not token:
         return
-    if not token:
-        raise ConfigError(
-            f"binding {host} needs {needs}",
-            hint=f"export {token_env}=<a long random secret>, e.g. from {TOKEN_RECIPE}; "
-            "clients send it as a bearer token (HTTP) or their password (PostgreSQL)",
-        )
     if len(token) < MIN_TOKEN_LENGTH:
         raise ConfigError(
             f"the token in {token_env} has {len(token)} characters; binding {host} needs "
-            f"at least {MIN_TOKEN_LENGTH}",
-            hint=f"generate one with: {TOKEN_RECIPE}",
+            f"{needs} of at least {MIN_TOKEN_LENGTH}",
+            hint=f"generate one with: {TOKEN_RECIPE}, or unset it: users log in as themselves",
         )
 
 
