@@ -109,7 +109,8 @@ def screenshots() -> Path:
 
 # A small project under access control: `formatted.customers` (a source), and
 # `exploitation.people` over it, whose e-mails are masked (tag pii) and whose rows are filtered
-# by the user's region. Users: root (admin), ana (analyst in BCN), vic (viewer in LYS).
+# by the user's region. Users: root (admin), ana (analyst in BCN), vic (viewer in LYS), and
+# eve (analyst), whose failed logins the tests count.
 PEOPLE = "id,name,email,region\n1,Ana,ana@x.org,BCN\n2,Bo,bo@y.org,LYS\n3,Cy,cy@z.org,BCN\n"
 ACCESS = {
     "tags": {"pii": ["exploitation.people.email"]},
@@ -117,7 +118,12 @@ ACCESS = {
     "row_filters": [{"table": "exploitation.people", "where": "region = user.region"}],
     "login_attempts": 3,
 }
-PASSWORDS = {"root": "root-password", "ana": "ana-password", "vic": "vic-password"}
+PASSWORDS = {
+    "root": "root-password",
+    "ana": "ana-password",
+    "vic": "vic-password",
+    "eve": "eve-password",
+}
 
 
 @pytest.fixture(scope="session")
@@ -143,4 +149,5 @@ def access_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lakeb
         users.add("root", ["admin"], PASSWORDS["root"])
         users.add("ana", ["analyst"], PASSWORDS["ana"], {"region": "BCN"})
         users.add("vic", ["viewer"], PASSWORDS["vic"], {"region": "LYS"})
+        users.add("eve", ["analyst"], PASSWORDS["eve"])
         yield lh

@@ -1,7 +1,7 @@
 """Logging in to the web UI and out of it: `GET /login` (the form), `POST /login` (a user name
 and password, or an API token as the password: a session cookie, then back to the page asked
 for) and `POST /logout` (ends the session). Failed logins are counted per user name and client
-address (`access.login_attempts` a minute, then 429).
+address, with the PostgreSQL door (`access.login_attempts` a minute, then 429).
 
 These routes are plain Starlette routes, outside the app's user check: the login page is
 reached without a user, and the logout form carries the session's CSRF token as a field (not
@@ -18,21 +18,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from lakebox.access.audit import AuditEntry
-from lakebox.access.control import AccessControl, access_control
-from lakebox.access.limits import LoginLimiter
+from lakebox.access.control import AccessControl
 from lakebox.errors import AuthError
 from lakebox.serving.identity import SESSION_COOKIE, SHARED_COOKIE, Identifier, Identity
 from lakebox.serving.ui.templating import project, render
 
-LOGIN_WINDOW = 60.0  # seconds over which failed logins are counted
 MAX_FIELD = 4096  # the longest user name or password read
 HOME = "/"
 
 
 def mount(app: FastAPI) -> None:
     """Add /login and /logout to the app (made by `create_app`)."""
-    control = access_control(app.state.lakehouse)
-    app.state.login_limiter = LoginLimiter(control.config.login_attempts, LOGIN_WINDOW)
     app.router.add_route("/login", login_page, methods=["GET", "HEAD"], include_in_schema=False)
     app.router.add_route("/login", login, methods=["POST"], include_in_schema=False)
     app.router.add_route("/logout", logout, methods=["POST"], include_in_schema=False)
@@ -56,8 +52,8 @@ async def login(request: Request) -> Response:
         return RedirectResponse(target, status_code=303)
     name, password = _field(form.get("user")).strip(), _field(form.get("password"))
     address = request.client.host if request.client is not None else None
-    limiter: LoginLimiter = request.app.state.login_limiter
     control = identifier.control
+    limiter = control.limiter  # shared with pg-wire: one count per user and address
     try:
         limiter.check(name, address)
     except AuthError as error:
