@@ -16,9 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+import yaml
 
 import lakebox
+from lakebox.access.control import access_control
 from lakebox.demo import build_demo
+from lakebox.orchestration.runner import run
 from lakebox.serving.app import create_app
 from tests.conftest import free_port
 
@@ -35,8 +38,9 @@ def demo_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lakebox
 
 
 @contextmanager
-def served(app: object) -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread on a free port; yield its URL."""
+def served(app: object, probe: str = "/api/zones") -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread on a free port; yield its URL once `probe`
+    answers."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -47,7 +51,7 @@ def served(app: object) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the UI server did not start")
         time.sleep(0.05)
-    httpx.get(f"{url}/api/zones", timeout=10).raise_for_status()
+    httpx.get(f"{url}{probe}", timeout=10).raise_for_status()
     try:
         yield url
     finally:
@@ -101,3 +105,49 @@ def screenshots() -> Path:
     folder = Path(os.environ.get("LAKEBOX_SCREENSHOTS", REPOSITORY / "build" / "screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# A small project under access control: `formatted.customers` (a source), and
+# `exploitation.people` over it, whose e-mails are masked (tag pii) and whose rows are filtered
+# by the user's region. Users: root (admin), ana (analyst in BCN), vic (viewer in LYS), and
+# eve (analyst), whose failed logins the tests count.
+PEOPLE = "id,name,email,region\n1,Ana,ana@x.org,BCN\n2,Bo,bo@y.org,LYS\n3,Cy,cy@z.org,BCN\n"
+ACCESS = {
+    "tags": {"pii": ["exploitation.people.email"]},
+    "masks": [{"tag": "pii", "mask": "redact"}],
+    "row_filters": [{"table": "exploitation.people", "where": "region = user.region"}],
+    "login_attempts": 3,
+}
+PASSWORDS = {
+    "root": "root-password",
+    "ana": "ana-password",
+    "vic": "vic-password",
+    "eve": "eve-password",
+}
+
+
+@pytest.fixture(scope="session")
+def access_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lakebox.Lakehouse]:
+    """The small project under access control, with its three users, built once."""
+    directory = tmp_path_factory.mktemp("ui-access") / "project"
+    (directory / "in").mkdir(parents=True)
+    (directory / "models").mkdir()
+    (directory / "in" / "people.csv").write_text(PEOPLE)
+    (directory / "models" / "people.sql").write_text(
+        "SELECT id, name, email, region FROM formatted.customers"
+    )
+    document = {
+        "name": "guarded",
+        "engine": {"memory_limit": "1GB", "threads": 2},
+        "sources": {"customers": {"path": "in/*.csv"}},
+        "access": ACCESS,
+    }
+    (directory / "lakebox.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    with lakebox.open(directory) as lh:
+        assert run(lh).ok
+        users = access_control(lh).users
+        users.add("root", ["admin"], PASSWORDS["root"])
+        users.add("ana", ["analyst"], PASSWORDS["ana"], {"region": "BCN"})
+        users.add("vic", ["viewer"], PASSWORDS["vic"], {"region": "LYS"})
+        users.add("eve", ["analyst"], PASSWORDS["eve"])
+        yield lh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from lakebox.access.principal import Principal
 from lakebox.ground.json import json_default
 from lakebox.lakehouse import Lakehouse
+from lakebox.serving.identity import Identity
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 NAVIGATION = (
@@ -27,14 +30,47 @@ NAVIGATION = (
     ("models", "Models", "/models"),
     ("runs", "Runs", "/runs"),
     ("alerts", "Alerts", "/alerts"),
+    ("admin", "Admin", "/admin"),
+    ("audit", "Audit", "/audit"),
 )
+# The sections listed only for users whose roles give them an ability.
+NEEDS = {"sql": "query", "admin": "admin", "audit": "admin"}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who a page is rendered for, as its header shows them: name, roles, how they came in
+    (local, token, session, shared) and the CSRF token of their session ('' without one)."""
+
+    principal: Principal
+    via: str
+    csrf: str
+
+    @property
+    def local(self) -> bool:
+        return self.via == "local"
+
+    def can(self, ability: str) -> bool:
+        return self.principal.can(ability)
+
+
+def viewer(request: Request) -> Viewer:
+    """Return who the request's page is for (the local user when no identity was set)."""
+    identity: Identity | None = getattr(request.state, "identity", None)
+    if identity is None:
+        return Viewer(Principal.local(), "local", "")
+    csrf = identity.session.csrf if identity.session is not None else ""
+    return Viewer(identity.principal, identity.via, csrf)
 
 
 def render(
     request: Request, template: str, section: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render `template` inside the layout, with `section` highlighted in the navigation."""
-    context = {"navigation": NAVIGATION, "section": section, **context}
+    """Render `template` inside the layout, with `section` highlighted in the navigation;
+    the navigation lists the pages the user may open, the header shows who they are."""
+    who = viewer(request)
+    shown = [item for item in NAVIGATION if item[0] not in NEEDS or who.can(NEEDS[item[0]])]
+    context = {"navigation": shown, "section": section, "viewer": who, **context}
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 

@@ -1,14 +1,16 @@
 """The UI's pages over the lakehouse: overview, catalog, table pages, the SQL console, and the
-analysis pages (forecasts, anomalies, models), the runs and alerts pages, and the streams'
-live view."""
+analysis pages (forecasts, anomalies, models), the runs and alerts pages, the streams' live
+view, and the admin and audit pages. Each shows only what its user may read (see `grants`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from lakebox.serving.ui.pages import (
+    admin,
     alerts,
     anomalies,
+    audit,
     catalog,
     console,
     forecasts,
@@ -19,5 +21,18 @@ from lakebox.serving.ui.pages import (
 )
 
 router = APIRouter()
-for _page in (overview, catalog, console, forecasts, anomalies, models, runs, alerts, streams):
+_PAGES = (
+    overview,
+    catalog,
+    console,
+    forecasts,
+    anomalies,
+    models,
+    runs,
+    alerts,
+    streams,
+    admin,
+    audit,
+)
+for _page in _PAGES:
     router.include_router(_page.router)

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse
 from lakebox.lakehouse import Lakehouse
 from lakebox.monitoring import ledger
 from lakebox.monitoring.ledger import AlertRecord
-from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.queries import QueryService
+from lakebox.serving.ui.pages.grants import first_refusal, refused
 from lakebox.serving.ui.templating import project, render
 
 STATUSES = ("open", "resolved")
@@ -22,8 +23,11 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/alerts")
 def alerts(
-    request: Request, lh: LakehouseDep, queries: QueriesDep, status: str = ""
+    request: Request, lh: LakehouseDep, queries: QueriesDep, who: PrincipalDep, status: str = ""
 ) -> HTMLResponse:
+    refusal = first_refusal(lh, who, [ledger.ALERTS])
+    if refusal is not None:
+        return refused(request, lh, refusal, "alerts")
     records = stored_alerts(lh, queries)
     shown = status if status in STATUSES else ""
     return render(

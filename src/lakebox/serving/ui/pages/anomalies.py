@@ -7,8 +7,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from lakebox.analysis.anomalies import reader
+from lakebox.analysis.anomalies.store import ANOMALIES
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
+from lakebox.serving.ui.pages.grants import first_refusal, refused
 from lakebox.serving.ui.templating import project, render
 
 PAGE_ROWS = 500
@@ -19,7 +21,12 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/anomalies")
-def anomalies(request: Request, lh: LakehouseDep, queries: QueriesDep) -> HTMLResponse:
+def anomalies(
+    request: Request, lh: LakehouseDep, queries: QueriesDep, who: PrincipalDep
+) -> HTMLResponse:
+    refusal = first_refusal(lh, who, [ANOMALIES])
+    if refusal is not None:
+        return refused(request, lh, refusal, "anomalies")
     stored = reader.anomalies(lh, queries.catalog, reader.AnomalyFilters(), 1)
     given = {key: request.query_params.get(key, "") for key in FILTERS}
     return render(

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from lakebox.analysis import registry
 from lakebox.analysis.registry import ModelVersion
-from lakebox.serving.dependencies import LakehouseDep
+from lakebox.serving.dependencies import LakehouseDep, PrincipalDep
+from lakebox.serving.ui.pages.grants import first_refusal, refused
 from lakebox.serving.ui.templating import project, render
 
 METRICS = ("mae", "rmse", "mape", "r2", "rows")
@@ -25,7 +26,10 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/models")
-def models(request: Request, lh: LakehouseDep) -> HTMLResponse:
+def models(request: Request, lh: LakehouseDep, who: PrincipalDep) -> HTMLResponse:
+    refusal = first_refusal(lh, who, [registry.MODELS])
+    if refusal is not None:
+        return refused(request, lh, refusal, "models")
     return render(
         request,
         "models.html",

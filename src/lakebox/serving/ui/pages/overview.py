@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from lakebox.access.principal import Principal
 from lakebox.catalog import TableRef
 from lakebox.catalog.summaries import all_tables, table_summary
 from lakebox.lakehouse import Lakehouse
+from lakebox.monitoring.ledger import ALERTS
+from lakebox.orchestration.history import RUNS
 from lakebox.quality.checks import CheckResult
-from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.quality.results import RESULTS
+from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.queries import QueryService
-from lakebox.serving.routes.runs import recent_runs
+from lakebox.serving.routes.runs import Runs, recent_runs
 from lakebox.serving.ui.pages.alerts import open_count
+from lakebox.serving.ui.pages.grants import first_refusal, readable
 from lakebox.serving.ui.templating import project, render
 
 FAILING = ("fail", "error")
 RECENT = 10
+HIDDEN_MESSAGE = "(hidden: parts of this table are masked or filtered for you)"
+MANIFEST = TableRef("landing", "manifest")  # the landing manifest, as SQL names it
 
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/")
-def overview(request: Request, lh: LakehouseDep, queries: QueriesDep) -> HTMLResponse:
-    refs = all_tables(lh.catalog)
-    checks = latest_checks(lh, queries)
+def overview(
+    request: Request, lh: LakehouseDep, queries: QueriesDep, who: PrincipalDep
+) -> HTMLResponse:
+    refs = readable(who, all_tables(lh.catalog))
+    checks = shown_checks(lh, who, latest_checks(lh, queries))
+    shows_alerts = first_refusal(lh, who, [ALERTS]) is None
     return render(
         request,
         "overview.html",
@@ -37,10 +48,40 @@ def overview(request: Request, lh: LakehouseDep, queries: QueriesDep) -> HTMLRes
         warnings=[result for result in checks if result.status == "warn"],
         checked=len(checks),
         quarantine=quarantine_totals(lh, refs),
-        runs=recent_runs(lh, queries, RECENT),
-        open_alerts=open_count(lh, queries),
+        runs=visible_runs(lh, queries, who),
+        open_alerts=open_count(lh, queries) if shows_alerts else None,
         **project(lh),
     )
+
+
+def visible_runs(lh: Lakehouse, queries: QueryService, who: Principal) -> Runs | None:
+    """Return the recent runs the user may see: None without ops.runs; the check runs and
+    landed batches only with ops.check_results and landing.manifest."""
+    if first_refusal(lh, who, [RUNS]) is not None:
+        return None
+    found = recent_runs(lh, queries, RECENT)
+    hidden: dict[str, list[object]] = {}
+    if first_refusal(lh, who, [RESULTS]) is not None:
+        hidden["check_runs"] = []
+    if not who.may_read_table(MANIFEST.zone, MANIFEST.name):
+        hidden["batches"] = []
+    return found.model_copy(update=hidden)
+
+
+def shown_checks(lh: Lakehouse, who: Principal, checks: list[CheckResult]) -> list[CheckResult]:
+    """Return the check results of the tables `who` may read; a check's message and sample
+    (they may quote values) only where they read the table whole and in the clear."""
+    plain: dict[str, bool] = {}
+    shown = []
+    for result in checks:
+        zone, _, name = result.table.partition(".")
+        if not who.may_read_table(zone, name):
+            continue
+        if result.table not in plain:
+            plain[result.table] = first_refusal(lh, who, [TableRef(zone, name)]) is None
+        hidden = {"message": HIDDEN_MESSAGE, "sample": []}
+        shown.append(result if plain[result.table] else replace(result, **hidden))
+    return shown
 
 
 def zone_counts(refs: list[TableRef]) -> list[tuple[str, int]]:

@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse
 from lakebox.errors import CatalogError
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import history
-from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.queries import QueryService
+from lakebox.serving.ui.pages.grants import first_refusal, refused
 from lakebox.serving.ui.templating import project, render
 
 LATEST = 200
@@ -26,8 +27,16 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/runs")
 def runs(
-    request: Request, lh: LakehouseDep, queries: QueriesDep, pipeline: str = "", status: str = ""
+    request: Request,
+    lh: LakehouseDep,
+    queries: QueriesDep,
+    who: PrincipalDep,
+    pipeline: str = "",
+    status: str = "",
 ) -> HTMLResponse:
+    refusal = first_refusal(lh, who, [history.RUNS])
+    if refusal is not None:
+        return refused(request, lh, refusal, "runs")
     with queries.lock:
         latest = history.recent(lh, LATEST)
         found = _pipelines(lh)
@@ -43,12 +52,18 @@ def runs(
         chosen={"pipeline": pipeline, "status": status},
         chart=[chart_point(run) for run in shown],
         latest=LATEST,
+        may_run=who.can("runs"),
         **project(lh),
     )
 
 
 @router.get("/runs/{run_id}")
-def run(request: Request, run_id: str, lh: LakehouseDep, queries: QueriesDep) -> HTMLResponse:
+def run(
+    request: Request, run_id: str, lh: LakehouseDep, queries: QueriesDep, who: PrincipalDep
+) -> HTMLResponse:
+    refusal = first_refusal(lh, who, [history.RUNS, history.STEP_RUNS])
+    if refusal is not None:
+        return refused(request, lh, refusal, "runs")
     found = find_run(lh, queries, run_id)
     if found is None:
         error = unknown_run(run_id)

@@ -7,15 +7,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from lakebox.access.principal import Principal
 from lakebox.config.streams import StreamConfig
-from lakebox.errors import StreamError
+from lakebox.errors import AccessDenied, StreamError
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.queries import QueryService
-from lakebox.serving.routes.streams import reader_query, summaries, summary
+from lakebox.serving.routes.streams import summaries, summary
+from lakebox.serving.ui.pages.grants import first_refusal, refused
 from lakebox.serving.ui.templating import project, render
+from lakebox.stream.tables import window_ref
 from lakebox.stream.view import (
     KeyView,
+    QueryRunner,
+    Rows,
     key_value,
     known_stream,
     open_alerts,
@@ -37,8 +42,8 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/streams")
-def listing(request: Request, lh: LakehouseDep) -> HTMLResponse:
-    found = summaries(lh)
+def listing(request: Request, lh: LakehouseDep, who: PrincipalDep) -> HTMLResponse:
+    found = [about for about in summaries(lh) if window_refusal(lh, who, about.name) is None]
     return render(request, "streams.html", "streams", streams=found, example=EXAMPLE, **project(lh))
 
 
@@ -48,6 +53,7 @@ def stream_page(
     name: str,
     lh: LakehouseDep,
     queries: QueriesDep,
+    who: PrincipalDep,
     window: str | None = None,
     key: str | None = None,
 ) -> HTMLResponse:
@@ -57,6 +63,9 @@ def stream_page(
         return render(
             request, "missing.html", "streams", error=error, status_code=404, **project(lh)
         )
+    refusal = window_refusal(lh, who, name)
+    if refusal is not None:
+        return refused(request, lh, refusal, "streams")
     about = summary(lh, name, open_alerts(lh).get(name, []))
     chosen = window if window in stream.windows else next(iter(stream.windows), None)
     keys = _keys(lh, queries, name, chosen)
@@ -90,8 +99,26 @@ def _keys(lh: Lakehouse, queries: QueryService, name: str, window: str | None) -
     if window is None:
         return []
     view = KeyView.of(lh, name, window, None, required=False)
-    found = stream_keys(lh, reader_query(queries), view)
+    found = stream_keys(lh, _as_user(queries), view)
     return [str(key) for key in found]
+
+
+def _as_user(queries: QueryService) -> QueryRunner:
+    """Return a runner of lakebox's own SQL for the page, as the user (their grants apply)."""
+
+    def run(sql: str, parameters: dict[str, object], limit: int) -> Rows:
+        return queries.run(
+            sql, limit, parameters=parameters, ability=None, action="read table"
+        ).rows()
+
+    return run
+
+
+def window_refusal(lh: Lakehouse, who: Principal, name: str) -> AccessDenied | None:
+    """Return why stream `name`'s page (its window tables and their open windows, shown
+    whole) may not be shown to `who`, or None."""
+    stream = lh.config.streams[name]
+    return first_refusal(lh, who, [window_ref(name, window) for window in stream.windows])
 
 
 def _picked(

@@ -2,10 +2,26 @@
 "use strict";
 
 const lakebox = {
+  // The CSRF token of the user's session (in the page's <meta name="csrf-token">).
+  csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  },
+
+  // `options` for fetch() with the session's CSRF token added to a request that changes
+  // something (the server refuses such a request made with the session cookie without it).
+  guarded(options = {}) {
+    const method = (options.method || "GET").toUpperCase();
+    const headers = new Headers(options.headers || {});
+    const token = lakebox.csrfToken();
+    if (token && !["GET", "HEAD", "OPTIONS"].includes(method)) headers.set("X-CSRF-Token", token);
+    return { ...options, headers };
+  },
+
   // Fetch `url` and return the decoded JSON answer; an error answer throws an Error whose
   // message is the API's `error` (or FastAPI's `detail`) and whose `hint` is the API's hint.
   async request(url, options = {}) {
-    const response = await fetch(url, options);
+    const response = await fetch(url, lakebox.guarded(options));
     const answer = await response.json().catch(() => ({ error: response.statusText }));
     if (!response.ok) {
       let detail = answer.error || answer.detail || response.statusText || `HTTP ${response.status}`;
@@ -86,30 +102,40 @@ const lakebox = {
     apply();
   },
 
-  // The table page: sample rows now or as of a snapshot (time travel), and "profile now".
+  // The table page: its first rows (read on the server as the user: masked and filtered),
+  // rows as of a snapshot (time travel, where offered) and "profile now".
   tablePage(settings) {
     const $ = (id) => document.getElementById(id);
     const base = `/api/tables/${encodeURIComponent(settings.zone)}/${encodeURIComponent(settings.name)}`;
     const select = $("as-of");
     const time = $("as-of-time");
 
+    function shown(result, asOf) {
+      lakebox.grid($("rows-grid"), result);
+      $("rows-state").innerHTML = rowsState(result);
+      const address = new URL(window.location.href);
+      if (asOf) address.searchParams.set("as_of", asOf);
+      else address.searchParams.delete("as_of");
+      history.replaceState(null, "", address);
+    }
+
+    function failed(error) {
+      $("rows-state").textContent = "";
+      $("rows-grid").innerHTML = "";
+      lakebox.failure($("rows-error"), error);
+    }
+
     async function show(asOf) {
       lakebox.failure($("rows-error"), null);
+      if (!asOf && settings.problem) return failed(Object.assign(new Error(settings.problem.message), { hint: settings.problem.hint || "" }));
+      if (!asOf && settings.current) return shown(settings.current, "");
       $("rows-state").textContent = "Loading…";
       const params = new URLSearchParams({ limit: settings.limit });
       if (asOf) params.set("as_of", asOf);
       try {
-        const result = await lakebox.get(`${base}/rows?${params}`);
-        lakebox.grid($("rows-grid"), result);
-        $("rows-state").innerHTML = rowsState(result);
-        const address = new URL(window.location.href);
-        if (asOf) address.searchParams.set("as_of", asOf);
-        else address.searchParams.delete("as_of");
-        history.replaceState(null, "", address);
+        shown(await lakebox.get(`${base}/rows?${params}`), asOf);
       } catch (error) {
-        $("rows-state").textContent = "";
-        $("rows-grid").innerHTML = "";
-        lakebox.failure($("rows-error"), error);
+        failed(error);
       }
     }
 
@@ -123,34 +149,38 @@ const lakebox = {
         `committed ${at} UTC: <strong class="count">${lakebox.number(result.as_of.rows)}</strong> rows; ${shown}.`;
     }
 
-    select.addEventListener("change", () => { time.value = ""; show(select.value); });
-    $("travel").addEventListener("click", () => show(time.value.trim() || select.value));
-    time.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") show(time.value.trim() || select.value);
-    });
-    for (const link of document.querySelectorAll("a.travel")) {
-      link.addEventListener("click", (event) => {
-        event.preventDefault();
-        select.value = link.dataset.snapshot;
-        time.value = "";
-        show(link.dataset.snapshot);
-        $("rows").scrollIntoView();
+    if (select) {
+      select.addEventListener("change", () => { time.value = ""; show(select.value); });
+      $("travel").addEventListener("click", () => show(time.value.trim() || select.value));
+      time.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") show(time.value.trim() || select.value);
+      });
+      for (const link of document.querySelectorAll("a.travel")) {
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          select.value = link.dataset.snapshot;
+          time.value = "";
+          show(link.dataset.snapshot);
+          $("rows").scrollIntoView();
+        });
+      }
+    }
+    const profile = $("profile-now");
+    if (profile) {
+      profile.addEventListener("click", async () => {
+        profile.disabled = true;
+        profile.textContent = "Profiling…";
+        try {
+          await lakebox.post(`${base}/profile`);
+          window.location.hash = "columns";
+          window.location.reload();
+        } catch (error) {
+          lakebox.failure($("profile-error"), error);
+          profile.disabled = false;
+          profile.textContent = "Profile now";
+        }
       });
     }
-    $("profile-now").addEventListener("click", async (event) => {
-      const button = event.currentTarget;
-      button.disabled = true;
-      button.textContent = "Profiling…";
-      try {
-        await lakebox.post(`${base}/profile`);
-        window.location.hash = "columns";
-        window.location.reload();
-      } catch (error) {
-        lakebox.failure($("profile-error"), error);
-        button.disabled = false;
-        button.textContent = "Profile now";
-      }
-    });
     show(settings.asOf);
   },
 
@@ -238,11 +268,11 @@ const lakebox = {
       const sql = editor.value.trim();
       if (!sql) return;
       lakebox.failure($("error"), null);
-      const response = await fetch("/api/sql", {
+      const response = await fetch("/api/sql", lakebox.guarded({
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ sql, format: link.dataset.format }),
-      });
+      }));
       if (!response.ok) {
         const answer = await response.json().catch(() => ({ error: response.statusText }));
         lakebox.failure($("error"), Object.assign(new Error(answer.error || answer.detail), { hint: answer.hint || "" }));
