@@ -237,3 +237,12 @@ def test_a_small_body_with_the_token_is_served(served):
     head = "POST /api/sql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
     head += f"Authorization: Bearer {TOKEN}\nContent-Length: {len(sql)}\nConnection: close\n"
     assert raw_request(served, head, sql).startswith(b"HTTP/1.1 200")
+
+
+def test_a_same_origin_form_passes_even_with_a_null_origin(client):
+    """Chromium sends `Origin: null` on a form of a page served with no-referrer, and says
+    `Sec-Fetch-Site: same-origin`, which a page of another site cannot make it say."""
+    same = {**FORM, "Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/login", headers=same, content=b"user=a&password=b").status_code != 403
+    cross = {**FORM, "Origin": "null", "Sec-Fetch-Site": "cross-site"}
+    assert client.post("/login", headers=cross, content=b"user=a&password=b").status_code == 403

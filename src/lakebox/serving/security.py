@@ -29,7 +29,7 @@ TOKEN_COOKIE = "lakebox_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Forms the UI posts as forms (not JSON); the cross-site check still applies to them.
 FORM_PATHS = frozenset({"/login", "/logout"})
-OPEN_PATHS = frozenset({"/login"})  # reached without a user
+OPEN_PATHS = frozenset({"/login", "/logout"})  # reached without a (live) user
 # the longest request body read: the API's bodies are a statement or a few options (a few kB)
 MAX_BODY_BYTES = 1 << 20
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson")
@@ -273,8 +273,11 @@ def _body_refusal(limit: int) -> Response:
 
 def _cross_site(headers: Headers, host: str) -> bool:
     """Return whether a browser says this request comes from another site or origin."""
-    if headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+    fetched_from = headers.get("sec-fetch-site", "").lower()
+    if fetched_from in ("cross-site", "same-site"):
         return True
+    if fetched_from == "same-origin":  # a browser's own word (a form may send Origin: null)
+        return False
     origin = headers.get("origin")
     if origin is None:
         return False  # not a browser (curl, scripts), or one that sends Sec-Fetch-Site
