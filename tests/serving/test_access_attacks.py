@@ -232,3 +232,44 @@ def test_the_api_description_needs_a_user(served):
         described = client.get("/openapi.json")
     assert docs.status_code == 401
     assert described.status_code == 401, described.text[:200]
+
+
+# -- 7. X-Forwarded-For resets the login limit (uvicorn trusts it from 127.0.0.1) ------------
+def test_the_login_limit_holds_whatever_x_forwarded_for_says(served):
+    """`lakebox serve` runs uvicorn with its defaults (proxy headers trusted from 127.0.0.1):
+    a client on this machine names another address in each attempt and is never limited, and
+    the audit log records the address it made up."""
+    import time
+
+    import httpx
+    import uvicorn
+
+    lh, app, _, _ = served
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # as serve.py
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        statuses = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            for attempt in range(8):
+                answer = client.post(
+                    "/login",
+                    data={"user": "root", "password": f"guess-{attempt}"},
+                    headers={"X-Forwarded-For": f"203.0.113.{attempt}"},
+                )
+                statuses.append(answer.status_code)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    control = access_control(lh)
+    control.audit.flush()
+    clients = {entry["client"] for entry in control.audit.entries(user="root", limit=8)}
+    assert 429 in statuses, statuses
+    assert not any(str(client).startswith("203.0.113.") for client in clients), clients
