@@ -64,7 +64,9 @@ def guarded_schema(tmp_path_factory):
     control.users.add("shop", ["shop"], "shop-password", {"store": "BCN"})
     _, token = control.tokens.create("shop")
     app = create_app(lh, timeout=2, allowed_hosts=["testserver"])
-    yield schemathesis.openapi.from_asgi("/openapi.json", app), token
+    # the description, like every route, needs a user
+    headers = {"Authorization": f"Bearer {token}"}
+    yield schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers), token
     lh.close()
 
 

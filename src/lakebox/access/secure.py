@@ -15,6 +15,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from lakebox.access.masks import mask_sql
+from lakebox.access.principal import ALL_ZONES as ZONES
 from lakebox.access.principal import Principal
 from lakebox.errors import AccessDenied
 from lakebox.ground.sql import quote_identifier, quote_literal
@@ -37,6 +38,28 @@ LISTINGS: dict[str, tuple[str, str, str | None]] = {
     "duckdb_constraints": ("schema_name", "table_name", None),
     "duckdb_indexes": ("schema_name", "table_name", None),
 }
+# Table functions that read no table (the rest — histogram_values, pragma_table_info and the
+# like, which take a table's name — are refused to users with grants).
+SAFE_TABLE_FUNCTIONS = frozenset(
+    {
+        "range",
+        "generate_series",
+        "unnest",
+        "repeat",
+        "repeat_row",
+        "json_each",
+        "json_tree",
+        "pg_timezone_names",
+        "icu_calendar_names",
+        "duckdb_databases",
+        "duckdb_functions",
+        "duckdb_keywords",
+        "duckdb_schemas",
+        "duckdb_types",
+        "pragma_collations",
+        "pragma_version",
+    }
+)
 # Catalog objects that list nothing of the data (schemas, types, functions, settings).
 HARMLESS = frozenset(
     {
@@ -257,8 +280,18 @@ class _Resolver:
     def _visit_function(self, table: exp.Table, function: exp.Func) -> None:
         name = function.name if isinstance(function, exp.Anonymous) else function.sql_name()
         name = name.lower()
-        if name in LISTINGS and self.principal.restricted:
+        if not self.principal.restricted or name in SAFE_TABLE_FUNCTIONS:
+            return
+        if name in LISTINGS:
             self.replaced.append((table, self._listing(table, name)))
+            return
+        if self.emulation and _emulated(table.db.lower(), name):
+            return
+        raise AccessDenied(
+            f"{self.principal.name} may not call the table function {name}: it can read "
+            "tables around their grants",
+            hint="read tables by name (zone.table); list them with information_schema.tables",
+        )
 
     def _visit_catalog(self, table: exp.Table) -> None:
         """Check a name that is no lakebox table: a catalog object, or one the user may not
@@ -272,6 +305,8 @@ class _Resolver:
             return
         if qualified in HARMLESS or (self.emulation and _emulated(schema, name)):
             return
+        if schema in ZONES:  # the same answer whether or not the table exists
+            self._grant_table(Relation(schema, name, ()))
         shown = f"{schema}.{name}" if schema else name
         raise AccessDenied(
             f"no table {shown} that {self.principal.name} may read",

@@ -49,6 +49,7 @@ def create_app(
         title="lakebox",
         summary="Zones, tables and read-only SQL over a lakebox lakehouse.",
         dependencies=[Depends(require_user)],
+        openapi_url=None,  # served by mount_docs, behind the user check
         docs_url=None,  # served by mount_docs, from local files
         redoc_url=None,
     )

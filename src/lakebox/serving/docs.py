@@ -13,7 +13,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 ASSETS_URL = "/docs/assets"
 ASSETS = {
@@ -26,9 +26,14 @@ CACHE = {"Cache-Control": "public, max-age=86400"}
 
 
 def mount_docs(app: FastAPI) -> None:
-    """Serve /docs, /redoc and their assets (the app is made with docs_url=None and
-    redoc_url=None, so FastAPI's CDN pages are not served)."""
+    """Serve /openapi.json, /docs, /redoc and their assets (the app is made with
+    openapi_url, docs_url and redoc_url None, so FastAPI's own routes — outside the app's
+    user check, with CDN pages — are not served)."""
     openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get(openapi_url, include_in_schema=False)
+    def description() -> JSONResponse:
+        return JSONResponse(app.openapi())
     redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
 
     @app.get("/docs", include_in_schema=False)

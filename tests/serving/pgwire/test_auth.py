@@ -31,6 +31,11 @@ def test_a_wrong_or_missing_password_is_refused(guarded, password):
         psycopg.connect(_dsn(guarded, password), connect_timeout=10)
 
 
-def test_another_address_needs_a_token(lh):
-    with pytest.raises(ConfigError, match="needs a password"):
-        PgServer(lh, host="0.0.0.0", port=0)
+def test_another_address_needs_users_and_a_long_token_if_any(lh):
+    with pytest.raises(ConfigError, match="at least 32"):
+        PgServer(lh, host="0.0.0.0", port=0, token="short")
+    server = PgServer(lh, host="0.0.0.0", port=0)  # users log in as themselves
+    try:
+        assert server.logins.needed
+    finally:
+        server.stop()

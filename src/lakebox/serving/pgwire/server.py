@@ -83,6 +83,7 @@ class PgServer:
         self._registry = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._serving = False
         with self.queries.lock:
             _confine(lh)
             catalog.install(lh, SETTINGS)
@@ -136,6 +137,10 @@ class PgServer:
 
     def serve_forever(self) -> None:
         """Serve until `stop()` (or Ctrl-C in the calling thread)."""
+        with self._registry:
+            if self._stopped:
+                return
+            self._serving = True
         logger.info("pg endpoint on %s:%d", self.host, self.port)
         self._server.serve_forever(poll_interval=0.2)
 
@@ -151,7 +156,9 @@ class PgServer:
             if self._stopped:
                 return
             self._stopped = True
-        self._server.shutdown()
+            serving = self._serving
+        if serving:  # shutdown() waits for a serve_forever that never began
+            self._server.shutdown()
         self._server.server_close()
         with self._registry:
             connections = [connection for _, connection in self._connections.values()]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -24,7 +24,7 @@ from lakebox.engine.duckdb import snapshot_scan
 from lakebox.errors import CatalogError
 from lakebox.formatted import quarantined
 from lakebox.lakehouse import Lakehouse
-from lakebox.serving.dependencies import LakehouseDep, QueriesDep
+from lakebox.serving.dependencies import LakehouseDep, QueriesDep, require_ability
 from lakebox.serving.encoding import json_response, trusted
 from lakebox.serving.grants import (
     filters_rows,
@@ -86,7 +86,7 @@ def tables(lh: LakehouseDep, queries: QueriesDep, zone: str | None = None) -> li
 
 @router.get("/api/tables/{zone}/{name}", summary="A table's columns and snapshot history")
 def table(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> dict[str, Any]:
-    ref = known_table(lh.catalog, zone, name)
+    ref = granted_table(lh, queries, zone, name)
     refuse_unreadable(queries, ref)
     return {
         **summary_of(lh, queries, ref),
@@ -107,7 +107,7 @@ def rows(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     as_of: Annotated[str | None, Query(description=AS_OF_HELP)] = None,
 ) -> JSONResponse:
-    ref = known_table(lh.catalog, zone, name)
+    ref = granted_table(lh, queries, zone, name)
     if as_of is None:
         sql = f"SELECT * FROM {quoted(ref)}"
         return json_response(queries.run(sql, limit, ability=None, action="read table"))
@@ -120,7 +120,7 @@ def rows(
 
 @router.get("/api/tables/{zone}/{name}/profile", summary="A table's latest stored profile")
 def get_profile(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> Profile:
-    ref = known_table(lh.catalog, zone, name)
+    ref = granted_table(lh, queries, zone, name)
     found = stored_profile(lh, queries, ref)
     if found is None:
         raise CatalogError(
@@ -132,6 +132,7 @@ def get_profile(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> 
 
 @router.post(
     "/api/tables/{zone}/{name}/profile",
+    dependencies=[Depends(require_ability("runs"))],
     summary="Profile a table now (stored in ops.profiles) and return the profile",
     description="A user who sees the table in part (column grants, masks, row filters) gets "
     "the profile of their view of it, computed now and never stored.",
@@ -139,7 +140,7 @@ def get_profile(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> 
 def post_profile(zone: str, name: str, lh: LakehouseDep, queries: QueriesDep) -> Profile:
     from lakebox.quality.profile import profile
 
-    ref = known_table(lh.catalog, zone, name)
+    ref = granted_table(lh, queries, zone, name)
     started = time.monotonic()
     found = secured_profile(lh, queries, ref)
     if found is None:
@@ -160,7 +161,14 @@ def get_quarantine(
     queries: QueriesDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> Quarantine:
-    return quarantine(lh, queries, known_table(lh.catalog, zone, name), limit)
+    return quarantine(lh, queries, granted_table(lh, queries, zone, name), limit)
+
+
+def granted_table(lh: Lakehouse, queries: QueryService, zone: str, name: str) -> TableRef:
+    """Return table `zone.name` if the user may read it: the grant is checked first, so that
+    a table they may not read and a missing one are refused alike (403)."""
+    refuse_unreadable(queries, TableRef(zone, name))
+    return known_table(lh.catalog, zone, name)
 
 
 def summary_of(lh: Lakehouse, queries: QueryService, ref: TableRef) -> dict[str, Any]:

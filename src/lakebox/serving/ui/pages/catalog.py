@@ -11,19 +11,22 @@ from fastapi.responses import HTMLResponse
 from lakebox.access.audit import AuditEntry
 from lakebox.access.principal import Principal
 from lakebox.catalog import TableRef
-from lakebox.catalog.summaries import all_tables, known_table, snapshots, table_summary
+from lakebox.catalog.summaries import all_tables, known_table, table_summary
 from lakebox.errors import CatalogError, QueryError
 from lakebox.ground.sql import quote_identifier
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.encoding import json_body
+from lakebox.serving.grants import filters_rows
 from lakebox.serving.queries import QueryService
 from lakebox.serving.routes.tables import (
     Profile,
     ProfiledColumn,
     Quarantine,
+    history_of,
     quarantine,
     stored_profile,
+    summary_of,
     table_columns,
 )
 from lakebox.serving.ui.pages.grants import (
@@ -58,18 +61,18 @@ def table(
     who: PrincipalDep,
     as_of: str | None = None,
 ) -> HTMLResponse:
+    refusal = table_refusal(who, TableRef(zone, name))  # before existence: one answer
+    if refusal is not None:
+        queries.access.record(AuditEntry(who.name, "ui", "read table", tables=[f"{zone}.{name}"],
+                                         client=queries.client, outcome="refused",
+                                         detail=refusal.message))  # fmt: skip
+        return refused(request, lh, refusal, "catalog")
     try:
         ref = known_table(lh.catalog, zone, name)
     except CatalogError as error:
         return render(
             request, "missing.html", "catalog", error=error, status_code=404, **project(lh)
         )
-    refusal = table_refusal(who, ref)
-    if refusal is not None:
-        queries.access.record(AuditEntry(who.name, "ui", "read table", tables=[ref.identifier],
-                                         client=queries.client, outcome="refused",
-                                         detail=refusal.message))  # fmt: skip
-        return refused(request, lh, refusal, "catalog")
     context = table_context(lh, queries, ref)
     return render(request, "table.html", "catalog", as_of=as_of, **context, **project(lh))
 
@@ -79,7 +82,10 @@ def zones(lh: Lakehouse, who: Principal) -> list[tuple[str, list[dict[str, Any]]
     may read."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for ref in readable(who, all_tables(lh.catalog)):
-        grouped.setdefault(ref.zone, []).append(table_summary(lh.catalog, ref))
+        summary = table_summary(lh.catalog, ref)
+        if filters_rows(who, ref):  # the count would tell how many rows the filter hides
+            summary["rows"] = None
+        grouped.setdefault(ref.zone, []).append(summary)
     return sorted(grouped.items())
 
 
@@ -97,18 +103,18 @@ def table_context(lh: Lakehouse, queries: QueryService, ref: TableRef) -> dict[s
         if not who.row_filters(ref.zone, ref.name)
         else set()
     )
-    profile = stored_profile(lh, queries, ref)
+    profile = stored_profile(lh, queries, ref) if not filters_rows(who, ref) else None
     columns = [
         {**column, "mask": _mask(who, ref, column["name"])}
         for column in all_columns
         if column["name"] in granted
     ]
     return {
-        "summary": table_summary(lh.catalog, ref),
+        "summary": summary_of(lh, queries, ref),
         "columns": profiled_columns(columns, profile, clear),
         "profile": profile,
         "hidden": hidden,
-        "snapshots": list(reversed(snapshots(lh.catalog, ref))),
+        "snapshots": list(reversed(history_of(lh, queries, ref))),
         "quarantine": _quarantine(lh, queries, ref) if ref.zone == "formatted" else None,
         "checks": shown_checks(lh, who, latest_checks(lh, queries, ref.identifier)),
         "console_sql": f"SELECT * FROM {ref.identifier} LIMIT {SAMPLE_ROWS}",
