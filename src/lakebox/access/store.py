@@ -1,7 +1,8 @@
-"""Where users, tokens, web sessions, the mask key and the audit log are kept: tables of the
-catalog database (SQLite by default, PostgreSQL for teams), so every process of the project
-sees the same users. Passwords are kept only as argon2 hashes and SCRAM verifiers, tokens and
-sessions only as SHA-256 hashes; the audit table refuses updates and deletes."""
+"""Where users, tokens, web sessions, the mask key, the access section last seen and the
+audit log are kept: tables of the catalog database (SQLite by default, PostgreSQL for teams),
+so every process of the project sees the same users. Passwords are kept only as argon2
+hashes and SCRAM verifiers, tokens and sessions only as SHA-256 hashes; the audit table
+refuses updates and deletes."""
 
 from __future__ import annotations
 
@@ -54,6 +55,15 @@ secrets_table = sa.Table(
     _metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.LargeBinary, nullable=False),
+)
+# the access: section of lakebox.yaml as a lakebox process last saw it, to audit its changes
+seen_table = sa.Table(
+    "lakebox_access_seen",
+    _metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("section", sa.Text, nullable=False),  # JSON; null when there was no section
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
 )
 audit_table = sa.Table(
     "lakebox_audit",
