@@ -88,11 +88,21 @@ _APPEND_ONLY = {
         "CREATE TRIGGER IF NOT EXISTS lakebox_audit_no_delete BEFORE DELETE ON lakebox_audit "
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     ],
+    # one process at a time (an advisory lock), the function and triggers made once; rules
+    # of older versions, which dropped a change without a word, are replaced
     "postgresql": [
-        "CREATE OR REPLACE RULE lakebox_audit_no_update AS ON UPDATE TO lakebox_audit "
-        "DO INSTEAD NOTHING",
-        "CREATE OR REPLACE RULE lakebox_audit_no_delete AS ON DELETE TO lakebox_audit "
-        "DO INSTEAD NOTHING",
+        "SELECT pg_advisory_xact_lock(hashtext('lakebox_audit'))",
+        "DROP RULE IF EXISTS lakebox_audit_no_update ON lakebox_audit",
+        "DROP RULE IF EXISTS lakebox_audit_no_delete ON lakebox_audit",
+        "CREATE OR REPLACE FUNCTION lakebox_audit_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'the audit log is append-only'; END $$",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = "
+        "'lakebox_audit_no_change' AND tgrelid = to_regclass('lakebox_audit')) THEN "
+        "CREATE TRIGGER lakebox_audit_no_change BEFORE UPDATE OR DELETE ON lakebox_audit "
+        "FOR EACH ROW EXECUTE FUNCTION lakebox_audit_append_only(); "
+        "CREATE TRIGGER lakebox_audit_no_truncate BEFORE TRUNCATE ON lakebox_audit "
+        "FOR EACH STATEMENT EXECUTE FUNCTION lakebox_audit_append_only(); END IF; END $$",
     ],
 }
 _READY: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
