@@ -91,7 +91,7 @@ def list_command(
 
 @tokens_app.command("revoke")
 def revoke(
-    token_id: Annotated[str, typer.Argument(metavar="ID", help="The token's id (tokens list).")],
+    token_id: Annotated[str, typer.Argument(help="The token's id ('lakebox tokens list').")],
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Revoke a token: it stops working at once, on every door."""

@@ -155,19 +155,16 @@ def roles(
 @users_app.command("attrs")
 def attrs(
     name: NameArgument,
-    pair: Annotated[
+    attribute: Annotated[
         list[str],
-        typer.Argument(
-            metavar="KEY=VALUE...",
-            help="The user's attributes from now on (KEY=VALUE ...; KEY= alone removes one).",
-        ),
+        typer.Argument(help="KEY=VALUE (one or more) to set; KEY= alone removes that one."),
     ],
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Set a user's attributes (those row filters read as user.KEY); the others stay."""
     from lakebox.access.changes import grant_change
 
-    given = parse_attributes(pair, allow_empty=True)
+    given = parse_attributes(attribute, allow_empty=True)
     with _opened(project_dir) as control:
         attributes = dict(control.users.get(name).attributes)
         for key, value in given.items():
