@@ -66,8 +66,13 @@ def add(
     if no_password and password_stdin:
         raise ConfigError("--no-password and --password-stdin exclude each other")
     attributes = parse_attributes(attr or [])
-    password = None if no_password else read_password(password_stdin, f"password for {name}")
     with _opened(project_dir) as control:
+        if control.users.find(name) is not None:  # said before asking for a password
+            raise ConfigError(
+                f"a user named {name!r} exists already",
+                hint="change their password with 'lakebox users passwd'",
+            )
+        password = None if no_password else read_password(password_stdin, f"password for {name}")
         user = control.users.add(name, role, password, attributes)
         grant_change(control, f"user {name} added with roles {', '.join(user.roles)}{_attrs(user)}")
     how = "with a password" if password else "without a password (tokens only)"
