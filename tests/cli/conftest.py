@@ -12,8 +12,9 @@ from tests.conftest import write_file
 
 
 def lakebox(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run `lakebox args` in `cwd`; `stdin` is its standard input (none: an empty one)."""
     return subprocess.run(
         [sys.executable, "-m", "lakebox.cli", *args],
         cwd=cwd,
@@ -21,6 +22,7 @@ def lakebox(
         text=True,
         timeout=300,
         env=env,
+        input=stdin if stdin is not None else "",
     )
 
 
@@ -54,4 +56,27 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project that has been run once; for tests that only read."""
     project = new_project(tmp_path_factory.mktemp("ran"))
     assert lakebox("run", "-q", cwd=project).returncode == 0
+    return project
+
+
+ACCESS = """
+access:
+  roles:
+    eu_analyst:
+      description: analysts of the EU
+      extends: analyst
+      read: [formatted.sales]
+  tags:
+    pii: ["formatted.sales.amount"]
+  masks:
+    - {tag: pii, mask: "null"}
+  row_filters:
+    - {table: formatted.sales, where: "id < user.max_id"}
+"""
+
+
+def with_access(project: Path, section: str = ACCESS) -> Path:
+    """Append an `access:` section to the project's lakebox.yaml; return the project."""
+    with (project / "lakebox.yaml").open("a", encoding="utf-8") as file:
+        file.write(section)
     return project

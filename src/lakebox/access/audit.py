@@ -10,60 +10,19 @@ import json
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import sqlalchemy as sa
 
+from lakebox.access.entry import ACTIONS, DOORS, AuditEntry
 from lakebox.access.store import audit_table, ready
 
-DOORS = ("http", "ui", "pg", "cli")
-ACTIONS = (
-    "query",
-    "read table",
-    "download",
-    "login",
-    "failed login",
-    "logout",
-    "grant change",
-    "run",
-)
+__all__ = ["ACTIONS", "DOORS", "SCHEMA", "AuditEntry", "AuditLog", "audit_log", "to_arrow"]
+
 FLUSH_SECONDS = 0.5
 _LOGS: weakref.WeakValueDictionary[int, AuditLog] = weakref.WeakValueDictionary()
 _LOGS_LOCK = threading.Lock()
-
-
-@dataclass
-class AuditEntry:
-    """One thing a user did: never a value of the data, only names, counts and times."""
-
-    user: str
-    door: str
-    action: str
-    tables: list[str] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-    rows: int | None = None
-    duration_ms: float | None = None
-    client: str | None = None
-    outcome: str = "ok"  # ok, refused, failed
-    detail: str | None = None
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def values(self) -> dict[str, object]:
-        return {
-            "at": self.at,
-            "user_name": self.user[:64],
-            "door": self.door,
-            "action": self.action,
-            "tables": json.dumps(sorted(set(self.tables))),
-            "columns": json.dumps(sorted(set(self.columns))),
-            "rows": self.rows,
-            "duration_ms": self.duration_ms,
-            "client": (self.client or "")[:200] or None,
-            "outcome": self.outcome,
-            "detail": (self.detail or "")[:2000] or None,
-        }
 
 
 def audit_log(engine: sa.Engine) -> AuditLog:

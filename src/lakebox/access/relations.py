@@ -9,7 +9,6 @@ import threading
 
 import duckdb
 
-from lakebox.access.audit import SCHEMA as AUDIT_SCHEMA
 from lakebox.access.secure import Relation
 from lakebox.lakehouse import ZONE_SCHEMAS, Lakehouse
 
@@ -46,7 +45,7 @@ class Relations:
             if key != self._key:
                 with lh.reading() as reader:
                     _expose_audit(reader.connection)
-                    self._tables = _tables(reader.connection)
+                    self._tables = relations_in(reader.connection)
                     self._reserved = frozenset(
                         r[0] for r in reader.connection.sql(_NAMES).fetchall()
                     )
@@ -55,7 +54,8 @@ class Relations:
         return tables, reserved, _search_path(cursor)
 
 
-def _tables(connection: duckdb.DuckDBPyConnection) -> Tables:
+def relations_in(connection: duckdb.DuckDBPyConnection) -> Tables:
+    """Return the lakebox tables (views of the zones) of `connection`'s database."""
     columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for schema, table, column, data_type in connection.execute(_COLUMNS).fetchall():
         columns.setdefault((schema.lower(), table.lower()), []).append((column, data_type))
@@ -65,6 +65,8 @@ def _tables(connection: duckdb.DuckDBPyConnection) -> Tables:
 def _expose_audit(connection: duckdb.DuckDBPyConnection) -> None:
     """Show `ops.audit` in the reader: a view of the rows each query registers for itself."""
     import pyarrow as pa
+
+    from lakebox.access.audit import SCHEMA as AUDIT_SCHEMA
 
     connection.register(AUDIT_NAME, pa.Table.from_pylist([], schema=AUDIT_SCHEMA))
     connection.execute(f"CREATE OR REPLACE VIEW ops.audit AS SELECT * FROM {AUDIT_NAME}")

@@ -355,7 +355,8 @@ class _Resolver:
     def _note_columns(self, tree: exp.Expression) -> None:
         """Record the columns each table gives the statement (all of them for a star)."""
         named = {column.name.lower() for column in tree.find_all(exp.Column)}
-        star = any(True for _ in tree.find_all(exp.Star))
+        # a star reads every column, but not the one of count(*)
+        star = any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star))
         for relation in self._seen.values():
             names = [column for column, _ in relation.columns]
             readable = self.principal.readable_columns(relation.zone, relation.name, names)

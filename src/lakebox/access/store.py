@@ -1,7 +1,8 @@
-"""Where users, tokens, web sessions, the mask key and the audit log are kept: tables of the
-catalog database (SQLite by default, PostgreSQL for teams), so every process of the project
-sees the same users. Passwords are kept only as argon2 hashes and SCRAM verifiers, tokens and
-sessions only as SHA-256 hashes; the audit table refuses updates and deletes."""
+"""Where users, tokens, web sessions, the mask key, the access section last seen and the
+audit log are kept: tables of the catalog database (SQLite by default, PostgreSQL for teams),
+so every process of the project sees the same users. Passwords are kept only as argon2
+hashes and SCRAM verifiers, tokens and sessions only as SHA-256 hashes; the audit table
+refuses updates and deletes."""
 
 from __future__ import annotations
 
@@ -55,6 +56,15 @@ secrets_table = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.LargeBinary, nullable=False),
 )
+# the access: section of lakebox.yaml as a lakebox process last saw it, to audit its changes
+seen_table = sa.Table(
+    "lakebox_access_seen",
+    _metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("section", sa.Text, nullable=False),  # JSON; null when there was no section
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
 audit_table = sa.Table(
     "lakebox_audit",
     _metadata,
@@ -78,11 +88,21 @@ _APPEND_ONLY = {
         "CREATE TRIGGER IF NOT EXISTS lakebox_audit_no_delete BEFORE DELETE ON lakebox_audit "
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     ],
+    # one process at a time (an advisory lock), the function and triggers made once; rules
+    # of older versions, which dropped a change without a word, are replaced
     "postgresql": [
-        "CREATE OR REPLACE RULE lakebox_audit_no_update AS ON UPDATE TO lakebox_audit "
-        "DO INSTEAD NOTHING",
-        "CREATE OR REPLACE RULE lakebox_audit_no_delete AS ON DELETE TO lakebox_audit "
-        "DO INSTEAD NOTHING",
+        "SELECT pg_advisory_xact_lock(hashtext('lakebox_audit'))",
+        "DROP RULE IF EXISTS lakebox_audit_no_update ON lakebox_audit",
+        "DROP RULE IF EXISTS lakebox_audit_no_delete ON lakebox_audit",
+        "CREATE OR REPLACE FUNCTION lakebox_audit_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'the audit log is append-only'; END $$",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = "
+        "'lakebox_audit_no_change' AND tgrelid = to_regclass('lakebox_audit')) THEN "
+        "CREATE TRIGGER lakebox_audit_no_change BEFORE UPDATE OR DELETE ON lakebox_audit "
+        "FOR EACH ROW EXECUTE FUNCTION lakebox_audit_append_only(); "
+        "CREATE TRIGGER lakebox_audit_no_truncate BEFORE TRUNCATE ON lakebox_audit "
+        "FOR EACH STATEMENT EXECUTE FUNCTION lakebox_audit_append_only(); END IF; END $$",
     ],
 }
 _READY: weakref.WeakSet[sa.Engine] = weakref.WeakSet()

@@ -46,7 +46,8 @@ class Tokens:
     def create(self, user: str, label: str = "", days: int | None = None) -> tuple[Token, str]:
         """Make a token for `user` valid `days` days; return it and its secret (shown once)."""
         owner = self.users.get(user)
-        days = days or (self.users.access.token_days if self.users.access else 90)
+        if days is None:
+            days = self.users.access.token_days if self.users.access else 90
         if not 1 <= days <= 3650:
             raise ConfigError(f"a token lasts 1 to 3650 days, not {days}")
         token_id = secrets.token_hex(6)

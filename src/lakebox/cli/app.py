@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from lakebox.cli import (
+    access,
     alerts,
     anomalies,
+    audit,
     backfill,
     checks,
     dashboards,
@@ -29,12 +31,14 @@ from lakebox.cli import (
     sandbox,
     serve,
     stream,
+    tokens,
+    users,
 )
 from lakebox.cli.options import TERMINATED_EXIT_CODE
 from lakebox.errors import LakeboxError, RunTerminated
 
 # Each module adds its commands with `register(app)`. Typer lists the commands in the order
-# they were added, then the groups (source, models, sandbox) in theirs.
+# they were added, then the groups (source, models, sandbox, users …) in theirs.
 COMMAND_MODULES = (
     project,
     run,
@@ -55,6 +59,10 @@ COMMAND_MODULES = (
     sandbox,
     serve,
     stream,
+    audit,
+    users,
+    tokens,
+    access,
 )
 
 

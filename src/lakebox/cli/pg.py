@@ -46,6 +46,8 @@ def pg(
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
+    from lakebox.access.changes import note_config
+    from lakebox.access.control import access_control
     from lakebox.lakehouse import open_project
     from lakebox.serving.pgwire import PgServer
     from lakebox.serving.security import check_token, is_loopback
@@ -56,6 +58,7 @@ def pg(
     limits = pg_limits(max_connections, idle_timeout, max_message_mb)
     required = not is_loopback(host)  # users must log in (as with an access: section)
     with open_project(project_dir) as lh:
+        note_config(access_control(lh))  # audit an edit of the access: section
         server = PgServer(
             lh,
             host,

@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lakebox.cli.options import JsonOption, ProjectOption
 from lakebox.cli.render import Output
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from lakebox.errors import LakeboxError
+    from lakebox.lakehouse import Lakehouse
 
 
 def register(app: typer.Typer) -> None:
@@ -34,20 +41,44 @@ def query(
     project_dir: ProjectOption = Path(),
 ) -> None:
     """Run one read-only statement over every zone and print the result (the same guard as
-    the UI's: reading statements and the functions listed in docs/pg.md only)."""
+    the UI's: reading statements and the functions listed in docs/pg.md only). The query is
+    written to the audit log as the login's, through door cli."""
     from lakebox.cli.results import write_result
-    from lakebox.errors import QueryError
-    from lakebox.ground.readonly import ensure_read_only
+    from lakebox.errors import LakeboxError
     from lakebox.lakehouse import open_project
-    from lakebox.serving.queries import explain_missing_table
 
     with open_project(project_dir) as lh:
-        checked = ensure_read_only(sql, lh.readable_places())
+        started = time.monotonic()
         try:
-            result = lh.query(checked, as_of=as_of)
-        except QueryError as error:
-            raise explain_missing_table(error, lh.metadata_locations()) from None
+            result = _run(lh, sql, as_of)
+        except LakeboxError as error:
+            _audit(lh, sql, None, started, error)
+            raise
+        _audit(lh, sql, result.num_rows, started)
     write_result(result, output_format, out)
+
+
+def _run(lh: Lakehouse, sql: str, as_of: str | None) -> pa.Table:
+    from lakebox.errors import QueryError
+    from lakebox.ground.readonly import ensure_read_only
+
+    checked = ensure_read_only(sql, lh.readable_places())
+    try:
+        return lh.query(checked, as_of=as_of)
+    except QueryError as error:
+        from lakebox.serving.queries import explain_missing_table
+
+        raise explain_missing_table(error, lh.metadata_locations()) from None
+
+
+def _audit(
+    lh: Lakehouse, sql: str, rows: int | None, started: float, error: LakeboxError | None = None
+) -> None:
+    """Write the query's audit entry: the tables it read and the rows it gave, or its error."""
+    from lakebox.access.local import append, query_entry
+
+    elapsed = (time.monotonic() - started) * 1000
+    append(lh, [query_entry(lh, sql, rows, elapsed, error)])
 
 
 def history(

@@ -58,4 +58,6 @@ def reformat(
         Output(quiet, as_json),
         work,
         lambda output, report: show_reformat(output, report, has_models=any(models)),
+        audited=f"reformat: sources {', '.join(source) if source else 'all'}"
+        + (f"; batches {', '.join(batch)}" if batch else ""),
     )

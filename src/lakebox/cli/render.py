@@ -50,9 +50,9 @@ class Output:
         self.as_json = as_json
 
     def say(self, message: str) -> None:
-        """Show a line of text unless quiet or JSON."""
+        """Show a line of text (never read as Rich markup) unless quiet or JSON."""
         if not self.quiet and not self.as_json:
-            console.print(scrub(message))
+            console.print(escape(scrub(message)))
 
     def warn(self, message: str) -> None:
         """Show a warning on stderr unless JSON (the JSON document carries it)."""
@@ -74,11 +74,11 @@ class Output:
         if self.quiet or self.as_json:
             return
         shown = scrub if redact else str
-        table = Table(title=shown(title), title_justify="left")
+        table = Table(title=escape(shown(title)), title_justify="left")
         for column in columns:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*("" if cell is None else shown(str(cell)) for cell in row))
+            table.add_column(escape(column))
+        for row in rows:  # text, never Rich markup: `[a-c]` in a cell stays as it is
+            table.add_row(*("" if cell is None else escape(shown(str(cell))) for cell in row))
         console.print(table)
 
     @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,7 @@ def ingest(
         project_dir,
         Output(quiet, as_json),
         lambda lh, reporter: ingest_sources(lh, source, reporter, wait=wait),
+        audited=f"ingest: sources {', '.join(source) if source else 'all'}",
     )
 
 
@@ -76,12 +78,16 @@ def run(
     pipeline says. Exits 1 if a step failed, 75 if the pipeline is already running."""
     from lakebox.orchestration.pipeline import run_pipeline
 
+    steps = ", ".join(select) if select else "every step, each if stale"
     run_and_report(
         project_dir,
         Output(quiet, as_json),
         lambda lh, reporter: run_pipeline(
             lh, pipeline, select, full_refresh, reporter, wait, sources=source
         ),
+        audited=f"pipeline {pipeline}: steps {steps}"
+        + (f"; sources {', '.join(source)}" if source else "")
+        + ("; full refresh" if full_refresh else ""),
     )
 
 
@@ -90,27 +96,68 @@ def run_and_report(
     output: Output,
     work: Callable[[Lakehouse, Reporter], RunReport],
     show: Callable[[Output, RunReport], None] | None = None,
+    *,
+    audited: str = "run",
 ) -> None:
     """Do `work` with progress bars, show its report (with `show`, default `show_run`),
     evaluate the alerts, exit 1 if anything failed (75 if the pipeline was locked by another
-    run)."""
+    run). The run is written to the audit log as the login's, `audited` saying what ran."""
     from lakebox.cli.summary import show_run
     from lakebox.lakehouse import open_project
     from lakebox.orchestration.scheduler import LOCKED_EXIT_CODE
 
     with open_project(project_dir) as lh, _terminable(lh):
+        audit = RunAudit(lh, audited)
         try:
             with output.progress() as reporter:
                 report = work(lh, reporter)
         except RunLocked as error:
+            audit.failed(error, output)
             render.show_error(error)
             raise typer.Exit(LOCKED_EXIT_CODE) from error
-        except BaseException:
+        except BaseException as error:
+            audit.failed(error, output)
             _alert(lh, output)
             raise
+        audit.done(report)
         _alert(lh, output)
     (show or show_run)(output, report)
     raise typer.Exit(0 if report.ok else 1)
+
+
+class RunAudit:
+    """The audit log's entry of one run of the command line: action `run`, door `cli`, the
+    login as its user. Starting one notes a change of lakebox.yaml's access section."""
+
+    def __init__(self, lh: Lakehouse, detail: str) -> None:
+        from lakebox.access.changes import note_config
+        from lakebox.access.control import access_control
+
+        self.control = access_control(lh)
+        self.detail = detail
+        self.started = time.monotonic()
+        note_config(self.control)
+
+    def done(self, report: RunReport) -> None:
+        """Record the run as it ended: ok, or failed with its first error."""
+        error = report.error
+        detail = f"{self.detail}; run {report.run_id}" + (f": {error}" if error else "")
+        self._record("ok" if report.ok else "failed", detail)
+
+    def failed(self, error: BaseException, output: Output) -> None:
+        """Record a run that raised `error` (a warning if even that cannot be written)."""
+        try:
+            self._record("failed", f"{self.detail}: {error or type(error).__name__}")
+        except Exception as failure:  # the run's own error is the one to show
+            output.warn(f"the run could not be written to the audit log: {failure}")
+
+    def _record(self, outcome: str, detail: str) -> None:
+        from lakebox.access.local import cli_entry
+
+        elapsed = round((time.monotonic() - self.started) * 1000, 3)
+        entry = cli_entry("run", duration_ms=elapsed, outcome=outcome, detail=detail)
+        self.control.record(entry)
+        self.control.audit.flush()
 
 
 def _alert(lh: Lakehouse, output: Output) -> None:

@@ -79,6 +79,8 @@ def serve(
     until Ctrl-C."""
     import uvicorn
 
+    from lakebox.access.changes import note_config
+    from lakebox.access.control import access_control
     from lakebox.cli.pg import pg_address
     from lakebox.serving.app import create_app
     from lakebox.serving.security import allowed_hosts, check_token, is_loopback
@@ -94,6 +96,7 @@ def serve(
     output = Output()
     limits = pg_limits(pg_max_connections, pg_idle_timeout, pg_max_message_mb)
     with listening, open_project(project_dir) as lh, demo_services(lh.project_dir, output.say):
+        note_config(access_control(lh))  # audit an edit of the access: section
         hosts = allowed_hosts(host, allowed_host or [])
         required = not is_loopback(host)  # users must log in (as with an access: section)
         api = create_app(

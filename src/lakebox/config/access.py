@@ -6,9 +6,10 @@ served project needs a user, and what is not granted is refused."""
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, NoReturn
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lakebox.config.base import Strict, identifiers
 
@@ -24,10 +25,21 @@ _COLUMN_PATTERN = re.compile(r"[A-Za-z0-9_*?\[\]-]+\.[A-Za-z0-9_*?\[\]-]+\.[A-Za
 _TABLE = re.compile(r"[a-z_][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _refuse(location: tuple[str | int, ...], message: str, value: object) -> NoReturn:
+    """Raise a validation error at `location` in the section, so the error names the line of
+    the key at fault (a role's `extends`, a mask's `tag`) rather than the section's."""
+    error = PydanticCustomError("value_error", "Value error, {message}", {"message": message})
+    details = InitErrorDetails(type=error, loc=location, input=value)
+    raise ValidationError.from_exception_data("AccessConfig", [details])
+
+
 def _patterns(values: list[str], what: str, shape: re.Pattern[str] = _PATTERN) -> list[str]:
+    expected = (
+        "zone.table.column" if shape is _COLUMN_PATTERN else "zone, zone.table or zone.table.column"
+    )
     for value in values:
         if not shape.fullmatch(value):
-            raise ValueError(f"{what} {value!r} is not zone, zone.table or zone.table.column")
+            raise ValueError(f"{what} {value!r} is not {expected} (* and ? match as in file names)")
     return values
 
 
@@ -54,12 +66,17 @@ class MaskConfig(Strict):
     mask: MaskKind
     unmasked_for: list[str] = Field(default_factory=lambda: ["admin"])
 
+    @field_validator("column")
+    @classmethod
+    def _column(cls, column: str | None) -> str | None:
+        if column is not None:
+            _patterns([column], "masked column", _COLUMN_PATTERN)
+        return column
+
     @model_validator(mode="after")
     def _one_target(self) -> MaskConfig:
         if (self.column is None) == (self.tag is None):
             raise ValueError("a mask names either a column (zone.table.column) or a tag")
-        if self.column is not None:
-            _patterns([self.column], "masked column", _COLUMN_PATTERN)
         return self
 
 
@@ -98,27 +115,37 @@ class AccessConfig(Strict):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, list[str]]) -> dict[str, list[str]]:
-        for columns in identifiers(tags, "tag").values():
-            _patterns(columns, "tagged column", _COLUMN_PATTERN)
-        return tags
+        return identifiers(tags, "tag")
 
     @model_validator(mode="after")
     def _references(self) -> AccessConfig:
+        for tag, columns in self.tags.items():
+            try:
+                _patterns(columns, "tagged column", _COLUMN_PATTERN)
+            except ValueError as error:
+                _refuse(("tags", tag), str(error), columns)
         known = set(BUILTIN_ROLES) | set(self.roles)
         for name, role in self.roles.items():
             if role.extends is not None and role.extends not in known:
-                raise ValueError(f"role {name} extends unknown role {role.extends!r}")
+                message = (
+                    f"role {name} extends unknown role {role.extends!r} "
+                    f"(roles: {', '.join(sorted(known))})"
+                )
+                _refuse(("roles", name, "extends"), message, role.extends)
         _no_cycle(self.roles)
-        exempt = [
-            *(m.unmasked_for for m in self.masks),
-            *(f.unfiltered_for for f in self.row_filters),
-        ]
-        for role in (role for roles in exempt for role in roles):
-            if role not in known:
-                raise ValueError(f"unknown role {role!r} (roles: {', '.join(sorted(known))})")
-        for mask in self.masks:
+        for kind, rules, key in (
+            ("masks", self.masks, "unmasked_for"),
+            ("row_filters", self.row_filters, "unfiltered_for"),
+        ):
+            for index, rule in enumerate(rules):
+                for role in getattr(rule, key):
+                    if role not in known:
+                        message = f"unknown role {role!r} (roles: {', '.join(sorted(known))})"
+                        _refuse((kind, index, key), message, role)
+        for index, mask in enumerate(self.masks):
             if mask.tag is not None and mask.tag not in self.tags:
-                raise ValueError(f"mask of unknown tag {mask.tag!r}: declare it under tags")
+                message = f"mask of unknown tag {mask.tag!r}: declare it under tags"
+                _refuse(("masks", index, "tag"), message, mask.tag)
         return self
 
 
@@ -128,6 +155,8 @@ def _no_cycle(roles: dict[str, RoleConfig]) -> None:
         parent = roles[name].extends
         while parent in roles and not (parent == seen[-1] and parent in BUILTIN_ROLES):
             if parent in seen:
-                raise ValueError(f"roles extend each other in a circle: {' -> '.join(seen)}")
+                circle = " -> ".join([*seen, parent])
+                message = f"roles extend each other in a circle: {circle}"
+                _refuse(("roles", name, "extends"), message, roles[name].extends)
             seen.append(parent)
             parent = roles[parent].extends

@@ -80,9 +80,14 @@ def config_error(error: ValidationError, node: yaml.Node | None, filename: str) 
 
 
 def _line_of(node: yaml.Node | None, location: tuple[str, ...]) -> int | None:
-    """Return the 1-based line of the deepest node along `location` that exists."""
+    """Return the 1-based line of the deepest node along `location` that exists (a number
+    in `location` is an item of a list)."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in location:
+        if isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]  # an item of a list: its first line
+            line = node.start_mark.line + 1
+            continue
         if not isinstance(node, yaml.MappingNode):
             break
         match = next((pair for pair in node.value if str(pair[0].value) == part), None)
