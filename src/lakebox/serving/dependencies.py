@@ -86,15 +86,19 @@ def require_ability(ability: str) -> Callable[[Request], None]:
     """Return a dependency refusing (403) a user whose roles do not give them `ability`."""
 
     def required(request: Request) -> None:
-        who = principal(request)
-        if not who.can(ability):
-            raise AccessDenied(
-                f"{who.name} may not use this: no grant of {ability!r} in their roles "
-                f"({', '.join(who.roles)})",
-                hint="an admin can grant it under access.roles (can: [...]) in lakebox.yaml",
-            )
+        check_ability(principal(request), ability)
 
     return required
+
+
+def check_ability(who: Principal, ability: str) -> None:
+    """Refuse (AccessDenied, 403) `who` unless their roles give them `ability`."""
+    if not who.can(ability):
+        raise AccessDenied(
+            f"{who.name} may not use this: no grant of {ability!r} in their roles "
+            f"({', '.join(who.roles)})",
+            hint="an admin can grant it under access.roles (can: [...]) in lakebox.yaml",
+        )
 
 
 LakehouseDep = Annotated[Lakehouse, Depends(lakehouse)]
