@@ -39,9 +39,9 @@ def tls_server(lh: Lakehouse, certificate: Certificate) -> Iterator[PgServer]:
         yield running
 
 
-def dsn(server: PgServer, sslmode: str, **more: object) -> str:
+def dsn(server: PgServer, sslmode: str, user: str = "tester", **more: object) -> str:
     extra = "".join(f" {name}={value}" for name, value in more.items())
-    return f"host=127.0.0.1 port={server.port} user=tester dbname=lakebox sslmode={sslmode}{extra}"
+    return f"host=127.0.0.1 port={server.port} user={user} dbname=lakebox sslmode={sslmode}{extra}"
 
 
 def answers_over_tls(conninfo: str) -> None:
@@ -99,9 +99,10 @@ def error_fields(file: BinaryIO) -> tuple[bytes, dict[bytes, bytes]]:
 def test_a_password_is_checked_inside_tls(lh, certificate):
     tls = server_context(certificate.cert, certificate.key)
     with PgServer(lh, port=0, token=TOKEN, tls=tls) as server:
-        answers_over_tls(dsn(server, "require", password=TOKEN))
+        answers_over_tls(dsn(server, "require", user="token", password=TOKEN))
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-            psycopg.connect(dsn(server, "require", password="wrong"))
+            # a user of its own: failed logins are limited per user name
+            psycopg.connect(dsn(server, "require", user="tls-stranger", password="wrong"))
 
 
 def test_a_cancel_request_over_tls_stops_the_query(tls_server):
