@@ -13,6 +13,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from lakebox.access.control import access_control
+from lakebox.cli.serve import uvicorn_config
 from lakebox.orchestration.runner import run
 from lakebox.serving.app import create_app
 from lakebox.serving.pgwire.server import PgServer
@@ -236,9 +237,9 @@ def test_the_api_description_needs_a_user(served):
 
 # -- 7. X-Forwarded-For resets the login limit (uvicorn trusts it from 127.0.0.1) ------------
 def test_the_login_limit_holds_whatever_x_forwarded_for_says(served):
-    """`lakebox serve` runs uvicorn with its defaults (proxy headers trusted from 127.0.0.1):
-    a client on this machine names another address in each attempt and is never limited, and
-    the audit log records the address it made up."""
+    """uvicorn's defaults trust X-Forwarded-For from 127.0.0.1: a client on this machine could
+    name another address in each attempt and never be limited, and the audit log would record
+    the address it made up. `lakebox serve` turns them off."""
     import time
 
     import httpx
@@ -246,9 +247,8 @@ def test_the_login_limit_holds_whatever_x_forwarded_for_says(served):
 
     lh, app, _, _ = served
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # as serve.py
-    )
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))  # as lakebox serve
+
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -18,8 +18,11 @@ from lakebox.cli.serving_options import (
     HostOption,
     RowLimitOption,
     TimeoutOption,
+    TlsCertOption,
+    TlsKeyOption,
     check_port,
     pg_limits,
+    tls_context,
     token_in,
 )
 
@@ -43,9 +46,12 @@ def pg(
     max_connections: Annotated[int, typer.Option(help=MAX_CONNECTIONS_HELP)] = 64,
     idle_timeout: Annotated[float, typer.Option(help=IDLE_TIMEOUT_HELP)] = 3600.0,
     max_message_mb: Annotated[int, typer.Option(help=MAX_MESSAGE_HELP)] = 16,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
     project_dir: ProjectOption = Path(),
 ) -> None:
-    """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C."""
+    """Serve the lakehouse to PostgreSQL clients (psql, psycopg, JDBC, BI tools) until Ctrl-C;
+    with --tls-cert and --tls-key, over TLS only."""
     from lakebox.access.changes import note_config
     from lakebox.access.control import access_control
     from lakebox.lakehouse import open_project
@@ -57,6 +63,7 @@ def pg(
     check_token(host, token, token_env, needs="a token (the password)")
     limits = pg_limits(max_connections, idle_timeout, max_message_mb)
     required = not is_loopback(host)  # users must log in (as with an access: section)
+    tls = tls_context(tls_cert, tls_key)
     with open_project(project_dir) as lh:
         note_config(access_control(lh))  # audit an edit of the access: section
         server = PgServer(
@@ -68,8 +75,9 @@ def pg(
             timeout=timeout,
             limits=limits,
             require_users=required,
+            tls=tls,
         )
-        address = pg_address(host, server.port)
+        address = pg_address(host, server.port, tls=tls is not None)
         Output().say(f"serving {lh.project_dir} to PostgreSQL clients at {address}")
         _stop_on_signals(server)
         try:
@@ -88,6 +96,6 @@ def _stop_on_signals(server: PgServer) -> None:
         signal.signal(each, stop)
 
 
-def pg_address(host: str, port: int) -> str:
-    """Return a connection URL for psql (`psql <url>`)."""
-    return f"postgresql://{host}:{port}/lakebox"
+def pg_address(host: str, port: int, tls: bool = False) -> str:
+    """Return a connection URL for psql (`psql <url>`), asking for TLS when the server has it."""
+    return f"postgresql://{host}:{port}/lakebox" + ("?sslmode=require" if tls else "")

@@ -1,11 +1,12 @@
 """Options `lakebox serve` and `lakebox pg` share: where to bind, the token, query limits, the
-pg endpoint's connection limits, and the check that the port is free before serving."""
+pg endpoint's connection limits, TLS, and the check that the port is free before serving."""
 
 from __future__ import annotations
 
 import errno
 import os
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,6 +14,8 @@ import typer
 from lakebox.errors import ConfigError, PortInUse
 
 if TYPE_CHECKING:
+    import ssl
+
     from lakebox.serving.pgwire import ConnectionLimits
 
 HostOption = Annotated[
@@ -24,6 +27,14 @@ TimeoutOption = Annotated[float, typer.Option(help="Seconds a query may run.")]
 MAX_CONNECTIONS_HELP = "The most PostgreSQL clients connected at once; more are refused."
 IDLE_TIMEOUT_HELP = "Seconds a logged-in PostgreSQL client may stay silent (0: for ever)."
 MAX_MESSAGE_HELP = "The longest message (statement, parameters) a PostgreSQL client may send, MB."
+TlsCertOption = Annotated[
+    Path | None,
+    typer.Option(help="Serve TLS with this PEM certificate (and its chain); needs --tls-key."),
+]
+TlsKeyOption = Annotated[
+    Path | None,
+    typer.Option(help="The PEM private key (unencrypted) of --tls-cert; needs --tls-cert."),
+]
 
 
 def token_in(token_env: str) -> str | None:
@@ -41,6 +52,23 @@ def pg_limits(max_connections: int, idle_timeout: float, max_message_mb: int) ->
         idle_timeout=idle_timeout,
         max_message=max_message_mb << 20,
     )
+
+
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """Return the TLS context of --tls-cert and --tls-key, or None when neither is given;
+    raise ConfigError when only one is, or when a file is not right (checked before binding)."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
+        raise ConfigError(
+            f"{given} needs {missing}",
+            hint="give both the certificate and its private key, or neither (no TLS)",
+            field=missing,
+        )
+    from lakebox.serving.tls import server_context
+
+    return server_context(cert, key)
 
 
 PORTS = range(1, 65536)

@@ -33,11 +33,13 @@ def create_app(
     *,
     allowed_hosts: Collection[str] = LOOPBACK_HOSTS,
     require_users: bool | None = None,
+    tls: bool = False,
     **limits: Any,
 ) -> FastAPI:
     """Return the API app serving `lh`. Every request needs a user when `require_users`
     (by default: when lakebox.yaml has an `access:` section; `lakebox serve` also asks for
     it on an address other than loopback); `token`, the shared token, stands for an admin.
+    `tls` says the app is served over HTTPS (`app.state.tls`).
 
     It answers only requests whose Host is one of `allowed_hosts` (see
     `lakebox.serving.security.allowed_hosts`), and refuses state-changing requests that a
@@ -55,6 +57,7 @@ def create_app(
     )
     app.state.lakehouse = lh
     app.state.token = token
+    app.state.tls = tls
     app.state.identifier = Identifier(access_control(lh), token, required or token is not None)
     app.state.queries = QueryService(lh, **limits)
     app.state.models = ModelCache(lh)

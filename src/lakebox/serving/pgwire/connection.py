@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from lakebox.serving.pgwire.portals import Portal, stream
 from lakebox.serving.pgwire.results import ResultEncoder
 from lakebox.serving.pgwire.session import Session
 from lakebox.serving.pgwire.sqlstate import sqlstate
+from lakebox.serving.tls import accept, hang_up
 
 if TYPE_CHECKING:
     from lakebox.access.principal import Principal
@@ -73,6 +75,8 @@ class Connection:
             self._loop()
         except ClientGone:
             logger.debug("client left")
+        except ssl.SSLError as error:
+            logger.info("pg endpoint dropped a client whose TLS failed: %s", error.reason)
         except WireError as error:  # refused, too large, not the protocol
             self._refuse(error)
         except TimeoutError:
@@ -119,7 +123,21 @@ class Connection:
             self.flush()
 
     def _startup(self) -> dict[str, str] | None:
-        return handshake.startup(self.reader, self.sock, self.server.cancel)
+        secure = self._secure if self.server.tls is not None else None
+        return handshake.startup(self.reader, self.sock, self.server.cancel, secure)
+
+    def _secure(self) -> Reader:
+        """Answer an SSL request with 'S' and take the TLS handshake before the log-in
+        deadline; return the reader of the encrypted stream, which the connection uses from
+        now on (a new one: nothing the client sent in plain is ever taken as sent in TLS)."""
+        assert self.server.tls is not None and self.reader.deadline is not None
+        self.sock.sendall(b"S")
+        for closing in (self.out.close, self.reader.file.close):
+            closing()
+        self.sock = accept(self.server.tls, self.sock, self.reader.deadline)
+        self.reader = Reader(self.sock, limit=self.reader.limit, deadline=self.reader.deadline)
+        self.out = self.sock.makefile("wb", buffering=_FLUSH_AT)
+        return self.reader
 
     def _begin_session(self, parameters: dict[str, str], principal: Principal) -> None:
         pid, secret = self.server.register(self)
@@ -240,7 +258,7 @@ class Connection:
         if self.session is not None:
             self.server.unregister(self.session.backend_pid)
             self.session.close()
-        for closing in (self.out.close, self.reader.file.close):
+        for closing in (self.out.close, self.reader.file.close, lambda: hang_up(self.sock)):
             with contextlib.suppress(OSError):
                 closing()
 

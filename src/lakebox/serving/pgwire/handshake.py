@@ -1,5 +1,6 @@
-"""A client's start-up: SSL and GSS requests declined, cancel requests passed on, the protocol
-version checked, SCRAM-SHA-256 authentication, and the parameters a new session reports."""
+"""A client's start-up: SSL requests accepted when the server has TLS (and then required) or
+declined, GSS requests declined, cancel requests passed on, the protocol version checked,
+SCRAM-SHA-256 authentication, and the parameters a new session reports."""
 
 from __future__ import annotations
 
@@ -22,25 +23,45 @@ class Refused(WireError):
     """The client may not connect (authentication failed, or an unsupported protocol)."""
 
 
+NEEDS_TLS = "this server requires TLS (sslmode=require)"
+
+
 def startup(
-    reader: Reader, sock: socket.socket, cancel: Callable[[int, int], None]
+    reader: Reader,
+    sock: socket.socket,
+    cancel: Callable[[int, int], None],
+    secure: Callable[[], Reader] | None = None,
 ) -> dict[str, str] | None:
     """Return the start-up parameters of a client that logs in, or None for a cancel request
-    (passed on to `cancel`)."""
+    (passed on to `cancel`, with or without TLS).
+
+    With `secure` (the server has TLS), an SSL request is answered by it ('S' and the TLS
+    handshake; it returns the reader of the encrypted stream, on which the start-up goes on),
+    and a client that logs in without TLS is refused. Without it, SSL requests get 'N'."""
+    secured = False
     while True:
         code, body = reader.startup()
         if code in (m.SSL_REQUEST, m.GSSENC_REQUEST):
-            sock.sendall(b"N")
+            if secured:
+                raise Refused("a second encryption request is not the protocol", sqlstate="08P01")
+            if code == m.SSL_REQUEST and secure is not None:
+                reader, secured = secure(), True
+            else:
+                sock.sendall(b"N")
             continue
         if code == m.CANCEL_REQUEST and len(body) >= 8:
             pid, secret = struct.unpack("!ii", body[:8])
             cancel(pid, secret)
             return None
-        if code != m.PROTOCOL_3:
-            raise Refused(
-                f"protocol {code >> 16}.{code & 0xFFFF} is not supported", sqlstate="0A000"
-            )
+        _check_protocol(code)
+        if secure is not None and not secured:
+            raise Refused(NEEDS_TLS, sqlstate="28000")
         return m.startup_parameters(body)
+
+
+def _check_protocol(code: int) -> None:
+    if code != m.PROTOCOL_3:
+        raise Refused(f"protocol {code >> 16}.{code & 0xFFFF} is not supported", sqlstate="0A000")
 
 
 def authenticate(

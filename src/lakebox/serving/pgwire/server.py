@@ -10,6 +10,7 @@ import logging
 import secrets
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ class PgServer:
     required (`require_users`; by default when binding an address other than loopback) and
     whenever lakebox.yaml has an `access:` section; the shared `token` (which another address
     needs) is the password of user `token`. On 127.0.0.1 with neither users nor a token, no
-    password is needed (see `login`). Each session runs its queries as its user."""
+    password is needed (see `login`). Each session runs its queries as its user. With `tls` (a
+    server context, see `lakebox.serving.tls`), clients must log in over TLS."""
 
     def __init__(
         self,
@@ -70,10 +72,12 @@ class PgServer:
         queries: QueryService | None = None,
         limits: ConnectionLimits | None = None,
         require_users: bool | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         check_token(host, token, needs="a password")
         required = not is_loopback(host) if require_users is None else require_users
         self.limits = limits or ConnectionLimits()
+        self.tls = tls
         self.lh = lh
         self.host = host
         self.queries = queries or QueryService(lh, row_limit=row_limit, timeout=timeout)
