@@ -18,34 +18,8 @@ from lakebox.orchestration.runner import run
 from lakebox.serving.app import create_app
 from lakebox.serving.pgwire.server import PgServer
 from tests.conftest import free_port, write_file
+from tests.serving.access_data import ACCESS, CUSTOMERS
 
-CUSTOMERS = (
-    "id,name,email,region,ssn,born\n"
-    "1,Ann,ann@example.com,EU,111-22-3333,1980-05-17\n"
-    "2,Bob,bob@example.org,US,444-55-6666,1975-01-02\n"
-    "3,Cid,cid@example.net,EU,777-88-9999,1990-12-30\n"
-)
-ACCESS = {
-    "roles": {
-        "eu_analyst": {
-            "extends": "analyst",
-            "read": [
-                "formatted.customers.id",
-                "formatted.customers.name",
-                "formatted.customers.email",
-                "formatted.customers.region",
-                "formatted.customers.born",
-            ],
-        }
-    },
-    "tags": {"pii": ["*.*.email"]},
-    "masks": [
-        {"tag": "pii", "mask": "partial"},
-        {"column": "formatted.customers.born", "mask": "year"},
-        {"column": "exploitation.people.ssn", "mask": "hash"},
-    ],
-    "row_filters": [{"table": "formatted.customers", "where": "region = user.region"}],
-}
 USERS = {  # name: (roles, attributes)
     "root": (["admin"], {}),
     "alice": (["eu_analyst"], {"region": "EU"}),

@@ -10,34 +10,8 @@ from lakebox.errors import AccessDenied, QueryError
 from lakebox.orchestration.runner import run
 from lakebox.serving.queries import QueryService
 from tests.conftest import write_file
+from tests.serving.access_data import ACCESS, CUSTOMERS
 
-CUSTOMERS = (
-    "id,name,email,region,ssn,born\n"
-    "1,Ann,ann@example.com,EU,111-22-3333,1980-05-17\n"
-    "2,Bob,bob@example.org,US,444-55-6666,1975-01-02\n"
-    "3,Cid,cid@example.net,EU,777-88-9999,1990-12-30\n"
-)
-ACCESS = {
-    "roles": {
-        "eu_analyst": {
-            "extends": "analyst",
-            "read": [
-                "formatted.customers.id",
-                "formatted.customers.name",
-                "formatted.customers.email",
-                "formatted.customers.region",
-                "formatted.customers.born",
-            ],
-        }
-    },
-    "tags": {"pii": ["*.*.email"]},
-    "masks": [
-        {"tag": "pii", "mask": "partial"},
-        {"column": "formatted.customers.born", "mask": "year"},
-        {"column": "exploitation.people.ssn", "mask": "hash", "unmasked_for": ["admin"]},
-    ],
-    "row_filters": [{"table": "formatted.customers", "where": "region = user.region"}],
-}
 SECRETS = ("111-22-3333", "ann@example.com", "bob@example.org", "Bob", "1980-05-17")
 
 
