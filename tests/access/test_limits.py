@@ -54,3 +54,28 @@ def test_a_login_clears_the_count(clock):
     limiter.succeeded("alice", None)
     limiter.failed("alice", None)
     limiter.check("alice", None)
+
+
+def test_attempts_sent_side_by_side_are_counted_before_their_passwords_are_checked():
+    import threading
+
+    limiter = LoginLimiter(3)
+    passed: list[int] = []
+    barrier = threading.Barrier(20)
+
+    def attempt(number: int) -> None:
+        barrier.wait()
+        try:
+            limiter.check("root", "10.0.0.9")
+        except AuthError:
+            return
+        passed.append(number)  # its password would be checked now, slowly
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(passed) == 3
+    limiter.succeeded("root", "10.0.0.9")  # the right password clears the count
+    limiter.check("root", "10.0.0.9")

@@ -491,3 +491,11 @@ def test_metrics_need_an_admin(as_user):
     assert as_user("alice", "GET", "/metrics").status_code == 403
     scraped = as_user("root", "GET", "/metrics")
     assert scraped.status_code == 200 and "lakebox_table_rows" in scraped.text
+
+
+def test_a_run_started_over_http_is_audited_as_a_run(project, as_user):
+    started = as_user("erin", "POST", "/api/forecasts/daily")
+    assert started.status_code == 200, started.text
+    entry = _latest(project, "erin", "run")
+    assert entry["door"] == "http" and entry["outcome"] == "ok"
+    assert "daily" in (entry["detail"] or "") or "analytics.forecast_daily" in entry["tables"]

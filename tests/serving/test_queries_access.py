@@ -199,3 +199,21 @@ def test_quarantined_source_lines_are_redacted_where_the_formatted_table_is_guar
         control.principal(control.users.get("root")).mask_of("quarantine", "customers", "_raw")
         is None
     )
+
+
+def test_the_audit_log_is_for_admins_and_keeps_no_value_of_a_failed_query(lh):
+    control = access_control(lh)
+    control.users.add("eng", ["engineer"], "eng-password")
+    with pytest.raises(AccessDenied, match=r"ops\.audit"):
+        _as(lh, "eng").run("SELECT * FROM ops.audit")
+    root = _as(lh, "root")
+    with pytest.raises(QueryError, match="111-22-3333"):
+        root.run("SELECT CAST(ssn AS INTEGER) FROM exploitation.people")
+    failed = control.audit.entries(user="root", limit=1)[0]
+    assert failed["outcome"] == "failed" and "111-22-3333" not in repr(failed)
+    assert root.run("SELECT count(*) AS n FROM ops.audit").rows()[0]["n"] >= 1
+
+
+def test_quarantined_rows_take_the_formatted_tables_row_filters(lh):
+    principal = access_control(lh).principal(access_control(lh).users.get("alice"))
+    assert principal.row_filters("quarantine", "customers") == ["region = user.region"]

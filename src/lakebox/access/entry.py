@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from lakebox.errors import LakeboxError
+
 DOORS = ("http", "ui", "pg", "cli")
 ACTIONS = (
     "query",
@@ -53,3 +55,11 @@ class AuditEntry:
             "outcome": self.outcome,
             "detail": (self.detail or "")[:2000] or None,
         }
+
+
+def failure(error: LakeboxError) -> str:
+    """Return what the audit log keeps of a failed query: the kind of error, never its
+    message (an engine's message may quote a value of the data)."""
+    kind = error.fields.get("kind") or type(error).__name__
+    sqlstate = error.fields.get("sqlstate")
+    return f"{kind}" + (f" (SQLSTATE {sqlstate})" if sqlstate else "")

@@ -41,35 +41,34 @@ class LoginLimiter:
         self._lock = threading.Lock()
 
     def check(self, user: str, address: str | None) -> None:
-        """Raise AuthError (status 429) while `user` may not log in from `address`."""
-        now = self._clock()
-        with self._lock:
-            record = self._records.get(_key(user, address))
-            left = record.blocked_until - now if record is not None else 0.0
-        if left > 0:
-            seconds = max(1, math.ceil(left))
-            raise AuthError(
-                f"too many failed logins for user {user!r} from {address or 'this address'}: "
-                f"try again in {seconds} s",
-                hint=f"after {self.attempts} wrong passwords within {self.window:g} s, logins "
-                f"are refused for {self.window:g} s",
-                status=429,
-                retry_after=seconds,
-            )
-
-    def failed(self, user: str, address: str | None) -> None:
-        """Count a failed login of `user` from `address` (refusing further ones past the
-        limit)."""
+        """Count a login attempt of `user` from `address` before its password is checked
+        (so that attempts sent side by side are counted too), or raise AuthError (status
+        429) while they may not log in from there. A success (`succeeded`) clears the count."""
         now = self._clock()
         with self._lock:
             if len(self._records) >= _PRUNE_AT:
                 self._prune(now)
             record = self._records.setdefault(_key(user, address), _Record())
             record.failures = [at for at in record.failures if now - at < self.window]
-            record.failures.append(now)
-            if len(record.failures) >= self.attempts:
+            if record.blocked_until <= now and len(record.failures) >= self.attempts:
                 record.blocked_until = now + self.window
                 record.failures.clear()
+            left = record.blocked_until - now
+            if left <= 0:
+                record.failures.append(now)
+                return
+        seconds = max(1, math.ceil(left))
+        raise AuthError(
+            f"too many failed logins for user {user!r} from {address or 'this address'}: "
+            f"try again in {seconds} s",
+            hint=f"after {self.attempts} wrong passwords within {self.window:g} s, logins "
+            f"are refused for {self.window:g} s",
+            status=429,
+            retry_after=seconds,
+        )
+
+    def failed(self, user: str, address: str | None) -> None:
+        """Note that the attempt `check` counted failed (it stays counted)."""
 
     def succeeded(self, user: str, address: str | None) -> None:
         """Forget the failed logins of `user` from `address`."""

@@ -15,7 +15,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakebox.access.entry import AuditEntry
+from lakebox.access.entry import AuditEntry, failure
 from lakebox.catalog.refs import BUSY_TIMEOUT, has_table, sqlite_file
 from lakebox.errors import LakeboxError
 
@@ -73,7 +73,7 @@ def query_entry(
         rows=rows,
         duration_ms=round(duration_ms, 3),
         outcome="ok" if error is None else "failed",
-        detail=None if error is None else error.message.splitlines()[0],
+        detail=None if error is None else failure(error),
     )
 
 

@@ -72,6 +72,7 @@ def create_app(
         hosts=allowed_hosts,
         token=token,
         admits=app.state.identifier.admits,
+        tls=tls,
     )
     for router in ROUTERS:
         app.include_router(router)

@@ -115,15 +115,28 @@ def secured_source(queries: QueryService, ref: TableRef, source: str | None = No
     if not principal.restricted:
         return None
     refuse_unreadable(queries, ref)
+    columns = _described(queries, source or quoted(ref))
+    if source is not None and {c for c, _ in columns} != {
+        c for c, _ in _described(queries, quoted(ref))
+    }:
+        # masks and grants name today's columns: a renamed one would come back in the clear
+        raise AccessDenied(
+            f"{ref.identifier} had other columns at that snapshot; {principal.name} reads it "
+            "only in part, as of its present columns",
+            hint="read the table as it is now, or ask an admin to read the old snapshot",
+        )
     source = source or quoted(ref)
-    described = queries.catalog(f"DESCRIBE SELECT * FROM {source}").to_pylist()
-    columns = tuple((row["column_name"], row["column_type"]) for row in described)
     secured = secured_select(principal, Relation(ref.zone, ref.name, columns), source)
     if secured is None:
         return None
     with queries.lock:
         queries.access.prepare(queries.lh.engine.connection)
     return f"({secured})"
+
+
+def _described(queries: QueryService, source: str) -> tuple[tuple[str, str], ...]:
+    described = queries.catalog(f"DESCRIBE SELECT * FROM {source}").to_pylist()
+    return tuple((row["column_name"], row["column_type"]) for row in described)
 
 
 def record(

@@ -18,12 +18,12 @@ from lakebox.access.principal import Principal
 from lakebox.access.sessions import Session
 from lakebox.access.tokens import looks_like_token
 from lakebox.errors import AccessDenied, AuthError
+from lakebox.serving.security import SAFE_METHODS, TOKEN_COOKIE
 
 SESSION_COOKIE = "lakebox_session"
-SHARED_COOKIE = "lakebox_token"  # the shared token's cookie, started by ?token=
+SHARED_COOKIE = TOKEN_COOKIE  # the shared token's cookie, started by ?token=
 CSRF_HEADER = "x-csrf-token"
 SHARED_USER = "token"  # who the shared token is in the audit log
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from lakebox.access.audit import AuditEntry
 from lakebox.access.control import AccessControl, access_control
+from lakebox.access.entry import failure
 from lakebox.access.principal import Principal
 from lakebox.access.relations import AUDIT_NAME, Relations
 from lakebox.access.secure import Secured, secure
@@ -174,7 +175,7 @@ class QueryService:
             table = pa.Table.from_batches(list(stream.batches()), schema=stream.schema)
         except QueryError as error:
             if not isinstance(error, AccessDenied):
-                self._audit(action, None, None, started, "failed", error.message)
+                self._audit(action, None, None, started, "failed", failure(error))
             raise
         finally:
             cursor.close()

@@ -122,12 +122,14 @@ class Guard:
         token: str | None = None,
         max_body: int = MAX_BODY_BYTES,
         admits: Callable[[Headers], bool] | None = None,
+        tls: bool = False,
     ) -> None:
         self.app = app
         self.hosts = frozenset(hosts)
         self.token = token
         self.max_body = max_body
         self.admits = admits
+        self.tls = tls  # cookies it sets are Secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -229,7 +231,9 @@ class Guard:
         target = "/" + path.lstrip("/") + (f"?{urlencode(kept)}" if kept else "")
         redirect = RedirectResponse(target, status_code=303)
         if hmac.compare_digest(given.encode(), self.token.encode()):
-            redirect.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
+            redirect.set_cookie(
+                TOKEN_COOKIE, given, httponly=True, samesite="strict", secure=self.tls
+            )
         return redirect
 
 
