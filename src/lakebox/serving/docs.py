@@ -34,6 +34,7 @@ def mount_docs(app: FastAPI) -> None:
     @app.get(openapi_url, include_in_schema=False)
     def description() -> JSONResponse:
         return JSONResponse(app.openapi())
+
     redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
 
     @app.get("/docs", include_in_schema=False)
