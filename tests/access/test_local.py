@@ -65,7 +65,7 @@ def test_a_query_entry_names_what_it_read_or_why_it_failed(make_project, tmp_pat
     assert made.tables == ["formatted.sales"] and made.columns == ["formatted.sales.amount"]
     assert (made.rows, made.outcome, made.door) == (1, "ok", "cli")
     failed = query_entry(lh, "SELECT * FROM nosuch", None, 1.0, QueryError("no\nsecond line"))
-    assert (failed.outcome, failed.detail, failed.tables) == ("failed", "no", [])
+    assert (failed.outcome, failed.detail, failed.tables) == ("failed", "QueryError", [])
     append(lh, [made, failed])  # the first entry of a project: made through the log
     assert sqlite_file(lh.catalog_uri) is not None
     shown = access_control(lh).audit.entries()

@@ -122,6 +122,8 @@ class Principal:
         granted it by name."""
         if (zone.lower(), table.lower()) == AUDIT_TABLE:
             return self.is_admin or any(g.lower().startswith("ops.audit") for g in self.reads)
+        if zone.lower() == "quarantine" and self._filters("formatted", table):
+            return False  # its rows are the formatted table's, with no column to filter on
         return any(_covers_table(grant, zone, table) for grant in self.reads)
 
     def readable_columns(self, zone: str, table: str, columns: list[str]) -> list[str]:
@@ -135,7 +137,8 @@ class Principal:
         """Return the mask hiding `zone.table.column` from this user, or None: a mask naming
         the column comes before one by tag. A quarantine table keeps its source's rows as
         they came: its columns take the masks of the formatted table's, and its whole source
-        line (`_raw`) is redacted when the formatted table has any mask or row filter."""
+        line (`_raw`) and the reason it was refused (`_reason`, which may quote a value) are
+        redacted when the formatted table has any mask or row filter."""
         if self.access is None:
             return None
         if zone == "quarantine":
@@ -143,7 +146,7 @@ class Principal:
         return self._mask(zone, table, column)
 
     def _quarantine_mask(self, table: str, column: str) -> ColumnMask | None:
-        if column == "_raw" and self._guards("formatted", table):
+        if column in ("_raw", "_reason") and self._guards("formatted", table):
             return ColumnMask("redact", f"the masks and row filters of formatted.{table}")
         return self._mask("quarantine", table, column) or self._mask("formatted", table, column)
 
@@ -187,8 +190,6 @@ class Principal:
         """Return the predicates the rows of `zone.table` must meet for this user."""
         if self.access is None:
             return []
-        if zone == "quarantine":  # its rows are the formatted table's, refused on the way
-            return self._filters("quarantine", table) + self._filters("formatted", table)
         return self._filters(zone, table)
 
     def _filters(self, zone: str, table: str) -> list[str]:

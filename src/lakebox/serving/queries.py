@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import copy
 import difflib
-import math
 import re
-import threading
 import time
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,75 +27,12 @@ from lakebox.engine.values import python_rows
 from lakebox.errors import AccessDenied, QueryError
 from lakebox.ground.readonly import ensure_read_only
 from lakebox.lakehouse import Lakehouse
+from lakebox.serving.slots import query_slots
 from lakebox.serving.stream import Limits, QueryStream
 
 DEFAULT_ROW_LIMIT = 10_000
 MAX_ROW_LIMIT = 1_000_000
 DEFAULT_TIMEOUT = 30.0
-
-
-_SLOTS: weakref.WeakKeyDictionary[Lakehouse, Slots] = weakref.WeakKeyDictionary()
-_SLOTS_LOCK = threading.Lock()
-
-
-def query_slots(lh: Lakehouse) -> Slots:
-    """Return the one gate of users' queries on `lh`, sized by its `serve:` config."""
-    with _SLOTS_LOCK:
-        slots = _SLOTS.get(lh)
-        if slots is None:
-            serve = lh.config.serve
-            slots = _SLOTS[lh] = Slots(
-                serve.max_concurrent_queries, serve.max_queued_queries, serve.queue_timeout
-            )
-        return slots
-
-
-class Slots:
-    """At most `running` queries at once; beyond them at most `queued` wait, each at most
-    `wait` seconds; anything more is answered "busy" at once."""
-
-    def __init__(self, running: int, queued: int, wait: float) -> None:
-        self.limit = running
-        self.queued = queued
-        self.wait = wait
-        self.running = 0
-        self.waiting = 0
-        self._condition = threading.Condition()
-
-    def acquire(self) -> Callable[[], None]:
-        """Take a slot (waiting for one if need be) and return the function giving it back
-        (calling it more than once is harmless); raise QueryError "busy" if none comes."""
-        with self._condition:
-            if self.running >= self.limit:
-                if self.waiting >= self.queued:
-                    raise self._busy(f"{self.waiting} more are waiting")
-                self.waiting += 1
-                try:
-                    free = self._condition.wait_for(lambda: self.running < self.limit, self.wait)
-                finally:
-                    self.waiting -= 1
-                if not free:
-                    raise self._busy(f"none ended within {self.wait:g} s")
-            self.running += 1
-        released = threading.Event()
-
-        def release() -> None:
-            with self._condition:
-                if not released.is_set():
-                    released.set()
-                    self.running -= 1
-                    self._condition.notify()
-
-        return release
-
-    def _busy(self, why: str) -> QueryError:
-        return QueryError(
-            f"the server is busy: {self.running} queries are running and {why}",
-            hint="retry in a few seconds (serve.max_concurrent_queries bounds how many run)",
-            sqlstate="53300",
-            status=503,
-            retry_after=max(1, math.ceil(self.wait)),
-        )
 
 
 @dataclass
