@@ -42,7 +42,9 @@ def test_a_cli_query_is_audited_as_the_login_with_what_it_read(project):
     assert ok["columns"] == ["formatted.sales.amount", "formatted.sales.id"]
     assert ok["duration_ms"] > 0 and ok["detail"] is None
     assert (failed["outcome"], failed["rows"], failed["tables"]) == ("failed", None, [])
-    assert failed["detail"].startswith("Catalog Error: Table with name nosuch does not exist")
+    assert (
+        failed["detail"] == "QueryError"
+    )  # the kind of error: an engine's message may quote a value
 
 
 def test_a_run_is_audited_with_its_pipeline(project):

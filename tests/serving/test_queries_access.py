@@ -216,3 +216,11 @@ def test_quarantined_rows_are_refused_under_the_formatted_tables_row_filters(lh)
     with pytest.raises(AccessDenied, match=r"quarantine\.customers"):
         _as(lh, "eng").run("SELECT * FROM quarantine.customers")
     assert _as(lh, "root").run("SELECT * FROM quarantine.customers").table is not None
+
+
+def test_the_single_user_reads_every_table(lh):
+    from lakebox.access.principal import Principal
+
+    local = Principal.local()
+    assert local.may_read_table("quarantine", "customers")
+    assert local.may_read_table("ops", "audit")

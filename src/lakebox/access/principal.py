@@ -122,7 +122,7 @@ class Principal:
         granted it by name."""
         if (zone.lower(), table.lower()) == AUDIT_TABLE:
             return self.is_admin or any(g.lower().startswith("ops.audit") for g in self.reads)
-        if zone.lower() == "quarantine" and self._filters("formatted", table):
+        if zone.lower() == "quarantine" and self.row_filters("formatted", table):
             return False  # its rows are the formatted table's, with no column to filter on
         return any(_covers_table(grant, zone, table) for grant in self.reads)
 
