@@ -67,6 +67,13 @@ class LoginLimiter:
             retry_after=seconds,
         )
 
+    def released(self, user: str, address: str | None) -> None:
+        """Uncount the latest attempt `check` counted (its client left before trying)."""
+        with self._lock:
+            record = self._records.get(_key(user, address))
+            if record is not None and record.failures:
+                record.failures.pop()
+
     def failed(self, user: str, address: str | None) -> None:
         """Note that the attempt `check` counted failed (it stays counted)."""
 

@@ -81,16 +81,11 @@ def authenticate(
         attempt = logins.attempt(user, client)
     except AuthError as error:
         raise Refused(error.message, hint=error.hint, sqlstate="28000") from None
-    out.write(m.authentication(10, m.cstring(MECHANISM) + b"\0"))
-    out.flush()
-    exchange = ScramExchange(attempt.salt, attempt.verifiers)
-    initial = Cursor(_expect(reader, b"p").body)
-    if initial.cstring() != MECHANISM:
-        raise Refused("only SCRAM-SHA-256 is offered", sqlstate="28000")
-    length = initial.int32()
-    out.write(m.authentication(11, exchange.first(m.utf8(initial.take(length))).encode()))
-    out.flush()
-    final = exchange.final(m.utf8(_expect(reader, b"p").body))
+    try:
+        final = _exchange(reader, out, ScramExchange(attempt.salt, attempt.verifiers))
+    except BaseException:
+        logins.abandoned(attempt)  # the client left (or broke the protocol) before its proof
+        raise
     principal = logins.succeeded(attempt) if final is not None else None
     if final is None or principal is None:
         logins.failed(attempt)
@@ -98,6 +93,19 @@ def authenticate(
         raise Refused(message, hint=LOGIN_HINT, sqlstate="28P01")
     out.write(m.authentication(12, final.encode()))
     return principal
+
+
+def _exchange(reader: Reader, out: BinaryIO, exchange: ScramExchange) -> str | None:
+    """Run the SCRAM exchange; return the server's final message, or None for a wrong proof."""
+    out.write(m.authentication(10, m.cstring(MECHANISM) + b"\0"))
+    out.flush()
+    initial = Cursor(_expect(reader, b"p").body)
+    if initial.cstring() != MECHANISM:
+        raise Refused("only SCRAM-SHA-256 is offered", sqlstate="28000")
+    length = initial.int32()
+    out.write(m.authentication(11, exchange.first(m.utf8(initial.take(length))).encode()))
+    out.flush()
+    return exchange.final(m.utf8(_expect(reader, b"p").body))
 
 
 def _expect(reader: Reader, kind: bytes) -> Message:

@@ -87,6 +87,10 @@ class Logins:
         self._record(principal.name, attempt.client, "login", "ok")
         return principal
 
+    def abandoned(self, attempt: Attempt) -> None:
+        """Uncount an attempt whose client left before sending its proof."""
+        self.limiter.released(attempt.user, attempt.client)
+
     def failed(self, attempt: Attempt) -> None:
         """Count and audit a login whose proof was wrong."""
         self.limiter.failed(attempt.user, attempt.client)
