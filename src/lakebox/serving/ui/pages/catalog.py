@@ -18,6 +18,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.encoding import json_body
 from lakebox.serving.grants import filters_rows
+from lakebox.serving.grants import readable_tables as readable
 from lakebox.serving.queries import QueryService
 from lakebox.serving.routes.tables import (
     Profile,
@@ -32,7 +33,6 @@ from lakebox.serving.routes.tables import (
 from lakebox.serving.ui.pages.grants import (
     first_refusal,
     hidden_parts,
-    readable,
     refused,
     table_refusal,
 )

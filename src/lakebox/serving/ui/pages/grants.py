@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from lakebox.access.principal import Principal
+from lakebox.access.secure import table_refusal as refusal_of
 from lakebox.catalog import TableRef
 from lakebox.errors import AccessDenied
 from lakebox.lakehouse import Lakehouse
@@ -25,22 +26,11 @@ def refused(request: Request, lh: Lakehouse, error: AccessDenied, section: str) 
     return render(request, "refused.html", section, error=error, status_code=403, **project(lh))
 
 
-def readable(principal: Principal, refs: Iterable[TableRef]) -> list[TableRef]:
-    """Return the tables of `refs` that `principal` may read (some or all of)."""
-    return [ref for ref in refs if principal.may_read_table(ref.zone, ref.name)]
-
-
 def table_refusal(principal: Principal, ref: TableRef) -> AccessDenied | None:
     """Return why `principal` may not read `ref` (naming the grant), or None if they may."""
     if principal.may_read_table(ref.zone, ref.name):
         return None
-    return AccessDenied(
-        f"{principal.name} may not read {ref.identifier}: no grant of read on "
-        f"{ref.identifier} (or its zone {ref.zone}) in their roles "
-        f"({', '.join(principal.roles) or 'none'})",
-        hint=GRANT_HINT,
-        table=ref.identifier,
-    )
+    return refusal_of(principal, ref.zone, ref.name)
 
 
 def ability_refusal(principal: Principal, ability: str, what: str) -> AccessDenied | None:

@@ -17,10 +17,11 @@ from lakebox.orchestration.history import RUNS
 from lakebox.quality.checks import CheckResult
 from lakebox.quality.results import RESULTS
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
+from lakebox.serving.grants import readable_tables as readable
 from lakebox.serving.queries import QueryService
 from lakebox.serving.routes.runs import Runs, recent_runs
 from lakebox.serving.ui.pages.alerts import open_count
-from lakebox.serving.ui.pages.grants import first_refusal, readable
+from lakebox.serving.ui.pages.grants import first_refusal
 from lakebox.serving.ui.templating import project, render
 
 FAILING = ("fail", "error")
