@@ -36,6 +36,7 @@ LAYERS = [
     "orchestration",
     "monitoring",
     "stream",
+    "governance",
     "serving",
     "demo",
     "cli",
