@@ -134,6 +134,15 @@ class Graph:
             if node.kind == "column" and node.table == table_id:
                 yield node
 
+    def schema(self) -> dict[TableRef, list[str]]:
+        """Return the columns of every table node (not the landing ones), for tracing SQL."""
+        found: dict[TableRef, list[str]] = {}
+        for node in self.nodes.values():
+            if node.kind == "column" and self.nodes[node.table].kind == "table":
+                zone, _, name = node.table.partition(".")
+                found.setdefault(TableRef(zone, name), []).append(node.column)
+        return found
+
     def merge(self, consumers: Iterable[Consumer]) -> Graph:
         """Add every consumer; return the graph."""
         for consumer in consumers:

@@ -109,7 +109,7 @@ def _one_sql(
             yield path, f"resolution {name!r} has no fragment {key!r}; it has {sorted(declared)}"
             return
     values = dict.fromkeys(available)
-    for choices in _combinations(resolutions):
+    for choices in combinations(resolutions):
         try:
             bind(sql, choices, values)
         except LakeboxError as error:
@@ -118,7 +118,7 @@ def _one_sql(
             return
 
 
-def _combinations(
+def combinations(
     resolutions: dict[str, ResolutionFilter],
 ) -> Iterator[dict[str, ResolutionOption]]:
     names = list(resolutions)
