@@ -60,3 +60,23 @@ def test_depth_bounds_a_walk(graph: Graph) -> None:
         "exploitation.traffic_sensor_hourly",
     }
     assert all(step.depth == 1 for step in steps)
+
+
+def test_narrowing_drops_unreadable_tables_and_their_landing_columns(graph: Graph) -> None:
+    from lakebox.governance.views import narrowed
+
+    kept = narrowed(graph, lambda table: table != "formatted.door_counts_live")
+    assert "landing.door_counts_live.hour" not in kept.nodes
+    assert "formatted.door_counts_live.ts" not in kept.nodes
+    upstream = {step.node.id for step in kept.walk("exploitation.door_readings.ts", "upstream")}
+    assert upstream == {"formatted.door_counts.ts", "landing.door_counts.ts"}
+
+
+def test_around_a_column_holds_every_column_of_the_tables_it_reaches(graph: Graph) -> None:
+    from lakebox.governance.views import around
+
+    drawn = around(graph, "formatted.door_counts_live.ts", "upstream", None)
+    ids = {node["id"] for node in drawn["nodes"]}  # type: ignore[union-attr]
+    assert {"landing.door_counts_live.hour", "landing.door_counts_live.count"} <= ids
+    assert "formatted.door_counts_live.city" in ids
+    assert "exploitation.door_readings.ts" not in ids
