@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from lakebox.catalog import TableRef
 from lakebox.config import SourceConfig
 from lakebox.config.columns import ColumnConfig
+from lakebox.exploitation.builder import models
 from lakebox.exploitation.lineages import model_lineages, table_columns
 from lakebox.formatted.schema import META_COLUMNS
 from lakebox.governance.graph import READS, Consumer, Graph
@@ -21,9 +22,12 @@ def project_graph(lh: Lakehouse, consumers: Iterable[Consumer] = ()) -> Graph:
     columns = table_columns(lh)
     for name, source in lh.config.formatted_sources.items():
         _source(graph, name, source, columns.get(TableRef("formatted", name), []))
+    references = {model.name: model.references for model in models(lh)}
     for name, lineage in model_lineages(lh).items():
         model = TableRef("exploitation", name)
         graph.table(model)
+        for reference in references.get(name, ()):  # also when its columns cannot be followed
+            graph.link(graph.table(reference.table), model.identifier, READS)
         for column in lineage.columns:
             graph.column(model, column)
         for edge in lineage.edges:
