@@ -107,3 +107,11 @@ def test_a_table_page_draws_its_lineage_up_and_downstream(page, base_url):
     page.wait_for_selector(f"#lineage {READY}")
     drawn = page.locator("svg .lineage-node").evaluate_all("nodes => nodes.map(n => n.dataset.id)")
     assert "landing.door_counts_live" in drawn and DASHBOARD not in drawn
+
+
+def test_a_table_outside_the_graph_says_so_without_an_error(page, base_url):
+    page.goto(f"{base_url}/catalog/ops/runs")
+    page.wait_for_selector("#lineage .lineage[data-state=absent]")
+    assert "Not in the lineage graph" in page.locator("#lineage .lineage-state").inner_text()
+    assert page.locator("#lineage .lineage-error .error").count() == 0
+    assert not page.locator("#lineage .lineage-canvas").is_visible()

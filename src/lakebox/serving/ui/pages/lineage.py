@@ -8,7 +8,7 @@ the same graph (`table_lineage.html`), fetching it from here."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -17,7 +17,7 @@ from lakebox.access.principal import Principal
 from lakebox.catalog import TableRef
 from lakebox.catalog.manifest import Entry
 from lakebox.errors import AccessDenied, CatalogError
-from lakebox.governance.graph import Graph, Node
+from lakebox.governance.graph import Direction, Graph, Node
 from lakebox.governance.views import around, narrowed, step_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
@@ -37,7 +37,7 @@ NODE_HINT = (
 
 router = APIRouter(include_in_schema=False)
 NodeParameter = Annotated[str, Query(min_length=1, max_length=500)]
-DirectionParameter = Literal["both", "upstream", "downstream"]
+Way = Literal["both", "upstream", "downstream"]
 DepthParameter = Annotated[int | None, Query(ge=1, le=MAX_DEPTH)]
 
 
@@ -48,7 +48,7 @@ def page(
     queries: QueriesDep,
     who: PrincipalDep,
     node: NodeParameter,
-    direction: DirectionParameter = "both",
+    direction: Way = "both",
     depth: DepthParameter = None,
 ) -> HTMLResponse:
     try:
@@ -68,7 +68,7 @@ def data(
     lh: LakehouseDep,
     queries: QueriesDep,
     node: NodeParameter,
-    direction: DirectionParameter = "both",
+    direction: Way = "both",
     depth: DepthParameter = None,
 ) -> Response:
     """The graph around `node` as the UI draws it (errors as the API's JSON errors)."""
@@ -76,31 +76,33 @@ def data(
 
 
 def lineage_data(
-    lh: Lakehouse, queries: QueryService, node: str, direction: str, depth: int | None
+    lh: Lakehouse, queries: QueryService, node: str, direction: Way, depth: int | None
 ) -> dict[str, Any]:
-    """Return `{"start", "steps", "graph", "landing"}` for `node`: the steps upstream, the
-    nodes and links around it (upstream, downstream or both) and the landing objects of its
+    """Return `{"start", "steps", "graph", "landing"}` for `node`: the steps upstream (or in
+    the one direction asked), the nodes and links around it and the landing objects of its
     landing nodes; all narrowed to what the user may read. Refuse (AccessDenied, audited) a
     node the user may not read; CatalogError for one not in the graph."""
-    who = queries.principal
     full = full_graph(lh)
-    graph = readable_graph(full, who)
-    try:
-        check_start(full, graph, who, node)
-    except AccessDenied as error:
-        record(queries, "read lineage", [_table_of(full, node)], outcome="refused",
-               detail=error.message)  # fmt: skip
-        raise
-    way = None if direction == "both" else direction
-    drawn = around(graph, node, way, depth)  # type: ignore[arg-type]
-    drawn["nodes"] = in_graph_order(graph, drawn["nodes"])  # type: ignore[arg-type]
-    steps = graph.walk(node, way or "upstream", depth)  # type: ignore[arg-type]
+    graph = readable_graph(full, queries.principal)
+    _check_start_audited(queries, full, graph, node)
+    way: Direction | None = None if direction == "both" else direction
+    drawn = around(graph, node, way, depth)
+    rows = in_graph_order(graph, cast(list[dict[str, Any]], drawn["nodes"]))
     return {
         "start": node,
-        "steps": step_rows(steps),
-        "graph": drawn,
-        "landing": landing_objects(lh, who, drawn["nodes"]),  # type: ignore[arg-type]
+        "steps": step_rows(graph.walk(node, way or "upstream", depth)),
+        "graph": {**drawn, "nodes": rows},
+        "landing": landing_objects(lh, queries.principal, rows),
     }
+
+
+def _check_start_audited(queries: QueryService, full: Graph, readable: Graph, node: str) -> None:
+    try:
+        check_start(full, readable, queries.principal, node)
+    except AccessDenied as error:
+        tables = [_table_of(full, node)]
+        record(queries, "read lineage", tables, outcome="refused", detail=error.message)
+        raise
 
 
 def readable_graph(graph: Graph, who: Principal) -> Graph:

@@ -239,10 +239,24 @@
     const boxes = element("g", { class: "boxes" });
     for (const layer of view.order) for (const id of layer) boxes.append(drawBox(graph, graph.boxes.get(id)));
     svg.append(links, boxes);
+    const focused = focusedItem(view);
     view.canvas.replaceChildren(svg);
+    if (focused) refocus(svg, focused);
     view.size = size;
     view.root.dataset.zoom = view.zoom.toFixed(2);
     paint(view);
+  }
+
+  // The box header or column row that has the keyboard's focus, to give it back once redrawn.
+  function focusedItem(view) {
+    const active = document.activeElement;
+    if (!active || !view.canvas.contains(active) || !active.dataset.id) return null;
+    return { kind: active.classList.contains("lineage-column") ? "lineage-column" : "lineage-header", id: active.dataset.id };
+  }
+
+  function refocus(svg, focused) {
+    const again = svg.querySelector(`.${focused.kind}[data-id="${CSS.escape(focused.id)}"]`);
+    if (again) again.focus({ preventScroll: true });
   }
 
   // The zoom showing the whole graph's width in the canvas (never below MIN_FIT, never
@@ -483,15 +497,26 @@
     if (direction) query.set("direction", direction);
     if (depth) query.set("depth", depth);
     try {
-      const data = await lakebox.get(`${view.root.dataset.source}?${query}`);
+      const response = await fetch(`${view.root.dataset.source}?${query}`);
+      const answer = await response.json().catch(() => ({ error: response.statusText }));
       lakebox.failure(view.error, null);
-      show(view, data);
+      if (response.ok) return show(view, answer);
+      if (response.status === 404) return absent(view);
+      throw Object.assign(new Error(answer.error || answer.detail || `HTTP ${response.status}`), { hint: answer.hint || "" });
     } catch (error) {
       view.root.dataset.state = "error";
       view.state.textContent = "";
       view.canvas.replaceChildren();
       lakebox.failure(view.error, error);
     }
+  }
+
+  // A node the graph does not hold (a table no source, model or dashboard links): no drawing.
+  function absent(view) {
+    view.root.dataset.state = "absent";
+    view.canvas.replaceChildren();
+    view.details.replaceChildren();
+    view.state.textContent = "Not in the lineage graph: no source, model or dashboard links it.";
   }
 
   function start(root) {
