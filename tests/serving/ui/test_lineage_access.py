@@ -21,14 +21,20 @@ from lakebox.serving.app import create_app
 PEOPLE = "id,name,email,region\n1,Ana,ana@x.org,BCN\n2,Bo,bo@y.org,LYS\n"
 # ana: analyst (exploitation and analytics); pat: two columns of exploitation.people and
 # all of exploitation.regions; ben: the formatted and exploitation zones, not the manifest;
-# root: admin.
+# eng: every zone (the manifest too); root: admin.
 ROLES = {
     "partial": {
         "read": ["exploitation.people.id", "exploitation.people.region", "exploitation.regions"]
     },
     "builder": {"read": ["formatted", "exploitation"]},
 }
-USERS = {"root": ["admin"], "ana": ["analyst"], "pat": ["partial"], "ben": ["builder"]}
+USERS = {
+    "root": ["admin"],
+    "eng": ["engineer"],
+    "ana": ["analyst"],
+    "pat": ["partial"],
+    "ben": ["builder"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +95,9 @@ def linked_ids(data: dict) -> set[str]:
     return {end for link in data["graph"]["links"] for end in (link["source"], link["target"])}
 
 
-def test_an_admin_gets_the_whole_path_with_the_landing_objects(as_user, project):
-    data = lineage(as_user("root"), "exploitation.regions")
+@pytest.mark.parametrize("user", ["root", "eng"])
+def test_the_whole_path_comes_with_the_landing_objects(as_user, project, user):
+    data = lineage(as_user(user), "exploitation.regions")
     ids = node_ids(data)
     assert {"landing.customers", "formatted.customers", "exploitation.people"} <= ids
     assert {"landing.customers.email", "exploitation.people.email"} <= ids

@@ -115,3 +115,4 @@ def test_a_table_outside_the_graph_says_so_without_an_error(page, base_url):
     assert "Not in the lineage graph" in page.locator("#lineage .lineage-state").inner_text()
     assert page.locator("#lineage .lineage-error .error").count() == 0
     assert not page.locator("#lineage .lineage-canvas").is_visible()
+    assert not page.locator("#lineage-page").is_visible()  # its page would be a 404

@@ -387,9 +387,10 @@
 
   function landingList(view, boxId) {
     const found = view.graph.landing[boxId];
+    if (!found) return null;  // an answer without the landing objects (the lineage API's)
     const section = html("section", { class: "lineage-landing" });
     section.append(html("h3", {}, "Landing objects"));
-    if (!found || found.hidden) {
+    if (found.hidden) {
       section.append(html("p", { class: "muted" }, "Hidden from you: the landing objects need a grant of landing.manifest."));
       return section;
     }
@@ -426,7 +427,8 @@
     parts.push(linkList(view, "Comes from", graph.into.get(id) || [], true, "lineage-upstream"));
     parts.push(linkList(view, "Goes to", graph.outOf.get(id) || [], false, "lineage-downstream"));
     const box = graph.boxes.get(boxOf(graph, id));
-    if (box.kind === "landing") parts.push(landingList(view, box.id));
+    const landed = box.kind === "landing" ? landingList(view, box.id) : null;
+    if (landed) parts.push(landed);
     panel.replaceChildren(...parts);
   }
 
