@@ -14,6 +14,7 @@ from lakebox.serving.ui.pages import (
     catalog,
     console,
     forecasts,
+    lineage,
     models,
     overview,
     runs,
@@ -24,6 +25,7 @@ router = APIRouter()
 _PAGES = (
     overview,
     catalog,
+    lineage,
     console,
     forecasts,
     anomalies,

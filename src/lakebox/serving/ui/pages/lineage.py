@@ -1,0 +1,225 @@
+"""The lineage graph in the UI: a page drawing the tables upstream and downstream of a node (a
+table, a column, a dashboard or a chart), expandable to columns, and the JSON it draws from.
+
+The JSON is the project's graph (`serving.lineage.full_graph`) around the node, narrowed to the
+tables and columns the user may read, with the latest landing objects (the manifest's entries)
+behind each landing node for a user who reads `landing.manifest` whole. The table pages draw
+the same graph (`table_lineage.html`), fetching it from here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, cast
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from lakebox.access.principal import Principal
+from lakebox.catalog import TableRef
+from lakebox.catalog.manifest import Entry
+from lakebox.errors import AccessDenied, CatalogError
+from lakebox.governance.graph import Direction, Graph, Node
+from lakebox.governance.views import around, narrowed, step_rows
+from lakebox.lakehouse import Lakehouse
+from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
+from lakebox.serving.grants import record
+from lakebox.serving.lineage import full_graph
+from lakebox.serving.queries import QueryService
+from lakebox.serving.ui.pages.grants import GRANT_HINT, first_refusal, refused, table_refusal
+from lakebox.serving.ui.templating import project, render
+
+LANDING_OBJECTS = 5  # the latest landing objects shown behind each landing node
+MANIFEST = TableRef("landing", "manifest")
+MAX_DEPTH = 50
+NODE_HINT = (
+    "name a table (zone.table), a column (zone.table.column), a dashboard "
+    "(dashboard:<name>) or a chart (chart:<dashboard>/<chart>)"
+)
+
+router = APIRouter(include_in_schema=False)
+NodeParameter = Annotated[str, Query(min_length=1, max_length=500)]
+Way = Literal["both", "upstream", "downstream"]
+DepthParameter = Annotated[int | None, Query(ge=1, le=MAX_DEPTH)]
+
+
+@router.get("/lineage", response_class=HTMLResponse)
+def page(
+    request: Request,
+    lh: LakehouseDep,
+    queries: QueriesDep,
+    who: PrincipalDep,
+    node: NodeParameter,
+    direction: Way = "both",
+    depth: DepthParameter = None,
+) -> HTMLResponse:
+    try:
+        data = lineage_data(lh, queries, node, direction, depth)
+    except AccessDenied as error:
+        return refused(request, lh, error, "catalog")
+    except CatalogError as error:
+        return render(request, "missing.html", "catalog", error=error, status_code=404,
+                      **project(lh))  # fmt: skip
+    start = next(row for row in data["graph"]["nodes"] if row["id"] == node)
+    return render(request, "lineage.html", "catalog", node=node, start=start, data=data,
+                  direction=direction, depth=depth, **project(lh))  # fmt: skip
+
+
+@router.get("/lineage/data")
+def data(
+    lh: LakehouseDep,
+    queries: QueriesDep,
+    node: NodeParameter,
+    direction: Way = "both",
+    depth: DepthParameter = None,
+) -> Response:
+    """The graph around `node` as the UI draws it (errors as the API's JSON errors)."""
+    return JSONResponse(lineage_data(lh, queries, node, direction, depth))
+
+
+def lineage_data(
+    lh: Lakehouse, queries: QueryService, node: str, direction: Way, depth: int | None
+) -> dict[str, Any]:
+    """Return `{"start", "steps", "graph", "landing"}` for `node`: the steps upstream (or in
+    the one direction asked), the nodes and links around it and the landing objects of its
+    landing nodes; all narrowed to what the user may read. Refuse (AccessDenied, audited) a
+    node the user may not read; CatalogError for one not in the graph."""
+    full = full_graph(lh)
+    graph = readable_graph(full, queries.principal)
+    _check_start_audited(queries, full, graph, node)
+    way: Direction | None = None if direction == "both" else direction
+    drawn = around(graph, node, way, depth)
+    rows = in_graph_order(graph, cast(list[dict[str, Any]], drawn["nodes"]))
+    return {
+        "start": node,
+        "steps": step_rows(graph.walk(node, way or "upstream", depth)),
+        "graph": {**drawn, "nodes": rows},
+        "landing": landing_objects(lh, queries.principal, rows),
+    }
+
+
+def _check_start_audited(queries: QueryService, full: Graph, readable: Graph, node: str) -> None:
+    try:
+        check_start(full, readable, queries.principal, node)
+    except AccessDenied as error:
+        tables = [_table_of(full, node)]
+        record(queries, "read lineage", tables, outcome="refused", detail=error.message)
+        raise
+
+
+def readable_graph(graph: Graph, who: Principal) -> Graph:
+    """Return `graph` without the tables and columns `who` may not read, nor the links
+    through them. A landing column goes with the formatted columns it feeds."""
+    kept = narrowed(graph, lambda table: who.may_read_table(*_zone_and_name(table)))
+    hidden = _hidden_columns(kept, who)
+    return Graph(
+        nodes={key: node for key, node in kept.nodes.items() if key not in hidden},
+        links={
+            key: link
+            for key, link in kept.links.items()
+            if link.source not in hidden and link.target not in hidden
+        },
+    )
+
+
+def _hidden_columns(graph: Graph, who: Principal) -> set[str]:
+    """Return the ids of the columns `who` is not granted, and of the landing columns
+    feeding them."""
+    hidden: set[str] = set()
+    for table, columns in _columns_by_table(graph).items():
+        if graph.nodes[table].kind == "landing":
+            continue
+        zone, name = _zone_and_name(table)
+        granted = set(who.readable_columns(zone, name, [column.column for column in columns]))
+        hidden |= {column.id for column in columns if column.column not in granted}
+    for link in graph.links.values():
+        if link.target in hidden and _is_landing_column(graph, link.source):
+            hidden.add(link.source)
+    return hidden
+
+
+def _columns_by_table(graph: Graph) -> dict[str, list[Node]]:
+    found: dict[str, list[Node]] = {}
+    for node in graph.nodes.values():
+        if node.kind == "column":
+            found.setdefault(node.table, []).append(node)
+    return found
+
+
+def _is_landing_column(graph: Graph, node_id: str) -> bool:
+    node = graph.nodes[node_id]
+    return node.kind == "column" and graph.nodes[node.table].kind == "landing"
+
+
+def check_start(full: Graph, readable: Graph, who: Principal, node: str) -> None:
+    """Refuse a start node of a table `who` may not read (whether it exists or not, as the
+    table pages do), or a column they are not granted; CatalogError for an unknown node."""
+    table = _table_of(full, node)
+    if table:
+        refusal = table_refusal(who, _shown_table(table))
+        if refusal is not None:
+            raise refusal
+    if node not in full.nodes:
+        raise CatalogError(f"{node!r} is not in the project's lineage graph", hint=NODE_HINT)
+    if node not in readable.nodes:
+        raise AccessDenied(f"{who.name} may not read column {node}", hint=GRANT_HINT)
+
+
+def _table_of(graph: Graph, node: str) -> str:
+    """Return the table a node belongs to ('' for a consumer); for a node not in the graph,
+    what its id names as `zone.table`."""
+    found = graph.nodes.get(node)
+    if found is not None:
+        return found.table
+    if ":" in node:
+        return ""
+    zone, name = _zone_and_name(node)
+    return f"{zone}.{name.partition('.')[0]}"
+
+
+def _shown_table(table: str) -> TableRef:
+    """Return the table whose grants show `table`: a source's landing node goes with its
+    formatted table."""
+    zone, name = _zone_and_name(table)
+    return TableRef("formatted" if zone == "landing" else zone, name)
+
+
+def _zone_and_name(table: str) -> tuple[str, str]:
+    zone, _, name = table.partition(".")
+    return zone, name
+
+
+def in_graph_order(graph: Graph, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the node rows in the order the graph added them (a table's columns in its
+    schema's order)."""
+    order = {node_id: index for index, node_id in enumerate(graph.nodes)}
+    return sorted(rows, key=lambda row: order[row["id"]])
+
+
+def landing_objects(
+    lh: Lakehouse, who: Principal, rows: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Return, for each landing node among `rows`, its source's latest landing objects (the
+    manifest's entries, newest first) and their total; hidden from a user who may not read
+    `landing.manifest` whole."""
+    hidden = first_refusal(lh, who, [MANIFEST]) is not None
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["kind"] != "landing":
+            continue
+        if hidden:
+            found[row["id"]] = {"hidden": True, "total": None, "objects": []}
+            continue
+        entries = lh.manifest.entries(_zone_and_name(row["id"])[1])
+        latest = [_landing_object(entry) for entry in reversed(entries[-LANDING_OBJECTS:])]
+        found[row["id"]] = {"hidden": False, "total": len(entries), "objects": latest}
+    return found
+
+
+def _landing_object(entry: Entry) -> dict[str, Any]:
+    return {
+        "batch_id": entry.batch_id,
+        "path": entry.landed_path,
+        "original_path": entry.original_path,
+        "received_at": entry.received_at.isoformat(),
+        "status": entry.status,
+        "rows": entry.rows_formatted,
+    }
