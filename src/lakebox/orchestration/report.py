@@ -192,6 +192,12 @@ class RunReport:
         return self.of("attempts")
 
     @property
+    def lineage_warnings(self) -> list[str]:
+        """Return what emitting the run's OpenLineage events did not manage (never a
+        failure of the run)."""
+        return self.of("lineage_warnings")
+
+    @property
     def failed_waiting(self) -> list[str]:
         """Return the failed landed objects not tried again: their source's config is as
         when they failed."""
