@@ -17,6 +17,7 @@ import yaml
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration.openlineage import RUN_IDS
 from lakebox.orchestration.openlineage_facets import TRANSFORMATIONS
+from lakebox.orchestration.pipeline import run_pipeline
 from lakebox.orchestration.runner import reformat, run
 from tests.conftest import free_port, write_file
 from tests.orchestration.openlineage_receiver import (
@@ -43,8 +44,10 @@ SOURCES = {
 TOTALS = "SELECT store, sum(amount) AS total FROM formatted.sales WHERE amount > 0 GROUP BY store"
 
 
-def _project(make_project, lineage: dict[str, Any], models: dict[str, str] | None = None):
-    lh: Lakehouse = make_project(sources=SOURCES, lineage=lineage)
+def _project(
+    make_project, lineage: dict[str, Any], models: dict[str, str] | None = None, **settings: Any
+):
+    lh: Lakehouse = make_project(sources=SOURCES, lineage=lineage, **settings)
     write_file(lh.project_dir / "data", "sales.csv", SALES)
     for name, sql in (models or {"totals": TOTALS}).items():
         write_file(lh.project_dir / "models", f"{name}.sql", sql)
@@ -312,3 +315,31 @@ def test_the_schema_check_refuses_what_the_spec_refuses(make_project, receiver):
     errors = schema_errors(event)
     assert any("'inputFields' is a required property" in error for error in errors)
     assert any("no vendored schema" in error for error in errors)
+
+
+def test_each_attempt_of_a_retried_step_is_a_run_of_its_own(make_project, receiver):
+    source = {"kind": "http", "url": "http://127.0.0.1:9/down", "records": "data", "retries": 0}
+    pipeline = {"steps": [{"collect": "items"}], "retries": 2, "backoff": 0}
+    lh = make_project({"items": source}, pipelines={"p": pipeline}, lineage={"url": receiver.url})
+    report = run_pipeline(lh, "p")
+    assert not report.ok and report.lineage_warnings == []
+    attempts = [e for e in receiver.events if e["job"]["name"] == "p.collect.items"]
+    assert [e["eventType"] for e in attempts] == ["START", "FAIL"] * 3
+    assert len({e["run"]["runId"] for e in attempts}) == 3
+    tags = [{t["key"]: t["value"] for t in e["run"]["facets"]["tags"]["tags"]} for e in attempts]
+    assert [t["lakebox.attempt"] for t in tags] == ["1", "1", "2", "2", "3", "3"]
+    assert "land:items" in attempts[-1]["run"]["facets"]["errorMessage"]["message"]
+    assert _by_job(receiver.events)["p"] == ["START", "FAIL"]
+    assert [error for event in receiver.events for error in schema_errors(event)] == []
+
+
+def test_a_step_past_its_timeout_sends_fail(make_project, receiver):
+    models = {"slow": "SELECT sum(i) AS s FROM range(1e11::BIGINT) t(i)"}
+    pipeline = {"steps": ["collect", {"build": "slow", "timeout": 1}]}
+    lh = _project(make_project, {"url": receiver.url}, models, pipelines={"p": pipeline})
+    report = run_pipeline(lh, "p")
+    assert report.error == "build: timed out after 1s"
+    build = _last(receiver.events, "p.build")
+    assert build["eventType"] == "FAIL"
+    assert build["run"]["facets"]["errorMessage"]["message"] == "timed out after 1s"
+    assert _by_job(receiver.events)["p"] == ["START", "FAIL"]

@@ -40,6 +40,7 @@ from lakebox.ground.clock import now
 from lakebox.ground.version import __version__
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import openlineage_facets as facets
+from lakebox.orchestration.cancel import reason_of
 from lakebox.orchestration.openlineage_delivery import Delivery
 from lakebox.orchestration.openlineage_facets import Built, Datasets
 from lakebox.orchestration.report import RunReport, outcome_kind
@@ -140,19 +141,19 @@ class Emitter:
 
     @_quietly
     def step_ended(self, step: StepEvents | None, part: RunReport, error: str | None) -> None:
-        """Send the end of `step` (what `part` says it did): COMPLETE, or FAIL with `error`
-        (else the first failure in `part`); then the START and end of each model it built."""
+        """Send the START and end of each model `step` built, then the end of `step` (what
+        `part` says it did): COMPLETE, or FAIL with `error` (else the first failure in `part`)."""
         if step is None or step.ended:
             return
         step.ended = True
+        if part.models:
+            self._models(step, part)
         reason = error or part.error or (None if part.ok else "a blocking check failed")
         name = STEPS[step.unit.step.kind].unit_name(step.unit)
         run_facets = self._run_facets(self.run, name, step.attempt, reason)
         state = RunState.FAIL if reason else RunState.COMPLETE
         datasets = _datasets(self, step.unit, part)
         self._send(state, step.identity, now(), run_facets, self._job("TASK"), datasets)
-        if part.models:
-            self._models(step, part)
 
     @_quietly
     def run_ended(self, error: BaseException | None) -> None:
@@ -162,7 +163,7 @@ class Emitter:
             for step in self.steps:
                 if not step.ended:
                     self._end_open(step, error, aborted)
-            reason = str(error) if error is not None else self.report.error
+            reason = reason_of(error) if error is not None else self.report.error
             if reason is None and not self.report.ok:
                 reason = "a blocking check failed"
             state = RunState.ABORT if aborted else RunState.FAIL if reason else RunState.COMPLETE
@@ -215,7 +216,7 @@ class Emitter:
         stopped."""
         step.ended = True
         name = STEPS[step.unit.step.kind].unit_name(step.unit)
-        reason = str(error) if error is not None else "the run ended before the step did"
+        reason = reason_of(error) if error is not None else "the run ended before the step did"
         run_facets = self._run_facets(self.run, name, step.attempt, reason)
         state = RunState.ABORT if aborted else RunState.FAIL
         self._send(state, step.identity, now(), run_facets, self._job("TASK"))
