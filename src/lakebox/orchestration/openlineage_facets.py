@@ -11,6 +11,7 @@ join or group its rows (the facet's `dataset` list).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,7 +26,6 @@ from openlineage.client.facet_v2 import (
 
 from lakebox.catalog import TableRef
 from lakebox.config.columns import ColumnConfig
-from lakebox.errors import LakeboxError
 from lakebox.exploitation.builder import INPUTS_PROPERTY, BuildResult, models
 from lakebox.exploitation.lineage import Edge, Lineage
 from lakebox.exploitation.lineages import lineage_of, table_columns
@@ -34,6 +34,7 @@ from lakebox.formatted.schema import META_COLUMNS
 from lakebox.lakehouse import Lakehouse
 from lakebox.quality.checks import CheckResult
 
+logger = logging.getLogger(__name__)
 # How lakebox says a column reaches another → OpenLineage's transformation (type, subtype).
 TRANSFORMATIONS = {
     "passed": ("DIRECT", "IDENTITY"),
@@ -140,7 +141,8 @@ def traced_models(lh: Lakehouse, names: Iterable[str]) -> dict[str, tuple[Model,
     for model in ordered:
         try:
             lineage: Lineage | None = lineage_of(model, schema, known)
-        except (LakeboxError, ValueError, KeyError):
+        except Exception as error:  # an untraceable model is sent without its lineage
+            logger.info("model %s: column lineage not traced: %s", model.name, error)
             lineage = None
         schema[model.ref] = lineage.columns if lineage else schema.get(model.ref, [])
         if model.name in wanted:
