@@ -6,6 +6,8 @@ receiver that is down, fails or hangs never fails the run."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 import yaml
 
 from lakebox.lakehouse import Lakehouse
-from lakebox.orchestration.openlineage import RUN_IDS
+from lakebox.orchestration.openlineage_events import RUN_IDS
 from lakebox.orchestration.openlineage_facets import TRANSFORMATIONS
 from lakebox.orchestration.pipeline import run_pipeline
 from lakebox.orchestration.runner import reformat, run
@@ -343,3 +345,20 @@ def test_a_step_past_its_timeout_sends_fail(make_project, receiver):
     assert build["eventType"] == "FAIL"
     assert build["run"]["facets"]["errorMessage"]["message"] == "timed out after 1s"
     assert _by_job(receiver.events)["p"] == ["START", "FAIL"]
+
+
+def test_without_the_section_a_run_does_not_load_openlineage(make_project):
+    lh = make_project(sources=SOURCES)
+    write_file(lh.project_dir / "data", "sales.csv", SALES)
+    script = (
+        "import sys, lakebox\n"
+        "from lakebox.orchestration.runner import run\n"
+        f"with lakebox.open({str(lh.project_dir)!r}) as lh:\n"
+        "    assert run(lh).ok\n"
+        "print(sorted(name for name in sys.modules if name.startswith('openlineage')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

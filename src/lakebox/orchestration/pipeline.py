@@ -25,7 +25,7 @@ from lakebox.orchestration.cancel import cancelled
 from lakebox.orchestration.deadline import StepTimedOut, deadline
 from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
-from lakebox.orchestration.openlineage import Emitter, emitting
+from lakebox.orchestration.openlineage import Events, emitting
 from lakebox.orchestration.report import ATTEMPTS, RunReport, StepRun
 from lakebox.orchestration.steps import STEPS
 from lakebox.orchestration.steps.base import Context, Unit
@@ -199,7 +199,7 @@ def _attempts(
     unit: Unit,
     report: RunReport,
     context: Context,
-    events: Emitter,
+    events: Events,
 ) -> None:
     """Run `unit`, again after a failure while retries remain (waiting the backoff); keep
     the last attempt's results in `report` and each earlier one as a retried step. Each

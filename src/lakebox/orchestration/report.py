@@ -116,6 +116,8 @@ def _failed_attempt(attempt: StepRun) -> str | None:
 # The attempts of steps that left no result of their own: those retried, and a last
 # attempt that raised or timed out.
 ATTEMPTS = outcome_kind("attempts", None, failure=_failed_attempt)
+# What sending the run's OpenLineage events did not manage: sentences, never a failure.
+LINEAGE_WARNINGS = outcome_kind("lineage_warnings", None)
 
 
 @dataclass(init=False)

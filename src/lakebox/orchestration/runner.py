@@ -13,7 +13,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import history
 from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
-from lakebox.orchestration.openlineage import Emitter, emitting
+from lakebox.orchestration.openlineage import Events, emitting
 from lakebox.orchestration.pipeline import execute, pipeline_config
 from lakebox.orchestration.report import RunReport, Span, timed
 from lakebox.orchestration.steps import STEPS
@@ -135,7 +135,7 @@ def _exclusive(
     command: str,
     report: RunReport,
     wait: bool | float,
-) -> Iterator[Emitter]:
+) -> Iterator[Events]:
     """Within the block, hold the lock of every pipeline that collects or formats `sources`
     (taken in sorted order, as every locker does; `default` when there are none), and record
     the work in the run history, and in the OpenLineage events, as pipeline `pipeline`."""
