@@ -41,6 +41,8 @@ def show_run(output: Output, report: RunReport) -> None:
         output.warn(
             f"{attempt.step}: {attempt.status} after {attempt.seconds:.1f} s: {attempt.error}"
         )
+    for warning in report.lineage_warnings:
+        output.warn(warning)
     _formatted_table(output, report)
     if report.entities:
         output.table(
@@ -118,6 +120,8 @@ def show_reformat(output: Output, report: RunReport, has_models: bool) -> None:
         )
     for attempt in report.attempts:
         output.warn(f"{attempt.step}: {attempt.status}: {attempt.error}")
+    for warning in report.lineage_warnings:
+        output.warn(warning)
     _formatted_table(output, report)
     if has_models:
         output.say("models not rebuilt; run `lakebox run` to rebuild them")
@@ -169,6 +173,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "analysis": [plain(result) for result in report.analysis],
         "attempts": [plain(attempt) for attempt in report.attempts],
         "failed_waiting": failed_waiting(report),
+        "lineage_warnings": report.lineage_warnings,
     }
 
 

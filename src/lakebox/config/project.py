@@ -18,6 +18,7 @@ from lakebox.config.engine import EngineConfig
 from lakebox.config.entities import EntityConfig
 from lakebox.config.environment import expand_env
 from lakebox.config.forecasts import ForecastConfig, ForecastName
+from lakebox.config.lineage import LineageConfig
 from lakebox.config.models import ModelsConfig
 from lakebox.config.pipelines import PipelineConfig, check_references
 from lakebox.config.serve import ServeConfig
@@ -48,6 +49,7 @@ class ProjectConfig(Strict):
     pipelines: dict[str, PipelineConfig] = Field(default_factory=dict)
     streams: dict[str, StreamConfig] = Field(default_factory=dict)
     access: AccessConfig | None = None  # present: every served request needs a user
+    lineage: LineageConfig | None = None  # present: runs emit OpenLineage events
 
     @field_validator("entities")
     @classmethod

@@ -25,6 +25,7 @@ from lakebox.orchestration.cancel import cancelled
 from lakebox.orchestration.deadline import StepTimedOut, deadline
 from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
+from lakebox.orchestration.openlineage import Events, emitting
 from lakebox.orchestration.report import ATTEMPTS, RunReport, StepRun
 from lakebox.orchestration.steps import STEPS
 from lakebox.orchestration.steps.base import Context, Unit
@@ -173,11 +174,15 @@ def execute(
     """Run `units` of pipeline `name` in order under its lock, recorded in the run history."""
     report = RunReport(new_batch_id(now()))
     context = Context(_sources_of(lh, units), force, reporter)
-    with PipelineLock(lh, name, wait), history.recording(lh, name, command, report):
+    with (
+        PipelineLock(lh, name, wait),
+        history.recording(lh, name, command, report),
+        emitting(lh, name, command, report) as events,
+    ):
         for unit in units:
             STEPS[unit.step.kind].known(lh, unit)  # the caller's mistake: raise it at once
         for unit in units:
-            _attempts(lh, config, unit, report, context)
+            _attempts(lh, config, unit, report, context, events)
     return report
 
 
@@ -189,16 +194,24 @@ def _sources_of(lh: Lakehouse, units: list[Unit]) -> list[str]:
 
 
 def _attempts(
-    lh: Lakehouse, config: PipelineConfig, unit: Unit, report: RunReport, context: Context
+    lh: Lakehouse,
+    config: PipelineConfig,
+    unit: Unit,
+    report: RunReport,
+    context: Context,
+    events: Events,
 ) -> None:
     """Run `unit`, again after a failure while retries remain (waiting the backoff); keep
-    the last attempt's results in `report` and each earlier one as a retried step."""
+    the last attempt's results in `report` and each earlier one as a retried step. Each
+    attempt is a run of its own in the OpenLineage `events`."""
     tries = config.retries_of(unit.step) + 1
     for attempt in range(1, tries + 1):
         cancelled.check()
         started_at, started = now(), time.monotonic()
+        step = events.step_started(unit, attempt)
         part, error, raised = _attempt(lh, config, unit, report, context)
         seconds = time.monotonic() - started
+        events.step_ended(step, part, error)
         if error is None or attempt == tries:
             report.merge(part)
             if raised:  # what it did before it raised is kept; the failure is its own row

@@ -116,6 +116,8 @@ def _failed_attempt(attempt: StepRun) -> str | None:
 # The attempts of steps that left no result of their own: those retried, and a last
 # attempt that raised or timed out.
 ATTEMPTS = outcome_kind("attempts", None, failure=_failed_attempt)
+# What sending the run's OpenLineage events did not manage: sentences, never a failure.
+LINEAGE_WARNINGS = outcome_kind("lineage_warnings", None)
 
 
 @dataclass(init=False)
@@ -190,6 +192,12 @@ class RunReport:
     def attempts(self) -> list[StepRun]:
         """Return the attempts of steps that left no result of their own."""
         return self.of("attempts")
+
+    @property
+    def lineage_warnings(self) -> list[str]:
+        """Return what emitting the run's OpenLineage events did not manage (never a
+        failure of the run)."""
+        return self.of("lineage_warnings")
 
     @property
     def failed_waiting(self) -> list[str]:

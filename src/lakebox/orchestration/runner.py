@@ -13,6 +13,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration import history
 from lakebox.orchestration.history import DEFAULT_PIPELINE
 from lakebox.orchestration.lock import PipelineLock
+from lakebox.orchestration.openlineage import Events, emitting
 from lakebox.orchestration.pipeline import execute, pipeline_config
 from lakebox.orchestration.report import RunReport, Span, timed
 from lakebox.orchestration.steps import STEPS
@@ -83,10 +84,12 @@ def backfill(
 
     window = window_of(lh, source, start, end)
     report = RunReport(new_batch_id(now()))
-    with _exclusive(lh, [source], f"backfill:{source}", "backfill", report, wait):
+    with _exclusive(lh, [source], f"backfill:{source}", "backfill", report, wait) as events:
+        step = events.step_started(Unit(StepConfig(kind="collect"), source))
         with timed(report, f"land:{source}"):
             report.add(LANDED, land_window(lh, source, window, reporter))
         format_landed(lh, source, report, reporter)
+        events.step_ended(step, report, None)
     return report
 
 
@@ -110,11 +113,17 @@ def reformat(
     entries = reformattable(lh, sources, batches)
     report = RunReport(new_batch_id(now()))
     names = sorted({entry.source for entry in entries})
-    with _exclusive(lh, names, "reformat", "reformat", report, wait):
+    with _exclusive(lh, names, "reformat", "reformat", report, wait) as events:
         for source in names:
-            with timed(report, f"format:{source}"):
-                chosen = [entry for entry in entries if entry.source == source]
-                report.add(FORMATTED, *reformat_entries(lh, chosen, reporter))
+            part = RunReport(report.run_id)  # this source's, for its OpenLineage events
+            step = events.step_started(Unit(StepConfig(kind="format"), source))
+            try:
+                with timed(part, f"format:{source}"):
+                    chosen = [entry for entry in entries if entry.source == source]
+                    part.add(FORMATTED, *reformat_entries(lh, chosen, reporter))
+            finally:
+                report.merge(part)
+            events.step_ended(step, part, None)
     return report
 
 
@@ -126,16 +135,19 @@ def _exclusive(
     command: str,
     report: RunReport,
     wait: bool | float,
-) -> Iterator[None]:
+) -> Iterator[Events]:
     """Within the block, hold the lock of every pipeline that collects or formats `sources`
     (taken in sorted order, as every locker does; `default` when there are none), and record
-    the work in the run history as pipeline `pipeline`."""
+    the work in the run history, and in the OpenLineage events, as pipeline `pipeline`."""
     names = sorted({name for source in sources for name in _pipelines_collecting(lh, source)})
     with ExitStack() as locks:
         for name in names or [DEFAULT_PIPELINE]:
             locks.enter_context(PipelineLock(lh, name, wait))
-        with history.recording(lh, pipeline, command, report):
-            yield
+        with (
+            history.recording(lh, pipeline, command, report),
+            emitting(lh, pipeline, command, report) as events,
+        ):
+            yield events
 
 
 def _pipelines_collecting(lh: Lakehouse, source: str) -> list[str]:
