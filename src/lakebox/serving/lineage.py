@@ -13,6 +13,7 @@ from lakebox.access.principal import Principal
 from lakebox.config.project import PROJECT_FILE
 from lakebox.governance.consumers import config_consumers
 from lakebox.governance.graph import Graph
+from lakebox.governance.kept import Kept, add_kept_columns
 from lakebox.governance.lineage import project_graph
 from lakebox.governance.trained import add_frozen_tables
 from lakebox.governance.views import narrowed
@@ -25,10 +26,13 @@ _LOCK = threading.Lock()
 _BUILT: dict[str, tuple[Hashable, Graph]] = {}  # project folder -> (its fingerprint, graph)
 
 
-def full_graph(lh: Lakehouse) -> Graph:
+def full_graph(lh: Lakehouse, kept: Kept | None = None) -> Graph:
     """Return the project's lineage graph with every consumer in it, dashboards and charts
-    included."""
-    graph = add_stream_windows(project_graph(lh), lh.config.streams)
+    included; the `kept` columns are in it as if their tables still had them."""
+    graph = project_graph(lh)
+    if kept:
+        add_kept_columns(lh, graph, kept)
+    graph = add_stream_windows(graph, lh.config.streams)
     consumers = config_consumers(lh, graph)
     graph = add_frozen_tables(lh, graph, consumers).merge(consumers)
     folder = DashboardFolder(lh.project_dir / FOLDER)
