@@ -101,14 +101,12 @@ def _orphaned_landing(graph: Graph, hidden: set[str]) -> set[str]:
     feeds: dict[str, set[str]] = {}
     for source, target in graph.links:
         feeds.setdefault(source, set()).add(target)
-    return {
+    landing = (
         node.id
         for node in graph.nodes.values()
-        if node.kind == "column"
-        and graph.nodes[node.table].kind == "landing"
-        and feeds.get(node.id, set()) <= hidden
-        and feeds.get(node.id)
-    }
+        if node.kind == "column" and graph.nodes[node.table].kind == "landing"
+    )
+    return {node_id for node_id in landing if hidden >= feeds.get(node_id, set()) != set()}
 
 
 def _may_read(principal: Principal, table: str) -> bool:
