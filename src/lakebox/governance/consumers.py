@@ -141,7 +141,7 @@ def _traced(sql: str, schema: Schema) -> list[Read]:
     """Return the columns `sql` reads (none when it cannot be followed)."""
     try:
         return sorted(columns_read(sql, schema, resolver(schema)), key=_key)
-    except LakeboxError:
+    except (LakeboxError, RecursionError):  # SQL nested too deeply to follow
         return []
 
 
