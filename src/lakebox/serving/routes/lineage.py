@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from lakebox.catalog import TableRef
 from lakebox.errors import AccessDenied, LineageError
@@ -16,6 +16,7 @@ from lakebox.governance.graph import Direction, Graph
 from lakebox.governance.impact import impact as downstream
 from lakebox.governance.impact import known_node
 from lakebox.governance.views import around, step_rows
+from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.grants import record, refuse_unreadable
 from lakebox.serving.lineage import cached_graph, readable_graph
@@ -30,6 +31,7 @@ DIRECTION_HELP = (
     "both. The steps walk upstream unless downstream is asked; the graph part covers both "
     "ways unless one is asked."
 )
+NodePath = Annotated[str, Path(description=NODE)]
 DepthQuery = Annotated[
     int | None, Query(ge=1, le=MAX_DEPTH, description="At most this many links.")
 ]
@@ -37,7 +39,7 @@ DepthQuery = Annotated[
 
 @router.get("/api/lineage/{node:path}", summary="The column lineage of a table, column or consumer")
 def lineage(
-    node: str,
+    node: NodePath,
     lh: LakehouseDep,
     queries: QueriesDep,
     direction: Annotated[
@@ -60,13 +62,13 @@ def lineage(
     "/api/impact/{node:path}", summary="Everything downstream of a table, column or consumer"
 )
 def impact(
-    node: str, lh: LakehouseDep, queries: QueriesDep, depth: DepthQuery = None
+    node: NodePath, lh: LakehouseDep, queries: QueriesDep, depth: DepthQuery = None
 ) -> dict[str, Any]:
     graph, start = _start(lh, queries, node)
     return downstream(graph, start, depth)
 
 
-def _start(lh: LakehouseDep, queries: QueryService, node: str) -> tuple[Graph, str]:
+def _start(lh: Lakehouse, queries: QueryService, node: str) -> tuple[Graph, str]:
     """Return the graph the user may read and the id of the node `node` names in it; refuse
     a table (or a column) they may not read before looking for it."""
     if len(node) > MAX_NAME:
@@ -96,7 +98,7 @@ def _table_of(node: str) -> TableRef | None:
     return TableRef("formatted" if zone.lower() == "landing" else zone, name)
 
 
-def _hidden_column(lh: LakehouseDep, queries: QueryService, node: str) -> AccessDenied | None:
+def _hidden_column(lh: Lakehouse, queries: QueryService, node: str) -> AccessDenied | None:
     """Return the refusal of a column the user may not read (in a table they read in part),
     or None when the graph has no such column at all."""
     full = cached_graph(lh)
