@@ -39,6 +39,15 @@ class CatalogError(LakeboxError):
     """The Iceberg catalog refused or lost track of a table."""
 
 
+class LineageError(LakeboxError):
+    """A node the lineage graph does not hold: no table, column or consumer of that name
+    (HTTP 404)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
+        fields = {"status": 404, **fields}
+        super().__init__(message, hint=hint, **fields)
+
+
 class EngineError(LakeboxError):
     """The SQL engine could not start or run a statement."""
 

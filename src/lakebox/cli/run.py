@@ -102,7 +102,7 @@ def run_and_report(
     """Do `work` with progress bars, show its report (with `show`, default `show_run`),
     evaluate the alerts, exit 1 if anything failed (75 if the pipeline was locked by another
     run). The run is written to the audit log as the login's, `audited` saying what ran."""
-    from lakebox.cli.summary import show_run
+    from lakebox.cli.summary import show_run, vanished_users
     from lakebox.lakehouse import open_project
     from lakebox.orchestration.scheduler import LOCKED_EXIT_CODE
 
@@ -121,7 +121,11 @@ def run_and_report(
             raise
         audit.done(report)
         _alert(lh, output)
-    (show or show_run)(output, report)
+        users = vanished_users(lh, report)
+    if show is None:
+        show_run(output, report, users)
+    else:
+        show(output, report)
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY
+from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.cli.render import Output, plain
-from lakebox.errors import CatalogError
+from lakebox.errors import CatalogError, LakeboxError
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.state import Cursor
 from lakebox.orchestration.runner import RunReport
+from lakebox.orchestration.vanished import VANISHED
+
+logger = logging.getLogger(__name__)
 
 
-def show_run(output: Output, report: RunReport) -> None:
-    """Show what a run landed, formatted and built."""
-    output.data(run_document(report))
+# (table, column) of a column a run made disappear -> the nodes of the graph that use it
+Users = dict[tuple[str, str], list[str]]
+
+
+def show_run(output: Output, report: RunReport, users: Users | None = None) -> None:
+    """Show what a run landed, formatted and built, and warn of the columns it made
+    disappear that something still uses (`users`, see `vanished_users`)."""
+    output.data(run_document(report, users))
     landed = sum(len(item.landed) for item in report.landing)
     sightings = sum(len(item.duplicates) for item in report.landing)
     output.say(
@@ -43,6 +52,8 @@ def show_run(output: Output, report: RunReport) -> None:
         )
     for warning in report.lineage_warnings:
         output.warn(warning)
+    for message in vanished_warnings(report, users or {}):
+        output.warn(message)
     _formatted_table(output, report)
     if report.entities:
         output.table(
@@ -156,8 +167,51 @@ def waiting_message(batch_ids: list[str]) -> str:
     )
 
 
-def run_document(report: RunReport) -> dict[str, Any]:
+def vanished_users(lh: Lakehouse, report: RunReport) -> Users:
+    """Return what uses each column the run made disappear: the nodes one link downstream
+    of it in the project's lineage graph, traced as if the column were still there."""
+    vanished = report.of(VANISHED.name)
+    if not vanished:
+        return {}
+    from lakebox.serving.lineage import full_graph
+
+    kept: dict[TableRef, list[str]] = {}
+    for gone in vanished:
+        zone, _, name = gone.table.partition(".")
+        kept.setdefault(TableRef(zone, name), []).append(gone.column)
+    try:
+        graph = full_graph(lh, kept)
+    except LakeboxError as error:  # the graph cannot be made: say so, name no users
+        logger.warning("the lineage graph could not be made: %s", error)
+        return {}
+    return {
+        (gone.table, gone.column): [
+            step.node.id for step in graph.walk(f"{gone.table}.{gone.column}", "downstream", 1)
+        ]
+        for gone in vanished
+    }
+
+
+def vanished_warnings(report: RunReport, users: Users) -> list[str]:
+    """Return a warning per column the run made disappear that something uses."""
+    found = []
+    for gone in report.of(VANISHED.name):
+        using = users.get((gone.table, gone.column))
+        if using:
+            found.append(
+                f"{gone.step}: column {gone.column} is gone from {gone.table}, but "
+                f"{len(using)} thing(s) downstream use it: {', '.join(using)} "
+                f"(see 'lakebox impact {gone.table}.{gone.column}')"
+            )
+    return found
+
+
+def run_document(report: RunReport, users: Users | None = None) -> dict[str, Any]:
     """Return a run report as plain JSON-able data."""
+    vanished = [
+        {**plain(gone), "used_by": (users or {}).get((gone.table, gone.column), [])}
+        for gone in report.of(VANISHED.name)
+    ]
     return {
         "run_id": report.run_id,
         "ok": report.ok,
@@ -174,6 +228,7 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "attempts": [plain(attempt) for attempt in report.attempts],
         "failed_waiting": failed_waiting(report),
         "lineage_warnings": report.lineage_warnings,
+        "vanished_columns": vanished,
     }
 
 

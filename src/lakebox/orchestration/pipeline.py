@@ -29,6 +29,7 @@ from lakebox.orchestration.openlineage import Events, emitting
 from lakebox.orchestration.report import ATTEMPTS, RunReport, StepRun
 from lakebox.orchestration.steps import STEPS
 from lakebox.orchestration.steps.base import Context, Unit
+from lakebox.orchestration.vanished import VANISHED, watch
 
 logger = logging.getLogger(__name__)
 # What a selector may start with, and the step kind it means.
@@ -182,7 +183,9 @@ def execute(
         for unit in units:
             STEPS[unit.step.kind].known(lh, unit)  # the caller's mistake: raise it at once
         for unit in units:
+            watched = watch(lh, unit, unit_name(unit))
             _attempts(lh, config, unit, report, context, events)
+            report.add(VANISHED, *watched.vanished(lh))
     return report
 
 

@@ -1,5 +1,5 @@
 """The HTTP API's routes, one router per module, in the order the app includes them: tables,
-SQL and checks, runs, models, forecasts, anomalies, metrics, pipelines, and
+SQL and checks, runs, models, forecasts, anomalies, lineage, metrics, pipelines, and
 the streams' events and live view."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from lakebox.serving.routes import (
     anomalies,
     forecasts,
+    lineage,
     metrics,
     models,
     pipelines,
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     models.router,
     forecasts.router,
     anomalies.router,
+    lineage.router,
     metrics.router,
     pipelines.router,
     stream_events.router,
