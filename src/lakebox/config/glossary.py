@@ -11,16 +11,16 @@ from pydantic import Field, field_validator, model_validator
 from lakebox.config.base import Strict
 from lakebox.config.docs import MAX_DESCRIPTION, MAX_OWNER
 
-TERM = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 '_-]{0,78}[A-Za-z0-9])?")
+TERM = re.compile(r"[^\W_](?:[\w .'-]{0,78}[^\W_])?")
 COLUMN = re.compile(r"[a-z_][a-z0-9_]*\.[^.\s]+\.[^.\s]+")
 
 
 def term_name(value: str, what: str = "term") -> str:
-    """Return `value` if it is a term's name (letters, digits, spaces, `'`, `_` and `-`,
-    at most 80), else raise ValueError."""
+    """Return `value` if it is a term's name (letters, digits, spaces, `.`, `'`, `_` and
+    `-`, at most 80), else raise ValueError."""
     if not TERM.fullmatch(value):
         raise ValueError(
-            f"{what} {value!r} must be letters, digits, spaces, ', _ and - (at most 80, "
+            f"{what} {value!r} must be letters, digits, spaces, . ' _ and - (at most 80, "
             "starting and ending with a letter or digit)"
         )
     return value

@@ -159,8 +159,9 @@ def model_yaml(path: Path) -> ModelDocs:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
+        problem = getattr(error, "problem", None) or error
         raise ModelError(
-            f"{path}:{line or '?'}: not valid YAML", file=str(path), line=line
+            f"{path}:{line or '?'}: not valid YAML ({problem})", file=str(path), line=line
         ) from error
     except ConfigError as error:
         raise ModelError(error.message, hint=error.hint, file=str(path)) from error

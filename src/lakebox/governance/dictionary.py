@@ -42,6 +42,8 @@ class Entry:
     terms: tuple[str, ...] = ()
     edited_by: str | None = None  # the author of the latest edit in force
     edited_at: datetime | None = None
+    terms_from: str | None = None  # zone.table.column the terms are inherited from
+    edited_fields: tuple[str, ...] = ()  # the fields an edit sets
 
     @property
     def id(self) -> str:
@@ -59,8 +61,10 @@ class Entry:
             **({} if self.column else {"owner": self.owner}),
             "tags": list(self.tags),
             "terms": list(self.terms),
+            "terms_from": self.terms_from,
             "edited_by": self.edited_by,
             "edited_at": self.edited_at,
+            "edited_fields": list(self.edited_fields),
         }
 
 
@@ -178,6 +182,7 @@ class _Builder:
             tuple(value["terms"] or ()),
             newest.author if newest else None,
             newest.at if newest else None,
+            edited_fields=tuple(made),
         )
 
     def _inherit(self, entry: Entry) -> Entry:
@@ -189,7 +194,7 @@ class _Builder:
         above = [self.column(*_split(source)) for source, _ in sorted(links)]
         described = [e for e in above if e.description]
         texts = {e.description for e in described}
-        if not entry.description and len(texts) == 1:
+        if not entry.description and "description" not in entry.edited_fields and len(texts) == 1:
             source = described[0]
             entry = replace(
                 entry,
@@ -197,9 +202,10 @@ class _Builder:
                 described_by="inherited",
                 inherited_from=source.inherited_from or source.id,
             )
-        if not entry.terms:
-            terms = tuple(dict.fromkeys(term for e in above for term in e.terms))
-            entry = replace(entry, terms=terms)
+        carrying = [e for e in above if e.terms]
+        if not entry.terms and "terms" not in entry.edited_fields and carrying:
+            terms = tuple(dict.fromkeys(term for e in carrying for term in e.terms))
+            entry = replace(entry, terms=terms, terms_from=carrying[0].terms_from or carrying[0].id)
         return entry
 
 
