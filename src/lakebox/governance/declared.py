@@ -2,11 +2,12 @@
 `description` keys and `docs:` block in lakebox.yaml; each model's YAML file
 (`models/<name>.yaml`) and the comments of its SQL — the leading `--` lines describe the table
 (the `-- checks:` block excepted), a trailing `-- text` on a projection's line describes that
-column. The YAML file comes first, the comments fill what it leaves out."""
+column. The YAML file comes first, the comments fill what it leaves out. A column the
+glossary's `columns:` name carries that term too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlglot
@@ -64,6 +65,21 @@ def declared_docs(config: ProjectConfig, models: Path) -> dict[str, DeclaredTabl
         found[f"quarantine.{name}"] = quarantine_docs(name)
     for path in sorted(models.glob("*.sql")) if models.is_dir() else []:
         found[f"exploitation.{path.stem}"] = model_docs(path, config.glossary)
+    return _glossary_links(found, config.glossary)
+
+
+def _glossary_links(
+    found: dict[str, DeclaredTable], glossary: GlossaryConfig
+) -> dict[str, DeclaredTable]:
+    """Return `found` with each column a glossary term names carrying that term."""
+    for name, term in glossary.terms.items():
+        for identifier in term.columns:
+            zone, table, column = identifier.split(".", 2)
+            docs = found.setdefault(f"{zone}.{table}", DeclaredTable())
+            declared = docs.columns.get(column, Declared())
+            docs.columns[column] = replace(
+                declared, terms=tuple(dict.fromkeys((*declared.terms, name)))
+            )
     return found
 
 

@@ -6,7 +6,7 @@ definitions and tags, ranked by one rule each hit can name —
 | 100 | the text is the name (`stores`, `exploitation.stores.city`, a term or synonym) |
 | 80 | the name starts with the text |
 | 60 | every word of the text starts a word of the name (`store daily`) |
-| 40 | the text is one of its tags or glossary terms |
+| 40 | the text is one of its tags or glossary terms (or a term's synonym) |
 | 20 | every word of the text starts a word of its description (a term's definition) |
 
 Equal scores list terms, then tables, then columns, shorter names first. Case does not
@@ -25,11 +25,11 @@ from lakebox.governance.dictionary import Dictionary, Entry
 MAX_TEXT = 200
 LIMIT = 50
 RULES = (
-    (100, "name"),
-    (80, "name starts with it"),
-    (60, "words of the name"),
-    (40, "tag or term"),
-    (20, "description"),
+    (100, "the name is the text"),
+    (80, "the name starts with the text"),
+    (60, "the text's words start words of the name"),
+    (40, "a tag or glossary term is the text"),
+    (20, "the text's words start words of the description"),
 )
 _KINDS = {"term": 0, "table": 1, "column": 2}
 _WORD = re.compile(r"[^\W_]+")
@@ -81,15 +81,18 @@ def search(text: str, found: Dictionary, glossary: GlossaryConfig, limit: int = 
 
 
 def _items(found: Dictionary, glossary: GlossaryConfig) -> list[_Item]:
-    items = [_entry_item(entry) for entry in found.entries()]
+    synonyms = {name: tuple(term.synonyms) for name, term in glossary.terms.items()}
+    items = [_entry_item(entry, synonyms) for entry in found.entries()]
     for name, term in glossary.terms.items():
         names = tuple(word.casefold() for word in (name, *term.synonyms))
         items.append(_Item("term", name, names, (), term.definition))
     return items
 
 
-def _entry_item(entry: Entry) -> _Item:
-    labels = tuple(label.casefold() for label in (*entry.tags, *entry.terms))
+def _entry_item(entry: Entry, synonyms: dict[str, tuple[str, ...]]) -> _Item:
+    """Return an entry as searched: its names, and its tags and terms (with their synonyms)."""
+    terms = [word for term in entry.terms for word in (term, *synonyms.get(term, ()))]
+    labels = tuple(label.casefold() for label in (*entry.tags, *terms))
     if entry.column:
         names = (entry.column, f"{entry.table.partition('.')[2]}.{entry.column}", entry.id)
         kind = "column"

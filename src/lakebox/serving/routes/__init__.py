@@ -1,6 +1,6 @@
 """The HTTP API's routes, one router per module, in the order the app includes them: tables,
 SQL and checks, runs, models, forecasts, anomalies, metrics, pipelines, and
-the streams' events and live view."""
+the streams' events and live view, the dictionary and search."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from lakebox.serving.routes import (
     anomalies,
+    dictionary,
     forecasts,
     metrics,
     models,
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     pipelines.router,
     stream_events.router,
     streams.router,
+    dictionary.router,
 )
