@@ -18,6 +18,7 @@ from lakebox.cli import (
     dashboards,
     demo,
     forecast,
+    glossary,
     models,
     pg,
     pipelines,
@@ -29,6 +30,7 @@ from lakebox.cli import (
     run,
     runs,
     sandbox,
+    search,
     serve,
     stream,
     tokens,
@@ -63,6 +65,8 @@ COMMAND_MODULES = (
     users,
     tokens,
     access,
+    glossary,
+    search,
 )
 
 
