@@ -8,7 +8,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from lakebox.config.base import Strict
+from lakebox.config.base import Strict, refuse
 from lakebox.config.docs import MAX_DESCRIPTION, MAX_OWNER
 
 TERM = re.compile(r"[^\W_](?:[\w .'-]{0,78}[^\W_])?")
@@ -67,7 +67,8 @@ class GlossaryConfig(Strict):
             for word in (name, *term.synonyms):
                 other = seen.setdefault(word.casefold(), name)
                 if other != name:
-                    raise ValueError(f"terms {other!r} and {name!r} both go by {word!r}")
+                    message = f"terms {other!r} and {name!r} both go by {word!r}"
+                    refuse(("terms", name), message, word)
         return self
 
     def find(self, name: str) -> str | None:

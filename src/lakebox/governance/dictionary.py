@@ -120,15 +120,19 @@ def dictionary(lh: Lakehouse, graph: Graph | None = None) -> Dictionary:
 
 
 def _tables(lh: Lakehouse, graph: Graph) -> dict[str, list[str]]:
-    """Return every table's columns: the graph's (landing left out), then the catalog's."""
+    """Return every table's columns: the graph's (landing left out), then the catalog's, then
+    those a source's `docs:` block names (columns it infers, before it is first formatted)."""
     found: dict[str, list[str]] = {}
     for node in graph.nodes.values():
         if node.kind == "table":
             found.setdefault(node.id, [])
         elif node.kind == "column" and graph.nodes[node.table].kind == "table":
             found.setdefault(node.table, []).append(node.column)
-    for ref, columns in table_columns(lh).items():
-        known = found.setdefault(ref.identifier, [])
+    named = {ref.identifier: columns for ref, columns in table_columns(lh).items()}
+    for name, source in lh.config.formatted_sources.items():
+        named.setdefault(f"formatted.{name}", []).extend(source.docs.columns)
+    for table, columns in named.items():
+        known = found.setdefault(table, [])
         known.extend(column for column in columns if column not in known)
     return dict(sorted(found.items()))
 
