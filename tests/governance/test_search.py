@@ -117,9 +117,8 @@ def test_a_limit_keeps_the_best():
 
 
 def test_a_user_finds_only_the_tables_and_columns_they_read():
-    access = AccessConfig.model_validate(
-        {"roles": {"partial": {"read": ["exploitation.stores.store_id", "exploitation.store_days"]}}}
-    )
+    reads = ["exploitation.stores.store_id", "exploitation.store_days"]
+    access = AccessConfig.model_validate({"roles": {"partial": {"read": reads}}})
     seen = FOUND.narrowed(Principal("p", ("partial",), {}, access))
     assert _ranked("people counted", seen) == [("column", "exploitation.store_days.visitors", 20)]
     assert ("term", "store", 100) in _ranked("store", seen)  # terms are not data
