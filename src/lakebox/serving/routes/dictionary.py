@@ -37,7 +37,11 @@ class EntryEdit(BaseModel):
     )
 
     def changes(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
+        return {
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if name in self.model_fields_set
+        }
 
 
 @router.get("/api/dictionary/{table}", summary="A table's docs, its columns' and their edits")
