@@ -72,6 +72,11 @@ class ModelError(LakeboxError):
     """An exploitation model is wrong: bad SQL, a cycle or an unknown table."""
 
 
+class DictionaryError(LakeboxError):
+    """An edit of the data dictionary is wrong (an unknown field, term or tag), or a glossary
+    term asked for does not exist (HTTP 404)."""
+
+
 class EntityError(LakeboxError):
     """An entity cannot be resolved: a missing table or column, or splink refused it."""
 

@@ -53,8 +53,8 @@ def test_the_local_user_may_do_everything_and_is_never_restricted():
 @pytest.mark.parametrize(
     ("role", "reads", "abilities"),
     [
-        ("admin", ("*",), {"query", "sandboxes", "train", "runs", "admin"}),
-        ("engineer", ALL_ZONES, {"query", "sandboxes", "train", "runs"}),
+        ("admin", ("*",), {"query", "sandboxes", "train", "runs", "describe", "admin"}),
+        ("engineer", ALL_ZONES, {"query", "sandboxes", "train", "runs", "describe"}),
         ("analyst", ("exploitation", "analytics"), {"query", "sandboxes", "train"}),
         ("viewer", ("exploitation", "analytics"), set()),
     ],

@@ -138,7 +138,7 @@ def test_a_full_section_is_valid():
             "can: [query, fly]",
             8,
             "access.roles.eu_analyst.can.1",
-            "Input should be 'query', 'sandboxes', 'train', 'runs' or 'admin'",
+            "Input should be 'query', 'sandboxes', 'train', 'runs', 'describe' or 'admin'",
         ),
         ("    eu_analyst:\n", "    EU:\n", 3, "access.roles", "role name 'EU' must be lower-case"),
         ("session_hours: 8", "session_hours: 0", 19, "access.session_hours", "greater than 0"),

@@ -20,6 +20,7 @@ ACTIONS = (
     "logout",
     "grant change",
     "run",
+    "dictionary edit",
 )
 OUTCOMES = ("ok", "refused", "failed")
 

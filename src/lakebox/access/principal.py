@@ -16,9 +16,10 @@ BUILTIN: dict[str, RoleConfig] = {
         description="reads everything and may do everything", read=["*"], can=list(ABILITIES)
     ),
     "engineer": RoleConfig(
-        description="reads every zone, writes SQL, runs pipelines, uses sandboxes and trains",
+        description="reads every zone, writes SQL, runs pipelines, uses sandboxes, trains and "
+        "edits the data dictionary",
         read=list(ALL_ZONES),
-        can=["query", "sandboxes", "train", "runs"],
+        can=["query", "sandboxes", "train", "runs", "describe"],
     ),
     "analyst": RoleConfig(
         description="reads the exploitation and analytics zones, writes SQL, uses sandboxes",
@@ -110,7 +111,8 @@ class Principal:
 
     @property
     def abilities(self) -> frozenset[str]:
-        """What the user may do besides reading: query, sandboxes, train, runs, admin."""
+        """What the user may do besides reading: query, sandboxes, train, runs, describe,
+        admin."""
         return self._grants[1] if self.access is not None else frozenset(ABILITIES)
 
     def can(self, ability: str) -> bool:

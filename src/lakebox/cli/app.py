@@ -18,6 +18,7 @@ from lakebox.cli import (
     dashboards,
     demo,
     forecast,
+    glossary,
     impact,
     lineage,
     models,
@@ -31,6 +32,7 @@ from lakebox.cli import (
     run,
     runs,
     sandbox,
+    search,
     serve,
     stream,
     tokens,
@@ -67,6 +69,8 @@ COMMAND_MODULES = (
     users,
     tokens,
     access,
+    glossary,
+    search,
 )
 
 

@@ -38,7 +38,7 @@ def audit(
         str | None,
         typer.Option(
             help="Only this action: query, read table, download, login, failed login, logout, "
-            "grant change, run, erase."
+            "grant change, run, erase, dictionary edit."
         ),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries.")] = 100,

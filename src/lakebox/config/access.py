@@ -15,9 +15,10 @@ from lakebox.config.base import Strict, identifiers
 
 BUILTIN_ROLES = ("admin", "engineer", "analyst", "viewer")
 # What a role may do besides reading tables: write its own SQL (console, API, pg-wire), use
-# sandboxes, train models, start runs, administer users, tokens and the audit log.
-Ability = Literal["query", "sandboxes", "train", "runs", "admin"]
-ABILITIES: tuple[str, ...] = ("query", "sandboxes", "train", "runs", "admin")
+# sandboxes, train models, start runs, edit the data dictionary, administer users, tokens and
+# the audit log.
+Ability = Literal["query", "sandboxes", "train", "runs", "describe", "admin"]
+ABILITIES: tuple[str, ...] = ("query", "sandboxes", "train", "runs", "describe", "admin")
 MaskKind = Literal["null", "redact", "hash", "partial", "year"]
 # zone, zone.table or zone.table.column; `*` and `?` match as in file names
 _PATTERN = re.compile(r"[A-Za-z0-9_*?\[\]-]+(\.[A-Za-z0-9_*?\[\]-]+){0,2}")

@@ -4,9 +4,10 @@ that must be lower-case identifiers."""
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _Named = TypeVar("_Named", bound=dict[str, Any])
@@ -24,3 +25,11 @@ def identifiers(named: _Named, what: str) -> _Named:
         if not IDENTIFIER.fullmatch(name):
             raise ValueError(f"{what} {name!r} must be lower-case letters, digits and _")
     return named
+
+
+def refuse(location: tuple[str | int, ...], message: str, value: object) -> NoReturn:
+    """Raise a validation error at `location` in the model being checked, so that the error
+    names the line of the key at fault rather than the model's first line."""
+    error = PydanticCustomError("value_error", "Value error, {message}", {"message": message})
+    details = InitErrorDetails(type=error, loc=location, input=value)
+    raise ValidationError.from_exception_data("ProjectConfig", [details])

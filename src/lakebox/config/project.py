@@ -12,12 +12,13 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from lakebox.config.access import AccessConfig
 from lakebox.config.alerts import AlertsConfig
 from lakebox.config.anomalies import AnomalyRuleConfig
-from lakebox.config.base import Strict, identifiers
+from lakebox.config.base import Strict, identifiers, refuse
 from lakebox.config.checks import CheckConfig
 from lakebox.config.engine import EngineConfig
 from lakebox.config.entities import EntityConfig
 from lakebox.config.environment import expand_env
 from lakebox.config.forecasts import ForecastConfig, ForecastName
+from lakebox.config.glossary import GlossaryConfig
 from lakebox.config.lineage import LineageConfig
 from lakebox.config.models import ModelsConfig
 from lakebox.config.pipelines import PipelineConfig, check_references
@@ -50,6 +51,7 @@ class ProjectConfig(Strict):
     streams: dict[str, StreamConfig] = Field(default_factory=dict)
     access: AccessConfig | None = None  # present: every served request needs a user
     lineage: LineageConfig | None = None  # present: runs emit OpenLineage events
+    glossary: GlossaryConfig = Field(default_factory=GlossaryConfig)
 
     @field_validator("entities")
     @classmethod
@@ -88,6 +90,15 @@ class ProjectConfig(Strict):
         """Return what the format step formats: the sources, and each stream's landed events."""
         streamed = {name: stream_source(name, stream) for name, stream in self.streams.items()}
         return {**self.sources, **streamed}
+
+    @model_validator(mode="after")
+    def _terms_known(self) -> ProjectConfig:
+        for name, source in self.sources.items():
+            try:
+                self.glossary.canonical(source.docs.all_terms(), f"source {name}")
+            except ValueError as error:
+                refuse(("sources", name, "docs"), str(error), source.docs.all_terms())
+        return self
 
     @model_validator(mode="after")
     def _pipeline_steps_exist(self) -> ProjectConfig:

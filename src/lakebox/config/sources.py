@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from lakebox.config.base import Strict
 from lakebox.config.columns import ColumnConfig
+from lakebox.config.docs import SourceDocs
 from lakebox.config.durations import LOOKBACK
 
 FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "excel")
@@ -86,6 +87,7 @@ class SourceConfig(Strict):
     on_incompatible: Literal["quarantine", "fail"] = "quarantine"
     keep_duplicates: bool = False  # keep exact copies of a row (each a separate event)
     description: str | None = None
+    docs: SourceDocs = Field(default_factory=SourceDocs)  # owner, tags, terms; columns' too
 
     @field_validator("url")
     @classmethod
@@ -115,6 +117,13 @@ class SourceConfig(Strict):
             raise ValueError("an incremental 'http' source needs 'incremental.param'")
         if self.incremental and self.incremental.lookback is not None and not self.key:
             raise ValueError("'incremental.lookback' needs 'key': re-read rows replace themselves")
+        for name, column in self.docs.columns.items():
+            declared = self.columns.get(name)
+            if column.description and declared is not None and declared.description:
+                raise ValueError(
+                    f"column {name} is described twice, under columns and under docs.columns; "
+                    "keep one"
+                )
         return self
 
     @property

@@ -92,7 +92,7 @@ def write_project(directory: Path, seed: int, api_url: str) -> None:
     models = directory / "models"
     models.mkdir()
     for item in package.joinpath("models").iterdir():
-        if item.name.endswith(".sql"):
+        if item.name.endswith((".sql", ".yaml")):  # each model's SQL and its docs
             (models / item.name).write_text(item.read_text("utf-8"), encoding="utf-8")
     dashboards = directory / "dashboards"
     dashboards.mkdir()

@@ -122,10 +122,10 @@ def _naming_the_file(entry: Entry, error: LakeboxError) -> str:
 
 def fingerprint(source: SourceConfig) -> str:
     """Return what formatting a source's file depends on besides its bytes: the source's
-    config and the lakebox version. A failed file is retried once it changes."""
+    config (not its docs) and the lakebox version. A failed file is retried once it changes."""
     from lakebox.ground.version import __version__
 
-    text = source.model_dump_json() + "\n" + __version__
+    text = source.model_dump_json(exclude={"docs"}) + "\n" + __version__
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -10,8 +10,8 @@ WITH city_timezones (city, timezone) AS (
 SELECT
     counts.store_id,
     any_value(counts.city) AS city,
-    coalesce(any_value(city_timezones.timezone), 'UTC') AS timezone,
-    count(DISTINCT counts.sensor) AS sensors
+    coalesce(any_value(city_timezones.timezone), 'UTC') AS timezone, -- IANA zone of the store's shop hours (UTC for an unknown city)
+    count(DISTINCT counts.sensor) AS sensors -- Door sensors that ever reported
 FROM exploitation.door_readings AS counts
 LEFT JOIN city_timezones ON city_timezones.city = counts.city
 GROUP BY counts.store_id

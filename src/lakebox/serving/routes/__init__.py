@@ -1,6 +1,6 @@
 """The HTTP API's routes, one router per module, in the order the app includes them: tables,
-SQL and checks, runs, models, forecasts, anomalies, lineage, metrics, pipelines, and
-the streams' events and live view."""
+SQL and checks, runs, models, forecasts, anomalies, lineage, metrics, pipelines, the
+streams' events and live view, the dictionary and search."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from lakebox.serving.routes import (
     anomalies,
+    dictionary,
     forecasts,
     lineage,
     metrics,
@@ -32,4 +33,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     pipelines.router,
     stream_events.router,
     streams.router,
+    dictionary.router,
 )

@@ -24,6 +24,7 @@ NAVIGATION = (
     ("catalog", "Catalog", "/catalog"),
     ("sql", "SQL", "/sql"),
     ("dashboards", "Dashboards", "/dashboards"),
+    ("glossary", "Glossary", "/glossary"),
     ("streams", "Streams", "/streams"),
     ("forecasts", "Forecasts", "/forecasts"),
     ("anomalies", "Anomalies", "/anomalies"),
@@ -109,6 +110,13 @@ def table_href(table: str) -> str:
     return f"/catalog/{quote(zone, safe='')}/{quote(name, safe='')}"
 
 
-TEMPLATES.env.filters.update(table_href=table_href)
+def column_href(column: str) -> str:
+    """Return where the table page of `zone.table.column` shows the column's docs."""
+    zone, _, rest = column.partition(".")
+    name, _, field = rest.partition(".")
+    return f"{table_href(f'{zone}.{name}')}#dictionary-{quote(field, safe='')}"
+
+
+TEMPLATES.env.filters.update(table_href=table_href, column_href=column_href)
 # Jinja's `tojson` (HTML-safe, for <script> blocks) with dates as ISO text.
 TEMPLATES.env.policies["json.dumps_kwargs"] = {"sort_keys": False, "default": json_default}

@@ -1,6 +1,7 @@
 """The UI's pages over the lakehouse: overview, catalog, table pages, the SQL console, and the
 analysis pages (forecasts, anomalies, models), the runs and alerts pages, the streams' live
-view, and the admin and audit pages. Each shows only what its user may read (see `grants`)."""
+view, the admin and audit pages, the glossary and the search. Each shows only what its user
+may read (see `grants`)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from lakebox.serving.ui.pages import (
     catalog,
     console,
     forecasts,
+    glossary,
     lineage,
     models,
     overview,
     runs,
+    search,
     streams,
 )
 
@@ -35,6 +38,8 @@ _PAGES = (
     streams,
     admin,
     audit,
+    glossary,
+    search,
 )
 for _page in _PAGES:
     router.include_router(_page.router)

@@ -30,6 +30,7 @@ from lakebox.serving.routes.tables import (
     summary_of,
     table_columns,
 )
+from lakebox.serving.ui.pages.dictionary import dictionary_section
 from lakebox.serving.ui.pages.grants import (
     first_refusal,
     hidden_parts,
@@ -73,7 +74,7 @@ def table(
         return render(
             request, "missing.html", "catalog", error=error, status_code=404, **project(lh)
         )
-    context = table_context(lh, queries, ref)
+    context = {**table_context(lh, queries, ref), **dictionary_section(lh, queries, ref)}
     return render(request, "table.html", "catalog", as_of=as_of, **context, **project(lh))
 
 
