@@ -1,6 +1,6 @@
 """The HTTP API's routes, one router per module, in the order the app includes them: tables,
-SQL and checks, runs, models, forecasts, anomalies, metrics, pipelines, and
-the streams' events and live view."""
+their physical metadata, SQL and checks, runs, models, forecasts, anomalies, metrics,
+pipelines, and the streams' events and live view."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from lakebox.serving.routes import (
     forecasts,
     metrics,
     models,
+    physical,
     pipelines,
     runs,
     sql,
@@ -21,6 +22,7 @@ from lakebox.serving.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     tables.router,
+    physical.router,
     sql.router,
     runs.router,
     models.router,
