@@ -4,6 +4,7 @@ table page): setting values, sizes, schema changes and how one landing object wa
 from __future__ import annotations
 
 from lakebox.governance.physical import Change, SchemaVersion
+from lakebox.governance.reading import setting_order
 
 # Characters a delimiter or quote may be that would not show as themselves.
 _NAMED = {"\t": "tab", " ": "space", "": '""'}
@@ -58,9 +59,9 @@ def read_text(read_with: dict[str, dict[str, object]] | None) -> str:
     (`not recorded` for an object formatted before lakebox recorded it)."""
     if not read_with:
         return "not recorded"
-    parts = [
-        name.replace("_", " ") + " " + setting_text(setting.get("value"))
-        for name, setting in read_with.items()
-        if name != "format"
-    ]
-    return "; ".join([setting_text(read_with.get("format", {}).get("value")), *parts])
+    return "; ".join(
+        setting_text(read_with[name].get("value"))
+        if name == "format"
+        else f"{name.replace('_', ' ')} {setting_text(read_with[name].get('value'))}"
+        for name in sorted(read_with, key=setting_order)
+    )

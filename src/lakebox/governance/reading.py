@@ -122,10 +122,11 @@ def _from_reads(reads: list[dict[str, dict[str, object]]]) -> list[Setting]:
         seen = [(json.loads(text), count) for text, count in counts.most_common()]
         seen = seen if len(seen) > 1 else []
         settings.append(Setting(name, latest.get("value"), str(latest.get("origin")), seen))
-    return sorted(settings, key=lambda setting: _order(setting.name))
+    return sorted(settings, key=lambda setting: setting_order(setting.name))
 
 
-def _order(name: str) -> tuple[int, str]:
+def setting_order(name: str) -> tuple[int, str]:
+    """Return where setting `name` comes in a listing (format first)."""
     return (ORDER.index(name), "") if name in ORDER else (len(ORDER), name)
 
 
