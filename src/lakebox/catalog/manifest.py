@@ -36,6 +36,7 @@ manifest_table = sa.Table(
     sa.Column("backfill", sa.Text),
     sa.Column("attempts", sa.Integer),
     sa.Column("failed_with", sa.String(64)),
+    sa.Column("read_with", sa.Text),
 )
 
 
@@ -76,6 +77,9 @@ class Entry:
     backfill: str | None = None  # a backfill's window (JSON); its batch moves no state
     attempts: int | None = None  # how many times formatting was tried
     failed_with: str | None = None  # a failure's config and version fingerprint
+    # how formatting read the object (JSON: setting → value and origin); None before lakebox
+    # recorded it, and for objects never read
+    read_with: str | None = None
 
 
 class Manifest:
@@ -124,6 +128,18 @@ class Manifest:
         with self._engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         return _entry(row) if row is not None else None
+
+    def of_batches(self, batch_ids: list[str]) -> dict[str, Entry]:
+        """Return the entries of `batch_ids` that have one, by batch id."""
+        found: dict[str, Entry] = {}
+        for start in range(0, len(batch_ids), 500):  # bounded IN lists
+            query = sa.select(manifest_table).where(
+                manifest_table.c.batch_id.in_(batch_ids[start : start + 500])
+            )
+            with self._engine.connect() as connection:
+                rows = connection.execute(query).mappings()
+                found |= {row["batch_id"]: _entry(row) for row in rows}
+        return found
 
     def batch_ids(self, source: str, prefix: str) -> list[str]:
         """Return the batch ids of `source` that start with `prefix`."""

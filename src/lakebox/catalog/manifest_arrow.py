@@ -43,6 +43,7 @@ ARROW_SCHEMA = pa.schema(
         ("backfill", pa.string()),
         ("attempts", pa.int32()),
         ("failed_with", pa.string()),
+        ("read_with", pa.string()),
     ]
 )
 

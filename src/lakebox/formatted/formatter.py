@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import logging
 import shutil
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError, LakeboxError, SchemaError
 from lakebox.formatted import dedup, readers, schema, staging
-from lakebox.formatted.readers.base import RawInput
+from lakebox.formatted.readers.base import RawInput, read_settings
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.ground.clock import now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
@@ -83,7 +84,7 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
     work.mkdir(parents=True, exist_ok=True)
     attempts = (entry.attempts or 0) + 1
     try:
-        counts, status, problem = _format_file(lh, entry, source, work, again)
+        (counts, status, problem), read_with = _format_file(lh, entry, source, work, again)
     except SchemaError:
         lh.manifest.update(entry.batch_id, attempts=attempts, failed_with=fingerprint(source))
         raise
@@ -107,6 +108,7 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
         formatted_at=now(),
         attempts=attempts,
         failed_with=None,
+        read_with=json.dumps(read_with, sort_keys=True),
         **vars(counts),
     )
     return FormatResult(entry.batch_id, entry.source, status, counts, problem, retried)
@@ -189,14 +191,16 @@ Outcome = tuple[Counts, str, str | None]
 
 def _format_file(
     lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path, again: bool
-) -> Outcome:
+) -> tuple[Outcome, dict[str, dict[str, object]]]:
+    """Return what formatting the file did, and how it was read (`read_settings`)."""
     assert entry.landed_path is not None
     with lh.storage.as_local_file(entry.landed_path) as local:
         raw = readers.read(lh.engine, local, source, work)
         try:
-            return _format_raw(lh, entry, source, raw, work, again)
+            outcome = _format_raw(lh, entry, source, raw, work, again)
         finally:
             raw.cleanup(lh.engine)
+        return outcome, read_settings(raw, local, source)
 
 
 def _format_raw(
@@ -215,6 +219,7 @@ def _format_raw(
             existing.schema().as_arrow() if existing else None,
             raw.type_hints,
         )
+        _note_decimal_marks(raw, file_schema.columns)
         if file_schema.incompatible:
             refused = file_schema.incompatible
             return _refuse_file(lh, entry, source, raw, names, refused, work, again)
@@ -235,6 +240,14 @@ def _format_raw(
         return counts, Status.FORMATTED, None
     finally:
         names.drop(engine)
+
+
+def _note_decimal_marks(raw: RawInput, columns: list[ColumnPlan]) -> None:
+    """Add the decimal marks the file's values told to the settings it was read with."""
+    marks = {column.name: column.decimal for column in columns if column.decimal}
+    if marks:
+        raw.read_with["decimal_marks"] = marks
+        raw.detected.add("decimal_marks")
 
 
 @dataclass(frozen=True)

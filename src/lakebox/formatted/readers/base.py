@@ -31,6 +31,11 @@ class RawInput:
     # True (CSV): the select gives neither `_ordinal` nor `_line`; the formatter numbers the
     # records in file order and maps them to lines past the records the parser refused.
     ordinal_is_line: bool = False
+    # the settings the file was read with (encoding, delimiter, sheets …), and those of them
+    # the reader found in the file itself; the others come from the source's config or its
+    # defaults (`read_settings` tells them apart)
+    read_with: dict[str, object] = field(default_factory=dict)
+    detected: set[str] = field(default_factory=set)
 
     def cleanup(self, engine: DuckDBEngine) -> None:
         """Remove the temporary files and DuckDB temp tables the reader made."""
@@ -56,6 +61,29 @@ EXTENSIONS = {
     ".xlsm": "excel",
     ".xls": "excel",
 }
+
+
+# the source setting behind a reader setting of another name
+_CONFIG_FIELDS = {"header_row": "header", "header_rows": "header"}
+
+
+def read_settings(raw: RawInput, path: Path, source: SourceConfig) -> dict[str, dict[str, object]]:
+    """Return how a landed file was read: each setting (its format first) with its value and
+    origin — `detected` in the file (the format: from its extension), `configured` on the
+    source, or the reader's `default`."""
+    settings = {"format": format_of(path, source), **raw.read_with}
+    detected = raw.detected | ({"format"} if source.kind != "http" and not source.format else set())
+    chosen = source.model_fields_set | ({"format"} if source.kind == "http" else set())
+    return {
+        name: {"value": value, "origin": _origin(name, detected, chosen)}
+        for name, value in settings.items()
+    }
+
+
+def _origin(name: str, detected: set[str], chosen: set[str]) -> str:
+    if name in detected:
+        return "detected"
+    return "configured" if _CONFIG_FIELDS.get(name, name) in chosen else "default"
 
 
 def register(name: str) -> Callable[[Reader], Reader]:

@@ -53,7 +53,8 @@ def _read_delimited(
     scratch: Path,
     default_delimiter: str | None,
 ) -> RawInput:
-    text_path, temporary, duckdb_encoding = _utf8_view(path, source, scratch)
+    encoding = encodings.detect(path, source.encoding)
+    text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
     dialect = sniff(text_path, source, default_delimiter)
     number = next(_REJECT_TABLES)
     rejects = f"rejects_{number}"
@@ -80,7 +81,29 @@ def _read_delimited(
         sample_sql=sample,
         header_lines=int(dialect.header),
         ordinal_is_line=True,
+        read_with=_read_with(encoding, dialect),
+        detected=_detected(source, default_delimiter),
     )
+
+
+def _read_with(encoding: str, dialect: Dialect) -> dict[str, object]:
+    """Return the settings a delimited file is read with; the header row is its first line."""
+    return {
+        "encoding": encoding,
+        "delimiter": dialect.delimiter,
+        "quote": dialect.quote,
+        "header": dialect.header,
+        "header_row": 1 if dialect.header else None,
+    }
+
+
+def _detected(source: SourceConfig, default_delimiter: str | None) -> set[str]:
+    """Return which settings were found in the file rather than taken from the source (a
+    TSV's delimiter comes with its format)."""
+    found = {"quote"}
+    found |= {"encoding"} if not source.encoding else set()
+    found |= {"delimiter"} if not source.delimiter and not default_delimiter else set()
+    return found | ({"header", "header_row"} if source.header is None else set())
 
 
 def _scan(text_path: Path, dialect: Dialect, duckdb_encoding: str, rejects: str) -> str:
@@ -112,8 +135,7 @@ def sniff(path: Path, source: SourceConfig, default_delimiter: str | None) -> Di
     return Dialect(delimiter, quote, header, names)
 
 
-def _utf8_view(path: Path, source: SourceConfig, scratch: Path) -> tuple[Path, list[Path], str]:
-    detected = encodings.detect(path, source.encoding)
+def _utf8_view(path: Path, detected: str, scratch: Path) -> tuple[Path, list[Path], str]:
     if detected in ("utf-8", "utf-16"):
         return path, [], detected
     if detected in ("latin-1", "iso8859-1"):

@@ -19,6 +19,7 @@ from lakebox.ground.sql import quote_identifier
 logger = logging.getLogger(__name__)
 _TABLES = itertools.count(1)
 HEADER_SEARCH_ROWS = 30
+_HEADER_ROW = b"lakebox.header_row"  # a sheet table's metadata: the row of its header
 
 
 @register("excel")
@@ -59,7 +60,19 @@ def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
         columns,
         has_sheet=True,
         temp_tables=[name],
+        read_with={"sheets": list(tables), "header_rows": _header_rows(tables)},
+        detected=({"sheets"} if not source.sheets else set())
+        | ({"header_rows"} if source.header is not False else set()),
     )
+
+
+def _header_rows(tables: dict[str, pa.Table]) -> dict[str, int | None]:
+    """Return each sheet's header row (1-based, as Excel numbers rows; None: no header)."""
+    found = {}
+    for sheet, table in tables.items():
+        row = (table.schema.metadata or {}).get(_HEADER_ROW)
+        found[sheet] = int(row) if row else None
+    return found
 
 
 def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -> pa.Table:
@@ -83,7 +96,8 @@ def _sheet_table(workbook: CalamineWorkbook, sheet: str, source: SourceConfig) -
     }
     data["_line"] = pa.array([number for number, _ in body], pa.int64())
     data["_sheet"] = pa.array([sheet] * len(body), pa.string())
-    return pa.table(data)
+    header = {} if source.header is False else {_HEADER_ROW: str(numbered[at][0]).encode()}
+    return pa.table(data, metadata=header)
 
 
 def _empty() -> pa.Table:

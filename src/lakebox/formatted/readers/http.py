@@ -43,6 +43,7 @@ def read_pages(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
     )
     raw.rejects_sql = f"{raw.rejects_sql} UNION ALL {refused_pages}"
     raw.temp_tables.append(pages)
+    raw.read_with = {"records": source.records, **raw.read_with}
     return raw
 
 

@@ -63,7 +63,14 @@ def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> Ra
         f"FROM {name} WHERE NOT ({valid})"
     )
     hints = _struct_types(engine, structure, paths, names) if source.nested == "struct" else {}
-    return RawInput(select, names, rejects, type_hints=hints, temp_tables=[name])
+    return RawInput(
+        select,
+        names,
+        rejects,
+        type_hints=hints,
+        temp_tables=[name],
+        read_with={"nested": source.nested},
+    )
 
 
 def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:

@@ -28,7 +28,9 @@ def read_parquet(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch
         f"SELECT {columns}, file_row_number + 1 AS _ordinal, file_row_number + 1 AS _line "
         f"FROM {scan}"
     )
-    return RawInput(select, names, type_hints=hints)
+    return RawInput(
+        select, names, type_hints=hints, read_with={"file_types": hints}, detected={"file_types"}
+    )
 
 
 def _as_text(column: str) -> str:

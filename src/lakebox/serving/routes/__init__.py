@@ -1,6 +1,6 @@
 """The HTTP API's routes, one router per module, in the order the app includes them: tables,
-SQL and checks, runs, models, forecasts, anomalies, lineage, metrics, pipelines, the
-streams' events and live view, the dictionary and search."""
+their physical metadata, SQL and checks, runs, models, forecasts, anomalies, lineage,
+metrics, pipelines, the streams' events and live view, the dictionary and search."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lakebox.serving.routes import (
     lineage,
     metrics,
     models,
+    physical,
     pipelines,
     runs,
     sql,
@@ -23,6 +24,7 @@ from lakebox.serving.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     tables.router,
+    physical.router,
     sql.router,
     runs.router,
     models.router,

@@ -38,6 +38,7 @@ from lakebox.serving.ui.pages.grants import (
     table_refusal,
 )
 from lakebox.serving.ui.pages.overview import latest_checks, shown_checks
+from lakebox.serving.ui.pages.physical import physical_context
 from lakebox.serving.ui.templating import project, render
 
 SAMPLE_ROWS = 100
@@ -124,6 +125,7 @@ def table_context(lh: Lakehouse, queries: QueryService, ref: TableRef) -> dict[s
         "time_travel": not hidden,
         "may_query": who.can("query"),
         "may_profile": who.can("runs"),
+        **physical_context(lh, queries, ref),
     }
 
 
