@@ -124,6 +124,8 @@ def test_tables_lists_every_zone(ran):
         "quarantine.sales": 1,
         "ops.runs": 1,  # the run's history: one run of three steps
         "ops.step_runs": 3,
+        "ops.table_versions": 2,  # its lineage: the formatted and quarantine versions,
+        "ops.column_lineage": 2,  # each made from the landed file; id and amount
     }
 
 

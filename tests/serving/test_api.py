@@ -40,14 +40,15 @@ def client(lh):
 
 def test_zones_and_tables_are_listed(client):
     zones = client.get("/api/zones").json()
-    assert zones == {"exploitation": 1, "formatted": 1, "ops": 2, "quarantine": 1}
+    # ops: the run history (runs, step_runs) and its lineage (table_versions, column_lineage)
+    assert zones == {"exploitation": 1, "formatted": 1, "ops": 4, "quarantine": 1}
     tables = {t["table"]: t["rows"] for t in client.get("/api/tables").json()}
     assert {name: rows for name, rows in tables.items() if not name.startswith("ops.")} == {
         "exploitation.totals": 2,
         "formatted.sales": 3,
         "quarantine.sales": 0,
     }
-    assert {"ops.runs", "ops.step_runs"} <= set(tables)
+    assert {"ops.runs", "ops.step_runs", "ops.table_versions", "ops.column_lineage"} <= set(tables)
     only = client.get("/api/tables", params={"zone": "formatted"}).json()
     assert [t["table"] for t in only] == ["formatted.sales"]
 

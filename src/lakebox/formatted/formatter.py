@@ -10,15 +10,16 @@ import itertools
 import json
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from lakebox.catalog import CURSOR_PROPERTY, TableRef
 from lakebox.catalog.manifest import Entry, Status
+from lakebox.catalog.versions import TableVersion
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError, LakeboxError, SchemaError
-from lakebox.formatted import dedup, readers, schema, staging
+from lakebox.formatted import dedup, lineage, readers, schema, staging
 from lakebox.formatted.readers.base import RawInput, read_settings
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.ground.clock import now
@@ -52,6 +53,7 @@ class FormatResult:
     counts: Counts
     error: str | None = None
     retried: bool = False  # the object had failed before; this run tried it again
+    versions: list[TableVersion] = field(default_factory=list)  # what it committed
 
 
 def format_pending(
@@ -83,6 +85,7 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
     work = lh.scratch_dir / entry.batch_id
     work.mkdir(parents=True, exist_ok=True)
     attempts = (entry.attempts or 0) + 1
+    before = lineage.current_snapshots(lh, entry.source)
     try:
         (counts, status, problem), read_with = _format_file(lh, entry, source, work, again)
     except SchemaError:
@@ -97,8 +100,11 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
             failed_with=fingerprint(source),
         )
         logger.warning("%s", _naming_the_file(entry, error))
-        counts, problem = Counts(), str(error)
-        return FormatResult(entry.batch_id, entry.source, Status.FAILED, counts, problem, retried)
+        counts, problem, status = Counts(), str(error), Status.FAILED
+        versions = lineage.versions_since(lh, entry, source, before)  # a partial write's
+        return FormatResult(
+            entry.batch_id, entry.source, status, counts, problem, retried, versions
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lh.manifest.update(
@@ -111,7 +117,8 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
         read_with=json.dumps(read_with, sort_keys=True),
         **vars(counts),
     )
-    return FormatResult(entry.batch_id, entry.source, status, counts, problem, retried)
+    versions = lineage.versions_since(lh, entry, source, before)
+    return FormatResult(entry.batch_id, entry.source, status, counts, problem, retried, versions)
 
 
 def _naming_the_file(entry: Entry, error: LakeboxError) -> str:

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 
 from lakebox.catalog import TableRef
+from lakebox.catalog.versions import TableVersion
 from lakebox.config import EntityConfig
 from lakebox.errors import EntityError
 from lakebox.exploitation.builder import checks_for
 from lakebox.exploitation.publish import Audit, replace_table
 from lakebox.ground.sql import quote_identifier, quote_literal
-from lakebox.integration import linkage, survivorship
+from lakebox.integration import linkage, survivorship, versions
 from lakebox.lakehouse import Lakehouse
 from lakebox.quality.checks import CheckResult
 
@@ -44,6 +45,7 @@ class EntityResult:
     seconds: float = 0.0
     error: str | None = None
     checks: list[CheckResult] = field(default_factory=list)
+    versions: list[TableVersion] = field(default_factory=list)  # what it published
 
     @property
     def tables(self) -> set[TableRef]:
@@ -157,9 +159,11 @@ def _build(
             "lakebox.entity": name,
         }
         clusters = TableRef("exploitation", f"{name}_clusters")
-        _write(lh, clusters, _clusters_sql(schema), run_id, properties, result)
+        made = _write(lh, clusters, _clusters_sql(schema), run_id, properties, result)
+        result.versions.append(versions.clusters_version(clusters, made, entity, inputs))
         golden = survivorship.golden_sql(f"{schema}.members", entity)
-        _write(lh, TableRef("exploitation", name), golden, run_id, properties, result)
+        made = _write(lh, TableRef("exploitation", name), golden, run_id, properties, result)
+        result.versions.append(versions.golden_version(name, made, entity, inputs))
     finally:
         lh.engine.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     lh.refresh()
@@ -271,8 +275,9 @@ def _write(
     run_id: str,
     properties: dict[str, str],
     result: EntityResult,
-) -> None:
-    """Publish the result of `select_sql` as `ref`, audited by the table's checks."""
+) -> int:
+    """Publish the result of `select_sql` as `ref`, audited by the table's checks; return
+    the snapshot published."""
     work = lh.scratch_dir / f"entity-{ref.name}-{run_id}"
     target = work / f"{ref.name}.parquet"
     checks = checks_for(lh, ref)
@@ -284,5 +289,7 @@ def _write(
         shutil.rmtree(work, ignore_errors=True)
     if audit is not None:
         result.checks += audit.results
-        if not published:
-            raise EntityError(f"{ref.identifier}: {audit.reason()}")
+    if published is None:
+        reason = audit.reason() if audit is not None else "not published"
+        raise EntityError(f"{ref.identifier}: {reason}")
+    return published

@@ -17,6 +17,7 @@ from lakebox.catalog import TableRef
 from lakebox.config.pipelines import DEFAULT_PIPELINE as DEFAULT_PIPELINE  # re-exported
 from lakebox.ground.clock import now
 from lakebox.lakehouse import Lakehouse
+from lakebox.orchestration import versions
 from lakebox.orchestration.cancel import reason_of
 from lakebox.orchestration.report import RunReport, StepRun
 from lakebox.orchestration.steps import STEPS
@@ -84,7 +85,8 @@ def store(
     started_at: datetime,
     error: BaseException | None = None,
 ) -> None:
-    """Append the run `report` to `ops.runs` and its steps to `ops.step_runs` (a commit each)."""
+    """Append the run `report` to `ops.runs` and its steps to `ops.step_runs` (a commit each),
+    then what made the table versions it published (`versions`)."""
     steps = list(steps_of(report, started_at))
     run = _run_row(pipeline, command, report, started_at, steps, error)
     _append(
@@ -95,6 +97,7 @@ def store(
         [_step_row(report.run_id, number, step) for number, step in enumerate(steps, start=1)],
     )
     _append(lh, RUNS, _RUNS_SCHEMA, report.run_id, [run])
+    versions.store(lh, report)
 
 
 def steps_of(report: RunReport, started_at: datetime) -> list[StepRun]:
