@@ -30,6 +30,7 @@ from lakebox.exploitation.builder import INPUTS_PROPERTY, BuildResult, models
 from lakebox.exploitation.lineage import Edge, Lineage
 from lakebox.exploitation.lineages import lineage_of, table_columns
 from lakebox.exploitation.model import Model
+from lakebox.formatted.lineage import cleaning_rules, raw_names
 from lakebox.formatted.schema import META_COLUMNS
 from lakebox.lakehouse import Lakehouse
 from lakebox.quality.checks import CheckResult
@@ -80,13 +81,19 @@ def source_datasets(lh: Lakehouse, namespace: str, name: str, facets: bool = Tru
     columns = [
         c for c in _formatted_columns(lh, formatted, source.columns) if c not in META_COLUMNS
     ]
-    raw = {column: _raw_names(column, source.columns.get(column)) for column in columns}
+    raw = {column: raw_names(column, source.columns.get(column)) for column in columns}
     landing_fields = list(dict.fromkeys(name for names in raw.values() for name in names))
     lineage = column_lineage_dataset.ColumnLineageDatasetFacet(
         fields={
             column: column_lineage_dataset.Fields(
                 inputFields=[
-                    _input_field(namespace, landing, raw_name, _cleaning(source.columns, column))
+                    _input_field(
+                        namespace,
+                        landing,
+                        raw_name,
+                        _cleaning(source.columns, column),
+                        cleaning_rules(source.columns.get(column)),
+                    )
                     for raw_name in names
                 ]
             )
@@ -110,15 +117,6 @@ def _formatted_columns(
     """Return the columns of a formatted table: its committed ones, else those declared."""
     committed = [name for name, _ in _columns(lh, ref)]
     return committed or list(declared)
-
-
-def _raw_names(column: str, config: ColumnConfig | None) -> list[str]:
-    """Return the landing columns a formatted column is made from (its name as landed,
-    and the columns its unit or date comes from)."""
-    if config is None:
-        return [column]
-    names = [config.rename_from[0] if config.rename_from else column]
-    return names + [extra for extra in (config.unit_from, config.date_column) if extra]
 
 
 def _cleaning(declared: dict[str, ColumnConfig], column: str) -> tuple[str, str]:
@@ -328,7 +326,7 @@ def _schema(
 
 
 def _input_field(
-    namespace: str, ref: TableRef, column: str, how: tuple[str, str]
+    namespace: str, ref: TableRef, column: str, how: tuple[str, str], description: str = ""
 ) -> column_lineage_dataset.InputField:
     kind, subtype = how
     return column_lineage_dataset.InputField(
@@ -336,7 +334,9 @@ def _input_field(
         name=ref.identifier,
         field=column,
         transformations=[
-            column_lineage_dataset.Transformation(type=kind, subtype=subtype, masking=False)
+            column_lineage_dataset.Transformation(
+                type=kind, subtype=subtype, description=description or None, masking=False
+            )
         ],
     )
 
