@@ -70,3 +70,29 @@ def test_json_lists_every_column_gone_and_what_uses_it(shop: Path) -> None:
         },
         {"step": "build", "table": "exploitation.totals", "column": "note", "used_by": []},
     ]
+
+
+def test_a_column_the_source_files_stop_having_is_warned_of_with_its_users(
+    tmp_path: Path,
+) -> None:
+    assert lakebox("init", "shop", cwd=tmp_path).returncode == 0
+    project = tmp_path / "shop"
+    write_file(project / "exports", "1.csv", "id,amount,region\n1,10,north\n")
+    added = lakebox("source", "add", "sales", "--path", "exports/*.csv", cwd=project)
+    assert added.returncode == 0, added.stderr
+    write_file(project / "models", "totals.sql", "SELECT id, amount FROM formatted.sales")
+    assert lakebox("run", cwd=project).returncode == 0
+    write_file(project / "exports", "2.csv", "id,region\n2,south\n")  # amount no longer sent
+    done = lakebox("run", "--json", cwd=project)
+    gone = json.loads(done.stdout)["vanished_columns"]
+    assert gone == [
+        {
+            "step": "collect:sales",
+            "table": "formatted.sales",
+            "column": "amount",
+            "used_by": ["exploitation.totals.amount"],
+        }
+    ]
+    write_file(project / "exports", "3.csv", "id,region\n3,east\n")  # still without it
+    again = lakebox("run", "--json", cwd=project)
+    assert json.loads(again.stdout)["vanished_columns"] == []  # said once, when it went

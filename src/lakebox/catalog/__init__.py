@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakebox.catalog.refs import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
+from lakebox.catalog.refs import ABSENT_PROPERTY, BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 
 if TYPE_CHECKING:
     from lakebox.catalog.iceberg import Catalog
 
-__all__ = ["BATCH_PROPERTY", "CURSOR_PROPERTY", "Catalog", "TableRef"]
+__all__ = ["ABSENT_PROPERTY", "BATCH_PROPERTY", "CURSOR_PROPERTY", "Catalog", "TableRef"]
 
 
 def __getattr__(name: str) -> Any:

@@ -14,6 +14,8 @@ from urllib.request import pathname2url
 
 BATCH_PROPERTY = "lakebox.batch-ids"
 CURSOR_PROPERTY = "lakebox.cursor"  # a landed batch's cursor, on its formatted commit
+# the table's columns a landed file did not have (JSON list), on its formatted commit
+ABSENT_PROPERTY = "lakebox.absent-columns"
 SQLITE_PREFIX = "sqlite:///"
 BUSY_TIMEOUT = 5.0  # seconds to wait for a writer's lock, as SQLAlchemy's SQLite driver does
 

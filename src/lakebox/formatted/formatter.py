@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from lakebox.catalog import CURSOR_PROPERTY, TableRef
+from lakebox.catalog import ABSENT_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.manifest import Entry, Status
 from lakebox.catalog.versions import TableVersion
 from lakebox.config import SourceConfig
@@ -243,7 +243,8 @@ def _format_raw(
             source.keep_duplicates,
         )
         counts = _count(engine, names, duplicates)
-        _write(lh, entry, source, names, columns, raw.has_sheet, work, again)
+        absent = {ABSENT_PROPERTY: json.dumps(file_schema.absent)}
+        _write(lh, entry, source, names, columns, (raw.has_sheet, absent), work, again)
         return counts, Status.FORMATTED, None
     finally:
         names.drop(engine)
@@ -393,10 +394,11 @@ def _write(
     source: SourceConfig,
     names: _TempNames,
     columns: list[ColumnPlan],
-    has_sheet: bool,
+    sheet_and_absent: tuple[bool, dict[str, str]],
     work: Path,
     again: bool,
 ) -> None:
+    has_sheet, absent = sheet_and_absent
     stamp = now().isoformat()
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp, has_sheet)
     quarantined = (
@@ -409,7 +411,7 @@ def _write(
         f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
     formatted = work / "formatted.parquet"
-    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces, again)
+    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces, again, absent)
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
 
 
@@ -428,13 +430,15 @@ def _commit(
     key: list[str],
     replace: bool = False,
     again: bool = False,
+    extra: dict[str, str] | None = None,
 ) -> None:
     """Commit one zone's rows of a batch; a pulled batch's cursor goes into the same commit.
     `again`: in place of the rows an earlier formatting of the batch left there."""
     lh.engine.copy_to_parquet(select_sql, target)
     ref = TableRef(zone, entry.source)
     commit = replace_batch if again else commit_batch
-    commit(lh, ref, target, entry.batch_id, _properties(entry), key, replace=replace)
+    properties = {**_properties(entry), **(extra or {})}
+    commit(lh, ref, target, entry.batch_id, properties, key, replace=replace)
 
 
 def _properties(entry: Entry) -> dict[str, str]:

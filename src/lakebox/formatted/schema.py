@@ -29,6 +29,7 @@ class FileSchema:
     added: list[str] = field(default_factory=list)
     widened: list[str] = field(default_factory=list)
     incompatible: str | None = None
+    absent: list[str] = field(default_factory=list)  # the table's or declared, not in the file
 
 
 def resolve(
@@ -50,7 +51,7 @@ def resolve(
     }
     marks = _decimal_marks(engine, raw_table, _maybe_numbers(present, declared, frozen), source)
     stats = _sample_stats(engine, raw_table, sampled, source, marks)
-    result = FileSchema(columns=[])
+    result = FileSchema(columns=[], absent=[name for name in names if name not in present])
     for name in names:
         config = declared.get(name, ColumnConfig())
         wanted = _type_for(name, frozen, declared, stats, result, type_hints)

@@ -4,23 +4,24 @@ column keeps it in its table's schema, empty from then on (unless its types chan
 table is recreated), so what counts is what the data files hold: the files the step's
 snapshots added, against those the snapshot before added — never a table's whole history.
 
-A format step never takes a column away: a formatted table keeps every column it has had
-(its schema only grows), and a file without one gives it empty values in every row, which
-the written data cannot tell from a column left empty; a `required` column or a `not_null`
-check says so instead.
+A formatted table keeps every column it has had (its schema only grows), and a file without
+one gives it empty values; each formatted commit says which of the table's columns its file
+lacked, so a column vanishes from a source when every file a format step read lacked it and
+the file before did not.
 
 The run report lists the columns as `vanished`; what still uses them is for the layers that
 know the lineage graph to say (the CLI's run summary)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from lakebox.catalog import TableRef
+from lakebox.catalog import ABSENT_PROPERTY, TableRef
 from lakebox.errors import LakeboxError
 from lakebox.lakehouse import Lakehouse
 from lakebox.orchestration.report import outcome_kind
@@ -69,7 +70,7 @@ class Watch:
             if locations.get(ref) == before.location:
                 continue
             try:
-                gone = _gone(lh, ref, before)
+                gone = (_gone_from_files if ref.zone == "formatted" else _gone)(lh, ref, before)
             except (LakeboxError, OSError) as error:  # a warning never fails a run
                 logger.warning("%s: could not compare the columns of %s: %s", self.step, ref, error)
                 continue
@@ -79,10 +80,15 @@ class Watch:
 
 def watch(lh: Lakehouse, unit: Unit, step: str) -> Watch:
     """Return the watch of the tables `unit` (named `step`) may change: a build unit's
-    models' tables (no table for a unit of another step)."""
-    if unit.step.kind != "build":
+    models' tables, a collect or format unit's formatted tables (a collect step formats what
+    it lands); no table for a unit of another step."""
+    if unit.step.kind in ("collect", "format"):
+        sources = [unit.item] if unit.item else list(lh.config.formatted_sources)
+        refs = {TableRef("formatted", name) for name in sources}
+    elif unit.step.kind == "build":
+        refs = {TableRef("exploitation", name) for name in _model_names(lh, unit)}
+    else:
         return Watch(step, {})
-    refs = {TableRef("exploitation", name) for name in _model_names(lh, unit)}
     tables = {}
     for ref, location in lh.catalog.metadata_locations().items():
         table = lh.catalog.load(ref) if ref in refs else None
@@ -118,6 +124,39 @@ def _gone(lh: Lakehouse, ref: TableRef, before: Before) -> list[str]:
     if then is None:
         return []
     return [column for column in before.columns if column in then and column not in now]
+
+
+def _gone_from_files(lh: Lakehouse, ref: TableRef, before: Before) -> list[str]:
+    """Return the columns every file the unit formatted lacked, which the last file formatted
+    before had (a column the table had before the unit, at least)."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    table = lh.catalog.load(ref)
+    if table is None or table.current_snapshot() is None or before.snapshot_id is None:
+        return []
+    lacked = [_absent(s) for s in _since(table, before.snapshot_id)]
+    lacked = [found for found in lacked if found is not None]
+    if not lacked:
+        return []
+    missing = set.intersection(*lacked)
+    start = table.snapshot_by_id(before.snapshot_id)
+    previous = next(
+        (
+            found
+            for s in islice(ancestors_of(start, table.metadata), LOOK_BACK)
+            if (found := _absent(s)) is not None
+        ),
+        None,
+    )
+    if previous is None:
+        return []
+    return [column for column in before.columns if column in missing - previous]
+
+
+def _absent(snapshot: Snapshot) -> set[str] | None:
+    """Return the columns a formatted commit's file lacked (None: not a file's commit)."""
+    text = snapshot.summary.additional_properties.get(ABSENT_PROPERTY) if snapshot.summary else None
+    return set(json.loads(text)) if text is not None else None
 
 
 def _since(table: Table, snapshot_id: int) -> list[Snapshot]:
