@@ -80,3 +80,18 @@ def test_around_a_column_holds_every_column_of_the_tables_it_reaches(graph: Grap
     assert {"landing.door_counts_live.hour", "landing.door_counts_live.count"} <= ids
     assert "formatted.door_counts_live.city" in ids
     assert "exploitation.door_readings.ts" not in ids
+
+
+def test_a_table_walk_stays_with_tables(graph: Graph) -> None:
+    steps = graph.walk("exploitation.traffic_store_daily", "upstream")
+    assert {step.node.kind for step in steps} == {"table", "landing"}
+    assert "landing.door_counts_live" in {step.node.id for step in steps}
+
+
+def test_a_cycle_is_walked_once() -> None:
+    cyclic = Graph()
+    first, second = TableRef("exploitation", "a"), TableRef("exploitation", "b")
+    cyclic.link(cyclic.column(first, "x"), cyclic.column(second, "x"), "passed")
+    cyclic.link(cyclic.column(second, "x"), cyclic.column(first, "x"), "passed")
+    steps = cyclic.walk("exploitation.a.x", "downstream")
+    assert [(step.node.id, step.depth) for step in steps] == [("exploitation.b.x", 1)]

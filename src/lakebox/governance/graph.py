@@ -71,6 +71,12 @@ class Graph:
 
     nodes: dict[str, Node] = field(default_factory=dict)
     links: dict[tuple[str, str], Link] = field(default_factory=dict)
+    # the adjacency of each kind of walk, kept while the links are the same (links are only
+    # ever added, so the same dict of the same length holds the same links)
+    _adjacent: dict[tuple[str, bool], dict[str, list[Link]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _adjacent_stamp: tuple[int, int] = field(default=(0, -1), repr=False, compare=False)
 
     def table(self, ref: TableRef, kind: str = "table") -> str:
         """Add the node of table `ref` (if new); return its id."""
@@ -104,9 +110,12 @@ class Graph:
 
     def walk(self, start: str, direction: Direction, depth: int | None = None) -> list[Step]:
         """Return the nodes reachable from `start` upstream or downstream, nearest first, each
-        once. Columns link only to columns and tables only to tables, so a walk stays at the
-        grain it starts at; a consumer reaches both."""
-        adjacent = self._adjacency(direction)
+        once. From a table, only links between tables (and consumers) are followed. From a
+        column, column links, and the links of a column that filters, joins or groups a
+        table's rows into that table (and on from it: every row of it depends on the column);
+        a consumer reaches the columns and tables it reads."""
+        at_tables = self.nodes[start].kind in ("table", "landing")
+        adjacent = self._adjacency(direction, at_tables)
         seen, found = {start}, []
         queue: deque[tuple[str, int]] = deque([(start, 0)])
         while queue:
@@ -121,11 +130,23 @@ class Graph:
                     queue.append((following, distance + 1))
         return found
 
-    def _adjacency(self, direction: Direction) -> dict[str, list[Link]]:
+    def _adjacency(self, direction: Direction, at_tables: bool) -> dict[str, list[Link]]:
+        key = (direction, at_tables)
+        stamp = (id(self.links), len(self.links))
+        if self._adjacent_stamp != stamp:
+            self._adjacent, self._adjacent_stamp = {}, stamp
+        if key in self._adjacent:
+            return self._adjacent[key]
         adjacent: dict[str, list[Link]] = {}
         for link in sorted(self.links.values(), key=lambda link: (link.source, link.target)):
+            if at_tables and "column" in (
+                self.nodes[link.source].kind,
+                self.nodes[link.target].kind,
+            ):
+                continue
             start = link.target if direction == "upstream" else link.source
             adjacent.setdefault(start, []).append(link)
+        self._adjacent[key] = adjacent
         return adjacent
 
     def columns_of(self, table_id: str) -> Iterator[Node]:
