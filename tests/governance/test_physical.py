@@ -130,6 +130,19 @@ def test_files_and_snapshots_of_the_current_table(lh: Lakehouse) -> None:
     assert len(describe(lh, TableRef("formatted", "events"), snapshots=1).snapshots) == 1
 
 
+def test_file_counts_match_iceberg_also_for_files_without_rows(lh: Lakehouse) -> None:
+    for ref in lh.catalog.metadata_locations():
+        table = lh.catalog.load(ref)
+        if table is None or table.current_snapshot() is None:
+            continue
+        listed = table.inspect.files().to_pylist()
+        files = describe(lh, ref).files
+        assert files.count == sum(1 for row in listed if row["content"] == 0), ref
+        assert files.total_bytes == sum(
+            row["file_size_in_bytes"] for row in listed if row["content"] == 0
+        ), ref
+
+
 def test_each_snapshot_names_the_landing_object_behind_it(lh: Lakehouse) -> None:
     found = describe(lh, TableRef("formatted", "events"))
     landed = [(s.batch_ids, [o.batch_id for o in s.landing]) for s in found.snapshots]

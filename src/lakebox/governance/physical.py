@@ -253,20 +253,28 @@ def partitioning(table: Table) -> list[PartitionField]:
 
 
 def data_files(table: Table) -> Files:
-    """Return the count, sizes and rows of the current snapshot's data files."""
-    if table.current_snapshot() is None:
+    """Return the count, sizes and rows of the current snapshot's live data files (from its
+    manifests: a scan plan would leave out the files with no rows)."""
+    from pyiceberg.manifest import DataFileContent
+
+    snapshot = table.current_snapshot()
+    if snapshot is None:
         return Files()
-    tasks = list(table.scan().plan_files())
-    sizes = sorted(task.file.file_size_in_bytes for task in tasks)
-    deletes = {delete.file_path for task in tasks for delete in task.delete_files}
+    files = [
+        entry.data_file
+        for manifest in snapshot.manifests(table.io)
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+    ]
+    data = [file for file in files if file.content == DataFileContent.DATA]
+    sizes = sorted(file.file_size_in_bytes for file in data)
     return Files(
         count=len(sizes),
         total_bytes=sum(sizes),
         min_bytes=sizes[0] if sizes else None,
         median_bytes=statistics.median_low(sizes) if sizes else None,
         max_bytes=sizes[-1] if sizes else None,
-        rows=sum(task.file.record_count for task in tasks),
-        delete_files=len(deletes),
+        rows=sum(file.record_count for file in data),
+        delete_files=len(files) - len(data),
     )
 
 
