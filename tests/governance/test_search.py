@@ -123,3 +123,25 @@ def test_a_user_finds_only_the_tables_and_columns_they_read():
     assert _ranked("people counted", seen) == [("column", "exploitation.store_days.visitors", 20)]
     assert ("term", "store", 100) in _ranked("store", seen)  # terms are not data
     assert "formatted.counts" not in {name for _, name, _ in _ranked("counts", seen)}
+
+
+def test_a_column_ranks_by_its_own_name_and_bookkeeping_columns_come_last():
+    found = Dictionary(
+        {
+            "exploitation.stores": _table(
+                "exploitation.stores",
+                "One row per store.",
+                {
+                    "city": _column("exploitation.stores", "city", "The city."),
+                    "_batch_id": _column("exploitation.stores", "_batch_id", "The batch."),
+                    "batch_size": _column("exploitation.stores", "batch_size", "Rows."),
+                },
+            )
+        }
+    )
+    ranked = _ranked("store", found)
+    assert ("column", "exploitation.stores.city", 80) not in ranked  # its table's name only
+    assert [name for _, name, _ in _ranked("batch", found)] == [
+        "exploitation.stores.batch_size",
+        "exploitation.stores._batch_id",
+    ]

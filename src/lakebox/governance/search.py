@@ -76,8 +76,15 @@ def search(text: str, found: Dictionary, glossary: GlossaryConfig, limit: int = 
             hits.append(
                 Hit(item.kind, item.name, item.table, item.column, item.text or None, score, why)
             )
-    hits.sort(key=lambda hit: (-hit.score, _KINDS[hit.kind], len(hit.name), hit.name))
+    hits.sort(
+        key=lambda hit: (-hit.score, _bookkeeping(hit), _KINDS[hit.kind], len(hit.name), hit.name)
+    )
     return hits[:limit]
+
+
+def _bookkeeping(hit: Hit) -> bool:
+    """Whether a hit is one of lakebox's own columns (`_batch_id` …), listed after the rest."""
+    return bool(hit.column and hit.column.startswith("_"))
 
 
 def _items(found: Dictionary, glossary: GlossaryConfig) -> list[_Item]:
@@ -108,10 +115,10 @@ def _entry_item(entry: Entry, synonyms: dict[str, tuple[str, ...]]) -> _Item:
 def _score(query: str, item: _Item) -> int:
     if query in item.names:
         return 100
-    if any(name.startswith(query) for name in item.names):
+    own = item.names if item.kind == "term" else item.names[:1]  # not its table's or zone's
+    if any(name.startswith(query) for name in own):
         return 80
-    worded = item.names if item.kind == "term" else item.names[:1]  # not the zone's word
-    if any(_starts_words(query, name) for name in worded):
+    if any(_starts_words(query, name) for name in own):
         return 60
     if query in item.labels:
         return 40
