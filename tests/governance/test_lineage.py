@@ -95,3 +95,16 @@ def test_a_cycle_is_walked_once() -> None:
     cyclic.link(cyclic.column(second, "x"), cyclic.column(first, "x"), "passed")
     steps = cyclic.walk("exploitation.a.x", "downstream")
     assert [(step.node.id, step.depth) for step in steps] == [("exploitation.b.x", 1)]
+
+
+def test_sql_over_a_table_outside_the_drawn_graph_still_traces(graph: Graph) -> None:
+    from lakebox.exploitation.lineage import columns_read
+    from lakebox.governance.consumers import resolver
+
+    forecast = TableRef("analytics", "forecast_materials")
+    graph.known[forecast] = ["ds", "yhat", "material"]
+    schema = graph.schema()
+    read = columns_read(
+        "SELECT ds, yhat FROM analytics.forecast_materials", schema, resolver(schema)
+    )
+    assert read == {(forecast, "ds"), (forecast, "yhat")}

@@ -71,6 +71,8 @@ class Graph:
 
     nodes: dict[str, Node] = field(default_factory=dict)
     links: dict[tuple[str, str], Link] = field(default_factory=dict)
+    # the columns of the tables outside the graph's nodes (analytics, ops …), for tracing SQL
+    known: dict[TableRef, list[str]] = field(default_factory=dict, repr=False, compare=False)
     # the adjacency of each kind of walk, kept while the links are the same (links are only
     # ever added, so the same dict of the same length holds the same links)
     _adjacent: dict[tuple[str, bool], dict[str, list[Link]]] = field(
@@ -156,13 +158,15 @@ class Graph:
                 yield node
 
     def schema(self) -> dict[TableRef, list[str]]:
-        """Return the columns of every table node (not the landing ones), for tracing SQL."""
-        found: dict[TableRef, list[str]] = {}
+        """Return the columns of every table node (not the landing ones), and of the tables
+        the graph knows beside them, for tracing SQL."""
+        found: dict[TableRef, list[str]] = {ref: list(names) for ref, names in self.known.items()}
+        drawn: dict[TableRef, list[str]] = {}
         for node in self.nodes.values():
             if node.kind == "column" and self.nodes[node.table].kind == "table":
                 zone, _, name = node.table.partition(".")
-                found.setdefault(TableRef(zone, name), []).append(node.column)
-        return found
+                drawn.setdefault(TableRef(zone, name), []).append(node.column)
+        return {**found, **drawn}
 
     def merge(self, consumers: Iterable[Consumer]) -> Graph:
         """Add every consumer; return the graph."""

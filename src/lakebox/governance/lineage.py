@@ -19,8 +19,8 @@ __all__ = ["cleaning_rules", "landing_ref", "project_graph"]
 
 def project_graph(lh: Lakehouse, consumers: Iterable[Consumer] = ()) -> Graph:
     """Return the lineage graph of `lh`'s project, with `consumers` attached."""
-    graph = Graph()
     columns = table_columns(lh)
+    graph = Graph(known=columns)
     for name, source in lh.config.formatted_sources.items():
         _source(graph, name, source, columns.get(TableRef("formatted", name), []))
     references = {model.name: model.references for model in models(lh)}

@@ -3,11 +3,10 @@ under every combination of its resolution filters, so each column any choice rea
 
 from __future__ import annotations
 
-from sqlglot import exp
-
 from lakebox.catalog import TableRef
 from lakebox.errors import LakeboxError
-from lakebox.exploitation.lineage import Resolver, columns_read
+from lakebox.exploitation.lineage import columns_read
+from lakebox.governance.consumers import resolver
 from lakebox.governance.graph import Consumer, Graph
 from lakebox.serving.dashboards.loading import DashboardFolder
 from lakebox.serving.dashboards.queries import expand
@@ -49,20 +48,10 @@ def _chart(
     reads: set[tuple[TableRef, str]] = set()
     for choices in combinations(resolutions):
         try:
-            reads |= columns_read(expand(sql, choices), schema, _resolver(schema))
+            reads |= columns_read(expand(sql, choices), schema, resolver(schema))
         except LakeboxError:
             continue  # the dashboard's own check reports SQL that does not bind
     return Consumer(f"chart:{board_name}/{name}", "chart", title, tuple(sorted(reads, key=_key)))
-
-
-def _resolver(schema: dict[TableRef, list[str]]) -> Resolver:
-    def resolve(table: exp.Table) -> TableRef | None:
-        if table.db:
-            return TableRef(table.db.lower(), table.name.lower())
-        ref = TableRef("exploitation", table.name.lower())
-        return ref if ref in schema else None
-
-    return resolve
 
 
 def _key(read: tuple[TableRef, str]) -> tuple[str, str]:
