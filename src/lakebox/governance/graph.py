@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from lakebox.catalog import TableRef
+from lakebox.exploitation.lineage import Edge, Lineage
 
 Direction = Literal["upstream", "downstream"]
 # A table link says the downstream table reads the upstream one.
@@ -99,6 +100,24 @@ class Graph:
         upper, lower = self.nodes[source], self.nodes[target]
         if upper.kind == "column" and lower.kind == "column" and upper.table != lower.table:
             self.links.setdefault((upper.table, lower.table), Link(upper.table, lower.table, READS))
+
+    def edge(self, edge: Edge, into: TableRef) -> None:
+        """Add one traced edge of table `into`: a column's value from an upstream column, or
+        an upstream column that shapes every row of `into` (linked into the table itself)."""
+        upstream = self.column(edge.table, edge.source)
+        if edge.column:
+            self.link(upstream, self.column(into, edge.column), edge.how)
+        else:
+            self.link(upstream, into.identifier, edge.how)
+            self.link(self.nodes[upstream].table, into.identifier, READS)
+
+    def lineage(self, ref: TableRef, lineage: Lineage) -> None:
+        """Add table `ref` with its traced columns and every edge into them."""
+        self.table(ref)
+        for column in lineage.columns:
+            self.column(ref, column)
+        for edge in lineage.edges:
+            self.edge(edge, ref)
 
     def consumer(self, consumer: Consumer) -> None:
         """Add a consumer, linked from each column (or table) it reads."""

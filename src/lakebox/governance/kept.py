@@ -11,7 +11,7 @@ from lakebox.catalog import TableRef
 from lakebox.errors import ModelError
 from lakebox.exploitation.builder import models
 from lakebox.exploitation.lineages import lineage_of, table_columns
-from lakebox.governance.graph import READS, Graph
+from lakebox.governance.graph import Graph
 from lakebox.lakehouse import Lakehouse
 
 # Columns to trace as if their table still had them: table -> column names.
@@ -37,14 +37,5 @@ def add_kept_columns(lh: Lakehouse, graph: Graph, kept: Kept) -> Graph:
             continue  # its SQL cannot be followed: the graph already says so
         for edge in lineage.edges:
             if edge.source in wanted.get(edge.table, ()):
-                _link(graph, edge.table, edge.source, model.ref, edge.column, edge.how)
+                graph.edge(edge, model.ref)
     return graph
-
-
-def _link(graph: Graph, table: TableRef, column: str, model: TableRef, into: str, how: str) -> None:
-    upstream = graph.column(table, column)
-    if into:
-        graph.link(upstream, graph.column(model, into), how)
-    else:
-        graph.link(upstream, model.identifier, how)
-        graph.link(table.identifier, model.identifier, READS)

@@ -29,15 +29,7 @@ def project_graph(lh: Lakehouse, consumers: Iterable[Consumer] = ()) -> Graph:
         graph.table(model)
         for reference in references.get(name, ()):  # also when its columns cannot be followed
             graph.link(graph.table(reference.table), model.identifier, READS)
-        for column in lineage.columns:
-            graph.column(model, column)
-        for edge in lineage.edges:
-            upstream = graph.column(edge.table, edge.source)
-            if edge.column:
-                graph.link(upstream, graph.column(model, edge.column), edge.how)
-            else:  # shapes every row: the column links to the whole table
-                graph.link(upstream, model.identifier, edge.how)
-                graph.link(graph.nodes[upstream].table, model.identifier, READS)
+        graph.lineage(model, lineage)
     return graph.merge(consumers)
 
 

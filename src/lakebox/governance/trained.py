@@ -17,7 +17,7 @@ from lakebox.catalog import TableRef
 from lakebox.errors import LakeboxError
 from lakebox.exploitation.lineage import Lineage, Schema, column_lineage
 from lakebox.exploitation.lineages import table_columns
-from lakebox.governance.graph import READS, Consumer, Graph
+from lakebox.governance.graph import Consumer, Graph
 from lakebox.lakehouse import Lakehouse
 
 
@@ -54,7 +54,7 @@ def add_frozen_tables(lh: Lakehouse, graph: Graph, consumers: list[Consumer]) ->
         lineage = _frozen_lineage(lh, ref, schema)
         if lineage is None:
             continue
-        _add_lineage(graph, ref, lineage)
+        graph.lineage(ref, lineage)
         upstream = {edge.table for edge in lineage.edges} - seen
         seen |= upstream
         waiting += sorted(upstream, key=lambda r: r.identifier)
@@ -71,19 +71,6 @@ def _frozen_lineage(lh: Lakehouse, ref: TableRef, schema: Schema) -> Lineage | N
         return column_lineage(ref.name, sql, schema, _resolve)
     except LakeboxError:
         return None
-
-
-def _add_lineage(graph: Graph, ref: TableRef, lineage: Lineage) -> None:
-    graph.table(ref)
-    for column in lineage.columns:
-        graph.column(ref, column)
-    for edge in lineage.edges:
-        upstream = graph.column(edge.table, edge.source)
-        if edge.column:
-            graph.link(upstream, graph.column(ref, edge.column), edge.how)
-        else:
-            graph.link(upstream, ref.identifier, edge.how)
-            graph.link(graph.nodes[upstream].table, ref.identifier, READS)
 
 
 def _resolve(table: exp.Table) -> TableRef | None:
