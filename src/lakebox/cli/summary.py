@@ -27,6 +27,26 @@ def show_run(output: Output, report: RunReport, users: Users | None = None) -> N
     """Show what a run landed, formatted and built, and warn of the columns it made
     disappear that something still uses (`users`, see `vanished_users`)."""
     output.data(run_document(report, users))
+    _landed(output, report)
+    _warnings(output, report, users or {})
+    _formatted_table(output, report)
+    _entities_table(output, report)
+    _checks_line(output, report)
+    if report.models:
+        output.table(
+            "models",
+            ["model", "status", "rows", "seconds", "error"],
+            [[m.model, m.status, m.rows, f"{m.seconds:.2f}", m.error or ""] for m in report.models],
+        )
+    if report.analysis:
+        output.table(
+            "forecasts and anomaly rules",
+            ["kind", "name", "status", "rows", "detail"],
+            [[a.kind, a.name, a.status, a.rows, a.message] for a in report.analysis],
+        )
+
+
+def _landed(output: Output, report: RunReport) -> None:
     landed = sum(len(item.landed) for item in report.landing)
     sightings = sum(len(item.duplicates) for item in report.landing)
     output.say(
@@ -38,6 +58,9 @@ def show_run(output: Output, report: RunReport, users: Users | None = None) -> N
         outcomes = Counter(str(result.status) for result in retried)
         shown = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items()))
         output.say(f"retried {len(retried)} failed object(s): {shown}")
+
+
+def _warnings(output: Output, report: RunReport, users: Users) -> None:
     waiting = failed_waiting(report)
     if waiting:
         output.warn(waiting_message(waiting))
@@ -52,46 +75,33 @@ def show_run(output: Output, report: RunReport, users: Users | None = None) -> N
         )
     for warning in report.lineage_warnings:
         output.warn(warning)
-    for message in vanished_warnings(report, users or {}):
+    for message in vanished_warnings(report, users):
         output.warn(message)
-    _formatted_table(output, report)
-    if report.entities:
-        output.table(
-            "entities",
-            ["entity", "status", "records", "clusters", "links", "seconds", "error"],
-            [
-                [
-                    e.entity,
-                    e.status,
-                    e.records,
-                    e.clusters,
-                    e.links,
-                    f"{e.seconds:.2f}",
-                    e.error or "",
-                ]
-                for e in report.entities
-            ],
-        )
-    if report.checks:
-        from lakebox.cli.checks import show_checks
 
-        failing = [check for check in report.checks if check.status != "pass"]
-        passed = len(report.checks) - len(failing)
-        output.say(f"checks: {passed} passed, {len(failing)} failed or warned")
-        if failing and not output.as_json:
-            show_checks(output, failing)
-    if report.models:
-        output.table(
-            "models",
-            ["model", "status", "rows", "seconds", "error"],
-            [[m.model, m.status, m.rows, f"{m.seconds:.2f}", m.error or ""] for m in report.models],
-        )
-    if report.analysis:
-        output.table(
-            "forecasts and anomaly rules",
-            ["kind", "name", "status", "rows", "detail"],
-            [[a.kind, a.name, a.status, a.rows, a.message] for a in report.analysis],
-        )
+
+def _entities_table(output: Output, report: RunReport) -> None:
+    if not report.entities:
+        return
+    output.table(
+        "entities",
+        ["entity", "status", "records", "clusters", "links", "seconds", "error"],
+        [
+            [e.entity, e.status, e.records, e.clusters, e.links, f"{e.seconds:.2f}", e.error or ""]
+            for e in report.entities
+        ],
+    )
+
+
+def _checks_line(output: Output, report: RunReport) -> None:
+    if not report.checks:
+        return
+    from lakebox.cli.checks import show_checks
+
+    failing = [check for check in report.checks if check.status != "pass"]
+    passed = len(report.checks) - len(failing)
+    output.say(f"checks: {passed} passed, {len(failing)} failed or warned")
+    if failing and not output.as_json:
+        show_checks(output, failing)
 
 
 def _formatted_table(output: Output, report: RunReport) -> None:
