@@ -6,7 +6,7 @@ kept per process until a project file or a table changes; and narrowed to what a
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 from lakebox.access.principal import Principal
@@ -24,7 +24,8 @@ from lakebox.serving.dashboards import FOLDER, DashboardFolder
 from lakebox.serving.dashboards.lineage import dashboard_consumers
 
 _LOCK = threading.Lock()
-_BUILT: dict[str, tuple[Hashable, Graph]] = {}  # project folder -> (its fingerprint, graph)
+# (project folder, what built it) -> (the project's fingerprint, the graph)
+_BUILT: dict[tuple[str, str], tuple[Hashable, Graph]] = {}
 
 
 def full_graph(lh: Lakehouse, kept: Kept | None = None) -> Graph:
@@ -40,16 +41,19 @@ def full_graph(lh: Lakehouse, kept: Kept | None = None) -> Graph:
     return graph.merge(dashboard_consumers(graph, folder))
 
 
-def cached_graph(lh: Lakehouse) -> Graph:
-    """Return `full_graph(lh)`, built again only when lakebox.yaml, a model's or dashboard's
-    file or a table's metadata changed since it was last built. Do not change it."""
+def cached_graph(lh: Lakehouse, build: Callable[[Lakehouse], Graph] = full_graph) -> Graph:
+    """Return `build(lh)` (by default `full_graph`; the dictionary's is `project_graph`), built
+    again only when lakebox.yaml, a model's or dashboard's file or a table's metadata changed
+    since it was last built — not on every request, which would parse every model's SQL each
+    time. Do not change it."""
     key = fingerprint(lh)
+    slot = (str(lh.project_dir), f"{build.__module__}.{build.__qualname__}")
     with _LOCK:
-        held = _BUILT.get(str(lh.project_dir))
+        held = _BUILT.get(slot)
         if held is not None and held[0] == key:
             return held[1]
-        graph = full_graph(lh)
-        _BUILT[str(lh.project_dir)] = (key, graph)
+        graph = build(lh)
+        _BUILT[slot] = (key, graph)
         return graph
 
 

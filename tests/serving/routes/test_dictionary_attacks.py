@@ -1,7 +1,7 @@
 """The dictionary's doors attacked by logged-in users with narrow grants: a column inheriting
 its description and terms from a column they may not read keeps what it inherits (it passes
 the values through unchanged) but does not name that column — in its docs, its search hit or
-a glossary term's carriers."""
+a glossary term's carriers. And a search is not made to parse the whole project each time."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import lakebox
+from lakebox.governance.lineage import project_graph
 from lakebox.serving.app import create_app
+from tests.conftest import write_file
 from tests.serving.governance_attacks_data import bearer, build
 
 
@@ -49,3 +51,28 @@ def test_search_hits_name_no_column_not_granted(get) -> None:
     found = get("vic", "/api/search", q="social security")
     assert [hit["name"] for hit in found["hits"]] == ["exploitation.people.ssn"]
     assert "formatted." not in str(found)
+
+
+def test_a_search_does_not_parse_every_model_again(project, get, monkeypatch) -> None:
+    """The dictionary's graph (every model's SQL parsed) is kept between requests, as the
+    lineage API's is: a user cannot make the server parse the project on each search."""
+    import lakebox.governance.dictionary as governed
+    import lakebox.serving.dictionary as doors
+
+    built = []
+
+    def counted(lh: lakebox.Lakehouse):
+        built.append(lh)
+        return project_graph(lh)
+
+    monkeypatch.setattr(governed, "project_graph", counted)  # what builds it, wherever
+    monkeypatch.setattr(doors, "project_graph", counted, raising=False)
+    for text in ("social", "customer", "people"):
+        assert get("vic", "/api/search", q=text)["hits"]
+    get("vic", "/api/dictionary/exploitation.people")
+    assert len(built) == 1
+    write_file(project.project_dir / "models", "more.sql", "SELECT id FROM exploitation.people")
+    assert "exploitation.more" in [
+        hit["name"] for hit in get("vic", "/api/search", q="more")["hits"]
+    ]
+    assert len(built) == 2

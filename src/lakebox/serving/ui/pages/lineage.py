@@ -1,7 +1,7 @@
 """The lineage graph in the UI: a page drawing the tables upstream and downstream of a node (a
 table, a column, a dashboard or a chart), expandable to columns, and the JSON it draws from.
 
-The JSON is the project's graph (`serving.lineage.full_graph`) around the node, narrowed to the
+The JSON is the project's graph (`serving.lineage.cached_graph`) around the node, narrowed to the
 tables and columns the user may read, with the latest landing objects (the manifest's entries)
 behind each landing node for a user who reads `landing.manifest` whole. The table pages draw
 the same graph (`table_lineage.html`), fetching it from here."""
@@ -30,7 +30,7 @@ from lakebox.governance.views import (
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.grants import record
-from lakebox.serving.lineage import column_not_granted, full_graph
+from lakebox.serving.lineage import cached_graph, column_not_granted
 from lakebox.serving.queries import QueryService
 from lakebox.serving.ui.pages.grants import GRANT_HINT, first_refusal, refused, table_refusal
 from lakebox.serving.ui.templating import project, render
@@ -90,7 +90,7 @@ def lineage_data(
     the one direction asked), the nodes and links around it and the landing objects of its
     landing nodes; all narrowed to what the user may read. Refuse (AccessDenied, audited) a
     node the user may not read; CatalogError for one not in the graph."""
-    full = full_graph(lh)
+    full = cached_graph(lh)
     graph = readable_graph(full, queries.principal)
     _check_start_audited(queries, full, graph, node)
     way: Direction | None = None if direction == "both" else direction
