@@ -181,6 +181,10 @@ def model_yaml(path: Path) -> ModelDocs:
         ) from error
     except ConfigError as error:
         raise ModelError(error.message, hint=error.hint, file=str(path)) from error
+    except RecursionError:  # the YAML reader follows nesting by recursion
+        raise ModelError(
+            f"{path}: nested too deeply to read", hint="see docs/governance.md", file=str(path)
+        ) from None
     try:
         return ModelDocs.model_validate(data)
     except ValidationError as error:
