@@ -64,3 +64,17 @@ def test_a_check_goes_with_a_column_not_granted() -> None:
     }
     assert not [key for key in kept.links if "ssn" in str(key)]
     assert readable_by(graph(), Principal.local()).nodes.keys() == graph().nodes.keys()
+
+
+def test_a_forecast_rule_model_or_alert_reading_nothing_readable_goes() -> None:
+    found = graph().merge(
+        [
+            Consumer("forecast:ssn_counts", "forecast", "ssn_counts", ((CUSTOMERS, "ssn"),)),
+            Consumer("alert:customers/burst", "alert", "burst", ((CUSTOMERS, "id"),)),
+            Consumer("anomaly:people", "anomaly", "people", ((PEOPLE, "id"), (CUSTOMERS, "id"))),
+            Consumer("trained:churn", "trained", "churn", ((PEOPLE, "ssn"),)),
+        ]
+    )
+    kept = narrowed(found, lambda table: table.startswith("exploitation."))
+    assert not {"forecast:ssn_counts", "alert:customers/burst"} & kept.nodes.keys()
+    assert {"anomaly:people", "trained:churn", "chart:board/people"} <= kept.nodes.keys()

@@ -1,9 +1,12 @@
 """The lineage graph as plain data for the doors (CLI `--json`, HTTP, the UI's graph): the
 steps of a walk, and the part of the graph around one node; narrowed to what a user may read.
 
-A consumer's name is not data, so it stays when its tables go — except a check's: its id
+A dashboard's or a chart's name is not data, so it stays when its tables go. A check's id
 (`check:<zone.table>/<check>`) names its table and the columns it checks, so it goes with its
-table, and with any column it reads that the user is not granted."""
+table, and with any column it reads that the user is not granted. A forecast, an anomaly rule,
+a trained model and a stream's alert go when they read nothing the user may read: their pages
+hide them from such a user, and their names are those of tables (`analytics.forecast_<name>`,
+a stream's `landing.<stream>`)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from lakebox.access.principal import Principal
 from lakebox.governance.graph import Direction, Graph, Node, Step
 
 CHECK = "check:"
+# Consumers shown only to a user who reads something they read.
+GUARDED = ("forecast", "anomaly", "trained", "alert")
 
 # Whether a user may read a table, by its identifier (`zone.name`).
 Readable = Callable[[str], bool]
@@ -33,7 +38,18 @@ def narrowed(graph: Graph, readable: Readable) -> Graph:
     for key, link in graph.links.items():
         if link.source in kept.nodes and link.target in kept.nodes:
             kept.links[key] = link
-    return kept
+    return without(kept, _unread_consumers(graph, kept))
+
+
+def _unread_consumers(graph: Graph, kept: Graph) -> set[str]:
+    """Return the guarded consumers that read something in `graph` but nothing in `kept`."""
+    reading = {link.target for link in graph.links.values()}
+    still = {link.target for link in kept.links.values()}
+    return {
+        node.id
+        for node in kept.nodes.values()
+        if node.kind in GUARDED and node.id in reading and node.id not in still
+    }
 
 
 def _shown(node: Node, readable: Readable) -> bool:
