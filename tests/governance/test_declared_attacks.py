@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lakebox.errors import ModelError
-from lakebox.governance.declared import model_yaml
+from lakebox.governance.declared import model_yaml, sql_comments
 
 
 def bomb() -> str:
@@ -41,3 +41,7 @@ def test_a_hostile_model_yaml_is_an_error_naming_the_file(tmp_path: Path, text, 
         model_yaml(path)
     assert said in caught.value.message and str(path) in caught.value.message
     assert not marker.exists()
+
+
+def test_sql_that_cannot_be_split_into_tokens_describes_nothing() -> None:
+    assert sql_comments("-- Sales.\nSELECT 'abc AS x -- never closed\n") == ("Sales.", {})

@@ -212,7 +212,7 @@ def _header(sql: str) -> str | None:
 def _projection_comments(sql: str) -> dict[str, str]:
     try:
         query = sqlglot.parse_one(sql.strip().rstrip(";"), read="duckdb")
-    except sqlglot.errors.ParseError:
+    except (sqlglot.errors.SqlglotError, RecursionError):
         return {}  # the build says what is wrong with it
     if not isinstance(query, exp.Query):
         return {}
