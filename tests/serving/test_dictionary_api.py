@@ -90,9 +90,11 @@ def test_a_table_read_shows_its_docs_its_readable_columns_and_whether_one_may_ed
     name = next(column for column in docs["columns"] if column["column"] == "name")
     assert (name["description"], name["inherited_from"], name["terms"]) == (
         "Full name.",
-        "formatted.customers.name",
+        None,  # alice may not read formatted.customers: it is not named to her
         ["customer"],
     )
+    erin = send(client, tokens, "erin", "GET", "/api/dictionary/exploitation.people/name").json()
+    assert erin["inherited_from"] == "formatted.customers.name"
     column = send(client, tokens, "erin", "GET", "/api/dictionary/exploitation.people/name")
     assert column.json()["may_edit"] is True and "columns" not in column.json()
 

@@ -181,6 +181,10 @@ def model_yaml(path: Path) -> ModelDocs:
         ) from error
     except ConfigError as error:
         raise ModelError(error.message, hint=error.hint, file=str(path)) from error
+    except RecursionError:  # the YAML reader follows nesting by recursion
+        raise ModelError(
+            f"{path}: nested too deeply to read", hint="see docs/governance.md", file=str(path)
+        ) from None
     try:
         return ModelDocs.model_validate(data)
     except ValidationError as error:
@@ -208,7 +212,7 @@ def _header(sql: str) -> str | None:
 def _projection_comments(sql: str) -> dict[str, str]:
     try:
         query = sqlglot.parse_one(sql.strip().rstrip(";"), read="duckdb")
-    except sqlglot.errors.ParseError:
+    except (sqlglot.errors.SqlglotError, RecursionError):
         return {}  # the build says what is wrong with it
     if not isinstance(query, exp.Query):
         return {}

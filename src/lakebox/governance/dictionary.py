@@ -44,6 +44,7 @@ class Entry:
     edited_at: datetime | None = None
     terms_from: str | None = None  # zone.table.column the terms are inherited from
     edited_fields: tuple[str, ...] = ()  # the fields an edit sets
+    terms_inherited: bool = False  # the terms come from upstream (`terms_from`, if shown)
 
     @property
     def id(self) -> str:
@@ -93,7 +94,8 @@ class Dictionary:
         return [e for docs in self.tables.values() for e in (docs.entry, *docs.columns)]
 
     def narrowed(self, who: Principal) -> Dictionary:
-        """Return the tables and columns `who` may read."""
+        """Return the tables and columns `who` may read, naming no column they may not read
+        as the one a description or terms are inherited from."""
         kept = Dictionary()
         for identifier, docs in self.tables.items():
             ref = _ref(identifier)
@@ -101,9 +103,30 @@ class Dictionary:
                 continue
             names = [column.column for column in docs.columns]
             readable = set(who.readable_columns(ref.zone, ref.name, names))
-            columns = tuple(column for column in docs.columns if column.column in readable)
+            columns = tuple(
+                _unsourced(column, who) for column in docs.columns if column.column in readable
+            )
             kept.tables[identifier] = TableDocs(docs.entry, columns)
         return kept
+
+
+def _unsourced(entry: Entry, who: Principal) -> Entry:
+    """Return `entry` without the upstream columns it inherits from that `who` may not read
+    (what it inherits stays: the column passes their values through unchanged)."""
+    hidden = {
+        name: None
+        for name in ("inherited_from", "terms_from")
+        if getattr(entry, name) and not _reads_column(who, getattr(entry, name))
+    }
+    return replace(entry, **hidden) if hidden else entry
+
+
+def _reads_column(who: Principal, column_id: str) -> bool:
+    table, column = _split(column_id)
+    ref = _ref(table)
+    return who.may_read_table(ref.zone, ref.name) and bool(
+        who.readable_columns(ref.zone, ref.name, [column])
+    )
 
 
 def dictionary(lh: Lakehouse, graph: Graph | None = None) -> Dictionary:
@@ -209,7 +232,8 @@ class _Builder:
         carrying = [e for e in above if e.terms]
         if not entry.terms and "terms" not in entry.edited_fields and carrying:
             terms = tuple(dict.fromkeys(term for e in carrying for term in e.terms))
-            entry = replace(entry, terms=terms, terms_from=carrying[0].terms_from or carrying[0].id)
+            source = carrying[0].terms_from or carrying[0].id
+            entry = replace(entry, terms=terms, terms_from=source, terms_inherited=True)
         return entry
 
 

@@ -13,7 +13,7 @@ from lakebox.config.glossary import GlossaryConfig
 from lakebox.errors import DictionaryError
 from lakebox.governance.dictionary import Dictionary, Entry
 from lakebox.governance.graph import Graph
-from lakebox.governance.views import narrowed, step_rows
+from lakebox.governance.views import readable_by, step_rows
 
 GLOSSARY = "glossary"
 
@@ -24,7 +24,7 @@ class Carrier:
 
     table: str
     column: str
-    via: str  # "glossary", "dictionary" or "inherited from zone.table.column"
+    via: str  # "glossary", "dictionary", "inherited from zone.table.column" or "inherited"
     description: str | None = None
 
     @property
@@ -100,29 +100,16 @@ def _linked(found: Dictionary) -> dict[str, dict[str, Carrier]]:
 
 
 def _via(entry: Entry, name: str) -> str:
-    return f"inherited from {entry.terms_from}" if entry.terms_from else "dictionary"
+    if entry.terms_from:
+        return f"inherited from {entry.terms_from}"
+    return "inherited" if entry.terms_inherited else "dictionary"  # from a column not shown
 
 
 def upstream_of(graph: Graph, carrier: Carrier, who: Principal) -> list[dict[str, object]]:
     """Return the upstream chain of a carrying column, nearest first, through the tables and
-    columns `who` may read (the rows of `views.step_rows`)."""
-
-    def readable(table: str) -> bool:
-        zone, _, name = table.partition(".")
-        return who.may_read_table(zone, name)
-
-    kept = narrowed(graph, readable)
+    columns `who` may read (the rows of `views.step_rows`): never through a column they are
+    not granted, nor to the landing column it is read from."""
+    kept = readable_by(graph, who)
     if carrier.id not in kept.nodes:
         return []
-    return [row for row in step_rows(kept.walk(carrier.id, "upstream")) if _shown(row, who)]
-
-
-def _shown(row: dict[str, object], who: Principal) -> bool:
-    """Whether `who` may read a step's column (a landing column: its formatted table's)."""
-    column = row["column"]
-    if not isinstance(column, str) or row["kind"] != "column":
-        return True
-    zone, _, name = str(row["table"]).partition(".")
-    if zone == "landing":
-        return True  # a raw name: the formatted table's grant let it through
-    return bool(who.readable_columns(zone, name, [column]))
+    return step_rows(kept.walk(carrier.id, "upstream"))

@@ -6,24 +6,26 @@ kept per process until a project file or a table changes; and narrowed to what a
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 from lakebox.access.principal import Principal
+from lakebox.catalog import TableRef
 from lakebox.config.project import PROJECT_FILE
 from lakebox.governance.consumers import config_consumers
 from lakebox.governance.graph import Graph
 from lakebox.governance.kept import Kept, add_kept_columns
 from lakebox.governance.lineage import project_graph
 from lakebox.governance.trained import add_frozen_tables
-from lakebox.governance.views import narrowed
+from lakebox.governance.views import CHECK, check_table, readable_by
 from lakebox.governance.windows import add_stream_windows
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dashboards import FOLDER, DashboardFolder
 from lakebox.serving.dashboards.lineage import dashboard_consumers
 
 _LOCK = threading.Lock()
-_BUILT: dict[str, tuple[Hashable, Graph]] = {}  # project folder -> (its fingerprint, graph)
+# (project folder, what built it) -> (the project's fingerprint, the graph)
+_BUILT: dict[tuple[str, str], tuple[Hashable, Graph]] = {}
 
 
 def full_graph(lh: Lakehouse, kept: Kept | None = None) -> Graph:
@@ -39,16 +41,19 @@ def full_graph(lh: Lakehouse, kept: Kept | None = None) -> Graph:
     return graph.merge(dashboard_consumers(graph, folder))
 
 
-def cached_graph(lh: Lakehouse) -> Graph:
-    """Return `full_graph(lh)`, built again only when lakebox.yaml, a model's or dashboard's
-    file or a table's metadata changed since it was last built. Do not change it."""
+def cached_graph(lh: Lakehouse, build: Callable[[Lakehouse], Graph] = full_graph) -> Graph:
+    """Return `build(lh)` (by default `full_graph`; the dictionary's is `project_graph`), built
+    again only when lakebox.yaml, a model's or dashboard's file or a table's metadata changed
+    since it was last built — not on every request, which would parse every model's SQL each
+    time. Do not change it."""
     key = fingerprint(lh)
+    slot = (str(lh.project_dir), f"{build.__module__}.{build.__qualname__}")
     with _LOCK:
-        held = _BUILT.get(str(lh.project_dir))
+        held = _BUILT.get(slot)
         if held is not None and held[0] == key:
             return held[1]
-        graph = full_graph(lh)
-        _BUILT[str(lh.project_dir)] = (key, graph)
+        graph = build(lh)
+        _BUILT[slot] = (key, graph)
         return graph
 
 
@@ -78,42 +83,34 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 def readable_graph(graph: Graph, principal: Principal) -> Graph:
     """Return `graph` with only the tables and columns `principal` may read (a landing
-    column stays while a formatted column they read comes from it)."""
-    kept = narrowed(graph, lambda table: _may_read(principal, table))
-    if not principal.restricted:
-        return kept
-    hidden = {
-        node.id
-        for node in kept.nodes.values()
-        if node.kind == "column"
-        and kept.nodes[node.table].kind != "landing"
-        and not _may_read_column(principal, node.table, node.column)
-    }
-    hidden |= _orphaned_landing(kept, hidden)
-    for node_id in hidden:
-        del kept.nodes[node_id]
-    kept.links = {k: link for k, link in kept.links.items() if not {*k} & hidden}
-    return kept
+    column stays while a formatted column they read comes from it; see `views.readable_by`)."""
+    return readable_by(graph, principal)
 
 
-def _orphaned_landing(graph: Graph, hidden: set[str]) -> set[str]:
-    """Return the landing columns that feed only hidden columns."""
-    feeds: dict[str, set[str]] = {}
-    for source, target in graph.links:
-        feeds.setdefault(source, set()).add(target)
-    landing = (
-        node.id
-        for node in graph.nodes.values()
-        if node.kind == "column" and graph.nodes[node.table].kind == "landing"
-    )
-    return {node_id for node_id in landing if hidden >= feeds.get(node_id, set()) != set()}
+def node_table(node: str) -> TableRef | None:
+    """Return the table whose grants a node's name falls under, by its shape alone:
+    `zone.table` and `zone.table.column` (a landing table's: its source's formatted table) and
+    a check's `check:<zone.table>/<check>`; None for another consumer or another shape."""
+    node = node.strip()
+    if node.startswith(CHECK):
+        node = check_table(node)
+    elif ":" in node:
+        return None
+    zone, _, rest = node.partition(".")
+    name = rest.partition(".")[0]
+    if not zone or not name:
+        return None
+    return TableRef("formatted" if zone.lower() == "landing" else zone, name)
 
 
-def _may_read(principal: Principal, table: str) -> bool:
-    zone, _, name = table.partition(".")
-    return principal.may_read_table(zone, name)
-
-
-def _may_read_column(principal: Principal, table: str, column: str) -> bool:
-    zone, _, name = table.partition(".")
-    return bool(principal.readable_columns(zone, name, [column]))
+def column_not_granted(principal: Principal, node: str) -> bool:
+    """Whether `node` names a column (`zone.table.column`; a landing column under its
+    formatted table's grants) of a table `principal` reads that their column grants do not
+    cover — to be refused whether or not the column exists."""
+    if ":" in node:
+        return False
+    column = node.strip().split(".", 2)[2:]
+    ref = node_table(node)
+    if not column or not column[0] or ref is None or not principal.restricted:
+        return False
+    return not principal.readable_columns(ref.zone, ref.name, column)

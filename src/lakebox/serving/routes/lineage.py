@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from lakebox.catalog import TableRef
 from lakebox.errors import AccessDenied, LineageError
 from lakebox.governance.graph import Direction, Graph
 from lakebox.governance.impact import impact as downstream
@@ -19,7 +18,12 @@ from lakebox.governance.views import around, step_rows
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
 from lakebox.serving.grants import record, refuse_unreadable
-from lakebox.serving.lineage import cached_graph, readable_graph
+from lakebox.serving.lineage import (
+    cached_graph,
+    column_not_granted,
+    node_table,
+    readable_graph,
+)
 from lakebox.serving.queries import QueryService
 
 router = APIRouter(tags=["lineage"])
@@ -70,46 +74,32 @@ def impact(
 
 def _start(lh: Lakehouse, queries: QueryService, node: str) -> tuple[Graph, str]:
     """Return the graph the user may read and the id of the node `node` names in it; refuse
-    a table (or a column) they may not read before looking for it."""
+    a table (a column of it, or a check of it) they may not read before looking for it."""
     if len(node) > MAX_NAME:
         raise LineageError(f"a node's name has at most {MAX_NAME} characters")
-    table = _table_of(node)
+    table = node_table(node)
     if table is not None:
         refuse_unreadable(queries, table)
     graph = readable_graph(cached_graph(lh), queries.principal)
     try:
         return graph, known_node(graph, node)
     except LineageError:
-        hidden = _hidden_column(lh, queries, node)
-        if hidden is not None:
-            raise hidden from None
+        if column_not_granted(queries.principal, node):
+            raise _column_refusal(queries, node) from None
         raise
 
 
-def _table_of(node: str) -> TableRef | None:
-    """Return the table a node names (`zone.table` or `zone.table.column`; a landing
-    table stands for its source's formatted table), None for a consumer."""
-    if ":" in node:
-        return None
-    zone, _, rest = node.strip().partition(".")
-    name = rest.partition(".")[0]
-    if not zone or not name:
-        return None
-    return TableRef("formatted" if zone.lower() == "landing" else zone, name)
-
-
-def _hidden_column(lh: Lakehouse, queries: QueryService, node: str) -> AccessDenied | None:
-    """Return the refusal of a column the user may not read (in a table they read in part),
-    or None when the graph has no such column at all."""
-    full = cached_graph(lh)
-    found = full.nodes.get(node.strip())
-    if found is None or found.kind != "column":
-        return None
+def _column_refusal(queries: QueryService, node: str) -> AccessDenied:
+    """Return (audited) the refusal of a column outside the user's column grants, whether or
+    not it exists (a 404 for a missing one would tell which hidden ones do)."""
+    who = queries.principal
+    table = node_table(node)
+    assert table is not None
     error = AccessDenied(
-        f"{queries.principal.name} may not read column {found.id}: no grant of read on it in "
-        f"their roles ({', '.join(queries.principal.roles)})",
+        f"{who.name} may not read column {node.strip()}: no grant of read on it in "
+        f"their roles ({', '.join(who.roles)})",
         hint="an admin can grant it under access.roles in lakebox.yaml",
-        table=found.table,
+        table=table.identifier,
     )
-    record(queries, "read table", [found.table], outcome="refused", detail=error.message)
+    record(queries, "read table", [table.identifier], outcome="refused", detail=error.message)
     return error

@@ -1,6 +1,7 @@
 """A table's physical metadata (`lakebox.governance.physical`) over HTTP, as its user may see
 it: refused (403, audited) when they may not read the table, only the columns they read,
-no row counts under their row filters, the landing objects only with `landing.manifest`,
+no row counts under their row filters, the landing objects only to a user reading
+`landing.manifest` whole (its column grants, masks and row filters cannot apply here),
 and only the input tables they read."""
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from fastapi import APIRouter, Query
 
 from lakebox.catalog import TableRef
 from lakebox.governance.physical import SNAPSHOTS_SHOWN, Physical, describe
-from lakebox.governance.physical_view import narrowed
+from lakebox.governance.physical_view import MANIFEST, narrowed
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, QueriesDep
-from lakebox.serving.grants import filters_rows
+from lakebox.serving.grants import filters_rows, sees_whole
 from lakebox.serving.queries import QueryService
 from lakebox.serving.routes.tables import granted_table
 
@@ -53,6 +54,8 @@ def physical_of(lh: Lakehouse, queries: QueryService, ref: TableRef, snapshots: 
 
     def readable(table: str) -> bool:
         zone, _, rest = table.partition(".")
+        if table == MANIFEST:  # shown whole: its column grants, masks and filters cannot apply
+            return sees_whole(queries, TableRef(zone, rest))
         return who.may_read_table(zone, rest)
 
     return narrowed(found, columns, readable, filters_rows(who, ref))

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from lakebox.errors import DictionaryError
-from lakebox.governance.dictionary import dictionary
 from lakebox.governance.glossary import term, terms, upstream_of
 from lakebox.governance.lineage import project_graph
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep
+from lakebox.serving.dictionary import readable_dictionary
+from lakebox.serving.lineage import cached_graph
 from lakebox.serving.ui.templating import project, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -21,15 +22,15 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/glossary")
 def listing(request: Request, lh: LakehouseDep, who: PrincipalDep) -> HTMLResponse:
-    found = terms(lh.config.glossary, dictionary(lh).narrowed(who))
+    found = terms(lh.config.glossary, readable_dictionary(lh, who))
     return render(request, "glossary.html", "glossary", terms=found, **project(lh))
 
 
 @router.get("/glossary/{name}")
 def term_page(request: Request, name: str, lh: LakehouseDep, who: PrincipalDep) -> HTMLResponse:
-    graph = project_graph(lh)
+    graph = cached_graph(lh, project_graph)
     try:
-        shown = term(lh.config.glossary, dictionary(lh, graph).narrowed(who), name)
+        shown = term(lh.config.glossary, readable_dictionary(lh, who), name)
     except DictionaryError as error:
         return render(
             request, "missing.html", "glossary", error=error, status_code=404, **project(lh)

@@ -1,7 +1,7 @@
 """The lineage graph in the UI: a page drawing the tables upstream and downstream of a node (a
 table, a column, a dashboard or a chart), expandable to columns, and the JSON it draws from.
 
-The JSON is the project's graph (`serving.lineage.full_graph`) around the node, narrowed to the
+The JSON is the project's graph (`serving.lineage.cached_graph`) around the node, narrowed to the
 tables and columns the user may read, with the latest landing objects (the manifest's entries)
 behind each landing node for a user who reads `landing.manifest` whole. The table pages draw
 the same graph (`table_lineage.html`), fetching it from here."""
@@ -18,11 +18,19 @@ from lakebox.catalog import TableRef
 from lakebox.catalog.manifest import Entry
 from lakebox.errors import AccessDenied, CatalogError
 from lakebox.governance.graph import Direction, Graph, Node
-from lakebox.governance.views import around, narrowed, step_rows
+from lakebox.governance.views import (
+    CHECK,
+    around,
+    check_table,
+    checks_reading,
+    narrowed,
+    step_rows,
+    without,
+)
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.grants import record
-from lakebox.serving.lineage import full_graph
+from lakebox.serving.lineage import cached_graph, column_not_granted
 from lakebox.serving.queries import QueryService
 from lakebox.serving.ui.pages.grants import GRANT_HINT, first_refusal, refused, table_refusal
 from lakebox.serving.ui.templating import project, render
@@ -82,7 +90,7 @@ def lineage_data(
     the one direction asked), the nodes and links around it and the landing objects of its
     landing nodes; all narrowed to what the user may read. Refuse (AccessDenied, audited) a
     node the user may not read; CatalogError for one not in the graph."""
-    full = full_graph(lh)
+    full = cached_graph(lh)
     graph = readable_graph(full, queries.principal)
     _check_start_audited(queries, full, graph, node)
     way: Direction | None = None if direction == "both" else direction
@@ -107,17 +115,11 @@ def _check_start_audited(queries: QueryService, full: Graph, readable: Graph, no
 
 def readable_graph(graph: Graph, who: Principal) -> Graph:
     """Return `graph` without the tables and columns `who` may not read, nor the links
-    through them. A landing column goes with the formatted columns it feeds."""
+    through them. A landing column goes with the formatted columns it feeds, a check with
+    the columns it reads (its name names them)."""
     kept = narrowed(graph, lambda table: who.may_read_table(*_zone_and_name(table)))
     hidden = _hidden_columns(kept, who)
-    return Graph(
-        nodes={key: node for key, node in kept.nodes.items() if key not in hidden},
-        links={
-            key: link
-            for key, link in kept.links.items()
-            if link.source not in hidden and link.target not in hidden
-        },
-    )
+    return without(kept, hidden | checks_reading(kept, hidden))
 
 
 def _hidden_columns(graph: Graph, who: Principal) -> set[str]:
@@ -151,21 +153,25 @@ def _is_landing_column(graph: Graph, node_id: str) -> bool:
 
 def check_start(full: Graph, readable: Graph, who: Principal, node: str) -> None:
     """Refuse a start node of a table `who` may not read (whether it exists or not, as the
-    table pages do), or a column they are not granted; CatalogError for an unknown node."""
+    table pages do) — a check of it too — or a column they are not granted (whether it exists
+    or not); CatalogError for a node not in their graph."""
     table = _table_of(full, node)
     if table:
         refusal = table_refusal(who, _shown_table(table))
         if refusal is not None:
             raise refusal
-    if node not in full.nodes:
-        raise CatalogError(f"{node!r} is not in the project's lineage graph", hint=NODE_HINT)
-    if node not in readable.nodes:
+    if node in readable.nodes:
+        return
+    if column_not_granted(who, node):
         raise AccessDenied(f"{who.name} may not read column {node}", hint=GRANT_HINT)
+    raise CatalogError(f"{node!r} is not in the project's lineage graph", hint=NODE_HINT)
 
 
 def _table_of(graph: Graph, node: str) -> str:
-    """Return the table a node belongs to ('' for a consumer); for a node not in the graph,
-    what its id names as `zone.table`."""
+    """Return the table a node belongs to ('' for a consumer, but a check's table); for a
+    node not in the graph, what its id names as `zone.table`."""
+    if node.startswith(CHECK):
+        return check_table(node)
     found = graph.nodes.get(node)
     if found is not None:
         return found.table
