@@ -17,20 +17,17 @@ from lakebox.access.principal import Principal
 from lakebox.catalog import TableRef
 from lakebox.catalog.manifest import Entry
 from lakebox.errors import AccessDenied, CatalogError
-from lakebox.governance.graph import Direction, Graph, Node
+from lakebox.governance.graph import Direction, Graph
 from lakebox.governance.views import (
     CHECK,
     around,
     check_table,
-    checks_reading,
-    narrowed,
     step_rows,
-    without,
 )
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep, QueriesDep
 from lakebox.serving.grants import record
-from lakebox.serving.lineage import cached_graph, column_not_granted
+from lakebox.serving.lineage import cached_graph, column_not_granted, readable_graph
 from lakebox.serving.queries import QueryService
 from lakebox.serving.ui.pages.grants import GRANT_HINT, first_refusal, refused, table_refusal
 from lakebox.serving.ui.templating import project, render
@@ -111,44 +108,6 @@ def _check_start_audited(queries: QueryService, full: Graph, readable: Graph, no
         tables = [_table_of(full, node)]
         record(queries, "read lineage", tables, outcome="refused", detail=error.message)
         raise
-
-
-def readable_graph(graph: Graph, who: Principal) -> Graph:
-    """Return `graph` without the tables and columns `who` may not read, nor the links
-    through them. A landing column goes with the formatted columns it feeds, a check with
-    the columns it reads (its name names them)."""
-    kept = narrowed(graph, lambda table: who.may_read_table(*_zone_and_name(table)))
-    hidden = _hidden_columns(kept, who)
-    return without(kept, hidden | checks_reading(kept, hidden))
-
-
-def _hidden_columns(graph: Graph, who: Principal) -> set[str]:
-    """Return the ids of the columns `who` is not granted, and of the landing columns
-    feeding them."""
-    hidden: set[str] = set()
-    for table, columns in _columns_by_table(graph).items():
-        if graph.nodes[table].kind == "landing":
-            continue
-        zone, name = _zone_and_name(table)
-        granted = set(who.readable_columns(zone, name, [column.column for column in columns]))
-        hidden |= {column.id for column in columns if column.column not in granted}
-    for link in graph.links.values():
-        if link.target in hidden and _is_landing_column(graph, link.source):
-            hidden.add(link.source)
-    return hidden
-
-
-def _columns_by_table(graph: Graph) -> dict[str, list[Node]]:
-    found: dict[str, list[Node]] = {}
-    for node in graph.nodes.values():
-        if node.kind == "column":
-            found.setdefault(node.table, []).append(node)
-    return found
-
-
-def _is_landing_column(graph: Graph, node_id: str) -> bool:
-    node = graph.nodes[node_id]
-    return node.kind == "column" and graph.nodes[node.table].kind == "landing"
 
 
 def check_start(full: Graph, readable: Graph, who: Principal, node: str) -> None:
