@@ -4,6 +4,11 @@ by column and by tag, and a row filter on a user's attribute."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from lakebox.access.control import access_control
+from lakebox.lakehouse import Lakehouse
+
 CUSTOMERS = (
     "id,name,email,region,ssn,born\n"
     "1,Ann,ann@example.com,EU,111-22-3333,1980-05-17\n"
@@ -28,3 +33,19 @@ ACCESS = {
 }
 # values a restricted user never sees (Bob's row is filtered out of formatted.customers)
 CLEAR = ("111-22-3333", "ann@example.com", "bob@example.org", "1980-05-17")
+
+
+def user_tokens(
+    lh: Lakehouse,
+    users: Mapping[str, list[str] | tuple[list[str], dict[str, str]]],
+    password: str | None = None,
+) -> dict[str, str]:
+    """Add each user (`name: roles` or `name: (roles, attributes)`) to the project, with
+    `password` when given; return a token of each, by name."""
+    control = access_control(lh)
+    found = {}
+    for name, value in users.items():
+        roles, attributes = value if isinstance(value, tuple) else (value, {})
+        control.users.add(name, roles, password, attributes=attributes)
+        found[name] = control.tokens.create(name, "tests", 1)[1]
+    return found

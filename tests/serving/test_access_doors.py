@@ -22,6 +22,7 @@ from lakebox.orchestration.runner import run
 from lakebox.serving.app import create_app
 from lakebox.tables import commit_rows
 from tests.conftest import write_file
+from tests.serving.access_data import user_tokens
 
 CUSTOMERS = """id,name,email,phone,region,birth
 1,Ann Lee,ann@example.com,555-0101,north,1990-05-01
@@ -163,12 +164,7 @@ def _anomalies(lh) -> None:
 
 @pytest.fixture(scope="module")
 def tokens(project):
-    control = access_control(project)
-    found = {}
-    for name, (roles, attributes) in USERS.items():
-        control.users.add(name, roles, attributes=attributes)
-        found[name] = control.tokens.create(name, "tests", 1)[1]
-    return found
+    return user_tokens(project, USERS)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from lakebox.access.control import access_control
 from lakebox.orchestration.runner import run
 from lakebox.serving.app import create_app
 from tests.conftest import write_file
+from tests.serving.access_data import user_tokens
 
 ACCESS = {
     "roles": {
@@ -60,12 +61,10 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tokens(project):
-    control = access_control(project)
-    found = {}
-    for name, roles in USERS.items():
-        control.users.add(name, roles, f"{name}-password")
-        found[name] = control.tokens.create(name, "tests", 1)[1]
-    return found
+    return {
+        name: user_tokens(project, {name: roles}, f"{name}-password")[name]
+        for name, roles in USERS.items()
+    }
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from lakebox.access.control import access_control
 from lakebox.orchestration.runner import run
 from lakebox.serving.app import create_app
 from tests.conftest import write_file
+from tests.serving.access_data import user_tokens
 
 CUSTOMERS = "id,name,email,region\n1,Ann,ann@example.com,north\n2,Bob,bob@example.com,south\n"
 SALES = "id,region,day,amount\n1,north,2025-06-01,10\n2,south,2025-06-02,20\n"
@@ -73,12 +74,7 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tokens(project):
-    control = access_control(project)
-    found = {}
-    for name, roles in USERS.items():
-        control.users.add(name, roles)
-        found[name] = control.tokens.create(name, "tests", 1)[1]
-    return found
+    return user_tokens(project, USERS)
 
 
 @pytest.fixture(scope="module")
