@@ -14,7 +14,6 @@ from lakebox.errors import AccessDenied, CatalogError
 from lakebox.governance import edits
 from lakebox.governance.dictionary import Dictionary, dictionary
 from lakebox.governance.editing import edit, entry_docs, may_describe
-from lakebox.governance.lineage import project_graph
 from lakebox.lakehouse import Lakehouse
 from lakebox.serving.grants import record, refuse_unreadable
 from lakebox.serving.lineage import cached_graph
@@ -26,7 +25,7 @@ MAX_NAME = 300
 def readable_dictionary(lh: Lakehouse, who: Principal) -> Dictionary:
     """Return the dictionary of the tables and columns `who` may read (over the project's
     lineage graph kept between requests)."""
-    return dictionary(lh, cached_graph(lh, project_graph)).narrowed(who)
+    return dictionary(lh, cached_graph(lh)).narrowed(who)
 
 
 def table_ref(table: str) -> TableRef:

@@ -42,7 +42,7 @@ def full_graph(lh: Lakehouse, kept: Kept | None = None) -> Graph:
 
 
 def cached_graph(lh: Lakehouse, build: Callable[[Lakehouse], Graph] = full_graph) -> Graph:
-    """Return `build(lh)` (by default `full_graph`; the dictionary's is `project_graph`), built
+    """Return `build(lh)` (by default `full_graph`, which the dictionary uses too), built
     again only when lakebox.yaml, a model's or dashboard's file or a table's metadata changed
     since it was last built — not on every request, which would parse every model's SQL each
     time. Do not change it."""

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 
 from lakebox.errors import DictionaryError
 from lakebox.governance.glossary import term, terms, upstream_of
-from lakebox.governance.lineage import project_graph
 from lakebox.serving.dependencies import LakehouseDep, PrincipalDep
 from lakebox.serving.dictionary import readable_dictionary
 from lakebox.serving.lineage import cached_graph
@@ -28,7 +27,7 @@ def listing(request: Request, lh: LakehouseDep, who: PrincipalDep) -> HTMLRespon
 
 @router.get("/glossary/{name}")
 def term_page(request: Request, name: str, lh: LakehouseDep, who: PrincipalDep) -> HTMLResponse:
-    graph = cached_graph(lh, project_graph)
+    graph = cached_graph(lh)
     try:
         shown = term(lh.config.glossary, readable_dictionary(lh, who), name)
     except DictionaryError as error:
