@@ -31,6 +31,12 @@ class TableRef:
     def identifier(self) -> str:
         return f"{self.zone}.{self.name}"
 
+    @classmethod
+    def of(cls, identifier: str) -> TableRef:
+        """Return the table `zone.name` names (the name is all after the first dot)."""
+        zone, _, name = identifier.partition(".")
+        return cls(zone, name)
+
 
 def absolute_sqlite(uri: str, project_dir: Path) -> str:
     """Return `uri` with a relative SQLite path made absolute (below `project_dir`), its

@@ -68,7 +68,7 @@ def check_reads(ref: TableRef, check: CheckConfig, schema: Schema) -> list[Read]
         return _traced(check.sql.replace("{table}", ref.identifier), schema) or [(ref, WHOLE)]
     if check.relationships is not None:
         spec = check.relationships
-        return [(ref, spec.column), (_ref(spec.to), spec.field)]
+        return [(ref, spec.column), (TableRef.of(spec.to), spec.field)]
     spec = getattr(check, check.kind)
     if isinstance(spec, list):
         return [(ref, column) for column in spec]
@@ -80,7 +80,7 @@ def forecast_consumer(name: str, forecast: ForecastConfig, schema: Schema) -> Co
     """Return the consumer of a forecast: its table's id, time and value columns, or what its
     query reads."""
     if forecast.table is not None:
-        ref = _ref(forecast.table)
+        ref = TableRef.of(forecast.table)
         reads = [(ref, column) for column in (*forecast.ids, forecast.time, forecast.value)]
     else:
         reads = _traced(forecast.sql or "", schema)
@@ -90,18 +90,18 @@ def forecast_consumer(name: str, forecast: ForecastConfig, schema: Schema) -> Co
 def anomaly_consumer(name: str, rule: AnomalyRuleConfig, schema: Schema) -> Consumer:
     """Return the consumer of an anomaly rule: its table's ids, time and value (and what its
     `where` and opening hours read), the forecast it compares with, its hours table."""
-    ref = _ref(rule.table)
+    ref = TableRef.of(rule.table)
     reads = [(ref, column) for column in (*rule.ids, rule.time, rule.value)]
     for condition in _conditions(rule):
         reads += _traced(f"SELECT 1 AS _ FROM {ref.identifier} WHERE ({condition})", schema)
     if rule.outside_forecast is not None:
         spec = rule.outside_forecast
         columns = (*rule.ids, spec.forecast_time, *FORECAST_COLUMNS)
-        reads += [(_ref(spec.forecast), column) for column in columns]
+        reads += [(TableRef.of(spec.forecast), column) for column in columns]
     hours = rule.failed_sensor.hours_table if rule.failed_sensor is not None else None
     if hours is not None:
         columns = (*hours.on, hours.weekday, hours.opens, hours.closes)
-        reads += [(_ref(hours.table), column) for column in columns]
+        reads += [(TableRef.of(hours.table), column) for column in columns]
     return Consumer(f"anomaly:{name}", "anomaly", rule.description or name, _reads(reads))
 
 
@@ -140,7 +140,7 @@ def _alert_reads(name: str, stream: StreamConfig, rule: RuleConfig) -> list[Read
 def _traced(sql: str, schema: Schema) -> list[Read]:
     """Return the columns `sql` reads (none when it cannot be followed)."""
     try:
-        return sorted(columns_read(sql, schema, resolver(schema)), key=_key)
+        return sorted(columns_read(sql, schema, resolver(schema)), key=read_key)
     except (LakeboxError, RecursionError):  # SQL nested too deeply to follow
         return []
 
@@ -158,11 +158,6 @@ def resolver(schema: Schema) -> Resolver:
     return resolve
 
 
-def _ref(identifier: str) -> TableRef:
-    zone, _, name = identifier.partition(".")
-    return TableRef(zone, name)
-
-
 def _reads(reads: Iterable[Read]) -> tuple[Read, ...]:
     return tuple(dict.fromkeys(reads))
 
@@ -173,5 +168,6 @@ def _joined(first: Consumer | None, second: Consumer) -> Consumer:
     return Consumer(first.id, first.kind, first.label, _reads((*first.reads, *second.reads)))
 
 
-def _key(read: Read) -> tuple[str, str]:
+def read_key(read: Read) -> tuple[str, str]:
+    """Return the sort key of a read: its table's identifier, then its column."""
     return read[0].identifier, read[1]

@@ -98,7 +98,7 @@ class Dictionary:
         as the one a description or terms are inherited from."""
         kept = Dictionary()
         for identifier, docs in self.tables.items():
-            ref = _ref(identifier)
+            ref = TableRef.of(identifier)
             if not who.may_read_table(ref.zone, ref.name):
                 continue
             names = [column.column for column in docs.columns]
@@ -123,7 +123,7 @@ def _unsourced(entry: Entry, who: Principal) -> Entry:
 
 def _reads_column(who: Principal, column_id: str) -> bool:
     table, column = _split(column_id)
-    ref = _ref(table)
+    ref = TableRef.of(table)
     return who.may_read_table(ref.zone, ref.name) and bool(
         who.readable_columns(ref.zone, ref.name, [column])
     )
@@ -240,8 +240,3 @@ class _Builder:
 def _split(column_id: str) -> tuple[str, str]:
     zone, name, column = column_id.split(".", 2)
     return f"{zone}.{name}", column
-
-
-def _ref(identifier: str) -> TableRef:
-    zone, _, name = identifier.partition(".")
-    return TableRef(zone, name)

@@ -183,8 +183,7 @@ class Graph:
         drawn: dict[TableRef, list[str]] = {}
         for node in self.nodes.values():
             if node.kind == "column" and self.nodes[node.table].kind == "table":
-                zone, _, name = node.table.partition(".")
-                drawn.setdefault(TableRef(zone, name), []).append(node.column)
+                drawn.setdefault(TableRef.of(node.table), []).append(node.column)
         return {**found, **drawn}
 
     def merge(self, consumers: Iterable[Consumer]) -> Graph:

@@ -36,8 +36,8 @@ def trained_consumers(lh: Lakehouse, schema: Schema) -> list[Consumer]:
 def trained_table(lh: Lakehouse, version: ModelVersion) -> TableRef | None:
     """Return the table `version` was trained on: of the tables it learned from, the one no
     other was made from (None when the registry names none)."""
-    refs = [_ref(identifier) for identifier in version.training_snapshots]
-    fed = {_ref(name) for ref in refs for name in _inputs(lh, ref)}
+    refs = [TableRef.of(identifier) for identifier in version.training_snapshots]
+    fed = {TableRef.of(name) for ref in refs for name in _inputs(lh, ref)}
     trained = [ref for ref in refs if ref not in fed]
     return min(trained or refs, key=lambda ref: ref.identifier, default=None)
 
@@ -93,8 +93,3 @@ def _current(versions: list[ModelVersion]) -> list[ModelVersion]:
         if held is None or held.status != registry.PRODUCTION:
             chosen[version.name] = version
     return list(chosen.values())
-
-
-def _ref(identifier: str) -> TableRef:
-    zone, _, name = identifier.partition(".")
-    return TableRef(zone, name)

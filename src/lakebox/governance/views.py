@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lakebox.access.principal import Principal
+from lakebox.catalog import TableRef
 from lakebox.governance.graph import Direction, Graph, Node, Step
 
 CHECK = "check:"
@@ -116,11 +117,6 @@ def _orphaned_landing(graph: Graph, hidden: set[str]) -> set[str]:
     return {node_id for node_id in landing if hidden >= feeds.get(node_id, set()) != set()}
 
 
-def _zone_and_name(table: str) -> tuple[str, str]:
-    zone, _, name = table.partition(".")
-    return zone, name
-
-
 def step_rows(steps: list[Step]) -> list[dict[str, object]]:
     """Return each step as a row: `id`, `kind`, `table`, `column`, `depth`, `how`, `via`."""
     return [
@@ -166,3 +162,8 @@ def _node_row(node: Node) -> dict[str, object]:
         "table": node.table or None,
         "column": node.column or None,
     }
+
+
+def _zone_and_name(table: str) -> tuple[str, str]:
+    ref = TableRef.of(table)
+    return ref.zone, ref.name

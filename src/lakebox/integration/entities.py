@@ -77,7 +77,7 @@ def _resolve_one(
     blocked: set[TableRef],
     force: bool,
 ) -> EntityResult:
-    if any(_ref(source.table) in blocked for source in entity.sources):
+    if any(TableRef.of(source.table) in blocked for source in entity.sources):
         return EntityResult(name, "skipped", error="a source failed its checks")
     started = time.monotonic()
     result = EntityResult(name, "built")
@@ -93,15 +93,10 @@ def _resolve_one(
     return result
 
 
-def _ref(table: str) -> TableRef:
-    zone, _, name = table.partition(".")
-    return TableRef(zone, name)
-
-
 def _input_snapshots(lh: Lakehouse, name: str, entity: EntityConfig) -> dict[str, int | None]:
     snapshots: dict[str, int | None] = {}
     for source in entity.sources:
-        table = lh.catalog.load(_ref(source.table))
+        table = lh.catalog.load(TableRef.of(source.table))
         if table is None:
             raise EntityError(
                 f"entity {name!r}: table {source.table} does not exist",
@@ -171,7 +166,7 @@ def _build(
 
 def _check_columns(lh: Lakehouse, name: str, entity: EntityConfig) -> None:
     for source in entity.sources:
-        ref = _ref(source.table)
+        ref = TableRef.of(source.table)
         described = lh.engine.execute(f"DESCRIBE {_relation(ref)}").fetchall()
         present = {row[0] for row in described}
         for column in [source.id, *source.columns.values()]:
@@ -205,7 +200,7 @@ def _records_sql(entity: EntityConfig) -> str:
                 for entity_column, column in source.columns.items()
             ),
         ]
-        parts.append(f"SELECT {', '.join(columns)} FROM {_relation(_ref(source.table))}")
+        parts.append(f"SELECT {', '.join(columns)} FROM {_relation(TableRef.of(source.table))}")
     union = " UNION ALL BY NAME ".join(parts)
     return (
         "SELECT row_number() OVER (ORDER BY priority, source_table, source_id) AS unique_id, "

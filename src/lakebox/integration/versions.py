@@ -17,7 +17,7 @@ def golden_version(
 ) -> TableVersion:
     """Return version `snapshot_id` of `exploitation.<name>`, the golden records."""
     columns = [
-        ColumnSource(column, _ref(source.table), mapped, _survived(entity, column))
+        ColumnSource(column, TableRef.of(source.table), mapped, _survived(entity, column))
         for column in entity.columns
         for source in entity.sources
         if (mapped := source.columns.get(column)) is not None
@@ -31,7 +31,7 @@ def clusters_version(
 ) -> TableVersion:
     """Return version `snapshot_id` of `exploitation.<name>_clusters`, a row per record."""
     ids = [
-        ColumnSource("source_id", _ref(source.table), source.id, "transformed")
+        ColumnSource("source_id", TableRef.of(source.table), source.id, "transformed")
         for source in entity.sources
     ]
     return _version(ref, snapshot_id, inputs, [*ids, *_linking(entity)])
@@ -45,7 +45,7 @@ def _linking(entity: EntityConfig) -> list[ColumnSource]:
     """Return the columns compared or blocked on, which decide every cluster (column "")."""
     used = dict.fromkeys([*entity.compare, *(c for rule in entity.blocking for c in rule)])
     return [
-        ColumnSource("", _ref(source.table), mapped, LINKED)
+        ColumnSource("", TableRef.of(source.table), mapped, LINKED)
         for column in used
         for source in entity.sources
         if (mapped := source.columns.get(column)) is not None
@@ -60,10 +60,5 @@ def _version(
         ColumnSource(c.column, c.table, c.source, c.how, inputs.get(c.table.identifier))
         for c in columns
     )
-    upstream = tuple(Upstream(_ref(table), read) for table, read in sorted(inputs.items()))
+    upstream = tuple(Upstream(TableRef.of(table), read) for table, read in sorted(inputs.items()))
     return TableVersion(ref, snapshot_id, MADE_BY, upstream, with_snapshots)
-
-
-def _ref(table: str) -> TableRef:
-    zone, _, name = table.partition(".")
-    return TableRef(zone, name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from lakebox.catalog import TableRef
 from lakebox.errors import LakeboxError
 from lakebox.exploitation.lineage import columns_read
-from lakebox.governance.consumers import resolver
+from lakebox.governance.consumers import read_key, resolver
 from lakebox.governance.graph import Consumer, Graph
 from lakebox.serving.dashboards.loading import DashboardFolder
 from lakebox.serving.dashboards.queries import expand
@@ -26,7 +26,7 @@ def dashboard_consumers(graph: Graph, folder: DashboardFolder) -> list[Consumer]
             _chart(entry.name, name, chart.title or name, chart.sql, entry.dashboard, schema)
             for name, chart in entry.dashboard.charts.items()
         ]
-        reads = tuple(sorted({read for chart in charts for read in chart.reads}, key=_key))
+        reads = tuple(sorted({read for chart in charts for read in chart.reads}, key=read_key))
         title = entry.dashboard.title
         found += [*charts, Consumer(f"dashboard:{entry.name}", "dashboard", title, reads)]
     return found
@@ -51,8 +51,6 @@ def _chart(
             reads |= columns_read(expand(sql, choices), schema, resolver(schema))
         except LakeboxError:
             continue  # the dashboard's own check reports SQL that does not bind
-    return Consumer(f"chart:{board_name}/{name}", "chart", title, tuple(sorted(reads, key=_key)))
-
-
-def _key(read: tuple[TableRef, str]) -> tuple[str, str]:
-    return read[0].identifier, read[1]
+    return Consumer(
+        f"chart:{board_name}/{name}", "chart", title, tuple(sorted(reads, key=read_key))
+    )

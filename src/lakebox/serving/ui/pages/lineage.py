@@ -136,20 +136,15 @@ def _table_of(graph: Graph, node: str) -> str:
         return found.table
     if ":" in node:
         return ""
-    zone, name = _zone_and_name(node)
-    return f"{zone}.{name.partition('.')[0]}"
+    ref = TableRef.of(node)
+    return f"{ref.zone}.{ref.name.partition('.')[0]}"
 
 
 def _shown_table(table: str) -> TableRef:
     """Return the table whose grants show `table`: a source's landing node goes with its
     formatted table."""
-    zone, name = _zone_and_name(table)
-    return TableRef("formatted" if zone == "landing" else zone, name)
-
-
-def _zone_and_name(table: str) -> tuple[str, str]:
-    zone, _, name = table.partition(".")
-    return zone, name
+    ref = TableRef.of(table)
+    return TableRef("formatted" if ref.zone == "landing" else ref.zone, ref.name)
 
 
 def in_graph_order(graph: Graph, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -173,7 +168,7 @@ def landing_objects(
         if hidden:
             found[row["id"]] = {"hidden": True, "total": None, "objects": []}
             continue
-        entries = lh.manifest.entries(_zone_and_name(row["id"])[1])
+        entries = lh.manifest.entries(TableRef.of(row["id"]).name)
         latest = [_landing_object(entry) for entry in reversed(entries[-LANDING_OBJECTS:])]
         found[row["id"]] = {"hidden": False, "total": len(entries), "objects": latest}
     return found
