@@ -244,7 +244,7 @@ def _format_raw(
         )
         counts = _count(engine, names, duplicates)
         absent = {ABSENT_PROPERTY: json.dumps(file_schema.absent)}
-        _write(lh, entry, source, names, columns, (raw.has_sheet, absent), work, again)
+        _write(lh, entry, source, names, columns, raw.has_sheet, work, again, absent)
         return counts, Status.FORMATTED, None
     finally:
         names.drop(engine)
@@ -394,11 +394,13 @@ def _write(
     source: SourceConfig,
     names: _TempNames,
     columns: list[ColumnPlan],
-    sheet_and_absent: tuple[bool, dict[str, str]],
+    has_sheet: bool,
     work: Path,
     again: bool,
+    properties: dict[str, str],
 ) -> None:
-    has_sheet, absent = sheet_and_absent
+    """Commit the batch's good rows to its formatted table (with `properties` on the commit)
+    and its refused rows to quarantine."""
     stamp = now().isoformat()
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp, has_sheet)
     quarantined = (
@@ -411,7 +413,7 @@ def _write(
         f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
     formatted = work / "formatted.parquet"
-    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces, again, absent)
+    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces, again, properties)
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
 
 
