@@ -23,8 +23,9 @@ def project_graph(lh: Lakehouse, consumers: Iterable[Consumer] = ()) -> Graph:
     graph = Graph(known=columns)
     for name, source in lh.config.formatted_sources.items():
         _source(graph, name, source, columns.get(TableRef("formatted", name), []))
-    references = {model.name: model.references for model in models(lh)}
-    for name, lineage in model_lineages(lh).items():
+    ordered = models(lh)
+    references = {model.name: model.references for model in ordered}
+    for name, lineage in model_lineages(lh, ordered, columns).items():
         model = TableRef("exploitation", name)
         graph.table(model)
         for reference in references.get(name, ()):  # also when its columns cannot be followed
