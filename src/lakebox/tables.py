@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import uuid
 from pathlib import Path
 
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 # Rows per data file of a keyed table: a merge rewrites whole files, so the size of a file
 # bounds what one changed key costs (and sorted files keep the keys of a batch in few).
 FILE_ROWS = 262_144
+PART = "_lakebox_part"  # the file a sorted row goes to (not written: it names the folder)
 
 
 def commit_batch(
@@ -143,7 +145,7 @@ def _merge(
             f"SELECT * FROM {_files_sql(held)} ANTI JOIN {new} USING ({_columns(key)}) "
             f"UNION ALL BY NAME {rows}"
         )
-    added = _write_sorted(lh, table, rows, key, batch_id)
+    added = _write_sorted(lh, table, rows, key, batch_id, _most(held, parquet))
     lh.catalog.swap_files(table, held, added, [batch_id], properties)
 
 
@@ -174,7 +176,7 @@ def _replace(
             f"SELECT * FROM ({rows}) QUALIFY row_number() OVER (PARTITION BY {_columns(key)} "
             f"ORDER BY _batch_id DESC) = 1"
         )
-        added = _write_sorted(lh, table, rows, key, batch_id)
+        added = _write_sorted(lh, table, rows, key, batch_id, _most(held, parquet))
     lh.catalog.swap_files(table, held, added, [batch_id], properties)
 
 
@@ -185,11 +187,11 @@ def _files_holding(lh: Lakehouse, table: Table, new: str, key: list[str]) -> lis
     for column in key:
         if not candidates:
             return []
-        values = lh.engine.execute(
-            f"SELECT DISTINCT {quote_identifier(column)} FROM {new} "
-            f"WHERE {quote_identifier(column)} IS NOT NULL"
-        ).fetchall()
-        candidates = may_hold(candidates, table.schema(), column, [row[0] for row in values])
+        name = quote_identifier(column)
+        values = lh.engine.arrow(
+            f"SELECT DISTINCT {name} FROM {new} WHERE {name} IS NOT NULL ORDER BY {name}"
+        )
+        candidates = may_hold(candidates, table.schema(), column, values.column(0).combine_chunks())
     return _confirmed(lh, candidates, f"SEMI JOIN {new} USING ({_columns(key)})")
 
 
@@ -219,32 +221,30 @@ def _confirmed(lh: Lakehouse, candidates: list[DataFile], condition: str) -> lis
 
 
 def _write_sorted(
-    lh: Lakehouse, table: Table, rows: str, key: list[str], batch_id: str
+    lh: Lakehouse, table: Table, rows: str, key: list[str], batch_id: str, most: int
 ) -> list[str]:
-    """Write `rows` sorted by `key` into files of at most FILE_ROWS rows, placed in the
-    table's data folder; return their URIs (one file, maybe empty, at the least)."""
-    path = lh.scratch_dir / f"{batch_id}-{uuid.uuid4().hex[:8]}.sorted.parquet"
-    lh.engine.copy_to_parquet(f"SELECT * FROM ({rows}) ORDER BY {_columns(key)}", path)
-    return [place(lh, table, part, batch_id) for part in _split(lh, path)]
-
-
-def _split(lh: Lakehouse, path: Path) -> list[Path]:
-    """Cut the file at `path` into parts of at most FILE_ROWS rows, in order (removed)."""
-    total = _row_count(path)
-    count = max(1, -(-total // FILE_ROWS))
-    if count == 1:
-        return [path]
-    size = -(-total // count)
-    parts = [path.with_name(f"{path.stem}-{index}.parquet") for index in range(count)]
-    for index, part in enumerate(parts):
-        lh.engine.copy_to_parquet(
-            f"SELECT * EXCLUDE (file_row_number) FROM read_parquet("
-            f"{quote_literal(str(path))}, file_row_number = true) WHERE file_row_number "
-            f"BETWEEN {index * size} AND {(index + 1) * size - 1} ORDER BY file_row_number",
-            part,
-        )
-    path.unlink()
-    return parts
+    """Write `rows` (`most` of them at the most) sorted by `key` into files of about
+    FILE_ROWS rows (one file up to 1.5 times that: a partitioned write costs more than a
+    larger file), placed in the table's data folder; return their URIs (one file, maybe
+    empty, at the least). Parts are cut in one pass: a row's rank in key order picks its file."""
+    order = _columns(key)
+    stem = f"{batch_id}-{uuid.uuid4().hex[:8]}.sorted"
+    if most <= FILE_ROWS * 3 // 2:
+        path = lh.scratch_dir / f"{stem}.parquet"
+        lh.engine.copy_to_parquet(f"SELECT * FROM ({rows}) ORDER BY {order}", path)
+        return [place(lh, table, path, batch_id)]
+    size = -(-most // -(-most // FILE_ROWS))
+    folder = lh.scratch_dir / stem
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lh.engine.execute(
+        f"COPY (SELECT *, (row_number() OVER (ORDER BY {order}) - 1) // {size} AS {PART} "
+        f"FROM ({rows}) ORDER BY {order}) TO {quote_literal(str(folder))} (FORMAT parquet, "
+        f"COMPRESSION zstd, ROW_GROUP_SIZE 122880, PARTITION_BY ({PART}))"
+    )
+    parts = sorted(folder.glob("*/*.parquet"), key=lambda part: int(part.parent.name.split("=")[1]))
+    placed = [place(lh, table, part, batch_id) for part in parts]
+    shutil.rmtree(folder, ignore_errors=True)
+    return placed
 
 
 def commit_rows(
@@ -287,6 +287,11 @@ def _parquet_sql(path: Path) -> str:
     """Return a `read_parquet` of the batch's file, named `_new` (two unnamed table
     functions on either side of a join leave DuckDB without a FROM clause for `*`)."""
     return f"read_parquet({quote_literal(str(path))}) AS _new"
+
+
+def _most(held: list[DataFile], parquet: Path) -> int:
+    """Return how many rows a rewrite of `held` with `parquet`'s rows can hold at most."""
+    return sum(file.record_count for file in held) + _row_count(parquet)
 
 
 def _row_count(path: Path) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 from pyiceberg.conversions import from_bytes
 from pyiceberg.manifest import DataFile
 from pyiceberg.schema import Schema
@@ -32,19 +33,17 @@ UNCOMPARABLE = (FloatType, DoubleType)  # NaN sits outside every bound: never pr
 
 
 def may_hold(
-    files: list[DataFile], schema: Schema, column: str, values: Sequence[Any]
+    files: list[DataFile], schema: Schema, column: str, values: pa.Array | Sequence[Any]
 ) -> list[DataFile]:
-    """Return the files whose bounds of `column` include at least one of `values` (non-null
-    values as DuckDB returns them); files that lack the column hold only nulls and are left
-    out."""
+    """Return the files whose bounds of `column` include at least one of `values` (non-null,
+    in ascending order: an Arrow array is read only where a binary search looks); files that
+    lack the column hold only nulls and are left out."""
     field = schema.find_field(column)
+    present = [file for file in files if _has_column(file, field.field_id)]
     if isinstance(field.field_type, UNCOMPARABLE):
-        return [file for file in files if _has_column(file, field.field_id)]
-    try:
-        ordered = sorted(values)
-    except TypeError:
-        return [file for file in files if _has_column(file, field.field_id)]
-    return [file for file in files if _in_bounds(file, field.field_id, field.field_type, ordered)]
+        return present
+    ordered = _Values(values) if isinstance(values, pa.Array) else values
+    return [file for file in present if _in_bounds(file, field.field_id, field.field_type, ordered)]
 
 
 def may_hold_nulls(files: list[DataFile], schema: Schema, column: str) -> list[DataFile]:
@@ -53,9 +52,20 @@ def may_hold_nulls(files: list[DataFile], schema: Schema, column: str) -> list[D
     return [file for file in files if _null_count(file, field_id) != 0]
 
 
-def _in_bounds(file: DataFile, field_id: int, kind: IcebergType, ordered: list[Any]) -> bool:
-    if not _has_column(file, field_id):
-        return False
+class _Values(Sequence[Any]):
+    """An Arrow array seen as a sequence of Python values (made one at a time, on use)."""
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.array[index].as_py()
+
+
+def _in_bounds(file: DataFile, field_id: int, kind: IcebergType, ordered: Sequence[Any]) -> bool:
     low, high = _bound(file.lower_bounds, field_id, kind), _bound(file.upper_bounds, field_id, kind)
     if low is None or high is None:
         return True

@@ -15,7 +15,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.io.pyarrow import parquet_file_to_data_file
-from pyiceberg.manifest import DataFile
+from pyiceberg.manifest import DataFile, ManifestContent
 from pyiceberg.table import Table, TableProperties, Transaction
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
@@ -129,16 +129,22 @@ class Catalog:
         return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
 
     def data_files(self, table: Table) -> list[DataFile]:
-        """Return the data files of the table's current snapshot (none before the first)."""
-        if table.current_snapshot() is None:
+        """Return the data files of the table's current snapshot (none before the first),
+        read from its manifests with their column bounds."""
+        snapshot = table.current_snapshot()
+        if snapshot is None:
             return []
-        tasks = list(table.scan().plan_files())
-        if any(task.delete_files for task in tasks):
+        manifests = snapshot.manifests(table.io)
+        if any(manifest.content != ManifestContent.DATA for manifest in manifests):
             raise CatalogError(
                 f"{table.name()}: the table has delete files, which lakebox does not write",
                 hint="rewrite the table without them (e.g. with Spark's rewrite_data_files)",
             )
-        return [task.file for task in tasks]
+        return [
+            entry.data_file
+            for manifest in manifests
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+        ]
 
     def swap_files(
         self,
