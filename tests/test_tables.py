@@ -4,6 +4,8 @@ whole-table rewrite lakebox did before, computed here with DuckDB from the same 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,15 +46,20 @@ KEYS = {
     "number": ["id"],
     "long string": ["code"],
     "two columns": ["id", "code"],
+    "time with zone and date": ["seen_at", "day"],
 }
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _rows(numbers: list[int | None], batch: str, value: str) -> pa.Table:
     codes = [None if n is None else f"{PREFIX}{n:06d}" for n in numbers]
+    times = [None if n is None else START + timedelta(minutes=7 * n) for n in numbers]
     return pa.table(
         {
             "id": pa.array(numbers, pa.int64()),
             "code": pa.array(codes, pa.string()),
+            "seen_at": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "day": pa.array([None if t is None else t.date() for t in times], pa.date32()),
             "value": [f"{value}-{n}" for n in numbers],
             "_batch_id": [batch] * len(numbers),
         }
@@ -66,7 +73,8 @@ class Reference:
         self.db = duckdb.connect()
         self.using = ", ".join(key)
         self.db.execute(
-            "CREATE TABLE t (id BIGINT, code VARCHAR, value VARCHAR, _batch_id VARCHAR)"
+            "CREATE TABLE t (id BIGINT, code VARCHAR, seen_at TIMESTAMPTZ, day DATE, value VARCHAR, "
+            "_batch_id VARCHAR)"
         )
 
     def commit(self, new: pa.Table) -> None:
@@ -133,7 +141,9 @@ def test_merges_by_file_equal_a_whole_table_rewrite(make_project, tmp_path, monk
         else:
             remove_batch(lh, REF, batch, {})
             reference.remove(batch)
-        table = lh.query("SELECT id, code, value, _batch_id FROM formatted.rows ORDER BY ALL")
+        table = lh.query(
+            "SELECT id, code, seen_at, day, value, _batch_id FROM formatted.rows ORDER BY ALL"
+        )
         assert [tuple(row.values()) for row in table.to_pylist()] == reference.rows(), (what, batch)
 
 
