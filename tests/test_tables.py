@@ -60,7 +60,7 @@ def _rows(numbers: list[int | None], batch: str, value: str) -> pa.Table:
             "code": pa.array(codes, pa.string()),
             "seen_at": pa.array(times, pa.timestamp("us", tz="UTC")),
             "day": pa.array([None if t is None else t.date() for t in times], pa.date32()),
-            "value": [f"{value}-{n}" for n in numbers],
+            "filename": [f"{value}-{n}" for n in numbers],  # a column DuckDB could add itself
             "_batch_id": [batch] * len(numbers),
         }
     )
@@ -73,8 +73,8 @@ class Reference:
         self.db = duckdb.connect()
         self.using = ", ".join(key)
         self.db.execute(
-            "CREATE TABLE t (id BIGINT, code VARCHAR, seen_at TIMESTAMPTZ, day DATE, value VARCHAR, "
-            "_batch_id VARCHAR)"
+            "CREATE TABLE t (id BIGINT, code VARCHAR, seen_at TIMESTAMPTZ, day DATE, "
+            "filename VARCHAR, _batch_id VARCHAR)"
         )
 
     def commit(self, new: pa.Table) -> None:
@@ -142,7 +142,7 @@ def test_merges_by_file_equal_a_whole_table_rewrite(make_project, tmp_path, monk
             remove_batch(lh, REF, batch, {})
             reference.remove(batch)
         table = lh.query(
-            "SELECT id, code, seen_at, day, value, _batch_id FROM formatted.rows ORDER BY ALL"
+            "SELECT id, code, seen_at, day, filename, _batch_id FROM formatted.rows ORDER BY ALL"
         )
         assert [tuple(row.values()) for row in table.to_pylist()] == reference.rows(), (what, batch)
 

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 # bounds what one changed key costs (and sorted files keep the keys of a batch in few).
 FILE_ROWS = 262_144
 PART = "_lakebox_part"  # the file a sorted row goes to (not written: it names the folder)
+FILE_COLUMN = "_lakebox_file"  # the data file a row was read from (a table may have `filename`)
 
 
 def commit_batch(
@@ -214,7 +215,7 @@ def _confirmed(lh: Lakehouse, candidates: list[DataFile], condition: str) -> lis
     if not candidates:
         return []
     found = lh.engine.execute(
-        f"SELECT DISTINCT filename FROM {_files_sql(candidates, filename=True)} {condition}"
+        f"SELECT DISTINCT {FILE_COLUMN} FROM {_files_sql(candidates, filename=True)} {condition}"
     ).fetchall()
     paths = {row[0] for row in found}
     return [file for file in candidates if file.file_path in paths]
@@ -279,7 +280,7 @@ def place(lh: Lakehouse, table: Table, parquet: Path, batch_id: str) -> str:
 def _files_sql(files: list[DataFile], filename: bool = False) -> str:
     """Return a `read_parquet` of the data `files` (their columns matched by name)."""
     paths = ", ".join(quote_literal(file.file_path) for file in files)
-    extra = ", filename = true" if filename else ""
+    extra = f", filename = {quote_literal(FILE_COLUMN)}" if filename else ""
     return f"read_parquet([{paths}], union_by_name = true{extra}) AS _old"
 
 
