@@ -284,20 +284,30 @@ def report_table(rows: int, changes: int, scenario: str, results: dict[str, Any]
         print(f"  ROW COUNTS DIFFER: {sorted(counts)}")
 
 
-def report_targets(merges: dict[int, float]) -> None:
-    """Print the lakebox targets for the recent batch: ≤ 0.5 s, then ≤ 1.5x at 10x rows."""
+def report_targets(merges: dict[int, float], official: bool) -> None:
+    """Print the lakebox targets for the recent batch: ≤ 0.5 s, then ≤ 1.5x at 10x rows
+    (verdicts only for the sizes the targets are set for)."""
     sizes = sorted(merges)
     print("\ntargets (lakebox, recent):")
     first = merges[sizes[0]]
-    verdict = "met" if first <= TARGET_SECONDS else "MISSED"
-    print(f"  {sizes[0]:,} rows: merge {first:.3f} s (target ≤ {TARGET_SECONDS} s) {verdict}")
+    print(
+        f"  {sizes[0]:,} rows: merge {first:.3f} s (target ≤ {TARGET_SECONDS} s) "
+        f"{_verdict(first <= TARGET_SECONDS, official)}"
+    )
     for size in sizes[1:]:
         ratio = merges[size] / first
-        verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
         print(
             f"  {size:,} rows: merge {merges[size]:.3f} s = {ratio:.2f}x the {sizes[0]:,}-row "
-            f"merge (target ≤ {TARGET_RATIO}x) {verdict}"
+            f"merge (target ≤ {TARGET_RATIO}x) {_verdict(ratio <= TARGET_RATIO, official)}"
         )
+    if not official:
+        print("  (the targets are for 100,000 keys into 1,000,000 and 10,000,000 rows)")
+
+
+def _verdict(met: bool, official: bool) -> str:
+    if not official:
+        return "-"
+    return "met" if met else "MISSED"
 
 
 def main() -> None:
@@ -338,9 +348,7 @@ def main() -> None:
             if scenario == "recent" and "merge" in results.get("lakebox", {}):
                 merges[size] = results["lakebox"]["merge"]
     if len(merges) == len(sizes):
-        report_targets(merges)
-        if sizes != [1_000_000, 10_000_000] or changes != 100_000:
-            print("  (the targets are for 100,000 keys into 1,000,000 and 10,000,000 rows)")
+        report_targets(merges, sizes == [1_000_000, 10_000_000] and changes == 100_000)
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f} (2 cores shared by others)")
 
 
