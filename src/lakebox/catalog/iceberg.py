@@ -15,6 +15,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.io.pyarrow import parquet_file_to_data_file
+from pyiceberg.manifest import DataFile, ManifestContent
 from pyiceberg.table import Table, TableProperties, Transaction
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
@@ -127,6 +128,41 @@ class Catalog:
         (an `overwrite`: time travel never sees the table emptied but not yet refilled)."""
         return self.commit_files(table, files, batch_ids, properties, replace=AlwaysTrue())
 
+    def data_files(self, table: Table) -> list[DataFile]:
+        """Return the data files of the table's current snapshot (none before the first),
+        read from its manifests with their column bounds."""
+        snapshot = table.current_snapshot()
+        if snapshot is None:
+            return []
+        manifests = snapshot.manifests(table.io)
+        if any(manifest.content != ManifestContent.DATA for manifest in manifests):
+            raise CatalogError(
+                f"{table.name()}: the table has delete files, which lakebox does not write",
+                hint="rewrite the table without them (e.g. with Spark's rewrite_data_files)",
+            )
+        return [
+            entry.data_file
+            for manifest in manifests
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+        ]
+
+    def swap_files(
+        self,
+        table: Table,
+        removed: list[DataFile],
+        added: list[str],
+        batch_ids: list[str],
+        properties: dict[str, str] | None = None,
+    ) -> Table:
+        """Replace the data files `removed` by the Parquet files `added` in one commit and
+        one snapshot (an `overwrite`; an `append` when nothing is removed)."""
+        if not removed:
+            return self.commit_files(table, added, batch_ids, properties)
+        tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
+        with table.transaction() as transaction:
+            _overwrite(transaction, table, added, tagged, old=removed)
+        return table.refresh()
+
     def summary(self, ref: TableRef) -> dict[str, Any]:
         """Return a table's name, row count and current snapshot id."""
         table = self.load(ref)
@@ -189,18 +225,22 @@ def _overwrite(
     files: list[str],
     properties: dict[str, str],
     branch: str = MAIN_BRANCH,
+    old: list[DataFile] | None = None,
 ) -> None:
-    """Replace every data file of `table`'s `branch` by `files` as ONE `overwrite` snapshot
-    (pyiceberg's delete-then-add would commit two, the first an empty table)."""
+    """Replace the data files `old` (by default every one of `table`'s `branch`) by `files`
+    as ONE `overwrite` snapshot (pyiceberg's delete-then-add would commit two, the first a
+    table without the rows)."""
     if transaction.table_metadata.name_mapping() is None:
         name_mapping = transaction.table_metadata.schema().name_mapping.model_dump_json()
         transaction.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: name_mapping})
-    snapshot = table.snapshot_by_name(branch)
-    old = table.scan(snapshot_id=snapshot.snapshot_id).plan_files() if snapshot else []
+    if old is None:
+        snapshot = table.snapshot_by_name(branch)
+        tasks = table.scan(snapshot_id=snapshot.snapshot_id).plan_files() if snapshot else []
+        old = [task.file for task in tasks]
     update = transaction.update_snapshot(snapshot_properties=properties, branch=branch)
     with update.overwrite() as overwrite:
-        for task in old:
-            overwrite.delete_data_file(task.file)
+        for file in old:
+            overwrite.delete_data_file(file)
         for path in files:
             overwrite.append_data_file(
                 parquet_file_to_data_file(table.io, transaction.table_metadata, path)
