@@ -341,7 +341,7 @@ def _instrument_modules(
     )
     readers.read = recorder.wrap(readers.read, lambda *_: "0 detect encoding + sniff dialect")
     formatter.commit_batch = recorder.wrap(
-        formatter.commit_batch, lambda _lh, ref, *_: f"10 Iceberg commit ({ref.zone})"
+        formatter.commit_batch, lambda _lh, ref, *_, **__: f"10 Iceberg commit ({ref.zone})"
     )
 
 

@@ -19,7 +19,8 @@ from lakebox.catalog.versions import TableVersion
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError, LakeboxError, SchemaError
-from lakebox.formatted import dedup, lineage, readers, schema, staging
+from lakebox.formatted import dedup, lineage, readers, schema, staging, typed_path
+from lakebox.formatted.lines import TempNames, number_lines
 from lakebox.formatted.readers.base import RawInput, read_settings
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.ground.clock import now
@@ -61,24 +62,31 @@ def format_pending(
     source_name: str,
     reporter: Reporter = NULL_REPORTER,
     statuses: tuple[str, ...] = PENDING,
+    text_path: bool = False,
 ) -> list[FormatResult]:
     """Format every landed object of `source_name` that is not formatted yet (or those in
-    `statuses`), oldest first."""
+    `statuses`), oldest first. `text_path`: every value through the text rules (see
+    `format_entry`)."""
     source = lh.source(source_name)
     pending = [entry for entry in lh.manifest.entries(source_name, statuses) if due(entry, source)]
     results = []
     for done, entry in enumerate(pending, start=1):
-        results.append(format_entry(lh, entry))
+        results.append(format_entry(lh, entry, text_path=text_path))
         reporter.progress("format", source_name, done, len(pending))
     return results
 
 
-def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> FormatResult:
+def format_entry(
+    lh: Lakehouse, entry: Entry, again: bool | None = None, text_path: bool = False
+) -> FormatResult:
     """Format one landed object; a bad file is recorded and the error not raised.
 
     `again` (by default: when the entry failed before) replaces the rows an earlier attempt
     left in the tables, so a batch's rows are never there twice. Every attempt is counted
-    in the manifest, and a failure records what it ran with (`failed_with`)."""
+    in the manifest, and a failure records what it ran with (`failed_with`).
+
+    A delimited file takes the typed path (`typed_path`) unless `text_path` says otherwise;
+    both give the same rows and reasons."""
     source = lh.source(entry.source)
     again = entry.status == Status.FAILED if again is None else again
     retried = entry.status == Status.FAILED
@@ -87,7 +95,9 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
     attempts = (entry.attempts or 0) + 1
     before = lineage.current_snapshots(lh, entry.source)
     try:
-        (counts, status, problem), read_with = _format_file(lh, entry, source, work, again)
+        (counts, status, problem), read_with = _format_file(
+            lh, entry, source, work, again, text_path
+        )
     except SchemaError:
         lh.manifest.update(entry.batch_id, attempts=attempts, failed_with=fingerprint(source))
         raise
@@ -197,23 +207,29 @@ Outcome = tuple[Counts, str, str | None]
 
 
 def _format_file(
-    lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path, again: bool
+    lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path, again: bool, text_path: bool
 ) -> tuple[Outcome, dict[str, dict[str, object]]]:
     """Return what formatting the file did, and how it was read (`read_settings`)."""
     assert entry.landed_path is not None
     with lh.storage.as_local_file(entry.landed_path) as local:
         raw = readers.read(lh.engine, local, source, work)
         try:
-            outcome = _format_raw(lh, entry, source, raw, work, again)
+            outcome = _format_raw(lh, entry, source, raw, work, again, text_path)
         finally:
             raw.cleanup(lh.engine)
         return outcome, read_settings(raw, local, source)
 
 
 def _format_raw(
-    lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path, again: bool
+    lh: Lakehouse,
+    entry: Entry,
+    source: SourceConfig,
+    raw: RawInput,
+    work: Path,
+    again: bool,
+    text_path: bool = False,
 ) -> Outcome:
-    names = _TempNames.numbered(next(_NAMES))
+    names = TempNames.numbered(next(_NAMES))
 
     engine = lh.engine
     try:
@@ -232,8 +248,11 @@ def _format_raw(
             return _refuse_file(lh, entry, source, raw, names, refused, work, again)
         required = [name for name, column in source.columns.items() if column.required]
         columns = _with_required_checks(_with_key_checks(file_schema.columns, source.key), required)
-        _stage_typed(engine, names, columns, raw, work)
-        _number_lines(engine, raw, names, names.staged)
+        if raw.typed_scan is None or text_path:
+            _stage_typed(engine, names, columns, raw, work)
+            number_lines(engine, raw, names, names.staged)
+        else:
+            typed_path.stage(engine, raw, source, columns, names, work)
         duplicates = dedup.rows_to_drop(
             engine,
             names.staged,
@@ -256,63 +275,6 @@ def _note_decimal_marks(raw: RawInput, columns: list[ColumnPlan]) -> None:
     if marks:
         raw.read_with["decimal_marks"] = marks
         raw.detected.add("decimal_marks")
-
-
-@dataclass(frozen=True)
-class _TempNames:
-    """The DuckDB temp tables of one file's formatting."""
-
-    raw: str
-    lined: str
-    rejects: str
-    staged: str
-    dropped: str
-
-    @classmethod
-    def numbered(cls, number: int) -> _TempNames:
-        kinds = ("raw", "lined", "refused", "staged", "dropped")
-        return cls(*(f"{kind}_{number}" for kind in kinds))
-
-    def drop(self, engine: DuckDBEngine) -> None:
-        for table in (self.raw, self.rejects, self.dropped):
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
-        for view in (self.lined, self.staged):
-            engine.execute(f"DROP VIEW IF EXISTS {view}")
-
-
-def _number_lines(engine: DuckDBEngine, raw: RawInput, names: _TempNames, parsed: str) -> None:
-    """Collect the records the parser refused (known once `parsed` was read), then give every
-    parsed record its line in view `names.lined`."""
-    refused = (
-        raw.rejects_sql
-        or "SELECT NULL::BIGINT AS _line, NULL::VARCHAR AS _column, "
-        "NULL::VARCHAR AS _reason, NULL::VARCHAR AS _raw WHERE false"
-    )
-    engine.execute(
-        f"CREATE TEMP TABLE {names.rejects} AS SELECT _line::BIGINT AS _line, "
-        f"first(_column) AS _column, string_agg(DISTINCT _reason, '; ') AS _reason, "
-        f"first(_raw) AS _raw FROM ({refused}) GROUP BY _line"
-    )
-    engine.execute(f"CREATE TEMP VIEW {names.lined} AS {_lined_sql(engine, raw, names, parsed)}")
-
-
-def _lined_sql(engine: DuckDBEngine, raw: RawInput, names: _TempNames, parsed: str) -> str:
-    """Give each record its line: ordinals shifted past the records the parser refused."""
-    if not raw.ordinal_is_line:
-        return f"SELECT * FROM {parsed}"
-    header = raw.header_lines
-    refused = engine.execute(f"SELECT count(*) FROM {names.rejects}").fetchone()
-    if not refused or not refused[0]:
-        return f"SELECT *, _ordinal + {header} AS _line FROM {parsed}"
-    gaps = (
-        f"SELECT _line - {header} - row_number() OVER (ORDER BY _line) AS _good_before, "
-        f"row_number() OVER (ORDER BY _line) AS _refused_before FROM {names.rejects}"
-    )
-    return (
-        f"SELECT r.*, r._ordinal + {header} + coalesce(g._refused_before, 0) AS _line "
-        f"FROM {parsed} r ASOF LEFT JOIN (SELECT _good_before, max(_refused_before) AS "
-        f"_refused_before FROM ({gaps}) GROUP BY ALL) g ON r._ordinal > g._good_before"
-    )
 
 
 def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPlan]:
@@ -350,7 +312,7 @@ def _missing(name: str) -> Check:
 
 def _stage_typed(
     engine: DuckDBEngine,
-    names: _TempNames,
+    names: TempNames,
     columns: list[ColumnPlan],
     raw: RawInput,
     work: Path,
@@ -365,7 +327,7 @@ def _stage_typed(
     engine.execute(f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({staged_file})")
 
 
-def _numbered(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> str:
+def _numbered(engine: DuckDBEngine, raw: RawInput, names: TempNames) -> str:
     """Return the raw records with their `_ordinal`. A CSV is parsed and numbered first, in a
     light pass into a temp table (it spills to disk past the memory limit): row_number() is
     cheap right over the scan but serialises every expression evaluated after it, and only
@@ -379,7 +341,7 @@ def _numbered(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> str:
     return names.raw
 
 
-def _count(engine: DuckDBEngine, names: _TempNames, duplicates: int) -> Counts:
+def _count(engine: DuckDBEngine, names: TempNames, duplicates: int) -> Counts:
     row = engine.execute(
         f"SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS "
         f"NOT NULL), (SELECT count(*) FROM {names.rejects}) FROM {names.staged}"
@@ -392,7 +354,7 @@ def _write(
     lh: Lakehouse,
     entry: Entry,
     source: SourceConfig,
-    names: _TempNames,
+    names: TempNames,
     columns: list[ColumnPlan],
     has_sheet: bool,
     work: Path,
@@ -417,7 +379,7 @@ def _write(
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
 
 
-def _refused_rows(entry: Entry, names: _TempNames, stamp: str) -> str:
+def _refused_rows(entry: Entry, names: TempNames, stamp: str) -> str:
     """Return the quarantine rows of the records the parser refused."""
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
     return f"SELECT {meta}, _column, _reason, _raw FROM {names.rejects}"
@@ -455,7 +417,7 @@ def _refuse_file(
     entry: Entry,
     source: SourceConfig,
     raw: RawInput,
-    names: _TempNames,
+    names: TempNames,
     reason: str,
     work: Path,
     again: bool,
@@ -475,7 +437,7 @@ def _refuse_file(
         f"CREATE TEMP TABLE {names.raw} AS SELECT *{numbered} FROM ({raw.select_sql})"
     )
 
-    _number_lines(lh.engine, raw, names, names.raw)
+    number_lines(lh.engine, raw, names, names.raw)
     stamp = now().isoformat()
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
     raw_json = staging.json_object({name: quote_identifier(name) for name in raw.columns})
