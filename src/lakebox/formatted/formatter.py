@@ -248,11 +248,14 @@ def _format_raw(
             return _refuse_file(lh, entry, source, raw, names, refused, work, again)
         required = [name for name, column in source.columns.items() if column.required]
         columns = _with_required_checks(_with_key_checks(file_schema.columns, source.key), required)
+        stamp = now().isoformat()
+        finished = None
         if raw.typed_scan is None or text_path:
             _stage_typed(engine, names, columns, raw, work)
             number_lines(engine, raw, names, names.staged)
         else:
-            typed_path.stage(engine, raw, source, columns, names, work)
+            meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
+            finished = typed_path.stage(engine, raw, source, columns, names, work, meta)
         duplicates = dedup.rows_to_drop(
             engine,
             names.staged,
@@ -263,7 +266,8 @@ def _format_raw(
         )
         counts = _count(engine, names, duplicates)
         absent = {ABSENT_PROPERTY: json.dumps(file_schema.absent)}
-        _write(lh, entry, source, names, columns, raw.has_sheet, work, again, absent)
+        done = finished if not duplicates else None
+        _write(lh, entry, source, names, columns, (raw.has_sheet, stamp, done), work, again, absent)
         return counts, Status.FORMATTED, None
     finally:
         names.drop(engine)
@@ -356,26 +360,30 @@ def _write(
     source: SourceConfig,
     names: TempNames,
     columns: list[ColumnPlan],
-    has_sheet: bool,
+    how: tuple[bool, str, Path | None],
     work: Path,
     again: bool,
     properties: dict[str, str],
 ) -> None:
     """Commit the batch's good rows to its formatted table (with `properties` on the commit)
-    and its refused rows to quarantine."""
-    stamp = now().isoformat()
+    and its refused rows to quarantine. `how`: whether the rows have a `_sheet`, the
+    `_ingested_at` stamp, and the finished Parquet file of the good rows, if there is one."""
+    has_sheet, stamp, finished = how
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp, has_sheet)
-    quarantined = (
-        f"SELECT {meta}, _column, _reason, _raw FROM {names.lined} WHERE _reason IS NOT NULL "
-        f"UNION ALL {_refused_rows(entry, names, stamp)}"
-    )
+    quarantined = _refused_rows(entry, names, stamp)
+    if finished is None:  # a finished file holds good rows only, and moves into the table
+        held = f"SELECT {meta}, _column, _reason, _raw FROM {names.lined} WHERE _reason IS NOT NULL"
+        quarantined = f"{held} UNION ALL {quarantined}"
     outputs = ", ".join(quote_identifier(c.name) for c in columns)
     good = (
         f"SELECT {outputs}, {meta} FROM {names.lined} WHERE _reason IS NULL AND _ordinal "
         f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
-    formatted = work / "formatted.parquet"
-    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces, again, properties)
+    formatted = finished or work / "formatted.parquet"
+    select = None if finished else good
+    _commit(
+        lh, entry, "formatted", select, formatted, source.key, source.replaces, again, properties
+    )
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
 
 
@@ -389,7 +397,7 @@ def _commit(
     lh: Lakehouse,
     entry: Entry,
     zone: str,
-    select_sql: str,
+    select_sql: str | None,
     target: Path,
     key: list[str],
     replace: bool = False,
@@ -397,8 +405,10 @@ def _commit(
     extra: dict[str, str] | None = None,
 ) -> None:
     """Commit one zone's rows of a batch; a pulled batch's cursor goes into the same commit.
-    `again`: in place of the rows an earlier formatting of the batch left there."""
-    lh.engine.copy_to_parquet(select_sql, target)
+    `again`: in place of the rows an earlier formatting of the batch left there. Without
+    `select_sql`, `target` holds the rows already."""
+    if select_sql is not None:
+        lh.engine.copy_to_parquet(select_sql, target)
     ref = TableRef(zone, entry.source)
     commit = replace_batch if again else commit_batch
     properties = {**_properties(entry), **(extra or {})}

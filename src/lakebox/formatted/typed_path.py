@@ -85,26 +85,77 @@ def stage(
     columns: list[ColumnPlan],
     names: TempNames,
     work: Path,
-) -> None:
+    meta: str,
+) -> Path | None:
     """Stage the file's records as the text path does — views `names.staged` and
     `names.lined` with the typed columns, `_reason`, `_column`, `_raw`, `_hash`, `_ordinal`
-    and `_line`, table `names.rejects` — with the typed read doing most of the work."""
-    refused = _typed_pass(engine, raw, source, columns, work, names)
-    group_rejects(engine, refused, names.typed_rejects, cast=True)
+    and `_line`, table `names.rejects` — with the typed read doing most of the work.
+
+    When no record is slow, the good rows are written once, with the `meta` columns, into
+    a finished Parquet file whose path is returned (the views then read it)."""
+    parsed = _typed_pass(engine, raw, source, columns, work, names)
     fast = lined_sql(engine, raw, names.typed_rejects, names.fast_staged)
     engine.execute(f"CREATE TEMP VIEW {names.fast} AS {fast}")
     outputs = "".join(f"{quote_identifier(column.name)}, " for column in columns)
+    if not _any_cast_refused(engine, names):
+        finished = work / "typed.parquet"
+        good = f"SELECT {outputs}{meta} FROM {names.fast} WHERE _reason IS NULL"
+        if _write_all(engine, good, finished, parsed):
+            _keep_rejects(engine, names)
+            _view_finished(engine, columns, names, finished)
+            return finished
     kept = f"SELECT {outputs}_reason, _column, _raw, _hash, _line AS _ordinal, _line FROM "
+    fast_file = quote_literal(str(work / "fast.parquet"))
+    engine.execute(
+        f"COPY (SELECT * FROM {names.fast}) TO {fast_file} (FORMAT parquet, COMPRESSION lz4)"
+    )
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {names.fast} AS FROM read_parquet({fast_file})")
     parts = [f"{kept}{names.fast} WHERE _reason IS NULL"]
     if _any_slow(engine, names):
         parts.append(kept + _slow_records(engine, raw, columns, names, work))
     else:
-        engine.execute(
-            f"CREATE TEMP TABLE {names.rejects} AS "
-            f"SELECT * EXCLUDE (_cast) FROM {names.typed_rejects}"
-        )
+        _keep_rejects(engine, names)
     union = " UNION ALL ".join(parts)
     engine.execute(f"CREATE TEMP VIEW {names.staged} AS {union}")
+    engine.execute(f"CREATE TEMP VIEW {names.lined} AS SELECT * FROM {names.staged}")
+    return None
+
+
+def _any_cast_refused(engine: DuckDBEngine, names: TempNames) -> bool:
+    row = engine.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {names.typed_rejects} WHERE _cast)"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _write_all(engine: DuckDBEngine, good: str, target: Path, parsed: str) -> bool:
+    """Write `good` into `target`; return whether it held every record of `parsed`."""
+    engine.copy_to_parquet(good, target)
+    row = engine.execute(
+        f"SELECT (SELECT count(*) FROM read_parquet({quote_literal(str(target))})) = "
+        f"(SELECT count(*) FROM read_parquet({parsed}))"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _keep_rejects(engine: DuckDBEngine, names: TempNames) -> None:
+    """Keep the typed read's refused records as the file's (none of them on a cast)."""
+    engine.execute(
+        f"CREATE TEMP TABLE {names.rejects} AS SELECT * EXCLUDE (_cast) FROM {names.typed_rejects}"
+    )
+
+
+def _view_finished(
+    engine: DuckDBEngine, columns: list[ColumnPlan], names: TempNames, finished: Path
+) -> None:
+    """Make the staged views read the finished file of good rows."""
+    hashed = ", ".join(quote_identifier(column.name) for column in columns)
+    engine.execute(
+        f"CREATE TEMP VIEW {names.staged} AS SELECT *, _source_line AS _ordinal, "
+        f"_source_line AS _line, NULL::VARCHAR AS _reason, NULL::VARCHAR AS _column, "
+        f"NULL::VARCHAR AS _raw, hash({hashed}) AS _hash "
+        f"FROM read_parquet({quote_literal(str(finished))})"
+    )
     engine.execute(f"CREATE TEMP VIEW {names.lined} AS SELECT * FROM {names.staged}")
 
 
@@ -156,9 +207,9 @@ def _typed_pass(
     names: TempNames,
 ) -> str:
     """Parse the file with numbers typed into a Parquet file in file order (a bare scan: a
-    parallel COPY of a complex projection need not keep order), then number its records and
-    stage the rules over them into `names.fast_staged`; return the SELECT of the records
-    the typed read refused (with `_cast`)."""
+    parallel COPY of a complex projection need not keep order) and its refused records into
+    `names.typed_rejects`; view `names.fast_staged` numbers the records and applies the
+    rules. Return the Parquet file's SQL literal."""
     assert raw.typed_scan is not None
     referenced = referenced_columns(columns)
     kinds: dict[str, str] = {}
@@ -174,15 +225,14 @@ def _typed_pass(
     select, rejects = raw.typed_scan(kinds, null_strings(source))
     parsed = quote_literal(str(work / "parsed.parquet"))
     engine.execute(f"COPY ({select}) TO {parsed} (FORMAT parquet, COMPRESSION lz4)")
+    group_rejects(engine, rejects, names.typed_rejects, cast=True)
     numbered = (
         f"(SELECT *, file_row_number + 1 AS _ordinal "
         f"FROM read_parquet({parsed}, file_row_number=true))"
     )
-    staged = quote_literal(str(work / "fast.parquet"))
     typed = staging.typed_select(plans, ["_ordinal"], numbered)
-    engine.execute(f"COPY ({typed}) TO {staged} (FORMAT parquet, COMPRESSION lz4)")
-    engine.execute(f"CREATE TEMP VIEW {names.fast_staged} AS SELECT * FROM read_parquet({staged})")
-    return rejects
+    engine.execute(f"CREATE TEMP VIEW {names.fast_staged} AS {typed}")
+    return parsed
 
 
 def _raw_name(column: ColumnPlan) -> str | None:
