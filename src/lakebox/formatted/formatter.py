@@ -254,7 +254,7 @@ def _format_raw(
             _stage_typed(engine, names, columns, raw, work)
             number_lines(engine, raw, names, names.staged)
         else:
-            meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
+            meta = (entry.batch_id, entry.landed_path or "", stamp)
             finished = typed_path.stage(engine, raw, source, columns, names, work, meta)
         duplicates = dedup.rows_to_drop(
             engine,

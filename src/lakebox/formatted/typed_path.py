@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
+from lakebox.errors import QueryError
 from lakebox.formatted import staging, types
 from lakebox.formatted.lines import NO_REJECTS, TempNames, group_rejects, lined_sql
 from lakebox.formatted.readers.base import RawInput
@@ -26,6 +27,7 @@ from lakebox.ground.sql import quote_identifier, quote_literal
 # A double read as an integer is exact, and the text rules' rounding cannot differ from it,
 # below 2^50: any text closer than an eighth to an integer there rounds to that integer.
 _EXACT_INTEGER = 2**50
+_SLOW = "lakebox: a record needs the text rules"
 _RULED = ("unit", "unit_from", "unit_since", "unit_above", "tax", "name_format")
 
 
@@ -85,22 +87,26 @@ def stage(
     columns: list[ColumnPlan],
     names: TempNames,
     work: Path,
-    meta: str,
+    meta: tuple[str, str, str],
 ) -> Path | None:
     """Stage the file's records as the text path does — views `names.staged` and
     `names.lined` with the typed columns, `_reason`, `_column`, `_raw`, `_hash`, `_ordinal`
     and `_line`, table `names.rejects` — with the typed read doing most of the work.
 
-    When no record is slow, the good rows are written once, with the `meta` columns, into
-    a finished Parquet file whose path is returned (the views then read it)."""
-    parsed = _typed_pass(engine, raw, source, columns, work, names)
+    When no record is slow, the good rows are written once, with the meta columns (of
+    `meta`: batch id, landed path, stamp), into a finished Parquet file whose path is
+    returned (the views then read it)."""
+    _typed_pass(engine, raw, source, columns, work, names)
     fast = lined_sql(engine, raw, names.typed_rejects, names.fast_staged)
     engine.execute(f"CREATE TEMP VIEW {names.fast} AS {fast}")
     outputs = "".join(f"{quote_identifier(column.name)}, " for column in columns)
     if not _any_cast_refused(engine, names):
         finished = work / "typed.parquet"
-        good = f"SELECT {outputs}{meta} FROM {names.fast} WHERE _reason IS NULL"
-        if _write_all(engine, good, finished, parsed):
+        # no WHERE: a filter on the checks would be pushed below the typed values and
+        # compute them twice; a slow record stops the COPY instead
+        line = f"CASE WHEN _reason IS NULL THEN _line ELSE error({quote_literal(_SLOW)}) END"
+        good = f"SELECT {outputs}{staging.meta_columns(*meta, line=line)} FROM {names.fast}"
+        if _write_all(engine, good, finished):
             _keep_rejects(engine, names)
             _view_finished(engine, columns, names, finished)
             return finished
@@ -128,14 +134,16 @@ def _any_cast_refused(engine: DuckDBEngine, names: TempNames) -> bool:
     return bool(row and row[0])
 
 
-def _write_all(engine: DuckDBEngine, good: str, target: Path, parsed: str) -> bool:
-    """Write `good` into `target`; return whether it held every record of `parsed`."""
-    engine.copy_to_parquet(good, target)
-    row = engine.execute(
-        f"SELECT (SELECT count(*) FROM read_parquet({quote_literal(str(target))})) = "
-        f"(SELECT count(*) FROM read_parquet({parsed}))"
-    ).fetchone()
-    return bool(row and row[0])
+def _write_all(engine: DuckDBEngine, good: str, target: Path) -> bool:
+    """Write `good` into `target`; return False when a slow record stopped it."""
+    try:
+        engine.copy_to_parquet(good, target)
+    except QueryError as error:
+        if _SLOW not in str(error):
+            raise
+        target.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _keep_rejects(engine: DuckDBEngine, names: TempNames) -> None:
@@ -205,11 +213,11 @@ def _typed_pass(
     columns: list[ColumnPlan],
     work: Path,
     names: TempNames,
-) -> str:
+) -> None:
     """Parse the file with numbers typed into a Parquet file in file order (a bare scan: a
     parallel COPY of a complex projection need not keep order) and its refused records into
     `names.typed_rejects`; view `names.fast_staged` numbers the records and applies the
-    rules. Return the Parquet file's SQL literal."""
+    rules."""
     assert raw.typed_scan is not None
     referenced = referenced_columns(columns)
     kinds: dict[str, str] = {}
@@ -232,7 +240,6 @@ def _typed_pass(
     )
     typed = staging.typed_select(plans, ["_ordinal"], numbered)
     engine.execute(f"CREATE TEMP VIEW {names.fast_staged} AS {typed}")
-    return parsed
 
 
 def _raw_name(column: ColumnPlan) -> str | None:
