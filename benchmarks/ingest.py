@@ -225,7 +225,7 @@ _STATEMENTS = (
     (r"^CREATE TEMP TABLE typed_refused_", "2 typed path: group the reader's rejects"),
     (r"^SELECT EXISTS", "2b typed path: any record refused on a cast?"),
     (
-        r"^COPY \(SELECT .* FROM fast_\d+ WHERE _reason IS NULL\)",
+        r"^COPY \(SELECT .* FROM fast_\d+\)",
         "5 typed path: rules + lines → formatted Parquet (once)",
     ),
     (r"^SELECT \(SELECT count\(\*\) FROM read_parquet", "7 counts"),
