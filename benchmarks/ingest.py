@@ -221,6 +221,14 @@ _STATEMENTS = (
     (r"^CREATE (OR REPLACE )?TEMP TABLE _sample", "4a read the inference sample → _sample"),
     (r"FROM _sample$", "4b infer types on the sample"),
     (r"LIMIT \d+\)$", "4 infer types on a sample (LIMIT n)"),
+    (r"^COPY \(SELECT [^()]* FROM read_csv\(", "1 typed path: parse CSV, numbers typed → Parquet"),
+    (r"^CREATE TEMP TABLE typed_refused_", "2 typed path: group the reader's rejects"),
+    (r"^SELECT EXISTS", "2b typed path: any record refused on a cast?"),
+    (
+        r"^COPY \(SELECT .* FROM fast_\d+\)",
+        "5 typed path: rules + lines → formatted Parquet (once)",
+    ),
+    (r"^SELECT \(SELECT count\(\*\) FROM read_parquet", "7 counts"),
     (r"^CREATE TEMP TABLE raw_.*row_number\(\) OVER \(\)", "1 parse CSV + number records → raw_"),
     (r"^CREATE TEMP TABLE raw_", "1 parse CSV → temp table raw_"),
     (r"^CREATE TEMP TABLE refused_", "2 group parser rejects → refused_"),
@@ -341,7 +349,7 @@ def _instrument_modules(
     )
     readers.read = recorder.wrap(readers.read, lambda *_: "0 detect encoding + sniff dialect")
     formatter.commit_batch = recorder.wrap(
-        formatter.commit_batch, lambda _lh, ref, *_: f"10 Iceberg commit ({ref.zone})"
+        formatter.commit_batch, lambda _lh, ref, *_, **__: f"10 Iceberg commit ({ref.zone})"
     )
 
 

@@ -19,7 +19,8 @@ from lakebox.catalog.versions import TableVersion
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError, LakeboxError, SchemaError
-from lakebox.formatted import dedup, lineage, readers, schema, staging
+from lakebox.formatted import dedup, lineage, readers, schema, staging, typed_path
+from lakebox.formatted.lines import TempNames, number_lines
 from lakebox.formatted.readers.base import RawInput, read_settings
 from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
 from lakebox.ground.clock import now
@@ -61,24 +62,31 @@ def format_pending(
     source_name: str,
     reporter: Reporter = NULL_REPORTER,
     statuses: tuple[str, ...] = PENDING,
+    text_path: bool = False,
 ) -> list[FormatResult]:
     """Format every landed object of `source_name` that is not formatted yet (or those in
-    `statuses`), oldest first."""
+    `statuses`), oldest first. `text_path`: every value through the text rules (see
+    `format_entry`)."""
     source = lh.source(source_name)
     pending = [entry for entry in lh.manifest.entries(source_name, statuses) if due(entry, source)]
     results = []
     for done, entry in enumerate(pending, start=1):
-        results.append(format_entry(lh, entry))
+        results.append(format_entry(lh, entry, text_path=text_path))
         reporter.progress("format", source_name, done, len(pending))
     return results
 
 
-def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> FormatResult:
+def format_entry(
+    lh: Lakehouse, entry: Entry, again: bool | None = None, text_path: bool = False
+) -> FormatResult:
     """Format one landed object; a bad file is recorded and the error not raised.
 
     `again` (by default: when the entry failed before) replaces the rows an earlier attempt
     left in the tables, so a batch's rows are never there twice. Every attempt is counted
-    in the manifest, and a failure records what it ran with (`failed_with`)."""
+    in the manifest, and a failure records what it ran with (`failed_with`).
+
+    A delimited file takes the typed path (`typed_path`) unless `text_path` says otherwise;
+    both give the same rows and reasons."""
     source = lh.source(entry.source)
     again = entry.status == Status.FAILED if again is None else again
     retried = entry.status == Status.FAILED
@@ -87,7 +95,9 @@ def format_entry(lh: Lakehouse, entry: Entry, again: bool | None = None) -> Form
     attempts = (entry.attempts or 0) + 1
     before = lineage.current_snapshots(lh, entry.source)
     try:
-        (counts, status, problem), read_with = _format_file(lh, entry, source, work, again)
+        (counts, status, problem), read_with = _format_file(
+            lh, entry, source, work, again, text_path
+        )
     except SchemaError:
         lh.manifest.update(entry.batch_id, attempts=attempts, failed_with=fingerprint(source))
         raise
@@ -197,23 +207,29 @@ Outcome = tuple[Counts, str, str | None]
 
 
 def _format_file(
-    lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path, again: bool
+    lh: Lakehouse, entry: Entry, source: SourceConfig, work: Path, again: bool, text_path: bool
 ) -> tuple[Outcome, dict[str, dict[str, object]]]:
     """Return what formatting the file did, and how it was read (`read_settings`)."""
     assert entry.landed_path is not None
     with lh.storage.as_local_file(entry.landed_path) as local:
         raw = readers.read(lh.engine, local, source, work)
         try:
-            outcome = _format_raw(lh, entry, source, raw, work, again)
+            outcome = _format_raw(lh, entry, source, raw, work, again, text_path)
         finally:
             raw.cleanup(lh.engine)
         return outcome, read_settings(raw, local, source)
 
 
 def _format_raw(
-    lh: Lakehouse, entry: Entry, source: SourceConfig, raw: RawInput, work: Path, again: bool
+    lh: Lakehouse,
+    entry: Entry,
+    source: SourceConfig,
+    raw: RawInput,
+    work: Path,
+    again: bool,
+    text_path: bool = False,
 ) -> Outcome:
-    names = _TempNames.numbered(next(_NAMES))
+    names = TempNames.numbered(next(_NAMES))
 
     engine = lh.engine
     try:
@@ -232,8 +248,14 @@ def _format_raw(
             return _refuse_file(lh, entry, source, raw, names, refused, work, again)
         required = [name for name, column in source.columns.items() if column.required]
         columns = _with_required_checks(_with_key_checks(file_schema.columns, source.key), required)
-        _stage_typed(engine, names, columns, raw, work)
-        _number_lines(engine, raw, names, names.staged)
+        stamp = now().isoformat()
+        finished = None
+        if raw.typed_scan is None or text_path:
+            _stage_typed(engine, names, columns, raw, work)
+            number_lines(engine, raw, names, names.staged)
+        else:
+            meta = (entry.batch_id, entry.landed_path or "", stamp)
+            finished = typed_path.stage(engine, raw, source, columns, names, work, meta)
         duplicates = dedup.rows_to_drop(
             engine,
             names.staged,
@@ -244,7 +266,8 @@ def _format_raw(
         )
         counts = _count(engine, names, duplicates)
         absent = {ABSENT_PROPERTY: json.dumps(file_schema.absent)}
-        _write(lh, entry, source, names, columns, raw.has_sheet, work, again, absent)
+        done = finished if not duplicates else None
+        _write(lh, entry, source, names, columns, (raw.has_sheet, stamp, done), work, again, absent)
         return counts, Status.FORMATTED, None
     finally:
         names.drop(engine)
@@ -256,63 +279,6 @@ def _note_decimal_marks(raw: RawInput, columns: list[ColumnPlan]) -> None:
     if marks:
         raw.read_with["decimal_marks"] = marks
         raw.detected.add("decimal_marks")
-
-
-@dataclass(frozen=True)
-class _TempNames:
-    """The DuckDB temp tables of one file's formatting."""
-
-    raw: str
-    lined: str
-    rejects: str
-    staged: str
-    dropped: str
-
-    @classmethod
-    def numbered(cls, number: int) -> _TempNames:
-        kinds = ("raw", "lined", "refused", "staged", "dropped")
-        return cls(*(f"{kind}_{number}" for kind in kinds))
-
-    def drop(self, engine: DuckDBEngine) -> None:
-        for table in (self.raw, self.rejects, self.dropped):
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
-        for view in (self.lined, self.staged):
-            engine.execute(f"DROP VIEW IF EXISTS {view}")
-
-
-def _number_lines(engine: DuckDBEngine, raw: RawInput, names: _TempNames, parsed: str) -> None:
-    """Collect the records the parser refused (known once `parsed` was read), then give every
-    parsed record its line in view `names.lined`."""
-    refused = (
-        raw.rejects_sql
-        or "SELECT NULL::BIGINT AS _line, NULL::VARCHAR AS _column, "
-        "NULL::VARCHAR AS _reason, NULL::VARCHAR AS _raw WHERE false"
-    )
-    engine.execute(
-        f"CREATE TEMP TABLE {names.rejects} AS SELECT _line::BIGINT AS _line, "
-        f"first(_column) AS _column, string_agg(DISTINCT _reason, '; ') AS _reason, "
-        f"first(_raw) AS _raw FROM ({refused}) GROUP BY _line"
-    )
-    engine.execute(f"CREATE TEMP VIEW {names.lined} AS {_lined_sql(engine, raw, names, parsed)}")
-
-
-def _lined_sql(engine: DuckDBEngine, raw: RawInput, names: _TempNames, parsed: str) -> str:
-    """Give each record its line: ordinals shifted past the records the parser refused."""
-    if not raw.ordinal_is_line:
-        return f"SELECT * FROM {parsed}"
-    header = raw.header_lines
-    refused = engine.execute(f"SELECT count(*) FROM {names.rejects}").fetchone()
-    if not refused or not refused[0]:
-        return f"SELECT *, _ordinal + {header} AS _line FROM {parsed}"
-    gaps = (
-        f"SELECT _line - {header} - row_number() OVER (ORDER BY _line) AS _good_before, "
-        f"row_number() OVER (ORDER BY _line) AS _refused_before FROM {names.rejects}"
-    )
-    return (
-        f"SELECT r.*, r._ordinal + {header} + coalesce(g._refused_before, 0) AS _line "
-        f"FROM {parsed} r ASOF LEFT JOIN (SELECT _good_before, max(_refused_before) AS "
-        f"_refused_before FROM ({gaps}) GROUP BY ALL) g ON r._ordinal > g._good_before"
-    )
 
 
 def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPlan]:
@@ -350,7 +316,7 @@ def _missing(name: str) -> Check:
 
 def _stage_typed(
     engine: DuckDBEngine,
-    names: _TempNames,
+    names: TempNames,
     columns: list[ColumnPlan],
     raw: RawInput,
     work: Path,
@@ -365,7 +331,7 @@ def _stage_typed(
     engine.execute(f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({staged_file})")
 
 
-def _numbered(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> str:
+def _numbered(engine: DuckDBEngine, raw: RawInput, names: TempNames) -> str:
     """Return the raw records with their `_ordinal`. A CSV is parsed and numbered first, in a
     light pass into a temp table (it spills to disk past the memory limit): row_number() is
     cheap right over the scan but serialises every expression evaluated after it, and only
@@ -379,7 +345,7 @@ def _numbered(engine: DuckDBEngine, raw: RawInput, names: _TempNames) -> str:
     return names.raw
 
 
-def _count(engine: DuckDBEngine, names: _TempNames, duplicates: int) -> Counts:
+def _count(engine: DuckDBEngine, names: TempNames, duplicates: int) -> Counts:
     row = engine.execute(
         f"SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS "
         f"NOT NULL), (SELECT count(*) FROM {names.rejects}) FROM {names.staged}"
@@ -392,32 +358,36 @@ def _write(
     lh: Lakehouse,
     entry: Entry,
     source: SourceConfig,
-    names: _TempNames,
+    names: TempNames,
     columns: list[ColumnPlan],
-    has_sheet: bool,
+    how: tuple[bool, str, Path | None],
     work: Path,
     again: bool,
     properties: dict[str, str],
 ) -> None:
     """Commit the batch's good rows to its formatted table (with `properties` on the commit)
-    and its refused rows to quarantine."""
-    stamp = now().isoformat()
+    and its refused rows to quarantine. `how`: whether the rows have a `_sheet`, the
+    `_ingested_at` stamp, and the finished Parquet file of the good rows, if there is one."""
+    has_sheet, stamp, finished = how
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp, has_sheet)
-    quarantined = (
-        f"SELECT {meta}, _column, _reason, _raw FROM {names.lined} WHERE _reason IS NOT NULL "
-        f"UNION ALL {_refused_rows(entry, names, stamp)}"
-    )
+    quarantined = _refused_rows(entry, names, stamp)
+    if finished is None:  # a finished file holds good rows only, and moves into the table
+        held = f"SELECT {meta}, _column, _reason, _raw FROM {names.lined} WHERE _reason IS NOT NULL"
+        quarantined = f"{held} UNION ALL {quarantined}"
     outputs = ", ".join(quote_identifier(c.name) for c in columns)
     good = (
         f"SELECT {outputs}, {meta} FROM {names.lined} WHERE _reason IS NULL AND _ordinal "
         f"NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
-    formatted = work / "formatted.parquet"
-    _commit(lh, entry, "formatted", good, formatted, source.key, source.replaces, again, properties)
+    formatted = finished or work / "formatted.parquet"
+    select = None if finished else good
+    _commit(
+        lh, entry, "formatted", select, formatted, source.key, source.replaces, again, properties
+    )
     _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
 
 
-def _refused_rows(entry: Entry, names: _TempNames, stamp: str) -> str:
+def _refused_rows(entry: Entry, names: TempNames, stamp: str) -> str:
     """Return the quarantine rows of the records the parser refused."""
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
     return f"SELECT {meta}, _column, _reason, _raw FROM {names.rejects}"
@@ -427,7 +397,7 @@ def _commit(
     lh: Lakehouse,
     entry: Entry,
     zone: str,
-    select_sql: str,
+    select_sql: str | None,
     target: Path,
     key: list[str],
     replace: bool = False,
@@ -435,8 +405,10 @@ def _commit(
     extra: dict[str, str] | None = None,
 ) -> None:
     """Commit one zone's rows of a batch; a pulled batch's cursor goes into the same commit.
-    `again`: in place of the rows an earlier formatting of the batch left there."""
-    lh.engine.copy_to_parquet(select_sql, target)
+    `again`: in place of the rows an earlier formatting of the batch left there. Without
+    `select_sql`, `target` holds the rows already."""
+    if select_sql is not None:
+        lh.engine.copy_to_parquet(select_sql, target)
     ref = TableRef(zone, entry.source)
     commit = replace_batch if again else commit_batch
     properties = {**_properties(entry), **(extra or {})}
@@ -455,7 +427,7 @@ def _refuse_file(
     entry: Entry,
     source: SourceConfig,
     raw: RawInput,
-    names: _TempNames,
+    names: TempNames,
     reason: str,
     work: Path,
     again: bool,
@@ -475,7 +447,7 @@ def _refuse_file(
         f"CREATE TEMP TABLE {names.raw} AS SELECT *{numbered} FROM ({raw.select_sql})"
     )
 
-    _number_lines(lh.engine, raw, names, names.raw)
+    number_lines(lh.engine, raw, names, names.raw)
     stamp = now().isoformat()
     meta = staging.meta_columns(entry.batch_id, entry.landed_path or "", stamp)
     raw_json = staging.json_object({name: quote_identifier(name) for name in raw.columns})

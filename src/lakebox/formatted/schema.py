@@ -50,7 +50,7 @@ def resolve(
         name: raw for name, raw in present.items() if _needs_sample(name, frozen, declared, hints)
     }
     marks = _decimal_marks(engine, raw_table, _maybe_numbers(present, declared, frozen), source)
-    stats = _sample_stats(engine, raw_table, sampled, source, marks)
+    stats = _sample_stats(engine, raw_table, sampled, source, marks, frozenset(frozen))
     result = FileSchema(columns=[], absent=[name for name in names if name not in present])
     for name in names:
         config = declared.get(name, ColumnConfig())
@@ -190,11 +190,14 @@ def _sample_stats(
     present: dict[str, str],
     source: SourceConfig,
     marks: dict[str, str],
+    frozen: frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, int]]:
-    """Count, per present column, its non-null values and those each type would refuse."""
+    """Count, per present column, its non-null values and those each type would refuse: every
+    type for a `frozen` column; for another, the types of INFERENCE_ORDER up to the first one
+    that fits (all `_inferred` reads), one round per type, so a column of numbers is never
+    tried as a date."""
     if not present:
         return {}
-    kinds = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
     cleaned = ", ".join(
         f"{_clean_text(as_text(raw), source)} AS {quote_identifier(name)}"
         for name, raw in present.items()
@@ -203,22 +206,54 @@ def _sample_stats(
         f"CREATE OR REPLACE TEMP TABLE _sample AS SELECT {cleaned} FROM "
         f"(SELECT * FROM {raw_table} LIMIT {SAMPLE_ROWS})"
     )
-    selects, keys = [], []
-    for name in present:
-        value = quote_identifier(name)
-        selects.append(f"count({value})")
-        keys.append((name, "_count"))
-        for kind in kinds:
-            cast = types.inference_cast_sql(value, kind, source.date_formats, marks.get(name))
-            selects.append(f"count(*) FILTER (WHERE {value} IS NOT NULL AND ({cast}) IS NULL)")
-            keys.append((name, _key(kind)))
-    row = engine.execute(f"SELECT {', '.join(selects)} FROM _sample").fetchone() or ()
+    every = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
+    wanted = [(name, kind) for name in present for kind in ("_count", *every) if name in frozen]
+    wanted += [(name, "_count") for name in present if name not in frozen]
+    stats = _counted(engine, wanted, source, marks)
+    for kind in types.INFERENCE_ORDER[:-1]:  # VARCHAR refuses nothing
+        open_columns = [name for name in present if name not in frozen and _unfit(stats[name])]
+        if not open_columns:
+            break
+        _merge(stats, _counted(engine, [(name, kind) for name in open_columns], source, marks))
     engine.execute("DROP TABLE _sample")
+    return stats
 
+
+def _unfit(stat: dict[str, int]) -> bool:
+    """Return whether no type counted for a column yet fits its sampled values."""
+    tolerated = stat["_count"] // 100
+    tried = [count for key, count in stat.items() if key != "_count"]
+    return bool(stat["_count"]) and all(count > tolerated for count in tried)
+
+
+def _counted(
+    engine: DuckDBEngine,
+    wanted: list[tuple[str, str]],
+    source: SourceConfig,
+    marks: dict[str, str],
+) -> dict[str, dict[str, int]]:
+    """Count over `_sample`, per (column, type), the values the type refuses (`_count`: the
+    column's non-null values)."""
+    selects, keys = [], []
+    for name, kind in wanted:
+        value = quote_identifier(name)
+        if kind == "_count":
+            selects.append(f"count({value})")
+            keys.append((name, kind))
+            continue
+        cast = types.inference_cast_sql(value, kind, source.date_formats, marks.get(name))
+        selects.append(f"count(*) FILTER (WHERE {value} IS NOT NULL AND ({cast}) IS NULL)")
+        keys.append((name, _key(kind)))
+    row = engine.execute(f"SELECT {', '.join(selects)} FROM _sample").fetchone() or ()
     stats: dict[str, dict[str, int]] = {}
     for (name, key), count in zip(keys, row, strict=True):
         stats.setdefault(name, {})[key] = int(count)
     return stats
+
+
+def _merge(stats: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> None:
+    for name, counts in more.items():
+        stats.setdefault(name, {}).update(counts)
 
 
 def _clean_text(raw: str, source: SourceConfig) -> str:

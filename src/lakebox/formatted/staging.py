@@ -28,15 +28,18 @@ def typed_select(columns: list[ColumnPlan], kept: list[str], source: str) -> str
     )
 
 
-def meta_columns(batch_id: str, landed_path: str, stamp: str, has_sheet: bool = False) -> str:
+def meta_columns(
+    batch_id: str, landed_path: str, stamp: str, has_sheet: bool = False, line: str = "_line"
+) -> str:
     """Return the select list of `_batch_id, _source_file, _source_line, _ingested_at`
-    (`_source_file` names the sheet of a workbook: `path#Sheet1`)."""
+    (`_source_file` names the sheet of a workbook: `path#Sheet1`; `line`: the SQL of the
+    line)."""
     source_file = quote_literal(landed_path)
     if has_sheet:
         source_file += " || '#' || _sheet"
     return (
         f"{quote_literal(batch_id)} AS _batch_id, {source_file} AS _source_file, "
-        f"_line AS _source_line, {quote_literal(stamp)}::TIMESTAMPTZ AS _ingested_at"
+        f"{line} AS _source_line, {quote_literal(stamp)}::TIMESTAMPTZ AS _ingested_at"
     )
 
 

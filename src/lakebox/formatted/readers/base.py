@@ -13,6 +13,8 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
 
+TypedScan = Callable[[dict[str, str], list[str]], tuple[str, str]]
+
 
 @dataclass
 class RawInput:
@@ -36,6 +38,9 @@ class RawInput:
     # defaults (`read_settings` tells them apart)
     read_with: dict[str, object] = field(default_factory=dict)
     detected: set[str] = field(default_factory=set)
+    # CSV: the same records parsed with DuckDB's types (column → type, the others VARCHAR)
+    # and these null strings, as (SELECT of the columns, SELECT of the refused records)
+    typed_scan: TypedScan | None = None
 
     def cleanup(self, engine: DuckDBEngine) -> None:
         """Remove the temporary files and DuckDB temp tables the reader made."""

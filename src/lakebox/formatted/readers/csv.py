@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 from dataclasses import dataclass
@@ -57,32 +58,42 @@ def _read_delimited(
     text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
     dialect = sniff(text_path, source, default_delimiter)
     number = next(_REJECT_TABLES)
-    rejects = f"rejects_{number}"
     names = ", ".join(quote_identifier(name) for name in dialect.names)
     # No row_number() here: a window serialises the parallel scan (and stops LIMIT early
     # exits); the formatter numbers records from its staged file, which keeps file order.
-    select = f"SELECT {names} FROM {_scan(text_path, dialect, duckdb_encoding, rejects)}"
-    sample = f"SELECT {names} FROM {_scan(text_path, dialect, duckdb_encoding, f'sample_{number}')}"
+    scan = functools.partial(_scan, text_path, dialect, duckdb_encoding)
+    select = f"SELECT {names} FROM {scan(f'rejects_{number}')}"
+    sample = f"SELECT {names} FROM {scan(f'sample_{number}')}"
 
-    rejected = (
-        f"SELECT line::BIGINT AS _line, column_name AS _column, CASE error_type "
-        f"WHEN 'MISSING COLUMNS' THEN 'fewer fields than the {len(dialect.names)} columns' "
-        f"WHEN 'TOO MANY COLUMNS' THEN 'more fields than the {len(dialect.names)} columns' "
-        f"WHEN 'INVALID ENCODING' THEN 'bytes that are not valid text (encoding)' "
-        f"WHEN 'UNQUOTED VALUE' THEN 'an unterminated quoted field' "
-        f"ELSE lower(error_type) || ': ' || error_message END AS _reason, csv_line AS _raw "
-        f"FROM {rejects}"
-    )
+    def typed_scan(types: dict[str, str], nulls: list[str]) -> tuple[str, str]:
+        rejects = f"typed_rejects_{next(_REJECT_TABLES)}"
+        return f"SELECT {names} FROM {scan(rejects, types, nulls)}", _rejected(dialect, rejects)
+
     return RawInput(
         select,
         dialect.names,
-        rejected,
+        _rejected(dialect, f"rejects_{number}"),
         temporary=temporary,
         sample_sql=sample,
         header_lines=int(dialect.header),
         ordinal_is_line=True,
         read_with=_read_with(encoding, dialect),
         detected=_detected(source, default_delimiter),
+        typed_scan=typed_scan,
+    )
+
+
+def _rejected(dialect: Dialect, rejects: str) -> str:
+    """Return the SELECT of the records a scan refused, from its rejects table."""
+    width = len(dialect.names)
+    return (
+        f"SELECT line::BIGINT AS _line, column_name AS _column, CASE error_type "
+        f"WHEN 'MISSING COLUMNS' THEN 'fewer fields than the {width} columns' "
+        f"WHEN 'TOO MANY COLUMNS' THEN 'more fields than the {width} columns' "
+        f"WHEN 'INVALID ENCODING' THEN 'bytes that are not valid text (encoding)' "
+        f"WHEN 'UNQUOTED VALUE' THEN 'an unterminated quoted field' "
+        f"ELSE lower(error_type) || ': ' || error_message END AS _reason, csv_line AS _raw, "
+        f"error_type = 'CAST' AS _cast FROM {rejects}"
     )
 
 
@@ -106,9 +117,23 @@ def _detected(source: SourceConfig, default_delimiter: str | None) -> set[str]:
     return found | ({"header", "header_row"} if source.header is None else set())
 
 
-def _scan(text_path: Path, dialect: Dialect, duckdb_encoding: str, rejects: str) -> str:
-    """Return a read_csv(...) call that stores the records it refuses in table `rejects`."""
-    columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in dialect.names)
+def _scan(
+    text_path: Path,
+    dialect: Dialect,
+    duckdb_encoding: str,
+    rejects: str,
+    types: dict[str, str] | None = None,
+    nulls: list[str] | None = None,
+) -> str:
+    """Return a read_csv(...) call that stores the records it refuses in table `rejects`:
+    every column VARCHAR, or of its type in `types`; `nulls` are read as NULL (default: an
+    empty field)."""
+    kinds = types or {}
+    columns = ", ".join(
+        f"{quote_literal(name)}: {quote_literal(kinds.get(name, 'VARCHAR'))}"
+        for name in dialect.names
+    )
+    null_list = ", ".join(quote_literal(token) for token in nulls or [""])
     return (
         f"read_csv({quote_literal(str(text_path))}, auto_detect=false, columns={{{columns}}}, "
         f"header={str(dialect.header).lower()}, delim={quote_literal(dialect.delimiter)}, "
@@ -116,7 +141,7 @@ def _scan(text_path: Path, dialect: Dialect, duckdb_encoding: str, rejects: str)
         f"encoding={quote_literal(duckdb_encoding)}, ignore_errors=true, store_rejects=true, "
         f"rejects_table={quote_literal(rejects)}, rejects_scan={quote_literal(rejects + '_scan')}, "
         f"max_line_size={MAX_LINE_SIZE}, buffer_size={BUFFER_SIZE}, null_padding=false, "
-        f"strict_mode=true)"
+        f"strict_mode=true, nullstr=[{null_list}])"
     )
 
 
