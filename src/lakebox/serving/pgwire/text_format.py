@@ -31,8 +31,10 @@ def text_cells(column: pa.Array) -> pa.Array:
     if pa.types.is_date(kind):
         return _date_text(column)
     if pa.types.is_integer(kind) or pa.types.is_decimal(kind):
-        return column.cast(pa.string()).cast(LARGE)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.cast(pa.large_string()).view(LARGE)
+    if pa.types.is_large_string(kind):
+        return column.view(LARGE)
+    if pa.types.is_string(kind):
         return column.cast(LARGE)
     if pa.types.is_time(kind):
         return column.cast(pa.string()).cast(LARGE)
