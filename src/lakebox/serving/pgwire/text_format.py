@@ -49,15 +49,22 @@ def text_cells(column: pa.Array) -> pa.Array:
 
 def _timestamp_text(column: pa.Array) -> pa.Array:
     kind = column.type
-    unit = "us" if kind.unit == "ns" else kind.unit  # clients read at most 6 digits
     raw = column.cast(pa.int64())
-    days = pc.divide(raw, int(86_400_000_000 / _UNIT_MICROS[kind.unit]))  # toward zero
+    per_second = int(1_000_000 / _UNIT_MICROS[kind.unit])
+    fraction = pc.fill_null(pc.not_equal(_remainder(raw, per_second), 0), False)
+    fractions = per_second > 1 and pc.any(fraction).as_py()
+    unit = ("us" if kind.unit == "ns" else kind.unit) if fractions else "s"  # 6 digits at most
+    days = pc.divide(raw, per_second * 86_400)  # toward zero
     odd = _outside(days, (_ARROW_DAYS[0] + 1, _ARROW_DAYS[1] - 1))
     odd = pc.or_(odd, pc.fill_null(pc.equal(pc.abs(raw), TIMESTAMP_INFINITY), False))
     text = pc.cast(
         pc.if_else(odd, pa.scalar(None, column.type), column), pa.timestamp(unit), safe=False
     )
     text = text.cast(pa.string())
+    if fractions:  # PostgreSQL prints a fraction of a second only when there is one
+        trimmed = pc.replace_substring_regex(text.filter(fraction), r"0{1,5}$", "")
+        whole = pc.replace_substring_regex(text, r"\.0{6}$", "")
+        text = pc.replace_with_mask(whole, fraction, trimmed)
     if pc.any(odd).as_py():
         micros = _UNIT_MICROS[kind.unit]
         special = [_odd_timestamp(value, micros) for value in raw.to_pylist()]
@@ -66,6 +73,11 @@ def _timestamp_text(column: pa.Array) -> pa.Array:
         infinite = pc.fill_null(pc.ends_with(text, "infinity"), False)
         text = pc.if_else(infinite, text, pc.binary_join_element_wise(text, "+00", ""))
     return text.cast(LARGE)
+
+
+def _remainder(values: pa.Array, divisor: int) -> pa.Array:
+    """Return `values` modulo `divisor` (the sign of the dividend's, as C's %)."""
+    return pc.subtract(values, pc.multiply(pc.divide(values, divisor), divisor))
 
 
 def _date_text(column: pa.Array) -> pa.Array:
