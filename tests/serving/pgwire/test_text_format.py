@@ -23,3 +23,11 @@ def test_text_cells():
     assert text([["a b", 'q"', "NULL"]], pa.list_(pa.string())) == [b'{"a b","q\\"","NULL"}']
     assert text([[[1]]], pa.list_(pa.list_(pa.int64()))) == [b"[[1]]"]
     assert text([[("k", 1)]], pa.map_(pa.string(), pa.int64())) == [b'{"k":1}']
+
+
+def test_bytea_text_is_hex_built_from_buffers():
+    values = [b"\x01\x02\xff", b"", None, b"\\x"]
+    cells = text_format.text_cells(pa.array(values, pa.binary()))
+    assert cells.to_pylist() == [b"\\x0102ff", b"\\x", None, b"\\x5c78"]
+    sliced = text_format.text_cells(pa.array(values, pa.large_binary()).slice(2))
+    assert sliced.to_pylist() == [None, b"\\x5c78"]

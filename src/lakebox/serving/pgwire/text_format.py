@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,6 +39,8 @@ def text_cells(column: pa.Array) -> pa.Array:
         return column.cast(LARGE)
     if pa.types.is_time(kind):
         return column.cast(pa.string()).cast(LARGE)
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return bytea_text(column.cast(LARGE))
     if is_scalar_list(kind):
         return python_cells(column, array_text)
     if pa.types.is_map(kind):
@@ -132,6 +135,27 @@ def _civil(days: int) -> tuple[int, int, int]:
     day = day_of_year - (153 * shifted + 2) // 5 + 1
     month = shifted + 3 if shifted < 10 else shifted - 9
     return year_of_era + era * 400 + (month <= 2), month, day
+
+
+_HEX = np.frombuffer(b"".join(f"{byte:02x}".encode() for byte in range(256)), np.uint8)
+
+
+def bytea_text(column: pa.Array) -> pa.Array:
+    """Return bytes in PostgreSQL's hex format (\\x0102ff), built from Arrow's buffers."""
+    count = len(column)
+    if column.null_count and column.offset:  # a validity bitmap that starts mid-byte
+        column = pc.take(column, pa.array(np.arange(count)))
+    offsets = np.frombuffer(column.buffers()[1], np.int64)[
+        column.offset : column.offset + count + 1
+    ]
+    data = np.frombuffer(column.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
+    digits = _HEX.reshape(256, 2)[data].reshape(-1)
+    starts = np.repeat(2 * (offsets[:-1] - offsets[0]), 2)
+    text = np.insert(digits, starts, np.tile(np.frombuffer(b"\\x", np.uint8), count))
+    shifted = 2 * (offsets - offsets[0]) + 2 * np.arange(count + 1)
+    validity = column.buffers()[0] if column.null_count else None
+    buffers = [validity, pa.py_buffer(shifted), pa.py_buffer(text)]
+    return pa.Array.from_buffers(LARGE, count, buffers, column.null_count)
 
 
 def _float_text(column: pa.Array) -> pa.Array:
