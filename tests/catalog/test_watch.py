@@ -68,3 +68,19 @@ def test_the_answer_is_a_copy(tmp_path):
     watch.locations().clear()
     assert len(watch.locations()) == 1
     watch.close()
+
+
+def test_a_forked_child_reads_on_a_connection_of_its_own(tmp_path):
+    import os
+
+    path = _catalog(tmp_path / "catalog.db")
+    _write(path, ("lakebox", "formatted", "sales", "s3://m/1.json"))
+    watch = CatalogWatch(path, "lakebox")
+    inherited = watch.locations() and watch._connection
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's outcome is its exit status
+        fresh = watch.locations() == {TableRef("formatted", "sales"): "s3://m/1.json"}
+        os._exit(0 if fresh and watch._connection is not inherited else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    watch.close()

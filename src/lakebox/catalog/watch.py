@@ -15,14 +15,14 @@ class CatalogWatch:
     """The table locations of the SQLite catalog `path`, kept on a read-only connection of
     its own: SQLite's `data_version` changes whenever another connection (of this process or
     another) commits, so an unchanged catalog costs one pragma, not a read of its tables. A
-    file replaced by another (a new inode) is opened anew."""
+    file replaced by another (a new inode) is opened anew, and so is it in a forked child."""
 
     def __init__(self, path: Path, catalog: str) -> None:
         self.path = path
         self.catalog = catalog
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
-        self._identity: tuple[int, int] | None = None
+        self._identity: tuple[int, int, int] | None = None
         self._version: int | None = None
         self._locations: dict[TableRef, str] = {}
 
@@ -45,7 +45,9 @@ class CatalogWatch:
         except OSError:
             self._drop()
             return None
-        identity = (status.st_dev, status.st_ino)
+        identity = (status.st_dev, status.st_ino, os.getpid())
+        if self._identity is not None and self._identity[2] != identity[2]:
+            self._connection = None  # a forked child: the parent's connection is not its own
         if identity != self._identity or self._connection is None:
             self._drop()
             self._connection = read_only(self.path, same_thread=False)
