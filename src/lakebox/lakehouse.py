@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from lakebox import config as config_module
 from lakebox.catalog import TableRef, manifest_arrow
-from lakebox.catalog.refs import absolute_sqlite, sqlite_file, sqlite_metadata_locations
+from lakebox.catalog.refs import absolute_sqlite, sqlite_file
+from lakebox.catalog.watch import CatalogWatch
 from lakebox.config import ProjectConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.engine.duckdb import snapshot_scan
@@ -61,6 +62,8 @@ class Lakehouse:
         self.engine.execute("SET search_path = 'main,exploitation'")
         self._reader: DuckDBEngine | None = None
         self._reader_lock = threading.RLock()
+        path = sqlite_file(self.catalog_uri)
+        self._watch = CatalogWatch(path, config.catalog.name) if path is not None else None
         self.refresh()
 
     @property
@@ -92,11 +95,11 @@ class Lakehouse:
 
     def metadata_locations(self) -> dict[TableRef, str]:
         """Return every table's current metadata file: read straight from a SQLite catalog's
-        file (without pyiceberg), else through the catalog."""
-        path = sqlite_file(self.catalog_uri)
-        if path is None:
+        file (without pyiceberg, and only when it changed: `CatalogWatch`), else through the
+        catalog."""
+        if self._watch is None:
             return self.catalog.metadata_locations()
-        return sqlite_metadata_locations(path, self.config.catalog.name)
+        return self._watch.locations()
 
     def manifest_arrow(self) -> pa.Table:
         """Return the manifest as it is now as an Arrow table (for `landing.manifest`)."""
@@ -226,6 +229,8 @@ class Lakehouse:
                 self._reader.close()
                 self._reader = None
         self.engine.close()
+        if self._watch is not None:
+            self._watch.close()
         with self._opening:
             if self._catalog is not None:
                 self._catalog.sql_engine.dispose()

@@ -63,7 +63,8 @@ class AuditLog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="lakebox-audit", daemon=True)
                 self._thread.start()
-        self._wake.set()
+        # not woken at once: the entries of half a second go in one write (each write locks
+        # the catalog database, which every served query reads)
 
     def flush(self) -> None:
         """Write every pending entry now."""

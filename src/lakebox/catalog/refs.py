@@ -56,13 +56,14 @@ def sqlite_file(uri: str) -> Path | None:
     return Path(uri.removeprefix(SQLITE_PREFIX))
 
 
-def read_only(path: Path) -> sqlite3.Connection | None:
+def read_only(path: Path, same_thread: bool = True) -> sqlite3.Connection | None:
     """Return a read-only connection to the SQLite file `path`, or None if it does not
-    exist (no catalog was ever written: it holds no table yet)."""
+    exist (no catalog was ever written: it holds no table yet); with `same_thread` False,
+    any thread may use it (one at a time)."""
     if not path.is_file():
         return None
     address = f"file:{pathname2url(str(path))}?mode=ro"
-    return sqlite3.connect(address, uri=True, timeout=BUSY_TIMEOUT)
+    return sqlite3.connect(address, uri=True, timeout=BUSY_TIMEOUT, check_same_thread=same_thread)
 
 
 def has_table(connection: sqlite3.Connection, name: str) -> bool:
@@ -80,13 +81,18 @@ def sqlite_metadata_locations(path: Path, catalog: str) -> dict[TableRef, str]:
     if connection is None:
         return {}
     try:
-        if not has_table(connection, "iceberg_tables"):
-            return {}
-        rows = connection.execute(
-            "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
-            "WHERE catalog_name = ?",
-            (catalog,),
-        ).fetchall()
+        return locations_in(connection, catalog)
     finally:
         connection.close()
+
+
+def locations_in(connection: sqlite3.Connection, catalog: str) -> dict[TableRef, str]:
+    """Return every table's current metadata file in the SQLite catalog of `connection`."""
+    if not has_table(connection, "iceberg_tables"):
+        return {}
+    rows = connection.execute(
+        "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+        "WHERE catalog_name = ?",
+        (catalog,),
+    ).fetchall()
     return {TableRef(zone, name): location for zone, name, location in rows if location}

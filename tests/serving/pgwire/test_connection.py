@@ -128,3 +128,16 @@ def test_another_statement_may_run_while_a_portal_is_suspended(client):
     got = client.until_ready()
     assert kinds(got) == b"12DDs12DC" + b"DDDC" + b"Z"
     assert got[7][1].endswith(b"42") and got[-2][1] == b"SELECT 5\0"
+
+
+def test_a_named_portal_ends_with_the_implicit_transaction_at_sync(client):
+    client.startup()
+    client.send(b"P", b"\0SELECT * FROM range(5)\0\0\0")
+    client.send(b"B", b"p1\0\0\0\0\0\0\0\0")
+    client.send(b"E", b"p1\0" + struct.pack("!i", 2))
+    client.send(b"S")
+    assert kinds(client.until_ready()) == b"12DDsZ"
+    client.send(b"E", b"p1\0\0\0\0\0")
+    client.send(b"S")
+    got = client.until_ready()
+    assert kinds(got) == b"EZ" and b'portal "p1" does not exist' in got[0][1]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from lakebox.errors import LakeboxError, QueryError, WireError
 from lakebox.serving.pgwire import handshake, sqltext
 from lakebox.serving.pgwire import messages as m
+from lakebox.serving.pgwire.commands import IDLE
 from lakebox.serving.pgwire.extended import ExtendedQuery
 from lakebox.serving.pgwire.handshake import Refused
 from lakebox.serving.pgwire.login import DOOR
@@ -218,8 +219,14 @@ class Connection:
         self.flush()
 
     def _sync(self) -> None:
+        """End the implicit transaction: as in PostgreSQL, its portals (named ones too, which
+        would otherwise pile up, each holding a query) end with it, unless a transaction
+        block is open."""
         self.skipping = False
-        self.extended_query.drop("")
+        if self.session is not None and self.session.status == IDLE:
+            self.extended_query.drop_all()
+        else:
+            self.extended_query.drop("")
         self.ready()
 
     # -- simple query ----------------------------------------------------------------------

@@ -17,7 +17,6 @@ from lakebox.serving.pgwire.text_format import LARGE, text_cells
 from lakebox.serving.stream import QueryStream
 
 TEXT_FORMAT, BINARY_FORMAT = 0, 1
-_NOTHING = pa.scalar(b"", LARGE)
 _NULL_LENGTH = -1
 
 
@@ -55,7 +54,7 @@ class ResultEncoder:
             for field, shown, fmt in zip(self.schema, self.types, self.formats, strict=True)
         ]
 
-    def encode(self, batch: pa.RecordBatch) -> bytes:
+    def encode(self, batch: pa.RecordBatch) -> bytes | memoryview:
         """Return the DataRow messages of `batch`."""
         cells = [
             self._cells(column, shown, fmt)
@@ -82,29 +81,51 @@ def _per_column(formats: list[int], count: int) -> list[int]:
     return list(formats[:count]) + [TEXT_FORMAT] * max(0, count - len(formats))
 
 
-def data_rows(cells: list[pa.Array]) -> bytes:
-    """Return DataRow messages for equally long columns of encoded cells, built by Arrow."""
+def data_rows(cells: list[pa.Array]) -> bytes | memoryview:
+    """Return DataRow messages for equally long columns of encoded cells (large_binary):
+    each row's header and its cells' lengths as fixed-width blocks built by numpy, and the
+    cells as they are, laid out row after row by one Arrow `take` (no Python object per row
+    or value)."""
     count = len(cells[0]) if cells else 0
     if count == 0:
         return b""
-    prefixed = []
-    lengths = np.full(count, 6, dtype=np.int64)
-    for column in cells:
-        sizes = pc.fill_null(pc.binary_length(column), _NULL_LENGTH).to_numpy()
-        lengths += 4 + np.maximum(sizes, 0)
-        prefix = _fixed_bytes(sizes.astype(">i4"), 4)
-        prefixed.append(pc.binary_join_element_wise(prefix, pc.fill_null(column, b""), _NOTHING))
+    sizes = [_sizes(column) for column in cells]
     header = np.zeros(count, dtype=[("kind", "S1"), ("length", ">i4"), ("columns", ">i2")])
-    header["kind"] = b"D"
-    header["length"] = lengths
-    header["columns"] = len(cells)
-    rows = pc.binary_join_element_wise(_fixed_bytes(header, 7), *prefixed, _NOTHING)
-    offsets, data = rows.buffers()[1], rows.buffers()[2]
-    bounds = np.frombuffer(offsets, dtype=np.int64)[rows.offset : rows.offset + count + 1]
-    return data.to_pybytes()[bounds[0] : bounds[-1]]
+    header["kind"], header["columns"] = b"D", len(cells)
+    header["length"] = 6 + sum(4 + np.maximum(size, 0) for size in sizes)
+    pieces = []
+    for index, (column, size) in enumerate(zip(cells, sizes, strict=True)):
+        blocks = [header, size.astype(">i4")] if index == 0 else [size.astype(">i4")]
+        pieces += [_fixed_bytes(blocks), pc.fill_null(column, b"") if column.null_count else column]
+    return _laid_out(pieces, count)
 
 
-def _fixed_bytes(values: np.ndarray, width: int) -> pa.Array:
-    raw = pa.py_buffer(np.ascontiguousarray(values).tobytes())
-    array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(values), [None, raw])
-    return array.cast(LARGE)
+def _sizes(column: pa.Array) -> np.ndarray:
+    """Return each cell's length in bytes, -1 for a null (as DataRow gives it)."""
+    count = len(column)
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)
+    sizes = np.diff(offsets[column.offset : column.offset + count + 1])
+    if column.null_count:
+        sizes = np.where(pc.is_valid(column).to_numpy(zero_copy_only=False), sizes, _NULL_LENGTH)
+    return sizes
+
+
+def _fixed_bytes(blocks: list[np.ndarray]) -> pa.Array:
+    """Return the rows of equally long numpy arrays side by side, one binary value a row."""
+    count = len(blocks[0])
+    raw = np.hstack(
+        [np.ascontiguousarray(block).view(np.uint8).reshape(count, -1) for block in blocks]
+    )
+    width = raw.shape[1]
+    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int64)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(raw.reshape(-1))]
+    return pa.Array.from_buffers(LARGE, count, buffers)
+
+
+def _laid_out(pieces: list[pa.Array], count: int) -> memoryview:
+    """Return the bytes of every row's pieces in order: row 0's pieces, then row 1's, ..."""
+    order = np.arange(count)[:, None] + np.arange(len(pieces))[None, :] * count
+    rows = pa.concat_arrays(pieces).take(pa.array(order.ravel()))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+    start, end = offsets[rows.offset], offsets[rows.offset + len(rows)]
+    return memoryview(rows.buffers()[2]).cast("B")[start:end]

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,11 +32,15 @@ def text_cells(column: pa.Array) -> pa.Array:
     if pa.types.is_date(kind):
         return _date_text(column)
     if pa.types.is_integer(kind) or pa.types.is_decimal(kind):
-        return column.cast(pa.string()).cast(LARGE)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.cast(pa.large_string()).view(LARGE)
+    if pa.types.is_large_string(kind):
+        return column.view(LARGE)
+    if pa.types.is_string(kind):
         return column.cast(LARGE)
     if pa.types.is_time(kind):
         return column.cast(pa.string()).cast(LARGE)
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return bytea_text(column.cast(LARGE))
     if is_scalar_list(kind):
         return python_cells(column, array_text)
     if pa.types.is_map(kind):
@@ -47,15 +52,22 @@ def text_cells(column: pa.Array) -> pa.Array:
 
 def _timestamp_text(column: pa.Array) -> pa.Array:
     kind = column.type
-    unit = "us" if kind.unit == "ns" else kind.unit  # clients read at most 6 digits
     raw = column.cast(pa.int64())
-    days = pc.divide(raw, int(86_400_000_000 / _UNIT_MICROS[kind.unit]))  # toward zero
+    per_second = int(1_000_000 / _UNIT_MICROS[kind.unit])
+    fraction = pc.fill_null(pc.not_equal(_remainder(raw, per_second), 0), False)
+    fractions = per_second > 1 and pc.any(fraction).as_py()
+    unit = ("us" if kind.unit == "ns" else kind.unit) if fractions else "s"  # 6 digits at most
+    days = pc.divide(raw, per_second * 86_400)  # toward zero
     odd = _outside(days, (_ARROW_DAYS[0] + 1, _ARROW_DAYS[1] - 1))
     odd = pc.or_(odd, pc.fill_null(pc.equal(pc.abs(raw), TIMESTAMP_INFINITY), False))
     text = pc.cast(
         pc.if_else(odd, pa.scalar(None, column.type), column), pa.timestamp(unit), safe=False
     )
     text = text.cast(pa.string())
+    if fractions:  # PostgreSQL prints a fraction of a second only when there is one
+        trimmed = pc.replace_substring_regex(text.filter(fraction), r"0{1,5}$", "")
+        whole = pc.replace_substring_regex(text, r"\.0{6}$", "")
+        text = pc.replace_with_mask(whole, fraction, trimmed)
     if pc.any(odd).as_py():
         micros = _UNIT_MICROS[kind.unit]
         special = [_odd_timestamp(value, micros) for value in raw.to_pylist()]
@@ -64,6 +76,11 @@ def _timestamp_text(column: pa.Array) -> pa.Array:
         infinite = pc.fill_null(pc.ends_with(text, "infinity"), False)
         text = pc.if_else(infinite, text, pc.binary_join_element_wise(text, "+00", ""))
     return text.cast(LARGE)
+
+
+def _remainder(values: pa.Array, divisor: int) -> pa.Array:
+    """Return `values` modulo `divisor` (the sign of the dividend's, as C's %)."""
+    return pc.subtract(values, pc.multiply(pc.divide(values, divisor), divisor))
 
 
 def _date_text(column: pa.Array) -> pa.Array:
@@ -118,6 +135,27 @@ def _civil(days: int) -> tuple[int, int, int]:
     day = day_of_year - (153 * shifted + 2) // 5 + 1
     month = shifted + 3 if shifted < 10 else shifted - 9
     return year_of_era + era * 400 + (month <= 2), month, day
+
+
+_HEX = np.frombuffer(b"".join(f"{byte:02x}".encode() for byte in range(256)), np.uint8)
+
+
+def bytea_text(column: pa.Array) -> pa.Array:
+    """Return bytes in PostgreSQL's hex format (\\x0102ff), built from Arrow's buffers."""
+    count = len(column)
+    if column.null_count and column.offset:  # a validity bitmap that starts mid-byte
+        column = pc.take(column, pa.array(np.arange(count)))
+    offsets = np.frombuffer(column.buffers()[1], np.int64)[
+        column.offset : column.offset + count + 1
+    ]
+    data = np.frombuffer(column.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
+    digits = _HEX.reshape(256, 2)[data].reshape(-1)
+    starts = np.repeat(2 * (offsets[:-1] - offsets[0]), 2)
+    text = np.insert(digits, starts, np.tile(np.frombuffer(b"\\x", np.uint8), count))
+    shifted = 2 * (offsets - offsets[0]) + 2 * np.arange(count + 1)
+    validity = column.buffers()[0] if column.null_count else None
+    buffers = [validity, pa.py_buffer(shifted), pa.py_buffer(text)]
+    return pa.Array.from_buffers(LARGE, count, buffers, column.null_count)
 
 
 def _float_text(column: pa.Array) -> pa.Array:
