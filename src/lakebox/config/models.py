@@ -11,6 +11,7 @@ from lakebox.config.base import IDENTIFIER, Strict
 from lakebox.config.durations import LOOKBACK, lookback_seconds
 
 MAX_KEY_COLUMNS = 16
+MAX_LOOKBACK_SECONDS = 10 * 366 * 86400  # ten years
 
 
 class ModelsConfig(Strict):
@@ -49,6 +50,8 @@ class IncrementalModelConfig(Strict):
     def _lookback(cls, value: str) -> str:
         if not LOOKBACK.match(value):
             raise ValueError(f"lookback {value!r} is not a duration like '2 days' or '6h'")
+        if lookback_seconds(value) > MAX_LOOKBACK_SECONDS:
+            raise ValueError(f"lookback {value!r} is longer than ten years")
         return value
 
     @model_validator(mode="after")
