@@ -7,8 +7,11 @@ from datetime import timedelta
 import pytest
 
 import lakebox
+from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.demo import build_demo
 from lakebox.demo.generators import air_quality, anomalous_days, expected_monthly_kg
+from lakebox.exploitation import builder
+from lakebox.exploitation.builder import BUILD_PROPERTY
 from lakebox.serving.dashboards import DashboardFolder
 from lakebox.serving.dashboards.running import try_charts
 from lakebox.serving.queries import QueryService
@@ -266,3 +269,18 @@ def test_every_chart_of_the_air_quality_dashboard_runs(demo):
 def _device(alert: dict) -> str:
     """Return the device of a stream alert's id, `stream:<stream>:<rule>:<device>:p…`."""
     return alert["incident_id"].split(":")[3]
+
+
+@pytest.mark.slow
+def test_the_second_pull_rebuilds_only_the_traffic_models_new_hours(demo):
+    _, lh = demo
+    traffic = [model for model in builder.models(lh) if model.name.startswith("traffic_")]
+    assert traffic and all(model.incremental is not None for model in traffic)
+    for model in traffic:
+        built = snapshot_properties(lh.catalog.load(model.ref).current_snapshot())
+        assert built[BUILD_PROPERTY].startswith("incremental: "), model.name
+        table = f"exploitation.{model.name}"
+        stored = f"SELECT * FROM {table}"
+        for left, right in ((model.sql, stored), (stored, model.sql)):
+            query = f"SELECT * FROM ({left}) EXCEPT ALL SELECT * FROM ({right})"
+            assert lh.query(query).num_rows == 0, model.name

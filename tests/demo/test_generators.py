@@ -18,6 +18,7 @@ from python_calamine import CalamineWorkbook
 from lakebox import config
 from lakebox.demo import generators
 from lakebox.demo.generators import air_quality, ceramics, sensors
+from lakebox.exploitation.macros import bind
 
 DEMO = Path(generators.__file__).parent.parent
 MODELS = DEMO / "models"
@@ -114,7 +115,7 @@ def _ordered_models() -> list[str]:
 def _run_models(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("CREATE SCHEMA IF NOT EXISTS exploitation")
     for name in _ordered_models():
-        sql = (MODELS / f"{name}.sql").read_text(encoding="utf-8")
+        sql = bind((MODELS / f"{name}.sql").read_text(encoding="utf-8"))  # a full build's SQL
         connection.execute(f"CREATE TABLE exploitation.{name} AS {sql}")
 
 

@@ -11,6 +11,7 @@ from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.cli.render import Output, plain
 from lakebox.errors import CatalogError, LakeboxError
+from lakebox.exploitation.builder import BuildResult
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.state import Cursor
 from lakebox.orchestration.runner import RunReport
@@ -35,8 +36,11 @@ def show_run(output: Output, report: RunReport, users: Users | None = None) -> N
     if report.models:
         output.table(
             "models",
-            ["model", "status", "rows", "seconds", "error"],
-            [[m.model, m.status, m.rows, f"{m.seconds:.2f}", m.error or ""] for m in report.models],
+            ["model", "status", "build", "rows", "seconds", "error"],
+            [
+                [m.model, m.status, _build(m), m.rows, f"{m.seconds:.2f}", m.error or ""]
+                for m in report.models
+            ],
         )
     if report.analysis:
         output.table(
@@ -122,6 +126,13 @@ def _formatted_table(output: Output, report: RunReport) -> None:
             for r in report.formatting
         ],
     )
+
+
+def _build(result: BuildResult) -> str:
+    """Return how a model was built: full or incremental, and why or what it replaced."""
+    if result.mode is None:
+        return ""
+    return f"{result.mode}: {result.reason}" if result.reason else result.mode
 
 
 def show_reformat(output: Output, report: RunReport, has_models: bool) -> None:

@@ -9,6 +9,7 @@ import re
 from pydantic import Field, field_validator
 
 from lakebox.config.base import Strict
+from lakebox.config.models import IncrementalModelConfig
 
 TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 MAX_DESCRIPTION = 4000
@@ -60,6 +61,8 @@ class SourceDocs(Strict):
 
 
 class ModelDocs(SourceDocs):
-    """A model's YAML file (`models/<name>.yaml`): its description too."""
+    """A model's YAML file (`models/<name>.yaml`): its description too, and how it is built
+    incrementally (read by the builder; see docs/models.md)."""
 
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    incremental: IncrementalModelConfig | None = None

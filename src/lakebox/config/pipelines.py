@@ -33,13 +33,15 @@ class StepConfig(Strict):
     """One step: its kind, the items it covers (None: all of them) and its own policy.
 
     In YAML a step is written `build` (every item), `collect: sales` or `collect: [a, b]`,
-    optionally with `retries`, `backoff` and `timeout` beside the kind."""
+    optionally with `retries`, `backoff` and `timeout` beside the kind (and, on a build
+    step, `full_refresh: true` to rebuild its models in full every time)."""
 
     kind: StepKind
     items: list[str] | None = None
     retries: int | None = Field(default=None, ge=0)
     backoff: float | str | None = None
     timeout: float | str | None = None
+    full_refresh: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -67,6 +69,12 @@ class StepConfig(Strict):
         if value is not None:
             duration_seconds(value)
         return _positive_duration(value) if value is not None else value
+
+    @model_validator(mode="after")
+    def _full_refresh_builds(self) -> StepConfig:
+        if self.full_refresh and self.kind != "build":
+            raise ValueError("full_refresh applies to a build step only")
+        return self
 
     @property
     def name(self) -> str:

@@ -205,6 +205,8 @@ def _header(sql: str) -> str | None:
         text = line.strip()
         if not text.startswith("--") or text[2:].strip() == "checks:":
             break
+        if text[2:].strip().startswith("incremental:"):
+            break
         lines.append(text[2:].strip())
     return " ".join(line for line in lines if line) or None
 

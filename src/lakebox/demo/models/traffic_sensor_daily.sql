@@ -8,4 +8,5 @@ SELECT
     count(*) AS hours,
     count(*) FILTER (WHERE failed) AS failed_hours
 FROM exploitation.traffic_sensor_hourly
+WHERE local_date BETWEEN @start AND @end
 GROUP BY store_id, sensor, local_date

@@ -8,6 +8,8 @@ WITH localized AS (
         counts."count" AS reading
     FROM exploitation.door_readings AS counts
     JOIN exploitation.stores AS stores ON stores.store_id = counts.store_id
+    -- a local hour is within a day of its UTC one: read only the readings its range needs
+    WHERE counts.ts BETWEEN @start - INTERVAL 1 DAY AND @end + INTERVAL 1 DAY
 )
 SELECT
     store_id,

@@ -1,4 +1,5 @@
--- Each sensor-hour against the mean of its last 4 same-weekday same-hour values, in percent.
+-- Each sensor-hour against the mean of its same-weekday same-hour values of the 4 weeks
+-- before, in percent; NULL unless all 4 exist.
 WITH history AS (
     SELECT
         store_id,
@@ -12,10 +13,12 @@ WITH history AS (
         avg(visitors) OVER previous_weeks AS previous_mean,
         count(*) OVER previous_weeks AS previous_days
     FROM exploitation.traffic_sensor_hourly
+    -- the window reaches 4 weeks back (the YAML's lookback): read them before the range
+    WHERE local_hour BETWEEN @start - INTERVAL 28 DAYS AND @end
     WINDOW previous_weeks AS (
         PARTITION BY sensor, weekday, hour
         ORDER BY local_hour
-        ROWS BETWEEN 4 PRECEDING AND 1 PRECEDING
+        RANGE BETWEEN INTERVAL 28 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING
     )
 )
 SELECT

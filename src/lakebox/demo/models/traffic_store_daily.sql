@@ -7,4 +7,5 @@ SELECT
     count(visitors) AS sensors_reporting,
     sum(failed_hours)::BIGINT AS failed_readings
 FROM exploitation.traffic_sensor_daily
+WHERE local_date BETWEEN @start AND @end
 GROUP BY store_id, local_date

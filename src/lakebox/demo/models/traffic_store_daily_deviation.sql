@@ -1,4 +1,5 @@
--- Each store-day against the mean of its last 4 same-weekday days, in percent; NULL until 4 exist.
+-- Each store-day against the mean of its same-weekday days of the 4 weeks before, in percent;
+-- NULL unless all 4 exist.
 WITH history AS (
     SELECT
         store_id,
@@ -8,10 +9,12 @@ WITH history AS (
         avg(visitors) OVER previous_weeks AS previous_mean,
         count(*) OVER previous_weeks AS previous_days
     FROM exploitation.traffic_store_daily
+    -- the window reaches 4 weeks back (the YAML's lookback): read them before the range
+    WHERE local_date BETWEEN @start - INTERVAL 28 DAYS AND @end
     WINDOW previous_weeks AS (
         PARTITION BY store_id, weekday
         ORDER BY local_date
-        ROWS BETWEEN 4 PRECEDING AND 1 PRECEDING
+        RANGE BETWEEN INTERVAL 28 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING
     )
 )
 SELECT

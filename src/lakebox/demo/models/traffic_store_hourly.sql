@@ -9,4 +9,5 @@ SELECT
     count(visitors) AS sensors_reporting,
     count(*) FILTER (WHERE failed) AS failed_readings
 FROM exploitation.traffic_sensor_hourly
+WHERE local_hour BETWEEN @start AND @end
 GROUP BY store_id, local_hour

@@ -31,9 +31,16 @@ BUILT = outcome_kind(
 )
 
 
-def build(lh: Lakehouse, report: RunReport, models: set[str] | None, context: Context) -> None:
+def build(
+    lh: Lakehouse,
+    report: RunReport,
+    models: set[str] | None,
+    context: Context,
+    full_refresh: bool = False,
+) -> None:
     """Check the formatted tables of the run's sources, resolve the entities, then build the
-    stale models (or `models`); what reads a table whose blocking checks failed is skipped."""
+    stale models (or `models`); what reads a table whose blocking checks failed is skipped.
+    A forced run (`--full-refresh`) or a `full_refresh: true` step rebuilds them in full."""
     with timed(report, "checks"):
         found = len(report.checks)
         blocked = check_sources(lh, context.sources, report)
@@ -42,7 +49,8 @@ def build(lh: Lakehouse, report: RunReport, models: set[str] | None, context: Co
         report.add(RESOLVED, *resolved)
     blocked |= {ref for result in resolved if result.error for ref in result.tables}
     with timed(report, "build"):
-        built = builder.build(lh, report.run_id, models, context.force, context.reporter, blocked)
+        forced = context.force or full_refresh
+        built = builder.build(lh, report.run_id, models, forced, context.reporter, blocked)
         report.add(BUILT, *built)
     report.add(CHECKED, *(check for result in (*resolved, *built) for check in result.checks))
     with timed(report, "checks"):
@@ -91,7 +99,8 @@ def _model_rows(found: list[BuildResult]) -> Iterator[Sequenced]:
 
 
 def _run(lh: Lakehouse, unit: Unit, part: RunReport, run: RunReport, context: Context) -> None:
-    build(lh, part, set(unit.models) if unit.models is not None else None, context)
+    models = set(unit.models) if unit.models is not None else None
+    build(lh, part, models, context, unit.step.full_refresh)
 
 
 STEP = Step(
