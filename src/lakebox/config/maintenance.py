@@ -18,7 +18,8 @@ class MaintenanceConfig(Strict):
     `max_manifests` manifests has them rewritten; snapshots older than `retention` are
     expired (the current one and the `min_snapshots` newest are kept); files no snapshot
     references are deleted once older than `orphan_age`. `tables` and `exclude` are
-    `zone.name` patterns (`ops.*`)."""
+    `zone.name` patterns (`ops.*`); `lock_wait` is how long maintenance waits for running
+    pipelines to finish."""
 
     target_file_size: str | int = "128MB"
     small_file_ratio: float = Field(default=0.75, gt=0, le=1)
@@ -29,6 +30,7 @@ class MaintenanceConfig(Strict):
     orphan_age: float | str = "3 days"
     tables: list[str] = Field(default_factory=lambda: ["*"])
     exclude: list[str] = Field(default_factory=list)
+    lock_wait: float | str = "10 min"
 
     @field_validator("target_file_size")
     @classmethod
@@ -37,7 +39,7 @@ class MaintenanceConfig(Strict):
             raise ValueError(f"target_file_size {value!r} must be at least 1KiB")
         return value
 
-    @field_validator("retention", "orphan_age")
+    @field_validator("retention", "orphan_age", "lock_wait")
     @classmethod
     def _duration(cls, value: float | str) -> float | str:
         if duration_seconds(value) < 0:
@@ -56,6 +58,10 @@ class MaintenanceConfig(Strict):
     @property
     def orphan_age_seconds(self) -> float:
         return duration_seconds(self.orphan_age)
+
+    @property
+    def lock_wait_seconds(self) -> float:
+        return duration_seconds(self.lock_wait)
 
     def selects(self, identifier: str) -> bool:
         """Return whether table `zone.name` is maintained."""

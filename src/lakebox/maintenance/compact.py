@@ -3,9 +3,10 @@ and swapped in by one snapshot that adds and removes no row.
 
 The small files of one partition are packed, in the order the table lists them, into bins
 of about the target size; each bin of two files or more is read with `read_parquet` by
-column name (as the table's name mapping reads files without field ids), projected onto the
-table's current schema (a column a file lacks is empty, a narrower type widened), sorted by
-the table's sort order when it has one, and written as one file or more of the target size.
+column name (as the table's name mapping reads files without field ids), cast to the
+table's current types (a narrower type widened; a column none of the bin's files has stays
+absent), sorted by the table's sort order when it has one, and written as one file or more
+of the target size.
 A table with delete files is left alone (lakebox writes none: its commits copy on write).
 """
 
@@ -100,44 +101,52 @@ def _rewrite(
 ) -> list[Path]:
     """Write the rows of `group` as files of about `target` bytes; return them."""
     folder = scratch / uuid.uuid4().hex[:8]
+    paths = ", ".join(quote_literal(_readable(data_file.file_path)) for data_file in group)
+    files = f"read_parquet([{paths}], union_by_name = true)"
+    present = {column for column, _ in _described(lh, f"SELECT * FROM {files}")}
     name = f"_lakebox_schema_{uuid.uuid4().hex[:8]}"
     lh.engine.register_arrow(name, table.schema().as_arrow().empty_table())
     try:
-        described = lh.engine.execute(f"DESCRIBE SELECT * FROM {quote_identifier(name)}")
-        types = [(str(row[0]), str(row[1])) for row in described.fetchall()]
-        lh.engine.execute(
-            f"COPY ({_select(table, group, name, types)}) TO {quote_literal(str(folder))} "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, "
-            f"FILE_SIZE_BYTES {int(target)}, FILENAME_PATTERN 'part-{{i}}')"
-        )
+        types = _described(lh, f"SELECT * FROM {quote_identifier(name)}")
     finally:
         lh.engine.unregister(name)
+    columns = [(column, kind) for column, kind in types if column in present]
+    lh.engine.execute(
+        f"COPY ({_select(table, files, columns)}) TO {quote_literal(str(folder))} "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, "
+        f"FILE_SIZE_BYTES {int(target)}, FILENAME_PATTERN 'part-{{i}}')"
+    )
     return sorted(folder.glob("*.parquet"))
 
 
-def _select(
-    table: Table, group: list[DataFile], schema_name: str, types: list[tuple[str, str]]
-) -> str:
-    """Return the SELECT of `group`'s rows in the table's columns and `types` (and order)."""
-    paths = ", ".join(quote_literal(_readable(data_file.file_path)) for data_file in group)
-    columns = ", ".join(
+def _described(lh: Lakehouse, select: str) -> list[tuple[str, str]]:
+    """Return the columns and DuckDB types of `select`'s result."""
+    rows = lh.engine.execute(f"DESCRIBE {select}").fetchall()
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+def _select(table: Table, files: str, columns: list[tuple[str, str]]) -> str:
+    """Return the SELECT of the rows of `files` in the table's types (a column none of the
+    files has stays absent, as it was) and in its sort order."""
+    projected = ", ".join(
         f"CAST({quote_identifier(column)} AS {kind}) AS {quote_identifier(column)}"
-        for column, kind in types
+        for column, kind in columns
     )
-    rows = (
-        f"SELECT {columns} FROM (SELECT * FROM {quote_identifier(schema_name)} "
-        f"UNION ALL BY NAME SELECT * FROM read_parquet([{paths}], union_by_name = true))"
-    )
-    order = _order_by(table)
+    rows = f"SELECT {projected} FROM {files}"
+    order = _order_by(table, {column for column, _ in columns})
     return f"{rows} ORDER BY {order}" if order else rows
 
 
-def _order_by(table: Table) -> str:
-    """Return the ORDER BY of the table's sort order ('' when it has none)."""
+def _order_by(table: Table, present: set[str]) -> str:
+    """Return the ORDER BY of the table's sort order on the `present` columns ('' when it
+    has none)."""
     schema = table.schema()
     keys = []
     for sort_field in table.sort_order().fields:
-        column = quote_identifier(schema.find_column_name(sort_field.source_id) or "")
+        name = schema.find_column_name(sort_field.source_id)
+        if name not in present:
+            continue
+        column = quote_identifier(name)
         direction = "DESC" if sort_field.direction == SortDirection.DESC else "ASC"
         nulls = "NULLS FIRST" if sort_field.null_order == NullOrder.NULLS_FIRST else "NULLS LAST"
         keys.append(f"{column} {direction} {nulls}")
