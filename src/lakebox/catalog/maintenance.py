@@ -184,6 +184,7 @@ def referenced_files(table: Table) -> set[str]:
                 continue
             seen.add(manifest.manifest_path)
             found.add(manifest.manifest_path)
-            entries = manifest.fetch_manifest_entry(table.io, discard_deleted=False)
+            # a file a live snapshot only records as deleted is read by none of them
+            entries = manifest.fetch_manifest_entry(table.io, discard_deleted=True)
             found |= {entry.data_file.file_path for entry in entries}
     return found
