@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import time
 
+import pyarrow as pa
+
 from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.catalog.maintenance import INPUTS_PROPERTY
 from lakebox.maintenance.run import maintain
 from lakebox.tables import commit_rows
 from tests.maintenance.conftest import HOUR, REF, append, config, rows
-
-import pyarrow as pa
 
 
 def _ids(lh) -> list[int]:
