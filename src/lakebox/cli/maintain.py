@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
 
 def maintain(
-    tables: Annotated[
+    table: Annotated[
         list[str] | None,
         typer.Argument(
             metavar="[TABLE]...", help="zone.name patterns (ops.*); default: maintenance.tables."
@@ -45,9 +45,9 @@ def maintain(
     output = Output(quiet, as_json)
     with open_project(project_dir) as lh, output.progress() as reporter:
         if dry_run:
-            results = maintain_locked(lh, tables or None, dry_run=True, reporter=reporter)
+            results = maintain_locked(lh, table or None, dry_run=True, reporter=reporter)
         else:
-            results = run_maintenance(lh, tables or None, reporter).of("maintained")
+            results = run_maintenance(lh, table or None, reporter).of("maintained")
     _show(output, results, dry_run)
     raise typer.Exit(1 if any(result.error for result in results) else 0)
 
