@@ -9,7 +9,6 @@ from pathlib import Path
 from tests.cli.conftest import lakebox
 from tests.conftest import write_file
 
-
 COUNT = "SELECT count(*) AS n FROM formatted.sales"
 
 

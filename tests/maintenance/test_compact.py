@@ -15,6 +15,12 @@ from lakebox.maintenance.run import maintain
 from tests.maintenance.conftest import REF, append, config, rows
 
 
+def _as_of(lh, snapshot_id: int) -> list[dict]:
+    return lh.query(
+        "SELECT * FROM formatted.events ORDER BY ALL", as_of=str(snapshot_id)
+    ).to_pylist()
+
+
 def _files(lh) -> list[str]:
     return [task.file.file_path for task in lh.catalog.load(REF).scan().plan_files()]
 
@@ -29,8 +35,13 @@ def test_the_rows_are_the_same_in_fewer_files_after_one_snapshot(appended):
     assert result.error is None and result.compacted == 12
     assert rows(lh) == before
     assert len(_files(lh)) == 1 == result.files_after
-    assert len(table.snapshots()) == snapshots + 1  # one snapshot replaced the small files
-    assert table.current_snapshot().summary.operation.value == "overwrite"
+    # one snapshot replaced the small files, one more left out the manifest of removed ones
+    made = [snapshot_properties(s)[MAINTENANCE_PROPERTY] for s in table.snapshots()[snapshots:]]
+    assert made == ["compact", "rewrite-manifests"]
+    assert table.snapshots()[snapshots].summary.operation.value == "overwrite"
+    for snapshot in table.snapshots()[snapshots:]:  # each of them shows every row
+        assert _as_of(lh, snapshot.snapshot_id) == before
+    assert result.manifests_after == 1
 
 
 def test_the_current_snapshot_still_says_what_it_said(appended):
@@ -42,7 +53,7 @@ def test_the_current_snapshot_still_says_what_it_said(appended):
 
     table = lh.catalog.load(REF)
     now = snapshot_properties(table.current_snapshot())
-    assert now[MAINTENANCE_PROPERTY] == "compact"
+    assert now[MAINTENANCE_PROPERTY] == "rewrite-manifests"  # after "compact"
     assert now[BATCH_PROPERTY] == said[BATCH_PROPERTY] == json.dumps(["b0011"])
     assert now["lakebox.note"] == "11"
     assert {k: v for k, v in table.properties.items() if k in properties} == properties

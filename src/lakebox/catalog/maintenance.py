@@ -93,9 +93,17 @@ def manifests(table: Table) -> list[ManifestFile]:
     return current.manifests(table.io) if current is not None else []
 
 
+def needs_rewrite(found: list[ManifestFile], most: int) -> bool:
+    """Whether manifests `found` are too many, or one of them lists no live file (only the
+    files a compaction removed: every read still opens it)."""
+    empty = any(not m.has_added_files() and not m.has_existing_files() for m in found)
+    return len(found) > most or empty
+
+
 def rewrite_manifests(table: Table) -> Table:
     """Rewrite the current snapshot's manifests into as few as fit the target size, in one
-    snapshot that adds and removes no data file."""
+    snapshot that adds and removes no data file (a manifest listing no live file is left
+    out)."""
     with table.transaction() as transaction:
         properties = carried_properties(table, "rewrite-manifests")
         append = transaction.update_snapshot(snapshot_properties=properties).merge_append()

@@ -158,8 +158,9 @@ def _compact(
 
 
 def _manifests(table: Table, config: MaintenanceConfig, result: TableMaintenance) -> Table:
-    result.manifests_before = result.manifests_after = len(catalog_maintenance.manifests(table))
-    if result.manifests_before > config.max_manifests and not result.dry_run:
+    found = catalog_maintenance.manifests(table)
+    result.manifests_before = result.manifests_after = len(found)
+    if catalog_maintenance.needs_rewrite(found, config.max_manifests) and not result.dry_run:
         table = catalog_maintenance.rewrite_manifests(table)
         result.manifests_after = len(catalog_maintenance.manifests(table))
     return table
