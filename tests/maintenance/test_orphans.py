@@ -81,3 +81,15 @@ def test_a_dry_run_changes_nothing(appended):
 
     assert result.compacted == 12 and result.expired == 10 and len(result.orphans) >= 1
     assert _everything(root) == files and lh.catalog.metadata_locations() == catalog
+
+
+def test_a_table_whose_location_climbs_out_of_the_warehouse_is_not_cleaned(appended):
+    lh = appended
+    landed = _stray(lh.storage.local_path("landing/data/b1__a.csv"), 1000 * HOUR)
+    table = lh.catalog.load(REF)
+    escaping = table.location().rstrip("/") + "/../../../landing"
+
+    from lakebox.maintenance.orphans import orphans
+
+    assert orphans(lh, escaping, set(), [], time.time() + 1000 * HOUR) == []
+    assert landed.exists()

@@ -42,7 +42,7 @@ def orphans(
     """Return the files below the table at `location` that `referenced` (relative paths of
     every table's referenced files) lacks; `others` are the other tables' folders."""
     folder = relative(lh.storage, location.rstrip("/"))
-    if folder is None or not _inside_warehouse(folder):
+    if folder is None or ".." in folder.split("/") or not _inside_warehouse(folder):
         return []
     found = []
     for sub in TABLE_FOLDERS:
