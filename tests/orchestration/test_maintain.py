@@ -111,3 +111,23 @@ def test_maintenance_waits_for_a_running_pipeline(project, holder):
             maintain_locked(lh)
         holder.communicate("\n", timeout=60)
         assert maintain_locked(lh, dry_run=True) == []  # no table yet
+
+
+def test_maintenance_while_another_process_runs_leaves_every_table_readable(project):
+    for number in range(RUNS):
+        _load(project, number)
+    script = (
+        "import sys, lakebox\nfrom lakebox.orchestration.runner import run\n"
+        "with lakebox.open(sys.argv[1]) as lh:\n"
+        "    for _ in range(3):\n        assert run(lh, wait=True).ok\n"
+    )
+    runner = subprocess.Popen([sys.executable, "-c", script, str(project)], cwd=ROOT)
+    with lakebox.open(project) as lh:
+        settings = lh.config.maintenance.model_copy(update={"lock_wait": 300})
+        while runner.poll() is None:
+            results = maintain_locked(lh, config=settings)
+            assert not [result.error for result in results if result.error]
+        assert runner.returncode == 0
+        contents = _contents(lh)
+        assert len(contents["formatted.sales"]) == RUNS
+        assert len(contents["ops.runs"]) == 3
