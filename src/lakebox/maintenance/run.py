@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pyiceberg.exceptions import CommitFailedException
@@ -179,10 +180,11 @@ def _clean(
     """Find (and unless `dry`, delete) the orphans of the maintained tables older than the
     safety age, against the files every table references now."""
     tables = _all_tables(lh)
-    referenced: set[str] = set()
-    for table in tables.values():
-        files = catalog_maintenance.referenced_files(table)
-        referenced |= {path for path in map(lambda uri: relative(lh.storage, uri), files) if path}
+    try:
+        referenced = _referenced(lh, tables.values())
+    except _FAILURES as error:  # what is referenced is unknown: nothing is an orphan
+        logger.warning("orphaned files not looked for: %s", error)
+        return
     folders = [found for t in tables.values() if (found := relative(lh.storage, t.location()))]
     for result in results:
         table = tables.get(TableRef.of(result.table))
@@ -193,3 +195,12 @@ def _clean(
         result.kept_orphans = len(found) - len(result.orphans)
         for orphan in result.orphans if not dry else ():
             lh.storage.delete(orphan.path)
+
+
+def _referenced(lh: Lakehouse, tables: Iterable[Table]) -> set[str]:
+    """Return every file the tables reference, relative to the storage root."""
+    found: set[str] = set()
+    for table in tables:
+        uris = catalog_maintenance.referenced_files(table)
+        found |= {path for path in (relative(lh.storage, uri) for uri in uris) if path}
+    return found
