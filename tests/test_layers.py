@@ -27,6 +27,7 @@ LAYERS = [
     "lakehouse",
     "access",
     "tables",
+    "maintenance",
     "landing",
     "formatted",
     "quality",

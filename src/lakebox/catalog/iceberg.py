@@ -20,7 +20,12 @@ from pyiceberg.table import Table, TableProperties, Transaction
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
 
-from lakebox.catalog.refs import BATCH_PROPERTY, TableRef, absolute_sqlite
+from lakebox.catalog.refs import (
+    BATCH_PROPERTY,
+    RETIRED_BATCHES_PROPERTY,
+    TableRef,
+    absolute_sqlite,
+)
 from lakebox.errors import CatalogError
 from lakebox.redaction import redact_url
 
@@ -85,8 +90,9 @@ class Catalog:
             self.iceberg.drop_table(ref.identifier)
 
     def batches(self, table: Table) -> set[str]:
-        """Return every batch id committed to `table`, read from its snapshot properties."""
-        found: set[str] = set()
+        """Return every batch id committed to `table`, read from its snapshot properties (and
+        those of its expired snapshots, which maintenance keeps in a table property)."""
+        found = set(json.loads(table.properties.get(RETIRED_BATCHES_PROPERTY, "[]")))
         for snapshot in table.snapshots():
             value = snapshot_properties(snapshot).get(BATCH_PROPERTY)
             if value:

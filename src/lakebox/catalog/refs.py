@@ -16,6 +16,8 @@ BATCH_PROPERTY = "lakebox.batch-ids"
 CURSOR_PROPERTY = "lakebox.cursor"  # a landed batch's cursor, on its formatted commit
 # the table's columns a landed file did not have (JSON list), on its formatted commit
 ABSENT_PROPERTY = "lakebox.absent-columns"
+# the batch ids of a table's expired snapshots (JSON list, a table property): still committed
+RETIRED_BATCHES_PROPERTY = "lakebox.retired-batch-ids"
 SQLITE_PREFIX = "sqlite:///"
 BUSY_TIMEOUT = 5.0  # seconds to wait for a writer's lock, as SQLAlchemy's SQLite driver does
 

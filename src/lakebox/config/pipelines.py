@@ -14,10 +14,10 @@ from lakebox.config.durations import duration_seconds
 from lakebox.config.schedule import Schedule
 
 # The data path: a pipeline's steps are written, and run, in this order.
-STEP_KINDS = ("collect", "format", "build", "checks", "forecasts", "anomalies")
+STEP_KINDS = ("collect", "format", "build", "checks", "forecasts", "anomalies", "maintain")
 # The steps that work on a source (their items are source names).
 SOURCE_STEPS = ("collect", "format")
-StepKind = Literal["collect", "format", "build", "checks", "forecasts", "anomalies"]
+StepKind = Literal["collect", "format", "build", "checks", "forecasts", "anomalies", "maintain"]
 PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 # The pipeline `lakebox run` runs when none is named: the whole data path.
 DEFAULT_PIPELINE = "default"
@@ -85,7 +85,9 @@ class StepConfig(Strict):
 def whole_path() -> list[StepConfig]:
     """Return the steps of the default pipeline: the data path on everything (collecting
     formats; building checks what it builds and what it builds on)."""
-    return [StepConfig(kind=kind) for kind in STEP_KINDS if kind not in ("format", "checks")]
+    return [
+        StepConfig(kind=kind) for kind in STEP_KINDS if kind not in ("format", "checks", "maintain")
+    ]
 
 
 class PipelineConfig(Strict):

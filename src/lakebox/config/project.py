@@ -20,6 +20,7 @@ from lakebox.config.environment import expand_env
 from lakebox.config.forecasts import ForecastConfig, ForecastName
 from lakebox.config.glossary import GlossaryConfig
 from lakebox.config.lineage import LineageConfig
+from lakebox.config.maintenance import MaintenanceConfig
 from lakebox.config.models import ModelsConfig
 from lakebox.config.pipelines import PipelineConfig, check_references
 from lakebox.config.serve import ServeConfig
@@ -52,6 +53,7 @@ class ProjectConfig(Strict):
     access: AccessConfig | None = None  # present: every served request needs a user
     lineage: LineageConfig | None = None  # present: runs emit OpenLineage events
     glossary: GlossaryConfig = Field(default_factory=GlossaryConfig)
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
 
     @field_validator("entities")
     @classmethod

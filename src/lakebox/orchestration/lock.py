@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from lakebox.lakehouse import Lakehouse
 
 LOCKS_FOLDER = Path(".lakebox") / "locks"
 _POLL_SECONDS = 0.1
+# The lock files each thread of this process holds: taking one again would wait forever.
+HELD: set[tuple[Path, int]] = set()
 
 
 class PipelineLock:
@@ -39,6 +42,7 @@ class PipelineLock:
             time.sleep(_POLL_SECONDS)
         _write_holder(fd)
         self._fd = fd
+        HELD.add((self.path, threading.get_ident()))
 
     def release(self) -> None:
         """Give the lock up (the file stays, emptied, for the next run)."""
@@ -48,6 +52,12 @@ class PipelineLock:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+        HELD.discard((self.path, threading.get_ident()))
+
+    @property
+    def held_here(self) -> bool:
+        """Whether this thread already holds the lock (the run doing this work)."""
+        return (self.path, threading.get_ident()) in HELD
 
     def __enter__(self) -> PipelineLock:
         self.acquire()

@@ -81,6 +81,16 @@ class Storage:
         with contextlib.suppress(FileNotFoundError):
             self._fs.delete_file(self._path(relative))
 
+    def listing(self, relative: str) -> list[tuple[str, int, float]]:
+        """Return every object below the folder `relative` (none when it does not exist):
+        its path relative to the root, its size and when it was last modified (epoch s)."""
+        selector = pafs.FileSelector(self._path(relative), recursive=True, allow_not_found=True)
+        return [
+            (info.path.removeprefix(self._root + "/"), info.size or 0, info.mtime_ns / 1e9)
+            for info in self._fs.get_file_info(selector)
+            if info.type == pafs.FileType.File
+        ]
+
     def _path(self, relative: str) -> str:
         return f"{self._root}/{relative}" if relative else self._root
 
