@@ -138,6 +138,7 @@ def _merge(
     """Commit `parquet`'s rows in place of the table's rows with one of its keys, in one
     snapshot: the data files holding such a row are rewritten (their other rows and the new
     ones, sorted by key); the others stay as they are."""
+    table = lh.catalog.sort_by(table, key)
     new = _parquet_sql(parquet)
     held = _files_holding(lh, table, new, key)
     rows = f"SELECT * FROM {new}"

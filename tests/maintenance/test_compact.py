@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyiceberg.transforms import IdentityTransform
 
 from lakebox.catalog import BATCH_PROPERTY
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.catalog.maintenance import MAINTENANCE_PROPERTY
 from lakebox.maintenance.run import maintain
+from lakebox.tables import commit_batch
 from tests.maintenance.conftest import REF, append, config, rows
 
 
@@ -115,3 +117,27 @@ def test_many_manifests_are_rewritten_into_few_without_a_data_change(appended):
     assert result.compacted == 0
     assert result.manifests_before == 12 and result.manifests_after == 1
     assert rows(lh) == before and len(_files(lh)) == 12
+
+
+def test_a_keyed_table_declares_its_key_as_sort_order_and_is_compacted_in_key_order(
+    make_project, tmp_path
+):
+    lh = make_project()
+    for number in range(6):  # new keys only, in an order that is not the key's
+        ids = [(number * 5) % 6 * 10 + i for i in range(3)]
+        path = tmp_path / f"b{number}.parquet"
+        batch = f"b{number:04d}"
+        pq.write_table(pa.table({"id": ids, "_batch_id": [batch] * 3}), path)
+        commit_batch(lh, REF, path, batch, {}, ["id"])
+    fields = lh.catalog.load(REF).sort_order().fields
+    assert [field.source_id for field in fields] == [
+        lh.catalog.load(REF).schema().find_field("id").field_id
+    ]
+    before = rows(lh)
+
+    maintain(lh, config(retention="1000d"))
+
+    assert rows(lh) == before
+    [path] = _files(lh)
+    written = lh.query(f"SELECT id FROM read_parquet('{path}')").column("id").to_pylist()
+    assert written == sorted(written)

@@ -19,6 +19,8 @@ from pyiceberg.manifest import DataFile, ManifestContent
 from pyiceberg.table import Table, TableProperties, Transaction
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
+from pyiceberg.table.sorting import NullOrder
+from pyiceberg.transforms import IdentityTransform
 
 from lakebox.catalog.refs import (
     BATCH_PROPERTY,
@@ -98,6 +100,16 @@ class Catalog:
             if value:
                 found.update(json.loads(value))
         return found
+
+    def sort_by(self, table: Table, key: list[str]) -> Table:
+        """Declare `key` (ascending, nulls last) as the sort order of a table that has none, so
+        whatever rewrites its files (a compaction here, a Spark job) keeps them in key order."""
+        if not table.sort_order().is_unsorted or not key:
+            return table
+        with table.update_sort_order() as update:
+            for column in key:
+                update.asc(column, IdentityTransform(), NullOrder.NULLS_LAST)
+        return table.refresh()
 
     def commit_files(
         self,
