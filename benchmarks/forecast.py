@@ -53,7 +53,6 @@ class Collection:
     name: str
     training: list[np.ndarray]
     test: np.ndarray
-    note: str = ""
 
     @property
     def horizon(self) -> int:
@@ -77,11 +76,23 @@ def evenly(count: int, limit: int | None) -> np.ndarray:
     return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
 
 
-def from_series(name: str, monthly: list, limit: int | None, note: str = "") -> Collection:
+def from_series(name: str, monthly: list, limit: int | None) -> Collection:
     rows = evenly(len(monthly), limit)
     training = [np.asarray(monthly[i].x, dtype=float) for i in rows]
     test = np.stack([np.asarray(monthly[i].xx, dtype=float) for i in rows])
-    return Collection(name, training, test, note)
+    return Collection(name, training, test)
+
+
+def validation(collection: Collection) -> Collection:
+    """Return `collection` with its test points hidden: the last horizon of each training
+    history is the target. lakebox's choices are made on this split, never on the test."""
+    horizon = collection.horizon
+    keep = [i for i, t in enumerate(collection.training) if len(t) >= horizon + 2 * SEASON + 6]
+    return Collection(
+        f"{collection.name} (validation: last {horizon} training months)",
+        [collection.training[i][:-horizon] for i in keep],
+        np.stack([collection.training[i][-horizon:] for i in keep]),
+    )
 
 
 def collections(limit: int | None, m4_sample: int) -> list[Collection]:
@@ -120,6 +131,7 @@ def run_lakebox(collection: Collection, rows: np.ndarray, window: bool = True) -
     series = [Series((str(i),), START, collection.training[i]) for i in rows]
     started = time.perf_counter()
     outcome = forecast_series(series, config, windowed=window)
+    print(f"  (lakebox strategy: {outcome.strategy} {outcome.strategy_scores})")
     seconds = time.perf_counter() - started
     forecasts = np.stack([f.values["mean"] for f in outcome.forecasts])
     name = "lakebox" if window else "lakebox full history"
@@ -238,6 +250,9 @@ def main() -> None:
     parser.add_argument("--m4-sample", type=int, default=M4_SAMPLE, help="M4 monthly series")
     parser.add_argument("--no-full-history", action="store_true", help="skip the unwindowed run")
     parser.add_argument("--only", help="only the collections whose name contains this")
+    parser.add_argument(
+        "--validation", action="store_true", help="score on the last training months instead"
+    )
     arguments = parser.parse_args()
     warnings.filterwarnings("ignore")
     limit = 40 if arguments.quick and arguments.limit is None else arguments.limit
@@ -246,6 +261,7 @@ def main() -> None:
     for collection in collections(limit, arguments.m4_sample):
         if arguments.only and arguments.only.lower() not in collection.name.lower():
             continue
+        collection = validation(collection) if arguments.validation else collection
         print("\n".join(bench(collection, prophet, not arguments.no_full_history)), flush=True)
 
 

@@ -76,16 +76,26 @@ def test_every_candidate_is_scored_and_one_row_is_chosen_per_series():
 
 
 def test_a_series_too_short_for_its_season_is_fitted_without_it():
-    short = seasonal_values(30)
+    short = seasonal_values(28)  # not even one window of 6 leaves two seasons of 12
 
     outcome = forecast_series([series(short)], config())
 
     result = outcome.forecasts[0]
     assert result.plan.seasons == ()
-    assert "season 12 left out: the shortest backtest training has 18 steps, it needs 24" in (
+    assert "season 12 left out: the shortest backtest training has 16 steps, it needs 24" in (
         result.plan.notes
     )
     assert len(result.values["mean"]) == 6
+
+
+def test_a_series_keeps_its_season_on_fewer_windows_and_then_falls_back_to_auto_ets():
+    outcome = forecast_series([series(seasonal_values(30))], config())
+
+    result = outcome.forecasts[0]
+    assert result.plan.seasons == (12,) and result.plan.windows == 1
+    assert "1 backtest windows (too short for 2)" in result.plan.notes
+    # one window leaves none to check a choice on: the backtest cannot tell, AutoETS forecasts
+    assert result.model == "auto_ets"
 
 
 def test_a_series_with_few_windows_is_backtested_on_those_it_has():

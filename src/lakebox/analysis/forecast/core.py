@@ -71,8 +71,12 @@ class Outcome:
 
 def plan(series: Series, config: ForecastConfig) -> Plan:
     """Return how many windows `series` can be backtested on and which seasons fit them: a
-    season needs two full cycles in the shortest backtest training."""
-    windows = min(config.backtest_windows, (len(series.values) - MIN_TRAIN) // config.horizon)
+    season needs two full cycles in the shortest backtest training, so fewer windows are
+    taken when that keeps every season (a season is left out only when one window cannot)."""
+    length = len(series.values)
+    windows = min(config.backtest_windows, (length - MIN_TRAIN) // config.horizon)
+    keeping = (length - 2 * max(config.seasons, default=0)) // config.horizon
+    windows = min(windows, keeping) if keeping >= 1 else windows
     shortest = len(series.values) - windows * config.horizon
     seasons = tuple(season for season in config.seasons if shortest >= 2 * season)
     notes = [
