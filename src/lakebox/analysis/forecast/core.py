@@ -208,7 +208,7 @@ def _finals(
                 own = _with_intervals(needed, fitted_on[i], seasons, config, choice)
             combined = choice.combine_all({name: own[name] for name in choice.members})
             season = plans[i].seasons[0] if plans[i].seasons else 1
-            scale = backtesting.naive_scale(series[i].values, season)
+            scale = backtesting.naive_scale(fitted_on[i], season)
             final = intervals.nested(intervals.widen(combined, widths, scale), config.levels)
             keep = keeps_non_negative(config, series[i].values)
             finals[i] = intervals.clipped(final) if keep else final

@@ -56,7 +56,8 @@ PLAIN = (
     Strategy("mean_ets_theta_ces", None, "mean", members=("auto_ets", "auto_theta", "ces")),
 )
 ALWAYS_FALLBACK = Strategy("fallback", 0, "mean", guarded=True)  # the fallback for every series
-STRATEGIES = (*PLAIN, ALWAYS_FALLBACK, *(strategy.with_guard() for strategy in PLAIN))
+# first: where the strategies tie, the backtest cannot tell them apart and the fallback is used
+STRATEGIES = (ALWAYS_FALLBACK, *PLAIN, *(strategy.with_guard() for strategy in PLAIN))
 # used when no series has two windows to decide with: then no series' backtest can tell
 DEFAULT_STRATEGY = PLAIN[4].with_guard()
 
