@@ -131,7 +131,8 @@ def run_lakebox(collection: Collection, rows: np.ndarray, window: bool = True) -
     series = [Series((str(i),), START, collection.training[i]) for i in rows]
     started = time.perf_counter()
     outcome = forecast_series(series, config, windowed=window)
-    print(f"  (lakebox strategy: {outcome.strategy} {outcome.strategy_scores})")
+    runners_up = sorted(outcome.strategy_scores.items(), key=lambda item: item[1])[:3]
+    print(f"  lakebox strategy {outcome.strategy} (nested backtest MASE, best 3: {runners_up})")
     seconds = time.perf_counter() - started
     forecasts = np.stack([f.values["mean"] for f in outcome.forecasts])
     name = "lakebox" if window else "lakebox full history"

@@ -13,15 +13,27 @@ def scores_of(outcome, position=0):
     return {score.model: score for score in outcome.forecasts[position].scores}
 
 
-def test_a_straight_line_is_forecast_by_the_polynomial_exactly():
+def test_a_straight_line_is_forecast_exactly():
     line = 50 + 3.0 * np.arange(40)
 
     outcome = forecast_series([series(line)], config())
 
     result = outcome.forecasts[0]
-    assert result.model == "polynomial(1)"
     np.testing.assert_allclose(result.values["mean"], 50 + 3.0 * np.arange(40, 46), rtol=1e-6)
     assert scores_of(outcome)["polynomial(1)"].smape < 1e-6
+    # AutoETS backtests as perfectly: the backtest cannot tell them apart, the fallback forecasts
+    assert scores_of(outcome)["auto_ets"].smape < 1e-6
+    assert result.model == "auto_ets" and outcome.strategy == "fallback"
+
+
+def test_a_straight_line_alone_is_forecast_by_the_polynomial_with_closed_intervals():
+    line = 50 + 3.0 * np.arange(40)
+
+    outcome = forecast_series([series(line)], config(models=["polynomial", "theta"]))
+
+    result = outcome.forecasts[0]
+    assert result.model == "polynomial(1)"
+    np.testing.assert_allclose(result.values["mean"], 50 + 3.0 * np.arange(40, 46), rtol=1e-6)
     assert scores_of(outcome)["polynomial(1)"].chosen
     # a perfect fit leaves no residuals: the interval closes on the line
     np.testing.assert_allclose(result.values["lo-95"], result.values["mean"], atol=1e-6)
