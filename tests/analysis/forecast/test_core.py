@@ -13,15 +13,27 @@ def scores_of(outcome, position=0):
     return {score.model: score for score in outcome.forecasts[position].scores}
 
 
-def test_a_straight_line_is_forecast_by_the_polynomial_exactly():
+def test_a_straight_line_is_forecast_exactly():
     line = 50 + 3.0 * np.arange(40)
 
     outcome = forecast_series([series(line)], config())
 
     result = outcome.forecasts[0]
-    assert result.model == "polynomial(1)"
     np.testing.assert_allclose(result.values["mean"], 50 + 3.0 * np.arange(40, 46), rtol=1e-6)
     assert scores_of(outcome)["polynomial(1)"].smape < 1e-6
+    # AutoETS backtests as perfectly: the backtest cannot tell them apart, the fallback forecasts
+    assert scores_of(outcome)["auto_ets"].smape < 1e-6
+    assert result.model == "auto_ets" and outcome.strategy == "fallback"
+
+
+def test_a_straight_line_alone_is_forecast_by_the_polynomial_with_closed_intervals():
+    line = 50 + 3.0 * np.arange(40)
+
+    outcome = forecast_series([series(line)], config(models=["polynomial", "theta"]))
+
+    result = outcome.forecasts[0]
+    assert result.model == "polynomial(1)"
+    np.testing.assert_allclose(result.values["mean"], 50 + 3.0 * np.arange(40, 46), rtol=1e-6)
     assert scores_of(outcome)["polynomial(1)"].chosen
     # a perfect fit leaves no residuals: the interval closes on the line
     np.testing.assert_allclose(result.values["lo-95"], result.values["mean"], atol=1e-6)
@@ -76,16 +88,26 @@ def test_every_candidate_is_scored_and_one_row_is_chosen_per_series():
 
 
 def test_a_series_too_short_for_its_season_is_fitted_without_it():
-    short = seasonal_values(30)
+    short = seasonal_values(28)  # not even one window of 6 leaves two seasons of 12
 
     outcome = forecast_series([series(short)], config())
 
     result = outcome.forecasts[0]
     assert result.plan.seasons == ()
-    assert "season 12 left out: the shortest backtest training has 18 steps, it needs 24" in (
+    assert "season 12 left out: the shortest backtest training has 16 steps, it needs 24" in (
         result.plan.notes
     )
     assert len(result.values["mean"]) == 6
+
+
+def test_a_series_keeps_its_season_on_fewer_windows_and_then_falls_back_to_auto_ets():
+    outcome = forecast_series([series(seasonal_values(30))], config())
+
+    result = outcome.forecasts[0]
+    assert result.plan.seasons == (12,) and result.plan.windows == 1
+    assert "1 backtest windows (too short for 2)" in result.plan.notes
+    # one window leaves none to check a choice on: the backtest cannot tell, AutoETS forecasts
+    assert result.model == "auto_ets"
 
 
 def test_a_series_with_few_windows_is_backtested_on_those_it_has():

@@ -18,7 +18,9 @@ def test_auto_is_the_fast_pool_with_the_polynomial_per_degree():
         "seasonal_naive",
         "theta",
         "dynamic_theta",
+        "auto_theta",
         "ces",
+        "auto_ets",
     ]
     assert "mstl" in [c.name for c in models.candidates(["auto"], (24, 168))]
     assert "mstl" not in [c.name for c in models.candidates(["mstl", "theta"], ())]

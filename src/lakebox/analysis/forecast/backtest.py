@@ -57,24 +57,33 @@ def naive_scale(training: np.ndarray, season: int) -> float:
     return error or float(np.mean(np.abs(training))) or 1.0
 
 
+def recent(values: np.ndarray, window: int | None) -> np.ndarray:
+    """Return the last `window` steps of `values` (all of them when `window` is None): the
+    models are fitted on a bounded recent stretch, so a series' cost does not grow with it."""
+    return values if window is None or len(values) <= window else values[-window:]
+
+
 def run(
     values: list[np.ndarray],
     windows: list[int],
     chosen: list[Candidate],
     seasons: tuple[int, ...],
     horizon: int,
+    window: int | None = None,
 ) -> Backtest:
-    """Return the backtest of `chosen` over series `values`, each with its number of windows."""
+    """Return the backtest of `chosen` over series `values`, each with its number of windows,
+    every model fitted on at most the last `window` steps before its window."""
     most = max(windows)
     slots = [(i, w) for i, count in enumerate(windows) for w in range(count)]
-    training = [values[i][: len(values[i]) - (w + 1) * horizon] for i, w in slots]
+    ends = [len(values[i]) - (w + 1) * horizon for i, w in slots]
+    training = [recent(values[i][:end], window) for (i, _), end in zip(slots, ends, strict=True)]
     predicted = predict(chosen, training, seasons, horizon, levels=[])
     actuals = np.full((len(values), most, horizon), np.nan)
     scales = np.full((len(values), most), np.nan)
     forecasts = {name: actuals.copy() for name in predicted}
-    for row, ((i, w), past) in enumerate(zip(slots, training, strict=True)):
-        actuals[i, w] = values[i][len(past) : len(past) + horizon]
-        scales[i, w] = naive_scale(past, seasons[0] if seasons else 1)
+    for row, ((i, w), end) in enumerate(zip(slots, ends, strict=True)):
+        actuals[i, w] = values[i][end : end + horizon]
+        scales[i, w] = naive_scale(training[row], seasons[0] if seasons else 1)
         for name, found in predicted.items():
             forecasts[name][i, w] = found["mean"][row]
     logger.info("backtested %d candidates on %d series windows", len(chosen), len(slots))

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 Forecasts = dict[str, np.ndarray]
 # The candidates `auto` stands for: fast and diverse enough that a backtest over them and a
 # combination of the best few beats any one of them (docs/forecasting.md has the measurements).
-AUTO = ("polynomial", "seasonal_naive", "theta", "dynamic_theta", "ces")  # simplest first
+AUTO = ("polynomial", "seasonal_naive", "theta", "dynamic_theta", "auto_theta", "ces", "auto_ets")
 ADJUSTED = ("ets_adjusted",)  # fitted to the seasonally adjusted series, the season put back
 # Their intervals cost ten times their fit: in an ensemble, its other members' bounds are used.
 COSTLY_INTERVALS = ("ces", "auto_ces", "auto_arima")

@@ -6,6 +6,11 @@ candidate alone, or the mean or median of the best few. Which strategy is used i
 decided by backtest, without peeking: each strategy ranks the candidates on the older windows
 and is scored on the newest one, which that ranking never saw; the strategy with the lowest
 mean MASE there is applied to every series, ranked on all its windows.
+
+Each strategy also comes in a *guarded* form: a series keeps the strategy's choice only where
+its own backtest tells it apart from the fallback (AutoETS) — the choice beats the fallback in
+every window it has — and is forecast by the fallback otherwise. Whether the guard is used is
+decided by the same nested backtest, the guard itself applied on the older windows only.
 """
 
 from __future__ import annotations
@@ -30,9 +35,16 @@ class Strategy:
     top: int | None
     combine: str  # mean | median
     baselines: bool = False
+    guarded: bool = False  # the fallback where the series' backtest cannot tell
+    members: tuple[str, ...] = ()  # a fixed combination, the same for every series
+
+    def with_guard(self) -> Strategy:
+        """Return this strategy with the fallback where the backtest cannot tell."""
+        return Strategy(f"{self.name}+fallback", self.top, self.combine, self.baselines, True)
 
 
-STRATEGIES = (
+FALLBACK = "auto_ets"
+PLAIN = (
     Strategy("best", 1, "mean", baselines=True),
     Strategy("best_model", 1, "mean"),
     Strategy("mean_top2", 2, "mean"),
@@ -40,8 +52,14 @@ STRATEGIES = (
     Strategy("median_top3", 3, "median"),
     Strategy("median_all", None, "median"),
     Strategy("mean_all", None, "mean"),
+    Strategy("mean_ets_theta", None, "mean", members=("auto_ets", "auto_theta")),
+    Strategy("mean_ets_theta_ces", None, "mean", members=("auto_ets", "auto_theta", "ces")),
 )
-DEFAULT_STRATEGY = STRATEGIES[4]  # used when no series has two windows to decide with
+ALWAYS_FALLBACK = Strategy("fallback", 0, "mean", guarded=True)  # the fallback for every series
+# first: where the strategies tie, the backtest cannot tell them apart and the fallback is used
+STRATEGIES = (ALWAYS_FALLBACK, *PLAIN, *(strategy.with_guard() for strategy in PLAIN))
+# used when no series has two windows to decide with: then no series' backtest can tell
+DEFAULT_STRATEGY = PLAIN[4].with_guard()
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,9 @@ def choose(backtest: Backtest, candidates: list[Candidate]) -> Selection:
     logger.info("selection strategy %s (nested backtest MASE %s)", strategy.name, scores)
     ranking = rank_scores(backtest, candidates)
     choices = _choices(ranking, strategy, _baselines(candidates))
+    if strategy.guarded:
+        choices = guard(choices, backtest)
+    choices = _untold(choices, backtest)
     combined = np.stack(
         [
             choice.apply({n: f[i] for n, f in backtest.forecasts.items()})
@@ -138,6 +159,10 @@ def _choices(
     table = np.stack([ranking[name] for name in names])  # (candidates, series)
     allowed = [strategy.baselines or name not in baselines for name in names]
     choices = []
+    if strategy.top == 0:
+        return [Choice((FALLBACK,), "mean")] * table.shape[1]
+    if strategy.members:
+        return [Choice(strategy.members, strategy.combine)] * table.shape[1]
     for i in range(table.shape[1]):
         order = [j for j in np.argsort(table[:, i], kind="stable") if np.isfinite(table[j, i])]
         contenders = [j for j in order if allowed[j]] or order  # baselines when nothing else
@@ -160,13 +185,47 @@ def _strategy_scores(backtest: Backtest, candidates: list[Candidate]) -> dict[st
     newest = {name: f[usable, 0] for name, f in backtest.forecasts.items()}
     scores = {}
     for strategy in STRATEGIES:
+        needs = (*strategy.members, *((FALLBACK,) if strategy.guarded else ()))
+        if any(name not in backtest.forecasts for name in needs):
+            continue
         choices = _choices(ranking, strategy, _baselines(candidates))
+        if strategy.guarded:
+            choices = guard(choices, older)
         combined = np.stack(
             [c.apply({n: f[i] for n, f in newest.items()}) for i, c in enumerate(choices)]
         )
         errors = mase(backtest.actuals[usable, 0], combined, backtest.scales[usable, 0])
         scores[strategy.name] = round(float(np.mean(errors)), 9)  # a tie goes to the simpler
     return scores
+
+
+def guard(choices: list[Choice], backtest: Backtest) -> list[Choice]:
+    """Return `choices` with the fallback in place of each that its series' backtest cannot
+    tell apart from it: one that does not beat the fallback in every window the series has
+    (a series with no window, or no fallback forecast, keeps its choice)."""
+    if FALLBACK not in backtest.forecasts:
+        return choices
+    fallback = backtest.mase(FALLBACK)
+    guarded = []
+    for i, choice in enumerate(choices):
+        own = mase(
+            backtest.actuals[i],
+            choice.apply({n: f[i] for n, f in backtest.forecasts.items()}),
+            backtest.scales[i],
+        )
+        known = np.isfinite(own) & np.isfinite(fallback[i])
+        tells = not known.any() or bool((own[known] < fallback[i][known]).all())
+        guarded.append(choice if tells else Choice((FALLBACK,), "mean"))
+    return guarded
+
+
+def _untold(choices: list[Choice], backtest: Backtest) -> list[Choice]:
+    """Return `choices` with the fallback for each series of fewer than two windows: no
+    window of its own was left to check its choice on."""
+    if FALLBACK not in backtest.forecasts:
+        return choices
+    counts = np.isfinite(backtest.actuals[:, :, 0]).sum(axis=1)
+    return [c if counts[i] > 1 else Choice((FALLBACK,), "mean") for i, c in enumerate(choices)]
 
 
 def _baselines(candidates: list[Candidate]) -> set[str]:
