@@ -154,7 +154,9 @@ def sniff(path: Path, source: SourceConfig, default_delimiter: str | None) -> Di
     sniffed = _sniff_sample(sample)
     delimiter = source.delimiter or default_delimiter or sniffed.delimiter
     quote = sniffed.quotechar or '"'
-    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote), [])
+    first = next(
+        csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote), []
+    )
     header = source.header if source.header is not None else _looks_like_header(first, source)
     names = unique_names(first) if header else _positional_names(first, source)
     return Dialect(delimiter, quote, header, names)
