@@ -217,3 +217,15 @@ def test_blank_lines_before_a_refused_value_are_formatted_alike(make_project, tm
     fast, text = both_paths(make_project, tmp_path, "blank", file, source)
     assert fast[0]["rows_quarantined"] == 1  # the refused record is not lost
     assert_same(fast, text)
+
+
+def test_a_padded_numeric_null_token_is_null_on_both_paths(make_project, tmp_path):
+    """' -999 ' is the null token -999 once trimmed: the typed reader's number -999 is not
+    kept as a value."""
+    file = tmp_path / "sentinel.csv"
+    file.write_bytes(b"n,d\n1,1.5\n -999 , -999 \n-999,-999\n\t-999,-999\t\n4,2\n")
+    columns = {"n": {"type": "BIGINT"}, "d": {"type": "DOUBLE"}}
+    source = {"null_tokens": ["", "-999"], "columns": columns}
+    fast, text = both_paths(make_project, tmp_path, "sentinel", file, source)
+    assert_same(fast, text)
+    assert -999 not in [row["n"] for row in fast[3]]

@@ -12,6 +12,7 @@ the text path's own. Both parts then meet in one view with the text path's colum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,9 +53,12 @@ def referenced_columns(columns: list[ColumnPlan]) -> set[str]:
     return found
 
 
-def fast_plan(column: ColumnPlan, raw_name: str) -> ColumnPlan:
+def fast_plan(column: ColumnPlan, raw_name: str, null_tokens: Sequence[str] = ()) -> ColumnPlan:
     """Return `column` computed from the DOUBLE DuckDB read: its value when a guard proves it
-    is the one the text rules give, else NULL with a check that makes the record slow."""
+    is the one the text rules give, else NULL with a check that makes the record slow.
+
+    A number that equals a null token (`-999`) is slow: the reader read ' -999 ' as a number,
+    the text rules trim it and take it for NULL."""
     value = quote_identifier(raw_name)
     ref = column.value_ref
     if column.type == "DOUBLE":
@@ -64,10 +68,19 @@ def fast_plan(column: ColumnPlan, raw_name: str) -> ColumnPlan:
             f"CASE WHEN isfinite({ref}) AND {ref} = trunc({ref}) AND abs({ref}) < "
             f"{_EXACT_INTEGER} THEN TRY_CAST({ref} AS {column.type}) END"
         )
+    numeric = [token for token in null_tokens if _may_be_number(token)]
+    if numeric:
+        listed = ", ".join(f"TRY_CAST({quote_literal(token)} AS DOUBLE)" for token in numeric)
+        typed = f"CASE WHEN {ref} IN ({listed}) THEN NULL ELSE {typed} END"
     slow = Check(f"({ref} IS NOT NULL AND {typed_ref(column.name)} IS NULL)", "'slow'")
     # the key and required checks; the text checks cannot fail on a number the reader read
     kept = tuple(check for check in column.checks if check.failed == _null_check(column))
     return replace(column, raw=value, value=value, typed=typed, checks=(slow, *kept))
+
+
+def _may_be_number(token: str) -> bool:
+    """Return whether a null token might read as a number other than NaN (guarded anyway)."""
+    return any(character.isdigit() for character in token) or "inf" in token.lower()
 
 
 def _null_check(column: ColumnPlan) -> str:
@@ -227,7 +240,7 @@ def _typed_pass(
         kind = read_type(column, source, referenced) if raw_name else None
         if raw_name and kind:
             kinds[raw_name] = kind
-            plans.append(fast_plan(column, raw_name))
+            plans.append(fast_plan(column, raw_name, source.null_tokens))
         else:
             plans.append(column)
     select, rejects = raw.typed_scan(kinds, null_strings(source))
