@@ -229,3 +229,13 @@ def test_a_padded_numeric_null_token_is_null_on_both_paths(make_project, tmp_pat
     fast, text = both_paths(make_project, tmp_path, "sentinel", file, source)
     assert_same(fast, text)
     assert -999 not in [row["n"] for row in fast[3]]
+
+
+def test_a_column_named_file_row_number_is_formatted_alike(make_project, tmp_path):
+    """The typed path numbers records with DuckDB's file_row_number: a file with a column
+    of that name takes the text path rather than failing."""
+    file = tmp_path / "numbered.csv"
+    file.write_bytes(b"file_row_number,n\n1,2\n3,x\n")
+    fast, text = both_paths(make_project, tmp_path, "numbered", file, {})
+    assert_same(fast, text)
+    assert fast[1] == "formatted"

@@ -32,6 +32,12 @@ _SLOW = "lakebox: a record needs the text rules"
 _RULED = ("unit", "unit_from", "unit_since", "unit_above", "tax", "name_format")
 
 
+def usable(raw: RawInput) -> bool:
+    """Return whether the typed path can read `raw`: a reader gives a typed scan, and no
+    column is named file_row_number (the staged file's record numbers are read under it)."""
+    return raw.typed_scan is not None and "file_row_number" not in raw.columns
+
+
 def read_type(column: ColumnPlan, source: SourceConfig, referenced: set[str]) -> str | None:
     """Return the type DuckDB's reader parses `column` as (DOUBLE), or None for text: only
     integers and doubles with '.' (or no) decimal mark, no conversion rule, and not read as
