@@ -239,3 +239,24 @@ def test_a_column_named_file_row_number_is_formatted_alike(make_project, tmp_pat
     fast, text = both_paths(make_project, tmp_path, "numbered", file, {})
     assert_same(fast, text)
     assert fast[1] == "formatted"
+
+
+REFUSED_TWICE = {
+    "too many fields": b"n,t\n1,a\nx,b,c\n3,c\n",
+    "too few fields": b"n,t\n1,a\nx\n3,c\n",
+    "unterminated quote": b'n,t\n1,a\nx,"b\n3,c\n',
+}
+
+
+@pytest.mark.parametrize("data", REFUSED_TWICE.values(), ids=list(REFUSED_TWICE))
+def test_a_record_refused_for_its_fields_and_a_number_is_quarantined_alike(
+    make_project, tmp_path, data: bytes
+):
+    """The typed reader refuses 'x' as a DOUBLE too: the record's reason and column are its
+    fields' error alone, as the text read gives them (never a type the user did not declare)."""
+    file = tmp_path / "refused.csv"
+    file.write_bytes(data)
+    source = {"columns": {"n": {"type": "BIGINT"}, "t": {"type": "VARCHAR"}}}
+    fast, text = both_paths(make_project, tmp_path, "refused", file, source)
+    assert_same(fast, text)
+    assert "DOUBLE" not in fast[4][0]["_reason"]
