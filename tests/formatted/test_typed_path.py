@@ -275,3 +275,15 @@ def test_a_record_after_blank_lines_keeps_its_physical_line(make_project, tmp_pa
     _, text = both_paths(make_project, tmp_path, "blank", file, source)
     assert [row["_source_line"] for row in text[4]] == [4]  # 'x,b'
     assert [row["_source_line"] for row in text[3]] == [2, 7]  # '1,a', '3,c'
+
+
+def test_a_null_token_with_spaces_around_it_is_read_alike(make_project, tmp_path):
+    """The text rules trim a value before they compare it with the null tokens, so ' NA '
+    never is one: the typed reader must not take the raw field ' NA ' for NULL."""
+    file = tmp_path / "padded.csv"
+    file.write_bytes(b"n,t\n1,a\n NA , NA \n3,c\n")
+    columns = {"n": {"type": "BIGINT"}, "t": {"type": "VARCHAR"}}
+    source = {"null_tokens": ["", " NA "], "columns": columns}
+    fast, text = both_paths(make_project, tmp_path, "padded", file, source)
+    assert_same(fast, text)
+    assert fast[0]["rows_quarantined"] == 1

@@ -29,6 +29,7 @@ from lakebox.ground.sql import quote_identifier, quote_literal
 # below 2^50: any text closer than an eighth to an integer there rounds to that integer.
 _EXACT_INTEGER = 2**50
 _SLOW = "lakebox: a record needs the text rules"
+_SPACES = " \t\r\n\u00a0"  # what the text rules trim around a value (strip_whitespace)
 _RULED = ("unit", "unit_from", "unit_since", "unit_above", "tax", "name_format")
 
 
@@ -95,8 +96,10 @@ def _null_check(column: ColumnPlan) -> str:
 
 def null_strings(source: SourceConfig) -> list[str]:
     """Return the texts the typed read takes for NULL: an empty field, and the null tokens
-    (the text rules make each of them NULL in every column)."""
-    return list(dict.fromkeys(["", *source.null_tokens]))
+    (the text rules make each of them NULL in every column) but those with spaces around
+    them, which trimmed text never equals."""
+    trimmed = [token for token in source.null_tokens if token == token.strip(_SPACES)]
+    return list(dict.fromkeys(["", *trimmed]))
 
 
 def stage(
