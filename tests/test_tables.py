@@ -191,3 +191,22 @@ def test_a_removed_batch_rewrites_only_the_files_holding_its_rows(
     remove_batch(lh, REF, "b2", {})  # nothing of it left: no commit
     assert lh.catalog.load(REF).current_snapshot().summary["total-records"] == "550"
     assert len(list(lh.catalog.load(REF).snapshots())) == 4
+
+
+def test_a_keyed_merge_of_a_table_with_a_column_named_like_lakebox_file_column(
+    make_project, tmp_path
+):
+    """The column naming each row's data file is lakebox's own; a table's column of any name
+    (a CSV header can be anything) does not stop a merge."""
+    lh = make_project()
+    for batch, keys, marks in (("b1", [1, 2], ["x", "y"]), ("b2", [2, 3], ["Y", "z"])):
+        path = tmp_path / f"{batch}.parquet"
+        table = {"k": keys, tables.FILE_COLUMN: marks, "_batch_id": [batch] * 2}
+        pq.write_table(pa.table(table), path)
+        commit_batch(lh, REF, path, batch, {}, ["k"])
+    rows = lh.query(f"SELECT k, {tables.FILE_COLUMN} AS mark FROM formatted.rows ORDER BY k")
+    assert rows.to_pylist() == [
+        {"k": 1, "mark": "x"},
+        {"k": 2, "mark": "Y"},
+        {"k": 3, "mark": "z"},
+    ]

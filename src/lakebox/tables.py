@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 # bounds what one changed key costs (and sorted files keep the keys of a batch in few).
 FILE_ROWS = 262_144
 PART = "_lakebox_part"  # the file a sorted row goes to (not written: it names the folder)
-FILE_COLUMN = "_lakebox_file"  # the data file a row was read from (a table may have `filename`)
+# the data file a row was read from, suffixed per read: a table may have any column name
+FILE_COLUMN = "_lakebox_file"
 
 
 def commit_batch(
@@ -215,8 +216,9 @@ def _confirmed(lh: Lakehouse, candidates: list[DataFile], condition: str) -> lis
     """Return the `candidates` that hold a row meeting `condition` (a WHERE or a join)."""
     if not candidates:
         return []
+    name = f"{FILE_COLUMN}_{uuid.uuid4().hex}"
     found = lh.engine.execute(
-        f"SELECT DISTINCT {FILE_COLUMN} FROM {_files_sql(candidates, filename=True)} {condition}"
+        f"SELECT DISTINCT {name} FROM {_files_sql(candidates, filename=name)} {condition}"
     ).fetchall()
     paths = {row[0] for row in found}
     return [file for file in candidates if file.file_path in paths]
@@ -278,10 +280,11 @@ def place(lh: Lakehouse, table: Table, parquet: Path, batch_id: str) -> str:
     return uri.removeprefix("file://") if lh.storage.is_local else uri
 
 
-def _files_sql(files: list[DataFile], filename: bool = False) -> str:
-    """Return a `read_parquet` of the data `files` (their columns matched by name)."""
+def _files_sql(files: list[DataFile], filename: str | None = None) -> str:
+    """Return a `read_parquet` of the data `files` (their columns matched by name; with
+    `filename`, a column of that name holds the file each row was read from)."""
     paths = ", ".join(quote_literal(file.file_path) for file in files)
-    extra = f", filename = {quote_literal(FILE_COLUMN)}" if filename else ""
+    extra = f", filename = {quote_literal(filename)}" if filename else ""
     return f"read_parquet([{paths}], union_by_name = true{extra}) AS _old"
 
 

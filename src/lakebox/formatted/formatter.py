@@ -250,7 +250,7 @@ def _format_raw(
         columns = _with_required_checks(_with_key_checks(file_schema.columns, source.key), required)
         stamp = now().isoformat()
         finished = None
-        if raw.typed_scan is None or text_path:
+        if text_path or not typed_path.usable(raw):
             _stage_typed(engine, names, columns, raw, work)
             number_lines(engine, raw, names, names.staged)
         else:

@@ -53,12 +53,17 @@ def number_lines(engine: DuckDBEngine, raw: RawInput, names: TempNames, parsed: 
 
 def group_rejects(engine: DuckDBEngine, refused: str, table: str, cast: bool = False) -> None:
     """Create `table`: one row per refused record (with `cast`: whether only a value that
-    would not cast to its type refused it)."""
-    casts = ", bool_and(_cast) AS _cast" if cast else ""
+    would not cast to its type refused it; a record refused for its fields as well is
+    described by those errors alone, as the text read refuses it)."""
+    column, reason = "first(_column)", "string_agg(DISTINCT _reason, '; ')"
+    casts = ""
+    if cast:
+        column = f"CASE WHEN bool_and(_cast) THEN {column} ELSE {column} FILTER (NOT _cast) END"
+        reason = f"CASE WHEN bool_and(_cast) THEN {reason} ELSE {reason} FILTER (NOT _cast) END"
+        casts = ", bool_and(_cast) AS _cast"
     engine.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT _line::BIGINT AS _line, "
-        f"first(_column) AS _column, string_agg(DISTINCT _reason, '; ') AS _reason, "
-        f"first(_raw) AS _raw{casts} FROM ({refused}) GROUP BY _line"
+        f"CREATE TEMP TABLE {table} AS SELECT _line::BIGINT AS _line, {column} AS _column, "
+        f"{reason} AS _reason, first(_raw) AS _raw{casts} FROM ({refused}) GROUP BY _line"
     )
 
 

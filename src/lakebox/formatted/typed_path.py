@@ -12,6 +12,7 @@ the text path's own. Both parts then meet in one view with the text path's colum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +29,14 @@ from lakebox.ground.sql import quote_identifier, quote_literal
 # below 2^50: any text closer than an eighth to an integer there rounds to that integer.
 _EXACT_INTEGER = 2**50
 _SLOW = "lakebox: a record needs the text rules"
+_SPACES = " \t\r\n\u00a0"  # what the text rules trim around a value (strip_whitespace)
 _RULED = ("unit", "unit_from", "unit_since", "unit_above", "tax", "name_format")
+
+
+def usable(raw: RawInput) -> bool:
+    """Return whether the typed path can read `raw`: a reader gives a typed scan, and no
+    column is named file_row_number (the staged file's record numbers are read under it)."""
+    return raw.typed_scan is not None and "file_row_number" not in raw.columns
 
 
 def read_type(column: ColumnPlan, source: SourceConfig, referenced: set[str]) -> str | None:
@@ -52,9 +60,12 @@ def referenced_columns(columns: list[ColumnPlan]) -> set[str]:
     return found
 
 
-def fast_plan(column: ColumnPlan, raw_name: str) -> ColumnPlan:
+def fast_plan(column: ColumnPlan, raw_name: str, null_tokens: Sequence[str] = ()) -> ColumnPlan:
     """Return `column` computed from the DOUBLE DuckDB read: its value when a guard proves it
-    is the one the text rules give, else NULL with a check that makes the record slow."""
+    is the one the text rules give, else NULL with a check that makes the record slow.
+
+    A number that equals a null token (`-999`) is slow: the reader read ' -999 ' as a number,
+    the text rules trim it and take it for NULL."""
     value = quote_identifier(raw_name)
     ref = column.value_ref
     if column.type == "DOUBLE":
@@ -64,10 +75,19 @@ def fast_plan(column: ColumnPlan, raw_name: str) -> ColumnPlan:
             f"CASE WHEN isfinite({ref}) AND {ref} = trunc({ref}) AND abs({ref}) < "
             f"{_EXACT_INTEGER} THEN TRY_CAST({ref} AS {column.type}) END"
         )
+    numeric = [token for token in null_tokens if _may_be_number(token)]
+    if numeric:
+        listed = ", ".join(f"TRY_CAST({quote_literal(token)} AS DOUBLE)" for token in numeric)
+        typed = f"CASE WHEN {ref} IN ({listed}) THEN NULL ELSE {typed} END"
     slow = Check(f"({ref} IS NOT NULL AND {typed_ref(column.name)} IS NULL)", "'slow'")
     # the key and required checks; the text checks cannot fail on a number the reader read
     kept = tuple(check for check in column.checks if check.failed == _null_check(column))
     return replace(column, raw=value, value=value, typed=typed, checks=(slow, *kept))
+
+
+def _may_be_number(token: str) -> bool:
+    """Return whether a null token might read as a number other than NaN (guarded anyway)."""
+    return any(character.isdigit() for character in token) or "inf" in token.lower()
 
 
 def _null_check(column: ColumnPlan) -> str:
@@ -76,8 +96,10 @@ def _null_check(column: ColumnPlan) -> str:
 
 def null_strings(source: SourceConfig) -> list[str]:
     """Return the texts the typed read takes for NULL: an empty field, and the null tokens
-    (the text rules make each of them NULL in every column)."""
-    return list(dict.fromkeys(["", *source.null_tokens]))
+    (the text rules make each of them NULL in every column) but those with spaces around
+    them, which trimmed text never equals."""
+    trimmed = [token for token in source.null_tokens if token == token.strip(_SPACES)]
+    return list(dict.fromkeys(["", *trimmed]))
 
 
 def stage(
@@ -227,7 +249,7 @@ def _typed_pass(
         kind = read_type(column, source, referenced) if raw_name else None
         if raw_name and kind:
             kinds[raw_name] = kind
-            plans.append(fast_plan(column, raw_name))
+            plans.append(fast_plan(column, raw_name, source.null_tokens))
         else:
             plans.append(column)
     select, rejects = raw.typed_scan(kinds, null_strings(source))

@@ -79,8 +79,26 @@ def _read_delimited(
         ordinal_is_line=True,
         read_with=_read_with(encoding, dialect),
         detected=_detected(source, default_delimiter),
-        typed_scan=typed_scan,
+        # DuckDB counts a blank line in a refused record's line, never in the records'
+        # order: the typed path could not tell which records it refused
+        typed_scan=None if _has_blank_line(text_path, duckdb_encoding) else typed_scan,
     )
+
+
+def _has_blank_line(path: Path, duckdb_encoding: str) -> bool:
+    """Return whether the file may hold an empty line before its end (or a quoted field holds
+    two line breaks in a row: a false alarm, which only costs the typed path)."""
+    codecs = ("utf-16-le", "utf-16-be") if duckdb_encoding == "utf-16" else (duckdb_encoding,)
+    patterns = [ending.encode(codec) for codec in codecs for ending in ("\n\n", "\r\r", "\n\r\n")]
+    width = max(len(pattern) for pattern in patterns)
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(BUFFER_SIZE):
+            window = tail + chunk
+            tail = window[-width:]
+            if any(pattern in window.rstrip(b"\r\n\x00") for pattern in patterns):
+                return True
+    return False
 
 
 def _rejected(dialect: Dialect, rejects: str) -> str:
@@ -154,7 +172,9 @@ def sniff(path: Path, source: SourceConfig, default_delimiter: str | None) -> Di
     sniffed = _sniff_sample(sample)
     delimiter = source.delimiter or default_delimiter or sniffed.delimiter
     quote = sniffed.quotechar or '"'
-    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote), [])
+    first = next(
+        csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote), []
+    )
     header = source.header if source.header is not None else _looks_like_header(first, source)
     names = unique_names(first) if header else _positional_names(first, source)
     return Dialect(delimiter, quote, header, names)
