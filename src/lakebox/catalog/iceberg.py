@@ -127,7 +127,7 @@ class Catalog:
         tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
         with table.transaction() as transaction:
             if isinstance(replace, AlwaysTrue) and table.current_snapshot() is not None:
-                _overwrite(transaction, table, files, tagged)
+                overwrite_files(transaction, table, files, tagged)
                 return table.refresh()
             if replace is not None and table.current_snapshot() is not None:
                 transaction.delete(replace, snapshot_properties=tagged)
@@ -178,7 +178,7 @@ class Catalog:
             return self.commit_files(table, added, batch_ids, properties)
         tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
         with table.transaction() as transaction:
-            _overwrite(transaction, table, added, tagged, old=removed)
+            overwrite_files(transaction, table, added, tagged, old=removed)
         return table.refresh()
 
     def summary(self, ref: TableRef) -> dict[str, Any]:
@@ -210,7 +210,7 @@ class Catalog:
         tagged = {BATCH_PROPERTY: json.dumps(sorted(batch_ids)), **(properties or {})}
         table = table.refresh()
         with table.transaction() as transaction:
-            _overwrite(transaction, table, files, tagged, branch=AUDIT_BRANCH)
+            overwrite_files(transaction, table, files, tagged, branch=AUDIT_BRANCH)
         table = table.refresh()
         return table, table.metadata.refs[AUDIT_BRANCH].snapshot_id
 
@@ -237,7 +237,7 @@ class Catalog:
         return table.refresh()
 
 
-def _overwrite(
+def overwrite_files(
     transaction: Transaction,
     table: Table,
     files: list[str],

@@ -21,13 +21,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pyiceberg.io.pyarrow import parquet_file_to_data_file
 from pyiceberg.manifest import DataFile, ManifestFile
-from pyiceberg.table import Table, TableProperties, Transaction
+from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Operation, Snapshot
 from pyiceberg.table.update.snapshot import ExpireSnapshots
 
-from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.catalog.iceberg import overwrite_files, snapshot_properties
 from lakebox.catalog.refs import (
     BATCH_PROPERTY,
     CURSOR_PROPERTY,
@@ -68,23 +67,9 @@ def carried_properties(table: Table, what: str) -> dict[str, str]:
 def replace_files(table: Table, old: list[DataFile], new: list[str]) -> Table:
     """Replace the data files `old` by the files at `new` (the same rows) in one snapshot."""
     with table.transaction() as transaction:
-        _ensure_name_mapping(transaction)
         properties = carried_properties(table, "compact")
-        update = transaction.update_snapshot(snapshot_properties=properties)
-        with update.overwrite() as overwrite:
-            for data_file in old:
-                overwrite.delete_data_file(data_file)
-            for path in new:
-                overwrite.append_data_file(
-                    parquet_file_to_data_file(table.io, transaction.table_metadata, path)
-                )
+        overwrite_files(transaction, table, new, properties, old=old)
     return table.refresh()
-
-
-def _ensure_name_mapping(transaction: Transaction) -> None:
-    if transaction.table_metadata.name_mapping() is None:
-        mapping = transaction.table_metadata.schema().name_mapping.model_dump_json()
-        transaction.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: mapping})
 
 
 def manifests(table: Table) -> list[ManifestFile]:
