@@ -23,7 +23,7 @@ class ModelsConfig(Strict):
 class IncrementalModelConfig(Strict):
     """How a model is rebuilt when its inputs change: only the ranges of its `time` column
     (`by: time_range`) or the values of its `key` (`by: unique_key`) that the changed input
-    rows reach. See docs/models.md."""
+    rows reach. See docs/concepts.md, "Incremental models"."""
 
     by: Literal["time_range", "unique_key"]
     time: str | None = None
