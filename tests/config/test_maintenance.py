@@ -36,6 +36,7 @@ def test_patterns_choose_and_exclude_tables():
     [
         ("  retention: forever", "retention"),
         ("  orphan_age: -1", "orphan_age"),
+        ("  orphan_age: 10 min", "orphan_age"),
         ("  min_input_files: 1", "min_input_files"),
         ("  target_file_size: 10B", "target_file_size"),
         ("  vacuum: true", "vacuum"),

@@ -66,7 +66,7 @@ def test_landed_objects_and_files_outside_the_tables_are_never_touched(appended)
     beside = _stray(_folder(lh).parent / "notes.txt", 1000 * HOUR)
     _stray(_folder(lh) / "data" / "failed-old.parquet", 1000 * HOUR)
 
-    maintain(lh, config(orphan_age=0), now=time.time() + 1000 * HOUR)
+    maintain(lh, config(orphan_age="1h"), now=time.time() + 1000 * HOUR)
 
     assert landed.exists() and beside.exists()
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNS = 6
 TABLES = ("formatted.sales", "exploitation.totals", "ops.runs", "ops.step_runs")
 MAINTENANCE = (
-    "maintenance: {min_input_files: 3, min_snapshots: 2, retention: 0, orphan_age: 0,"
+    "maintenance: {min_input_files: 3, min_snapshots: 2, retention: 0, orphan_age: 1h,"
     " lock_wait: 0.5}\n"
 )
 

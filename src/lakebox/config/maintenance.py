@@ -11,6 +11,8 @@ from lakebox.config.base import Strict
 from lakebox.config.durations import duration_seconds
 from lakebox.config.sizes import size_bytes
 
+MIN_ORPHAN_AGE = 3600.0  # seconds: no commit in flight takes this long
+
 
 class MaintenanceConfig(Strict):
     """Table maintenance: data files smaller than `small_file_ratio` of `target_file_size`
@@ -44,6 +46,15 @@ class MaintenanceConfig(Strict):
     def _duration(cls, value: float | str) -> float | str:
         if duration_seconds(value) < 0:
             raise ValueError(f"{value!r} must not be negative")
+        return value
+
+    @field_validator("orphan_age")
+    @classmethod
+    def _floor(cls, value: float | str) -> float | str:
+        # writers outside a pipeline's lock (a stream's flush, a sandbox) put their files in
+        # place before the commit that references them: a younger "orphan" may be one of those
+        if duration_seconds(value) < MIN_ORPHAN_AGE:
+            raise ValueError(f"orphan_age {value!r} must be at least 1 hour")
         return value
 
     @property
