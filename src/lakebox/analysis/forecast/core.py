@@ -162,14 +162,17 @@ def _merge(
     actuals = np.full((count, most, horizon), np.nan)
     scales = np.full((count, most), np.nan)
     forecasts = {c.name: actuals.copy() for c in union}
+    forms: list[str | None] = [None] * count
     for seasons, members in groups.items():
         part = backtests[seasons]
+        for i, form in zip(members, part.forms, strict=True):
+            forms[i] = form
         windows = part.actuals.shape[1]
         actuals[members, :windows] = part.actuals
         scales[members, :windows] = part.scales
         for name, found in part.forecasts.items():
             forecasts[name][members, :windows] = found
-    return backtesting.Backtest(forecasts, actuals, scales), union
+    return backtesting.Backtest(forecasts, actuals, scales, forms), union
 
 
 def _finals(
@@ -199,13 +202,17 @@ def _finals(
             config.horizon,
             levels,
             points_only=frozenset(c.name for c in needed if c.costly_intervals),
+            forms=[merged.forms[i] for i in members],
         )
         for row, (i, choice) in enumerate(zip(members, choices, strict=True)):
             own = {
-                name: {key: a[row] for key, a in found.items()} for name, found in fitted.items()
+                name: {key: a[row] for key, a in found.items() if key != models.FORM}
+                for name, found in fitted.items()
             }
             if levels and len(choice.members) == 1 and len(own[choice.members[0]]) == 1:
-                own = _with_intervals(needed, fitted_on[i], seasons, config, choice)
+                own = _with_intervals(
+                    needed, fitted_on[i], seasons, config, choice, merged.forms[i]
+                )
             combined = choice.combine_all({name: own[name] for name in choice.members})
             season = plans[i].seasons[0] if plans[i].seasons else 1
             scale = backtesting.naive_scale(fitted_on[i], season)
@@ -232,11 +239,15 @@ def _with_intervals(
     seasons: tuple[int, ...],
     config: ForecastConfig,
     choice: selection.Choice,
+    form: str | None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Return a lone costly-interval choice refitted with its intervals."""
     member = [c for c in needed if c.name in choice.members]
-    fitted = models.predict(member, [values], seasons, config.horizon, config.levels)
-    return {name: {key: a[0] for key, a in found.items()} for name, found in fitted.items()}
+    fitted = models.predict(member, [values], seasons, config.horizon, config.levels, forms=[form])
+    return {
+        name: {key: a[0] for key, a in found.items() if key != models.FORM}
+        for name, found in fitted.items()
+    }
 
 
 def _series_forecast(
