@@ -76,7 +76,8 @@ def run(
     """Return the backtest of `chosen` over series `values`, each with its number of windows,
     every model fitted on at most the last `window` steps before its window. The oldest
     window of every series is fitted first: the ETS form auto_ets chooses there is kept for
-    the series' newer windows (and its final forecast), which then fit that one form."""
+    the series' newer windows, which then fit that one form (the final forecast, made from
+    the newest data, searches again: a form chosen on older data costs accuracy there)."""
     most = max(windows)
     oldest = [(i, count - 1) for i, count in enumerate(windows)]
     first = _fit_slots(values, oldest, chosen, seasons, horizon, window, [None] * len(values))

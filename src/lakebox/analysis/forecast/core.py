@@ -202,7 +202,6 @@ def _finals(
             config.horizon,
             levels,
             points_only=frozenset(c.name for c in needed if c.costly_intervals),
-            forms=[merged.forms[i] for i in members],
         )
         for row, (i, choice) in enumerate(zip(members, choices, strict=True)):
             own = {
@@ -210,9 +209,7 @@ def _finals(
                 for name, found in fitted.items()
             }
             if levels and len(choice.members) == 1 and len(own[choice.members[0]]) == 1:
-                own = _with_intervals(
-                    needed, fitted_on[i], seasons, config, choice, merged.forms[i]
-                )
+                own = _with_intervals(needed, fitted_on[i], seasons, config, choice)
             combined = choice.combine_all({name: own[name] for name in choice.members})
             season = plans[i].seasons[0] if plans[i].seasons else 1
             scale = backtesting.naive_scale(fitted_on[i], season)
@@ -239,11 +236,10 @@ def _with_intervals(
     seasons: tuple[int, ...],
     config: ForecastConfig,
     choice: selection.Choice,
-    form: str | None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Return a lone costly-interval choice refitted with its intervals."""
     member = [c for c in needed if c.name in choice.members]
-    fitted = models.predict(member, [values], seasons, config.horizon, config.levels, forms=[form])
+    fitted = models.predict(member, [values], seasons, config.horizon, config.levels)
     return {
         name: {key: a[0] for key, a in found.items() if key != models.FORM}
         for name, found in fitted.items()

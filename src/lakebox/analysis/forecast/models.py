@@ -34,7 +34,8 @@ ADJUSTED = ("ets_adjusted",)  # fitted to the seasonally adjusted series, the se
 # Their intervals cost ten times their fit: in an ensemble, its other members' bounds are used.
 COSTLY_INTERVALS = ("ces", "auto_ces", "auto_arima")
 # In a fitted `auto_ets`: the form it chose (error, trend, season, damped: e.g. "MAMD"), which
-# the series' later fits reuse instead of searching every form again (a fifth of the cost).
+# a series' newer backtest windows reuse instead of searching every form again (a fifth of
+# the cost).
 FORM = "form"
 SERIES_PER_PROCESS = 25  # fewer series than this per core are not worth a process pool
 CHUNKS_PER_PROCESS = 4
