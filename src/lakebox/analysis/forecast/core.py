@@ -162,17 +162,14 @@ def _merge(
     actuals = np.full((count, most, horizon), np.nan)
     scales = np.full((count, most), np.nan)
     forecasts = {c.name: actuals.copy() for c in union}
-    forms: list[str | None] = [None] * count
     for seasons, members in groups.items():
         part = backtests[seasons]
-        for i, form in zip(members, part.forms, strict=True):
-            forms[i] = form
         windows = part.actuals.shape[1]
         actuals[members, :windows] = part.actuals
         scales[members, :windows] = part.scales
         for name, found in part.forecasts.items():
             forecasts[name][members, :windows] = found
-    return backtesting.Backtest(forecasts, actuals, scales, forms), union
+    return backtesting.Backtest(forecasts, actuals, scales), union
 
 
 def _finals(
