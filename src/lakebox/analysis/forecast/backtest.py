@@ -9,11 +9,11 @@ than the others, or a candidate that does not apply to it, has NaN there.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from lakebox.analysis.forecast.models import Candidate, predict
+from lakebox.analysis.forecast.models import FORM, Candidate, predict
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ class Backtest:
     forecasts: dict[str, np.ndarray]
     actuals: np.ndarray
     scales: np.ndarray
+    # per series, the ETS form auto_ets chose on its oldest window and kept for the others
+    forms: list[str | None] = field(default_factory=list)
 
     def smape(self, name: str) -> np.ndarray:
         """Return the sMAPE (%) of candidate `name` per series and window."""
@@ -72,19 +74,62 @@ def run(
     window: int | None = None,
 ) -> Backtest:
     """Return the backtest of `chosen` over series `values`, each with its number of windows,
-    every model fitted on at most the last `window` steps before its window."""
+    every model fitted on at most the last `window` steps before its window. The oldest
+    window of every series is fitted first: the ETS form auto_ets chooses there is kept for
+    the series' newer windows, which then fit that one form (the final forecast, made from
+    the newest data, searches again: a form chosen on older data costs accuracy there)."""
     most = max(windows)
-    slots = [(i, w) for i, count in enumerate(windows) for w in range(count)]
-    ends = [len(values[i]) - (w + 1) * horizon for i, w in slots]
-    training = [recent(values[i][:end], window) for (i, _), end in zip(slots, ends, strict=True)]
-    predicted = predict(chosen, training, seasons, horizon, levels=[])
+    oldest = [(i, count - 1) for i, count in enumerate(windows)]
+    first = _fit_slots(values, oldest, chosen, seasons, horizon, window, [None] * len(values))
+    forms = list(first.forms)
+    newer = [(i, w) for i, count in enumerate(windows) for w in range(count - 1)]
+    later = _fit_slots(
+        values, newer, chosen, seasons, horizon, window, [forms[i] for i, _ in newer]
+    )
     actuals = np.full((len(values), most, horizon), np.nan)
     scales = np.full((len(values), most), np.nan)
-    forecasts = {name: actuals.copy() for name in predicted}
-    for row, ((i, w), end) in enumerate(zip(slots, ends, strict=True)):
-        actuals[i, w] = values[i][end : end + horizon]
-        scales[i, w] = naive_scale(training[row], seasons[0] if seasons else 1)
-        for name, found in predicted.items():
-            forecasts[name][i, w] = found["mean"][row]
-    logger.info("backtested %d candidates on %d series windows", len(chosen), len(slots))
-    return Backtest(forecasts, actuals, scales)
+    forecasts = {name: actuals.copy() for name in first.means}
+    for part in (first, later):
+        for row, (i, w) in enumerate(part.slots):
+            actuals[i, w] = part.actuals[row]
+            scales[i, w] = part.scales[row]
+            for name, found in part.means.items():
+                forecasts[name][i, w] = found[row]
+    logger.info("backtested %d candidates on %d series windows", len(chosen), sum(windows))
+    return Backtest(forecasts, actuals, scales, forms)
+
+
+@dataclass
+class _Slots:
+    """The candidates' forecasts of some (series, window) slots, in the slots' order."""
+
+    slots: list[tuple[int, int]]
+    means: dict[str, np.ndarray]
+    actuals: list[np.ndarray]
+    scales: list[float]
+    forms: list[str | None]
+
+
+def _fit_slots(
+    values: list[np.ndarray],
+    slots: list[tuple[int, int]],
+    chosen: list[Candidate],
+    seasons: tuple[int, ...],
+    horizon: int,
+    window: int | None,
+    forms: list[str | None],
+) -> _Slots:
+    """Return the forecasts of `slots`, auto_ets fitted on the given form of each."""
+    ends = [len(values[i]) - (w + 1) * horizon for i, w in slots]
+    training = [recent(values[i][:end], window) for (i, _), end in zip(slots, ends, strict=True)]
+    if not slots:
+        return _Slots(slots, {c.name: np.empty((0, horizon)) for c in chosen}, [], [], [])
+    predicted = predict(chosen, training, seasons, horizon, levels=[], forms=forms)
+    season = seasons[0] if seasons else 1
+    return _Slots(
+        slots,
+        {name: found["mean"] for name, found in predicted.items()},
+        [values[i][end : end + horizon] for (i, _), end in zip(slots, ends, strict=True)],
+        [naive_scale(one, season) for one in training],
+        list(predicted["auto_ets"][FORM]) if "auto_ets" in predicted else [None] * len(slots),
+    )

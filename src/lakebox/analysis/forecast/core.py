@@ -202,7 +202,8 @@ def _finals(
         )
         for row, (i, choice) in enumerate(zip(members, choices, strict=True)):
             own = {
-                name: {key: a[row] for key, a in found.items()} for name, found in fitted.items()
+                name: {key: a[row] for key, a in found.items() if key != models.FORM}
+                for name, found in fitted.items()
             }
             if levels and len(choice.members) == 1 and len(own[choice.members[0]]) == 1:
                 own = _with_intervals(needed, fitted_on[i], seasons, config, choice)
@@ -236,7 +237,10 @@ def _with_intervals(
     """Return a lone costly-interval choice refitted with its intervals."""
     member = [c for c in needed if c.name in choice.members]
     fitted = models.predict(member, [values], seasons, config.horizon, config.levels)
-    return {name: {key: a[0] for key, a in found.items()} for name, found in fitted.items()}
+    return {
+        name: {key: a[0] for key, a in found.items() if key != models.FORM}
+        for name, found in fitted.items()
+    }
 
 
 def _series_forecast(

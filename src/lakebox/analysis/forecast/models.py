@@ -33,6 +33,10 @@ AUTO = ("polynomial", "seasonal_naive", "theta", "dynamic_theta", "auto_theta", 
 ADJUSTED = ("ets_adjusted",)  # fitted to the seasonally adjusted series, the season put back
 # Their intervals cost ten times their fit: in an ensemble, its other members' bounds are used.
 COSTLY_INTERVALS = ("ces", "auto_ces", "auto_arima")
+# In a fitted `auto_ets`: the form it chose (error, trend, season, damped: e.g. "MAMD"), which
+# a series' newer backtest windows reuse instead of searching every form again (a fifth of
+# the cost).
+FORM = "form"
 SERIES_PER_PROCESS = 25  # fewer series than this per core are not worth a process pool
 CHUNKS_PER_PROCESS = 4
 
@@ -116,18 +120,20 @@ def predict(
     horizon: int,
     levels: list[int],
     points_only: frozenset[str] = frozenset(),
+    forms: list[str | None] | None = None,
 ) -> dict[str, Forecasts]:
     """Return each candidate's forecasts of every array in `training` (without intervals for
-    the candidates named in `points_only`)."""
+    the candidates named in `points_only`). `forms` gives, per array, the ETS form `auto_ets`
+    fits there (None: it searches them); `auto_ets`'s `FORM` says which form each fit took."""
     local = [c for c in chosen if c.family != "lightgbm"]
     found: dict[str, Forecasts] = {}
     if local:
-        fitted = _fit_all(local, training, seasons, horizon, levels, points_only)
+        fixed = forms or [None] * len(training)
+        fitted = _fit_all(
+            local, list(zip(training, fixed, strict=True)), seasons, horizon, levels, points_only
+        )
         for candidate in local:
-            per_series = [one[candidate.name] for one in fitted]
-            found[candidate.name] = {
-                key: np.vstack([one[key] for one in per_series]) for key in per_series[0]
-            }
+            found[candidate.name] = _stacked([one[candidate.name] for one in fitted])
     if any(c.family == "lightgbm" for c in chosen):
         from lakebox.analysis.forecast.learned import lightgbm_forecasts
 
@@ -135,17 +141,28 @@ def predict(
     return found
 
 
+def _stacked(per_series: list[dict[str, Any]]) -> Forecasts:
+    """Return one candidate's per-series results as arrays with a row per series."""
+    return {
+        key: np.array([one[key] for one in per_series], dtype=object)
+        if key == FORM
+        else np.vstack([one[key] for one in per_series])
+        for key in per_series[0]
+    }
+
+
 def n_jobs(series: int) -> int:
     """Return how many processes to use: every core once there is enough work for them."""
     return max(1, min(os.cpu_count() or 1, series // SERIES_PER_PROCESS))
 
 
-Fitted = dict[str, dict[str, np.ndarray]]  # candidate name -> mean, lo-L, hi-L of one series
+Fitted = dict[str, dict[str, Any]]  # candidate name -> mean, lo-L, hi-L (and FORM) of a series
+Job = tuple[np.ndarray, str | None]  # a training array and the ETS form fixed for it
 
 
 def _fit_all(
     chosen: list[Candidate],
-    training: list[np.ndarray],
+    training: list[Job],
     seasons: tuple[int, ...],
     horizon: int,
     levels: list[int],
@@ -176,7 +193,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def _fit_chunk(
     chosen: list[Candidate],
-    chunk: list[np.ndarray],
+    chunk: list[Job],
     seasons: tuple[int, ...],
     horizon: int,
     levels: list[int],
@@ -186,11 +203,11 @@ def _fit_chunk(
     return [
         {
             c.name: _fit_one(
-                c, builders, values, seasons, horizon, [] if c.name in points_only else levels
+                c, builders, values, seasons, horizon, [] if c.name in points_only else levels, form
             )
             for c in chosen
         }
-        for values in chunk
+        for values, form in chunk
     ]
 
 
@@ -201,10 +218,13 @@ def _fit_one(
     seasons: tuple[int, ...],
     horizon: int,
     levels: list[int],
-) -> dict[str, np.ndarray]:
+    form: str | None = None,
+) -> dict[str, Any]:
     """Return one candidate's forecast of one series (the naive one if the model fails)."""
     if candidate.degree is not None:
         return polynomial.fit_forecast(values, candidate.degree, horizon, levels)
+    if candidate.family == "auto_ets":
+        return _fit_ets(values, seasons, horizon, levels, form)
     season = (
         seasonality.decompose(values, _main_season(seasons))
         if candidate.family in ADJUSTED
@@ -221,14 +241,49 @@ def _fit_one(
         )
         found = _naive(values, horizon, levels)
         season = None
-    found = {
+    found = _kept(found)
+    if season:
+        found = {key: season.restore(array, len(values)) for key, array in found.items()}
+    return found
+
+
+def _fit_ets(
+    values: np.ndarray,
+    seasons: tuple[int, ...],
+    horizon: int,
+    levels: list[int],
+    form: str | None,
+) -> dict[str, Any]:
+    """Return AutoETS's forecast of one series with the form it took: `form` when given and
+    it fits these values (a multiplicative form cannot fit a value of 0 or less), otherwise
+    the best form by AICc; the naive forecast, without a form, if both fail."""
+    season = _ets_season(seasons)
+    for model in (_fixed_ets(season, form), sf.AutoETS(season_length=season)):
+        if model is None:
+            continue
+        try:
+            fitted = model.fit(values)
+            found = fitted.predict(h=horizon, level=levels or None)
+        except Exception as error:  # statsforecast raises bare ValueErrors on degenerate series
+            logger.info("auto_ets (%s) failed on a series (%s)", form or "search", error)
+            continue
+        return _kept(found) | {FORM: str(fitted.model_["components"])}
+    return _kept(_naive(values, horizon, levels)) | {FORM: None}
+
+
+def _fixed_ets(season: int, form: str | None) -> Any:
+    """Return AutoETS fixed to `form` ("MAdM" is written "MAMD"), or None without a form."""
+    if form is None:
+        return None
+    return sf.AutoETS(season_length=season, model=form[:3], damped=form[3] == "D")
+
+
+def _kept(found: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {
         key: np.asarray(array, dtype=float)
         for key, array in found.items()
         if key == "mean" or key[:3] in ("lo-", "hi-")
     }
-    if season:
-        found = {key: season.restore(array, len(values)) for key, array in found.items()}
-    return found
 
 
 def _naive(values: np.ndarray, horizon: int, levels: list[int]) -> dict[str, np.ndarray]:
