@@ -127,3 +127,25 @@ def test_sigterm_during_a_query_records_the_run_as_terminated(make_project, tmp_
     assert process.returncode != 0 and "Traceback" not in err, err
     [run] = history.recent(lh)
     assert (run["status"], run["error"]) == ("failed", "terminated by signal 15")
+
+
+def test_due_maintenance_waits_for_the_data_pipeline_due_beside_it(make_project, tmp_path):
+    write_file(tmp_path / "project" / "in", "a.csv", SALES)
+    pipelines = {  # upkeep first: the order they are declared in does not decide
+        "upkeep": {"schedule": "30 3 * * *", "steps": ["maintain"]},
+        "load": {"schedule": "0 * * * *", "steps": [{"collect": "sales"}]},
+    }
+    lh = make_project({"sales": {"path": "in/*.csv"}}, pipelines=pipelines)
+    events: list[str] = []
+    scheduler = Scheduler(lh.project_dir, lh.config, events.append).start()
+
+    def ended() -> dict[str, str]:
+        return {launch.task: launch.outcome for launch in scheduler.launches}
+
+    try:  # neither ever ran: both are due at once
+        assert _wait_for(lambda: ended() == {"load": "ok", "upkeep": "ok"}, 120), events
+    finally:
+        scheduler.stop()
+    [load] = _runs_of(lh, "load")
+    [upkeep] = _runs_of(lh, "upkeep")
+    assert upkeep["started_at"] >= load["ended_at"]

@@ -5,7 +5,8 @@ own, and the server that hosts the scheduler keeps answering while it runs.
 When it starts, a pipeline that missed its latest due time runs at once (one run, not one
 per missed time: no catch-up backlog). A pipeline whose previous scheduled run is still
 going when it is due again skips that turn (the pipeline lock also stops a run started by
-hand from overlapping). A run past the
+hand from overlapping). A pipeline of `maintain` steps only waits, once due, until no data
+pipeline it launched is running (maintenance takes every pipeline's lock). A run past the
 pipeline's `run_timeout` is terminated (SIGTERM, then SIGKILL); it is recorded as failed.
 Each run's output is appended to `.lakebox/logs/<pipeline>.log`. With alert channels, the
 incidents are evaluated every `alerts.every` (stale tables go stale without any run).
@@ -106,14 +107,12 @@ class Scheduler:
             while not self._stopping.is_set():
                 self._reap()
                 moment = datetime.now(UTC)
-                for name, at in due.items():
-                    if at <= moment:
-                        self._launch_or_say(name, at)
+                for name in sorted(due, key=self._upkeep):  # data pipelines first
+                    if due[name] <= moment and not self._yields(name):
+                        self._launch_or_say(name, due[name])
                         due[name] = self.schedules[name].next_after(moment)
-                pause = min(
-                    [_REAP_SECONDS, *[(at - moment).total_seconds() for at in due.values()]]
-                )
-                self._stopping.wait(max(pause, 0.01))
+                waits = [(at - moment).total_seconds() for name, at in due.items() if at > moment]
+                self._stopping.wait(max(min([_REAP_SECONDS, *waits]), 0.01))
         finally:
             self._end_running()
 
@@ -129,6 +128,20 @@ class Scheduler:
         if self._thread is not None:
             self._thread.join(timeout=_STOP_GRACE_SECONDS + 5)
             self._thread = None
+
+    def _upkeep(self, name: str) -> bool:
+        """Whether `name` is a pipeline of `maintain` steps only (table upkeep)."""
+        pipeline = self.config.pipelines.get(name)
+        return bool(pipeline and pipeline.steps) and all(
+            step.kind == "maintain" for step in pipeline.steps
+        )
+
+    def _yields(self, name: str) -> bool:
+        """Whether upkeep `name` waits, due, for the data pipelines running now: it takes
+        every pipeline's lock, so started beside them it would hold up their next runs."""
+        return self._upkeep(name) and any(
+            other != ALERTS_TASK and not self._upkeep(other) for other in self._running
+        )
 
     def _launch_or_say(self, name: str, due: datetime) -> None:
         """Launch `name`; a process that cannot start is reported, and the schedule goes on."""
