@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,22 +28,6 @@ def project(tmp_path: Path) -> Path:
         "  sales:\n    path: in/*.csv\n"
     )
     return project
-
-
-@pytest.fixture
-def holder(project: Path) -> Iterator[subprocess.Popen]:
-    """Another process holding the project's `default` pipeline lock until told to stop."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.orchestration.lock_holder", str(project)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout.readline().strip() == "locked"
-    yield child
-    if child.poll() is None:
-        child.communicate("\n", timeout=60)
 
 
 def _lakebox(project: Path, *args: str) -> subprocess.Popen:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,22 +50,6 @@ def _contents(lh) -> dict[str, list]:
 
 def _files(lh, table: str) -> int:
     return len(list(lh.catalog.load(lakebox.catalog.TableRef.of(table)).scan().plan_files()))
-
-
-@pytest.fixture
-def holder(project: Path) -> Iterator[subprocess.Popen]:
-    """Another process holding the project's `default` pipeline lock until told to stop."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.orchestration.lock_holder", str(project)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout.readline().strip() == "locked"
-    yield child
-    if child.poll() is None:
-        child.communicate("\n", timeout=60)
 
 
 def test_maintenance_after_runs_compacts_ops_and_changes_no_row(project):
