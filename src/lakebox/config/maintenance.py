@@ -41,7 +41,7 @@ class MaintenanceConfig(Strict):
             raise ValueError(f"target_file_size {value!r} must be at least 1KiB")
         return value
 
-    @field_validator("retention", "orphan_age", "lock_wait")
+    @field_validator("retention", "lock_wait")
     @classmethod
     def _duration(cls, value: float | str) -> float | str:
         if duration_seconds(value) < 0:
@@ -51,8 +51,9 @@ class MaintenanceConfig(Strict):
     @field_validator("orphan_age")
     @classmethod
     def _floor(cls, value: float | str) -> float | str:
-        # writers outside a pipeline's lock (a stream's flush, a sandbox) put their files in
-        # place before the commit that references them: a younger "orphan" may be one of those
+        # negative ages fail here too; writers outside a pipeline's lock (a stream's flush, a
+        # sandbox) put their files in place before the commit that references them, so a
+        # younger "orphan" may be one of those
         if duration_seconds(value) < MIN_ORPHAN_AGE:
             raise ValueError(f"orphan_age {value!r} must be at least 1 hour")
         return value
