@@ -8,16 +8,31 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from lakebox.config.base import IDENTIFIER, Strict
-from lakebox.config.durations import LOOKBACK, lookback_seconds
+from lakebox.config.durations import LOOKBACK, duration_seconds, lookback_seconds
+from lakebox.config.sizes import size_bytes
 
 MAX_KEY_COLUMNS = 16
 MAX_LOOKBACK_SECONDS = 10 * 366 * 86400  # ten years
 
 
 class ModelsConfig(Strict):
-    """Where the exploitation zone's SQL models live."""
+    """Where the exploitation zone's SQL models live, and the bounds of one model's build:
+    its time (`timeout`, seconds) and the scratch space DuckDB may spill to (`max_temp_size`,
+    bytes)."""
 
     path: str = "models"
+    timeout: float = Field(default=30 * 60.0, gt=0)
+    max_temp_size: int = Field(default=8 * 10**9, ge=10**6)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        return duration_seconds(value) if isinstance(value, str) else value
+
+    @field_validator("max_temp_size", mode="before")
+    @classmethod
+    def _bytes(cls, value: object) -> object:
+        return size_bytes(value)
 
 
 class IncrementalModelConfig(Strict):

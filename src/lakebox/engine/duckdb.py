@@ -126,10 +126,26 @@ class DuckDBEngine:
         """Write the result of `select_sql` to one Parquet file, streaming."""
         path.parent.mkdir(parents=True, exist_ok=True)
         target = quote_literal(str(path))
+        # on lines of their own, so that a trailing -- comment ends before the ")"
         self.execute(
-            f"COPY ({select_sql}) TO {target} (FORMAT parquet, COMPRESSION zstd, "
+            f"COPY (\n{select_sql}\n) TO {target} (FORMAT parquet, COMPRESSION zstd, "
             "ROW_GROUP_SIZE 122880)"
         )
+
+    @contextlib.contextmanager
+    def bounded(self, seconds: float, temp_bytes: int) -> Iterator[Bound]:
+        """Within the block, the connection's statements may spill at most `temp_bytes` to the
+        temp directory, and the one running `seconds` after the block starts is interrupted
+        (as is any later one in the block): `Bound.expired` then says so. Statements on other
+        connections (the reader's cursors) are not bounded."""
+        bound = Bound(self.connection, seconds)
+        self.execute(f"SET max_temp_directory_size = '{int(temp_bytes)}B'")
+        bound.start()
+        try:
+            yield bound
+        finally:
+            bound.close()
+            self.execute("RESET max_temp_directory_size")
 
     def expose(self, locations: dict[TableRef, str]) -> None:
         """Point each `zone.table` view at its table's current Iceberg metadata."""
@@ -198,6 +214,44 @@ class DuckDBEngine:
             f"CREATE OR REPLACE VIEW {schema}.{quote_identifier(ref.name)} AS "
             f"SELECT * FROM {source}"
         )
+
+
+class Bound:
+    """The time limit of `DuckDBEngine.bounded`: once `seconds` have passed, a watcher thread
+    interrupts the connection's statement, and keeps doing so (a statement may start just
+    after an interrupt) until the block ends; never after. `expired` says whether it did."""
+
+    POLL = 0.1  # seconds between interrupts once expired
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, seconds: float) -> None:
+        self.connection = connection
+        self.seconds = seconds
+        self.expired = False
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._watcher = threading.Thread(target=self._watch, name="lakebox-bound", daemon=True)
+
+    def start(self) -> None:
+        """Start counting."""
+        self._watcher.start()
+
+    def close(self) -> None:
+        """End the block: nothing is interrupted any more."""
+        with self._lock:
+            self._done.set()
+        self._watcher.join()
+
+    def _watch(self) -> None:
+        if self._done.wait(self.seconds):
+            return
+        self.expired = True
+        while True:
+            with self._lock:
+                if self._done.is_set():
+                    return
+                self.connection.interrupt()
+            if self._done.wait(self.POLL):
+                return
 
 
 def sealed_database() -> duckdb.DuckDBPyConnection:
