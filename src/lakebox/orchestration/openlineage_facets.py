@@ -26,7 +26,7 @@ from openlineage.client.facet_v2 import (
 
 from lakebox.catalog import TableRef
 from lakebox.config.columns import ColumnConfig
-from lakebox.exploitation.builder import INPUTS_PROPERTY, BuildResult, models
+from lakebox.exploitation.builder import INPUTS_PROPERTY, BuildResult, planned
 from lakebox.exploitation.lineage import Edge, Lineage
 from lakebox.exploitation.lineages import lineage_of, table_columns
 from lakebox.exploitation.model import Model
@@ -132,7 +132,7 @@ def traced_models(lh: Lakehouse, names: Iterable[str]) -> dict[str, tuple[Model,
     """Return the models `names` with their column lineage against the tables as they are
     now (a model whose SQL cannot be traced: None, never an error)."""
     wanted = set(names)
-    ordered = models(lh)
+    ordered, _ = planned(lh)  # a model that cannot be built has no lineage to send
     schema = table_columns(lh)
     known = {model.name for model in ordered}
     found: dict[str, tuple[Model, Lineage | None]] = {}
