@@ -268,3 +268,19 @@ def test_a_pull_of_nothing_but_bad_pages_is_quarantined(make_project):
     [bad] = _quarantined(lh)
     assert "not valid JSON" in bad["_reason"]
     assert bad["_raw"] == "<html>oops</html>"
+
+
+def test_a_page_over_sixteen_mib_is_read_not_dropped(make_project):
+    body = json.dumps([{"id": n, "pad": "x" * 1024 * 1024} for n in range(1, 18)])  # ~17.8 MB
+
+    def route(reply: Reply, params: dict[str, str]) -> None:
+        reply.send(200, body.encode(), {"Content-Type": "application/json"})
+
+    with HostileApi({"/wide": route}) as api:
+        lh = make_project({"items": _source(f"{api.url}/wide")})
+        report = ingest(lh)
+    assert report.ok, report
+    [result] = report.formatting
+    assert (result.counts.rows_read, result.counts.rows_formatted) == (17, 17)
+    [row] = lh.query("SELECT count(*) AS n, max(id) AS top FROM formatted.items").to_pylist()
+    assert row == {"n": 17, "top": 17}

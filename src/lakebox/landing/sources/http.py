@@ -77,6 +77,9 @@ class Page:
             page.body = json.loads(page.text)
         except ValueError as error:
             page.error = f"response body is not valid JSON ({error})"
+            if len(page.text) > KEPT:  # its quarantined page keeps the start of it
+                page.error += f"; the first {KEPT} of its {len(page.text)} characters are kept"
+                page.text = page.text[:KEPT]
             return page
         found = at_path(page.body, records_path)
         page.records = found if isinstance(found, list) else None
