@@ -54,7 +54,9 @@ def read_body(
     declared = response.headers.get("Content-Length", "")
     with spool.open("wb") as out:
         if declared.isdigit() and int(declared) > limits.raw:
-            body.refused = _too_large(limits.raw_key, limits.raw, f"it says {int(declared)} bytes")
+            body.refused = _too_large(
+                limits.raw_key, limits.raw, f"(its Content-Length says {int(declared)} bytes)"
+            )
             return body
         try:
             decoder = _Decoder(response.headers.get("Content-Encoding", ""))
