@@ -232,9 +232,9 @@ def _format_raw(
     names = TempNames.numbered(next(_NAMES))
 
     engine = lh.engine
-    if not raw.columns:  # every record was refused (e.g. a pull of bad pages only)
-        return _refuse_file(lh, entry, source, raw, names, None, work, again)
     try:
+        if not raw.columns:  # every record was refused (e.g. a pull of bad pages only)
+            return _refuse_file(lh, entry, source, raw, names, None, work, again)
         existing = lh.catalog.load(TableRef("formatted", entry.source))
         file_schema = schema.resolve(
             engine,
