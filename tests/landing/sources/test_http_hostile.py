@@ -342,3 +342,21 @@ def test_a_partial_pull_out_of_cursor_order_does_not_move_the_state(make_project
         assert "since" not in api.seen[0].params
     ids = lh.query("SELECT id FROM formatted.items ORDER BY id").column(0).to_pylist()
     assert ids == list(range(1, 46))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"redirect_origins": ["https://files.example.com/path"]}, "is not an origin"),
+        ({"redirect_origins": ["ftp://files.example.com"]}, "is not an origin"),
+        ({"max_body_bytes": "lots"}, "is not a size"),
+        ({"pull_timeout": "0s"}, "must be longer than zero"),
+    ],
+)
+def test_the_http_safety_settings_are_checked(setting, message):
+    from pydantic import ValidationError
+
+    from lakebox.config import SourceConfig
+
+    with pytest.raises(ValidationError, match=message):
+        SourceConfig(kind="http", url="http://127.0.0.1/x", **setting)
