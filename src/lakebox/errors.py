@@ -136,3 +136,7 @@ class AuthError(LakeboxError):
     def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
         fields = {"status": 401, **fields}
         super().__init__(message, hint=hint, **fields)
+
+
+class PullTimedOut(LandingError):
+    """A pull from an HTTP source ran past its total deadline (`pull_timeout`)."""

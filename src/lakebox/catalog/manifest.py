@@ -37,6 +37,7 @@ manifest_table = sa.Table(
     sa.Column("attempts", sa.Integer),
     sa.Column("failed_with", sa.String(64)),
     sa.Column("read_with", sa.Text),
+    sa.Column("final_url", sa.Text),
 )
 
 
@@ -80,6 +81,7 @@ class Entry:
     # how formatting read the object (JSON: setting → value and origin); None before lakebox
     # recorded it, and for objects never read
     read_with: str | None = None
+    final_url: str | None = None  # an HTTP pull's last page's URL, after redirects
 
 
 class Manifest:

@@ -44,6 +44,7 @@ ARROW_SCHEMA = pa.schema(
         ("attempts", pa.int32()),
         ("failed_with", pa.string()),
         ("read_with", pa.string()),
+        ("final_url", pa.string()),
     ]
 )
 

@@ -21,6 +21,9 @@ StepKind = Literal["collect", "format", "build", "checks", "forecasts", "anomali
 PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 # The pipeline `lakebox run` runs when none is named: the whole data path.
 DEFAULT_PIPELINE = "default"
+# How long one attempt of a step may take when the pipeline does not say: a runaway step
+# (a source that never stops sending, a query that never ends) never holds a run for ever.
+DEFAULT_STEP_TIMEOUT = "2h"
 
 
 def _positive_duration(value: float | str | None) -> float | str | None:
@@ -101,7 +104,7 @@ class PipelineConfig(Strict):
     retries: int = Field(default=0, ge=0)
     backoff: float | str = "10s"
     max_backoff: float | str = "10m"
-    timeout: float | str | None = None
+    timeout: float | str | None = DEFAULT_STEP_TIMEOUT  # None (`null`): no limit
     run_timeout: float | str | None = None
 
     @field_validator("schedule")

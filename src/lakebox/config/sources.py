@@ -10,7 +10,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from lakebox.config.base import Strict
 from lakebox.config.columns import ColumnConfig
 from lakebox.config.docs import SourceDocs
-from lakebox.config.durations import LOOKBACK
+from lakebox.config.durations import LOOKBACK, duration_seconds
+from lakebox.config.sizes import size_bytes
 
 FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "excel")
 DEFAULT_NULL_TOKENS = ("", "NULL", "null", "None", "NaN", "nan", "N/A", "n/a", "NA", "-", "#N/A")
@@ -49,7 +50,7 @@ class PaginationConfig(Strict):
     cursor_param: str = "cursor"
     cursor_path: str = "next"
     total_pages_path: str | None = None
-    max_pages: int = Field(default=100_000, ge=1)
+    max_pages: int = Field(default=1000, ge=1)
 
 
 class SourceConfig(Strict):
@@ -70,6 +71,13 @@ class SourceConfig(Strict):
     backoff: float = Field(default=1.0, ge=0)
     max_backoff: float = Field(default=60.0, ge=0)
     rate_limit: float | None = Field(default=None, gt=0)
+    # http: the caps on one response body, as received and once decompressed (bytes or a
+    # size like '64MiB'), the deadline of a whole pull (None: no limit) and the other
+    # origins a redirect may lead to (never sent the source's credentials)
+    max_raw_body_bytes: int = Field(default=64 * 1024**2, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024**2, ge=1)
+    pull_timeout: float | str | None = "30m"
+    redirect_origins: list[str] = Field(default_factory=list)
     batch_rows: int = Field(default=50_000, ge=1)
     format: Literal["csv", "tsv", "json", "ndjson", "parquet", "excel"] | None = None
     key: list[str] = Field(default_factory=list)
@@ -94,6 +102,25 @@ class SourceConfig(Strict):
     def _encoded_userinfo(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and info.data.get("kind") in DATABASE_KINDS:
             check_userinfo(value)
+        return value
+
+    @field_validator("max_raw_body_bytes", "max_body_bytes", mode="before")
+    @classmethod
+    def _sizes(cls, value: object) -> object:
+        return size_bytes(value)
+
+    @field_validator("pull_timeout")
+    @classmethod
+    def _pull_timeout(cls, value: float | str | None) -> float | str | None:
+        if value is not None and duration_seconds(value) <= 0:
+            raise ValueError(f"pull_timeout {value!r} must be longer than zero")
+        return value
+
+    @field_validator("redirect_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            check_origin(origin)
         return value
 
     @field_validator("key", mode="before")
@@ -132,6 +159,11 @@ class SourceConfig(Strict):
         return self.kind in PULLED_KINDS
 
     @property
+    def pull_timeout_seconds(self) -> float | None:
+        """Return how long one pull of an HTTP source may take in all (None: no limit)."""
+        return None if self.pull_timeout is None else duration_seconds(self.pull_timeout)
+
+    @property
     def typed(self) -> bool:
         """Return whether the source's values come typed from a database: its text is kept
         as it is (no trimming, no null tokens)."""
@@ -157,4 +189,27 @@ def check_userinfo(url: str) -> None:
         raise ValueError(
             "the user or password of the URL holds an '@'; percent-encode @ in passwords as "
             "%40 (in the environment variable too), e.g. postgresql://app:pa%40ss@host/db"
+        )
+
+
+def check_origin(origin: str) -> None:
+    """Raise ValueError unless `origin` is an origin: `https://host` or `http://host:port`,
+    without a path, query or credentials."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError as error:
+        raise ValueError(f"redirect origin {origin!r}: {error}") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.username
+    ):
+        raise ValueError(
+            f"redirect origin {origin!r} is not an origin; write scheme, host and port only, "
+            "e.g. https://files.example.com"
         )

@@ -233,6 +233,8 @@ def _format_raw(
 
     engine = lh.engine
     try:
+        if not raw.columns:  # every record was refused (e.g. a pull of bad pages only)
+            return _refuse_file(lh, entry, source, raw, names, None, work, again)
         existing = lh.catalog.load(TableRef("formatted", entry.source))
         file_schema = schema.resolve(
             engine,
@@ -428,13 +430,14 @@ def _refuse_file(
     source: SourceConfig,
     raw: RawInput,
     names: TempNames,
-    reason: str,
+    reason: str | None,
     work: Path,
     again: bool,
 ) -> Outcome:
-    """Quarantine every record of an incompatible file (or fail, if the source says so)."""
-    message = f"incompatible schema change: {reason}"
-    if source.on_incompatible == "fail":
+    """Quarantine every record of an incompatible file (or fail, if the source says so); no
+    `reason`: the file has no record to read, each refused one is quarantined with its own."""
+    message = f"incompatible schema change: {reason}" if reason else "no readable record"
+    if reason and source.on_incompatible == "fail":
         lh.manifest.update(entry.batch_id, status=Status.FAILED, error=message)
         raise SchemaError(
             f"{entry.original_path}: {message}",

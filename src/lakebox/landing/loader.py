@@ -147,6 +147,8 @@ def _land_one(
         else:
             _move_into_place(lh, entry, staged, report)
     shutil.rmtree(staged.parent, ignore_errors=True)
+    if fetched.partial:  # landed, yet the source is not fully collected: say so
+        report.error = fetched.partial
 
 
 def _entry(
@@ -170,6 +172,7 @@ def _entry(
         cursor=fetched.cursor.to_json() if fetched.cursor else None,
         http_status=fetched.http_status,
         pages=fetched.pages,
+        final_url=fetched.final_url,
     )
 
 

@@ -37,6 +37,8 @@ class Fetched:
     cursor: Cursor | None = None  # the state this object brings the source to
     http_status: int | None = None
     pages: int | None = None
+    final_url: str | None = None  # an HTTP pull's last page's URL after redirects
+    partial: str | None = None  # why a pull stopped part way (what it fetched is landed)
 
 
 @dataclass(frozen=True)
