@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from lakebox.lakehouse import Lakehouse
 
 logger = logging.getLogger(__name__)
+_WARNED: set[str] = set()  # off the main thread, each step's warning is logged once
 
 
 class StepTimedOut(BaseException):
@@ -30,7 +31,9 @@ def deadline(lh: Lakehouse, seconds: float | None, what: str) -> Iterator[None]:
         yield
         return
     if threading.current_thread() is not threading.main_thread():
-        logger.warning("%s: timeouts are enforced on the main thread only", what)
+        if what not in _WARNED:
+            _WARNED.add(what)
+            logger.warning("%s: timeouts are enforced on the main thread only", what)
         yield
         return
     host_left, host_interval = signal.getitimer(signal.ITIMER_REAL)
