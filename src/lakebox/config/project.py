@@ -122,20 +122,24 @@ def load(project_dir: Path) -> ProjectConfig:
             f"{path}: no project file", hint="run 'lakebox init' to create one", file=str(path)
         )
     document = read_yaml_file(path)
-    return _validated(document, str(path))
+    return _validated(document, str(path), project_dir)
 
 
-def parse(text: str, filename: str = PROJECT_FILE) -> ProjectConfig:
-    """Return the config in YAML `text`; errors name `filename` and the line at fault."""
-    return _validated(read_yaml(text, filename), filename)
+def parse(
+    text: str, filename: str = PROJECT_FILE, project_dir: Path | None = None
+) -> ProjectConfig:
+    """Return the config in YAML `text`; errors name `filename` and the line at fault. With
+    `project_dir`, its relative folders are checked where they resolve (`config.places`)."""
+    return _validated(read_yaml(text, filename), filename, project_dir)
 
 
-def _validated(document: YamlDocument, filename: str) -> ProjectConfig:
+def _validated(document: YamlDocument, filename: str, project_dir: Path | None) -> ProjectConfig:
     data = document.data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{filename}:1: the project file must be a mapping", file=filename)
+    context = {"project_dir": project_dir.resolve()} if project_dir is not None else None
     try:
-        return ProjectConfig.model_validate(expand_env(data))
+        return ProjectConfig.model_validate(expand_env(data), context=context)
     except ValidationError as error:
         raise config_error(error, document.node, filename) from error
 
