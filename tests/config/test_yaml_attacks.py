@@ -157,6 +157,15 @@ def test_keys_that_load_as_one_are_given_twice(text, expected):
     assert refused(text).startswith(expected)
 
 
+def test_a_project_file_that_is_not_utf8_names_the_line(tmp_path):
+    (tmp_path / "lakebox.yaml").write_bytes(b'name: shop\nsources:\n  a: {path: "\xff"}\n')
+    with pytest.raises(ConfigError) as error:
+        config.load(tmp_path)
+    assert str(error.value).startswith(
+        f"{tmp_path / 'lakebox.yaml'}:3: not valid UTF-8 (byte 0xff)"
+    )
+
+
 def test_a_dashboard_with_a_key_given_twice_names_both_lines():
     text = "title: Sales\ncharts:\n  - title: t\n    sql: SELECT 1\n    sql: SELECT 2\n"
     with pytest.raises(DashboardError) as error:

@@ -92,7 +92,18 @@ def read_yaml_file(path: Path) -> YamlDocument:
             hint="split it, or keep data out of configuration files",
             file=str(path),
         )
-    return read_yaml(path.read_text(encoding="utf-8"), str(path))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not valid UTF-8 (byte {raw[error.start]:#04x})",
+            hint="save the file as UTF-8",
+            file=str(path),
+            line=line,
+        ) from None
+    return read_yaml(text, str(path))
 
 
 def read_yaml(text: str, filename: str) -> YamlDocument:
