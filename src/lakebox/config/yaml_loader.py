@@ -56,11 +56,18 @@ class _BoundedLoader(yaml.SafeLoader):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self._composed = 0
-        self._depth = 0
         self._open: list[str | None] = []  # the anchors of the nodes being composed
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
         event = self.peek_event()
+        self._check(event)
+        self._open.append(None if isinstance(event, yaml.AliasEvent) else event.anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.pop()
+
+    def _check(self, event: yaml.Event) -> None:
         mark = event.start_mark
         if isinstance(event, yaml.AliasEvent) and event.anchor in self._open:
             message = f"the alias *{event.anchor} refers back to a mapping or list that holds it"
@@ -69,17 +76,9 @@ class _BoundedLoader(yaml.SafeLoader):
         if self._composed > MAX_YAML_NODES:
             message = f"the document holds more than {MAX_YAML_NODES:,} values"
             raise _Refused(f"{message} {_at_most()}", _SIZE_HINT, mark)
-        if self._depth >= MAX_YAML_DEPTH:
+        if len(self._open) >= MAX_YAML_DEPTH:
             message = f"nested too deeply (lakebox reads at most {MAX_YAML_DEPTH} levels)"
             raise _Refused(message, _SIZE_HINT, mark)
-        anchor = None if isinstance(event, yaml.AliasEvent) else event.anchor
-        self._depth += 1
-        self._open.append(anchor)
-        try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
-        finally:
-            self._depth -= 1
-            self._open.pop()
 
 
 def read_yaml_file(path: Path) -> YamlDocument:
@@ -129,7 +128,7 @@ def read_yaml(text: str, filename: str) -> YamlDocument:
 
 def _composed(loader: _BoundedLoader, filename: str) -> yaml.Node | None:
     try:
-        return loader.get_single_node()  # type: ignore[no-any-return]
+        return loader.get_single_node()
     except _Refused as refused:
         raise _bound_error(filename, refused.line, "", refused.message, refused.hint) from None
     except yaml.YAMLError as error:
