@@ -34,7 +34,7 @@ def add_source(project_dir: Path, name: str, source: SourceConfig) -> None:
         {name: source.model_dump(exclude_defaults=True, mode="json")}, sort_keys=False
     )
     text = _with_source(path.read_text(encoding="utf-8"), block)
-    config_module.parse(text, str(path))
+    config_module.parse(text, str(path), project_dir)
     path.write_text(text, encoding="utf-8")
 
 

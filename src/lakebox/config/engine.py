@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from lakebox.config.base import Strict
+from lakebox.config.places import own_folder, project_folder
 from lakebox.config.sizes import memory_bytes
 
 MIN_MEMORY_BYTES = 64 * 1024**2  # below this DuckDB cannot even open the lakehouse
@@ -39,7 +40,7 @@ class EngineConfig(Strict):
 
     @field_validator("temp_directory", "extension_directory")
     @classmethod
-    def _a_folder(cls, value: str) -> str:
+    def _a_folder(cls, value: str, info: ValidationInfo) -> str:
         if not value.strip() or "\0" in value:
             raise ValueError(f"{value!r} is not a folder; e.g. .lakebox/tmp")
-        return value
+        return own_folder(value, f"engine.{info.field_name}", project_folder(info))

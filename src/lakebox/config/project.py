@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from lakebox.config.access import AccessConfig
@@ -27,7 +26,8 @@ from lakebox.config.serve import ServeConfig
 from lakebox.config.sources import SourceConfig
 from lakebox.config.storage import CatalogConfig, StorageConfig
 from lakebox.config.streams import StreamConfig, stream_source
-from lakebox.config.yaml_lines import config_error, refuse_repeated_keys
+from lakebox.config.yaml_lines import config_error
+from lakebox.config.yaml_loader import YamlDocument, read_yaml, read_yaml_file
 from lakebox.errors import ConfigError
 
 PROJECT_FILE = "lakebox.yaml"
@@ -121,30 +121,27 @@ def load(project_dir: Path) -> ProjectConfig:
         raise ConfigError(
             f"{path}: no project file", hint="run 'lakebox init' to create one", file=str(path)
         )
-    text = path.read_text(encoding="utf-8")
-    return parse(text, str(path))
+    document = read_yaml_file(path)
+    return _validated(document, str(path), project_dir)
 
 
-def parse(text: str, filename: str = PROJECT_FILE) -> ProjectConfig:
-    """Return the config in YAML `text`; errors name `filename` and the line at fault."""
-    try:
-        node = yaml.compose(text)
-        refuse_repeated_keys(node, filename)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise ConfigError(
-            f"{filename}:{line or '?'}: not valid YAML ({getattr(error, 'problem', error)})",
-            file=filename,
-            line=line,
-        ) from error
+def parse(
+    text: str, filename: str = PROJECT_FILE, project_dir: Path | None = None
+) -> ProjectConfig:
+    """Return the config in YAML `text`; errors name `filename` and the line at fault. With
+    `project_dir`, its relative folders are checked where they resolve (`config.places`)."""
+    return _validated(read_yaml(text, filename), filename, project_dir)
+
+
+def _validated(document: YamlDocument, filename: str, project_dir: Path | None) -> ProjectConfig:
+    data = document.data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{filename}:1: the project file must be a mapping", file=filename)
+    context = {"project_dir": project_dir.resolve()} if project_dir is not None else None
     try:
-        return ProjectConfig.model_validate(expand_env(data))
+        return ProjectConfig.model_validate(expand_env(data), context=context)
     except ValidationError as error:
-        raise config_error(error, node, filename) from error
+        raise config_error(error, document.node, filename) from error
 
 
 def source_from_options(values: dict[str, Any]) -> SourceConfig:

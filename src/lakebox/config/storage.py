@@ -3,9 +3,10 @@ keeps what tables exist."""
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 
 from lakebox.config.base import Strict
+from lakebox.config.places import own_folder, project_folder
 from lakebox.config.sources import check_userinfo
 
 
@@ -16,6 +17,11 @@ class StorageConfig(Strict):
     temporal: str = ".lakebox/temporal"
     s3_endpoint: str | None = None
     s3_region: str | None = None
+
+    @field_validator("root", "temporal")
+    @classmethod
+    def _own_folder(cls, value: str, info: ValidationInfo) -> str:
+        return own_folder(value, f"storage.{info.field_name}", project_folder(info))
 
 
 class CatalogConfig(Strict):

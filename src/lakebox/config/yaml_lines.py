@@ -1,5 +1,6 @@
-"""Errors that name the line of lakebox.yaml at fault: a key given twice, and pydantic's
-validation errors mapped back to the YAML node they came from."""
+"""Errors that name the line of a YAML file at fault (lakebox.yaml, a dashboard, a model's
+file): a key given twice, and pydantic's validation errors mapped back to the YAML node they
+came from."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pydantic import ValidationError
 from lakebox.errors import ConfigError
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_MERGE = object()  # the identity of a merge key `<<`
+_SCALARS = yaml.constructor.SafeConstructor()  # builds a key's value to compare it
 
 
 def refuse_repeated_keys(root: yaml.Node | None, filename: str) -> None:
@@ -29,12 +32,12 @@ def refuse_repeated_keys(root: yaml.Node | None, filename: str) -> None:
 
 
 def _refuse_repeats_in(node: yaml.MappingNode, where: str, filename: str) -> None:
-    first_lines: dict[tuple[str, str], int] = {}
+    first_lines: dict[object, int] = {}
     for key, _ in node.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+        if not isinstance(key, yaml.ScalarNode):
             continue
         line = key.start_mark.line + 1
-        identity = (key.tag, key.value)
+        identity = _identity(key)
         if identity not in first_lines:
             first_lines[identity] = line
             continue
@@ -47,6 +50,20 @@ def _refuse_repeats_in(node: yaml.MappingNode, where: str, filename: str) -> Non
             line=line,
             field=_path(where, key),
         )
+
+
+def _identity(key: yaml.ScalarNode) -> object:
+    """Return what the loaded mapping keys `key` by: `1` and `0x1`, `yes` and `true` are one
+    key once loaded (and a merge key `<<` given twice is a repeat too)."""
+    if key.tag == _MERGE_TAG:
+        return _MERGE
+    build = yaml.SafeLoader.yaml_constructors.get(key.tag)
+    try:
+        value = build(_SCALARS, key) if build else (key.tag, key.value)
+        hash(value)
+    except (yaml.YAMLError, TypeError, ValueError):  # loading it fails later, with its line
+        return (key.tag, key.value)
+    return value
 
 
 def _path(where: str, key: yaml.Node) -> str:

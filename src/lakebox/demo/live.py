@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from lakebox.config.yaml_loader import read_yaml_file
 from lakebox.demo.api import DEFAULT_NOW, SensorService
 
 MARKER = ".lakebox-demo"
@@ -34,7 +35,7 @@ def write_marker(directory: Path, seed: int, api_now: datetime) -> None:
 
 def read_marker(directory: Path) -> tuple[int, datetime]:
     """Return the seed of the demo project in `directory` and where its clock stands."""
-    found = yaml.safe_load((directory / MARKER).read_text(encoding="utf-8")) or {}
+    found = read_yaml_file(directory / MARKER).data or {}
     resumed = datetime.fromisoformat(found["api_now"]) if "api_now" in found else DEFAULT_NOW
     return int(found.get("seed", 7)), resumed
 

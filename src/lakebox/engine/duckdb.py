@@ -186,7 +186,7 @@ class DuckDBEngine:
         external = self.execute("SELECT current_setting('enable_external_access')").fetchone()
         if external and external[0] in (False, "false"):
             return  # confined already (the HTTP API and the pg endpoint share one engine)
-        prefixes = [item.rstrip("/") + "/" for item in allowed]
+        prefixes = _sandbox([item.rstrip("/") + "/" for item in allowed])
         self.execute("SET allowed_directories = ?", [prefixes])
         self.execute("SET enable_external_access = false")
 
@@ -196,7 +196,7 @@ class DuckDBEngine:
         settings can no longer change (the time zone stays UTC). Views, macros and
         per-connection settings such as `search_path` still work."""
         self.ensure_extensions()  # users' SQL runs on its cursors, never through execute()
-        prefixes = [item.removeprefix("file://").rstrip("/") + "/" for item in readable]
+        prefixes = _sandbox([item.removeprefix("file://").rstrip("/") + "/" for item in readable])
         self.execute("SET GLOBAL TimeZone = 'UTC'")
         self.execute("SET GLOBAL python_enable_replacements = false")
         self.execute("SET allowed_directories = ?", [prefixes])
@@ -252,6 +252,17 @@ class Bound:
                 self.connection.interrupt()
             if self._done.wait(self.POLL):
                 return
+
+
+def _sandbox(prefixes: list[str]) -> list[str]:
+    """Return `prefixes`, or refuse a sandbox that would allow the whole disk."""
+    if any(os.path.normpath(prefix) == "/" for prefix in prefixes):
+        raise EngineError(
+            f"the engine would let SQL read the whole disk: '/' is among {prefixes}",
+            hint="keep the project, storage.root and the engine's folders below a folder of "
+            "their own",
+        )
+    return prefixes
 
 
 def sealed_database() -> duckdb.DuckDBPyConnection:

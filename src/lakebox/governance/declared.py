@@ -11,14 +11,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlglot
-import yaml
 from pydantic import ValidationError
 from sqlglot import exp
 
 from lakebox.config import ProjectConfig, SourceConfig
 from lakebox.config.docs import ModelDocs
 from lakebox.config.glossary import GlossaryConfig
-from lakebox.config.yaml_lines import config_error, refuse_repeated_keys
+from lakebox.config.yaml_lines import config_error
+from lakebox.config.yaml_loader import read_yaml_file
 from lakebox.errors import ConfigError, ModelError
 
 PROJECT = "lakebox.yaml"
@@ -167,24 +167,12 @@ def _over(
 
 def model_yaml(path: Path) -> ModelDocs:
     """Return the docs of a model's YAML file; errors name the file and line."""
-    text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text)
-        refuse_repeated_keys(node, str(path))
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(error, "problem", None) or error
-        raise ModelError(
-            f"{path}:{line or '?'}: not valid YAML ({problem})", file=str(path), line=line
-        ) from error
+        document = read_yaml_file(path)  # bounded, a key given twice refused
     except ConfigError as error:
-        raise ModelError(error.message, hint=error.hint, file=str(path)) from error
-    except RecursionError:  # the YAML reader follows nesting by recursion
-        raise ModelError(
-            f"{path}: nested too deeply to read", hint="see docs/governance.md", file=str(path)
-        ) from None
+        line = error.fields.get("line")
+        raise ModelError(error.message, hint=error.hint, file=str(path), line=line) from error
+    data, node = document.data or {}, document.node
     try:
         return ModelDocs.model_validate(data)
     except ValidationError as error:

@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lakebox.errors import DashboardError
+from lakebox.config.yaml_loader import read_yaml
+from lakebox.errors import ConfigError, DashboardError
 from lakebox.serving.dashboards.references import problems
 from lakebox.serving.dashboards.spec import CHART_KINDS, CHART_NAME, FILTER_KINDS, Dashboard
 
@@ -44,15 +45,11 @@ def load(path: Path) -> Dashboard:
 def parse(text: str, filename: str = "dashboard.yaml") -> Dashboard:
     """Return the dashboard in YAML `text`; errors name `filename` and the line at fault."""
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(error, "problem", None) or error
-        raise DashboardError(
-            f"{filename}:{line or '?'}: not valid YAML ({problem})", file=filename, line=line
-        ) from error
+        document = read_yaml(text, filename)  # bounded, a key given twice refused
+    except ConfigError as error:
+        line = error.fields.get("line")
+        raise DashboardError(error.message, hint=error.hint, file=filename, line=line) from error
+    data, node = document.data, document.node
     if not isinstance(data, dict):
         raise DashboardError(
             f"{filename}:1: a dashboard is a mapping with 'title' and 'charts'", hint=HINT
