@@ -136,3 +136,8 @@ class AuthError(LakeboxError):
     def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
         fields = {"status": 401, **fields}
         super().__init__(message, hint=hint, **fields)
+
+
+class ReaderLimitError(FormatError):
+    """A landed file's reader was refused or stopped: a size the file declares is past a cap,
+    or the reader crashed, ran out of memory or out of time in its child process."""
