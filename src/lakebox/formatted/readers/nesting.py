@@ -22,6 +22,7 @@ _DROP = bytes(byte for byte in range(256) if byte not in b'[]{}\n"')
 # a character's step in depth as a signed byte: an opening bracket +1, a closing one -1
 _STEPS = bytes.maketrans(b'[{]}\n"', b"\x01\x01\xff\xff\x00\x00")
 _INT = pa.int32()
+_NOT_OPENS = bytes(byte for byte in range(256) if byte not in b"[{\n")
 
 
 def check(path: Path, cap: int, per_line: bool) -> None:
@@ -46,7 +47,16 @@ def check(path: Path, cap: int, per_line: bool) -> None:
 
 
 def _opens(block: bytes) -> int:
-    return block.count(b"[") + block.count(b"{")
+    """Return the most brackets any line of `block` opens (in strings too): a bound of the
+    depth it reaches, cheap to find since only opening brackets and line breaks are kept."""
+    kept = block.translate(None, _NOT_OPENS)
+    if len(kept) <= 1:
+        return len(kept)
+    marks = pa.Array.from_buffers(pa.uint8(), len(kept), [None, pa.py_buffer(kept)])
+    opened = pc.cumulative_sum(pc.cast(pc.not_equal(marks, ord("\n")), _INT))
+    at_breaks = pc.take(opened, pc.indices_nonzero(pc.equal(marks, ord("\n"))))
+    ends = pa.concat_arrays([pa.array([0], _INT), at_breaks, opened[-1:]])
+    return pc.max(pc.pairwise_diff(ends)).as_py() or 0
 
 
 def _blocks(path: Path) -> Iterator[tuple[bytes, bool]]:
