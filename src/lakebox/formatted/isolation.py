@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import select
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from lakebox.errors import FormatError, ReaderLimitError
 
+_BACKTRACE = re.compile(r"(\d+:|at |note:|stack backtrace|Thread 0x|File |Current thread)")
 START_SECONDS = 60.0  # the most a child may take to be forked (the server's start included)
 _LOCK = threading.Lock()
 _SERVER: _Server | None = None
@@ -85,13 +87,14 @@ def _ending(code: int) -> str:
 
 
 def _last_words(log: Path) -> str:
-    """Return the last line the child wrote to stderr (a native abort's reason), if any."""
+    """Return what the child said first on stderr before it ended (a native abort's reason,
+    e.g. `memory allocation of 4492800000 bytes failed`), backtrace lines left out."""
     if not log.exists():
         return ""
     with log.open("rb") as handle:
-        handle.seek(max(log.stat().st_size - 4096, 0))
-        lines = [line.strip() for line in handle.read().decode(errors="replace").splitlines()]
-    said = next((line for line in lines if line and not line.startswith("note:")), "")
+        text = handle.read(64 * 1024).decode(errors="replace")
+    lines = (line.strip() for line in text.splitlines())
+    said = next((line for line in lines if line and not _BACKTRACE.match(line)), "")
     return f": {said[:300]}" if said else ""
 
 
