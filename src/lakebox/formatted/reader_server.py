@@ -11,6 +11,7 @@ and a child starts with every module loaded. It answers on stdout, one line each
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -73,13 +74,22 @@ def _child(task: Callable[..., None], args: tuple[object, ...], memory: int, res
         log = os.open(result + ".log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        _limit_memory(memory)
         outcome = run_task(task, args, memory)
         with open(result, "w", encoding="utf-8") as handle:
             json.dump(outcome, handle)
         code = 0
     finally:
         os._exit(code)
+
+
+def _limit_memory(memory: int) -> None:
+    """Cap the child's address space at `memory` bytes (never above a hard limit set on
+    lakebox itself; a system that enforces none, as macOS, leaves only the time limit)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 def run_task(task: Callable[..., None], args: tuple[object, ...], memory: int) -> dict[str, str]:
