@@ -140,3 +140,8 @@ class AuthError(LakeboxError):
 
 class PullTimedOut(LandingError):
     """A pull from an HTTP source ran past its total deadline (`pull_timeout`)."""
+
+
+class ReaderLimitError(FormatError):
+    """A landed file's reader was refused or stopped: a size the file declares is past a cap,
+    or the reader crashed, ran out of memory or out of time in its child process."""

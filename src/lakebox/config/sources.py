@@ -53,6 +53,43 @@ class PaginationConfig(Strict):
     max_pages: int = Field(default=1000, ge=1)
 
 
+class LimitsConfig(Strict):
+    """What reading one landed file may take: the reader of a workbook runs in a child process
+    held to `memory` and `time`; the sizes a file declares are checked before reading."""
+
+    memory: int | str = "2GiB"
+    time: float | str = "10m"
+    sheet_cells: int = Field(default=20_000_000, ge=1)
+    unzipped: int | str = "1GiB"
+    json_depth: int = Field(default=128, ge=1, le=10_000)
+
+    @field_validator("memory", "unzipped")
+    @classmethod
+    def _valid_size(cls, value: int | str) -> int | str:
+        if size_bytes(value) < 1024**2:
+            raise ValueError(f"{value!r} is below 1 MiB")
+        return value
+
+    @field_validator("time")
+    @classmethod
+    def _valid_time(cls, value: float | str) -> float | str:
+        if duration_seconds(value) <= 0:
+            raise ValueError(f"{value!r} is not a positive duration")
+        return value
+
+    @property
+    def memory_bytes(self) -> int:
+        return size_bytes(self.memory)
+
+    @property
+    def seconds(self) -> float:
+        return duration_seconds(self.time)
+
+    @property
+    def unzipped_bytes(self) -> int:
+        return size_bytes(self.unzipped)
+
+
 class SourceConfig(Strict):
     """One source: where raw data comes from and how it becomes a formatted table."""
 
@@ -94,6 +131,7 @@ class SourceConfig(Strict):
     columns: dict[str, ColumnConfig] = Field(default_factory=dict)
     on_incompatible: Literal["quarantine", "fail"] = "quarantine"
     keep_duplicates: bool = False  # keep exact copies of a row (each a separate event)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)  # what reading one file may take
     description: str | None = None
     docs: SourceDocs = Field(default_factory=SourceDocs)  # owner, tags, terms; columns' too
 

@@ -102,19 +102,12 @@ def format_entry(
         lh.manifest.update(entry.batch_id, attempts=attempts, failed_with=fingerprint(source))
         raise
     except LakeboxError as error:
-        lh.manifest.update(
-            entry.batch_id,
-            status=Status.FAILED,
-            error=str(error),
-            attempts=attempts,
-            failed_with=fingerprint(source),
-        )
         logger.warning("%s", _naming_the_file(entry, error))
-        counts, problem, status = Counts(), str(error), Status.FAILED
-        versions = lineage.versions_since(lh, entry, source, before)  # a partial write's
-        return FormatResult(
-            entry.batch_id, entry.source, status, counts, problem, retried, versions
-        )
+        return _failed(lh, entry, source, attempts, retried, before, str(error))
+    except Exception as error:  # a reader's own bug or a parser's error: this file fails alone
+        logger.warning("%s: formatting failed", entry.landed_path, exc_info=True)
+        problem = f"unexpected {type(error).__name__} while formatting: {error}"[:2000]
+        return _failed(lh, entry, source, attempts, retried, before, problem)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lh.manifest.update(
@@ -129,6 +122,29 @@ def format_entry(
     )
     versions = lineage.versions_since(lh, entry, source, before)
     return FormatResult(entry.batch_id, entry.source, status, counts, problem, retried, versions)
+
+
+def _failed(
+    lh: Lakehouse,
+    entry: Entry,
+    source: SourceConfig,
+    attempts: int,
+    retried: bool,
+    before: dict[TableRef, int | None],
+    problem: str,
+) -> FormatResult:
+    """Record that formatting `entry` failed with `problem`; the run goes on with the rest."""
+    lh.manifest.update(
+        entry.batch_id,
+        status=Status.FAILED,
+        error=problem,
+        attempts=attempts,
+        failed_with=fingerprint(source),
+    )
+    versions = lineage.versions_since(lh, entry, source, before)  # a partial write's
+    return FormatResult(
+        entry.batch_id, entry.source, Status.FAILED, Counts(), problem, retried, versions
+    )
 
 
 def _naming_the_file(entry: Entry, error: LakeboxError) -> str:

@@ -13,11 +13,13 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
 from lakebox.formatted import encoding as encodings
+from lakebox.formatted.readers import long_lines
 from lakebox.formatted.readers.base import RawInput, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 SAMPLE_LINES = 200
 MAX_LINE_SIZE = 4 * 1024 * 1024  # per record; a longer one is refused, not lost
+LONGEST = MAX_LINE_SIZE - 1  # the longest record DuckDB takes with max_line_size
 # DuckDB would size its read buffers at 16 × max_line_size; its own default is 32 MiB.
 BUFFER_SIZE = 32 * 1024 * 1024
 
@@ -57,6 +59,8 @@ def _read_delimited(
     encoding = encodings.detect(path, source.encoding)
     text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
     dialect = sniff(text_path, source, default_delimiter)
+    text_path, long = _without_long_lines(text_path, dialect, duckdb_encoding, scratch)
+    temporary += [text_path] if long else []
     number = next(_REJECT_TABLES)
     names = ", ".join(quote_identifier(name) for name in dialect.names)
     # No row_number() here: a window serialises the parallel scan (and stops LIMIT early
@@ -67,12 +71,13 @@ def _read_delimited(
 
     def typed_scan(types: dict[str, str], nulls: list[str]) -> tuple[str, str]:
         rejects = f"typed_rejects_{next(_REJECT_TABLES)}"
-        return f"SELECT {names} FROM {scan(rejects, types, nulls)}", _rejected(dialect, rejects)
+        refused = _rejected(dialect, rejects, long)
+        return f"SELECT {names} FROM {scan(rejects, types, nulls)}", refused
 
     return RawInput(
         select,
         dialect.names,
-        _rejected(dialect, f"rejects_{number}"),
+        _rejected(dialect, f"rejects_{number}", long),
         temporary=temporary,
         sample_sql=sample,
         header_lines=int(dialect.header),
@@ -101,8 +106,31 @@ def _has_blank_line(path: Path, duckdb_encoding: str) -> bool:
     return False
 
 
-def _rejected(dialect: Dialect, rejects: str) -> str:
-    """Return the SELECT of the records a scan refused, from its rejects table."""
+def _without_long_lines(
+    path: Path, dialect: Dialect, duckdb_encoding: str, scratch: Path
+) -> tuple[Path, list[long_lines.LongLine]]:
+    """Return the file to parse: `path`, or a copy in `scratch` whose lines longer than
+    MAX_LINE_SIZE are each replaced by a line of one field too many, which the parser refuses
+    in their place (DuckDB drops a record longer than its buffer without a trace). UTF-16
+    text is left as it is."""
+    if duckdb_encoding == "utf-16":
+        return path, []
+    # fields no null token matches: DuckDB takes null fields past the last column for a
+    # trailing delimiter
+    fields = ["lakebox:too-long"] * (len(dialect.names) + 1)
+    placeholder = dialect.delimiter.join(fields).encode(duckdb_encoding, "replace")
+    target = scratch / f"long_lines_{next(_REJECT_TABLES)}.csv"
+    return long_lines.set_aside(path, LONGEST, placeholder, target)
+
+
+def _rejected(dialect: Dialect, rejects: str, long: list[long_lines.LongLine]) -> str:
+    """Return the SELECT of the records a scan refused, from its rejects table (the
+    placeholders of `long` lines told as what they are)."""
+    refused = _refused(dialect, rejects)
+    return long_lines.relabel(refused, long, LONGEST, "a CSV record has") if long else refused
+
+
+def _refused(dialect: Dialect, rejects: str) -> str:
     width = len(dialect.names)
     return (
         f"SELECT line::BIGINT AS _line, column_name AS _column, CASE error_type "
@@ -191,8 +219,20 @@ def _utf8_view(path: Path, detected: str, scratch: Path) -> tuple[Path, list[Pat
 
 
 def _sample_lines(path: Path) -> list[str]:
+    """Return the non-blank lines of the first SAMPLE_LINES, those longer than MAX_LINE_SIZE
+    left out (they are refused, and would only fill memory)."""
+    lines: list[str] = []
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        return [line for line in itertools.islice(handle, SAMPLE_LINES) if line.strip()]
+        for _ in range(SAMPLE_LINES):
+            line = handle.readline(MAX_LINE_SIZE)
+            if not line:
+                break
+            if len(line) == MAX_LINE_SIZE and not line.endswith(("\n", "\r")):
+                while (rest := handle.readline(MAX_LINE_SIZE)) and rest[-1] not in "\r\n":
+                    pass
+            elif line.strip():
+                lines.append(line)
+    return lines
 
 
 def _sniff_sample(sample: str) -> csv.Dialect | type[csv.Dialect]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from datetime import date, datetime, time
 from pathlib import Path
@@ -13,6 +14,8 @@ from python_calamine import CalamineWorkbook
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
+from lakebox.formatted import isolation
+from lakebox.formatted.readers import workbook_limits
 from lakebox.formatted.readers.base import RawInput, register, unique_names
 from lakebox.ground.sql import quote_identifier
 
@@ -20,11 +23,59 @@ logger = logging.getLogger(__name__)
 _TABLES = itertools.count(1)
 HEADER_SEARCH_ROWS = 30
 _HEADER_ROW = b"lakebox.header_row"  # a sheet table's metadata: the row of its header
+_READ_WITH = b"lakebox.read_with"  # the workbook table's: its sheets and their header rows
 
 
 @register("excel")
 def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
-    """Return the raw input of a workbook: the records of its sheets, one after another."""
+    """Return the raw input of a workbook: the records of its sheets, one after another. The
+    workbook is parsed in a child process (`isolation`) held to the source's limits."""
+    number = next(_TABLES)
+    out = scratch / f"workbook_{number}.arrow"
+    limits = isolation.Limits(source.limits.memory_bytes, source.limits.seconds)
+    try:
+        isolation.run(
+            write_workbook, (path, source, out), limits, scratch / f"workbook_{number}.json"
+        )
+    except FormatError as error:
+        raise type(error)(_named(path, error.message), hint=error.hint, file=str(path)) from error
+    with pa.memory_map(str(out)) as source_file:
+        table = pa.ipc.open_file(source_file).read_all()
+    out.unlink(missing_ok=True)
+    info = json.loads((table.schema.metadata or {}).get(_READ_WITH, b"{}"))
+    name = f"excel_{number}"
+    engine.register_arrow(f"{name}_arrow", table)
+    engine.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    engine.unregister(f"{name}_arrow")
+    columns = [column for column in table.column_names if not column.startswith("_")]
+    if not columns:
+        sheets = source.sheets or info.get("sheet_names", [])
+        raise FormatError(
+            f"{path.name}: no sheet of {', '.join(map(repr, sheets))} holds a table",
+            file=str(path),
+            hint="a sheet's first non-empty row is its header, the rows below it its records",
+        )
+    select = ", ".join(quote_identifier(column) for column in columns)
+    return RawInput(
+        f"SELECT {select}, _ordinal, _line, _sheet FROM {name}",
+        columns,
+        has_sheet=True,
+        temp_tables=[name],
+        read_with={"sheets": info["sheets"], "header_rows": info["header_rows"]},
+        detected=({"sheets"} if not source.sheets else set())
+        | ({"header_rows"} if source.header is not False else set()),
+    )
+
+
+def _named(path: Path, message: str) -> str:
+    return message if message.startswith(f"{path.name}: ") else f"{path.name}: {message}"
+
+
+def write_workbook(path: Path, source: SourceConfig, out: Path) -> None:
+    """Parse the workbook at `path` into the Arrow file `out`, its sheets and header rows in
+    the schema's metadata: the part of reading that runs in the child process, after the
+    sizes the workbook declares are checked (`workbook_limits`)."""
+    workbook_limits.check(path, source.limits.unzipped_bytes, source.limits.sheet_cells)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises its own error types for broken files
@@ -43,27 +94,10 @@ def read_excel(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
     if not source.sheets:
         tables = _tables_only(path, tables)
     table = _concat(list(tables.values()) or [_empty()])
-    name = f"excel_{next(_TABLES)}"
-    engine.register_arrow(f"{name}_arrow", table)
-    engine.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-    engine.unregister(f"{name}_arrow")
-    columns = [column for column in table.column_names if not column.startswith("_")]
-    if not columns:
-        raise FormatError(
-            f"{path.name}: no sheet of {', '.join(map(repr, sheets))} holds a table",
-            file=str(path),
-            hint="a sheet's first non-empty row is its header, the rows below it its records",
-        )
-    select = ", ".join(quote_identifier(column) for column in columns)
-    return RawInput(
-        f"SELECT {select}, _ordinal, _line, _sheet FROM {name}",
-        columns,
-        has_sheet=True,
-        temp_tables=[name],
-        read_with={"sheets": list(tables), "header_rows": _header_rows(tables)},
-        detected=({"sheets"} if not source.sheets else set())
-        | ({"header_rows"} if source.header is not False else set()),
-    )
+    info = {"sheets": list(tables), "header_rows": _header_rows(tables), "sheet_names": sheets}
+    table = table.replace_schema_metadata({_READ_WITH: json.dumps(info)})
+    with pa.OSFile(str(out), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 def _header_rows(tables: dict[str, pa.Table]) -> dict[str, int | None]:

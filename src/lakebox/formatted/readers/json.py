@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
+from lakebox.formatted.readers import long_lines, nesting
 from lakebox.formatted.readers.base import RawInput, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
@@ -20,18 +21,26 @@ _TABLES = itertools.count(1)
 @register("ndjson")
 def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
     """Return the raw input of a newline-delimited JSON file; a malformed line is refused."""
+    path, long = long_lines.set_aside(path, MAX_LINE_SIZE - 1, b"-", scratch / "long_lines.ndjson")
+    nesting.check(path, source.limits.json_depth, per_line=True)
     lines = (
         f"SELECT * FROM (SELECT line AS _text, row_number() OVER () AS _ordinal FROM read_csv("
         f"{quote_literal(str(path))}, auto_detect=false, columns={{'line': 'VARCHAR'}}, "
         f"header=false, delim='\\x1e', quote='', escape='', ignore_errors=true, "
         f"max_line_size={MAX_LINE_SIZE})) WHERE trim(coalesce(_text, '')) <> ''"
     )
-    return from_texts(engine, lines, source)
+    raw = from_texts(engine, lines, source)
+    if long:  # each long line's placeholder is refused as malformed; say why it really is
+        key = "an NDJSON line has"
+        raw.rejects_sql = long_lines.relabel(raw.rejects_sql or "", long, MAX_LINE_SIZE - 1, key)
+        raw.temporary.append(path)
+    return raw
 
 
 @register("json")
 def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Path) -> RawInput:
     """Return the raw input of a JSON document: an array of objects, or one object."""
+    nesting.check(path, source.limits.json_depth, per_line=False)
     texts = (
         f"SELECT json::VARCHAR AS _text, row_number() OVER () AS _ordinal FROM "
         f"read_json_objects({quote_literal(str(path))}, format='auto', "
