@@ -27,6 +27,8 @@ class Candidate:
     bytes: int
     modified_at: datetime | None
     pulled: bool = False  # a pull: never skipped as unchanged, fetched to see what is new
+    skip: str | None = None  # why the object is not landed now (still being written, a link
+    # out of the source's folder, not a regular file); it is reported, not fetched
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Fetched:
     cursor: Cursor | None = None  # the state this object brings the source to
     http_status: int | None = None
     pages: int | None = None
+    unsettled: str | None = None  # the object changed while it was read: not landed now
 
 
 @dataclass(frozen=True)
