@@ -215,3 +215,43 @@ def test_a_file_still_being_written_waits_for_the_next_run(make_project, tmp_pat
     [entry] = later.landed
     assert entry.bytes == len("id\n" + "1\n" * 2000)
     assert later.not_landed == []
+
+
+# --- a whole run ---------------------------------------------------------------------------
+
+
+def test_a_poison_name_and_a_stuck_row_stop_no_run_and_no_other_source(make_project, tmp_path):
+    from lakebox.orchestration.runner import run
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"\xff" + b"z" * 240 + b".csv"), "wb") as out:
+        out.write(b"id,v\n1,x\n")
+    write_file(tmp_path / "other", "b.csv", "id,v\n2,y\n")
+    lh = make_project({"sales": {"path": str(folder)}, "stock": {"path": str(tmp_path / "other")}})
+    lh.manifest.add(
+        Entry(
+            batch_id="20260101T000000000000-abcdef",
+            source="sales",
+            original_path="gone.csv",
+            sha256="0" * 64,
+            bytes=5,
+            received_at=datetime(2026, 1, 1, tzinfo=UTC),
+            status=Status.LANDING,
+            landed_path="landing/sales/x/" + "y" * 300 + ".csv",
+        )
+    )
+    lh.storage.local_path("landing/sales/x").mkdir(parents=True)
+
+    first, second = run(lh), run(lh)
+
+    assert first.error is None and second.error is None
+    counts = {
+        row["source"]: row["n"]
+        for row in lh.query(
+            "SELECT source, count(*) AS n FROM landing.manifest "
+            "WHERE status = 'formatted' GROUP BY 1"
+        ).to_pylist()
+    }
+    assert counts == {"sales": 1, "stock": 1}
+    assert lh.query("SELECT count(*) AS n FROM formatted.sales").to_pylist() == [{"n": 1}]

@@ -117,9 +117,12 @@ class _Walker:
             return
         for name in entries:
             if not name.startswith((".", "~$")):
-                self.entry(shown / name, (*names, name), depth)
+                self.entry(shown / name, (*names, name), depth, real)
 
-    def entry(self, shown: Path, names: tuple[str, ...], depth: int) -> None:
+    def entry(
+        self, shown: Path, names: tuple[str, ...], depth: int, parent: Path | None = None
+    ) -> None:
+        """Look at one entry below the folder (`parent`: the real path of its folder)."""
         self.looked += 1
         if self.looked > self.bounds.max_files:
             raise LandingError(
@@ -131,7 +134,7 @@ class _Walker:
         wanted, below = _matches(self.parts, names), _may_hold(self.parts, names)
         if not (wanted or below):
             return
-        real = self._real(shown)
+        real = parent / shown.name if parent and not os.path.islink(shown) else self._real(shown)
         if real is None:
             return
         try:
