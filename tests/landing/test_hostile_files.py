@@ -255,3 +255,20 @@ def test_a_poison_name_and_a_stuck_row_stop_no_run_and_no_other_source(make_proj
     }
     assert counts == {"sales": 1, "stock": 1}
     assert lh.query("SELECT count(*) AS n FROM formatted.sales").to_pylist() == [{"n": 1}]
+
+
+def test_a_file_written_to_after_the_listing_is_not_landed_half_done(make_project, tmp_path):
+    from lakebox.landing.sources import kind_for
+    from lakebox.landing.sources.base import SourceContext
+
+    path = write_file(tmp_path / "in", "a.csv", "id\n" + "1\n" * 1000)
+    _settled(path)
+    lh = make_project({"sales": {"path": str(tmp_path / "in"), "settle": "1s"}})
+    kind = kind_for(SourceContext("sales", lh.source("sales"), lh))
+    [candidate] = list(kind.candidates())
+    with path.open("a") as writer:  # the writer goes on between the listing and the copy
+        writer.write("2\n" * 1000)
+
+    fetched = kind.fetch(candidate, tmp_path / "copy.csv")
+
+    assert fetched.unsettled is not None and "still being written" in fetched.unsettled

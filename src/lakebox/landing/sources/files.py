@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lakebox.config import duration_seconds
-from lakebox.errors import LandingError
+from lakebox.errors import ConfigError, LandingError
 from lakebox.landing.sources.base import Candidate, Fetched, SourceContext, register
 from lakebox.landing.sources.crawl import Bounds, crawl, never_read
 
@@ -30,6 +30,7 @@ class FilesSource:
         self.project_dir = context.lh.project_dir
         self.bounds = Bounds(source.max_files, source.max_depth, source.follow_outside_links)
         self.settle = settle_seconds(source.settle)
+        self.name = context.name
 
     def candidates(self) -> Iterator[Candidate]:
         """Yield the matched files in name order; a file changed within the settle time, a
@@ -42,7 +43,7 @@ class FilesSource:
                 name=shown.name,
                 bytes=info.st_size,
                 modified_at=datetime.fromtimestamp(info.st_mtime, UTC),
-                skip=_unsettled(info, now, self.settle),
+                skip=_unsettled(info, now, self.settle, self.name),
             )
         for shown, reason in found.refused:
             yield Candidate(str(shown), shown.name, 0, None, skip=reason)
@@ -68,16 +69,24 @@ register("files")(FilesSource)
 
 def settle_seconds(value: float | str | None) -> float:
     """Return a source's settle time: its own, else LAKEBOX_SETTLE, else 2 s."""
-    chosen = value if value is not None else os.environ.get(SETTLE_VARIABLE, DEFAULT_SETTLE)
-    return duration_seconds(chosen)
+    if value is not None:
+        return duration_seconds(value)
+    chosen = os.environ.get(SETTLE_VARIABLE, DEFAULT_SETTLE)
+    try:
+        return max(0.0, duration_seconds(chosen))
+    except ValueError as error:
+        raise ConfigError(
+            f"environment variable {SETTLE_VARIABLE}: {error}", hint="e.g. LAKEBOX_SETTLE=2s"
+        ) from error
 
 
-def _unsettled(info: os.stat_result, now: float, settle: float) -> str | None:
+def _unsettled(info: os.stat_result, now: float, settle: float, name: str) -> str | None:
+    """Return why a file changed within the settle time is not landed yet (None: it may)."""
     age = now - info.st_mtime
     if 0 <= age < settle:
         return (
-            f"changed {age:.1f} s ago, less than the settle time of {settle:g} s: still being "
-            "written? it lands on a later run (sources.<name>.settle)"
+            f"changed {age:.1f} s ago, within the settle time of {settle:g} s "
+            f"(sources.{name}.settle): still being written? it lands on a later run"
         )
     return None
 
