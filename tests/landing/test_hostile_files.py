@@ -272,3 +272,23 @@ def test_a_file_written_to_after_the_listing_is_not_landed_half_done(make_projec
     fetched = kind.fetch(candidate, tmp_path / "copy.csv")
 
     assert fetched.unsettled is not None and "still being written" in fetched.unsettled
+
+
+def test_the_crawl_matches_as_a_glob_did(make_project, tmp_path):
+    for name in ("a.csv", "b.txt", "sub/c.csv", "sub/deep/d.csv", ".hidden/e.csv", "sub/.f.csv"):
+        folder, leaf = tmp_path / "in" / Path(name).parent, Path(name).name
+        _settled(write_file(folder, leaf, f"id\n{name}\n"))
+    lh = make_project(
+        {
+            "top": {"path": str(tmp_path / "in" / "*.csv")},
+            "every": {"path": str(tmp_path / "in" / "**" / "*.csv")},
+            "one": {"path": str(tmp_path / "in" / "sub" / "c.csv")},
+        }
+    )
+
+    def landed(source: str) -> list[str]:
+        return [Path(e.original_path).name for e in land(lh, source).landed]
+
+    assert landed("top") == ["a.csv"]
+    assert landed("every") == ["a.csv", "c.csv", "d.csv"]
+    assert landed("one") == ["c.csv"]

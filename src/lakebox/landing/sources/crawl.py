@@ -43,7 +43,7 @@ def crawl(pattern: str, project_dir: Path, bounds: Bounds) -> Crawl:
     """Return the regular files matched by `pattern` (a folder, a file or a glob; relative
     to `project_dir`), in name order, and the entries refused on the way."""
     base, parts = split(pattern, project_dir)
-    root = Path(os.path.realpath(base))
+    root = Path(os.path.realpath(base if parts else base.parent))
     refuse_root(root, pattern)
     walker = _Walker(root, parts, bounds)
     if not parts:  # one named file
@@ -57,14 +57,15 @@ def crawl(pattern: str, project_dir: Path, bounds: Bounds) -> Crawl:
 
 def split(pattern: str, project_dir: Path) -> tuple[Path, tuple[str, ...]]:
     """Return the folder a pattern starts from (its parts before the first wildcard) and the
-    parts left to match below it; a folder matches every file below it."""
+    parts left to match below it (a folder matches every file below it); a pattern naming
+    one file returns that file and no parts."""
     path = Path(pattern).expanduser()
     path = path if path.is_absolute() else project_dir / path
     parts = path.parts
     fixed = next((i for i, part in enumerate(parts) if _MAGIC & set(part)), len(parts))
     base = Path(*parts[:fixed])
     if fixed == len(parts):
-        return (base, ("**", "*")) if base.is_dir() else (base.parent, ())
+        return base, ("**", "*") if base.is_dir() else ()
     return base, tuple(parts[fixed:])
 
 
@@ -186,9 +187,9 @@ def _matches(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:
 
 def _may_hold(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:
     """Return whether the folder `names` may hold a match of `parts` (a folder is crawled
-    only then)."""
+    only then: some part of the pattern is left to match inside it)."""
     if not names:
-        return True
+        return bool(parts)
     if not parts:
         return False
     if parts[0] == "**":
