@@ -20,6 +20,10 @@ from lakebox.lakehouse import Lakehouse
 
 ProjectFactory = Callable[..., Lakehouse]
 
+# Tests write a file and land it at once: no settle time unless a test sets one (and the CLI
+# runs they start inherit it). See `sources.<name>.settle` in docs/configuration.md.
+os.environ.setdefault("LAKEBOX_SETTLE", "0")
+
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """End the run with its peak memory: the pytest process's own resident set, and the

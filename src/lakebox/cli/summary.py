@@ -71,6 +71,8 @@ def _warnings(output: Output, report: RunReport, users: Users) -> None:
     for item in report.landing:
         if item.error:
             output.warn(f"{item.source}: not collected: {item.error}")
+        for passed in item.not_landed:
+            output.warn(f"{item.source}: {passed.object} not landed: {passed.reason}")
         for entry in item.superseded:
             output.warn(f"{item.source}: batch {entry.batch_id} superseded: {entry.error}")
     for attempt in report.attempts:
@@ -241,6 +243,11 @@ def run_document(report: RunReport, users: Users | None = None) -> dict[str, Any
         "landed": [plain(entry) for item in report.landing for entry in item.landed],
         "repeated": [plain(entry) for item in report.landing for entry in item.duplicates],
         "not_collected": {item.source: item.error for item in report.landing if item.error},
+        "not_landed": [
+            {"source": item.source, **plain(passed)}
+            for item in report.landing
+            for passed in item.not_landed
+        ],
         "formatted": [plain(result) for result in report.formatting],
         "models": [plain(result) for result in report.models],
         "checks": [plain(result) for result in report.checks],

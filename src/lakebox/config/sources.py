@@ -3,6 +3,8 @@ is pulled (incrementally, page by page) and how it is read."""
 
 from __future__ import annotations
 
+import os.path
+from pathlib import PurePosixPath
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -95,6 +97,10 @@ class SourceConfig(Strict):
 
     kind: Literal["files", "postgres", "mysql", "sqlite", "sql", "http"] = "files"
     path: str | None = None
+    follow_outside_links: bool = False  # files: read links that leave the source's folder
+    max_files: int = Field(default=100_000, ge=1)  # files: entries one listing looks at
+    max_depth: int = Field(default=20, ge=0)  # files: folders crawled below the source's one
+    settle: float | str | None = None  # files: unchanged this long before landing (None: 2 s)
     url: str | None = None
     table: str | None = None
     query: str | None = None
@@ -161,6 +167,20 @@ class SourceConfig(Strict):
             check_origin(origin)
         return value
 
+    @field_validator("path")
+    @classmethod
+    def _bounded_path(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_path(value)
+        return value
+
+    @field_validator("settle")
+    @classmethod
+    def _valid_settle(cls, value: float | str | None) -> float | str | None:
+        if value is not None and duration_seconds(value) < 0:
+            raise ValueError("settle must not be negative")
+        return value
+
     @field_validator("key", mode="before")
     @classmethod
     def _split_key(cls, value: object) -> object:
@@ -212,6 +232,24 @@ class SourceConfig(Strict):
         """Return whether each batch replaces the whole table (a full pull of a database or
         an API); otherwise batches append, or merge by key."""
         return self.pulled and self.incremental is None
+
+
+def check_path(path: str) -> None:
+    """Raise ValueError if a files source's `path` starts at the file system root (`/**`,
+    `/*.csv`, `/`) or in /proc, /sys or /dev: lakebox would crawl the whole disk or read
+    the system's own files. (A relative path reaching the root is refused when landing.)"""
+    parts = PurePosixPath(os.path.expanduser(path)).parts
+    if not parts or parts[0] != "/":
+        return
+    magic = next((i for i, part in enumerate(parts) if set("*?[") & set(part)), len(parts))
+    fixed = parts[1:magic]
+    if not fixed:
+        raise ValueError(
+            f"path {path!r} starts at the file system root; point it at the folder holding "
+            "the exports, e.g. path: exports/*.csv"
+        )
+    if fixed[0] in ("proc", "sys", "dev"):
+        raise ValueError(f"path {path!r} lies in /{fixed[0]}, which lakebox never reads")
 
 
 def check_userinfo(url: str) -> None:

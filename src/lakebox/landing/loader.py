@@ -16,16 +16,26 @@ from pathlib import Path
 
 from lakebox.catalog import TableRef
 from lakebox.catalog.manifest import Entry, Status
+from lakebox.errors import LakeboxError
 from lakebox.ground.clock import new_batch_id, now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
 from lakebox.landing import state
+from lakebox.landing.object_names import landed_name, safe_text
 from lakebox.landing.sources import kind_for
 from lakebox.landing.sources.base import Candidate, Fetched, SourceContext
 from lakebox.landing.state import Window
 
 logger = logging.getLogger(__name__)
 _CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class NotLanded:
+    """An object a source offered that was not landed, and why (it may land on a later run)."""
+
+    object: str
+    reason: str
 
 
 @dataclass
@@ -38,6 +48,7 @@ class LandingReport:
     unchanged: int = 0  # files seen before, or pulls that found nothing new
     superseded: list[Entry] = field(default_factory=list)
     error: str | None = None  # the source could not be collected (the run goes on)
+    not_landed: list[NotLanded] = field(default_factory=list)  # skipped, refused or failed
 
 
 def land(
@@ -52,8 +63,8 @@ def land(
     batch is marked as a backfill and carries no cursor, so the saved state does not move,
     and batches an earlier pull left uncommitted are left for formatting, not superseded."""
     source = lh.source(source_name)
-    recover(lh, source_name)
     report = LandingReport(source_name)
+    report.not_landed += recover(lh, source_name)
     start = None
     if source.pulled and window is None:
         report.superseded = _supersede_uncommitted(lh, source_name)
@@ -62,28 +73,66 @@ def land(
     seen = _seen(lh, source_name)
     candidates = list(kind.candidates())
     for done, candidate in enumerate(candidates, start=1):
-        if not candidate.pulled and _fingerprint(candidate) in seen:
+        if candidate.skip is not None:
+            _not_landed(report, safe_text(candidate.original_path), candidate.skip)
+        elif not candidate.pulled and _fingerprint(candidate) in seen:
             report.unchanged += 1
-        else:
+        elif candidate.pulled:  # a pull's failure is the source's: it stops the pull
             _land_one(lh, source_name, candidate, kind.fetch, report, window)
+        else:
+            _land_alone(lh, source_name, candidate, kind.fetch, report)
         reporter.progress("land", source_name, done, len(candidates))
     return report
 
 
-def recover(lh: Lakehouse, source_name: str, batches: str | None = None) -> None:
-    """Settle entries a crashed run left in `landing`: keep what was moved, forget the rest.
+def recover(lh: Lakehouse, source_name: str, batches: str | None = None) -> list[NotLanded]:
+    """Settle entries a crashed run left in `landing`: keep what was moved, forget the rest
+    (its source offers it again). An entry whose object cannot even be checked (a name the
+    storage refuses) is forgotten too, and returned with the reason, so it never stops a run.
     With `batches` (a batch id prefix: one stream partition's flushes), only those, and the
     source's staging folder is left alone (other workers may be staging there)."""
+    dropped = []
     for entry in lh.manifest.entries(source_name, Status.LANDING):
         if batches is not None and not entry.batch_id.startswith(batches):
             continue
-        if entry.landed_path and lh.storage.exists(entry.landed_path):
+        try:
+            moved = bool(entry.landed_path) and lh.storage.exists(entry.landed_path or "")
+        except (LakeboxError, OSError, ValueError) as error:
+            reason = f"landing never completed; cannot check {entry.landed_path}: {error}"
+            dropped.append(NotLanded(entry.original_path, reason))
+            logger.warning("%s: batch %s %s", source_name, entry.batch_id, reason)
+            moved = False
+        if moved:
             lh.manifest.update(entry.batch_id, status=Status.LANDED)
             logger.info("recovered landed object %s", entry.landed_path)
         else:
             lh.manifest.delete(entry.batch_id)
     if batches is None:
         shutil.rmtree(lh.temporal_dir / source_name, ignore_errors=True)
+    return dropped
+
+
+def _not_landed(report: LandingReport, name: str, reason: str) -> None:
+    report.not_landed.append(NotLanded(name, reason))
+    logger.warning("%s: %s not landed: %s", report.source, name, reason)
+
+
+def _land_alone(
+    lh: Lakehouse,
+    source_name: str,
+    candidate: Candidate,
+    fetch: Callable[[Candidate, Path], Fetched],
+    report: LandingReport,
+) -> None:
+    """Land one file; a failure is recorded against it and the other files go on. Its entry,
+    if one was recorded, is forgotten: the file is offered again on the next run."""
+    try:
+        _land_one(lh, source_name, candidate, fetch, report)
+    except (LakeboxError, OSError, ValueError) as error:
+        _not_landed(report, safe_text(candidate.original_path), str(error))
+        for entry in lh.manifest.entries(source_name, Status.LANDING):
+            if entry.original_path == safe_text(candidate.original_path):
+                lh.manifest.delete(entry.batch_id)
 
 
 def _supersede_uncommitted(lh: Lakehouse, source_name: str) -> list[Entry]:
@@ -130,10 +179,29 @@ def _land_one(
 ) -> None:
     received = now()
     batch_id = new_batch_id(received)
-    staged = lh.temporal_dir / source_name / batch_id / candidate.name
+    staged = lh.temporal_dir / source_name / batch_id / landed_name(candidate.name)
     staged.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _stage(lh, source_name, candidate, staged, batch_id, received, fetch, report, window)
+    finally:
+        shutil.rmtree(staged.parent, ignore_errors=True)
+
+
+def _stage(
+    lh: Lakehouse,
+    source_name: str,
+    candidate: Candidate,
+    staged: Path,
+    batch_id: str,
+    received: datetime,
+    fetch: Callable[[Candidate, Path], Fetched],
+    report: LandingReport,
+    window: Window | None,
+) -> None:
     fetched = fetch(candidate, staged)
-    if fetched.rows == 0:
+    if fetched.unsettled is not None:
+        _not_landed(report, safe_text(candidate.original_path), fetched.unsettled)
+    elif fetched.rows == 0:
         report.unchanged += 1
         logger.info("%s: nothing new at %s", source_name, candidate.original_path)
     else:
@@ -146,7 +214,6 @@ def _land_one(
             _record_duplicate(lh, entry, first, report)
         else:
             _move_into_place(lh, entry, staged, report)
-    shutil.rmtree(staged.parent, ignore_errors=True)
     if fetched.partial:  # landed, yet the source is not fully collected: say so
         report.error = fetched.partial
 
@@ -162,12 +229,12 @@ def _entry(
     return Entry(
         batch_id=batch_id,
         source=source_name,
-        original_path=candidate.original_path,
+        original_path=safe_text(candidate.original_path),
         sha256=sha256_of(staged),
         bytes=staged.stat().st_size,
         received_at=received,
         status=Status.LANDING,
-        landed_path=landed_path(source_name, batch_id, candidate.name, received),
+        landed_path=landed_path(source_name, batch_id, staged.name, received),
         modified_at=candidate.modified_at,
         cursor=fetched.cursor.to_json() if fetched.cursor else None,
         http_status=fetched.http_status,
@@ -202,4 +269,4 @@ def _seen(lh: Lakehouse, source_name: str) -> set[tuple[str, int, datetime | Non
 
 
 def _fingerprint(candidate: Candidate) -> tuple[str, int, datetime | None]:
-    return (candidate.original_path, candidate.bytes, candidate.modified_at)
+    return (safe_text(candidate.original_path), candidate.bytes, candidate.modified_at)

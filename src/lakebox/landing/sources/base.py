@@ -27,6 +27,8 @@ class Candidate:
     bytes: int
     modified_at: datetime | None
     pulled: bool = False  # a pull: never skipped as unchanged, fetched to see what is new
+    skip: str | None = None  # why the object is not landed now (still being written, a link
+    # out of the source's folder, not a regular file); it is reported, not fetched
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Fetched:
     pages: int | None = None
     final_url: str | None = None  # an HTTP pull's last page's URL after redirects
     partial: str | None = None  # why a pull stopped part way (what it fetched is landed)
+    unsettled: str | None = None  # the object changed while it was read: not landed now
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+"""The crawl of a `files` source's folder: which files its `path` matches, bounded.
+
+The folder is walked by hand, not by `glob`, so that every step is checked: a link that leaves
+the source's folder is not followed unless the source opts in (`follow_outside_links`),
+nothing under /proc, /sys or /dev is ever read, only regular files are offered (not FIFOs,
+sockets or devices), a folder reached twice (a looping link) is walked once, and the walk
+stops at `max_depth` folders deep and after looking at `max_files` entries.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from lakebox.errors import ConfigError, LandingError
+
+NEVER_READ = (Path("/proc"), Path("/sys"), Path("/dev"))
+_MAGIC = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How far a crawl may go."""
+
+    max_files: int = 100_000  # entries (files and folders) looked at
+    max_depth: int = 20  # folders below the source's folder
+    outside_links: bool = False  # follow links that leave the source's folder
+
+
+@dataclass
+class Crawl:
+    """What a crawl found: the matched files (the path as listed, its real path, its stat),
+    and the entries it would not read, each with the reason."""
+
+    files: list[tuple[Path, Path, os.stat_result]] = field(default_factory=list)
+    refused: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def crawl(pattern: str, project_dir: Path, bounds: Bounds) -> Crawl:
+    """Return the regular files matched by `pattern` (a folder, a file or a glob; relative
+    to `project_dir`), in name order, and the entries refused on the way."""
+    base, parts = split(pattern, project_dir)
+    root = Path(os.path.realpath(base if parts else base.parent))
+    refuse_root(root, pattern)
+    walker = _Walker(root, parts, bounds)
+    if not parts:  # one named file
+        if base.exists() or base.is_symlink():
+            walker.entry(base, (), 0)
+    elif root.is_dir():
+        walker.folder(base, root, (), 0)
+    walker.found.files.sort(key=lambda item: str(item[0]))
+    return walker.found
+
+
+def split(pattern: str, project_dir: Path) -> tuple[Path, tuple[str, ...]]:
+    """Return the folder a pattern starts from (its parts before the first wildcard) and the
+    parts left to match below it (a folder matches every file below it); a pattern naming
+    one file returns that file and no parts."""
+    path = Path(pattern).expanduser()
+    path = path if path.is_absolute() else project_dir / path
+    parts = path.parts
+    fixed = next((i for i, part in enumerate(parts) if _MAGIC & set(part)), len(parts))
+    base = Path(*parts[:fixed])
+    if fixed == len(parts):
+        return base, ("**", "*") if base.is_dir() else ()
+    return base, tuple(parts[fixed:])
+
+
+def refuse_root(root: Path, pattern: str) -> None:
+    """Raise ConfigError if a source's folder is the file system root or lies in /proc,
+    /sys or /dev."""
+    if root == Path(root.anchor):
+        raise ConfigError(
+            f"files source path {pattern!r} starts at the file system root {root}",
+            hint="point 'path' at the folder holding the exports, e.g. path: exports/*.csv",
+        )
+    if never_read(root):
+        raise ConfigError(
+            f"files source path {pattern!r} lies in {root}: lakebox never reads /proc, /sys "
+            "or /dev",
+            hint="point 'path' at the folder holding the exports",
+        )
+
+
+def never_read(path: Path) -> bool:
+    """Return whether `path` (a real path) is in /proc, /sys or /dev."""
+    return any(path == top or top in path.parents for top in NEVER_READ)
+
+
+class _Walker:
+    def __init__(self, root: Path, parts: tuple[str, ...], bounds: Bounds) -> None:
+        self.root, self.parts, self.bounds = root, parts, bounds
+        self.found = Crawl()
+        self.looked = 0
+        self.seen_folders: set[tuple[int, int]] = set()
+        self.seen_files: set[Path] = set()
+
+    def folder(self, shown: Path, real: Path, names: tuple[str, ...], depth: int) -> None:
+        info = os.stat(real)
+        key = (info.st_dev, info.st_ino)
+        if key in self.seen_folders:
+            self.found.refused.append((shown, "a link loop: this folder was crawled already"))
+            return
+        self.seen_folders.add(key)
+        if depth > self.bounds.max_depth:
+            self.found.refused.append(
+                (shown, f"deeper than {self.bounds.max_depth} folders (max_depth); not crawled")
+            )
+            return
+        try:
+            with os.scandir(real) as listing:
+                entries = sorted(entry.name for entry in listing)
+        except OSError as error:
+            self.found.refused.append((shown, f"cannot list: {error.strerror}"))
+            return
+        for name in entries:
+            if not name.startswith((".", "~$")):
+                self.entry(shown / name, (*names, name), depth, real)
+
+    def entry(
+        self, shown: Path, names: tuple[str, ...], depth: int, parent: Path | None = None
+    ) -> None:
+        """Look at one entry below the folder (`parent`: the real path of its folder)."""
+        self.looked += 1
+        if self.looked > self.bounds.max_files:
+            raise LandingError(
+                f"{self.root}: the listing looked at more than {self.bounds.max_files} files "
+                "and folders (max_files)",
+                hint="narrow the source's 'path', or raise its 'max_files'",
+                file=str(self.root),
+            )
+        wanted, below = _matches(self.parts, names), _may_hold(self.parts, names)
+        if not (wanted or below):
+            return
+        real = parent / shown.name if parent and not os.path.islink(shown) else self._real(shown)
+        if real is None:
+            return
+        try:
+            info = os.stat(real)
+        except OSError as error:
+            self.found.refused.append((shown, f"cannot read: {error.strerror}"))
+            return
+        if stat.S_ISDIR(info.st_mode):
+            if below:
+                self.folder(shown, real, names, depth + 1)
+        elif not wanted:
+            return
+        elif not stat.S_ISREG(info.st_mode):
+            self.found.refused.append((shown, "not a regular file (a FIFO, socket or device)"))
+        elif real not in self.seen_files:
+            self.seen_files.add(real)
+            self.found.files.append((shown, real, info))
+
+    def _real(self, shown: Path) -> Path | None:
+        try:
+            real = Path(os.path.realpath(shown, strict=True))
+        except OSError:
+            self.found.refused.append((shown, "a broken or looping link"))
+            return None
+        if never_read(real):
+            self.found.refused.append((shown, f"points into {real}: lakebox never reads it"))
+            return None
+        inside = real == self.root or self.root in real.parents
+        if not inside and not self.bounds.outside_links:
+            self.found.refused.append(
+                (
+                    shown,
+                    f"a link to {real}, which leaves the source folder {self.root}; set "
+                    "'follow_outside_links: true' on the source to read it",
+                )
+            )
+            return None
+        return real
+
+
+def _matches(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """Return whether a path below the folder (`names`) matches the glob `parts`."""
+    if not parts:
+        return not names
+    if parts[0] == "**":
+        return any(_matches(parts[1:], names[start:]) for start in range(len(names) + 1))
+    return bool(names) and fnmatchcase(names[0], parts[0]) and _matches(parts[1:], names[1:])
+
+
+def _may_hold(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """Return whether the folder `names` may hold a match of `parts` (a folder is crawled
+    only then: some part of the pattern is left to match inside it)."""
+    if not names:
+        return bool(parts)
+    if not parts:
+        return False
+    if parts[0] == "**":
+        return True
+    return fnmatchcase(names[0], parts[0]) and _may_hold(parts[1:], names[1:])
