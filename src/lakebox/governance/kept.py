@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from lakebox.catalog import TableRef
 from lakebox.errors import ModelError
-from lakebox.exploitation.builder import models
+from lakebox.exploitation.builder import buildable
 from lakebox.exploitation.lineages import lineage_of, table_columns
 from lakebox.governance.graph import Graph
 from lakebox.lakehouse import Lakehouse
@@ -26,7 +26,7 @@ def add_kept_columns(lh: Lakehouse, graph: Graph, kept: Kept) -> Graph:
         for column in columns:
             graph.column(ref, column)
     schema = {**table_columns(lh), **graph.schema()}
-    ordered = models(lh)
+    ordered = buildable(lh)
     names = {model.name for model in ordered}
     for model in ordered:
         if not any(reference.table in wanted for reference in model.references):

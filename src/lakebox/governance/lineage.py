@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from lakebox.catalog import TableRef
 from lakebox.config import SourceConfig
-from lakebox.exploitation.builder import models
+from lakebox.exploitation.builder import buildable
 from lakebox.exploitation.lineages import model_lineages, table_columns
 from lakebox.formatted.lineage import cleaning_rules, column_sources, landing_ref
 from lakebox.governance.graph import READS, Consumer, Graph
@@ -23,7 +23,7 @@ def project_graph(lh: Lakehouse, consumers: Iterable[Consumer] = ()) -> Graph:
     graph = Graph(known=columns)
     for name, source in lh.config.formatted_sources.items():
         _source(graph, name, source, columns.get(TableRef("formatted", name), []))
-    ordered = models(lh)
+    ordered = buildable(lh)
     references = {model.name: model.references for model in ordered}
     for name, lineage in model_lineages(lh, ordered, columns).items():
         model = TableRef("exploitation", name)

@@ -92,11 +92,13 @@ _SIZING = {
 }
 
 
-def ensure_read_only(sql: str, readable: Sequence[str] = (), sizes: bool = True) -> str:
+def ensure_read_only(sql: str, readable: Sequence[str] = (), recursive: bool = False) -> str:
     """Return `sql` as one read-only statement, or raise QueryError saying why not; files may
-    be read only below the folders or URI prefixes in `readable`. With `sizes` False, SQL
-    whose run is bounded otherwise (a model's time and scratch-space limits) may recurse and
-    generate values of any size."""
+    be read only below the folders or URI prefixes in `readable`. With `recursive`, SQL whose
+    run is bounded otherwise (a model's time limit) may recurse: a recursion is interrupted
+    between its steps, and DuckDB's memory_limit holds its rows. The sizes of generated values
+    are checked all the same, for a call building one is not interrupted, and its value lies
+    outside the memory_limit."""
     statement = _parse(sql)
     writing = next((node for node in statement.walk() if isinstance(node, _WRITING)), None)
     if not isinstance(statement, _READING) or writing is not None:
@@ -109,8 +111,8 @@ def ensure_read_only(sql: str, readable: Sequence[str] = (), sizes: bool = True)
     tokens = _tokens(sql)
     _check_tokens(sql, tokens, _alias_names(statement))
     _check_tree(statement, sql, readable)
-    if sizes:
-        _check_sizes(statement, sql)
+    _check_sizes(statement, sql)
+    if not recursive:
         _check_recursion(statement, sql)
     return sql.strip().rstrip(";")
 
@@ -224,6 +226,21 @@ def _check_tree(statement: exp.Expression, sql: str, readable: Sequence[str]) ->
                 raise refused(called, sql)
 
 
+def file_paths(sql: str) -> list[str]:
+    """Return the paths (files, globs or URIs) that `sql`, read-only SQL that
+    `ensure_read_only` let in, reads files from, as written."""
+    statement = _parse(sql)
+    found: list[str] = []
+    for node in statement.walk():
+        if isinstance(node, exp.Func) and _function_name(node) in sqlfunctions.FILES:
+            found.extend(_literal_paths(_function_name(node), _path_argument(node), sql))
+        elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+            parts = [part.name for part in node.parts]
+            if not all(_PLAIN_NAME.match(part) for part in parts):
+                found.append(".".join(parts))
+    return found
+
+
 def _function_name(node: exp.Func) -> str:
     if isinstance(node, exp.Anonymous):
         return node.name.lower()
@@ -257,7 +274,7 @@ def _check_paths(
     what: str, argument: exp.Expression | None, sql: str, readable: Sequence[str]
 ) -> None:
     for path in _literal_paths(what, argument, sql):
-        if not _inside(path, readable):
+        if not inside(path, readable):
             raise QueryError(
                 f"{what} may not read {path!r}: it is outside the project's lakehouse folders",
                 hint=FILE_HINT,
@@ -279,7 +296,7 @@ def _literal_paths(what: str, argument: exp.Expression | None, sql: str) -> Iter
         yield item.this
 
 
-def _inside(path: str, readable: Sequence[str]) -> bool:
+def inside(path: str, readable: Sequence[str]) -> bool:
     """Whether `path` (a file path, glob or URI) lies below one of `readable`."""
     local = path.removeprefix("file://")
     if "://" not in local:
