@@ -146,6 +146,7 @@ class HttpSource:
             with (
                 httpx.Client(headers=headers, follow_redirects=False) as client,
                 target.open("w", encoding="utf-8") as out,
+                deadline.watchdog(),
             ):
                 stopped = self._walk(client, out, fetched, deadline, spool)
         finally:
@@ -310,19 +311,26 @@ class HttpSource:
             headers = self.source.headers if trusted else {}
             try:
                 with client.stream(
-                    "GET", url, params=params, headers=headers, timeout=deadline.timeout()
+                    "GET",
+                    url,
+                    params=params,
+                    headers=headers,
+                    timeout=deadline.timeout(),
+                    extensions=deadline.extensions,
                 ) as response:
                     if response.is_redirect:
                         url, params = self.redirects.next_hop(response, shown), None
                         continue
-                    _check(response, shown, self.secrets)
+                    _check(response, shown, self.secrets, deadline)
                     body = read_body(response, spool, self.limits, deadline, f"GET {shown}")
                     return Answer(response.status_code, response.url, response.links, body)
             except httpx.TimeoutException:
+                deadline.check(f"GET {shown}")
                 raise Transient(
                     LandingError(f"GET {shown}: no answer within the timeout")
                 ) from None
             except httpx.TransportError as error:
+                deadline.check(f"GET {shown}")  # the watchdog shut the connection down
                 message = scrub(str(error), self.secrets) or type(error).__name__
                 raise Transient(LandingError(f"GET {shown}: {message}")) from None
         raise LandingError(f"GET {shown}: more than {MAX_REDIRECTS} redirects")
@@ -364,11 +372,14 @@ class HttpSource:
             self._ordered = False
 
 
-def _check(response: httpx.Response, shown: str, secrets: tuple[str, ...]) -> None:
+def _check(
+    response: httpx.Response, shown: str, secrets: tuple[str, ...], deadline: PullDeadline
+) -> None:
     """Raise for a failed response: Transient when trying again may help."""
     if response.status_code < 400:
         return
     detail = scrub(" ".join(peek_text(response)[:200].split()), secrets)
+    deadline.check(f"GET {shown}")  # the error page may have dripped in until the deadline
     failure = LandingError(
         f"GET {shown}: {response.status_code} {response.reason_phrase}"
         + (f": {detail}" if detail else ""),

