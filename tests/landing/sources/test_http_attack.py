@@ -6,11 +6,13 @@ to an allowed origin (refused) and a raw deflate body (read, as other clients do
 from __future__ import annotations
 
 import time
+import zlib
 
 import pytest
 
 from lakebox.errors import LandingError
 from lakebox.landing.loader import land
+from lakebox.orchestration.runner import ingest
 from tests.landing.sources.hostile_api import HostileApi, Reply
 
 KEY = "k3y-value-xyz"
@@ -61,3 +63,18 @@ def test_a_response_dripping_before_its_body_stops_at_the_pull_timeout(make_proj
             time.sleep(0.1)
     assert "did not finish within sources.items.pull_timeout (1s)" in str(raised.value)
     assert drip.ends == ["hung up"]  # cut at the deadline, not read to the end
+
+
+def test_a_page_nested_a_hundred_thousand_deep_is_quarantined(make_project):
+    body = b"[" * 100_000 + b"]" * 100_000
+
+    def route(reply: Reply, params: dict[str, str]) -> None:
+        reply.send(200, body, {"Content-Type": "application/json"})
+
+    with HostileApi({"/deep": route}) as api:
+        lh = make_project({"items": _source(f"{api.url}/deep")})
+        report = ingest(lh)
+    assert report.ok, report
+    [bad] = lh.query("SELECT _reason, _raw FROM quarantine.items").to_pylist()
+    assert bad["_reason"] == "page 1: response body is JSON nested too deeply to read"
+    assert bad["_raw"].startswith("[[[")

@@ -75,6 +75,10 @@ class Page:
         page = cls(answer.status, answer.body.text())
         try:
             page.body = json.loads(page.text)
+        except RecursionError:
+            page.error = "response body is JSON nested too deeply to read"
+            page.text = page.text[:KEPT]
+            return page
         except ValueError as error:
             page.error = f"response body is not valid JSON ({error})"
             if len(page.text) > KEPT:  # its quarantined page keeps the start of it
