@@ -78,3 +78,20 @@ def test_a_page_nested_a_hundred_thousand_deep_is_quarantined(make_project):
     [bad] = lh.query("SELECT _reason, _raw FROM quarantine.items").to_pylist()
     assert bad["_reason"] == "page 1: response body is JSON nested too deeply to read"
     assert bad["_raw"].startswith("[[[")
+
+
+def test_a_redirect_repeating_the_key_to_an_allowed_origin_is_refused(make_project):
+    with HostileApi() as other, HostileApi() as api:
+        other.routes["/data"] = lambda reply, params: reply.json([{"id": 1}])
+        api.routes["/r"] = lambda reply, params: reply.send(
+            302, b"", {"Location": f"{other.url}/data?api_key={params['api_key']}"}
+        )
+        source = _source(f"{api.url}/r", redirect_origins=[other.url], params={"api_key": KEY})
+        lh = make_project({"items": source})
+        with pytest.raises(LandingError) as raised:
+            land(lh, "items")
+        assert other.seen == []
+    message = str(raised.value)
+    assert f"redirected to {other.url} with the source's credentials" in message
+    assert "query parameter 'api_key'" in message
+    assert KEY not in message

@@ -113,7 +113,7 @@ class HttpSource:
             *self.source.headers.values(),
             *(value for name, value in self.source.params.items() if is_secret_name(name)),
         )
-        self.redirects = RedirectPolicy(self.name, self.source)
+        self.redirects = RedirectPolicy(self.name, self.source, self.secrets)
         self.limits = BodyLimits(
             self.source.max_raw_body_bytes,
             self.source.max_body_bytes,
