@@ -95,3 +95,16 @@ def test_a_redirect_repeating_the_key_to_an_allowed_origin_is_refused(make_proje
     assert f"redirected to {other.url} with the source's credentials" in message
     assert "query parameter 'api_key'" in message
     assert KEY not in message
+
+
+def test_a_raw_deflate_body_is_read(make_project):
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)  # no zlib header, as some servers send
+    body = packer.compress(b'[{"id": 1}, {"id": 2}]') + packer.flush()
+
+    def route(reply: Reply, params: dict[str, str]) -> None:
+        reply.send(200, body, {"Content-Type": "application/json", "Content-Encoding": "deflate"})
+
+    with HostileApi({"/raw": route}) as api:
+        lh = make_project({"items": _source(f"{api.url}/raw")})
+        assert ingest(lh).ok
+    assert lh.query("SELECT id FROM formatted.items ORDER BY id").column(0).to_pylist() == [1, 2]

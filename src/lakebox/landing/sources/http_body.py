@@ -128,11 +128,12 @@ class _Decoder:
 
     def __init__(self, encoding: str) -> None:
         self.name = encoding.strip().lower()
+        self._fed: bytes | None = b""  # a deflate body's first bytes, until its header passed
         if self.name in ("", "identity"):
             self._inflate = None
         elif self.name in ("gzip", "x-gzip"):
             self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif self.name == "deflate":
+        elif self.name == "deflate":  # zlib-wrapped, as RFC 9110 says, or raw (servers differ)
             self._inflate = zlib.decompressobj()
         else:
             raise _Undecodable(
@@ -150,9 +151,17 @@ class _Decoder:
             try:
                 piece = self._inflate.decompress(data, _STEP)
             except zlib.error as error:
-                raise _Undecodable(
-                    f"response body is not valid {self.name} data ({error})"
-                ) from None
+                if self.name != "deflate" or self._fed is None:
+                    raise _Undecodable(
+                        f"response body is not valid {self.name} data ({error})"
+                    ) from None
+                # no zlib header (checked in its first two bytes): raw deflate, from the start
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                data, self._fed = self._fed + data, None
+                continue
+            if self._fed is not None:  # fed without error: past the header once two bytes in
+                self._fed += data
+                self._fed = self._fed if len(self._fed) < 2 else None
             if piece:
                 yield piece
             data = self._inflate.unconsumed_tail
