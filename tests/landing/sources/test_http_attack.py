@@ -108,3 +108,17 @@ def test_a_raw_deflate_body_is_read(make_project):
         lh = make_project({"items": _source(f"{api.url}/raw")})
         assert ingest(lh).ok
     assert lh.query("SELECT id FROM formatted.items ORDER BY id").column(0).to_pylist() == [1, 2]
+
+
+@pytest.mark.parametrize("charset", ["undefined", "idna", "punycode"])
+def test_a_charset_python_cannot_decode_with_is_read_as_utf8(make_project, charset):
+    def route(reply: Reply, params: dict[str, str]) -> None:
+        body = '[{"id": 1, "name": "café"}]'.encode()
+        reply.send(200, body, {"Content-Type": f"application/json; charset={charset}"})
+
+    with HostileApi({"/cs": route}) as api:
+        lh = make_project({"items": _source(f"{api.url}/cs")})
+        assert ingest(lh).ok
+    assert lh.query("SELECT id, name FROM formatted.items").to_pylist() == [
+        {"id": 1, "name": "café"}
+    ]

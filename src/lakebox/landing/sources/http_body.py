@@ -42,7 +42,7 @@ class Body:
         """Return the body as text (its first `most` bytes)."""
         with self.path.open("rb") as handle:
             data = handle.read(-1 if most is None else most)
-        return data.decode(self.encoding, errors="replace")
+        return decoded(data, self.encoding)
 
 
 def read_body(
@@ -114,9 +114,18 @@ def _charset(response: httpx.Response) -> str:
     charset = response.charset_encoding or "utf-8"
     try:
         "".encode(charset)
-    except LookupError:
+    except (LookupError, UnicodeError):  # unknown, or a codec that fails whatever it is given
         return "utf-8"
     return charset
+
+
+def decoded(data: bytes, charset: str) -> str:
+    """Return `data` as text in the body's charset, or in UTF-8 when that codec cannot
+    decode it (some, as `idna` or `punycode`, raise whatever the error handler says)."""
+    try:
+        return data.decode(charset, errors="replace")
+    except UnicodeError:
+        return data.decode("utf-8", errors="replace")
 
 
 class _Undecodable(Exception):
@@ -185,7 +194,7 @@ def peek_text(response: httpx.Response, most: int = 4096) -> str:
             for piece in decoder.decode(chunk):
                 data += piece[: most - len(data)]
                 if len(data) >= most:
-                    return data.decode(_charset(response), errors="replace")
+                    return decoded(data, _charset(response))
     except (_Undecodable, httpx.HTTPError):
         pass
-    return data.decode(_charset(response), errors="replace")
+    return decoded(data, _charset(response))
