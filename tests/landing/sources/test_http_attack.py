@@ -18,6 +18,10 @@ from tests.landing.sources.hostile_api import HostileApi, Reply
 KEY = "k3y-value-xyz"
 
 
+def _credentials() -> dict:
+    return {"headers": {"X-Api-Key": KEY}, "params": {"api_key": KEY}}
+
+
 def _source(url: str, **settings: object) -> dict:
     source: dict = {"kind": "http", "url": url, "backoff": 0.01, "retries": 0}
     source.update(settings)
@@ -122,3 +126,21 @@ def test_a_charset_python_cannot_decode_with_is_read_as_utf8(make_project, chars
     assert lh.query("SELECT id, name FROM formatted.items").to_pylist() == [
         {"id": 1, "name": "café"}
     ]
+
+
+def test_a_next_link_to_another_origin_is_not_followed(make_project):
+    with HostileApi() as other, HostileApi() as api:
+        other.routes["/meta"] = lambda reply, params: reply.json([{"id": 99, "secret": "x"}])
+        api.routes["/p"] = lambda reply, params: reply.json(
+            [{"id": 1}], {"Link": f'<{other.url}/meta>; rel="next"'}
+        )
+        source = _source(f"{api.url}/p", pagination={"type": "link"}, **_credentials())
+        lh = make_project({"items": source})
+        report = ingest(lh)
+        assert other.seen == []
+    [landing] = report.landing
+    assert f"page 2: GET {other.url}/meta: the next page is on another origin" in (
+        landing.error or ""
+    )
+    assert "sources.items.redirect_origins" in (landing.error or "")
+    assert landing.landed == []  # a full pull lands whole or not at all

@@ -309,6 +309,7 @@ class HttpSource:
         """GET the request, following redirects the source's origin policy allows; the
         source's headers go along only while every hop stays on its origin."""
         url, params, trusted = httpx.URL(request.url), request.params or None, True
+        self.redirects.check_page(url, shown)  # a next link, as a redirect, stays at home
         for _ in range(MAX_REDIRECTS + 1):
             deadline.check(f"GET {shown}")
             trusted = trusted and self.redirects.trusted(url)

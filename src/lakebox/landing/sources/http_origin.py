@@ -51,12 +51,7 @@ class RedirectPolicy:
                 "followed"
             )
         origin = origin_of(target)
-        if origin != self.home and origin not in self.allowed:
-            raise LandingError(
-                f"GET {shown}: redirected to another origin, {written(origin)}; refused: the "
-                f"source's credentials go to {written(self.home)} only",
-                hint=f"to follow it (without credentials), add {written(origin)} to {self.key}",
-            )
+        self._check_origin(target, f"GET {shown}: redirected to another origin")
         carried = self._credentials_in(target) if origin != self.home else None
         if carried is not None:
             raise LandingError(
@@ -65,6 +60,19 @@ class RedirectPolicy:
                 hint="ask the API's owners why its redirect repeats the credentials",
             )
         return target
+
+    def check_page(self, url: httpx.URL, shown: str) -> None:
+        """Raise LandingError if a page's URL (a next link) is on an origin not allowed."""
+        self._check_origin(url, f"GET {shown}: the next page is on another origin")
+
+    def _check_origin(self, target: httpx.URL, what: str) -> None:
+        origin = origin_of(target)
+        if origin != self.home and origin not in self.allowed:
+            raise LandingError(
+                f"{what}, {written(origin)}; refused: the source's credentials go to "
+                f"{written(self.home)} only",
+                hint=f"to follow it (without credentials), add {written(origin)} to {self.key}",
+            )
 
     def _credentials_in(self, target: httpx.URL) -> str | None:
         """Return where `target` carries one of the source's credentials (a redirect
