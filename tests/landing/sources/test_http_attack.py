@@ -5,6 +5,7 @@ to an allowed origin (refused) and a raw deflate body (read, as other clients do
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 
@@ -144,3 +145,20 @@ def test_a_next_link_to_another_origin_is_not_followed(make_project):
     )
     assert "sources.items.redirect_origins" in (landing.error or "")
     assert landing.landed == []  # a full pull lands whole or not at all
+
+
+def test_pages_differing_only_by_a_timestamp_stop_at_the_repeated_records(make_project, caplog):
+    served = iter(range(1_000_000))
+
+    def route(reply: Reply, params: dict[str, str]) -> None:
+        # the page parameter is ignored; only the generation stamp changes
+        reply.json({"data": [{"id": 1}, {"id": 2}], "generated": next(served)})
+
+    with HostileApi({"/p": route}) as api:
+        pagination = {"type": "page", "max_pages": 40}
+        lh = make_project({"items": _source(f"{api.url}/p", records="data", pagination=pagination)})
+        with caplog.at_level(logging.WARNING):
+            assert ingest(lh).ok
+        assert len(api.seen) == 2
+    assert "page 2 has the same records as page 1" in caplog.text
+    assert lh.query("SELECT count(*) AS n FROM formatted.items").to_pylist() == [{"n": 2}]

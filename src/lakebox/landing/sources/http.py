@@ -187,6 +187,10 @@ class HttpSource:
                 self._loop(request.number, f"has the same body as page {earlier}")
                 return None
             page = Page.of(answer, self.source.records)
+            numbered = pager.config.type in ("page", "offset")
+            if numbered and guard.repeated_records(request.number, page.records):
+                self._loop(request.number, f"has the same records as page {request.number - 1}")
+                return None
             self._write(out, fetched, request, answer, page)
             failed = page.error is not None
             request = pager.next(request, answer.url, answer.links, page.body, page.records, failed)
