@@ -75,6 +75,10 @@ class Page:
         page = cls(answer.status, answer.body.text())
         try:
             page.body = json.loads(page.text)
+        except RecursionError:
+            page.error = "response body is JSON nested too deeply to read"
+            page.text = page.text[:KEPT]
+            return page
         except ValueError as error:
             page.error = f"response body is not valid JSON ({error})"
             if len(page.text) > KEPT:  # its quarantined page keeps the start of it
@@ -109,7 +113,7 @@ class HttpSource:
             *self.source.headers.values(),
             *(value for name, value in self.source.params.items() if is_secret_name(name)),
         )
-        self.redirects = RedirectPolicy(self.name, self.source)
+        self.redirects = RedirectPolicy(self.name, self.source, self.secrets)
         self.limits = BodyLimits(
             self.source.max_raw_body_bytes,
             self.source.max_body_bytes,
@@ -146,6 +150,7 @@ class HttpSource:
             with (
                 httpx.Client(headers=headers, follow_redirects=False) as client,
                 target.open("w", encoding="utf-8") as out,
+                deadline.watchdog(),
             ):
                 stopped = self._walk(client, out, fetched, deadline, spool)
         finally:
@@ -182,6 +187,10 @@ class HttpSource:
                 self._loop(request.number, f"has the same body as page {earlier}")
                 return None
             page = Page.of(answer, self.source.records)
+            numbered = pager.config.type in ("page", "offset")
+            if numbered and guard.repeated_records(request.number, page.records):
+                self._loop(request.number, f"has the same records as page {request.number - 1}")
+                return None
             self._write(out, fetched, request, answer, page)
             failed = page.error is not None
             request = pager.next(request, answer.url, answer.links, page.body, page.records, failed)
@@ -304,25 +313,33 @@ class HttpSource:
         """GET the request, following redirects the source's origin policy allows; the
         source's headers go along only while every hop stays on its origin."""
         url, params, trusted = httpx.URL(request.url), request.params or None, True
+        self.redirects.check_page(url, shown)  # a next link, as a redirect, stays at home
         for _ in range(MAX_REDIRECTS + 1):
             deadline.check(f"GET {shown}")
             trusted = trusted and self.redirects.trusted(url)
             headers = self.source.headers if trusted else {}
             try:
                 with client.stream(
-                    "GET", url, params=params, headers=headers, timeout=deadline.timeout()
+                    "GET",
+                    url,
+                    params=params,
+                    headers=headers,
+                    timeout=deadline.timeout(),
+                    extensions=deadline.extensions,
                 ) as response:
                     if response.is_redirect:
                         url, params = self.redirects.next_hop(response, shown), None
                         continue
-                    _check(response, shown, self.secrets)
+                    _check(response, shown, self.secrets, deadline)
                     body = read_body(response, spool, self.limits, deadline, f"GET {shown}")
                     return Answer(response.status_code, response.url, response.links, body)
             except httpx.TimeoutException:
+                deadline.check(f"GET {shown}")
                 raise Transient(
                     LandingError(f"GET {shown}: no answer within the timeout")
                 ) from None
             except httpx.TransportError as error:
+                deadline.check(f"GET {shown}")  # the watchdog shut the connection down
                 message = scrub(str(error), self.secrets) or type(error).__name__
                 raise Transient(LandingError(f"GET {shown}: {message}")) from None
         raise LandingError(f"GET {shown}: more than {MAX_REDIRECTS} redirects")
@@ -364,11 +381,14 @@ class HttpSource:
             self._ordered = False
 
 
-def _check(response: httpx.Response, shown: str, secrets: tuple[str, ...]) -> None:
+def _check(
+    response: httpx.Response, shown: str, secrets: tuple[str, ...], deadline: PullDeadline
+) -> None:
     """Raise for a failed response: Transient when trying again may help."""
     if response.status_code < 400:
         return
     detail = scrub(" ".join(peek_text(response)[:200].split()), secrets)
+    deadline.check(f"GET {shown}")  # the error page may have dripped in until the deadline
     failure = LandingError(
         f"GET {shown}: {response.status_code} {response.reason_phrase}"
         + (f": {detail}" if detail else ""),

@@ -42,7 +42,7 @@ class Body:
         """Return the body as text (its first `most` bytes)."""
         with self.path.open("rb") as handle:
             data = handle.read(-1 if most is None else most)
-        return data.decode(self.encoding, errors="replace")
+        return decoded(data, self.encoding)
 
 
 def read_body(
@@ -84,6 +84,8 @@ def _copy(
             written += out.write(piece[:room])
             if len(piece) > room:
                 return _too_large(limits.decoded_key, limits.decoded, "once decompressed")
+    # a body ending with the connection may have been ended by the deadline's watchdog
+    deadline.check(what)
     for piece in decoder.flush():
         room = limits.decoded - written
         written += out.write(piece[:room])
@@ -112,9 +114,18 @@ def _charset(response: httpx.Response) -> str:
     charset = response.charset_encoding or "utf-8"
     try:
         "".encode(charset)
-    except LookupError:
+    except (LookupError, UnicodeError):  # unknown, or a codec that fails whatever it is given
         return "utf-8"
     return charset
+
+
+def decoded(data: bytes, charset: str) -> str:
+    """Return `data` as text in the body's charset, or in UTF-8 when that codec cannot
+    decode it (some, as `idna` or `punycode`, raise whatever the error handler says)."""
+    try:
+        return data.decode(charset, errors="replace")
+    except UnicodeError:
+        return data.decode("utf-8", errors="replace")
 
 
 class _Undecodable(Exception):
@@ -126,11 +137,12 @@ class _Decoder:
 
     def __init__(self, encoding: str) -> None:
         self.name = encoding.strip().lower()
+        self._fed: bytes | None = b""  # a deflate body's first bytes, until its header passed
         if self.name in ("", "identity"):
             self._inflate = None
         elif self.name in ("gzip", "x-gzip"):
             self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif self.name == "deflate":
+        elif self.name == "deflate":  # zlib-wrapped, as RFC 9110 says, or raw (servers differ)
             self._inflate = zlib.decompressobj()
         else:
             raise _Undecodable(
@@ -148,9 +160,17 @@ class _Decoder:
             try:
                 piece = self._inflate.decompress(data, _STEP)
             except zlib.error as error:
-                raise _Undecodable(
-                    f"response body is not valid {self.name} data ({error})"
-                ) from None
+                if self.name != "deflate" or self._fed is None:
+                    raise _Undecodable(
+                        f"response body is not valid {self.name} data ({error})"
+                    ) from None
+                # no zlib header (checked in its first two bytes): raw deflate, from the start
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                data, self._fed = self._fed + data, None
+                continue
+            if self._fed is not None:  # fed without error: past the header once two bytes in
+                self._fed += data
+                self._fed = self._fed if len(self._fed) < 2 else None
             if piece:
                 yield piece
             data = self._inflate.unconsumed_tail
@@ -174,7 +194,7 @@ def peek_text(response: httpx.Response, most: int = 4096) -> str:
             for piece in decoder.decode(chunk):
                 data += piece[: most - len(data)]
                 if len(data) >= most:
-                    return data.decode(_charset(response), errors="replace")
+                    return decoded(data, _charset(response))
     except (_Undecodable, httpx.HTTPError):
         pass
-    return data.decode(_charset(response), errors="replace")
+    return decoded(data, _charset(response))

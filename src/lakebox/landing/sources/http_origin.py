@@ -28,8 +28,9 @@ def written(origin: Origin) -> str:
 class RedirectPolicy:
     """Decides whether a redirect is followed, and whether credentials go along."""
 
-    def __init__(self, name: str, source: SourceConfig) -> None:
+    def __init__(self, name: str, source: SourceConfig, secrets: tuple[str, ...] = ()) -> None:
         self.home = origin_of(httpx.URL(source.url or ""))
+        self.secrets = {secret for secret in secrets if secret}
         self.allowed = {origin_of(httpx.URL(origin)) for origin in source.redirect_origins}
         self.key = f"sources.{name}.redirect_origins"
 
@@ -50,10 +51,35 @@ class RedirectPolicy:
                 "followed"
             )
         origin = origin_of(target)
-        if origin != self.home and origin not in self.allowed:
+        self._check_origin(target, f"GET {shown}: redirected to another origin")
+        carried = self._credentials_in(target) if origin != self.home else None
+        if carried is not None:
             raise LandingError(
-                f"GET {shown}: redirected to another origin, {written(origin)}; refused: the "
-                f"source's credentials go to {written(self.home)} only",
-                hint=f"to follow it (without credentials), add {written(origin)} to {self.key}",
+                f"GET {shown}: redirected to {written(origin)} with the source's credentials "
+                f"in its {carried}; refused: they go to {written(self.home)} only",
+                hint="ask the API's owners why its redirect repeats the credentials",
             )
         return target
+
+    def check_page(self, url: httpx.URL, shown: str) -> None:
+        """Raise LandingError if a page's URL (a next link) is on an origin not allowed."""
+        self._check_origin(url, f"GET {shown}: the next page is on another origin")
+
+    def _check_origin(self, target: httpx.URL, what: str) -> None:
+        origin = origin_of(target)
+        if origin != self.home and origin not in self.allowed:
+            raise LandingError(
+                f"{what}, {written(origin)}; refused: the source's credentials go to "
+                f"{written(self.home)} only",
+                hint=f"to follow it (without credentials), add {written(origin)} to {self.key}",
+            )
+
+    def _credentials_in(self, target: httpx.URL) -> str | None:
+        """Return where `target` carries one of the source's credentials (a redirect
+        repeating the query it was sent), if it does."""
+        for name, value in target.params.multi_items():
+            if value in self.secrets:
+                return f"query parameter {name!r}"
+        if target.password and target.password in self.secrets:
+            return "password"
+        return None

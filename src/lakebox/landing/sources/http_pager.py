@@ -6,6 +6,7 @@ the same as an earlier page's (an API ignoring the page parameter)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,7 @@ class LoopGuard:
     def __init__(self) -> None:
         self.requests: set[str] = set()
         self.bodies: dict[str, int] = {}
+        self.last_records: tuple[int, str] | None = None
 
     def repeated_request(self, request: Request) -> bool:
         """Return whether `request` was made before in this pull (and remember it)."""
@@ -119,6 +121,17 @@ class LoopGuard:
         if earlier is None:
             self.bodies[digest.hexdigest()] = number
         return earlier
+
+    def repeated_records(self, number: int, records: list[object] | None) -> bool:
+        """Return whether page `number` has the same records as the page before it: an API
+        ignoring the page or offset parameter, its bodies differing only by a timestamp
+        (two pages apart may repeat records without a loop, so only neighbours count)."""
+        if not records:
+            return False
+        text = json.dumps(records, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        previous, self.last_records = self.last_records, (number, digest)
+        return previous == (number - 1, digest)
 
 
 def at_path(value: object, path: str | None) -> object:
