@@ -40,10 +40,8 @@ def _format(make_project, tmp_path, name: str, data: str, kind: str):
 @pytest.mark.parametrize("kind", ["ndjson", "json"])
 def test_unusable_numbers_are_quarantined_with_the_field(make_project, tmp_path, kind):
     records = [*GOOD, *BAD]
-    if kind == "ndjson":
-        data = "\n".join(records) + "\n"
-    else:
-        data = "[\n" + ",\n".join(records) + "\n]\n"
+    lines = "\n".join(records) + "\n"
+    data = lines if kind == "ndjson" else "[\n" + ",\n".join(records) + "\n]\n"
     lh, result = _format(make_project, tmp_path, f"n.{kind}", data, kind)
 
     assert result.error is None
