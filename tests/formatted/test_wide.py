@@ -53,3 +53,29 @@ def test_a_wide_file_is_formatted_with_its_types(make_project, tmp_path, kind, n
     last = 199 if kind == "csv" else 299
     rows = lh.query(f'SELECT "{prefix}{last}" AS v FROM formatted.wide ORDER BY 1').column("v")
     assert rows.to_pylist() == [0, last, 2 * last]
+
+
+def test_a_bad_value_far_right_in_a_wide_file_is_quarantined_with_its_column(
+    make_project, tmp_path
+):
+    width = 180
+    header = ",".join(f"c{index}" for index in range(width))
+    rows = [",".join(str(row + index) for index in range(width)) for row in range(4)]
+    rows[2] = rows[2].replace(",152,", ",oops,")  # row 2, column c150
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "wide.csv").write_text("\n".join([header, *rows]) + "\n")
+    source = {"path": f"{folder}/wide.csv", "columns": {"c150": {"type": "BIGINT"}}}
+    lh = make_project({"wide": source})
+    land(lh, "wide")
+    [result] = format_pending(lh, "wide")
+
+    assert (result.counts.rows_formatted, result.counts.rows_quarantined) == (3, 1)
+    [bad] = lh.query("SELECT _column, _reason, _raw, _source_line FROM quarantine.wide").to_pylist()
+    assert bad["_column"] == "c150"
+    assert "c150: 'oops' is not a BIGINT" in bad["_reason"]
+    assert bad["_source_line"] == 4
+    raw = json.loads(bad["_raw"])
+    assert (len(raw), raw["c0"], raw["c150"], raw[f"c{width - 1}"]) == (width, "2", "oops", "181")
+    kept = lh.query("SELECT c0, c179 FROM formatted.wide ORDER BY c0").to_pylist()
+    assert kept == [{"c0": 0, "c179": 179}, {"c0": 1, "c179": 180}, {"c0": 3, "c179": 182}]
