@@ -18,7 +18,7 @@ from lakebox.ground.sql import quote_identifier, quote_literal
 # (2,000 columns: minutes), and holds vectors for every expression of a statement at once
 # (5,000 columns: past 2 GB for three rows); a wider file's columns are typed in parts of
 # this many.
-PART_COLUMNS = 50
+PART_COLUMNS = 20
 _SOURCES = itertools.count(1)
 
 
