@@ -55,13 +55,17 @@ def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> Ra
     structure = _structure(engine, name)
     paths = _leaf_paths(structure, (), source.nested == "flatten")
     names = unique_names([".".join(path) for path in paths])
+    # one extraction of every path: each text is parsed once, however many columns it has
     columns = ", ".join(
-        f"{_extract(path)} AS {quote_identifier(column)}"
-        for path, column in zip(paths, names, strict=True)
+        f"_values[{index}] AS {quote_identifier(column)}"
+        for index, column in enumerate(names, start=1)
     )
     valid = _USABLE
     leading = f"{columns}, " if columns else ""
-    select = f"SELECT {leading}_ordinal, {line} AS _line FROM {name} WHERE {valid}"
+    select = (
+        f"SELECT {leading}_ordinal, _line FROM (SELECT {_extract_all(paths)} AS _values, "
+        f"_ordinal, {line} AS _line FROM {name} WHERE {valid})"
+    )
     rejects = (
         f"SELECT {line} AS _line, NULL AS _column, CASE WHEN NOT json_valid(_text) THEN "
         f"'malformed JSON' WHEN NOT {_VALID_OBJECT} THEN 'not a JSON object' ELSE _number END "
@@ -126,6 +130,9 @@ def _leaf_paths(
     return paths
 
 
-def _extract(path: tuple[str, ...]) -> str:
-    pointer = "$" + "".join("." + json.dumps(part) for part in path)
-    return f"json_extract_string(_text, {quote_literal(pointer)})"
+def _extract_all(paths: list[tuple[str, ...]]) -> str:
+    """Return SQL giving the text at each of `paths` (a list, in order) of JSON text `_text`."""
+    pointers = ", ".join(
+        quote_literal("$" + "".join("." + json.dumps(part) for part in path)) for path in paths
+    )
+    return f"json_extract_string(_text, [{pointers}]::VARCHAR[])" if paths else "NULL"
