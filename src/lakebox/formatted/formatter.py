@@ -343,9 +343,9 @@ def _stage_typed(
     the staged Parquet file that view `names.staged` reads."""
     kept = ["_ordinal"] if raw.ordinal_is_line else ["_ordinal", "_line"]
     kept += ["_sheet"] if raw.has_sheet else []
-    staged_file = quote_literal(str(work / "staged.parquet"))
-    select = staging.typed_select(columns, kept, _numbered(engine, raw, names))
-    engine.execute(f"COPY ({select}) TO {staged_file} (FORMAT parquet, COMPRESSION lz4)")
+    staged = work / "staged.parquet"
+    staging.write_typed(engine, columns, kept, _numbered(engine, raw, names), staged)
+    staged_file = quote_literal(str(staged))
     engine.execute(f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({staged_file})")
 
 

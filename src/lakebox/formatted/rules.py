@@ -62,10 +62,16 @@ def typed_ref(name: str) -> str:
     return quote_identifier(f"t.{name}")
 
 
+# A text value a producer neutralised for spreadsheets: a tab before what would start a
+# formula (= + - @). Trimming keeps that tab.
+NEUTRALISED_FORMULA = "^[ \t\r\n\u00a0]*\t[=+@-]"
+
+
 def strip_whitespace(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
     """Trim spaces, tabs, line breaks and non-breaking spaces around text (only text that has
     any: trimming a set of characters costs DuckDB several times more than the check).
-    A database's values are kept as they are."""
+    A database's values are kept as they are. In a text column, the tab a producer put
+    before a formula (a tab, then =1+1) stays: trimmed, the value would run in a spreadsheet."""
     if source.typed:
         return column
     value = column.value
@@ -73,9 +79,11 @@ def strip_whitespace(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:
         [f"starts_with({value}, ' ')", f"ends_with({value}, ' ')"]
         + [f"contains({value}, {quote_literal(character)})" for character in "\t\r\n\u00a0"]
     )
-    return replace(
-        column, value=f"CASE WHEN {padded} THEN trim({value}, ' \t\r\n\u00a0') ELSE {value} END"
-    )
+    trimmed = f"trim({value}, ' \t\r\n\u00a0')"
+    if column.type == "VARCHAR":
+        kept = f"regexp_matches({value}, {quote_literal(NEUTRALISED_FORMULA)})"
+        trimmed = f"CASE WHEN {kept} THEN chr(9) ELSE '' END || {trimmed}"
+    return replace(column, value=f"CASE WHEN {padded} THEN {trimmed} ELSE {value} END")
 
 
 def refuse_control_bytes(column: ColumnPlan, source: SourceConfig) -> ColumnPlan:

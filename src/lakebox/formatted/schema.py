@@ -13,11 +13,10 @@ import pyarrow as pa
 from lakebox.config import ColumnConfig, SourceConfig
 from lakebox.config.column_types import canonical
 from lakebox.engine import DuckDBEngine
-from lakebox.formatted import rules, types
+from lakebox.formatted import rules, sample, types
 from lakebox.formatted.readers.base import normalise_name
 from lakebox.ground.sql import quote_identifier
 
-SAMPLE_ROWS = 50_000
 META_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_ingested_at")
 
 
@@ -49,8 +48,10 @@ def resolve(
     sampled = {
         name: raw for name, raw in present.items() if _needs_sample(name, frozen, declared, hints)
     }
-    marks = _decimal_marks(engine, raw_table, _maybe_numbers(present, declared, frozen), source)
-    stats = _sample_stats(engine, raw_table, sampled, source, marks, frozenset(frozen))
+    numbers = {} if source.typed else _maybe_numbers(present, declared, frozen)
+    marks, stats = _from_sample(
+        engine, raw_table, present, (list(numbers), list(sampled)), source, frozenset(frozen)
+    )
     result = FileSchema(columns=[], absent=[name for name in names if name not in present])
     for name in names:
         config = declared.get(name, ColumnConfig())
@@ -78,30 +79,43 @@ def _maybe_numbers(
     return found
 
 
-def _decimal_marks(
+def _from_sample(
     engine: DuckDBEngine,
     raw_table: str,
     present: dict[str, str],
+    wanted: tuple[list[str], list[str]],
     source: SourceConfig,
-) -> dict[str, str]:
-    """Return the decimal mark of each numeric column whose sampled values tell it: some can
-    only be numbers with '.' (1,234.5, 12.5) and none only with ',' (1.234,5, 12,5), or the
-    mirror. Its other mark then separates thousands, so '1,234' reads 1234 with '.'."""
-    numbers = list(present)
-    if not numbers or source.typed:
-        return {}
-    cleaned = {name: _clean_text(as_text(present[name]), source) for name in numbers}
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE {types.decimal_evidence_sql(text, mark)})"
-        for text in cleaned.values()
-        for mark in ".,"
-    )
-    row = engine.execute(
-        f"SELECT {counts} FROM (SELECT * FROM {raw_table} LIMIT {SAMPLE_ROWS})"
-    ).fetchone()
+    frozen: frozenset[str],
+) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    """Return the decimal marks of the columns that may hold numbers and the sampled counts
+    of the sampled ones (`wanted`: both lists of names; see `_decimal_marks` and
+    `_sample_stats`), read from one sample of the raw table."""
+    numbers, sampled = wanted
+    order = list(dict.fromkeys([*numbers, *sampled]))
+    if not order:
+        return {}, {}
+    sample.take(engine, raw_table, [as_text(present[name]) for name in order], source)
+    try:
+        index = {name: position for position, name in enumerate(order)}
+        marks = _decimal_marks(engine, {name: index[name] for name in numbers})
+        stats = _sample_stats(
+            engine, {name: index[name] for name in sampled}, source, marks, frozen
+        )
+    finally:
+        sample.drop(engine)
+    return marks, stats
+
+
+def _decimal_marks(engine: DuckDBEngine, numbers: dict[str, int]) -> dict[str, str]:
+    """Return the decimal mark of each numeric column (name → its place in the sample) whose
+    sampled values tell it: some can only be numbers with '.' (1,234.5, 12.5) and none only
+    with ',' (1.234,5, 12,5), or the mirror. Its other mark then separates thousands, so
+    '1,234' reads 1234 with '.'."""
+    dots = sample.evidence(engine, numbers.values(), ".")
+    commas = sample.evidence(engine, numbers.values(), ",")
     marks = {}
-    for index, name in enumerate(numbers):
-        dot, comma = (int(value) for value in row[2 * index : 2 * index + 2]) if row else (0, 0)
+    for name, column in numbers.items():
+        dot, comma = dots.get(column, 0), commas.get(column, 0)
         if bool(dot) != bool(comma):
             marks[name] = "." if dot else ","
     return marks
@@ -186,36 +200,34 @@ def _inferred(stat: dict[str, int] | None) -> str:
 
 def _sample_stats(
     engine: DuckDBEngine,
-    raw_table: str,
-    present: dict[str, str],
+    present: dict[str, int],
     source: SourceConfig,
     marks: dict[str, str],
     frozen: frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, int]]:
-    """Count, per present column, its non-null values and those each type would refuse: every
-    type for a `frozen` column; for another, the types of INFERENCE_ORDER up to the first one
-    that fits (all `_inferred` reads), one round per type, so a column of numbers is never
-    tried as a date."""
+    """Count, per column (name → its place in the sample), its non-null values and those each
+    type would refuse: every type for a `frozen` column; for another, the types of
+    INFERENCE_ORDER up to the first one that fits (all `_inferred` reads), one round per
+    type, so a column of numbers is never tried as a date."""
     if not present:
         return {}
-    cleaned = ", ".join(
-        f"{_clean_text(as_text(raw), source)} AS {quote_identifier(name)}"
-        for name, raw in present.items()
-    )
-    engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE _sample AS SELECT {cleaned} FROM "
-        f"(SELECT * FROM {raw_table} LIMIT {SAMPLE_ROWS})"
-    )
+    stats = {
+        name: {"_count": count}
+        for name, count in _by_name(present, sample.non_null(engine, present.values())).items()
+    }
     every = (*types.INFERENCE_ORDER, "INTEGER", "SMALLINT", "FLOAT")
-    wanted = [(name, kind) for name in present for kind in ("_count", *every) if name in frozen]
-    wanted += [(name, "_count") for name in present if name not in frozen]
-    stats = _counted(engine, wanted, source, marks)
+    for kind in every:
+        _merge(
+            stats,
+            _counted(
+                engine, [name for name in present if name in frozen], present, kind, source, marks
+            ),
+        )
     for kind in types.INFERENCE_ORDER[:-1]:  # VARCHAR refuses nothing
         open_columns = [name for name in present if name not in frozen and _unfit(stats[name])]
         if not open_columns:
             break
-        _merge(stats, _counted(engine, [(name, kind) for name in open_columns], source, marks))
-    engine.execute("DROP TABLE _sample")
+        _merge(stats, _counted(engine, open_columns, present, kind, source, marks))
     return stats
 
 
@@ -228,38 +240,31 @@ def _unfit(stat: dict[str, int]) -> bool:
 
 def _counted(
     engine: DuckDBEngine,
-    wanted: list[tuple[str, str]],
+    names: list[str],
+    present: dict[str, int],
+    kind: str,
     source: SourceConfig,
     marks: dict[str, str],
 ) -> dict[str, dict[str, int]]:
-    """Count over `_sample`, per (column, type), the values the type refuses (`_count`: the
-    column's non-null values)."""
-    selects, keys = [], []
-    for name, kind in wanted:
-        value = quote_identifier(name)
-        if kind == "_count":
-            selects.append(f"count({value})")
-            keys.append((name, kind))
-            continue
-        cast = types.inference_cast_sql(value, kind, source.date_formats, marks.get(name))
-        selects.append(f"count(*) FILTER (WHERE {value} IS NOT NULL AND ({cast}) IS NULL)")
-        keys.append((name, _key(kind)))
-    row = engine.execute(f"SELECT {', '.join(selects)} FROM _sample").fetchone() or ()
+    """Count, per column of `names`, the sampled values type `kind` refuses: one query per
+    decimal mark the columns are read with."""
     stats: dict[str, dict[str, int]] = {}
-    for (name, key), count in zip(keys, row, strict=True):
-        stats.setdefault(name, {})[key] = int(count)
+    for mark in dict.fromkeys(marks.get(name) for name in names):
+        chosen = {name: present[name] for name in names if marks.get(name) == mark}
+        counts = sample.refused(engine, chosen.values(), kind, source.date_formats, mark)
+        for name, count in _by_name(chosen, counts).items():
+            stats[name] = {_key(kind): count}
     return stats
+
+
+def _by_name(columns: dict[str, int], counts: dict[int, int]) -> dict[str, int]:
+    """Return `counts` (by place in the sample) by column name."""
+    return {name: counts.get(column, 0) for name, column in columns.items()}
 
 
 def _merge(stats: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> None:
     for name, counts in more.items():
         stats.setdefault(name, {}).update(counts)
-
-
-def _clean_text(raw: str, source: SourceConfig) -> str:
-    plan = rules.ColumnPlan(name="_", type="VARCHAR", raw=raw, value=raw)
-    plan = rules.null_tokens_to_null(rules.strip_whitespace(plan, source), source)
-    return plan.value
 
 
 def _key(kind: str) -> str:

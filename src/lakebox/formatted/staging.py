@@ -3,28 +3,171 @@ formatted and quarantined row carries."""
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lakebox.engine import DuckDBEngine
+from lakebox.errors import FormatError
 from lakebox.formatted.rules import ColumnPlan, typed_ref
 from lakebox.ground.sql import quote_identifier, quote_literal
+
+# DuckDB binds a SELECT list of rule expressions in time that grows faster than its length
+# (2,000 columns: minutes), and holds vectors for every expression of a statement at once
+# (5,000 columns: past 2 GB for three rows); a wider file's columns are typed in parts of
+# this many.
+PART_COLUMNS = 20
+_SOURCES = itertools.count(1)
+
+
+def is_wide(columns: list[ColumnPlan]) -> bool:
+    """Return whether a file's columns are typed in parts (see `write_typed`)."""
+    return len(columns) > PART_COLUMNS
+
+
+def write_typed(
+    engine: DuckDBEngine, columns: list[ColumnPlan], kept: list[str], source: str, target: Path
+) -> None:
+    """Write typed_select's rows over `source` into the Parquet file `target`, in the order
+    of the `kept` columns (which identify a record) when the file is wide.
+
+    A wide file is typed part by part, each part a statement of its own writing a file of
+    its columns, and the parts' files are then put side by side, batch by batch: memory
+    and time grow with the width, never faster."""
+    if not is_wide(columns):
+        engine.execute(f"COPY ({typed_select(columns, kept, source)}) TO {_file(target)} {_LZ4}")
+        return
+    table = f"wide_source_{next(_SOURCES)}"
+    engine.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {source}")
+    try:
+        files = []
+        for number, part in enumerate(_parts(columns)):
+            files.append(target.with_name(f"{target.stem}.part{number}.parquet"))
+            select = _typed_part(part, kept, table, raws=True)
+            engine.execute(
+                f"COPY (SELECT * RENAME (_reason AS _reason_{number}, _column AS "
+                f"_column_{number}) FROM ({select}) ORDER BY {', '.join(kept)}) "
+                f"TO {_file(files[-1])} {_LZ4}"
+            )
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
+    side = target.with_name(f"{target.stem}.side.parquet")
+    _side_by_side(files, kept, side)
+    engine.execute(f"COPY ({_finished(columns, kept, len(files), side)}) TO {_file(target)} {_LZ4}")
+    for path in (*files, side):
+        path.unlink(missing_ok=True)
+
+
+_LZ4 = "(FORMAT parquet, COMPRESSION lz4)"
+
+
+def _file(path: Path) -> str:
+    return quote_literal(str(path))
+
+
+def _parts(columns: list[ColumnPlan]) -> list[list[ColumnPlan]]:
+    return [columns[start : start + PART_COLUMNS] for start in range(0, len(columns), PART_COLUMNS)]
+
+
+def _side_by_side(files: list[Path], kept: list[str], target: Path) -> None:
+    """Write the columns of `files` (the same records in the same order, their `kept`
+    columns equal) side by side into `target`, a batch at a time."""
+    readers = [pq.ParquetFile(path) for path in files]
+    streams = [_Rows(reader) for reader in readers]
+    schema = pa.schema(
+        [f for n, r in enumerate(readers) for f in r.schema_arrow if n == 0 or f.name not in kept]
+    )
+    try:
+        with pq.ParquetWriter(target, schema, compression="lz4") as writer:
+            for first in readers[0].iter_batches(batch_size=16_384):
+                group = [
+                    pa.Table.from_batches([first]),
+                    *(s.take(first.num_rows) for s in streams[1:]),
+                ]
+                for table in group[1:]:
+                    if not all(table.column(k).equals(group[0].column(k)) for k in kept):
+                        raise FormatError(
+                            f"{target.name}: the typed parts of a wide file are out of step"
+                        )
+                columns = [
+                    c
+                    for n, t in enumerate(group)
+                    for name, c in zip(t.column_names, t.columns, strict=True)
+                    if n == 0 or name not in kept
+                ]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+class _Rows:
+    """The record batches of one Parquet file, taken a given number of rows at a time."""
+
+    def __init__(self, reader: pq.ParquetFile) -> None:
+        self._batches = reader.iter_batches(batch_size=16_384)
+        self._pending: list[pa.RecordBatch] = []
+        self._schema = reader.schema_arrow
+
+    def take(self, count: int) -> pa.Table:
+        """Return the next `count` rows."""
+        held = sum(batch.num_rows for batch in self._pending)
+        while held < count:
+            batch = next(self._batches)
+            self._pending.append(batch)
+            held += batch.num_rows
+        table = pa.Table.from_batches(self._pending, schema=self._schema).combine_chunks()
+        rest = table.slice(count)
+        self._pending = rest.to_batches() if rest.num_rows else []
+        return table.slice(0, count)
+
+
+def _finished(columns: list[ColumnPlan], kept: list[str], parts: int, side: Path) -> str:
+    """Return typed_select's columns over the side-by-side file of a wide file's parts."""
+    keep = ", ".join(kept)
+    reasons = ", ".join(f"_reason_{number}" for number in range(parts))
+    names = ", ".join(f"_column_{number}" for number in range(parts))
+    outputs = ", ".join(quote_identifier(c.name) for c in columns)
+    raw_json = json_object({c.name: _raw_ref(c.name) for c in columns})
+    hashed = "hash(" + ", ".join(quote_identifier(c.name) for c in columns) + ")"
+    return (
+        f"SELECT {keep}, {outputs}, coalesce({reasons}) AS _reason, coalesce({names}) AS "
+        f"_column, CASE WHEN coalesce({reasons}) IS NOT NULL THEN {raw_json} END AS _raw, "
+        f"{hashed} AS _hash FROM read_parquet({_file(side)})"
+    )
 
 
 def typed_select(columns: list[ColumnPlan], kept: list[str], source: str) -> str:
     """Return a SELECT over `source` giving, per record, the `kept` columns, the typed columns,
     and — for a record that fails a check — the first failure's `_reason` and `_column` and
-    its raw values as JSON (`_raw`), plus `_hash` of the typed values."""
+    its raw values as JSON (`_raw`), plus `_hash` of the typed values. For a file no wider
+    than PART_COLUMNS: a wider one's rows are written by `write_typed`."""
+    return _typed_part(columns, kept, source, raws=False)
+
+
+def _typed_part(columns: list[ColumnPlan], kept: list[str], source: str, raws: bool) -> str:
+    """Return typed_select's SELECT for `columns` alone; with `raws`, each column's raw value
+    (`r.<name>`) instead of `_raw` and `_hash`."""
     keep = "".join(f"{column}, " for column in kept)
-    raws = ", ".join(f"{c.raw} AS {_raw_ref(c.name)}" for c in columns)
+    raw_refs = ", ".join(f"{c.raw} AS {_raw_ref(c.name)}" for c in columns)
     values = ", ".join(f"{c.value} AS {c.value_ref}" for c in columns)
     typed = ", ".join(f"CAST({c.typed} AS {c.output_type}) AS {typed_ref(c.name)}" for c in columns)
     outputs = ", ".join(f"{typed_ref(c.name)} AS {quote_identifier(c.name)}" for c in columns)
     raw_json = json_object({c.name: _raw_ref(c.name) for c in columns})
     hashed = "hash(" + ", ".join(typed_ref(c.name) for c in columns) + ")"
+    failure = f"CASE WHEN _reason IS NOT NULL THEN {_first_failure(columns, reason=False)} END"
+    tail = (
+        ", ".join(_raw_ref(c.name) for c in columns)
+        if raws
+        else f"CASE WHEN _reason IS NOT NULL THEN {raw_json} END AS _raw, {hashed} AS _hash"
+    )
     return (
-        f"WITH v AS (SELECT {keep}{raws}, {values} FROM {source}), "
+        f"WITH v AS (SELECT {keep}{raw_refs}, {values} FROM {source}), "
         f"t AS (SELECT *, {typed} FROM v), "
         f"c AS (SELECT *, {_first_failure(columns, reason=True)} AS _reason FROM t) "
-        f"SELECT {keep}{outputs}, _reason, CASE WHEN _reason IS NOT NULL THEN "
-        f"{_first_failure(columns, reason=False)} END AS _column, CASE WHEN _reason IS NOT NULL "
-        f"THEN {raw_json} END AS _raw, {hashed} AS _hash FROM c"
+        f"SELECT {keep}{outputs}, _reason, {failure} AS _column, {tail} FROM c"
     )
 
 

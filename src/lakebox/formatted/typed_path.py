@@ -222,10 +222,9 @@ def _slow_records(
         f"CREATE TEMP VIEW {names.text} AS {lined_sql(engine, raw, names.rejects, names.raw)}"
     )
     slow = f"(SELECT * FROM {names.text} WHERE _line IN (SELECT _line FROM {names.slow}))"
-    slow_file = quote_literal(str(work / "slow.parquet"))
-    select = staging.typed_select(columns, ["_ordinal", "_line"], slow)
-    engine.execute(f"COPY ({select}) TO {slow_file} (FORMAT parquet, COMPRESSION lz4)")
-    return f"read_parquet({slow_file})"
+    slow_file = work / "slow.parquet"
+    staging.write_typed(engine, columns, ["_ordinal", "_line"], slow, slow_file)
+    return f"read_parquet({quote_literal(str(slow_file))})"
 
 
 def _typed_pass(
@@ -260,7 +259,12 @@ def _typed_pass(
         f"(SELECT *, file_row_number + 1 AS _ordinal "
         f"FROM read_parquet({parsed}, file_row_number=true))"
     )
-    typed = staging.typed_select(plans, ["_ordinal"], numbered)
+    if staging.is_wide(plans):  # typed once, in parts (see staging.write_typed)
+        staged = work / "fast_staged.parquet"
+        staging.write_typed(engine, plans, ["_ordinal"], numbered, staged)
+        typed = f"SELECT * FROM read_parquet({quote_literal(str(staged))})"
+    else:
+        typed = staging.typed_select(plans, ["_ordinal"], numbered)
     engine.execute(f"CREATE TEMP VIEW {names.fast_staged} AS {typed}")
 
 

@@ -1,6 +1,11 @@
 """Query results as HTTP answers: JSON (columns, rows, count, truncation, time), CSV, Parquet
 or a streamed Arrow IPC result; and the dashboards' variants (decimals as JSON numbers, a CSV
-file to download)."""
+file to download).
+
+A CSV answer is meant for a spreadsheet, which runs a cell starting with `=`, `+`, `-`, `@`,
+a tab or a carriage return as a formula (CSV injection): such a text cell (or column name)
+is written with a single quote before it, quoted, as OWASP advises. Numbers stay numbers.
+`csv_raw` writes every value as it is, for programs rather than spreadsheets."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -19,9 +25,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from lakebox.ground.json import json_default, json_ready
 from lakebox.serving.queries import QueryResult, QueryService
 
-Format = Literal["json", "csv", "parquet", "arrow"]
+Format = Literal["json", "csv", "csv_raw", "parquet", "arrow"]
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
+    "csv_raw": "text/csv; charset=utf-8",
     "parquet": "application/vnd.apache.parquet",
     "arrow": "application/vnd.apache.arrow.stream",
 }
@@ -33,10 +40,12 @@ def respond(result: QueryResult, output: str) -> Response:
     headers = {"X-Lakebox-Truncated": str(result.truncated).lower()}
     if output == "json":
         return json_response(result)
-    if output == "csv":
+    if output in ("csv", "csv_raw"):
+        table = _csv_ready(result.table)
+        table = table if output == "csv_raw" else spreadsheet_safe(table)
         sink = io.BytesIO()
-        pacsv.write_csv(result.table, sink)
-        return Response(sink.getvalue(), media_type=MEDIA["csv"], headers=headers)
+        pacsv.write_csv(table, sink)
+        return Response(sink.getvalue(), media_type=MEDIA[output], headers=headers)
     if output == "parquet":
         sink = io.BytesIO()
         pq.write_table(result.table, sink)
@@ -103,10 +112,12 @@ def _json_value(value: Any) -> Any:
     return json_default(value)
 
 
-def csv_download(result: QueryResult, filename: str) -> Response:
-    """Return `result` as a CSV file to download (nested values as JSON text)."""
+def csv_download(result: QueryResult, filename: str, raw: bool = False) -> Response:
+    """Return `result` as a CSV file to download (nested values as JSON text), safe to open
+    in a spreadsheet unless `raw` (see `spreadsheet_safe`)."""
+    table = _csv_ready(result.table)
     sink = io.BytesIO()
-    pacsv.write_csv(_csv_ready(result.table), sink)
+    pacsv.write_csv(table if raw else spreadsheet_safe(table), sink)
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Lakebox-Truncated": str(result.truncated).lower(),
@@ -126,3 +137,34 @@ def _csv_ready(table: pa.Table) -> pa.Table:
 
 def _cell_json(value: Any) -> str | None:
     return None if value is None else json.dumps(json_numbers(value))
+
+
+# What a spreadsheet takes for the start of a formula (OWASP, CSV injection).
+FORMULA_START = r"^([=+\-@\t\r])"
+
+
+def spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """Return `table` with every text cell and column name a spreadsheet would run as a
+    formula (it starts with = + - @, a tab or a carriage return) led by a single quote; the
+    CSV writer quotes every text cell. Numbers, dates and other typed values are unchanged,
+    so -5 in a numeric column stays a number."""
+    columns = [_neutralised(column) for column in table.columns]
+    names = [_neutralised_text(name) for name in table.column_names]
+    return pa.table(columns, names=names)
+
+
+def _neutralised(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    kind = column.type
+    if pa.types.is_dictionary(kind) and _is_text(kind.value_type):
+        column = column.cast(kind.value_type)
+    elif not _is_text(kind):
+        return column
+    return pc.replace_substring_regex(column, pattern=FORMULA_START, replacement="'\\1")
+
+
+def _neutralised_text(text: str) -> str:
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)

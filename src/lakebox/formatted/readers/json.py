@@ -9,12 +9,14 @@ from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.formatted.readers import long_lines, nesting
+from lakebox.formatted.readers import json_numbers, long_lines, nesting
 from lakebox.formatted.readers.base import RawInput, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 MAX_LINE_SIZE = 16 * 1024 * 1024
 _VALID_OBJECT = "coalesce(CASE WHEN json_valid(_text) THEN json_type(_text) END = 'OBJECT', false)"
+# a valid object whose numbers a DOUBLE holds as written (see json_numbers)
+_USABLE = f"({_VALID_OBJECT} AND _number IS NULL)"
 _TABLES = itertools.count(1)
 
 
@@ -51,24 +53,31 @@ def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: P
 
 def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> RawInput:
     """Split JSON texts (`_text`, `_ordinal` and optionally `_line`, else the ordinal is the
-    line) into valid objects, as columns, and refused texts."""
+    line) into valid objects, as columns, and refused texts: malformed JSON, not an object,
+    or holding a number a DOUBLE cannot hold as written (see `json_numbers`)."""
     name = f"json_{next(_TABLES)}"
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {texts_sql}")
+    checked = json_numbers.checked_sql(texts_sql)
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {checked}")
     described = engine.execute(f"DESCRIBE {name}").fetchall()
     line = "_line" if any(row[0] == "_line" for row in described) else "_ordinal"
     structure = _structure(engine, name)
     paths = _leaf_paths(structure, (), source.nested == "flatten")
     names = unique_names([".".join(path) for path in paths])
+    # one extraction of every path: each text is parsed once, however many columns it has
     columns = ", ".join(
-        f"{_extract(path)} AS {quote_identifier(column)}"
-        for path, column in zip(paths, names, strict=True)
+        f"_values[{index}] AS {quote_identifier(column)}"
+        for index, column in enumerate(names, start=1)
     )
-    valid = _VALID_OBJECT
+    valid = _USABLE
     leading = f"{columns}, " if columns else ""
-    select = f"SELECT {leading}_ordinal, {line} AS _line FROM {name} WHERE {valid}"
+    select = (
+        f"SELECT {leading}_ordinal, _line FROM (SELECT {_extract_all(paths)} AS _values, "
+        f"_ordinal, {line} AS _line FROM {name} WHERE {valid})"
+    )
     rejects = (
-        f"SELECT {line} AS _line, NULL AS _column, CASE WHEN json_valid(_text) THEN "
-        f"'not a JSON object' ELSE 'malformed JSON' END AS _reason, _text AS _raw "
+        f"SELECT {line} AS _line, NULL AS _column, CASE WHEN NOT json_valid(_text) THEN "
+        f"'malformed JSON' WHEN NOT {_VALID_OBJECT} THEN 'not a JSON object' ELSE _number END "
+        f"AS _reason, _text AS _raw "
         f"FROM {name} WHERE NOT ({valid})"
     )
     hints = _struct_types(engine, structure, paths, names) if source.nested == "struct" else {}
@@ -84,7 +93,7 @@ def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> Ra
 
 def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
     row = engine.execute(
-        f"SELECT json_group_structure(CASE WHEN {_VALID_OBJECT} THEN _text END::JSON)::VARCHAR "
+        f"SELECT json_group_structure(CASE WHEN {_USABLE} THEN _text END::JSON)::VARCHAR "
         f"FROM {table}"
     ).fetchone()
     parsed = json.loads(row[0]) if row and row[0] else {}
@@ -129,6 +138,9 @@ def _leaf_paths(
     return paths
 
 
-def _extract(path: tuple[str, ...]) -> str:
-    pointer = "$" + "".join("." + json.dumps(part) for part in path)
-    return f"json_extract_string(_text, {quote_literal(pointer)})"
+def _extract_all(paths: list[tuple[str, ...]]) -> str:
+    """Return SQL giving the text at each of `paths` (a list, in order) of JSON text `_text`."""
+    pointers = ", ".join(
+        quote_literal("$" + "".join("." + json.dumps(part) for part in path)) for path in paths
+    )
+    return f"json_extract_string(_text, [{pointers}]::VARCHAR[])" if paths else "NULL"

@@ -179,7 +179,14 @@ def chart(
     request: Request,
     folder: FolderDep,
     queries: QueriesDep,
-    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    format: Annotated[
+        Literal["json", "csv", "csv_raw"],
+        Query(
+            description="json, csv (safe to open in a spreadsheet: a text cell starting "
+            "with = + - @, a tab or a carriage return is led by a single quote) or csv_raw "
+            "(every value as it is)"
+        ),
+    ] = "json",
 ) -> Response:
     _, board = _usable(folder, name)
     declared = board.charts.get(chart)
@@ -187,10 +194,10 @@ def chart(
         raise HTTPException(404, detail=f"dashboard {name!r} has no chart {chart!r}")
     resolved = _resolved(board, request, queries, strict=True)
     bound = bind(declared.sql, resolved.choices, resolved.parameters)
-    action = "download" if format == "csv" else "query"
+    action = "query" if format == "json" else "download"
     result = run_chart(queries, bound, declared.limit, action)
-    if format == "csv":
-        return csv_download(result, f"{name}-{chart}.csv")
+    if format != "json":
+        return csv_download(result, f"{name}-{chart}.csv", raw=format == "csv_raw")
     return JSONResponse(_chart_data(chart, declared.kind, bound, result))
 
 
