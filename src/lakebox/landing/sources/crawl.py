@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -50,7 +51,7 @@ def crawl(pattern: str, project_dir: Path, bounds: Bounds) -> Crawl:
         if base.exists() or base.is_symlink():
             walker.entry(base, (), 0)
     elif root.is_dir():
-        walker.folder(base, root, (), 0)
+        walker.walk(base, root)
     walker.found.files.sort(key=lambda item: str(item[0]))
     return walker.found
 
@@ -61,7 +62,7 @@ def split(pattern: str, project_dir: Path) -> tuple[Path, tuple[str, ...]]:
     one file returns that file and no parts."""
     path = Path(pattern).expanduser()
     path = path if path.is_absolute() else project_dir / path
-    parts = path.parts
+    parts = _collapse(path.parts)
     fixed = next((i for i, part in enumerate(parts) if _MAGIC & set(part)), len(parts))
     base = Path(*parts[:fixed])
     if fixed == len(parts):
@@ -97,6 +98,14 @@ class _Walker:
         self.looked = 0
         self.seen_folders: set[tuple[int, int]] = set()
         self.seen_files: set[Path] = set()
+        self.pending: list[tuple[Path, Path, tuple[str, ...], int]] = []
+
+    def walk(self, shown: Path, real: Path) -> None:
+        """Crawl the folder and every folder below it that may hold a match, without
+        recursion (a folder thousands deep must not exhaust Python's stack)."""
+        self.pending.append((shown, real, (), 0))
+        while self.pending:
+            self.folder(*self.pending.pop())
 
     def folder(self, shown: Path, real: Path, names: tuple[str, ...], depth: int) -> None:
         info = os.stat(real)
@@ -112,7 +121,7 @@ class _Walker:
             return
         try:
             with os.scandir(real) as listing:
-                entries = sorted(entry.name for entry in listing)
+                entries = sorted(self._names(listing))
         except OSError as error:
             self.found.refused.append((shown, f"cannot list: {error.strerror}"))
             return
@@ -120,18 +129,30 @@ class _Walker:
             if not name.startswith((".", "~$")):
                 self.entry(shown / name, (*names, name), depth, real)
 
+    def _names(self, listing: Iterator[os.DirEntry[str]]) -> Iterator[str]:
+        """Yield a folder's names, at most as many as `max_files` leaves to look at: a folder
+        of millions of entries is never held in memory whole."""
+        room = self.bounds.max_files - self.looked
+        for count, entry in enumerate(listing):
+            if count > room:
+                self._too_many()
+            yield entry.name
+
+    def _too_many(self) -> None:
+        raise LandingError(
+            f"{self.root}: the listing looked at more than {self.bounds.max_files} files "
+            "and folders (max_files)",
+            hint="narrow the source's 'path', or raise its 'max_files'",
+            file=str(self.root),
+        )
+
     def entry(
         self, shown: Path, names: tuple[str, ...], depth: int, parent: Path | None = None
     ) -> None:
         """Look at one entry below the folder (`parent`: the real path of its folder)."""
         self.looked += 1
         if self.looked > self.bounds.max_files:
-            raise LandingError(
-                f"{self.root}: the listing looked at more than {self.bounds.max_files} files "
-                "and folders (max_files)",
-                hint="narrow the source's 'path', or raise its 'max_files'",
-                file=str(self.root),
-            )
+            self._too_many()
         wanted, below = _matches(self.parts, names), _may_hold(self.parts, names)
         if not (wanted or below):
             return
@@ -145,7 +166,7 @@ class _Walker:
             return
         if stat.S_ISDIR(info.st_mode):
             if below:
-                self.folder(shown, real, names, depth + 1)
+                self.pending.append((shown, real, names, depth + 1))
         elif not wanted:
             return
         elif not stat.S_ISREG(info.st_mode):
@@ -176,13 +197,26 @@ class _Walker:
         return real
 
 
+def _collapse(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """Return glob parts with each run of `**` made one (`**/**` matches what `**` does)."""
+    return tuple(
+        part for i, part in enumerate(parts) if not (part == "**" and i and parts[i - 1] == "**")
+    )
+
+
 def _matches(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:
-    """Return whether a path below the folder (`names`) matches the glob `parts`."""
-    if not parts:
-        return not names
-    if parts[0] == "**":
-        return any(_matches(parts[1:], names[start:]) for start in range(len(names) + 1))
-    return bool(names) and fnmatchcase(names[0], parts[0]) and _matches(parts[1:], names[1:])
+    """Return whether a path below the folder (`names`) matches the glob `parts`; each `**`
+    matches any number of folders. Time grows with len(parts) × len(names), never
+    exponentially with the number of `**`."""
+    # reach[j]: the first i parts can match the first j names
+    reach = [True] + [False] * len(names)
+    for part in parts:
+        if part == "**":
+            for j in range(1, len(names) + 1):
+                reach[j] = reach[j] or reach[j - 1]
+        else:
+            reach = [False] + [reach[j] and fnmatchcase(names[j], part) for j in range(len(names))]
+    return reach[len(names)]
 
 
 def _may_hold(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:
