@@ -13,6 +13,8 @@ import pytest
 
 from lakebox.errors import LandingError
 from lakebox.landing.sources import crawl as crawl_module
+from lakebox.landing.sources import kind_for
+from lakebox.landing.sources.base import SourceContext
 from lakebox.landing.sources.crawl import Bounds, crawl
 
 OLD = time.time() - 3600
@@ -58,15 +60,26 @@ def test_many_double_stars_match_in_linear_time(tmp_path, monkeypatch):
     assert calls < 21 * 16 * 21  # entries × parts × depth at most
 
 
-def test_a_folder_a_thousand_deep_is_crawled_without_recursion(tmp_path):
+def test_a_folder_hundreds_deep_is_crawled_without_recursion(tmp_path):
     (tmp_path / "in").mkdir()
-    deepest = _deep(tmp_path / "in", 1000)
+    deepest = _deep(tmp_path / "in", 600)  # two stack frames a level used to pass 1000
     (deepest / "x.csv").write_text("a\n")
+    try:
+        found = crawl(str(tmp_path / "in"), tmp_path, Bounds(max_depth=5000))
 
-    found = crawl(str(tmp_path / "in"), tmp_path, Bounds(max_depth=5000))
+        [(_, real, _)] = found.files
+        assert real.name == "x.csv" and len(real.parts) > 600
+    finally:
+        _remove_deep(deepest, tmp_path / "in")
 
-    [(_, real, _)] = found.files
-    assert real.name == "x.csv" and len(real.parts) > 1000
+
+def _remove_deep(deepest: Path, top: Path) -> None:
+    """Remove a deep chain bottom up, without recursion (tmp_path's own cleanup recurses)."""
+    (deepest / "x.csv").unlink()
+    here = deepest
+    while here != top:
+        here.rmdir()
+        here = here.parent
 
 
 def test_a_huge_folder_is_refused_before_it_is_listed_whole(tmp_path):
@@ -82,3 +95,47 @@ def test_a_huge_folder_is_refused_before_it_is_listed_whole(tmp_path):
     # the names past the cap were never gathered: the error comes from the listing itself
     assert any(frame.name == "_names" for frame in raised.traceback)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000
+
+
+def _files_source(lh, name: str = "sales"):
+    return kind_for(SourceContext(name, lh.source(name), lh, None, None))
+
+
+def test_a_folder_swapped_for_a_link_after_the_listing_is_not_read(make_project, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "a.csv"
+    secret.write_text("secret\n")
+    listed = tmp_path / "in" / "sub" / "a.csv"
+    listed.parent.mkdir(parents=True)
+    listed.write_text("public\n")  # the same size and time as the secret
+    os.utime(secret, (OLD, OLD))
+    os.utime(listed, (OLD, OLD))
+    lh = make_project({"sales": {"path": str(tmp_path / "in")}})
+    source = _files_source(lh)
+    [candidate] = list(source.candidates())
+
+    (tmp_path / "in" / "sub").rename(tmp_path / "old-sub")
+    (tmp_path / "in" / "sub").symlink_to(outside)  # between the listing and the copy
+    target = tmp_path / "copy"
+
+    with pytest.raises(LandingError, match="not the file listed"):
+        source.fetch(candidate, target)
+    assert not target.exists() or b"secret" not in target.read_bytes()
+
+
+def test_a_file_swapped_for_a_link_after_the_listing_is_not_read(make_project, tmp_path):
+    listed = tmp_path / "in" / "a.csv"
+    listed.parent.mkdir()
+    listed.write_text("id\n1\n")
+    os.utime(listed, (OLD, OLD))
+    lh = make_project({"sales": {"path": str(tmp_path / "in")}})
+    source = _files_source(lh)
+    [candidate] = list(source.candidates())
+
+    listed.unlink()
+    listed.symlink_to("/etc/passwd")
+
+    with pytest.raises(LandingError, match=str(listed)):
+        source.fetch(candidate, tmp_path / "copy")
+    assert not (tmp_path / "copy").exists() or b"root" not in (tmp_path / "copy").read_bytes()
