@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lakebox.errors import LandingError
+from lakebox.landing.loader import land
 from lakebox.landing.sources import crawl as crawl_module
 from lakebox.landing.sources import kind_for
 from lakebox.landing.sources.base import SourceContext
@@ -139,3 +140,41 @@ def test_a_file_swapped_for_a_link_after_the_listing_is_not_read(make_project, t
     with pytest.raises(LandingError, match=str(listed)):
         source.fetch(candidate, tmp_path / "copy")
     assert not (tmp_path / "copy").exists() or b"root" not in (tmp_path / "copy").read_bytes()
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def test_a_literal_percent_name_and_a_raw_byte_name_both_land(make_project, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    literal = folder / "caf%FF.csv"
+    literal.write_bytes(b"id\n1\n")
+    raw = os.path.join(os.fsencode(folder), b"caf\xff.csv")
+    with open(raw, "wb") as handle:
+        handle.write(b"id\n2\n")  # the same size and time: once, the same fingerprint
+    os.utime(literal, (OLD, OLD))
+    os.utime(raw, (OLD, OLD))
+    lh = make_project({"sales": {"path": str(folder)}})
+
+    report = land(lh, "sales")
+
+    paths = sorted(entry.original_path for entry in report.landed)
+    assert paths == [f"{folder}/caf%25FF.csv", f"{folder}/caf%FF.csv"]
+    assert report.unchanged == 0
+    assert land(lh, "sales").unchanged == 2
+
+
+def test_control_characters_in_a_name_are_escaped(make_project, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = folder / "a\nWARNING forged\r.csv"
+    path.write_text("id\n1\n")
+    os.utime(path, (OLD, OLD))
+    lh = make_project({"sales": {"path": str(folder)}})
+
+    [entry] = land(lh, "sales").landed
+
+    assert entry.original_path == f"{folder}/a%0AWARNING forged%0D.csv"
+    assert entry.landed_path.endswith("__a%0AWARNING forged%0D.csv")
+    assert "\n" not in entry.landed_path and "\r" not in entry.landed_path
