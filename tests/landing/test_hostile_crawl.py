@@ -178,3 +178,40 @@ def test_control_characters_in_a_name_are_escaped(make_project, tmp_path):
     assert entry.original_path == f"{folder}/a%0AWARNING forged%0D.csv"
     assert entry.landed_path.endswith("__a%0AWARNING forged%0D.csv")
     assert "\n" not in entry.landed_path and "\r" not in entry.landed_path
+
+
+def test_a_folder_swapped_for_a_link_during_the_crawl_is_not_crawled(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_text("secret\n")
+    sub = tmp_path / "in" / "sub"
+    sub.mkdir(parents=True)
+    (sub / "a.csv").write_text("id\n1\n")
+    walker = crawl_module._Walker(tmp_path / "in", ("**", "*"), Bounds())
+    walker.pending.append((tmp_path / "in", tmp_path / "in", (), 0, None))
+    walker.folder(*walker.pending.pop())  # lists `in`: `sub` waits to be crawled
+
+    sub.rename(tmp_path / "old-sub")
+    sub.symlink_to(outside)  # between the listing of `in` and the crawl of `sub`
+    while walker.pending:
+        walker.folder(*walker.pending.pop())
+
+    assert walker.found.files == []  # before: outside/secret.csv, read through the link
+    [(refused, reason)] = walker.found.refused
+    assert refused == tmp_path / "in" / "sub" and reason.startswith("cannot list")
+
+
+def test_a_folder_gone_before_it_is_crawled_is_reported_not_raised(tmp_path):
+    sub = tmp_path / "in" / "sub"
+    sub.mkdir(parents=True)
+    (sub / "a.csv").write_text("id\n1\n")
+    walker = crawl_module._Walker(tmp_path / "in", ("**", "*"), Bounds())
+    walker.pending.append((tmp_path / "in", tmp_path / "in", (), 0, None))
+    walker.folder(*walker.pending.pop())
+
+    (sub / "a.csv").unlink()
+    sub.rmdir()  # an exporter rotating its folders
+    while walker.pending:
+        walker.folder(*walker.pending.pop())
+
+    assert walker.found.refused == [(sub, "cannot list: No such file or directory")]
