@@ -215,3 +215,35 @@ def test_a_folder_gone_before_it_is_crawled_is_reported_not_raised(tmp_path):
         walker.folder(*walker.pending.pop())
 
     assert walker.found.refused == [(sub, "cannot list: No such file or directory")]
+
+
+# --- files still being written -------------------------------------------------------------
+
+
+def test_a_future_modification_time_does_not_make_a_file_settled(make_project, tmp_path):
+    path = tmp_path / "in" / "a.csv"
+    path.parent.mkdir()
+    path.write_text("id\n" + "1\n" * 1000)  # half written, by a writer whose clock is ahead
+    ahead = time.time() + 86_400
+    os.utime(path, (ahead, ahead))
+    lh = make_project({"sales": {"path": str(tmp_path / "in"), "settle": "10 min"}})
+
+    report = land(lh, "sales")
+
+    assert report.landed == []  # before: landed at once, half done
+    [item] = report.not_landed
+    assert item.object == str(path) and "still being written" in item.reason
+
+
+def test_an_old_future_modification_time_is_settled_by_its_status_change(make_project, tmp_path):
+    path = tmp_path / "in" / "a.csv"
+    path.parent.mkdir()
+    path.write_text("id\n1\n")
+    ahead = time.time() + 86_400
+    os.utime(path, (ahead, ahead))
+    lh = make_project({"sales": {"path": str(tmp_path / "in"), "settle": "0.2s"}})
+    time.sleep(0.3)  # the status change time ages past the settle time
+
+    [entry] = land(lh, "sales").landed
+
+    assert entry.original_path == str(path)

@@ -92,8 +92,12 @@ def settle_seconds(value: float | str | None) -> float:
 
 
 def _unsettled(info: os.stat_result, now: float, settle: float, name: str) -> str | None:
-    """Return why a file changed within the settle time is not landed yet (None: it may)."""
-    age = now - info.st_mtime
+    """Return why a file changed within the settle time is not landed yet (None: it may).
+    A modification time in the future is not trusted (a writer may set it, or run on a
+    clock ahead): the file's age is then taken from its status change time, which every
+    write moves to the system's own clock and no writer can set."""
+    changed = info.st_mtime if info.st_mtime <= now else info.st_ctime
+    age = now - changed
     if 0 <= age < settle:
         return (
             f"changed {age:.1f} s ago, within the settle time of {settle:g} s "
