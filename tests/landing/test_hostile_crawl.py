@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lakebox.errors import LandingError
+from lakebox.errors import ConfigError, LandingError
 from lakebox.landing.loader import land
 from lakebox.landing.sources import crawl as crawl_module
 from lakebox.landing.sources import kind_for
@@ -243,6 +243,26 @@ def test_an_old_future_modification_time_is_settled_by_its_status_change(make_pr
     os.utime(path, (ahead, ahead))
     lh = make_project({"sales": {"path": str(tmp_path / "in"), "settle": "0.2s"}})
     time.sleep(0.3)  # the status change time ages past the settle time
+
+    [entry] = land(lh, "sales").landed
+
+    assert entry.original_path == str(path)
+
+
+# --- paths ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["//**", "/../**", "/tmp/../*.csv", "/tmp/../proc/*", "//dev/*"])
+def test_a_path_reaching_the_root_or_proc_by_dots_or_slashes_is_a_config_error(make_project, path):
+    with pytest.raises(ConfigError, match="path"):
+        make_project({"sales": {"path": path}})
+
+
+def test_a_path_naming_one_file_outside_the_project_is_allowed(make_project, tmp_path):
+    path = tmp_path / "elsewhere" / "a.csv"  # as `/srv/exports/a.csv`: the owner's choice
+    path.parent.mkdir()
+    path.write_text("id\n1\n")
+    lh = make_project({"sales": {"path": str(path)}})
 
     [entry] = land(lh, "sales").landed
 
