@@ -238,7 +238,8 @@ def check_path(path: str) -> None:
     """Raise ValueError if a files source's `path` starts at the file system root (`/**`,
     `/*.csv`, `/`) or in /proc, /sys or /dev: lakebox would crawl the whole disk or read
     the system's own files. (A relative path reaching the root is refused when landing.)"""
-    parts = PurePosixPath(os.path.expanduser(path)).parts
+    normal = os.path.normpath(os.path.expanduser(path))  # `/tmp/../**` is `/**`
+    parts = PurePosixPath("/" + normal.lstrip("/") if normal.startswith("/") else normal).parts
     if not parts or parts[0] != "/":
         return
     magic = next((i for i, part in enumerate(parts) if set("*?[") & set(part)), len(parts))

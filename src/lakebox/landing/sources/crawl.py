@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from lakebox.errors import ConfigError, LandingError
 
 NEVER_READ = (Path("/proc"), Path("/sys"), Path("/dev"))
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _MAGIC = frozenset("*?[")
 
 
@@ -50,7 +52,7 @@ def crawl(pattern: str, project_dir: Path, bounds: Bounds) -> Crawl:
         if base.exists() or base.is_symlink():
             walker.entry(base, (), 0)
     elif root.is_dir():
-        walker.folder(base, root, (), 0)
+        walker.walk(base, root)
     walker.found.files.sort(key=lambda item: str(item[0]))
     return walker.found
 
@@ -61,7 +63,7 @@ def split(pattern: str, project_dir: Path) -> tuple[Path, tuple[str, ...]]:
     one file returns that file and no parts."""
     path = Path(pattern).expanduser()
     path = path if path.is_absolute() else project_dir / path
-    parts = path.parts
+    parts = _collapse(path.parts)
     fixed = next((i for i, part in enumerate(parts) if _MAGIC & set(part)), len(parts))
     base = Path(*parts[:fixed])
     if fixed == len(parts):
@@ -97,10 +99,49 @@ class _Walker:
         self.looked = 0
         self.seen_folders: set[tuple[int, int]] = set()
         self.seen_files: set[Path] = set()
+        self.pending: list[tuple[Path, Path, tuple[str, ...], int, tuple[int, int] | None]] = []
 
-    def folder(self, shown: Path, real: Path, names: tuple[str, ...], depth: int) -> None:
-        info = os.stat(real)
+    def walk(self, shown: Path, real: Path) -> None:
+        """Crawl the folder and every folder below it that may hold a match, without
+        recursion (a folder thousands deep must not exhaust Python's stack)."""
+        self.pending.append((shown, real, (), 0, None))
+        while self.pending:
+            self.folder(*self.pending.pop())
+
+    def folder(
+        self,
+        shown: Path,
+        real: Path,
+        names: tuple[str, ...],
+        depth: int,
+        expected: tuple[int, int] | None,
+    ) -> None:
+        """Crawl one folder, opened without following a link and checked to be the folder
+        listed (`expected`: its device and inode); its entries are looked at through it."""
+        try:
+            handle = os.open(real, _FOLDER_FLAGS)
+        except OSError as error:
+            self.found.refused.append((shown, f"cannot list: {error.strerror}"))
+            return
+        try:
+            self._folder(shown, real, names, depth, expected, handle)
+        finally:
+            os.close(handle)
+
+    def _folder(
+        self,
+        shown: Path,
+        real: Path,
+        names: tuple[str, ...],
+        depth: int,
+        expected: tuple[int, int] | None,
+        handle: int,
+    ) -> None:
+        info = os.fstat(handle)
         key = (info.st_dev, info.st_ino)
+        if expected is not None and key != expected:
+            self.found.refused.append((shown, "replaced while it was crawled; not crawled"))
+            return
         if key in self.seen_folders:
             self.found.refused.append((shown, "a link loop: this folder was crawled already"))
             return
@@ -111,41 +152,55 @@ class _Walker:
             )
             return
         try:
-            with os.scandir(real) as listing:
-                entries = sorted(entry.name for entry in listing)
+            with os.scandir(handle) as listing:
+                entries = sorted(self._names(listing))
         except OSError as error:
             self.found.refused.append((shown, f"cannot list: {error.strerror}"))
             return
         for name in entries:
             if not name.startswith((".", "~$")):
-                self.entry(shown / name, (*names, name), depth, real)
+                self.entry(shown / name, (*names, name), depth, (real, handle))
+
+    def _names(self, listing: Iterator[os.DirEntry[str]]) -> Iterator[str]:
+        """Yield a folder's names, at most as many as `max_files` leaves to look at: a folder
+        of millions of entries is never held in memory whole."""
+        room = self.bounds.max_files - self.looked
+        for count, entry in enumerate(listing):
+            if count > room:
+                self._too_many()
+            yield entry.name
+
+    def _too_many(self) -> None:
+        raise LandingError(
+            f"{self.root}: the listing looked at more than {self.bounds.max_files} files "
+            "and folders (max_files)",
+            hint="narrow the source's 'path', or raise its 'max_files'",
+            file=str(self.root),
+        )
 
     def entry(
-        self, shown: Path, names: tuple[str, ...], depth: int, parent: Path | None = None
+        self,
+        shown: Path,
+        names: tuple[str, ...],
+        depth: int,
+        parent: tuple[Path, int] | None = None,
     ) -> None:
-        """Look at one entry below the folder (`parent`: the real path of its folder)."""
+        """Look at one entry below the folder (`parent`: the real path of its folder and the
+        folder opened; an entry that is not a link is looked at through it, so a folder on
+        its path swapped for a link meanwhile is not followed)."""
         self.looked += 1
         if self.looked > self.bounds.max_files:
-            raise LandingError(
-                f"{self.root}: the listing looked at more than {self.bounds.max_files} files "
-                "and folders (max_files)",
-                hint="narrow the source's 'path', or raise its 'max_files'",
-                file=str(self.root),
-            )
+            self._too_many()
         wanted, below = _matches(self.parts, names), _may_hold(self.parts, names)
         if not (wanted or below):
             return
-        real = parent / shown.name if parent and not os.path.islink(shown) else self._real(shown)
-        if real is None:
+        found = self._look(shown, parent)
+        if found is None:
             return
-        try:
-            info = os.stat(real)
-        except OSError as error:
-            self.found.refused.append((shown, f"cannot read: {error.strerror}"))
-            return
+        real, info = found
         if stat.S_ISDIR(info.st_mode):
             if below:
-                self.folder(shown, real, names, depth + 1)
+                self.pending.append((shown, real, names, depth + 1, (info.st_dev, info.st_ino)))
         elif not wanted:
             return
         elif not stat.S_ISREG(info.st_mode):
@@ -153,6 +208,22 @@ class _Walker:
         elif real not in self.seen_files:
             self.seen_files.add(real)
             self.found.files.append((shown, real, info))
+
+    def _look(
+        self, shown: Path, parent: tuple[Path, int] | None
+    ) -> tuple[Path, os.stat_result] | None:
+        """Return an entry's real path and its stat (of what a link points to), or None if
+        it is not read (the reason recorded)."""
+        try:
+            if parent is not None:
+                info = os.stat(shown.name, dir_fd=parent[1], follow_symlinks=False)
+                if not stat.S_ISLNK(info.st_mode):
+                    return parent[0] / shown.name, info
+            real = self._real(shown)
+            return None if real is None else (real, os.stat(real))
+        except OSError as error:
+            self.found.refused.append((shown, f"cannot read: {error.strerror}"))
+            return None
 
     def _real(self, shown: Path) -> Path | None:
         try:
@@ -176,13 +247,26 @@ class _Walker:
         return real
 
 
+def _collapse(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """Return glob parts with each run of `**` made one (`**/**` matches what `**` does)."""
+    return tuple(
+        part for i, part in enumerate(parts) if not (part == "**" and i and parts[i - 1] == "**")
+    )
+
+
 def _matches(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:
-    """Return whether a path below the folder (`names`) matches the glob `parts`."""
-    if not parts:
-        return not names
-    if parts[0] == "**":
-        return any(_matches(parts[1:], names[start:]) for start in range(len(names) + 1))
-    return bool(names) and fnmatchcase(names[0], parts[0]) and _matches(parts[1:], names[1:])
+    """Return whether a path below the folder (`names`) matches the glob `parts`; each `**`
+    matches any number of folders. Time grows with len(parts) × len(names), never
+    exponentially with the number of `**`."""
+    # reach[j]: the first i parts can match the first j names
+    reach = [True] + [False] * len(names)
+    for part in parts:
+        if part == "**":
+            for j in range(1, len(names) + 1):
+                reach[j] = reach[j] or reach[j - 1]
+        else:
+            reach = [False] + [reach[j] and fnmatchcase(names[j], part) for j in range(len(names))]
+    return reach[len(names)]
 
 
 def _may_hold(parts: tuple[str, ...], names: tuple[str, ...]) -> bool:

@@ -31,6 +31,7 @@ class FilesSource:
         self.bounds = Bounds(source.max_files, source.max_depth, source.follow_outside_links)
         self.settle = settle_seconds(source.settle)
         self.name = context.name
+        self.listed: dict[str, tuple[int, int]] = {}  # real path -> (device, inode) listed
 
     def candidates(self) -> Iterator[Candidate]:
         """Yield the matched files in name order; a file changed within the settle time, a
@@ -38,6 +39,7 @@ class FilesSource:
         found = crawl(self.pattern, self.project_dir, self.bounds)
         now = time.time()
         for shown, real, info in found.files:
+            self.listed[str(real)] = (info.st_dev, info.st_ino)
             yield Candidate(
                 original_path=str(real),
                 name=shown.name,
@@ -50,9 +52,18 @@ class FilesSource:
 
     def fetch(self, candidate: Candidate, target: Path) -> Fetched:
         """Copy the file into `target` (never following a link swapped in since the listing);
-        a file whose size or time changed meanwhile is not landed: it is still being written."""
+        a file whose size or time changed meanwhile is not landed: it is still being written.
+        The file opened must be the one listed (same device and inode): a folder on its path
+        swapped for a link since the listing is not followed out of the source's folder."""
+        path = candidate.original_path
         try:
-            before, after = _copy(Path(candidate.original_path), target)
+            before, after = _copy(Path(path), target, self.listed.get(path))
+        except _Swapped as error:
+            raise LandingError(
+                f"{path}: not the file listed ({error}); a folder on its path was replaced "
+                "since the listing, perhaps by a link out of the source's folder; not read",
+                file=path,
+            ) from None
         except OSError as error:
             raise LandingError(
                 f"cannot read {candidate.original_path}: {error.strerror or error}",
@@ -81,8 +92,12 @@ def settle_seconds(value: float | str | None) -> float:
 
 
 def _unsettled(info: os.stat_result, now: float, settle: float, name: str) -> str | None:
-    """Return why a file changed within the settle time is not landed yet (None: it may)."""
-    age = now - info.st_mtime
+    """Return why a file changed within the settle time is not landed yet (None: it may).
+    A modification time in the future is not trusted (a writer may set it, or run on a
+    clock ahead): the file's age is then taken from its status change time, which every
+    write moves to the system's own clock and no writer can set."""
+    changed = info.st_mtime if info.st_mtime <= now else info.st_ctime
+    age = now - changed
     if 0 <= age < settle:
         return (
             f"changed {age:.1f} s ago, within the settle time of {settle:g} s "
@@ -91,8 +106,15 @@ def _unsettled(info: os.stat_result, now: float, settle: float, name: str) -> st
     return None
 
 
-def _copy(path: Path, target: Path) -> tuple[os.stat_result, os.stat_result]:
-    """Copy a regular file, opened without following links; return its stat before and after."""
+class _Swapped(OSError):
+    """The file opened is not the one the listing found."""
+
+
+def _copy(
+    path: Path, target: Path, listed: tuple[int, int] | None
+) -> tuple[os.stat_result, os.stat_result]:
+    """Copy a regular file, opened without following links, if it is still the file listed
+    (`listed`: its device and inode); return its stat before and after."""
     if never_read(path):
         raise OSError(f"{path} is in /proc, /sys or /dev")
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
@@ -101,6 +123,8 @@ def _copy(path: Path, target: Path) -> tuple[os.stat_result, os.stat_result]:
         before = os.fstat(descriptor)
         if not stat.S_ISREG(before.st_mode):
             raise OSError(f"{path} is not a regular file")
+        if listed is not None and (before.st_dev, before.st_ino) != listed:
+            raise _Swapped(f"device and inode {before.st_dev}:{before.st_ino}, listed {listed}")
         with target.open("wb") as copy:
             shutil.copyfileobj(source, copy, _CHUNK)
         return before, os.fstat(descriptor)
