@@ -34,3 +34,40 @@ def test_quotes_that_make_the_dialect_sniffer_backtrack_are_read_in_bounded_time
     assert result.counts.rows_quarantined == 1
     rows = lh.query("SELECT a, b FROM formatted.feed ORDER BY a").to_pylist()
     assert rows == [{"a": 1, "b": "x"}, {"a": 3, "b": "z"}]
+
+
+def _wide_parquet(path, width: int) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({f"c{i}": pa.array([i], pa.int64()) for i in range(width)}), path)
+    return path.read_bytes()
+
+
+# 100,000 keys or columns took DuckDB past 3 GB (NDJSON) or 100 s (Parquet, CSV) in the
+# lakebox process; a smaller cap shows the same refusal in a test's time
+@pytest.mark.parametrize("kind", ["ndjson", "json", "csv", "parquet"])
+def test_a_file_wider_than_the_column_cap_fails_alone_before_parsing(make_project, tmp_path, kind):
+    width = 3_000
+    keys = [f"k{i}" for i in range(width)]
+    if kind == "parquet":
+        data = _wide_parquet(tmp_path / "wide.parquet", width)
+    elif kind == "csv":
+        data = (",".join(keys) + "\n" + ",".join(map(str, range(width))) + "\n").encode()
+    else:
+        line = "{" + ", ".join(f'"{key}": 1' for key in keys) + "}"
+        data = (f'{{"a": 1}}\n{line}\n' if kind == "ndjson" else f"[{line}]").encode()
+    _, result = _format_one(make_project, tmp_path, f"wide.{kind}", data, limits={"columns": 2_000})
+
+    assert result.status == Status.FAILED
+    assert f"wide.{kind}: " in result.error
+    assert f"{width + (kind == 'ndjson'):,} columns, past the cap of 2,000" in result.error
+    assert "limits.columns" in result.error
+
+
+def test_the_column_cap_lets_a_file_as_wide_as_it_through(make_project, tmp_path):
+    data = _wide_parquet(tmp_path / "w.parquet", 50)
+    _, result = _format_one(make_project, tmp_path, "w.parquet", data, limits={"columns": 50})
+
+    assert result.status == Status.FORMATTED
+    assert result.counts.rows_formatted == 1

@@ -14,7 +14,7 @@ from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
 from lakebox.formatted import encoding as encodings
 from lakebox.formatted.readers import long_lines
-from lakebox.formatted.readers.base import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, check_width, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 SAMPLE_LINES = 200
@@ -62,6 +62,7 @@ def _read_delimited(
     encoding = encodings.detect(path, source.encoding)
     text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
     dialect = sniff(text_path, source, default_delimiter)
+    check_width(path, len(dialect.names), source.limits.columns)
     text_path, long = _without_long_lines(text_path, dialect, duckdb_encoding, scratch)
     temporary += [text_path] if long else []
     number = next(_REJECT_TABLES)
