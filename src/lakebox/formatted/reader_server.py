@@ -12,10 +12,13 @@ and a child starts with every module loaded. It answers on stdout, one line each
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import json
 import os
 import resource
+import select
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,6 +29,8 @@ from lakebox.errors import LakeboxError
 
 PRELOAD = ("lakebox.formatted.readers.excel",)
 HEADER = 8  # bytes of a request's length
+_POLL = 0.05  # seconds between looks at a running child
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 
 def main() -> None:
@@ -34,14 +39,32 @@ def main() -> None:
         importlib.import_module(name)
     _warm_up()
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    server = os.getpid()
     while header := _read_exact(requests, HEADER):
         task, args, memory, result = loads(_read_exact(requests, int.from_bytes(header, "big")))
         pid = os.fork()
         if pid == 0:
-            _child(task, args, memory, result)
+            _child(task, args, memory, result, server)
         _reply(replies, f"started {pid}")
-        _, status = os.waitpid(pid, 0)
+        status = _wait(pid, requests)
+        if status is None:  # the lakebox process ended while its child read: so do they
+            return
         _reply(replies, f"ended {os.waitstatus_to_exitcode(status)}")
+
+
+def _wait(pid: int, requests: BinaryIO) -> int | None:
+    """Return the wait status of child `pid`; or, if stdin closes first (the lakebox
+    process that sent the request ended, killed maybe, and will never stop the child at
+    its time limit), kill the child and return None. Nothing else comes on stdin while a
+    child runs."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if select.select([requests], [], [], _POLL)[0]:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
 
 
 def _warm_up() -> None:
@@ -67,10 +90,13 @@ def _reply(replies: BinaryIO, line: str) -> None:
     replies.flush()
 
 
-def _child(task: Callable[..., None], args: tuple[object, ...], memory: int, result: str) -> None:
-    """The forked child's body; it never returns."""
+def _child(
+    task: Callable[..., None], args: tuple[object, ...], memory: int, result: str, server: int
+) -> None:
+    """The forked child's body (`server`: its parent's pid); it never returns."""
     code = 70
     try:
+        _end_with_server(server)
         log = os.open(result + ".log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -81,6 +107,16 @@ def _child(task: Callable[..., None], args: tuple[object, ...], memory: int, res
         code = 0
     finally:
         os._exit(code)
+
+
+def _end_with_server(server: int) -> None:
+    """Have the child killed when the server ends (Linux), so killing the server never
+    leaves a reader running without its time limit."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != server:  # the server ended before the call
+        os._exit(70)
 
 
 def _limit_memory(memory: int) -> None:
