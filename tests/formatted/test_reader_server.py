@@ -103,3 +103,14 @@ def test_a_killed_server_fails_its_file_and_is_started_again(tmp_path):
     assert _gone(child), "the reader child outlived its server"
     isolation.run(time.sleep, (0,), isolation.Limits(2**30, 60), tmp_path / "again.json")
     assert isolation._SERVER is not None and isolation._SERVER.process.pid != server
+
+
+def test_a_reader_writing_a_flood_on_stderr_fills_no_disk(tmp_path):
+    result = tmp_path / "flood.json"
+    flood = f"yes x | head -c {300 * 1024 * 1024} >&2"
+    isolation.run(os.system, (flood,), isolation.Limits(2**34, 120), result)
+
+    log = Path(f"{result}.log")
+    assert log.exists()
+    assert 0 < log.stat().st_size <= 64 * 1024
+    assert log.read_bytes()[:10] == b"x\n" * 5

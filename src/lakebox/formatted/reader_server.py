@@ -3,10 +3,11 @@
 Started once per lakebox process (`python -m lakebox.formatted.reader_server`, by
 `isolation`), it imports the readers, then serves requests from its stdin: each is a pickled
 `(task, args, memory, result)`; it forks a child that limits its address space to `memory`
-bytes, runs `task(*args)` and writes how it went to the JSON file `result` (its stdout and
-stderr go to `result + ".log"`). The server itself is single-threaded, so forking it is safe,
-and a child starts with every module loaded. It answers on stdout, one line each:
-`started <pid>`, then `ended <exit code>` (negative: the signal that ended the child).
+bytes, runs `task(*args)` and writes how it went to the JSON file `result` (the first
+LOG_BYTES of its stdout and stderr go to `result + ".log"`). The server itself is
+single-threaded, so forking it is safe, and a child starts with every module loaded. It
+answers on stdout, one line each: `started <pid>`, then `ended <exit code>` (negative: the
+signal that ended the child).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from lakebox.errors import LakeboxError
 PRELOAD = ("lakebox.formatted.readers.excel",)
 HEADER = 8  # bytes of a request's length
 _POLL = 0.05  # seconds between looks at a running child
+LOG_BYTES = 64 * 1024  # what is kept of a child's stdout and stderr
+_PIPE_READ = 1024 * 1024
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 
@@ -42,29 +45,56 @@ def main() -> None:
     server = os.getpid()
     while header := _read_exact(requests, HEADER):
         task, args, memory, result = loads(_read_exact(requests, int.from_bytes(header, "big")))
+        said, told = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _child(task, args, memory, result, server)
+            os.close(said)
+            _child(task, args, memory, result, (server, told))
+        os.close(told)
         _reply(replies, f"started {pid}")
-        status = _wait(pid, requests)
+        words = bytearray()
+        status = _wait(pid, requests, said, words)
+        os.close(said)
+        with open(result + ".log", "wb") as log:
+            log.write(words)
         if status is None:  # the lakebox process ended while its child read: so do they
             return
         _reply(replies, f"ended {os.waitstatus_to_exitcode(status)}")
 
 
-def _wait(pid: int, requests: BinaryIO) -> int | None:
-    """Return the wait status of child `pid`; or, if stdin closes first (the lakebox
-    process that sent the request ended, killed maybe, and will never stop the child at
-    its time limit), kill the child and return None. Nothing else comes on stdin while a
-    child runs."""
+def _wait(pid: int, requests: BinaryIO, said: int, words: bytearray) -> int | None:
+    """Return the wait status of child `pid`, keeping the first LOG_BYTES of what it writes
+    on the pipe `said` in `words` (the rest is read and dropped: a child that writes
+    gigabytes fills neither a disk nor a pipe); or, if stdin closes first (the lakebox process
+    that sent the request ended, killed maybe, and will never stop the child at its time
+    limit), kill the child and return None. Nothing else comes on stdin while a child runs."""
+    watched: list[object] = [requests, said]
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
+            _drain(said, words)
             return status
-        if select.select([requests], [], [], _POLL)[0]:
+        ready = select.select(watched, [], [], _POLL)[0]
+        if requests in ready:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             return None
+        if said in ready and not _keep(os.read(said, _PIPE_READ), words):
+            watched.remove(said)  # the child closed its end: nothing more will come
+
+
+def _keep(chunk: bytes, words: bytearray) -> bool:
+    """Keep what of `chunk` fits in LOG_BYTES; return whether there was any."""
+    words += chunk[: max(LOG_BYTES - len(words), 0)]
+    return bool(chunk)
+
+
+def _drain(said: int, words: bytearray) -> None:
+    """Read what the ended child left in the pipe (without waiting on a writer it left)."""
+    os.set_blocking(said, False)
+    with contextlib.suppress(BlockingIOError):
+        while _keep(os.read(said, _PIPE_READ), words):
+            pass
 
 
 def _warm_up() -> None:
@@ -91,15 +121,21 @@ def _reply(replies: BinaryIO, line: str) -> None:
 
 
 def _child(
-    task: Callable[..., None], args: tuple[object, ...], memory: int, result: str, server: int
+    task: Callable[..., None],
+    args: tuple[object, ...],
+    memory: int,
+    result: str,
+    parent: tuple[int, int],
 ) -> None:
-    """The forked child's body (`server`: its parent's pid); it never returns."""
+    """The forked child's body; `parent`: the server's pid and the pipe that takes the
+    child's stdout and stderr. It never returns."""
     code = 70
     try:
+        server, told = parent
         _end_with_server(server)
-        log = os.open(result + ".log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        os.dup2(told, 1)
+        os.dup2(told, 2)
+        os.close(told)
         _limit_memory(memory)
         outcome = run_task(task, args, memory)
         with open(result, "w", encoding="utf-8") as handle:
