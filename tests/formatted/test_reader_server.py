@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lakebox.errors import ReaderLimitError
+from lakebox.errors import FormatError, ReaderLimitError
 from lakebox.formatted import isolation
 
 _SLEEPER = """
@@ -114,3 +114,15 @@ def test_a_reader_writing_a_flood_on_stderr_fills_no_disk(tmp_path):
     assert log.exists()
     assert 0 < log.stat().st_size <= 64 * 1024
     assert log.read_bytes()[:10] == b"x\n" * 5
+
+
+def test_the_memory_limit_counts_what_the_reader_allocates_not_the_servers_address_space(
+    tmp_path,
+):
+    # the server holds the readers' libraries (1.4 GiB of address space, mostly reserved and
+    # never resident); a child forked from it must still have its limit's worth to allocate
+    limits = isolation.Limits(512 * 1024**2, 120)
+    isolation.run(bytearray, (300 * 1024**2,), limits, tmp_path / "fits.json")
+
+    with pytest.raises(FormatError, match=r"limits\.memory|out of memory"):
+        isolation.run(bytearray, (1024**3,), limits, tmp_path / "past.json")

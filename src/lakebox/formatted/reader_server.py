@@ -156,12 +156,25 @@ def _end_with_server(server: int) -> None:
 
 
 def _limit_memory(memory: int) -> None:
-    """Cap the child's address space at `memory` bytes (never above a hard limit set on
-    lakebox itself; a system that enforces none, as macOS, leaves only the time limit)."""
+    """Cap what the child's address space may grow by at `memory` bytes past what it was
+    forked with (the server's libraries: over 1 GiB, mostly reserved and shared, which a
+    cap of the whole would count against the reader), never above a hard limit set on
+    lakebox itself; a system that enforces none, as macOS, leaves only the time limit."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+    cap = memory + _address_space()
+    cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _address_space() -> int:
+    """Return the bytes of this process's address space (0 where /proc does not tell)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            sizes = [line.split()[1] for line in status if line.startswith("VmSize:")]
+    except OSError:
+        return 0
+    return int(sizes[0]) * 1024 if sizes else 0
 
 
 def run_task(task: Callable[..., None], args: tuple[object, ...], memory: int) -> dict[str, str]:
