@@ -64,6 +64,7 @@ class LimitsConfig(Strict):
     sheet_cells: int = Field(default=20_000_000, ge=1)
     unzipped: int | str = "1GiB"
     json_depth: int = Field(default=128, ge=1, le=10_000)
+    columns: int = Field(default=10_000, ge=1)
 
     @field_validator("memory", "unzipped")
     @classmethod

@@ -3,19 +3,23 @@
 Started once per lakebox process (`python -m lakebox.formatted.reader_server`, by
 `isolation`), it imports the readers, then serves requests from its stdin: each is a pickled
 `(task, args, memory, result)`; it forks a child that limits its address space to `memory`
-bytes, runs `task(*args)` and writes how it went to the JSON file `result` (its stdout and
-stderr go to `result + ".log"`). The server itself is single-threaded, so forking it is safe,
-and a child starts with every module loaded. It answers on stdout, one line each:
-`started <pid>`, then `ended <exit code>` (negative: the signal that ended the child).
+bytes, runs `task(*args)` and writes how it went to the JSON file `result` (the first
+LOG_BYTES of its stdout and stderr go to `result + ".log"`). The server itself is
+single-threaded, so forking it is safe, and a child starts with every module loaded. It
+answers on stdout, one line each: `started <pid>`, then `ended <exit code>` (negative: the
+signal that ended the child).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import json
 import os
 import resource
+import select
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,6 +30,10 @@ from lakebox.errors import LakeboxError
 
 PRELOAD = ("lakebox.formatted.readers.excel",)
 HEADER = 8  # bytes of a request's length
+_POLL = 0.05  # seconds between looks at a running child
+LOG_BYTES = 64 * 1024  # what is kept of a child's stdout and stderr
+_PIPE_READ = 1024 * 1024
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 
 def main() -> None:
@@ -34,14 +42,59 @@ def main() -> None:
         importlib.import_module(name)
     _warm_up()
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    server = os.getpid()
     while header := _read_exact(requests, HEADER):
         task, args, memory, result = loads(_read_exact(requests, int.from_bytes(header, "big")))
+        said, told = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _child(task, args, memory, result)
+            os.close(said)
+            _child(task, args, memory, result, (server, told))
+        os.close(told)
         _reply(replies, f"started {pid}")
-        _, status = os.waitpid(pid, 0)
+        words = bytearray()
+        status = _wait(pid, requests, said, words)
+        os.close(said)
+        with open(result + ".log", "wb") as log:
+            log.write(words)
+        if status is None:  # the lakebox process ended while its child read: so do they
+            return
         _reply(replies, f"ended {os.waitstatus_to_exitcode(status)}")
+
+
+def _wait(pid: int, requests: BinaryIO, said: int, words: bytearray) -> int | None:
+    """Return the wait status of child `pid`, keeping the first LOG_BYTES of what it writes
+    on the pipe `said` in `words` (the rest is read and dropped: a child that writes
+    gigabytes fills neither a disk nor a pipe); or, if stdin closes first (the lakebox process
+    that sent the request ended, killed maybe, and will never stop the child at its time
+    limit), kill the child and return None. Nothing else comes on stdin while a child runs."""
+    watched: list[object] = [requests, said]
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            _drain(said, words)
+            return status
+        ready = select.select(watched, [], [], _POLL)[0]
+        if requests in ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        if said in ready and not _keep(os.read(said, _PIPE_READ), words):
+            watched.remove(said)  # the child closed its end: nothing more will come
+
+
+def _keep(chunk: bytes, words: bytearray) -> bool:
+    """Keep what of `chunk` fits in LOG_BYTES; return whether there was any."""
+    words += chunk[: max(LOG_BYTES - len(words), 0)]
+    return bool(chunk)
+
+
+def _drain(said: int, words: bytearray) -> None:
+    """Read what the ended child left in the pipe (without waiting on a writer it left)."""
+    os.set_blocking(said, False)
+    with contextlib.suppress(BlockingIOError):
+        while _keep(os.read(said, _PIPE_READ), words):
+            pass
 
 
 def _warm_up() -> None:
@@ -67,13 +120,22 @@ def _reply(replies: BinaryIO, line: str) -> None:
     replies.flush()
 
 
-def _child(task: Callable[..., None], args: tuple[object, ...], memory: int, result: str) -> None:
-    """The forked child's body; it never returns."""
+def _child(
+    task: Callable[..., None],
+    args: tuple[object, ...],
+    memory: int,
+    result: str,
+    parent: tuple[int, int],
+) -> None:
+    """The forked child's body; `parent`: the server's pid and the pipe that takes the
+    child's stdout and stderr. It never returns."""
     code = 70
     try:
-        log = os.open(result + ".log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        server, told = parent
+        _end_with_server(server)
+        os.dup2(told, 1)
+        os.dup2(told, 2)
+        os.close(told)
         _limit_memory(memory)
         outcome = run_task(task, args, memory)
         with open(result, "w", encoding="utf-8") as handle:
@@ -83,13 +145,36 @@ def _child(task: Callable[..., None], args: tuple[object, ...], memory: int, res
         os._exit(code)
 
 
+def _end_with_server(server: int) -> None:
+    """Have the child killed when the server ends (Linux), so killing the server never
+    leaves a reader running without its time limit."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != server:  # the server ended before the call
+        os._exit(70)
+
+
 def _limit_memory(memory: int) -> None:
-    """Cap the child's address space at `memory` bytes (never above a hard limit set on
-    lakebox itself; a system that enforces none, as macOS, leaves only the time limit)."""
+    """Cap what the child's address space may grow by at `memory` bytes past what it was
+    forked with (the server's libraries: over 1 GiB, mostly reserved and shared, which a
+    cap of the whole would count against the reader), never above a hard limit set on
+    lakebox itself; a system that enforces none, as macOS, leaves only the time limit."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+    cap = memory + _address_space()
+    cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _address_space() -> int:
+    """Return the bytes of this process's address space (0 where /proc does not tell)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            sizes = [line.split()[1] for line in status if line.startswith("VmSize:")]
+    except OSError:
+        return 0
+    return int(sizes[0]) * 1024 if sizes else 0
 
 
 def run_task(task: Callable[..., None], args: tuple[object, ...], memory: int) -> dict[str, str]:

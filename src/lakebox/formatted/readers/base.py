@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
-from lakebox.errors import FormatError
+from lakebox.errors import FormatError, ReaderLimitError
 
 TypedScan = Callable[[dict[str, str], list[str]], tuple[str, str]]
 
@@ -116,6 +116,19 @@ def format_of(path: Path, source: SourceConfig) -> str:
             file=str(path),
         )
     return EXTENSIONS[suffix]
+
+
+def check_width(path: Path, width: int, cap: int) -> None:
+    """Raise ReaderLimitError if a file has more than `cap` columns (limits.columns): a
+    parser and the schema inference after it grow with every column, so a file of 100,000
+    is refused before either runs."""
+    if width > cap:
+        raise ReaderLimitError(
+            f"{path.name}: the file has {width:,} columns, past the cap of {cap:,} "
+            "(limits.columns)",
+            hint="split the export, or raise the source's limits.columns",
+            file=str(path),
+        )
 
 
 def normalise_name(name: str, position: int) -> str:

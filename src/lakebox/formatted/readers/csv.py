@@ -14,10 +14,13 @@ from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
 from lakebox.formatted import encoding as encodings
 from lakebox.formatted.readers import long_lines
-from lakebox.formatted.readers.base import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, check_width, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 SAMPLE_LINES = 200
+# what csv.Sniffer sees of the sample: its quote regex backtracks from every quote over the
+# rest of the sample (quadratic), so a few hundred KiB of quotes would take it hours
+SNIFF_CHARS = 8192
 MAX_LINE_SIZE = 4 * 1024 * 1024  # per record; a longer one is refused, not lost
 LONGEST = MAX_LINE_SIZE - 1  # the longest record DuckDB takes with max_line_size
 # DuckDB would size its read buffers at 16 × max_line_size; its own default is 32 MiB.
@@ -59,6 +62,7 @@ def _read_delimited(
     encoding = encodings.detect(path, source.encoding)
     text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
     dialect = sniff(text_path, source, default_delimiter)
+    check_width(path, len(dialect.names), source.limits.columns)
     text_path, long = _without_long_lines(text_path, dialect, duckdb_encoding, scratch)
     temporary += [text_path] if long else []
     number = next(_REJECT_TABLES)
@@ -197,7 +201,7 @@ def sniff(path: Path, source: SourceConfig, default_delimiter: str | None) -> Di
     if not lines:
         raise FormatError(f"{path.name}: the file is empty", file=str(path))
     sample = "".join(lines)
-    sniffed = _sniff_sample(sample)
+    sniffed = _sniff_sample(_sniffed_part(sample))
     delimiter = source.delimiter or default_delimiter or sniffed.delimiter
     quote = sniffed.quotechar or '"'
     first = next(
@@ -220,8 +224,10 @@ def _utf8_view(path: Path, detected: str, scratch: Path) -> tuple[Path, list[Pat
 
 def _sample_lines(path: Path) -> list[str]:
     """Return the non-blank lines of the first SAMPLE_LINES, those longer than MAX_LINE_SIZE
-    left out (they are refused, and would only fill memory)."""
+    left out (they are refused, and would only fill memory), up to MAX_LINE_SIZE characters
+    in all past the first line."""
     lines: list[str] = []
+    kept = 0
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         for _ in range(SAMPLE_LINES):
             line = handle.readline(MAX_LINE_SIZE)
@@ -232,7 +238,19 @@ def _sample_lines(path: Path) -> list[str]:
                     pass
             elif line.strip():
                 lines.append(line)
+                kept += len(line)
+                if kept >= MAX_LINE_SIZE:
+                    break
     return lines
+
+
+def _sniffed_part(sample: str) -> str:
+    """Return the head of `sample` the sniffer reads: its whole lines within SNIFF_CHARS
+    (the first SNIFF_CHARS of the first line, if that one is longer)."""
+    if len(sample) <= SNIFF_CHARS:
+        return sample
+    cut = sample.rfind("\n", 0, SNIFF_CHARS) + 1
+    return sample[: cut or SNIFF_CHARS]
 
 
 def _sniff_sample(sample: str) -> csv.Dialect | type[csv.Dialect]:

@@ -42,7 +42,7 @@ def read_pages(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: 
         f"AS _position FROM (SELECT _line, json_extract(_page_text, {records})::JSON[] AS "
         f"_records FROM {pages} WHERE {good}))"
     )
-    raw = from_texts(engine, texts, source)
+    raw = from_texts(engine, texts, source, path)
     refused_pages = (
         f"SELECT _line, NULL AS _column, {_page_reason(source.records)} AS _reason, "
         f"coalesce(json_extract_string(_page_text, '$.text'), _page_text) AS _raw "

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
+from lakebox.errors import ReaderLimitError
 from lakebox.formatted.readers import json_numbers, long_lines, nesting
-from lakebox.formatted.readers.base import RawInput, register, unique_names
+from lakebox.formatted.readers.base import RawInput, check_width, register, unique_names
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 MAX_LINE_SIZE = 16 * 1024 * 1024
@@ -31,7 +32,7 @@ def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch:
         f"header=false, delim='\\x1e', quote='', escape='', ignore_errors=true, "
         f"max_line_size={MAX_LINE_SIZE})) WHERE trim(coalesce(_text, '')) <> ''"
     )
-    raw = from_texts(engine, lines, source)
+    raw = from_texts(engine, lines, source, path)
     if long:  # each long line's placeholder is refused as malformed; say why it really is
         key = "an NDJSON line has"
         raw.rejects_sql = long_lines.relabel(raw.rejects_sql or "", long, MAX_LINE_SIZE - 1, key)
@@ -48,13 +49,15 @@ def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: P
         f"read_json_objects({quote_literal(str(path))}, format='auto', "
         f"maximum_object_size={MAX_LINE_SIZE})"
     )
-    return from_texts(engine, texts, source)
+    return from_texts(engine, texts, source, path)
 
 
-def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> RawInput:
+def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig, path: Path) -> RawInput:
     """Split JSON texts (`_text`, `_ordinal` and optionally `_line`, else the ordinal is the
-    line) into valid objects, as columns, and refused texts: malformed JSON, not an object,
-    or holding a number a DOUBLE cannot hold as written (see `json_numbers`)."""
+    line) of the file at `path` into valid objects, as columns, and refused texts: malformed
+    JSON, not an object, or holding a number a DOUBLE cannot hold as written (see
+    `json_numbers`); a file of more columns than limits.columns is refused before they are
+    extracted."""
     name = f"json_{next(_TABLES)}"
     checked = json_numbers.checked_sql(texts_sql)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {checked}")
@@ -62,6 +65,11 @@ def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig) -> Ra
     line = "_line" if any(row[0] == "_line" for row in described) else "_ordinal"
     structure = _structure(engine, name)
     paths = _leaf_paths(structure, (), source.nested == "flatten")
+    try:
+        check_width(path, len(paths), source.limits.columns)
+    except ReaderLimitError:
+        engine.execute(f"DROP TABLE IF EXISTS {name}")
+        raise
     names = unique_names([".".join(path) for path in paths])
     # one extraction of every path: each text is parsed once, however many columns it has
     columns = ", ".join(
