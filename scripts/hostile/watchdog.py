@@ -89,12 +89,19 @@ class Tree:
         return rss, sum(self.written.values())
 
     def kill(self) -> None:
-        """Kill the process group and every descendant seen, even one in a group of its own."""
+        """Kill the process group and every descendant, even one in a session of its own.
+
+        The group is stopped first, so that no process can start another between the last
+        look at the tree and the kill."""
+        with contextlib.suppress(OSError):
+            os.killpg(self.root.pid, signal.SIGSTOP)
+        processes = self.processes()
         with contextlib.suppress(OSError):
             os.killpg(self.root.pid, signal.SIGKILL)
-        for proc in self.processes():
+        for proc in processes:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
+        psutil.wait_procs(processes, timeout=10)  # gone (or a zombie) before the next case
 
 
 def _alive(proc: psutil.Process) -> bool:
