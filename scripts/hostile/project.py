@@ -1,4 +1,4 @@
-"""A fresh lakebox project per case: a minimal lakebox.yaml with one good source beside the
+"""A fresh lakebox project per case: a minimal lakebox.yaml with one good source after the
 hostile one, so every case also shows whether the rest of the run went on."""
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ class Project:
     def config_text(self, extra: str = "") -> str:
         """Return lakebox.yaml: the header, `extra` top-level keys, then the sources (flow maps)."""
         lines = [HEADER + extra, "sources:"]
-        lines += [f"  {name}: {json.dumps(settings)}" for name, settings in self.sources.items()]
+        # The good source comes last (in the file and by name), so that it shows the run went on
+        # past the hostile one.
+        order = sorted(self.sources, key=lambda name: name == "good")
+        lines += [f"  {name}: {json.dumps(self.sources[name])}" for name in order]
         return "\n".join(lines) + "\n"
 
     def save(self, extra: str = "") -> None:

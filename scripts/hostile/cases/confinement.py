@@ -3,14 +3,17 @@ roots, models reading system files, and the config bombs (points 7, 9, 10, 16)."
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 
 from scripts.hostile.cases.common import ANY_BOUNDED, HANDLED, expect, refused_config, run_source
 from scripts.hostile.judge import (
     Verdict,
+    abnormal,
     check_good_went_on,
     model_statuses,
+    short,
     source_outcome,
     tables_holding,
 )
@@ -110,6 +113,40 @@ def model_case(name: str, point: str, models: dict[str, str], expected: dict[str
     return Case(point, name, run_it)
 
 
+DASHBOARD = """title: Passwords
+charts:
+  passwd:
+    kind: table
+    title: passwd
+    sql: SELECT * FROM read_text('/etc/passwd')
+"""
+
+
+def dashboard_sql(run: CaseRun) -> Verdict:
+    """`lakebox dashboards --run` must run chart SQL under the serve sandbox: no /etc/passwd."""
+    run.project.write("dashboards/passwd.yaml", DASHBOARD)
+    run.project.save()
+    step = run.lakebox("dashboards", "--run", "--json")
+    if (verdict := abnormal(step.watched)) is not None:
+        return verdict
+    boards = _json_list(step.watched.stdout)
+    refusal = next((board.get("error") or board.get("failed_charts") for board in boards), None)
+    shown = PASSWD_MARK in step.watched.stdout
+    verdict = Verdict("refused" if refusal else "answered", short(str(refusal or "")))
+    verdict.require(bool(refusal) and not shown, "the chart read /etc/passwd")
+    return verdict
+
+
+def _json_list(stdout: str) -> list[dict[str, object]]:
+    try:
+        document = json.loads(stdout[stdout.find("[") :])
+    except ValueError:
+        return []
+    return (
+        [item for item in document if isinstance(item, dict)] if isinstance(document, list) else []
+    )
+
+
 RECURSIVE = (
     "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
     "SELECT n, repeat('x', 100) AS pad FROM r"
@@ -134,6 +171,7 @@ CASES: list[Case] = [
         {"passwd": "SELECT * FROM read_csv('/etc/passwd')"},
         {"passwd": "failed"},
     ),
+    Case("10", "dashboards --run: read_text('/etc/passwd')", dashboard_sql),
     model_case(
         "model ending in a -- comment",
         "17",
