@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from scripts.hostile.cases import ALL
@@ -54,10 +55,16 @@ def parser() -> argparse.ArgumentParser:
     )
     add("--bomb-mb", type=int, default=1024, help="the gzip bomb's expanded size (1024)")
     add("--body-mb", type=int, default=500, help="the huge plain HTTP body (500)")
-    add("--xlsx-padding-mb", type=int, default=1024, help="the padded xlsx sheet part (1024)")
+    add("--xlsx-padding-mb", type=int, default=2048, help="the padded xlsx sheet part (2048)")
     add("--csv-record-mb", type=int, default=40, help="the huge CSV record (40; cap 32 MiB)")
     add("--ndjson-line-mb", type=int, default=20, help="the huge NDJSON line (20; cap 16 MiB)")
     add("--slow-gap", type=float, default=5.0, help="seconds between the slow API's bytes (5)")
+    add(
+        "--jobs",
+        type=int,
+        default=int(_env_number("HOSTILE_JOBS", 1)),
+        help="cases run at once (1); each command's caps apply to it alone",
+    )
     add(
         "--only",
         action="append",
@@ -66,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
         help="run only the cases whose name or point number contains TEXT (repeatable)",
     )
     add("--list", action="store_true", help="list the cases and exit")
-    add("--keep", action="store_true", help="keep each case's project folder (printed)")
+    add("--keep", action="store_true", help="keep each case's folder (in --workdir)")
     add("--workdir", type=Path, default=None, help="where the case folders go (a temp dir)")
     add("--markdown", type=Path, default=None, help="also write the table as Markdown here")
     return cli
@@ -99,21 +106,23 @@ def selected(cases: Sequence[Case], only: Sequence[str]) -> list[Case]:
     return [c for c in cases if any(t == c.point or t.lower() in c.name.lower() for t in only)]
 
 
-def run_all(cases: Sequence[Case], settings: Settings) -> list[Row]:
-    rows = []
+def run_all(cases: Sequence[Case], settings: Settings, jobs: int = 1) -> list[Row]:
+    """Run the cases, `jobs` at a time, and return their rows in the cases' order."""
     server_settings = {"body_bytes": settings.body_bytes, "slow_gap": settings.slow_gap}
-    with Servers(server_settings) as servers:
-        for index, case in enumerate(cases, 1):
-            print(
-                f"[{index}/{len(cases)}] {case.point}: {case.name} …", file=sys.stderr, flush=True
-            )
-            row = run_case(case, settings, servers)
-            verdict = "ok" if row.ok else "FAIL"
-            print(
-                f"    {row.outcome} in {row.seconds:.1f} s, {verdict}", file=sys.stderr, flush=True
-            )
-            rows.append(row)
-    return rows
+    with Servers(server_settings) as servers, ThreadPoolExecutor(max(1, jobs)) as pool:
+        runs = [pool.submit(_run_one, case, settings, servers) for case in cases]
+        return [run.result() for run in runs]
+
+
+def _run_one(case: Case, settings: Settings, servers: Servers) -> Row:
+    row = run_case(case, settings, servers)
+    verdict = "ok" if row.ok else "FAIL: " + "; ".join(row.problems or [row.outcome])
+    print(
+        f"{case.point:>3} {case.name}: {row.outcome} in {row.seconds:.1f} s, {verdict}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return row
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.list or not cases:
         print("\n".join(f"{case.point:>3}  {case.name}" for case in cases) or "no case matches")
         return 0 if cases else 2
-    rows = run_all(cases, settings_from(options))
+    print(f"{len(cases)} cases, {options.jobs} at a time", file=sys.stderr, flush=True)
+    rows = run_all(cases, settings_from(options), options.jobs)
     print(table(rows))
     if options.markdown is not None:
         options.markdown.write_text(markdown(rows) + "\n", encoding="utf-8")

@@ -31,7 +31,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     bomb_bytes: int = 1024 * MB
     body_bytes: int = 500 * MB
-    xlsx_padding: int = 1024 * MB
+    xlsx_padding: int = 2048 * MB
     csv_record_bytes: int = 40 * MB
     ndjson_line_bytes: int = 20 * MB
     slow_gap: float = 5.0

@@ -213,13 +213,13 @@ class Servers:
         self.other = Api({"/collect": collect})
         for server in (self.api, self.other):
             server.settings = {**settings, "redirect_to": self.other.origin}
-        self._bomb: bytes | None = None
+        self._bomb_lock = threading.Lock()
 
     def prepare_bomb(self, expanded: int) -> None:
         """Compress the gzip bomb once (a few seconds for a GiB)."""
-        if self._bomb is None:
-            self._bomb = gzip_bomb(expanded)
-        self.api.bomb = self._bomb
+        with self._bomb_lock:
+            if not self.api.bomb:
+                self.api.bomb = gzip_bomb(expanded)
 
     def __enter__(self) -> Servers:
         self.api.__enter__()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from scripts.hostile.cases.common import ANY_BOUNDED, HANDLED, expect, refused_config, run_source
 from scripts.hostile.judge import (
+    Step,
     Verdict,
     abnormal,
     check_good_went_on,
@@ -87,6 +88,19 @@ def config_command(name: str, point: str, change: Callable[[str], str]) -> Case:
     return Case(point, name, run_it)
 
 
+def _model_outcome(
+    verdict: Verdict, step: Step, got: dict[str, str], statuses: dict[str, tuple[str, str]]
+) -> None:
+    """Put the models' statuses, and the first failure (a model's or the run's), in the verdict."""
+    errors = [error for status, error in statuses.values() if status == "failed"]
+    if not statuses and (step.report or {}).get("error"):
+        errors = [str((step.report or {})["error"])]
+    verdict.outcome = "failed" if errors else "built"
+    verdict.detail = ", ".join(f"{model} {status}" for model, status in got.items())
+    if errors:
+        verdict.detail += f" ({short(errors[0])})"
+
+
 def model_case(name: str, point: str, models: dict[str, str], expected: dict[str, str]) -> Case:
     """Return a case building `models` (name → SQL); each must end with its expected status."""
 
@@ -99,11 +113,8 @@ def model_case(name: str, point: str, models: dict[str, str], expected: dict[str
         check_good_went_on(verdict, step)
         statuses = model_statuses(step)
         got = {model: statuses.get(model, ("missing", ""))[0] for model in models}
-        errors = [error for status, error in statuses.values() if status == "failed"]
-        verdict.outcome = "failed" if errors else verdict.outcome
-        verdict.detail = ", ".join(f"{m} {s}" for m, s in got.items()) + (
-            f" ({errors[0][:100]})" if errors else ""
-        )
+        if abnormal(step.watched) is None:
+            _model_outcome(verdict, step, got, statuses)
         for model, status in expected.items():
             verdict.require(got[model] == status, f"{model}: {got[model]}, expected {status}")
         leaked = tables_holding(run.project, PASSWD_MARK)

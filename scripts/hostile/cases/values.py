@@ -66,7 +66,7 @@ def json_numbers(run: CaseRun) -> Verdict:
 
 def formula_csv() -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["id", "cell"])
     writer.writerows([index, cell] for index, cell in enumerate(FORMULAS))
     return buffer.getvalue()
@@ -78,7 +78,7 @@ def csv_injection(run: CaseRun) -> Verdict:
     run.project.source("bad", kind="files", path="exports/bad")
     run.project.save()
     verdict = run_source(run, "bad", {"formatted"})
-    if verdict.problems:
+    if abnormal(run.steps[0].watched) is not None or run.steps[0].report is None:
         return verdict
     export = run.python(
         "-m",
