@@ -101,7 +101,8 @@ class Tree:
         for proc in processes:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
-        psutil.wait_procs(processes, timeout=10)  # gone (or a zombie) before the next case
+        # Gone (or a zombie) before the next case; the root is left to `watch` to reap.
+        psutil.wait_procs([proc for proc in processes if proc.pid != self.root.pid], timeout=10)
 
 
 def _alive(proc: psutil.Process) -> bool:
