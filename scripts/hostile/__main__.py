@@ -1,8 +1,9 @@
 """`python -m scripts.hostile` (`make hostile`): run every hostile input of issue 20 on a fresh
 project under the watchdog, print the table, exit 1 unless every row is bounded and accounted.
 
-Every cap and size is a flag; the caps also read HOSTILE_TIMEOUT (seconds), HOSTILE_MAX_RSS_MB
-and HOSTILE_MAX_WRITTEN_MB, so `make hostile HOSTILE_ARGS=...` or the environment can set them.
+Every cap and size is a flag; the caps also read HOSTILE_TIMEOUT (seconds), HOSTILE_MAX_RSS_MB,
+HOSTILE_MAX_WRITTEN_MB and HOSTILE_JOBS, so `make hostile HOSTILE_ARGS=...` or the environment
+can set them.
 """
 
 from __future__ import annotations
