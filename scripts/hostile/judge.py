@@ -68,7 +68,8 @@ def error_line(stderr: str) -> str:
 def abnormal(watched: Watched) -> Verdict | None:
     """Return the verdict of a command the watchdog killed or that crashed, else None."""
     if watched.breach is not None:
-        return Verdict(watched.breach, f"killed after {watched.seconds:.0f} s", [watched.breach])
+        detail = f"killed after {watched.seconds:.0f} s, {watched.cpu_seconds:.0f} s of CPU"
+        return Verdict(watched.breach, detail, [watched.breach])
     if watched.signal_name is not None:
         return Verdict(
             "CRASH",

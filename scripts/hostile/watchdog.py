@@ -49,6 +49,7 @@ class Watched:
     written: int
     seconds: float
     breach: str | None = None  # "TIMEOUT", "OOM" or "DISK" when the watchdog killed it
+    cpu_seconds: float = 0.0  # as last polled: a timeout with little CPU waited (or was starved)
 
     @property
     def signal_name(self) -> str | None:
@@ -67,6 +68,7 @@ class Tree:
         self.root = psutil.Process(pid)
         self.seen: dict[int, psutil.Process] = {pid: self.root}
         self.written: dict[int, int] = {}
+        self.cpu: dict[int, float] = {}
 
     def processes(self) -> list[psutil.Process]:
         """Return the live processes of the tree, remembering every one seen."""
@@ -84,6 +86,8 @@ class Tree:
             try:
                 rss += proc.memory_info().rss
                 self.written[proc.pid] = proc.io_counters().write_bytes
+                times = proc.cpu_times()
+                self.cpu[proc.pid] = times.user + times.system
             except (psutil.Error, AttributeError):
                 continue
         return rss, sum(self.written.values())
@@ -161,7 +165,8 @@ def watch(
             start_new_session=True,
             preexec_fn=_limit_address_space(limits.address_space),
         )
-        peak, written, breach = _poll(process, Tree(process.pid), limits, started)
+        tree = Tree(process.pid)
+        peak, written, breach = _poll(process, tree, limits, started)
         seconds = time.monotonic() - started
     return Watched(
         argv=tuple(argv),
@@ -172,6 +177,7 @@ def watch(
         written=written,
         seconds=seconds,
         breach=breach,
+        cpu_seconds=sum(tree.cpu.values()),
     )
 
 

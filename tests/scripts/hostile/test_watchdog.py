@@ -63,6 +63,7 @@ def test_a_command_past_its_memory_is_killed(tmp_path: Path) -> None:
     watched = watch(python(code), Limits(seconds=60, rss_bytes=100 * MB), cwd=tmp_path)
     assert watched.breach == "OOM"
     assert watched.returncode is not None and watched.returncode < 0
+    assert watched.cpu_seconds > 0
     assert watched.peak_rss > 100 * MB
 
 
