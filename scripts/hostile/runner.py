@@ -8,7 +8,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.hostile.judge import Step, Verdict
@@ -112,7 +112,3 @@ def _row(case: Case, verdict: Verdict, steps: list[Step]) -> Row:
         seconds=sum(step.watched.seconds for step in steps),
         problems=verdict.problems,
     )
-
-
-def with_seconds(limits: Limits, seconds: float) -> Limits:
-    return replace(limits, seconds=min(limits.seconds, seconds))
