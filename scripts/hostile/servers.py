@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import threading
 import time
 import zlib
@@ -102,6 +103,11 @@ class Api(ThreadingHTTPServer):
         self.bomb = b""
         self.received: list[tuple[str, dict[str, str]]] = []
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay quiet about a client killed by the watchdog mid-request; report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     @property
     def origin(self) -> str:
