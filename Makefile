@@ -26,9 +26,11 @@ QUIX_VENV := .venv-quix
 QUIX_STAMP := $(QUIX_VENV)/.installed
 QUIX_LOCK := benchmarks/quix-requirements.lock
 STREAM_BENCH_ARGS ?=
+# Options of `make hostile` (scripts/hostile): caps and input sizes, e.g. HOSTILE_ARGS="--timeout 30".
+HOSTILE_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv .venv-quix test demo lint format bench bench-stream lock quix-lock \
+.PHONY: help .venv .venv-quix test demo lint format bench bench-stream hostile lock quix-lock \
 	superset-check clean distclean
 
 help:
@@ -37,6 +39,8 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     sort imports and format the code with ruff"
 	@echo "make bench      run benchmarks/ingest.py"
+	@echo "make hostile    run every hostile input of docs/hostile.md under a time and memory watchdog"
+	@echo "                     and print the table (HOSTILE_ARGS=... passes options)"
 	@echo "make bench-stream  run benchmarks/stream.py: lakebox and Quix Streams side by side on Kafka"
 	@echo "                     (installs $(QUIX_VENV) once; STREAM_BENCH_ARGS=... passes options)"
 	@echo "make .venv-quix create $(QUIX_VENV) with Quix Streams from $(QUIX_LOCK)"
@@ -80,6 +84,11 @@ format: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/ingest.py
+
+# Each input on a fresh project, each lakebox command capped (60 s, 2 GiB RSS, 2 GiB written by
+# default); exits 1 unless every row is bounded and accounted.
+hostile: $(DEV_STAMP)
+	$(BIN)/python -m scripts.hostile $(HOSTILE_ARGS)
 
 $(QUIX_VENV)/bin/python:
 	$(PYTHON) -m venv $(QUIX_VENV)
