@@ -67,6 +67,9 @@ class CaseRun:
         path = env.get("PYTHONPATH")
         env["PYTHONPATH"] = str(self.settings.src) + (os.pathsep + path if path else "")
         env.update(HOSTILE_SECRET=SECRET, HOSTILE_API_KEY=API_KEY, NO_COLOR="1", COLUMNS="200")
+        # files written just before a command land at once; the case of a file still being
+        # written sets its source's own settle time
+        env["LAKEBOX_SETTLE"] = "0s"
         return env
 
     def lakebox(self, *args: str, limits: Limits | None = None) -> Step:

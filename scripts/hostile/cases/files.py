@@ -95,7 +95,7 @@ def still_written(run: CaseRun) -> Verdict:
                 lines[0] += 200
                 time.sleep(0.05)
 
-    run.project.source("bad", kind="files", path="exports/bad")
+    run.project.source("bad", kind="files", path="exports/bad", settle="2s")
     run.project.save()
     writer = threading.Thread(target=append, daemon=True)
     writer.start()
