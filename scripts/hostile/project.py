@@ -13,7 +13,7 @@ name: hostile
 storage: {root: data}
 catalog: {uri: "sqlite:///.lakebox/catalog.db"}
 engine: {memory_limit: 1GB}
-models: {path: models}
+models: {path: models, timeout: 20s}  # the default (30 min) is past the harness's cap
 """
 
 

@@ -65,7 +65,9 @@ def redirect(run: CaseRun) -> Verdict:
 CASES: list[Case] = [
     api_case("3", "HTTP gzip bomb", "/bomb"),
     api_case("3", "HTTP huge plain body", "/big", ANY_BOUNDED),
-    api_case("4", "HTTP slow body (1 byte / 5 s)", "/slow", timeout=10),
+    api_case(
+        "4", "HTTP slow body (1 byte / 5 s)", "/slow", timeout=10, pull_timeout="20s"
+    ),  # the default deadline (30 min) is past the harness's cap
     api_case(
         "5",
         "HTTP pagination loop (same cursor)",
@@ -74,7 +76,14 @@ CASES: list[Case] = [
         pagination={"type": "cursor", "cursor_path": "next"},
     ),
     api_case(
-        "6", "HTTP 503 on page 4 (partial pull)", "/partial", ANY_BOUNDED, rows=9, pagination=PAGED
+        "6",
+        "HTTP 503 on page 4 (partial pull)",
+        "/partial",
+        ANY_BOUNDED,
+        rows=9,
+        pagination=PAGED,
+        incremental={"cursor": "id", "param": "since"},  # a full pull lands whole or not at all
+        key=["id"],
     ),
     Case("11", "HTTP 302 to another origin, X-Api-Key", redirect),
     api_case(
