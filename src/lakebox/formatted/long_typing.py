@@ -11,6 +11,7 @@ file shaped like a part of `staging.write_typed`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from lakebox.formatted.rules import ColumnPlan, typed_ref, value_ref
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 _NAME = "_name"
+_LONG_ROWS = 262_144  # long rows put side by side at a time (at least one record)
 
 
 @dataclass
@@ -119,10 +121,38 @@ def write_group(
         f"TO {quote_literal(str(long_file))} (FORMAT parquet, COMPRESSION lz4)"
     )
     try:
-        long = pq.read_table(long_file)
+        writer = None
+        for long in _whole_records(long_file, len(group.columns)):
+            table = _side_by_side(long, group, kept, number)
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema, compression="lz4")
+            writer.write_table(table)
+        if writer is None:  # no record at all
+            empty = pq.read_table(long_file)
+            writer = pq.ParquetWriter(target, _side_by_side(empty, group, kept, number).schema)
+        writer.close()
     finally:
         long_file.unlink(missing_ok=True)
-    pq.write_table(_side_by_side(long, group, kept, number), target, compression="lz4")
+
+
+def _whole_records(path: Path, width: int) -> Iterator[pa.Table]:
+    """Yield the long rows of `path`, `width` to a record, a batch of whole records at a
+    time: memory holds a batch, never the file."""
+    reader = pq.ParquetFile(path)
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    try:
+        for batch in reader.iter_batches(batch_size=max(width, _LONG_ROWS // width * width)):
+            pending.append(batch)
+            held += batch.num_rows
+            whole = held - held % width
+            if whole:
+                table = pa.Table.from_batches(pending).combine_chunks()
+                yield table.slice(0, whole)
+                rest = table.slice(whole)
+                pending, held = (rest.to_batches(), rest.num_rows) if rest.num_rows else ([], 0)
+    finally:
+        reader.close()
 
 
 def _side_by_side(long: pa.Table, group: Group, kept: list[str], number: int) -> pa.Table:
