@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError
+from lakebox.formatted import long_typing
 from lakebox.formatted.rules import ColumnPlan, typed_ref
 from lakebox.ground.sql import quote_identifier, quote_literal
 
@@ -41,15 +42,25 @@ def write_typed(
         return
     table = f"wide_source_{next(_SOURCES)}"
     engine.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {source}")
+    read_as = dict(
+        engine.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall()
+    )
+    grouped, others = long_typing.groups(columns, PART_COLUMNS, read_as)
+    places = {column.name: index for index, column in enumerate(columns)}
+    files: list[Path] = []
     try:
-        files = []
-        for number, part in enumerate(_parts(columns)):
+        for group in grouped:
+            files.append(target.with_name(f"{target.stem}.part{len(files)}.parquet"))
+            long_typing.write_group(engine, group, kept, table, len(files) - 1, files[-1])
+        for part in _parts([columns[index] for index in others]):
+            number = len(files)
             files.append(target.with_name(f"{target.stem}.part{number}.parquet"))
             select = _typed_part(part, kept, table, raws=True)
+            first = " ".join(f"WHEN {quote_literal(c.name)} THEN {places[c.name]}" for c in part)
             engine.execute(
                 f"COPY (SELECT * RENAME (_reason AS _reason_{number}, _column AS "
-                f"_column_{number}) FROM ({select}) ORDER BY {', '.join(kept)}) "
-                f"TO {_file(files[-1])} {_LZ4}"
+                f"_column_{number}), CASE _column {first} END AS _first_{number} "
+                f"FROM ({select}) ORDER BY {', '.join(kept)}) TO {_file(files[-1])} {_LZ4}"
             )
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
@@ -127,15 +138,18 @@ class _Rows:
 def _finished(columns: list[ColumnPlan], kept: list[str], parts: int, side: Path) -> str:
     """Return typed_select's columns over the side-by-side file of a wide file's parts."""
     keep = ", ".join(kept)
-    reasons = ", ".join(f"_reason_{number}" for number in range(parts))
-    names = ", ".join(f"_column_{number}" for number in range(parts))
+    firsts = ", ".join(f"_first_{number}" for number in range(parts))
+    reasons = ", ".join(f"CASE WHEN _first_{n} = _first THEN _reason_{n} END" for n in range(parts))
+    names = ", ".join(f"CASE WHEN _first_{n} = _first THEN _column_{n} END" for n in range(parts))
     outputs = ", ".join(quote_identifier(c.name) for c in columns)
     raw_json = json_object({c.name: _raw_ref(c.name) for c in columns})
     hashed = "hash(" + ", ".join(quote_identifier(c.name) for c in columns) + ")"
+    # the failure of a record is its first failing column's, whichever part typed it
     return (
         f"SELECT {keep}, {outputs}, coalesce({reasons}) AS _reason, coalesce({names}) AS "
-        f"_column, CASE WHEN coalesce({reasons}) IS NOT NULL THEN {raw_json} END AS _raw, "
-        f"{hashed} AS _hash FROM read_parquet({_file(side)})"
+        f"_column, CASE WHEN _first IS NOT NULL THEN {raw_json} END AS _raw, "
+        f"{hashed} AS _hash FROM (SELECT *, least({firsts}) AS _first "
+        f"FROM read_parquet({_file(side)}))"
     )
 
 
