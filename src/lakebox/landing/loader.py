@@ -21,7 +21,7 @@ from lakebox.ground.clock import new_batch_id, now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
 from lakebox.landing import state
-from lakebox.landing.object_names import landed_name, safe_text
+from lakebox.landing.object_names import landed_name, stored_path
 from lakebox.landing.sources import kind_for
 from lakebox.landing.sources.base import Candidate, Fetched, SourceContext
 from lakebox.landing.state import Window
@@ -74,7 +74,7 @@ def land(
     candidates = list(kind.candidates())
     for done, candidate in enumerate(candidates, start=1):
         if candidate.skip is not None:
-            _not_landed(report, safe_text(candidate.original_path), candidate.skip)
+            _not_landed(report, stored_path(candidate.original_path), candidate.skip)
         elif not candidate.pulled and _fingerprint(candidate) in seen:
             report.unchanged += 1
         elif candidate.pulled:  # a pull's failure is the source's: it stops the pull
@@ -129,9 +129,9 @@ def _land_alone(
     try:
         _land_one(lh, source_name, candidate, fetch, report)
     except (LakeboxError, OSError, ValueError) as error:
-        _not_landed(report, safe_text(candidate.original_path), str(error))
+        _not_landed(report, stored_path(candidate.original_path), str(error))
         for entry in lh.manifest.entries(source_name, Status.LANDING):
-            if entry.original_path == safe_text(candidate.original_path):
+            if entry.original_path == stored_path(candidate.original_path):
                 lh.manifest.delete(entry.batch_id)
 
 
@@ -200,7 +200,7 @@ def _stage(
 ) -> None:
     fetched = fetch(candidate, staged)
     if fetched.unsettled is not None:
-        _not_landed(report, safe_text(candidate.original_path), fetched.unsettled)
+        _not_landed(report, stored_path(candidate.original_path), fetched.unsettled)
     elif fetched.rows == 0:
         report.unchanged += 1
         logger.info("%s: nothing new at %s", source_name, candidate.original_path)
@@ -229,7 +229,7 @@ def _entry(
     return Entry(
         batch_id=batch_id,
         source=source_name,
-        original_path=safe_text(candidate.original_path),
+        original_path=stored_path(candidate.original_path),
         sha256=sha256_of(staged),
         bytes=staged.stat().st_size,
         received_at=received,
@@ -269,4 +269,4 @@ def _seen(lh: Lakehouse, source_name: str) -> set[tuple[str, int, datetime | Non
 
 
 def _fingerprint(candidate: Candidate) -> tuple[str, int, datetime | None]:
-    return (safe_text(candidate.original_path), candidate.bytes, candidate.modified_at)
+    return (stored_path(candidate.original_path), candidate.bytes, candidate.modified_at)

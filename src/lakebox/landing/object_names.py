@@ -32,6 +32,9 @@ def _percent(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("lakebox-percent", _percent)
 
 
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
 def safe_text(text: str) -> str:
     """Return `text` as valid, printable UTF-8 text: bytes a file name held that are not UTF-8
     (carried as lone surrogates) and control characters become `%XX`, and a `%` two hex digits
@@ -48,6 +51,14 @@ def safe_text(text: str) -> str:
     except UnicodeEncodeError:  # a surrogate no file system byte stands for
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return raw.decode("utf-8", "lakebox-percent")
+
+
+def stored_path(path: str) -> str:
+    """Return how the manifest records where an object came from: a pull's URL as it is (its
+    `%XX` are its own; only a control character is escaped), a file's path as `safe_text`."""
+    if _URL.match(path):
+        return _CONTROL.sub(lambda match: f"%{ord(match.group()):02X}", path)
+    return safe_text(path)
 
 
 def landed_name(name: str) -> str:
