@@ -77,7 +77,8 @@ def test_a_run_past_its_run_timeout_is_terminated_and_recorded_failed(make_proje
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/counts"
     source = {"kind": "http", "url": url, "timeout": 120, "retries": 0}
-    pipeline = {"schedule": "@yearly", "run_timeout": 3, "steps": [{"collect": "hangs"}]}
+    # long enough for the launched process to start and record its run on a loaded machine
+    pipeline = {"schedule": "@yearly", "run_timeout": 12, "steps": [{"collect": "hangs"}]}
     lh = make_project({"hangs": source}, pipelines={"stuck": pipeline})
     scheduler = Scheduler(lh.project_dir, lh.config).start()  # never ran: due at once
     try:
