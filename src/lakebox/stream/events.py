@@ -13,6 +13,7 @@ stream allows is refused first, on the hot path alone.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -104,6 +105,8 @@ def parse_at_once(records: Sequence[Record], stream: StreamConfig) -> Parsed | N
     # objects only: Arrow's reader crashes the process on a `null` opening one of its blocks
     if body[:1] != b"{" or body.count(b"\n{") != len(lines) - 1 or not _utf8(body):
         return None
+    if _ODD_NUMBER.search(body):  # maybe a number the format step refuses (json_numbers)
+        return None
     try:
         table = pajson.read_json(io.BytesIO(body), parse_options=_options(stream))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -114,6 +117,14 @@ def parse_at_once(records: Sequence[Record], stream: StreamConfig) -> Parsed | N
     if typed is None:
         return None
     return Parsed(_finish(typed, [record.offset for record in records], stream))
+
+
+# a NaN or infinity literal, an exponent of three digits or a very long number: read event by
+# event, where a number a DOUBLE cannot hold as written is refused as the format step refuses
+# it (a short exponent, common in ids, cannot reach past a DOUBLE's range)
+_ODD_NUMBER = re.compile(
+    rb"[0-9][eE][+-]?[0-9]{3}|[0-9]{300}|[:,\[]\s*-?(?:nan|inf)", re.IGNORECASE
+)
 
 
 def _utf8(body: bytes) -> bool:
@@ -278,6 +289,8 @@ _NAMES = {
 
 def _reason(failure: values.Failure, stream: StreamConfig) -> str:
     """Return the words a refusal gives for `failure`."""
+    if failure.kind == "number":
+        return failure.shown
     if failure.field is None:
         return "not a JSON object" if failure.kind == "not_object" else "malformed JSON"
     if failure.kind == "missing":

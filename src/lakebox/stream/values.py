@@ -32,6 +32,7 @@ from lakebox.config import SourceConfig
 from lakebox.config.streams import StreamConfig, stream_source
 from lakebox.engine.duckdb import sealed_database
 from lakebox.formatted import rules, staging, types
+from lakebox.formatted.readers import json_numbers
 from lakebox.formatted.rules import Check, ColumnPlan
 from lakebox.formatted.schema import as_text
 from lakebox.ground.sql import quote_identifier, quote_literal
@@ -50,8 +51,8 @@ _OPENING = threading.Lock()
 @dataclass(frozen=True)
 class Failure:
     """Why the format step refuses an event: what failed (`malformed`, `not_object`,
-    `missing`, `nul`, `ambiguous`, `range` or `not_cast`), in which field, and that field's
-    value as JSON text."""
+    `number`, `missing`, `nul`, `ambiguous`, `range` or `not_cast`), in which field, and that
+    field's value as JSON text (for `number`: the whole reason, naming the field)."""
 
     kind: str
     field: str | None = None
@@ -88,6 +89,8 @@ def _split(table: pa.Table, fields: list[str]) -> Read:
     for row, (index, kind, failed, column, shown) in enumerate(rows):
         if kind is None:
             failures[index] = Failure("malformed")
+        elif kind == "NUMBER":
+            failures[index] = Failure("number", shown=failed)
         elif kind != "OBJECT":
             failures[index] = Failure("not_object")
         elif failed is not None:
@@ -120,12 +123,19 @@ def _select_sql(fields: tuple[tuple[str, str], ...], key: str, time: str) -> str
         f"WHEN {quote_literal(name)} THEN json_extract(_text, {_path(name)})::VARCHAR"
         for name, _ in fields
     )
+    # an object holding a number a DOUBLE cannot hold as written is refused, as the format
+    # step refuses it (`json_numbers`): its kind is NUMBER, its reason the words it gives
+    numbers = json_numbers.checked_sql(f"SELECT {INDEX}, _text FROM {_TEXTS}")
+    kind = (
+        f"CASE WHEN _number IS NOT NULL AND {_KIND_SQL} = 'OBJECT' THEN 'NUMBER' "
+        f"ELSE {_KIND_SQL} END"
+    )
     return (
-        f"WITH texts AS MATERIALIZED (SELECT {INDEX}, _text, {_KIND_SQL} AS {_KIND} "
-        f"FROM {_TEXTS}) "
+        f"WITH texts AS MATERIALIZED (SELECT {INDEX}, _text, {kind} AS {_KIND}, _number "
+        f"FROM ({numbers})) "
         f"SELECT {INDEX}, 'OBJECT' AS {_KIND}, {outputs}, _reason, _column, "
         f"CASE _column {shown} END AS {_SHOWN} FROM ({typed}) "
-        f"UNION ALL BY NAME SELECT {INDEX}, {_KIND} FROM texts "
+        f"UNION ALL BY NAME SELECT {INDEX}, {_KIND}, _number AS _reason FROM texts "
         f"WHERE {_KIND} IS DISTINCT FROM 'OBJECT' ORDER BY {INDEX}"
     )
 
