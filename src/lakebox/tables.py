@@ -18,6 +18,7 @@ from pyiceberg.table import Table
 from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.bounds import may_hold, may_hold_nulls
 from lakebox.catalog.iceberg import parquet_schema, snapshot_properties
+from lakebox.errors import CatalogError
 from lakebox.ground.sql import quote_identifier, quote_literal
 from lakebox.lakehouse import Lakehouse
 
@@ -46,23 +47,52 @@ def commit_batch(
     its rows sorted by key, so a batch of changed keys touches few of them. With `replace`,
     the batch replaces every row (a full pull of a database table or an API).
     """
-    schema = parquet_schema(str(parquet))
     table = lh.catalog.load(ref)
     if table is not None and batch_id in lh.catalog.batches(table):
         logger.info("%s already holds batch %s; not committed again", ref.identifier, batch_id)
         return False
-    table = lh.catalog.ensure(ref, schema, table)
-    if replace:
-        files = [place(lh, table, parquet, batch_id)]
-        lh.catalog.replace_all(table, files, [batch_id], properties)
-    elif key:
-        _merge(lh, table, parquet, batch_id, key, properties)
-    else:
-        lh.catalog.commit_files(
-            table, [place(lh, table, parquet, batch_id)], [batch_id], properties
-        )
-    lh.refresh()
+    _commit(lh, ref, table, parquet, [batch_id], properties, key, replace)
     return True
+
+
+def commit_batches(
+    lh: Lakehouse,
+    ref: TableRef,
+    parquet: Path,
+    batch_ids: list[str],
+    properties: dict[str, str],
+    key: list[str] | None = None,
+) -> None:
+    """Commit `parquet`, the rows of several batches none of which `ref` holds yet, as one
+    snapshot tagged with every one of `batch_ids` (keyed: as `commit_batch` merges one; the
+    rows hold one per key). Raises CatalogError when `ref` holds one of them already."""
+    table = lh.catalog.load(ref)
+    held = sorted(set(batch_ids) & lh.catalog.batches(table)) if table is not None else []
+    if held:
+        raise CatalogError(f"{ref.identifier} already holds batch {held[0]}")
+    _commit(lh, ref, table, parquet, batch_ids, properties, key)
+
+
+def _commit(
+    lh: Lakehouse,
+    ref: TableRef,
+    table: Table | None,
+    parquet: Path,
+    batch_ids: list[str],
+    properties: dict[str, str],
+    key: list[str] | None,
+    replace: bool = False,
+) -> None:
+    table = lh.catalog.ensure(ref, parquet_schema(str(parquet)), table)
+    if replace:
+        files = [place(lh, table, parquet, batch_ids[0])]
+        lh.catalog.replace_all(table, files, batch_ids, properties)
+    elif key:
+        _merge(lh, table, parquet, batch_ids, key, properties)
+    else:
+        files = [place(lh, table, parquet, batch_ids[0])]
+        lh.catalog.commit_files(table, files, batch_ids, properties)
+    lh.refresh()
 
 
 def replace_batch(
@@ -132,7 +162,7 @@ def _merge(
     lh: Lakehouse,
     table: Table,
     parquet: Path,
-    batch_id: str,
+    batch_ids: list[str],
     key: list[str],
     properties: dict[str, str],
 ) -> None:
@@ -148,8 +178,8 @@ def _merge(
             f"SELECT * FROM {_files_sql(held)} ANTI JOIN {new} USING ({_columns(key)}) "
             f"UNION ALL BY NAME {rows}"
         )
-    added = _write_sorted(lh, table, rows, key, batch_id, _most(held, parquet))
-    lh.catalog.swap_files(table, held, added, [batch_id], properties)
+    added = _write_sorted(lh, table, rows, key, batch_ids[0], _most(held, parquet))
+    lh.catalog.swap_files(table, held, added, batch_ids, properties)
 
 
 def _replace(

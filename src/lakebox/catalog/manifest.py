@@ -103,6 +103,13 @@ class Manifest:
         with self._engine.begin() as connection:
             connection.execute(statement.values(**changes))
 
+    def update_each(self, changes: dict[str, dict[str, object]]) -> None:
+        """Change fields of several entries (batch id → its changes) in one transaction."""
+        with self._engine.begin() as connection:
+            for batch_id, values in changes.items():
+                statement = manifest_table.update().where(manifest_table.c.batch_id == batch_id)
+                connection.execute(statement.values(**values))
+
     def delete(self, batch_id: str) -> None:
         """Remove an entry whose landing never completed."""
         statement = manifest_table.delete().where(manifest_table.c.batch_id == batch_id)

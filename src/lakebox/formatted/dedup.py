@@ -17,15 +17,19 @@ def rows_to_drop(
     key: list[str],
     target: str,
     keep_duplicates: bool = False,
+    within: tuple[str, ...] = (),
 ) -> int:
     """Create table `target(_ordinal)` of the good rows to drop; return how many. With
-    `keep_duplicates`, exact copies of a row are kept (a stream's events: each one counts)."""
-    duplicates = _exact_duplicates(staged, columns)
+    `keep_duplicates`, exact copies of a row are kept (a stream's events: each one counts).
+    `within`: columns whose values part the rows into files, each deduplicated on its own
+    (several files staged together; their `_ordinal`s unique across them)."""
+    duplicates = _exact_duplicates(staged, [*within, *columns])
     if keep_duplicates:
         duplicates = f"SELECT _ordinal FROM {staged} WHERE false"
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {duplicates}")
     if key:
-        engine.execute(f"INSERT INTO {target} {_superseded(staged, key, target)}")
+        superseded = _superseded(staged, [*within, *key], target)
+        engine.execute(f"INSERT INTO {target} {superseded}")
     row = engine.execute(f"SELECT count(*) FROM {target}").fetchone()
     return int(row[0]) if row else 0
 

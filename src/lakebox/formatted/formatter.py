@@ -5,24 +5,32 @@ For every file: rows_read = rows_formatted + rows_quarantined + rows_duplicate.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import itertools
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from lakebox.catalog import ABSENT_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.manifest import Entry, Status
-from lakebox.catalog.versions import TableVersion
 from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import FormatError, LakeboxError, SchemaError
-from lakebox.formatted import dedup, lineage, readers, schema, staging, typed_path
+from lakebox.formatted import (
+    checks,
+    dedup,
+    grouped,
+    lineage,
+    readers,
+    schema,
+    staging,
+    typed_path,
+)
 from lakebox.formatted.lines import TempNames, number_lines
 from lakebox.formatted.readers.base import RawInput, read_settings
-from lakebox.formatted.rules import Check, ColumnPlan, typed_ref
+from lakebox.formatted.results import Counts, FormatResult
+from lakebox.formatted.rules import ColumnPlan
 from lakebox.ground.clock import now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
 from lakebox.ground.sql import quote_identifier, quote_literal
@@ -30,31 +38,7 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.tables import commit_batch, remove_batch, replace_batch
 
 logger = logging.getLogger(__name__)
-_NAMES = itertools.count(1)
 PENDING = (Status.LANDED, Status.FAILED)
-
-
-@dataclass
-class Counts:
-    """The row accounting of one file."""
-
-    rows_read: int = 0
-    rows_formatted: int = 0
-    rows_quarantined: int = 0
-    rows_duplicate: int = 0
-
-
-@dataclass
-class FormatResult:
-    """What formatting one landed object did."""
-
-    batch_id: str
-    source: str
-    status: str
-    counts: Counts
-    error: str | None = None
-    retried: bool = False  # the object had failed before; this run tried it again
-    versions: list[TableVersion] = field(default_factory=list)  # what it committed
 
 
 def format_pending(
@@ -65,10 +49,14 @@ def format_pending(
     text_path: bool = False,
 ) -> list[FormatResult]:
     """Format every landed object of `source_name` that is not formatted yet (or those in
-    `statuses`), oldest first. `text_path`: every value through the text rules (see
-    `format_entry`)."""
+    `statuses`), oldest first: landed CSV and TSV files that share a shape together, in one
+    pass and one commit (see `grouped`), the others one by one. `text_path`: one by one,
+    every value through the text rules (see `format_entry`)."""
     source = lh.source(source_name)
     pending = [entry for entry in lh.manifest.entries(source_name, statuses) if due(entry, source)]
+    if not text_path:  # the landed CSV files of a shared shape: in one pass each
+        one = functools.partial(format_entry, lh)
+        return grouped.format_all(lh, source_name, pending, one, reporter)
     results = []
     for done, entry in enumerate(pending, start=1):
         results.append(format_entry(lh, entry, text_path=text_path))
@@ -245,7 +233,7 @@ def _format_raw(
     again: bool,
     text_path: bool = False,
 ) -> Outcome:
-    names = TempNames.numbered(next(_NAMES))
+    names = TempNames.next()
 
     engine = lh.engine
     try:
@@ -264,8 +252,7 @@ def _format_raw(
         if file_schema.incompatible:
             refused = file_schema.incompatible
             return _refuse_file(lh, entry, source, raw, names, refused, work, again)
-        required = [name for name, column in source.columns.items() if column.required]
-        columns = _with_required_checks(_with_key_checks(file_schema.columns, source.key), required)
+        columns = checks.checked(file_schema.columns, source)
         stamp = now().isoformat()
         finished = None
         if text_path or not typed_path.usable(raw):
@@ -297,39 +284,6 @@ def _note_decimal_marks(raw: RawInput, columns: list[ColumnPlan]) -> None:
     if marks:
         raw.read_with["decimal_marks"] = marks
         raw.detected.add("decimal_marks")
-
-
-def _with_key_checks(columns: list[ColumnPlan], key: list[str]) -> list[ColumnPlan]:
-    missing = [name for name in key if name not in {column.name for column in columns}]
-    if missing:
-        raise FormatError(
-            f"key column {missing[0]!r} is not in the file", hint="check 'key:' of the source"
-        )
-    result = []
-    for column in columns:
-        if column.name in key:
-            check = Check(
-                f"{typed_ref(column.name)} IS NULL",
-                quote_literal(f"{column.name}: key column is empty"),
-            )
-
-            column = ColumnPlan(**{**vars(column), "checks": (*column.checks, check)})
-        result.append(column)
-    return result
-
-
-def _with_required_checks(columns: list[ColumnPlan], required: list[str]) -> list[ColumnPlan]:
-    """Quarantine a row whose value in a `required` column is missing."""
-    return [
-        ColumnPlan(**{**vars(column), "checks": (*column.checks, _missing(column.name))})
-        if column.name in required
-        else column
-        for column in columns
-    ]
-
-
-def _missing(name: str) -> Check:
-    return Check(f"{typed_ref(name)} IS NULL", quote_literal(f"{name}: required value is missing"))
 
 
 def _stage_typed(

@@ -4,6 +4,8 @@ cleaning rules applied to it, and the table versions formatting a landed object 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lakebox.catalog import TableRef
 from lakebox.catalog.manifest import Entry
 from lakebox.catalog.versions import ColumnSource, TableVersion, Upstream, batch_snapshots
@@ -91,6 +93,25 @@ def versions_since(
             committed = [field.name for field in table.schema().columns]
             found.append(_version(ref, snapshot_id, parent, entry, source, committed))
     return found
+
+
+def group_versions(
+    lh: Lakehouse, ref: TableRef, entries: list[Entry], source: SourceConfig
+) -> list[TableVersion]:
+    """Return the version of `ref` just committed with the rows of the landed objects of
+    `entries` (one snapshot for them all), made from each object and the version before."""
+    table = lh.catalog.load(ref)
+    snapshot = table.current_snapshot() if table is not None else None
+    if table is None or snapshot is None:
+        return []
+    committed = [field.name for field in table.schema().columns]
+    parts = [
+        _version(ref, snapshot.snapshot_id, snapshot.parent_snapshot_id, entry, source, committed)
+        for entry in entries
+    ]
+    inputs = tuple(item for part in parts for item in part.inputs if item.table != ref)
+    previous = tuple(item for item in parts[0].inputs if item.table == ref)
+    return [replace(parts[0], inputs=inputs + previous)]
 
 
 def _version(

@@ -3,6 +3,7 @@ are numbered in file order, and their lines shifted past the records the parser 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 
 from lakebox.engine import DuckDBEngine
@@ -12,6 +13,7 @@ NO_REJECTS = (
     "SELECT NULL::BIGINT AS _line, NULL::VARCHAR AS _column, "
     "NULL::VARCHAR AS _reason, NULL::VARCHAR AS _raw WHERE false"
 )
+_NAMES = itertools.count(1)
 _VIEWS = ("lined", "staged", "fast", "fast_staged", "text")
 
 
@@ -30,6 +32,11 @@ class TempNames:
     typed_rejects: str
     slow: str
     text: str
+
+    @classmethod
+    def next(cls) -> TempNames:
+        """Return the names of a new formatting, none of them in use."""
+        return cls.numbered(next(_NAMES))
 
     @classmethod
     def numbered(cls, number: int) -> TempNames:

@@ -240,17 +240,7 @@ def _typed_pass(
     `names.typed_rejects`; view `names.fast_staged` numbers the records and applies the
     rules."""
     assert raw.typed_scan is not None
-    referenced = referenced_columns(columns)
-    kinds: dict[str, str] = {}
-    plans = []
-    for column in columns:
-        raw_name = _raw_name(column)
-        kind = read_type(column, source, referenced) if raw_name else None
-        if raw_name and kind:
-            kinds[raw_name] = kind
-            plans.append(fast_plan(column, raw_name, source.null_tokens))
-        else:
-            plans.append(column)
+    kinds, plans = typed_plans(columns, source)
     select, rejects = raw.typed_scan(kinds, null_strings(source))
     parsed = quote_literal(str(work / "parsed.parquet"))
     engine.execute(f"COPY ({select}) TO {parsed} (FORMAT parquet, COMPRESSION lz4)")
@@ -266,6 +256,25 @@ def _typed_pass(
     else:
         typed = staging.typed_select(plans, ["_ordinal"], numbered)
     engine.execute(f"CREATE TEMP VIEW {names.fast_staged} AS {typed}")
+
+
+def typed_plans(
+    columns: list[ColumnPlan], source: SourceConfig
+) -> tuple[dict[str, str], list[ColumnPlan]]:
+    """Return the types DuckDB's reader parses raw columns as (raw column → type) and the
+    plans of `columns` over what it reads (`fast_plan` for a column it reads typed)."""
+    referenced = referenced_columns(columns)
+    kinds: dict[str, str] = {}
+    plans = []
+    for column in columns:
+        raw_name = _raw_name(column)
+        kind = read_type(column, source, referenced) if raw_name else None
+        if raw_name and kind:
+            kinds[raw_name] = kind
+            plans.append(fast_plan(column, raw_name, source.null_tokens))
+        else:
+            plans.append(column)
+    return kinds, plans
 
 
 def _raw_name(column: ColumnPlan) -> str | None:

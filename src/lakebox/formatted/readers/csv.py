@@ -52,6 +52,53 @@ def read_tsv(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: Pa
     return _read_delimited(engine, path, source, scratch, default_delimiter="\t")
 
 
+@dataclass(frozen=True)
+class Probe:
+    """What reading one delimited file needs, found before DuckDB parses it: the file it
+    parses (the landed one, or a UTF-8 or long-line-free copy among `temporary`), its
+    dialect and encodings, its lines past MAX_LINE_SIZE and whether it may hold a blank
+    line."""
+
+    path: Path
+    dialect: Dialect
+    encoding: str  # detected or declared
+    duckdb_encoding: str  # what DuckDB reads it as
+    temporary: list[Path]
+    long: list[long_lines.LongLine]
+    blank: bool
+
+    @property
+    def shape(self) -> tuple[object, ...]:
+        """Return what files parsed by one scan must share: dialect, header and encodings."""
+        dialect = self.dialect
+        names = tuple(dialect.names)
+        return (dialect.delimiter, dialect.quote, dialect.header, names, *self._encodings)
+
+    @property
+    def _encodings(self) -> tuple[str, str]:
+        return self.encoding, self.duckdb_encoding
+
+    @property
+    def plain(self) -> bool:
+        """Return whether the typed path can read the file among others: no long line was
+        set aside, and no blank line shifts its records' lines."""
+        return not self.long and not self.blank
+
+
+def probe(path: Path, source: SourceConfig, scratch: Path, default_delimiter: str | None) -> Probe:
+    """Return the probe of the delimited file at `path` (TSV: `default_delimiter` tab)."""
+    encoding = encodings.detect(path, source.encoding)
+    text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
+    dialect = sniff(text_path, source, default_delimiter)
+    check_width(path, len(dialect.names), source.limits.columns)
+    text_path, long = _without_long_lines(text_path, dialect, duckdb_encoding, scratch)
+    temporary += [text_path] if long else []
+    # DuckDB counts a blank line in a refused record's line, never in the records' order:
+    # the typed path could not tell which records it refused
+    blank = _has_blank_line(text_path, duckdb_encoding)
+    return Probe(text_path, dialect, encoding, duckdb_encoding, temporary, long, blank)
+
+
 def _read_delimited(
     engine: DuckDBEngine,
     path: Path,
@@ -59,17 +106,13 @@ def _read_delimited(
     scratch: Path,
     default_delimiter: str | None,
 ) -> RawInput:
-    encoding = encodings.detect(path, source.encoding)
-    text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
-    dialect = sniff(text_path, source, default_delimiter)
-    check_width(path, len(dialect.names), source.limits.columns)
-    text_path, long = _without_long_lines(text_path, dialect, duckdb_encoding, scratch)
-    temporary += [text_path] if long else []
+    found = probe(path, source, scratch, default_delimiter)
+    dialect, long = found.dialect, found.long
     number = next(_REJECT_TABLES)
     names = ", ".join(quote_identifier(name) for name in dialect.names)
     # No row_number() here: a window serialises the parallel scan (and stops LIMIT early
     # exits); the formatter numbers records from its staged file, which keeps file order.
-    scan = functools.partial(_scan, text_path, dialect, duckdb_encoding)
+    scan = functools.partial(_scan, [found.path], dialect, found.duckdb_encoding)
     select = f"SELECT {names} FROM {scan(f'rejects_{number}')}"
     sample = f"SELECT {names} FROM {scan(f'sample_{number}')}"
 
@@ -82,16 +125,45 @@ def _read_delimited(
         select,
         dialect.names,
         _rejected(dialect, f"rejects_{number}", long),
-        temporary=temporary,
+        temporary=found.temporary,
         sample_sql=sample,
         header_lines=int(dialect.header),
         ordinal_is_line=True,
-        read_with=_read_with(encoding, dialect),
+        read_with=_read_with(found.encoding, dialect),
         detected=_detected(source, default_delimiter),
-        # DuckDB counts a blank line in a refused record's line, never in the records'
-        # order: the typed path could not tell which records it refused
-        typed_scan=None if _has_blank_line(text_path, duckdb_encoding) else typed_scan,
+        typed_scan=None if found.blank else typed_scan,
     )
+
+
+def read_with(
+    found: Probe, source: SourceConfig, default_delimiter: str | None
+) -> tuple[dict[str, object], set[str]]:
+    """Return the settings a probed file is read with, and those of them found in the file."""
+    return _read_with(found.encoding, found.dialect), _detected(source, default_delimiter)
+
+
+DEFAULT_DELIMITERS = {"csv": None, "tsv": "\t"}  # by format: what a probe is given
+
+
+def group_scan(
+    probes: list[Probe], column: str, types: dict[str, str], nulls: list[str]
+) -> tuple[str, str]:
+    """Return one scan of the files of `probes` (of one shape, each plain), each record with
+    its file's path in `column`, as (SELECT of the columns and `column`, SELECT of the
+    refused records with `column`, `_line`, `_column`, `_reason`, `_raw`, `_cast`)."""
+    dialect = probes[0].dialect
+    names = ", ".join(quote_identifier(name) for name in dialect.names)
+    rejects = f"group_rejects_{next(_REJECT_TABLES)}"
+    paths = [found.path for found in probes]
+    read = _scan(paths, dialect, probes[0].duckdb_encoding, rejects, types, nulls, column)
+    select = f"SELECT {names}, {quote_identifier(column)} FROM {read}"
+    listed = _refused(dialect, rejects, ", scan_id, file_id")
+    scans = f"(SELECT scan_id, file_id, file_path FROM {rejects}_scan)"
+    refused = (
+        f"SELECT s.file_path AS {quote_identifier(column)}, r.* EXCLUDE (scan_id, file_id) "
+        f"FROM ({listed}) r JOIN {scans} s USING (scan_id, file_id)"
+    )
+    return select, refused
 
 
 def _has_blank_line(path: Path, duckdb_encoding: str) -> bool:
@@ -134,7 +206,9 @@ def _rejected(dialect: Dialect, rejects: str, long: list[long_lines.LongLine]) -
     return long_lines.relabel(refused, long, LONGEST, "a CSV record has") if long else refused
 
 
-def _refused(dialect: Dialect, rejects: str) -> str:
+def _refused(dialect: Dialect, rejects: str, extra: str = "") -> str:
+    """Return the SELECT of a scan's refused records (`extra`: more of the rejects table's
+    columns, each led by a comma)."""
     width = len(dialect.names)
     return (
         f"SELECT line::BIGINT AS _line, column_name AS _column, CASE error_type "
@@ -143,7 +217,7 @@ def _refused(dialect: Dialect, rejects: str) -> str:
         f"WHEN 'INVALID ENCODING' THEN 'bytes that are not valid text (encoding)' "
         f"WHEN 'UNQUOTED VALUE' THEN 'an unterminated quoted field' "
         f"ELSE lower(error_type) || ': ' || error_message END AS _reason, csv_line AS _raw, "
-        f"error_type = 'CAST' AS _cast FROM {rejects}"
+        f"error_type = 'CAST' AS _cast{extra} FROM {rejects}"
     )
 
 
@@ -168,24 +242,28 @@ def _detected(source: SourceConfig, default_delimiter: str | None) -> set[str]:
 
 
 def _scan(
-    text_path: Path,
+    paths: list[Path],
     dialect: Dialect,
     duckdb_encoding: str,
     rejects: str,
     types: dict[str, str] | None = None,
     nulls: list[str] | None = None,
+    filename: str | None = None,
 ) -> str:
-    """Return a read_csv(...) call that stores the records it refuses in table `rejects`:
-    every column VARCHAR, or of its type in `types`; `nulls` are read as NULL (default: an
-    empty field)."""
+    """Return a read_csv(...) call over `paths` that stores the records it refuses in table
+    `rejects`: every column VARCHAR, or of its type in `types`; `nulls` are read as NULL
+    (default: an empty field); with `filename`, a column of that name holds each record's
+    file."""
     kinds = types or {}
     columns = ", ".join(
         f"{quote_literal(name)}: {quote_literal(kinds.get(name, 'VARCHAR'))}"
         for name in dialect.names
     )
     null_list = ", ".join(quote_literal(token) for token in nulls or [""])
+    files = ", ".join(quote_literal(str(path)) for path in paths)
+    named = f"filename={quote_literal(filename)}, " if filename else ""
     return (
-        f"read_csv({quote_literal(str(text_path))}, auto_detect=false, columns={{{columns}}}, "
+        f"read_csv([{files}], auto_detect=false, columns={{{columns}}}, {named}"
         f"header={str(dialect.header).lower()}, delim={quote_literal(dialect.delimiter)}, "
         f"quote={quote_literal(dialect.quote)}, escape={quote_literal(dialect.quote)}, "
         f"encoding={quote_literal(duckdb_encoding)}, ignore_errors=true, store_rejects=true, "

@@ -1,0 +1,478 @@
+"""Many landed delimited files of one source formatted in one pass.
+
+The pending CSV and TSV objects of a source are probed one by one (encoding, dialect, header,
+long and blank lines: `readers.csv.probe`). Those of one shape are parsed by one DuckDB scan
+over all of their files, their schema inferred (or checked against the frozen one) once,
+their values typed and checked once, and the rows of every object with no refused record and
+no record a check or a typed guard sends to the text rules are committed together: one
+snapshot per table, whose properties list every batch id it holds. Each record keeps its
+object, batch id and line.
+
+Any other object is formatted alone by the per-object path (`one`), in its place in the
+order: the group's commit is cut around it, so the latest batch's row of a key stays the
+latest. Its rows, reasons and accounting are the per-object path's own, and a failure is
+recorded against it alone. Row accounting stays exact per object: rows read = formatted +
+duplicate (+ quarantined, none in a group's commit).
+
+A crash between a group's commit and its manifest update leaves batches the table holds and
+the manifest calls landed: the next run counts them again and commits nothing for them, as
+the per-object path does, so every batch's rows are in the table exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from lakebox.catalog import ABSENT_PROPERTY, TableRef
+from lakebox.catalog.manifest import Entry, Status
+from lakebox.catalog.versions import TableVersion
+from lakebox.config import SourceConfig
+from lakebox.formatted import checks, dedup, lineage, schema, staging, typed_path
+from lakebox.formatted.lines import TempNames
+from lakebox.formatted.readers import csv
+from lakebox.formatted.readers.base import RawInput, format_of, read_settings
+from lakebox.formatted.results import Counts, FormatResult
+from lakebox.ground.clock import now
+from lakebox.ground.reporter import NULL_REPORTER, Reporter
+from lakebox.ground.sql import quote_identifier, quote_literal
+from lakebox.lakehouse import Lakehouse
+from lakebox.tables import commit_batches
+
+logger = logging.getLogger(__name__)
+OBJECT = "_lakebox_object"  # the column naming each record's file in a group's scan
+MAX_OBJECTS = 5_000  # objects formatted in one pass at the most
+MAX_BYTES = 1024 * 1024 * 1024  # and bytes: a pass's scratch files and memory stay bounded
+One = Callable[[Entry], FormatResult]
+
+
+@dataclass
+class Member:
+    """One landed object of a group: its entry, local file, probe and place in the order."""
+
+    entry: Entry
+    local: Path
+    probe: csv.Probe
+    position: int
+    read_with: dict[str, object] = field(default_factory=dict)
+    detected: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Staged:
+    """A group's records, typed and checked: which objects must be formatted alone, and each
+    clean object's row counts."""
+
+    columns: list[str]
+    absent: list[str]
+    alone: set[str]  # local paths of the objects with a refused or slow record
+    counts: dict[str, Counts]
+
+
+def format_all(
+    lh: Lakehouse,
+    source_name: str,
+    pending: list[Entry],
+    one: One,
+    reporter: Reporter = NULL_REPORTER,
+) -> list[FormatResult]:
+    """Format `pending` (oldest first): objects of a shared shape in one pass each, every
+    other one by `one`; return a result per object, in the order of `pending`."""
+    source = lh.source(source_name)
+    found: dict[str, FormatResult] = {}
+    for part in _parts(source, pending):
+        if len(part) == 1:
+            results = [one(part[0])]
+        else:
+            results = _format_chunk(lh, source_name, source, part, one)
+        found |= {result.batch_id: result for result in results}
+        reporter.progress("format", source_name, len(found), len(pending))
+    return [found[entry.batch_id] for entry in pending if entry.batch_id in found]
+
+
+def _parts(source: SourceConfig, pending: list[Entry]) -> Iterator[list[Entry]]:
+    """Yield the pending objects in order: runs of objects that may share a pass (bounded
+    by MAX_OBJECTS and MAX_BYTES), and every other object alone."""
+    run: list[Entry] = []
+    size = 0
+    for entry in pending:
+        if not _candidate(entry, source):
+            yield from ([run] if run else [])
+            yield [entry]
+            run, size = [], 0
+            continue
+        if run and (len(run) >= MAX_OBJECTS or size + entry.bytes > MAX_BYTES):
+            yield run
+            run, size = [], 0
+        run.append(entry)
+        size += entry.bytes
+    yield from ([run] if run else [])
+
+
+def _candidate(entry: Entry, source: SourceConfig) -> bool:
+    """Return whether `entry` may be formatted with others: a landed CSV or TSV file of a
+    source whose batches neither replace the table nor carry a pull's state."""
+    if entry.status != Status.LANDED or not entry.landed_path:
+        return False
+    if source.pulled or source.replaces or source.kind != "files":
+        return False
+    try:
+        return format_of(Path(entry.landed_path), source) in csv.DEFAULT_DELIMITERS
+    except Exception:  # an unknown extension: the per-object path records why
+        return False
+
+
+def _format_chunk(
+    lh: Lakehouse, source_name: str, source: SourceConfig, chunk: list[Entry], one: One
+) -> list[FormatResult]:
+    """Probe the objects of `chunk` and format each group of one shape in one pass, in the
+    order of `chunk` (keyed: only neighbours share a pass, so a later batch's key wins)."""
+    work = lh.scratch_dir / f"group-{chunk[0].batch_id}"
+    work.mkdir(parents=True, exist_ok=True)
+    results: list[FormatResult] = []
+    try:
+        with ExitStack() as stack:
+            probed = [
+                _probe(lh, source, entry, position, work, stack)
+                for position, entry in enumerate(chunk)
+            ]
+            for group in _groups(probed, keyed=bool(source.key)):
+                if isinstance(group, Entry):
+                    results.append(one(group))
+                elif len(group) == 1:
+                    results.append(one(group[0].entry))
+                else:
+                    results += _format_group(lh, source_name, source, group, one, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def _probe(
+    lh: Lakehouse, source: SourceConfig, entry: Entry, position: int, work: Path, stack: ExitStack
+) -> Member | Entry:
+    """Return `entry` as a member of a group, or the entry itself when it goes alone (its
+    file cannot be probed, or holds a long or blank line)."""
+    assert entry.landed_path is not None
+    try:
+        local = stack.enter_context(lh.storage.as_local_file(entry.landed_path))
+        default = csv.DEFAULT_DELIMITERS[format_of(local, source)]
+        scratch = work / f"probe-{position}"
+        scratch.mkdir()
+        found = csv.probe(local, source, scratch, default)
+        stack.callback(_remove, found.temporary)
+    except Exception as error:  # the per-object path reads it again and records why
+        logger.debug("%s: formatted alone: %s", entry.landed_path, error)
+        return entry
+    if not found.plain or "file_row_number" in found.dialect.names:
+        return entry
+    settings, detected = csv.read_with(found, source, default)
+    return Member(entry, local, found, position, settings, detected)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _groups(probed: list[Member | Entry], keyed: bool) -> list[Entry | list[Member]]:
+    """Return the parts of `probed` in order: members of one shape together (keyed: only
+    neighbours), and every entry alone."""
+    parts: list[Entry | list[Member]] = []
+    by_shape: dict[tuple[object, ...], list[Member]] = {}
+    for item in probed:
+        if isinstance(item, Entry):
+            parts.append(item)
+            continue
+        last = parts[-1] if parts else None
+        if keyed:
+            if isinstance(last, list) and last[0].probe.shape == item.probe.shape:
+                last.append(item)
+            else:
+                parts.append([item])
+        elif item.probe.shape in by_shape:
+            by_shape[item.probe.shape].append(item)
+        else:
+            by_shape[item.probe.shape] = [item]
+            parts.append(by_shape[item.probe.shape])
+    return parts
+
+
+def _format_group(
+    lh: Lakehouse,
+    source_name: str,
+    source: SourceConfig,
+    members: list[Member],
+    one: One,
+    work: Path,
+) -> list[FormatResult]:
+    """Format `members` (of one shape) in one pass; see the module's docstring."""
+    names = TempNames.next()
+    try:
+        try:
+            staged = _stage(lh, source_name, source, members, names, work)
+        except Exception as error:  # each object then fails, or not, on its own
+            logger.info("%s: formatted one object at a time: %s", source_name, error)
+            staged = None
+        if staged is None:
+            return [one(member.entry) for member in members]
+        return _commit_in_order(lh, source_name, source, members, staged, names, one)
+    finally:
+        names.drop(lh.engine)
+        lh.engine.execute(f"DROP TABLE IF EXISTS {_members_table(names)}")
+
+
+def _stage(
+    lh: Lakehouse,
+    source_name: str,
+    source: SourceConfig,
+    members: list[Member],
+    names: TempNames,
+    work: Path,
+) -> Staged | None:
+    """Parse, type and check the records of `members` into view `names.staged` (the clean
+    objects' records) and table `names.dropped` (their duplicates); None when the group's
+    schema is incompatible with the table's (each object then goes alone)."""
+    engine = lh.engine
+    probes = [member.probe for member in members]
+    text, _ = csv.group_scan(probes, OBJECT, {}, [""])
+    existing = lh.catalog.load(TableRef("formatted", source_name))
+    file_schema = schema.resolve(
+        engine,
+        f"({text})",
+        probes[0].dialect.names,
+        source,
+        existing.schema().as_arrow() if existing else None,
+    )
+    if file_schema.incompatible:
+        return None
+    marks = {column.name: column.decimal for column in file_schema.columns if column.decimal}
+    for member in members:
+        if marks:
+            member.read_with["decimal_marks"] = marks
+            member.detected.add("decimal_marks")
+    columns = checks.checked(file_schema.columns, source)
+    kinds, plans = typed_path.typed_plans(columns, source)
+    select, refused = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
+    parsed = work / "parsed.parquet"
+    engine.execute(f"COPY ({select}) TO {_file(parsed)} (FORMAT parquet, COMPRESSION lz4)")
+    refusing = f"SELECT DISTINCT {OBJECT} FROM ({refused})"
+    alone = {row[0] for row in engine.execute(refusing).fetchall()}
+    staged = work / "staged.parquet"
+    kept = [OBJECT, "_ordinal", "_line"]
+    staging.write_typed(engine, plans, kept, _numbered(parsed, probes[0]), staged)
+    slow = f"SELECT DISTINCT {OBJECT} FROM read_parquet({_file(staged)}) WHERE _reason IS NOT NULL"
+    alone |= {row[0] for row in engine.execute(slow).fetchall()}
+    _members(lh, members, names)
+    listed = ", ".join(quote_literal(path) for path in sorted(alone))
+    clean = f"WHERE {OBJECT} NOT IN ({listed})" if alone else ""
+    engine.execute(
+        f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({_file(staged)}) {clean}"
+    )
+    outputs = [column.name for column in columns]
+    dedup.rows_to_drop(
+        engine,
+        names.staged,
+        outputs,
+        source.key,
+        names.dropped,
+        source.keep_duplicates,
+        within=(OBJECT,),
+    )
+    counts = _counts(lh, names)
+    return Staged(outputs, file_schema.absent, alone, counts)
+
+
+def _file(path: Path) -> str:
+    return quote_literal(str(path))
+
+
+def _numbered(parsed: Path, probe: csv.Probe) -> str:
+    """Return the parsed records with `_ordinal` (their number in the group, unique) and
+    `_line` (in their file: its records are together and in order, as the scan read them)."""
+    scan = f"read_parquet({_file(parsed)}, file_row_number=true)"
+    header = int(probe.dialect.header)
+    return (
+        f"(SELECT p.* EXCLUDE (file_row_number), p.file_row_number + 1 AS _ordinal, "
+        f"p.file_row_number - f._first + 1 + {header} AS _line FROM {scan} p JOIN "
+        f"(SELECT {OBJECT}, min(file_row_number) AS _first FROM {scan} GROUP BY ALL) f "
+        f"USING ({OBJECT}))"
+    )
+
+
+def _members_table(names: TempNames) -> str:
+    return f"{names.raw}_members"
+
+
+def _members(lh: Lakehouse, members: list[Member], names: TempNames) -> None:
+    """Create the table of the group's objects: file, place, batch id and landed path."""
+    rows = ", ".join(
+        f"({quote_literal(str(m.probe.path))}, {m.position}, {quote_literal(m.entry.batch_id)}, "
+        f"{quote_literal(m.entry.landed_path or '')})"
+        for m in members
+    )
+    lh.engine.execute(
+        f"CREATE TEMP TABLE {_members_table(names)} AS SELECT * FROM (VALUES {rows}) "
+        f"t({OBJECT}, _position, _batch_id, _source_file)"
+    )
+
+
+def _counts(lh: Lakehouse, names: TempNames) -> dict[str, Counts]:
+    """Return each clean object's counts (by its file): every record read is formatted or
+    a duplicate."""
+    rows = lh.engine.execute(
+        f"SELECT {OBJECT}, count(*), count(*) FILTER (WHERE _ordinal IN (SELECT _ordinal "
+        f"FROM {names.dropped})) FROM {names.staged} GROUP BY ALL"
+    ).fetchall()
+    return {
+        path: Counts(int(read), int(read - dropped), 0, int(dropped))
+        for path, read, dropped in rows
+    }
+
+
+def _commit_in_order(
+    lh: Lakehouse,
+    source_name: str,
+    source: SourceConfig,
+    members: list[Member],
+    staged: Staged,
+    names: TempNames,
+    one: One,
+) -> list[FormatResult]:
+    """Commit the clean objects in runs cut around the others, which `one` formats in their
+    place; once formatting one alone changed the table's schema, the rest go alone too."""
+    results: list[FormatResult] = []
+    run: list[Member] = []
+    ref = TableRef("formatted", source_name)
+    alone = False
+    for member in members:
+        if alone or str(member.probe.path) in staged.alone:
+            results += _commit_run(lh, source_name, source, run, staged, names)
+            run = []
+            before = _schema_of(lh, ref)
+            results.append(one(member.entry))
+            alone = alone or _schema_of(lh, ref) != before
+        else:
+            run.append(member)
+    results += _commit_run(lh, source_name, source, run, staged, names)
+    return results
+
+
+def _schema_of(lh: Lakehouse, ref: TableRef) -> object:
+    table = lh.catalog.load(ref)
+    return table.schema().as_arrow() if table is not None else None
+
+
+def _commit_run(
+    lh: Lakehouse,
+    source_name: str,
+    source: SourceConfig,
+    run: list[Member],
+    staged: Staged,
+    names: TempNames,
+) -> list[FormatResult]:
+    """Commit the rows of the clean objects of `run` in one snapshot (those the table holds
+    already, after a crash, are counted and not committed again), then record them all in
+    the manifest in one transaction."""
+    if not run:
+        return []
+    ref = TableRef("formatted", source_name)
+    table = lh.catalog.load(ref)
+    held = lh.catalog.batches(table) if table is not None else set()
+    fresh = [member for member in run if member.entry.batch_id not in held]
+    stamp = now()
+    versions = []
+    if fresh:
+        target = _scratch_file(lh, names, "formatted")
+        lh.engine.copy_to_parquet(_rows(source, fresh, staged, names, stamp.isoformat()), target)
+        properties = {"lakebox.source": source_name, ABSENT_PROPERTY: json.dumps(staged.absent)}
+        batch_ids = [member.entry.batch_id for member in fresh]
+        commit_batches(lh, ref, target, batch_ids, properties, source.key)
+        versions = lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
+        versions += _quarantine_table(lh, source_name, source, fresh, names, stamp.isoformat())
+    lh.manifest.update_each({m.entry.batch_id: _recorded(m, staged, source, stamp) for m in run})
+    return [
+        FormatResult(
+            member.entry.batch_id,
+            source_name,
+            Status.FORMATTED,
+            staged.counts.get(str(member.probe.path), Counts()),
+            versions=versions if member is fresh[0] else [],
+        )
+        for member in run
+    ]
+
+
+def _scratch_file(lh: Lakehouse, names: TempNames, zone: str) -> Path:
+    """Return a scratch Parquet file for one commit of a group."""
+    path = lh.scratch_dir / f"{names.raw}-{zone}-{now().strftime('%H%M%S%f')}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _rows(
+    source: SourceConfig, run: list[Member], staged: Staged, names: TempNames, stamp: str
+) -> str:
+    """Return the SELECT of the formatted rows of the objects of `run`, with their meta
+    columns; keyed, the row of a key's latest object only (a merge keeps the latest)."""
+    outputs = ", ".join(f"s.{quote_identifier(name)}" for name in staged.columns)
+    places = ", ".join(str(member.position) for member in run)
+    select = (
+        f"SELECT {outputs}, m._batch_id, m._source_file, s._line AS _source_line, "
+        f"{quote_literal(stamp)}::TIMESTAMPTZ AS _ingested_at FROM {names.staged} s JOIN "
+        f"{_members_table(names)} m USING ({OBJECT}) WHERE m._position IN ({places}) AND "
+        f"s._ordinal NOT IN (SELECT _ordinal FROM {names.dropped})"
+    )
+    if not source.key:
+        return select
+    key = ", ".join(f"s.{quote_identifier(name)}" for name in source.key)
+    return f"{select} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY m._position DESC) = 1"
+
+
+def _quarantine_table(
+    lh: Lakehouse,
+    source_name: str,
+    source: SourceConfig,
+    fresh: list[Member],
+    names: TempNames,
+    stamp: str,
+) -> list[TableVersion]:
+    """Create the source's quarantine table when it has none yet (the group's objects put no
+    row in it), as the per-object path's first commit does; return the version it made."""
+    ref = TableRef("quarantine", source_name)
+    if lh.catalog.load(ref) is not None:
+        return []
+    meta = staging.meta_columns("", "", stamp)
+    empty = (
+        f"SELECT {meta}, NULL::VARCHAR AS _column, NULL::VARCHAR AS _reason, NULL::VARCHAR AS "
+        f"_raw FROM (SELECT NULL::BIGINT AS _line) WHERE false"
+    )
+    target = _scratch_file(lh, names, "quarantine")
+    lh.engine.copy_to_parquet(empty, target)
+    batch_ids = [member.entry.batch_id for member in fresh]
+    commit_batches(lh, ref, target, batch_ids, {"lakebox.source": source_name})
+    return lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
+
+
+def _recorded(
+    member: Member, staged: Staged, source: SourceConfig, stamp: datetime
+) -> dict[str, object]:
+    """Return the manifest fields of a clean object formatted in a group."""
+    counts = staged.counts.get(str(member.probe.path), Counts())
+    raw = RawInput("", [], read_with=member.read_with, detected=member.detected)
+    settings = read_settings(raw, member.local, source)
+    return {
+        "status": Status.FORMATTED,
+        "error": None,
+        "formatted_at": stamp,
+        "attempts": (member.entry.attempts or 0) + 1,
+        "failed_with": None,
+        "read_with": json.dumps(settings, sort_keys=True),
+        **vars(counts),
+    }
