@@ -16,7 +16,7 @@ from typing import Any
 import lakebox
 from lakebox.catalog.iceberg import Catalog
 from lakebox.catalog.manifest import Manifest
-from lakebox.formatted import formatter
+from lakebox.formatted import formatter, grouped
 from lakebox.landing import loader
 from lakebox.landing.sources.database import DatabaseSource
 from lakebox.landing.sources.http import HttpSource
@@ -77,6 +77,13 @@ POINTS: dict[str, Callable[[], None]] = {
     "pull-after-extract": lambda: (after(DatabaseSource, "fetch"), after(HttpSource, "fetch")),
     "pull-before-commit": lambda: before(formatter, "commit_batch", nth_call(1)),
     "pull-between-commits": lambda: before(formatter, "commit_batch", nth_call(2)),
+    # a group of landed files formatted in one pass (see test_grouped_exactly_once)
+    "group-before-commit": lambda: before(grouped, "commit_batches", nth_call(1)),
+    "group-after-commit": lambda: after(grouped, "commit_batches", nth_call(1)),
+    "group-before-manifest": lambda: before(Manifest, "update_each", nth_call(1)),
+    "group-alone-before-commit": lambda: before(formatter, "commit_batch", nth_call(1)),
+    "group-second-commit": lambda: after(grouped, "commit_batches", nth_call(3)),
+    "group-second-manifest": lambda: before(Manifest, "update_each", nth_call(2)),
     "build-before-commit": lambda: before(Catalog, "commit_files", is_model_commit),
     "build-after-first-model": lambda: after(Catalog, "commit_files", is_model_commit),
 }

@@ -84,7 +84,7 @@ def _assert_exactly_once(project: Path, rows: int = ROWS) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", [point for point in POINTS if not point.startswith("pull-")])
+@pytest.mark.parametrize("point", [p for p in POINTS if not p.startswith(("pull-", "group-"))])
 def test_a_run_killed_at_a_point_then_rerun_is_exactly_once(tmp_path, point):
     project = _write_project(tmp_path)
 

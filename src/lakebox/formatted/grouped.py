@@ -403,7 +403,7 @@ def _commit_run(
             source_name,
             Status.FORMATTED,
             staged.counts.get(str(member.probe.path), Counts()),
-            versions=versions if member is fresh[0] else [],
+            versions=versions if fresh and member is fresh[0] else [],
         )
         for member in run
     ]

@@ -1,0 +1,154 @@
+"""Many landed files formatted in one pass: one snapshot per table listing every batch id, each
+row keeping its object, batch and line, exact accounting per object, and the same rows,
+reasons and counts as formatting each object alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lakebox.catalog import BATCH_PROPERTY, TableRef
+from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.formatted import grouped
+from lakebox.formatted.formatter import format_entry, format_pending
+from lakebox.lakehouse import Lakehouse
+from lakebox.landing.loader import land
+from tests.conftest import write_file
+
+MESSY = {  # file → its text: clean ones, and the ones a group leaves to the per-object path
+    "a0.csv": "id,name,amount\n1,Ana,1.5\n2,Ben,2\n2,Ben,2\n",
+    "a1.csv": "id,name,amount\n3,Carol,-1\n1,Ana again,7.25\n",
+    "a2.csv": "id,name,amount\n4,Dan,1e3\n5,Eve,NA\n6,Fay,\n",
+    "a3.csv": "id,name,amount\n7,Gus,1\n8,Hal,1,extra\n9,Ivy,3\n",  # a refused record
+    "a4.csv": "id,name,amount\n10,Jon,ten\n11,Kim,11\n",  # a value the text rules refuse
+    "a5.csv": "id,name,amount\n,Nobody,1\n12,Lea,12\n1,Ana last,9\n",  # an empty key value
+    "a6.csv": "id,name,amount\n",  # a header only
+    "a7.csv": "id;name;amount\n13;Max;1,5\n14;Ned;2,25\n",  # another dialect
+    "a8.csv": "id,name,amount,note\n15,Ola,3,new\n",  # another header
+    "a9.csv": "id,name,amount\n16,Pia,4\n17,Quinn,5\n",
+}
+
+
+def _project(
+    make_project, tmp_path: Path, files: dict[str, str], name: str = "project", **source: object
+) -> Lakehouse:
+    folder = tmp_path / f"{name}-in"
+    for file, text in files.items():
+        write_file(folder, file, text)
+    return make_project({"sales": {"path": f"{folder}/*.csv", **source}}, folder=name)
+
+
+def _snapshot_batches(lh: Lakehouse, zone: str) -> list[list[str]]:
+    table = lh.catalog.load(TableRef(zone, "sales"))
+    assert table is not None
+    return [
+        json.loads(snapshot_properties(snapshot).get(BATCH_PROPERTY, "[]"))
+        for snapshot in table.snapshots()
+    ]
+
+
+def test_files_of_one_shape_are_one_snapshot_and_each_row_keeps_its_file_and_line(
+    make_project, tmp_path
+):
+    files = {
+        f"f{n:02d}.csv": "id,n,line\n" + "".join(f"{n * 100 + i},{n},{i + 2}\n" for i in range(5))
+        for n in range(12)
+    }
+    lh = _project(make_project, tmp_path, files)
+    land(lh, "sales")
+
+    results = format_pending(lh, "sales")
+
+    entries = {entry.batch_id: entry for entry in lh.manifest.entries("sales")}
+    assert [snapshot for snapshot in _snapshot_batches(lh, "formatted")] == [sorted(entries)]
+    assert [r.counts.rows_read for r in results] == [5] * 12
+    assert [r.counts.rows_formatted for r in results] == [5] * 12
+    rows = lh.query("SELECT n, line, _batch_id, _source_file, _source_line FROM formatted.sales")
+    for row in rows.to_pylist():
+        entry = entries[row["_batch_id"]]
+        assert Path(entry.original_path).name == f"f{row['n']:02d}.csv"
+        assert row["_source_file"] == entry.landed_path
+        assert row["_source_line"] == row["line"]
+    assert rows.num_rows == 60
+    versions = [version for result in results for version in result.versions]
+    formatted = [v for v in versions if v.table == TableRef("formatted", "sales")]
+    assert len(formatted) == 1  # one version, made from every landed object
+    assert {item.batch_id for item in formatted[0].inputs if item.batch_id} == set(entries)
+
+
+def _alone(lh: Lakehouse) -> list:
+    """Format every pending object of `sales` one at a time (the per-object path)."""
+    return [format_entry(lh, entry) for entry in lh.manifest.entries("sales", "landed")]
+
+
+def _outcome(lh: Lakehouse, results: list) -> tuple[list, list, dict]:
+    names = {e.batch_id: Path(e.original_path).name for e in lh.manifest.entries("sales")}
+    formatted = lh.query(
+        "SELECT * EXCLUDE (_ingested_at, _source_file) FROM formatted.sales"
+    ).to_pylist()
+    quarantined = lh.query(
+        "SELECT * EXCLUDE (_ingested_at, _source_file) FROM quarantine.sales"
+    ).to_pylist()
+    for row in (*formatted, *quarantined):
+        row["_batch_id"] = names[row["_batch_id"]]
+    counts = {names[r.batch_id]: (r.status, r.error, vars(r.counts)) for r in results}
+    order = lambda row: json.dumps(row, sort_keys=True, default=str)  # noqa: E731
+    return sorted(formatted, key=order), sorted(quarantined, key=order), counts
+
+
+@pytest.mark.parametrize("key", [[], ["id"]], ids=["appended", "keyed"])
+def test_a_group_gives_the_rows_reasons_and_counts_of_each_object_alone(
+    make_project, tmp_path, key
+):
+    # declared types: a group infers them once from all its files, the first object alone
+    # from its own
+    declared = {"id": {"type": "BIGINT"}, "amount": {"type": "DOUBLE"}}
+    together = _project(make_project, tmp_path, MESSY, "together", key=key, columns=declared)
+    alone = _project(make_project, tmp_path, MESSY, "alone", key=key, columns=declared)
+    land(together, "sales")
+    land(alone, "sales")
+
+    grouped_outcome = _outcome(together, format_pending(together, "sales"))
+    alone_outcome = _outcome(alone, _alone(alone))
+
+    assert grouped_outcome[2] == alone_outcome[2]
+    assert grouped_outcome[1] == alone_outcome[1]
+    assert grouped_outcome[0] == alone_outcome[0]
+    counts = grouped_outcome[2]
+    for name, (_status, _error, numbers) in counts.items():
+        parts = numbers["rows_formatted"] + numbers["rows_quarantined"] + numbers["rows_duplicate"]
+        assert numbers["rows_read"] == parts, name
+    assert counts["a0.csv"][2]["rows_duplicate"] == 1
+    assert counts["a3.csv"][2]["rows_quarantined"] == 1
+    if key:  # the latest object's row of key 1 wins, across the objects formatted alone
+        names = together.query("SELECT name FROM formatted.sales WHERE id = 1").to_pylist()
+        assert names == [{"name": "Ana last"}]
+    # fewer commits: the clean objects of a shape share them
+    assert len(_snapshot_batches(together, "formatted")) < len(MESSY) - 1
+
+
+def test_objects_of_another_header_or_dialect_form_their_own_group(make_project, tmp_path):
+    files = {f"x{n}.csv": f"id,name\n{n},x{n}\n" for n in range(3)}
+    files |= {f"y{n}.csv": f"id;name;extra\n{n + 10};y{n};e\n" for n in range(3)}
+    lh = _project(make_project, tmp_path, files)
+    land(lh, "sales")
+
+    results = format_pending(lh, "sales")
+
+    assert {result.status for result in results} == {"formatted"}
+    assert sorted(len(batches) for batches in _snapshot_batches(lh, "formatted")) == [3, 3]
+    rows = lh.query("SELECT count(*) AS n, count(extra) AS extra FROM formatted.sales")
+    assert rows.to_pylist() == [{"n": 6, "extra": 3}]
+
+
+def test_the_objects_of_one_pass_are_bounded(make_project, tmp_path, monkeypatch):
+    monkeypatch.setattr(grouped, "MAX_OBJECTS", 4)
+    files = {f"f{n:02d}.csv": f"id\n{n}\n" for n in range(10)}
+    lh = _project(make_project, tmp_path, files)
+    land(lh, "sales")
+
+    format_pending(lh, "sales")
+
+    assert [len(batches) for batches in _snapshot_batches(lh, "formatted")] == [4, 4, 2]
