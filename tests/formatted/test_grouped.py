@@ -11,8 +11,10 @@ import pytest
 
 from lakebox.catalog import BATCH_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.config import SourceConfig
 from lakebox.formatted import grouped
 from lakebox.formatted.formatter import format_entry, format_pending
+from lakebox.formatted.readers import csv
 from lakebox.lakehouse import Lakehouse
 from lakebox.landing.loader import land
 from tests.conftest import write_file
@@ -152,3 +154,22 @@ def test_the_objects_of_one_pass_are_bounded(make_project, tmp_path, monkeypatch
     format_pending(lh, "sales")
 
     assert [len(batches) for batches in _snapshot_batches(lh, "formatted")] == [4, 4, 2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'id,name\n2,"x, y"\n3,z\n',  # the same dialect: reused
+        "id,name\n2;x\n3;y\n",  # another delimiter in the records
+        "id,name\n2,'x, y'\n",  # another quote character
+        "id,name\n2,x,extra\n",  # a ragged record
+    ],
+)
+def test_a_file_of_a_seen_header_gets_the_dialect_sniffing_it_gives(tmp_path, text):
+    source = SourceConfig(path=str(tmp_path))
+    seen: csv.Sniffed = {}
+    first = write_file(tmp_path, "first.csv", "id,name\n1,a\n")
+    later = write_file(tmp_path, "later.csv", text)
+    csv.sniff(first, source, None, seen)
+
+    assert csv.sniff(later, source, None, seen) == csv.sniff(later, source, None)

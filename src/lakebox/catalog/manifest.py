@@ -104,11 +104,22 @@ class Manifest:
             connection.execute(statement.values(**changes))
 
     def update_each(self, changes: dict[str, dict[str, object]]) -> None:
-        """Change fields of several entries (batch id → its changes) in one transaction."""
+        """Change fields of several entries (batch id → its changes) in one transaction,
+        one statement per set of fields changed."""
+        by_fields: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for batch_id, values in changes.items():
+            rows = by_fields.setdefault(tuple(sorted(values)), [])
+            rows.append(
+                {**{f"new_{name}": value for name, value in values.items()}, "id": batch_id}
+            )
         with self._engine.begin() as connection:
-            for batch_id, values in changes.items():
-                statement = manifest_table.update().where(manifest_table.c.batch_id == batch_id)
-                connection.execute(statement.values(**values))
+            for names, rows in by_fields.items():
+                statement = (
+                    manifest_table.update()
+                    .where(manifest_table.c.batch_id == sa.bindparam("id"))
+                    .values({name: sa.bindparam(f"new_{name}") for name in names})
+                )
+                connection.execute(statement, rows)
 
     def delete(self, batch_id: str) -> None:
         """Remove an entry whose landing never completed."""

@@ -138,8 +138,9 @@ def _format_chunk(
     results: list[FormatResult] = []
     try:
         with ExitStack() as stack:
+            seen: csv.Sniffed = {}
             probed = [
-                _probe(lh, source, entry, position, work, stack)
+                _probe(lh, source, entry, (position, seen), work, stack)
                 for position, entry in enumerate(chunk)
             ]
             for group in _groups(probed, keyed=bool(source.key)):
@@ -155,17 +156,22 @@ def _format_chunk(
 
 
 def _probe(
-    lh: Lakehouse, source: SourceConfig, entry: Entry, position: int, work: Path, stack: ExitStack
+    lh: Lakehouse,
+    source: SourceConfig,
+    entry: Entry,
+    place: tuple[int, csv.Sniffed],
+    work: Path,
+    stack: ExitStack,
 ) -> Member | Entry:
     """Return `entry` as a member of a group, or the entry itself when it goes alone (its
-    file cannot be probed, or holds a long or blank line)."""
+    file cannot be probed, or holds a long or blank line). `place`: its position in the
+    chunk, and the dialects sniffed so far."""
+    position, seen = place
     assert entry.landed_path is not None
     try:
         local = stack.enter_context(lh.storage.as_local_file(entry.landed_path))
         default = csv.DEFAULT_DELIMITERS[format_of(local, source)]
-        scratch = work / f"probe-{position}"
-        scratch.mkdir()
-        found = csv.probe(local, source, scratch, default)
+        found = csv.probe(local, source, work, default, seen)  # its copies' names are unique
         stack.callback(_remove, found.temporary)
     except Exception as error:  # the per-object path reads it again and records why
         logger.debug("%s: formatted alone: %s", entry.landed_path, error)

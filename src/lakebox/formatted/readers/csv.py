@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import itertools
 from dataclasses import dataclass
@@ -85,11 +86,18 @@ class Probe:
         return not self.long and not self.blank
 
 
-def probe(path: Path, source: SourceConfig, scratch: Path, default_delimiter: str | None) -> Probe:
-    """Return the probe of the delimited file at `path` (TSV: `default_delimiter` tab)."""
+def probe(
+    path: Path,
+    source: SourceConfig,
+    scratch: Path,
+    default_delimiter: str | None,
+    seen: Sniffed | None = None,
+) -> Probe:
+    """Return the probe of the delimited file at `path` (TSV: `default_delimiter` tab;
+    `seen`: the dialects of files probed before, see `sniff`)."""
     encoding = encodings.detect(path, source.encoding)
     text_path, temporary, duckdb_encoding = _utf8_view(path, encoding, scratch)
-    dialect = sniff(text_path, source, default_delimiter)
+    dialect = sniff(text_path, source, default_delimiter, seen)
     check_width(path, len(dialect.names), source.limits.columns)
     text_path, long = _without_long_lines(text_path, dialect, duckdb_encoding, scratch)
     temporary += [text_path] if long else []
@@ -273,21 +281,45 @@ def _scan(
     )
 
 
-def sniff(path: Path, source: SourceConfig, default_delimiter: str | None) -> Dialect:
-    """Return the dialect of the UTF-8 file at `path`, honouring what the source declares."""
+# what sniffing files of one header found: the header line's digest → delimiter and quote
+Sniffed = dict[bytes, tuple[str, str]]
+
+
+def sniff(
+    path: Path, source: SourceConfig, default_delimiter: str | None, seen: Sniffed | None = None
+) -> Dialect:
+    """Return the dialect of the UTF-8 file at `path`, honouring what the source declares.
+    With `seen`, a file whose header line an earlier file had, and whose sample reads with
+    that file's dialect, takes it without sniffing again (sniffing costs milliseconds)."""
     lines = _sample_lines(path)
     if not lines:
         raise FormatError(f"{path.name}: the file is empty", file=str(path))
     sample = "".join(lines)
-    sniffed = _sniff_sample(_sniffed_part(sample))
-    delimiter = source.delimiter or default_delimiter or sniffed.delimiter
-    quote = sniffed.quotechar or '"'
+    part = _sniffed_part(sample)
+    digest = hashlib.sha256(lines[0].encode("utf-8", "replace")).digest()
+    known = (seen or {}).get(digest)
+    if known is None or not _reads_with(part, *known):
+        sniffed = _sniff_sample(part)
+        known = (sniffed.delimiter, sniffed.quotechar or '"')
+        if seen is not None:
+            seen[digest] = known
+    delimiter = source.delimiter or default_delimiter or known[0]
+    quote = known[1]
     first = next(
         csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote), []
     )
     header = source.header if source.header is not None else _looks_like_header(first, source)
     names = unique_names(first) if header else _positional_names(first, source)
     return Dialect(delimiter, quote, header, names)
+
+
+def _reads_with(sample: str, delimiter: str, quote: str) -> bool:
+    """Return whether every line of `sample` has the first line's number of fields read with
+    `delimiter` and `quote`, and no other quote character appears in it."""
+    if any(other in sample for other in "\"'" if other != quote):
+        return False
+    rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote))
+    return len({len(row) for row in rows}) == 1
 
 
 def _utf8_view(path: Path, detected: str, scratch: Path) -> tuple[Path, list[Path], str]:
