@@ -504,13 +504,16 @@ def _row(name: str, scenario: Scenario, facts: dict[str, Any], duckdb: dict[str,
     spread = f"{low:.1f}–{high:.1f}" if facts["repeats"] > 1 else ""
     work = facts.get("work_seconds", facts.get("run", {}).get("seconds"))
     shown_work = f"{work:.1f}" if work is not None else "—"
-    ratio = duckdb["seconds"] / seconds if duckdb.get("exit") == 0 else float("nan")
-    status = "" if facts["exit"] == 0 else f"  FAILED (exit {facts['exit']})"
+    if facts["exit"] != 0 or duckdb["exit"] != 0:
+        failed = "" if facts["exit"] == 0 else f"  FAILED (exit {facts['exit']})"
+        return (
+            f"{name:<10}{seconds:>9.1f}{spread:>14}{shown_work:>9}{'—':>10}{'—':>12}"
+            f"{facts['peak_rss_mb']:>13,.0f}{_rows_out(facts):>13,}{'—':>10}{failed}"
+        )
     return (
         f"{name:<10}{seconds:>9.1f}{spread:>14}{shown_work:>9}{scenario.files / seconds:>10,.1f}"
         f"{scenario.total_rows / seconds:>12,.0f}{facts['peak_rss_mb']:>13,.0f}"
-        f"{_rows_out(facts):>13,}{ratio:>10.2f}"
-        f"{status}"
+        f"{_rows_out(facts):>13,}{duckdb['seconds'] / seconds:>10.3f}"
     )
 
 
@@ -530,18 +533,19 @@ def _print_load(scenario: Scenario, lakebox: dict[str, Any], duckdb: dict[str, A
         problems.append(f"{scenario.key}: DuckDB wrote {duckdb.get('rows')} rows")
         for line in duckdb.get("log_tail", []):
             print(f"    {line}")
-    else:
+    elif lakebox["exit"] == 0:
         ratio = duckdb["seconds"] / lakebox["seconds"]
         print(
-            f"lakebox throughput / DuckDB throughput = {ratio:.2f} "
+            f"lakebox throughput / DuckDB throughput = {ratio:.3f} "
             f"(target ≥ {THROUGHPUT_TARGET}: {_verdict(ratio >= THROUGHPUT_TARGET)})"
         )
         if run.get("seconds") and duckdb.get("work_seconds"):
             print(
                 f"    without start-up (lakebox's steps against DuckDB's COPY): "
-                f"{duckdb['work_seconds'] / run['seconds']:.2f}"
+                f"{duckdb['work_seconds'] / run['seconds']:.3f}"
             )
     if lakebox["exit"] != 0:
+        problems.append(f"{scenario.key}: lakebox run exited {lakebox['exit']}")
         print(f"lakebox run FAILED with exit {lakebox['exit']}: {run.get('error')}")
         for line in lakebox.get("log_tail", []):
             print(f"    {line}")
@@ -563,8 +567,8 @@ def _stages(run: dict[str, Any], wall: float) -> str:
 
 
 def _accounting(run: dict[str, Any]) -> str:
-    if run.get("report_error"):
-        return f"no run report ({run['report_error']})"
+    if run.get("report_error") or "statuses" not in run:
+        return f"no run report ({run.get('report_error', 'not read back')})"
     statuses = ", ".join(f"{count:,} {status}" for status, count in run["statuses"].items())
     balance = (
         "each object's rows read = formatted + quarantined + duplicate"
