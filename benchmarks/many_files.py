@@ -28,6 +28,7 @@ each run's steps from `ops.step_runs`). The script exits 1 when a table does not
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -222,6 +223,7 @@ def child_inspect(args: argparse.Namespace) -> dict[str, Any]:
             "data_bytes": sum(file.file_size_in_bytes for file in data_files),
             "data_files_on_disk": sum(1 for path in on_disk.rglob("*.parquet")),
             "snapshots": len(table.snapshots()),
+            "snapshot_ms": sorted(snapshot.timestamp_ms for snapshot in table.snapshots()),
             "metadata_files": len(names),
             "metadata_json": sum(name.endswith(".metadata.json") for name in names),
             "manifest_lists": sum(name.startswith("snap-") for name in names),
@@ -651,6 +653,7 @@ def _print_table(scenario: Scenario, table: dict[str, Any], all_rows: list[Any])
         f"{table['manifest_lists']:,} manifest lists, {table['manifests']:,} manifests) "
         f"for {objects:,} objects"
     )
+    _print_commit_pace(table.get("snapshot_ms", []))
     bound = math.ceil(table["data_bytes"] / TARGET_FILE_SIZE) + 2
     print(
         f"    target: data files bounded by size, not by objects: ≤ ceil(data size / "
@@ -660,6 +663,21 @@ def _print_table(scenario: Scenario, table: dict[str, Any], all_rows: list[Any])
     if rows_ok:
         return []
     return [f"{scenario.key}: formatted.{SOURCE} holds {all_rows} rows, not {expected:,}"]
+
+
+def _print_commit_pace(stamps: list[int]) -> None:
+    """Print the seconds between the load's consecutive commits, early and late: a cost per
+    object that grows with the table's history shows as a later interval longer than an early
+    one (only when the load made 20 snapshots or more)."""
+    gaps = [(later - earlier) / 1000 for earlier, later in itertools.pairwise(stamps[:-1])]
+    if len(gaps) < 20:
+        return
+    tenth = len(gaps) // 10
+    early, late = statistics.median(gaps[:tenth]), statistics.median(gaps[-tenth:])
+    print(
+        f"    seconds between the load's commits (median): first tenth {early:.2f} s, last "
+        f"tenth {late:.2f} s ({late / early if early else float('nan'):.1f}x)"
+    )
 
 
 def machine_line() -> str:
