@@ -468,21 +468,31 @@ def _median(values: list[float | None]) -> float | None:
 # --------------------------------------------------------------------------------------------
 
 
-def report(scenario: Scenario, lakebox: dict[str, Any], duckdb: dict[str, Any]) -> list[str]:
+HEADER = (
+    f"{'contender':<10}{'wall s':>9}{'(min–max)':>14}{'work s':>9}{'files/s':>10}"
+    f"{'rows/s':>12}{'peak RSS MB':>13}{'rows out':>13}{'× duckdb':>10}"
+)
+
+
+def report(scenario: Scenario, lakebox: dict[str, Any] | None, duckdb: dict[str, Any]) -> list[str]:
     """Print the scenario's table and targets; return the problems that make the run fail."""
     print()
     print(f"== {scenario.name} = {scenario.total_rows:,} rows ==")
-    print(
-        f"{'contender':<10}{'wall s':>9}{'(min–max)':>14}{'work s':>9}{'files/s':>10}"
-        f"{'rows/s':>12}{'peak RSS MB':>13}{'rows out':>13}{'× duckdb':>10}"
-    )
-    for name, facts in (("duckdb", duckdb), ("lakebox", lakebox)):
-        print(_row(name, scenario, facts, duckdb))
+    print(HEADER)
+    print(_row("duckdb", scenario, duckdb, duckdb))
+    if lakebox is not None:
+        print(_row("lakebox", scenario, lakebox, duckdb))
     print(
         "wall s: the child process's whole life as the parent sees it (start-up included), "
-        f"median of {lakebox['repeats']} run(s); work s: lakebox's steps (--json `seconds`), "
+        f"median of {duckdb['repeats']} run(s); work s: lakebox's steps (--json `seconds`), "
         "DuckDB's connect + COPY; files/s and rows/s from wall s; × duckdb: throughput ratio."
     )
+    if lakebox is None:
+        print(f"settings: DuckDB defaults (memory_limit {duckdb.get('memory_limit', '?')}, "
+              f"threads {duckdb.get('threads', '?')}); lakebox not run (--contenders)")  # fmt: skip
+        if duckdb["exit"] != 0 or duckdb.get("rows") != scenario.total_rows:
+            return [f"{scenario.key}: DuckDB wrote {duckdb.get('rows')} rows"]
+        return []
     busiest = max(lakebox["other_cpu"], duckdb["other_cpu"], lakebox["new"]["other_cpu"])
     if busiest > 0.1:
         print(
@@ -500,22 +510,39 @@ def report(scenario: Scenario, lakebox: dict[str, Any], duckdb: dict[str, Any]) 
     return problems
 
 
+def report_lakebox_only(scenario: Scenario, lakebox: dict[str, Any]) -> list[str]:
+    """Report lakebox's runs without the anchor (`--contenders lakebox`)."""
+    missing = {"exit": 1, "seconds": float("nan"), "repeats": lakebox["repeats"], "other_cpu": 0}
+    print()
+    print(f"== {scenario.name} = {scenario.total_rows:,} rows (lakebox alone) ==")
+    print(HEADER)
+    print(_row("lakebox", scenario, lakebox, missing))
+    print(f"settings: lakebox engine.memory_limit {lakebox['memory_limit']}, no key, settle 0s")
+    problems = []
+    if lakebox["exit"] != 0:
+        problems.append(f"{scenario.key}: lakebox run exited {lakebox['exit']}")
+        for line in lakebox.get("log_tail", []):
+            print(f"    {line}")
+    print(f"lakebox stages: {_stages(lakebox['run'], lakebox['seconds'])}")
+    print(f"lakebox objects: {_accounting(lakebox['run'])}")
+    problems += _print_new_file(scenario, lakebox["new"])
+    return problems + _print_table(scenario, lakebox["table"], lakebox["all_rows"])
+
+
 def _row(name: str, scenario: Scenario, facts: dict[str, Any], duckdb: dict[str, Any]) -> str:
     seconds = facts["seconds"]
     low, high = facts["spread"]
     spread = f"{low:.1f}–{high:.1f}" if facts["repeats"] > 1 else ""
     work = facts.get("work_seconds", facts.get("run", {}).get("seconds"))
     shown_work = f"{work:.1f}" if work is not None else "—"
-    if facts["exit"] != 0 or duckdb["exit"] != 0:
-        failed = "" if facts["exit"] == 0 else f"  FAILED (exit {facts['exit']})"
-        return (
-            f"{name:<10}{seconds:>9.1f}{spread:>14}{shown_work:>9}{'—':>10}{'—':>12}"
-            f"{facts['peak_rss_mb']:>13,.0f}{_rows_out(facts):>13,}{'—':>10}{failed}"
-        )
+    ok = facts["exit"] == 0
+    files_per_s = f"{scenario.files / seconds:,.1f}" if ok else "—"
+    rows_per_s = f"{scenario.total_rows / seconds:,.0f}" if ok else "—"
+    ratio = f"{duckdb['seconds'] / seconds:.3f}" if ok and duckdb["exit"] == 0 else "—"
+    failed = "" if ok else f"  FAILED (exit {facts['exit']})"
     return (
-        f"{name:<10}{seconds:>9.1f}{spread:>14}{shown_work:>9}{scenario.files / seconds:>10,.1f}"
-        f"{scenario.total_rows / seconds:>12,.0f}{facts['peak_rss_mb']:>13,.0f}"
-        f"{_rows_out(facts):>13,}{duckdb['seconds'] / seconds:>10.3f}"
+        f"{name:<10}{seconds:>9.1f}{spread:>14}{shown_work:>9}{files_per_s:>10}{rows_per_s:>12}"
+        f"{facts['peak_rss_mb']:>13,.0f}{_rows_out(facts):>13,}{ratio:>10}{failed}"
     )
 
 
@@ -730,14 +757,20 @@ def main() -> int:
         for repeat in range(args.repeat):
             if args.repeat > 1:
                 print(f"{scenario.name}, run {repeat + 1} of {args.repeat}")
-            duckdb_runs.append(run_duckdb(scenario, folder))  # interleaved with lakebox's
-            lakebox_runs.append(
-                {**run_lakebox(scenario, folder, args), "memory_limit": args.memory_limit}
-            )
+            if "duckdb" in args.contenders:  # interleaved with lakebox's
+                duckdb_runs.append(run_duckdb(scenario, folder))
+            if "lakebox" in args.contenders:
+                lakebox_runs.append(
+                    {**run_lakebox(scenario, folder, args), "memory_limit": args.memory_limit}
+                )
         (OUT / f"many-files-{key}-results.json").write_text(
             json.dumps({"duckdb": duckdb_runs, "lakebox": lakebox_runs}, indent=2, default=str)
         )
-        problems += report(scenario, representative(lakebox_runs), representative(duckdb_runs))
+        if not duckdb_runs:
+            problems += report_lakebox_only(scenario, representative(lakebox_runs))
+            continue
+        lakebox = representative(lakebox_runs) if lakebox_runs else None
+        problems += report(scenario, lakebox, representative(duckdb_runs))
     print()
     for problem in problems:
         print(f"FAILED: {problem}")
@@ -757,6 +790,12 @@ def _arguments() -> argparse.Namespace:
         "--repeat", type=int, default=1, help="runs per contender; the median is reported"
     )
     parser.add_argument(
+        "--contenders",
+        default="duckdb,lakebox",
+        type=_contenders,
+        help="which to run, comma-separated (default: duckdb,lakebox)",
+    )
+    parser.add_argument(
         "--memory-limit",
         default=LAKEBOX_MEMORY_LIMIT,
         help=f"lakebox's engine.memory_limit (default: {LAKEBOX_MEMORY_LIMIT})",
@@ -773,6 +812,13 @@ def _arguments() -> argparse.Namespace:
     if min(args.files, args.rows, args.big_files, args.big_rows, args.repeat) < 1:
         parser.error("--files, --rows, --big-files, --big-rows and --repeat must be ≥ 1")
     return args
+
+
+def _contenders(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names or set(names) - {"duckdb", "lakebox"}:
+        raise argparse.ArgumentTypeError("choose from duckdb, lakebox (comma-separated)")
+    return names
 
 
 def _scenarios(text: str) -> str:
