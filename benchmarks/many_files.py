@@ -303,7 +303,7 @@ def timed_process(command: list[str], cwd: Path, stdout: Path, log: Path) -> dic
         - (sum(cpu_before) - cpu_before.idle - cpu_before.iowait)
     )
     own = usage.ru_utime + usage.ru_stime
-    exit_code = os.waitstatus_to_exitcode(status)
+    exit_code = child.returncode = os.waitstatus_to_exitcode(status)
     facts: dict[str, Any] = {
         "exit": exit_code,
         "seconds": wall,
