@@ -33,13 +33,27 @@ MESSY = {  # file → its text: clean ones, and the ones a group leaves to the p
 }
 
 
+NDJSON = {  # the same for events: clean ones, and the ones formatted alone
+    "n0.ndjson": '{"id":1,"name":"Ana","amount":1.5}\n{"id":2,"name":"Ben","amount":2}\n'
+    '{"id":2,"name":"Ben","amount":2}\n',
+    "n1.ndjson": '{"id":3,"name":"Carol","at":{"x":1}}\n\n{"id":1,"name":"Ana again"}\n',
+    "n2.ndjson": '{"id":4,"amount":"ten"}\n{"id":5,"amount":5}\n',  # a value refused
+    "n3.ndjson": 'not json\n{"id":6}\n',  # a malformed line
+    "n4.ndjson": '{"id":7,"amount":1e309}\n',  # a number a DOUBLE cannot hold
+    "n5.ndjson": '{"id":8,"name":"Gus","amount":3}\n\n\n{"id":9}\n',
+    "n6.ndjson": "",  # empty
+    "n7.ndjson": '{"id":10,"name":"Hal","amount":4}\n',
+}
+
+
 def _project(
     make_project, tmp_path: Path, files: dict[str, str], name: str = "project", **source: object
 ) -> Lakehouse:
     folder = tmp_path / f"{name}-in"
     for file, text in files.items():
         write_file(folder, file, text)
-    return make_project({"sales": {"path": f"{folder}/*.csv", **source}}, folder=name)
+    suffix = Path(next(iter(files))).suffix
+    return make_project({"sales": {"path": f"{folder}/*{suffix}", **source}}, folder=name)
 
 
 def _snapshot_batches(lh: Lakehouse, zone: str) -> list[list[str]]:
@@ -129,6 +143,26 @@ def test_a_group_gives_the_rows_reasons_and_counts_of_each_object_alone(
         assert names == [{"name": "Ana last"}]
     # fewer commits: the clean objects of a shape share them
     assert len(_snapshot_batches(together, "formatted")) < len(MESSY) - 1
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["deduplicated", "events"])
+def test_ndjson_files_in_a_group_give_what_each_gives_alone(make_project, tmp_path, keep):
+    declared = {"id": {"type": "BIGINT"}, "amount": {"type": "DOUBLE"}}
+    settings = {"columns": declared, "keep_duplicates": keep}
+    together = _project(make_project, tmp_path, NDJSON, "together", **settings)
+    alone = _project(make_project, tmp_path, NDJSON, "alone", **settings)
+    land(together, "sales")
+    land(alone, "sales")
+
+    grouped_outcome = _outcome(together, format_pending(together, "sales"))
+    alone_outcome = _outcome(alone, _alone(alone))
+
+    assert grouped_outcome[2] == alone_outcome[2]
+    assert grouped_outcome[1] == alone_outcome[1]
+    assert grouped_outcome[0] == alone_outcome[0]
+    assert grouped_outcome[2]["n0.ndjson"][2]["rows_duplicate"] == (0 if keep else 1)
+    assert grouped_outcome[2]["n3.ndjson"][2]["rows_quarantined"] == 1
+    assert len(_snapshot_batches(together, "formatted")) < len(NDJSON) - 2
 
 
 def test_objects_of_another_header_or_dialect_form_their_own_group(make_project, tmp_path):

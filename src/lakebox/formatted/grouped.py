@@ -26,7 +26,6 @@ import logging
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -34,7 +33,8 @@ from lakebox.catalog import ABSENT_PROPERTY, TableRef
 from lakebox.catalog.manifest import Entry, Status
 from lakebox.catalog.versions import TableVersion
 from lakebox.config import SourceConfig
-from lakebox.formatted import checks, dedup, lineage, schema, staging, typed_path
+from lakebox.formatted import group_stage, lineage, staging
+from lakebox.formatted.group_stage import OBJECT, Member, Staged, members_table
 from lakebox.formatted.lines import TempNames
 from lakebox.formatted.readers import csv
 from lakebox.formatted.readers.base import RawInput, format_of, read_settings
@@ -46,33 +46,9 @@ from lakebox.lakehouse import Lakehouse
 from lakebox.tables import commit_batches
 
 logger = logging.getLogger(__name__)
-OBJECT = "_lakebox_object"  # the column naming each record's file in a group's scan
 MAX_OBJECTS = 5_000  # objects formatted in one pass at the most
 MAX_BYTES = 1024 * 1024 * 1024  # and bytes: a pass's scratch files and memory stay bounded
 One = Callable[[Entry], FormatResult]
-
-
-@dataclass
-class Member:
-    """One landed object of a group: its entry, local file, probe and place in the order."""
-
-    entry: Entry
-    local: Path
-    probe: csv.Probe
-    position: int
-    read_with: dict[str, object] = field(default_factory=dict)
-    detected: set[str] = field(default_factory=set)
-
-
-@dataclass
-class Staged:
-    """A group's records, typed and checked: which objects must be formatted alone, and each
-    clean object's row counts."""
-
-    columns: list[str]
-    absent: list[str]
-    alone: set[str]  # local paths of the objects with a refused or slow record
-    counts: dict[str, Counts]
 
 
 def format_all(
@@ -123,7 +99,7 @@ def _candidate(entry: Entry, source: SourceConfig) -> bool:
     if source.pulled or source.replaces or source.kind != "files":
         return False
     try:
-        return format_of(Path(entry.landed_path), source) in csv.DEFAULT_DELIMITERS
+        return format_of(Path(entry.landed_path), source) in group_stage.FORMATS
     except Exception:  # an unknown extension: the per-object path records why
         return False
 
@@ -140,7 +116,7 @@ def _format_chunk(
         with ExitStack() as stack:
             seen: csv.Sniffed = {}
             probed = [
-                _probe(lh, source, entry, (position, seen), work, stack)
+                group_stage.probe(lh, source, entry, (position, seen), work, stack)
                 for position, entry in enumerate(chunk)
             ]
             for group in _groups(probed, keyed=bool(source.key)):
@@ -155,38 +131,6 @@ def _format_chunk(
     return results
 
 
-def _probe(
-    lh: Lakehouse,
-    source: SourceConfig,
-    entry: Entry,
-    place: tuple[int, csv.Sniffed],
-    work: Path,
-    stack: ExitStack,
-) -> Member | Entry:
-    """Return `entry` as a member of a group, or the entry itself when it goes alone (its
-    file cannot be probed, or holds a long or blank line). `place`: its position in the
-    chunk, and the dialects sniffed so far."""
-    position, seen = place
-    assert entry.landed_path is not None
-    try:
-        local = stack.enter_context(lh.storage.as_local_file(entry.landed_path))
-        default = csv.DEFAULT_DELIMITERS[format_of(local, source)]
-        found = csv.probe(local, source, work, default, seen)  # its copies' names are unique
-        stack.callback(_remove, found.temporary)
-    except Exception as error:  # the per-object path reads it again and records why
-        logger.debug("%s: formatted alone: %s", entry.landed_path, error)
-        return entry
-    if not found.plain or "file_row_number" in found.dialect.names:
-        return entry
-    settings, detected = csv.read_with(found, source, default)
-    return Member(entry, local, found, position, settings, detected)
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
 def _groups(probed: list[Member | Entry], keyed: bool) -> list[Entry | list[Member]]:
     """Return the parts of `probed` in order: members of one shape together (keyed: only
     neighbours), and every entry alone."""
@@ -198,15 +142,15 @@ def _groups(probed: list[Member | Entry], keyed: bool) -> list[Entry | list[Memb
             continue
         last = parts[-1] if parts else None
         if keyed:
-            if isinstance(last, list) and last[0].probe.shape == item.probe.shape:
+            if isinstance(last, list) and last[0].shape == item.shape:
                 last.append(item)
             else:
                 parts.append([item])
-        elif item.probe.shape in by_shape:
-            by_shape[item.probe.shape].append(item)
+        elif item.shape in by_shape:
+            by_shape[item.shape].append(item)
         else:
-            by_shape[item.probe.shape] = [item]
-            parts.append(by_shape[item.probe.shape])
+            by_shape[item.shape] = [item]
+            parts.append(by_shape[item.shape])
     return parts
 
 
@@ -222,7 +166,7 @@ def _format_group(
     names = TempNames.next()
     try:
         try:
-            staged = _stage(lh, source_name, source, members, names, work)
+            staged = group_stage.stage(lh, source_name, source, members, names, work)
         except Exception as error:  # each object then fails, or not, on its own
             logger.info("%s: formatted one object at a time: %s", source_name, error)
             staged = None
@@ -231,115 +175,7 @@ def _format_group(
         return _commit_in_order(lh, source_name, source, members, staged, names, one)
     finally:
         names.drop(lh.engine)
-        lh.engine.execute(f"DROP TABLE IF EXISTS {_members_table(names)}")
-
-
-def _stage(
-    lh: Lakehouse,
-    source_name: str,
-    source: SourceConfig,
-    members: list[Member],
-    names: TempNames,
-    work: Path,
-) -> Staged | None:
-    """Parse, type and check the records of `members` into view `names.staged` (the clean
-    objects' records) and table `names.dropped` (their duplicates); None when the group's
-    schema is incompatible with the table's (each object then goes alone)."""
-    engine = lh.engine
-    probes = [member.probe for member in members]
-    text, _ = csv.group_scan(probes, OBJECT, {}, [""])
-    existing = lh.catalog.load(TableRef("formatted", source_name))
-    file_schema = schema.resolve(
-        engine,
-        f"({text})",
-        probes[0].dialect.names,
-        source,
-        existing.schema().as_arrow() if existing else None,
-    )
-    if file_schema.incompatible:
-        return None
-    marks = {column.name: column.decimal for column in file_schema.columns if column.decimal}
-    for member in members:
-        if marks:
-            member.read_with["decimal_marks"] = marks
-            member.detected.add("decimal_marks")
-    columns = checks.checked(file_schema.columns, source)
-    kinds, plans = typed_path.typed_plans(columns, source)
-    select, refused = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
-    parsed = work / "parsed.parquet"
-    engine.execute(f"COPY ({select}) TO {_file(parsed)} (FORMAT parquet, COMPRESSION lz4)")
-    refusing = f"SELECT DISTINCT {OBJECT} FROM ({refused})"
-    alone = {row[0] for row in engine.execute(refusing).fetchall()}
-    staged = work / "staged.parquet"
-    kept = [OBJECT, "_ordinal", "_line"]
-    staging.write_typed(engine, plans, kept, _numbered(parsed, probes[0]), staged)
-    slow = f"SELECT DISTINCT {OBJECT} FROM read_parquet({_file(staged)}) WHERE _reason IS NOT NULL"
-    alone |= {row[0] for row in engine.execute(slow).fetchall()}
-    _members(lh, members, names)
-    listed = ", ".join(quote_literal(path) for path in sorted(alone))
-    clean = f"WHERE {OBJECT} NOT IN ({listed})" if alone else ""
-    engine.execute(
-        f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({_file(staged)}) {clean}"
-    )
-    outputs = [column.name for column in columns]
-    dedup.rows_to_drop(
-        engine,
-        names.staged,
-        outputs,
-        source.key,
-        names.dropped,
-        source.keep_duplicates,
-        within=(OBJECT,),
-    )
-    counts = _counts(lh, names)
-    return Staged(outputs, file_schema.absent, alone, counts)
-
-
-def _file(path: Path) -> str:
-    return quote_literal(str(path))
-
-
-def _numbered(parsed: Path, probe: csv.Probe) -> str:
-    """Return the parsed records with `_ordinal` (their number in the group, unique) and
-    `_line` (in their file: its records are together and in order, as the scan read them)."""
-    scan = f"read_parquet({_file(parsed)}, file_row_number=true)"
-    header = int(probe.dialect.header)
-    return (
-        f"(SELECT p.* EXCLUDE (file_row_number), p.file_row_number + 1 AS _ordinal, "
-        f"p.file_row_number - f._first + 1 + {header} AS _line FROM {scan} p JOIN "
-        f"(SELECT {OBJECT}, min(file_row_number) AS _first FROM {scan} GROUP BY ALL) f "
-        f"USING ({OBJECT}))"
-    )
-
-
-def _members_table(names: TempNames) -> str:
-    return f"{names.raw}_members"
-
-
-def _members(lh: Lakehouse, members: list[Member], names: TempNames) -> None:
-    """Create the table of the group's objects: file, place, batch id and landed path."""
-    rows = ", ".join(
-        f"({quote_literal(str(m.probe.path))}, {m.position}, {quote_literal(m.entry.batch_id)}, "
-        f"{quote_literal(m.entry.landed_path or '')})"
-        for m in members
-    )
-    lh.engine.execute(
-        f"CREATE TEMP TABLE {_members_table(names)} AS SELECT * FROM (VALUES {rows}) "
-        f"t({OBJECT}, _position, _batch_id, _source_file)"
-    )
-
-
-def _counts(lh: Lakehouse, names: TempNames) -> dict[str, Counts]:
-    """Return each clean object's counts (by its file): every record read is formatted or
-    a duplicate."""
-    rows = lh.engine.execute(
-        f"SELECT {OBJECT}, count(*), count(*) FILTER (WHERE _ordinal IN (SELECT _ordinal "
-        f"FROM {names.dropped})) FROM {names.staged} GROUP BY ALL"
-    ).fetchall()
-    return {
-        path: Counts(int(read), int(read - dropped), 0, int(dropped))
-        for path, read, dropped in rows
-    }
+        lh.engine.execute(f"DROP TABLE IF EXISTS {members_table(names)}")
 
 
 def _commit_in_order(
@@ -358,7 +194,7 @@ def _commit_in_order(
     ref = TableRef("formatted", source_name)
     alone = False
     for member in members:
-        if alone or str(member.probe.path) in staged.alone:
+        if alone or str(member.parsed) in staged.alone:
             results += _commit_run(lh, source_name, source, run, staged, names)
             run = []
             before = _schema_of(lh, ref)
@@ -408,7 +244,7 @@ def _commit_run(
             member.entry.batch_id,
             source_name,
             Status.FORMATTED,
-            staged.counts.get(str(member.probe.path), Counts()),
+            staged.counts.get(str(member.parsed), Counts()),
             versions=versions if fresh and member is fresh[0] else [],
         )
         for member in run
@@ -432,7 +268,7 @@ def _rows(
     select = (
         f"SELECT {outputs}, m._batch_id, m._source_file, s._line AS _source_line, "
         f"{quote_literal(stamp)}::TIMESTAMPTZ AS _ingested_at FROM {names.staged} s JOIN "
-        f"{_members_table(names)} m USING ({OBJECT}) WHERE m._position IN ({places}) AND "
+        f"{members_table(names)} m USING ({OBJECT}) WHERE m._position IN ({places}) AND "
         f"s._ordinal NOT IN (SELECT _ordinal FROM {names.dropped})"
     )
     if not source.key:
@@ -470,7 +306,7 @@ def _recorded(
     member: Member, staged: Staged, source: SourceConfig, stamp: datetime
 ) -> dict[str, object]:
     """Return the manifest fields of a clean object formatted in a group."""
-    counts = staged.counts.get(str(member.probe.path), Counts())
+    counts = staged.counts.get(str(member.parsed), Counts())
     raw = RawInput("", [], read_with=member.read_with, detected=member.detected)
     settings = read_settings(raw, member.local, source)
     return {

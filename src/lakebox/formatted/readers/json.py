@@ -27,10 +27,8 @@ def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch:
     path, long = long_lines.set_aside(path, MAX_LINE_SIZE - 1, b"-", scratch / "long_lines.ndjson")
     nesting.check(path, source.limits.json_depth, per_line=True)
     lines = (
-        f"SELECT * FROM (SELECT line AS _text, row_number() OVER () AS _ordinal FROM read_csv("
-        f"{quote_literal(str(path))}, auto_detect=false, columns={{'line': 'VARCHAR'}}, "
-        f"header=false, delim='\\x1e', quote='', escape='', ignore_errors=true, "
-        f"max_line_size={MAX_LINE_SIZE})) WHERE trim(coalesce(_text, '')) <> ''"
+        f"SELECT * FROM (SELECT line AS _text, row_number() OVER () AS _ordinal FROM "
+        f"{lines_scan([path])}) WHERE {NOT_BLANK}"
     )
     raw = from_texts(engine, lines, source, path)
     if long:  # each long line's placeholder is refused as malformed; say why it really is
@@ -38,6 +36,21 @@ def read_ndjson(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch:
         raw.rejects_sql = long_lines.relabel(raw.rejects_sql or "", long, MAX_LINE_SIZE - 1, key)
         raw.temporary.append(path)
     return raw
+
+
+NOT_BLANK = "trim(coalesce(_text, '')) <> ''"  # an NDJSON line that holds a record
+
+
+def lines_scan(paths: list[Path], filename: str | None = None) -> str:
+    """Return a read of the lines of the NDJSON files at `paths` as column `line`, in file
+    order (with `filename`: each line's file in a column of that name)."""
+    files = ", ".join(quote_literal(str(path)) for path in paths)
+    named = f", filename={quote_literal(filename)}" if filename else ""
+    return (
+        f"read_csv([{files}], auto_detect=false, columns={{'line': 'VARCHAR'}}, header=false, "
+        f"delim='\\x1e', quote='', escape='', ignore_errors=true, "
+        f"max_line_size={MAX_LINE_SIZE}{named})"
+    )
 
 
 @register("json")
@@ -52,12 +65,19 @@ def read_json(engine: DuckDBEngine, path: Path, source: SourceConfig, scratch: P
     return from_texts(engine, texts, source, path)
 
 
-def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig, path: Path) -> RawInput:
+def from_texts(
+    engine: DuckDBEngine,
+    texts_sql: str,
+    source: SourceConfig,
+    path: Path,
+    carried: tuple[str, ...] = (),
+) -> RawInput:
     """Split JSON texts (`_text`, `_ordinal` and optionally `_line`, else the ordinal is the
     line) of the file at `path` into valid objects, as columns, and refused texts: malformed
     JSON, not an object, or holding a number a DOUBLE cannot hold as written (see
     `json_numbers`); a file of more columns than limits.columns is refused before they are
-    extracted."""
+    extracted. The `carried` columns of the texts go along with both (several files' texts
+    read together: which file each came from)."""
     name = f"json_{next(_TABLES)}"
     checked = json_numbers.checked_sql(texts_sql)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {checked}")
@@ -78,12 +98,13 @@ def from_texts(engine: DuckDBEngine, texts_sql: str, source: SourceConfig, path:
     )
     valid = _USABLE
     leading = f"{columns}, " if columns else ""
+    carry = "".join(f", {quote_identifier(column)}" for column in carried)
     select = (
-        f"SELECT {leading}_ordinal, _line FROM (SELECT {_extract_all(paths)} AS _values, "
-        f"_ordinal, {line} AS _line FROM {name} WHERE {valid})"
+        f"SELECT {leading}_ordinal, _line{carry} FROM (SELECT {_extract_all(paths)} AS "
+        f"_values, _ordinal, {line} AS _line{carry} FROM {name} WHERE {valid})"
     )
     rejects = (
-        f"SELECT {line} AS _line, NULL AS _column, CASE WHEN NOT json_valid(_text) THEN "
+        f"SELECT {line} AS _line{carry}, NULL AS _column, CASE WHEN NOT json_valid(_text) THEN "
         f"'malformed JSON' WHEN NOT {_VALID_OBJECT} THEN 'not a JSON object' ELSE _number END "
         f"AS _reason, _text AS _raw "
         f"FROM {name} WHERE NOT ({valid})"
