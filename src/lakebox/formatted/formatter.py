@@ -356,7 +356,15 @@ def _write(
     _commit(
         lh, entry, "formatted", select, formatted, source.key, source.replaces, again, properties
     )
-    _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
+    if again or not _empty(lh, quarantined, TableRef("quarantine", entry.source)):
+        _commit(lh, entry, "quarantine", quarantined, work / "quarantine.parquet", [], again=again)
+
+
+def _empty(lh: Lakehouse, rows: str, ref: TableRef) -> bool:
+    """Return whether the SELECT `rows` gives none and table `ref` exists: a batch with no
+    row to quarantine adds no commit (and no empty data file) once the table is there."""
+    row = lh.engine.execute(f"SELECT NOT EXISTS ({rows})").fetchone()
+    return bool(row and row[0]) and lh.catalog.load(ref) is not None
 
 
 def _refused_rows(entry: Entry, names: TempNames, stamp: str) -> str:

@@ -193,17 +193,24 @@ def _commit_in_order(
     run: list[Member] = []
     ref = TableRef("formatted", source_name)
     alone = False
+
+    def commit(run: list[Member]) -> list[FormatResult]:
+        try:
+            return _commit_run(lh, source_name, source, run, staged, names)
+        except Exception as error:  # each object is then tried, and recorded, on its own
+            logger.warning("%s: a group's commit failed: %s", source_name, error)
+            return [one(member.entry) for member in run]
+
     for member in members:
         if alone or str(member.parsed) in staged.alone:
-            results += _commit_run(lh, source_name, source, run, staged, names)
+            results += commit(run)
             run = []
             before = _schema_of(lh, ref)
             results.append(one(member.entry))
             alone = alone or _schema_of(lh, ref) != before
         else:
             run.append(member)
-    results += _commit_run(lh, source_name, source, run, staged, names)
-    return results
+    return results + commit(run)
 
 
 def _schema_of(lh: Lakehouse, ref: TableRef) -> object:
