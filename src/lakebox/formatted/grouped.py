@@ -1,12 +1,12 @@
-"""Many landed delimited files of one source formatted in one pass.
+"""Many landed files of one source formatted in one pass.
 
-The pending CSV and TSV objects of a source are probed one by one (encoding, dialect, header,
-long and blank lines: `readers.csv.probe`). Those of one shape are parsed by one DuckDB scan
-over all of their files, their schema inferred (or checked against the frozen one) once,
-their values typed and checked once, and the rows of every object with no refused record and
-no record a check or a typed guard sends to the text rules are committed together: one
-snapshot per table, whose properties list every batch id it holds. Each record keeps its
-object, batch id and line.
+The pending CSV, TSV and NDJSON objects of a `files` source (a stream's flushes among them)
+are probed one by one, and those of one shape are read by one DuckDB scan over all of their
+files, their schema inferred (or checked against the frozen one) once, their values typed and
+checked once (`group_stage`). The rows of every object with no refused record and no record
+a check or a typed guard sends to the text rules are committed together: one snapshot per
+table, whose properties list every batch id it holds. Each record keeps its object, batch id
+and line.
 
 Any other object is formatted alone by the per-object path (`one`), in its place in the
 order: the group's commit is cut around it, so the latest batch's row of a key stays the
@@ -92,8 +92,9 @@ def _parts(source: SourceConfig, pending: list[Entry]) -> Iterator[list[Entry]]:
 
 
 def _candidate(entry: Entry, source: SourceConfig) -> bool:
-    """Return whether `entry` may be formatted with others: a landed CSV or TSV file of a
-    source whose batches neither replace the table nor carry a pull's state."""
+    """Return whether `entry` may be formatted with others: a landed CSV, TSV or NDJSON file
+    (a stream's flushes land NDJSON) of a source whose batches neither replace the table nor
+    carry a pull's state (a pull lands one object, formatted in one commit, anyway)."""
     if entry.status != Status.LANDED or not entry.landed_path:
         return False
     if source.pulled or source.replaces or source.kind != "files":
