@@ -65,6 +65,7 @@ def land_files(
     for start in range(0, len(candidates), CHUNK_FILES):
         chunk = candidates[start : start + CHUNK_FILES]
         folder = lh.temporal_dir / source_name / f"bulk-{new_batch_id(now())}"
+        folder.mkdir(parents=True)
         try:
             yield from _land_chunk(lh, source_name, chunk, fetch, step, folder)
         finally:
@@ -101,15 +102,15 @@ def _stage(source_name: str, candidate: Candidate, fetch: Fetch, folder: Path) -
     """Copy one file into the temporal folder and hash it (in a worker thread)."""
     received = now()
     batch_id = new_batch_id(received)
-    staged = folder / batch_id / landed_name(candidate.name)
+    name = landed_name(candidate.name)
+    staged = folder / f"{batch_id}__{name}"  # one folder per chunk: a folder each is slow
     try:
-        staged.parent.mkdir(parents=True)
         fetched = fetch(candidate, staged)
         if fetched.unsettled is not None:
             return Outcome(candidate, reason=fetched.unsettled)
         if fetched.rows == 0:
             return Outcome(candidate, unchanged=True)
-        entry = staging.new_entry(source_name, candidate, staged, batch_id, received, fetched)
+        entry = staging.new_entry(source_name, candidate, staged, batch_id, received, fetched, name)
     except (LakeboxError, OSError, ValueError) as error:
         return Outcome(candidate, reason=str(error))
     return Outcome(candidate, entry=entry, staged=staged)

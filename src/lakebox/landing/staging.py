@@ -36,8 +36,10 @@ def new_entry(
     batch_id: str,
     received: datetime,
     fetched: Fetched,
+    name: str | None = None,
 ) -> Entry:
-    """Return the `landing` entry of an object staged at `staged` (hashed here)."""
+    """Return the `landing` entry of an object staged at `staged` (hashed here); it lands
+    under `name` (by default the staged file's name)."""
     return Entry(
         batch_id=batch_id,
         source=source_name,
@@ -46,7 +48,7 @@ def new_entry(
         bytes=staged.stat().st_size,
         received_at=received,
         status=Status.LANDING,
-        landed_path=landed_path(source_name, batch_id, staged.name, received),
+        landed_path=landed_path(source_name, batch_id, name or staged.name, received),
         modified_at=candidate.modified_at,
         cursor=fetched.cursor.to_json() if fetched.cursor else None,
         http_status=fetched.http_status,
