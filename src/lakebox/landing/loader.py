@@ -126,11 +126,21 @@ def recover(lh: Lakehouse, source_name: str, batches: str | None = None) -> list
             logger.info("recovered landed object %s", entry.landed_path)
         else:
             forgotten.append(entry.batch_id)
+            _discard_partial(lh, entry)
     if moved_ids or forgotten:
         lh.manifest.settle_landing(landed=moved_ids, sightings=[], forgotten=forgotten)
     if batches is None:
         shutil.rmtree(lh.temporal_dir / source_name, ignore_errors=True)
     return dropped
+
+
+def _discard_partial(lh: Lakehouse, entry: Entry) -> None:
+    """Remove what a move cut short by the crash left next to where `entry` would land."""
+    if entry.landed_path:
+        try:
+            lh.storage.discard_partial(entry.landed_path)
+        except (LakeboxError, OSError, ValueError) as error:
+            logger.warning("%s: cannot clear %s: %s", entry.source, entry.landed_path, error)
 
 
 def _not_landed(report: LandingReport, name: str, reason: str) -> None:
