@@ -69,6 +69,7 @@ def is_model_commit(*args: Any, **kwargs: Any) -> bool:
 POINTS: dict[str, Callable[[], None]] = {
     "landing-before-move": lambda: before(bulk, "_move", nth_call(2)),
     "landing-after-move": lambda: after(Storage, "put", nth_call(2)),
+    "landing-before-settle": lambda: before(Manifest, "settle_landing", nth_call(1)),
     "format-before-commit": lambda: before(formatter, "commit_batch", nth_call(3)),
     "format-between-commits": lambda: before(formatter, "commit_batch", nth_call(4)),
     "format-after-commit": lambda: before(
