@@ -197,3 +197,20 @@ def test_recover_clears_what_a_move_cut_short_left_aside(make_project, tmp_path)
     assert not aside.exists()
     assert [row.batch_id for row in lh.manifest.entries("sales")] == [entry.batch_id]
     assert [path for path in _landed_files(lh)] == [lh.storage.local_path(entry.landed_path)]
+
+
+def test_chunks_are_bounded_by_files_and_by_bytes(make_project, tmp_path, monkeypatch):
+    folder = tmp_path / "in"
+    _exports(folder, 6)
+    write_file(folder, "z-big.csv", "id\n" + "1\n" * 500)
+    lh = make_project({"sales": {"path": str(folder)}})
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 100)
+    kind = kind_for(SourceContext("sales", lh.source("sales"), lh))
+    candidates = list(kind.candidates())
+
+    chunks = list(bulk._chunks(candidates))
+
+    assert [chunk for part in chunks for chunk in part] == candidates
+    assert all(sum(c.bytes for c in part) <= 100 or len(part) == 1 for part in chunks)
+    assert [len(part) for part in chunks][-1] == 1  # the big file alone
+    assert len(land(lh, "sales").landed) == 7

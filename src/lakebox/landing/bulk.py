@@ -1,7 +1,8 @@
 """Landing many files at once: copied and hashed in parallel, recorded a chunk at a time.
 
-A chunk of at most CHUNK_FILES files goes through three steps, so that a crash at any point
-leaves a state the next run's `recover` settles, with no object lost or landed twice:
+A chunk of at most CHUNK_FILES files (and CHUNK_BYTES bytes) goes through three steps, so
+that a crash at any point leaves a state the next run's `recover` settles, with no object
+lost or landed twice:
 
 1. every file is copied into the temporal folder and hashed, WORKERS at a time; nothing is
    recorded yet (a crash leaves only the temporal folder, which `recover` clears);
@@ -34,7 +35,8 @@ from lakebox.landing.object_names import landed_name
 from lakebox.landing.sources.base import Candidate, Fetched
 
 WORKERS = 8  # files copied, hashed and moved at once (file I/O and hashing release the GIL)
-CHUNK_FILES = 1_000  # files recorded per manifest transaction (bounds the temporal folder too)
+CHUNK_FILES = 1_000  # at most this many files recorded per manifest transaction
+CHUNK_BYTES = 512 * 1024 * 1024  # and at most this many bytes staged in the temporal folder
 
 Fetch = Callable[[Candidate, Path], Fetched]
 
@@ -62,14 +64,28 @@ def land_files(
     """Land `candidates` (files to fetch, none skipped or seen before), a chunk at a time;
     yield each file's outcome in the candidates' order, once its chunk is settled. `step` is
     called as each file has been copied and hashed (for progress)."""
-    for start in range(0, len(candidates), CHUNK_FILES):
-        chunk = candidates[start : start + CHUNK_FILES]
+    for chunk in _chunks(candidates):
         folder = lh.temporal_dir / source_name / f"bulk-{new_batch_id(now())}"
         folder.mkdir(parents=True)
         try:
             yield from _land_chunk(lh, source_name, chunk, fetch, step, folder)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _chunks(candidates: list[Candidate]) -> Iterator[list[Candidate]]:
+    """Yield the candidates in chunks of at most CHUNK_FILES files and CHUNK_BYTES bytes (as
+    listed; a larger file is a chunk of its own)."""
+    chunk: list[Candidate] = []
+    size = 0
+    for candidate in candidates:
+        if chunk and (len(chunk) >= CHUNK_FILES or size + candidate.bytes > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(candidate)
+        size += candidate.bytes
+    if chunk:
+        yield chunk
 
 
 def _land_chunk(
