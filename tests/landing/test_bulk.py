@@ -51,6 +51,8 @@ def test_many_files_land_once_each_in_the_order_listed(make_project, tmp_path, c
     rows = lh.manifest.entries("sales")
     assert Counter(row.status for row in rows) == {Status.LANDED: FILES}
     assert len({row.batch_id for row in rows}) == FILES
+    assert [row.original_path for row in rows] == [str(path) for path in sources]  # as listed
+    assert sorted(row.batch_id for row in rows) == [row.batch_id for row in rows]
     assert len(_landed_files(lh)) == FILES
     assert reporter.steps == [("land", "sales", n, FILES) for n in range(1, FILES + 1)]
     assert list((lh.temporal_dir / "sales").glob("*")) == []  # nothing left staged

@@ -24,6 +24,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from lakebox.catalog.manifest import Entry, Status
@@ -39,6 +40,7 @@ CHUNK_FILES = 1_000  # at most this many files recorded per manifest transaction
 CHUNK_BYTES = 512 * 1024 * 1024  # and at most this many bytes staged in the temporal folder
 
 Fetch = Callable[[Candidate, Path], Fetched]
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass
@@ -97,7 +99,10 @@ def _land_chunk(
     folder: Path,
 ) -> list[Outcome]:
     with ThreadPoolExecutor(min(WORKERS, len(chunk)), "lakebox-land") as pool:
-        futures = [pool.submit(_stage, source_name, one, fetch, folder) for one in chunk]
+        futures = [
+            pool.submit(_stage, source_name, one, fetch, folder, moment)
+            for one, moment in zip(chunk, _moments(len(chunk)), strict=True)
+        ]
         for _ in as_completed(futures):
             step()
         outcomes = [future.result() for future in futures]
@@ -114,9 +119,19 @@ def _land_chunk(
     return outcomes
 
 
-def _stage(source_name: str, candidate: Candidate, fetch: Fetch, folder: Path) -> Outcome:
+def _moments(count: int) -> list[datetime]:
+    """Return `count` receive times, rising, one per file in the order listed: files staged
+    in parallel still get batch ids (and are formatted) in that order."""
+    moments = [now()]
+    for _ in range(count - 1):
+        moments.append(max(now(), moments[-1] + _TICK))
+    return moments
+
+
+def _stage(
+    source_name: str, candidate: Candidate, fetch: Fetch, folder: Path, received: datetime
+) -> Outcome:
     """Copy one file into the temporal folder and hash it (in a worker thread)."""
-    received = now()
     batch_id = new_batch_id(received)
     name = landed_name(candidate.name)
     staged = folder / f"{batch_id}__{name}"  # one folder per chunk: a folder each is slow
