@@ -17,7 +17,7 @@ import lakebox
 from lakebox.catalog.iceberg import Catalog
 from lakebox.catalog.manifest import Manifest
 from lakebox.formatted import formatter, grouped
-from lakebox.landing import loader
+from lakebox.landing import bulk
 from lakebox.landing.sources.database import DatabaseSource
 from lakebox.landing.sources.http import HttpSource
 from lakebox.orchestration.runner import run
@@ -67,8 +67,9 @@ def is_model_commit(*args: Any, **kwargs: Any) -> bool:
 
 
 POINTS: dict[str, Callable[[], None]] = {
-    "landing-before-move": lambda: before(loader, "_move_into_place", nth_call(2)),
+    "landing-before-move": lambda: before(bulk, "_move", nth_call(2)),
     "landing-after-move": lambda: after(Storage, "put", nth_call(2)),
+    "landing-before-settle": lambda: before(Manifest, "settle_landing", nth_call(1)),
     "format-before-commit": lambda: before(formatter, "commit_batch", nth_call(3)),
     "format-between-commits": lambda: before(formatter, "commit_batch", nth_call(4)),
     "format-after-commit": lambda: before(

@@ -192,6 +192,54 @@ class Manifest:
         """Return the whole manifest as an Arrow table (for `landing.manifest` in SQL)."""
         return rows_to_arrow(_row(entry) for entry in self.entries())
 
+    # --- many entries at once (bulk landing) ----------------------------------------------
+
+    def add_many(self, entries: list[Entry]) -> None:
+        """Record many new objects or sightings in one transaction."""
+        if entries:
+            with self._engine.begin() as connection:
+                connection.execute(manifest_table.insert(), [_row(entry) for entry in entries])
+
+    def settle_landing(
+        self, landed: list[str], sightings: list[Entry], forgotten: list[str]
+    ) -> None:
+        """In one transaction: mark the `landing` entries `landed` as landed, record the
+        `sightings` (duplicates of landed bytes) and remove the entries `forgotten`."""
+        column = manifest_table.c.batch_id
+        with self._engine.begin() as connection:
+            for start in range(0, len(landed), 500):  # bounded IN lists
+                chosen = column.in_(landed[start : start + 500])
+                statement = manifest_table.update().where(
+                    chosen, manifest_table.c.status == Status.LANDING
+                )
+                connection.execute(statement.values(status=Status.LANDED))
+            if sightings:
+                connection.execute(manifest_table.insert(), [_row(entry) for entry in sightings])
+            for start in range(0, len(forgotten), 500):
+                chosen = column.in_(forgotten[start : start + 500])
+                connection.execute(manifest_table.delete().where(chosen))
+
+    def find_landed_many(self, source: str, sha256s: set[str]) -> dict[str, Entry]:
+        """Return, by hash, the first landed entry of `source` with each of these bytes (as
+        `find_landed` does for one); hashes never landed are left out."""
+        landed = (Status.LANDED, Status.FORMATTED, Status.QUARANTINED, Status.FAILED)
+        wanted = sorted(sha256s)
+        found: dict[str, Entry] = {}
+        for start in range(0, len(wanted), 500):
+            query = (
+                sa.select(manifest_table)
+                .where(
+                    manifest_table.c.source == source,
+                    manifest_table.c.sha256.in_(wanted[start : start + 500]),
+                    manifest_table.c.status.in_(landed),
+                )
+                .order_by(manifest_table.c.received_at)
+            )
+            with self._engine.connect() as connection:
+                for row in connection.execute(query).mappings():
+                    found.setdefault(row["sha256"], _entry(row))
+        return found
+
 
 def _add_missing_columns(engine: sa.Engine) -> None:
     """Add the columns a newer lakebox defines to a manifest an older one created."""

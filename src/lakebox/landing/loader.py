@@ -2,32 +2,38 @@
 
 The order of steps makes a crash at any point safe to re-run: an entry is recorded as
 `landing` before its bytes are moved, and `recover` settles such entries on the next run.
+Files are landed in bulk (`landing.bulk`: copied and hashed in parallel, recorded a chunk at
+a time, in the same order of steps); a pull lands its one object at a time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lakebox.catalog import TableRef
 from lakebox.catalog.manifest import Entry, Status
 from lakebox.errors import LakeboxError
 from lakebox.ground.clock import new_batch_id, now
 from lakebox.ground.reporter import NULL_REPORTER, Reporter
-from lakebox.lakehouse import LANDING_PREFIX, Lakehouse
-from lakebox.landing import state
+from lakebox.lakehouse import Lakehouse
+from lakebox.landing import bulk, staging, state
 from lakebox.landing.object_names import landed_name, stored_path
 from lakebox.landing.sources import kind_for
 from lakebox.landing.sources.base import Candidate, Fetched, SourceContext
+from lakebox.landing.staging import landed_path, sha256_of
 from lakebox.landing.state import Window
 
+if TYPE_CHECKING:
+    from lakebox.landing.bulk import Outcome
+
+__all__ = ["LandingReport", "NotLanded", "land", "landed_path", "recover", "sha256_of"]
 logger = logging.getLogger(__name__)
-_CHUNK = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,15 @@ def land(
     kind = kind_for(SourceContext(source_name, source, lh, start, window))
     seen = _seen(lh, source_name)
     candidates = list(kind.candidates())
-    for done, candidate in enumerate(candidates, start=1):
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        reporter.progress("land", source_name, done, len(candidates))
+
+    files = []
+    for candidate in candidates:
         if candidate.skip is not None:
             _not_landed(report, stored_path(candidate.original_path), candidate.skip)
         elif not candidate.pulled and _fingerprint(candidate) in seen:
@@ -80,8 +94,11 @@ def land(
         elif candidate.pulled:  # a pull's failure is the source's: it stops the pull
             _land_one(lh, source_name, candidate, kind.fetch, report, window)
         else:
-            _land_alone(lh, source_name, candidate, kind.fetch, report)
-        reporter.progress("land", source_name, done, len(candidates))
+            files.append(candidate)
+            continue
+        step()
+    for outcome in bulk.land_files(lh, source_name, files, kind.fetch, step):
+        _record(report, outcome)
     return report
 
 
@@ -92,6 +109,8 @@ def recover(lh: Lakehouse, source_name: str, batches: str | None = None) -> list
     With `batches` (a batch id prefix: one stream partition's flushes), only those, and the
     source's staging folder is left alone (other workers may be staging there)."""
     dropped = []
+    moved_ids: list[str] = []
+    forgotten: list[str] = []
     for entry in lh.manifest.entries(source_name, Status.LANDING):
         if batches is not None and not entry.batch_id.startswith(batches):
             continue
@@ -103,13 +122,25 @@ def recover(lh: Lakehouse, source_name: str, batches: str | None = None) -> list
             logger.warning("%s: batch %s %s", source_name, entry.batch_id, reason)
             moved = False
         if moved:
-            lh.manifest.update(entry.batch_id, status=Status.LANDED)
+            moved_ids.append(entry.batch_id)
             logger.info("recovered landed object %s", entry.landed_path)
         else:
-            lh.manifest.delete(entry.batch_id)
+            forgotten.append(entry.batch_id)
+            _discard_partial(lh, entry)
+    if moved_ids or forgotten:
+        lh.manifest.settle_landing(landed=moved_ids, sightings=[], forgotten=forgotten)
     if batches is None:
         shutil.rmtree(lh.temporal_dir / source_name, ignore_errors=True)
     return dropped
+
+
+def _discard_partial(lh: Lakehouse, entry: Entry) -> None:
+    """Remove what a move cut short by the crash left next to where `entry` would land."""
+    if entry.landed_path:
+        try:
+            lh.storage.discard_partial(entry.landed_path)
+        except (LakeboxError, OSError, ValueError) as error:
+            logger.warning("%s: cannot clear %s: %s", entry.source, entry.landed_path, error)
 
 
 def _not_landed(report: LandingReport, name: str, reason: str) -> None:
@@ -117,22 +148,18 @@ def _not_landed(report: LandingReport, name: str, reason: str) -> None:
     logger.warning("%s: %s not landed: %s", report.source, name, reason)
 
 
-def _land_alone(
-    lh: Lakehouse,
-    source_name: str,
-    candidate: Candidate,
-    fetch: Callable[[Candidate, Path], Fetched],
-    report: LandingReport,
-) -> None:
-    """Land one file; a failure is recorded against it and the other files go on. Its entry,
-    if one was recorded, is forgotten: the file is offered again on the next run."""
-    try:
-        _land_one(lh, source_name, candidate, fetch, report)
-    except (LakeboxError, OSError, ValueError) as error:
-        _not_landed(report, stored_path(candidate.original_path), str(error))
-        for entry in lh.manifest.entries(source_name, Status.LANDING):
-            if entry.original_path == stored_path(candidate.original_path):
-                lh.manifest.delete(entry.batch_id)
+def _record(report: LandingReport, outcome: Outcome) -> None:
+    """Add one bulk-landed file's outcome to the report (a failure is logged with it)."""
+    entry = outcome.entry
+    if outcome.reason is not None:
+        _not_landed(report, stored_path(outcome.candidate.original_path), outcome.reason)
+    elif outcome.unchanged:
+        report.unchanged += 1
+    elif entry is not None and entry.status == Status.DUPLICATE:
+        report.duplicates.append(entry)
+        logger.info("%s: %s, recorded as a sighting", entry.original_path, entry.error)
+    elif entry is not None:
+        report.landed.append(entry)
 
 
 def _supersede_uncommitted(lh: Lakehouse, source_name: str) -> list[Entry]:
@@ -153,20 +180,6 @@ def _supersede_uncommitted(lh: Lakehouse, source_name: str) -> list[Entry]:
         lh.manifest.update(entry.batch_id, status=Status.SUPERSEDED, error=reason)
         logger.warning("%s: batch %s %s", source_name, entry.batch_id, reason)
     return superseded
-
-
-def landed_path(source_name: str, batch_id: str, name: str, moment: datetime) -> str:
-    """Return where an object lands: landing/<source>/<yyyy>/<mm>/<dd>/<batch>__<name>."""
-    return f"{LANDING_PREFIX}/{source_name}/{moment:%Y/%m/%d}/{batch_id}__{name}"
-
-
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _land_one(
@@ -205,7 +218,7 @@ def _stage(
         report.unchanged += 1
         logger.info("%s: nothing new at %s", source_name, candidate.original_path)
     else:
-        entry = _entry(source_name, candidate, staged, batch_id, received, fetched)
+        entry = staging.new_entry(source_name, candidate, staged, batch_id, received, fetched)
         if window is not None:
             # no cursor: the formatted commit then carries none, and the state stays put
             entry.cursor, entry.backfill = None, window.to_json()
@@ -216,31 +229,6 @@ def _stage(
             _move_into_place(lh, entry, staged, report)
     if fetched.partial:  # landed, yet the source is not fully collected: say so
         report.error = fetched.partial
-
-
-def _entry(
-    source_name: str,
-    candidate: Candidate,
-    staged: Path,
-    batch_id: str,
-    received: datetime,
-    fetched: Fetched,
-) -> Entry:
-    return Entry(
-        batch_id=batch_id,
-        source=source_name,
-        original_path=stored_path(candidate.original_path),
-        sha256=sha256_of(staged),
-        bytes=staged.stat().st_size,
-        received_at=received,
-        status=Status.LANDING,
-        landed_path=landed_path(source_name, batch_id, staged.name, received),
-        modified_at=candidate.modified_at,
-        cursor=fetched.cursor.to_json() if fetched.cursor else None,
-        http_status=fetched.http_status,
-        pages=fetched.pages,
-        final_url=fetched.final_url,
-    )
 
 
 def _record_duplicate(lh: Lakehouse, entry: Entry, first: Entry, report: LandingReport) -> None:

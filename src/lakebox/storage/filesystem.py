@@ -63,6 +63,12 @@ class Storage:
         except OSError as error:
             raise StorageError(f"cannot write {self.uri(relative)}: {error}") from error
 
+    def discard_partial(self, relative: str) -> None:
+        """Remove what a `put` of `relative` that never finished (a crash) left aside on local
+        disk, if anything; the object itself, if it was put, is kept."""
+        if self.is_local:
+            _aside(Path(self._path(relative))).unlink(missing_ok=True)
+
     @contextlib.contextmanager
     def as_local_file(self, relative: str) -> Iterator[Path]:
         """Yield a local path holding the object at `relative` (a download for remote storage)."""
@@ -97,12 +103,17 @@ class Storage:
     def _put_local(self, local_file: Path, relative: str, *, move: bool) -> None:
         target = Path(self._path(relative))
         target.parent.mkdir(parents=True, exist_ok=True)
-        aside = target.with_name(f".{target.name}.part")
+        aside = _aside(target)
         if move:
             shutil.move(local_file, aside)
         else:
             shutil.copyfile(local_file, aside)
         os.replace(aside, target)
+
+
+def _aside(target: Path) -> Path:
+    """Return where a local `put` writes before renaming into `target`."""
+    return target.with_name(f".{target.name}.part")
 
 
 def _remote_filesystem(root: str, s3: S3Settings) -> tuple[pafs.FileSystem, str]:
