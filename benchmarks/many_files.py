@@ -81,25 +81,16 @@ class Scenario:
 # The input files
 # --------------------------------------------------------------------------------------------
 
-# The rows of benchmarks/ingest.py's events.csv: record i (from 0) has id i + 1.
-ROWS_SQL = """
-COPY (
-    SELECT
-        i + 1 AS id,
-        strftime(TIMESTAMP '2024-01-01 00:00:00' + to_seconds(i * 3), '%Y-%m-%d %H:%M:%S') AS ts,
-        'S' || lpad(((i * 7919) % 250)::VARCHAR, 3, '0') AS store,
-        'T' || lpad(((i * 104729) % 5000)::VARCHAR, 4, '0') AS sensor,
-        ((i * 2654435761) % 1000) // (1 + (i % 7)) AS count,
-        (CASE WHEN i % 53 = 0 THEN -1 ELSE 1 END
-            * (((i * 40503) % 100000)::DECIMAL(12, 2) / 100))::DECIMAL(12, 2) AS amount,
-        CASE
-            WHEN i % 10 = 0 THEN 'late'
-            WHEN i % 37 = 0 THEN 'recalibrated, ok'
-            WHEN i % 101 = 0 THEN 'operator said "check"'
-        END AS comment
-    FROM range({start}, {stop}) AS t(i)
-) TO {target} (FORMAT csv, HEADER true)
-"""
+
+def rows_sql() -> str:
+    """Return the COPY of the rows of benchmarks/ingest.py's events.csv, records start..stop-1
+    (record i, from 0, has id i + 1): the same generator, its range cut."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from ingest import GENERATOR_SQL
+
+    cut = GENERATOR_SQL.replace("range({rows})", "range({start}, {stop})")
+    assert cut != GENERATOR_SQL, "benchmarks/ingest.py's generator no longer reads range({rows})"
+    return cut
 
 
 def file_name(number: int) -> str:
@@ -113,7 +104,7 @@ def write_rows(target: Path, start: int, stop: int) -> None:
 
     quoted = "'" + str(target).replace("'", "''") + "'"
     with duckdb.connect() as connection:
-        connection.execute(ROWS_SQL.format(start=int(start), stop=int(stop), target=quoted))
+        connection.execute(rows_sql().format(start=int(start), stop=int(stop), target=quoted))
 
 
 def ensure_inputs(scenario: Scenario) -> Path:

@@ -114,15 +114,14 @@ def _outcome(lh: Lakehouse, results: list) -> tuple[list, list, dict]:
     return sorted(formatted, key=order), sorted(quarantined, key=order), counts
 
 
-@pytest.mark.parametrize("key", [[], ["id"]], ids=["appended", "keyed"])
-def test_a_group_gives_the_rows_reasons_and_counts_of_each_object_alone(
-    make_project, tmp_path, key
-):
-    # declared types: a group infers them once from all its files, the first object alone
-    # from its own
-    declared = {"id": {"type": "BIGINT"}, "amount": {"type": "DOUBLE"}}
-    together = _project(make_project, tmp_path, MESSY, "together", key=key, columns=declared)
-    alone = _project(make_project, tmp_path, MESSY, "alone", key=key, columns=declared)
+def _both_ways(
+    make_project, tmp_path: Path, files: dict[str, str], **source: object
+) -> tuple[Lakehouse, dict]:
+    """Land `files` into two projects, format them together in one and one at a time in the
+    other, require the same rows, quarantine rows and counts; return the first project and
+    its counts by file name."""
+    together = _project(make_project, tmp_path, files, "together", **source)
+    alone = _project(make_project, tmp_path, files, "alone", **source)
     land(together, "sales")
     land(alone, "sales")
 
@@ -132,7 +131,18 @@ def test_a_group_gives_the_rows_reasons_and_counts_of_each_object_alone(
     assert grouped_outcome[2] == alone_outcome[2]
     assert grouped_outcome[1] == alone_outcome[1]
     assert grouped_outcome[0] == alone_outcome[0]
-    counts = grouped_outcome[2]
+    return together, grouped_outcome[2]
+
+
+@pytest.mark.parametrize("key", [[], ["id"]], ids=["appended", "keyed"])
+def test_a_group_gives_the_rows_reasons_and_counts_of_each_object_alone(
+    make_project, tmp_path, key
+):
+    # declared types: a group infers them once from all its files, the first object alone
+    # from its own
+    declared = {"id": {"type": "BIGINT"}, "amount": {"type": "DOUBLE"}}
+    together, counts = _both_ways(make_project, tmp_path, MESSY, key=key, columns=declared)
+
     for name, (_status, _error, numbers) in counts.items():
         parts = numbers["rows_formatted"] + numbers["rows_quarantined"] + numbers["rows_duplicate"]
         assert numbers["rows_read"] == parts, name
@@ -149,19 +159,10 @@ def test_a_group_gives_the_rows_reasons_and_counts_of_each_object_alone(
 def test_ndjson_files_in_a_group_give_what_each_gives_alone(make_project, tmp_path, keep):
     declared = {"id": {"type": "BIGINT"}, "amount": {"type": "DOUBLE"}}
     settings = {"columns": declared, "keep_duplicates": keep}
-    together = _project(make_project, tmp_path, NDJSON, "together", **settings)
-    alone = _project(make_project, tmp_path, NDJSON, "alone", **settings)
-    land(together, "sales")
-    land(alone, "sales")
+    together, counts = _both_ways(make_project, tmp_path, NDJSON, **settings)
 
-    grouped_outcome = _outcome(together, format_pending(together, "sales"))
-    alone_outcome = _outcome(alone, _alone(alone))
-
-    assert grouped_outcome[2] == alone_outcome[2]
-    assert grouped_outcome[1] == alone_outcome[1]
-    assert grouped_outcome[0] == alone_outcome[0]
-    assert grouped_outcome[2]["n0.ndjson"][2]["rows_duplicate"] == (0 if keep else 1)
-    assert grouped_outcome[2]["n3.ndjson"][2]["rows_quarantined"] == 1
+    assert counts["n0.ndjson"][2]["rows_duplicate"] == (0 if keep else 1)
+    assert counts["n3.ndjson"][2]["rows_quarantined"] == 1
     assert len(_snapshot_batches(together, "formatted")) < len(NDJSON) - 2
 
 
