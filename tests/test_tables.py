@@ -14,6 +14,7 @@ import pytest
 from lakebox import tables
 from lakebox.catalog import BATCH_PROPERTY, CURSOR_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
+from lakebox.errors import CatalogError
 from lakebox.tables import commit_batch, remove_batch, replace_batch
 
 REF = TableRef("formatted", "rows")
@@ -210,3 +211,17 @@ def test_a_keyed_merge_of_a_table_with_a_column_named_like_lakebox_file_column(
         {"k": 2, "mark": "Y"},
         {"k": 3, "mark": "z"},
     ]
+
+
+def test_several_batches_commit_as_one_snapshot_and_none_of_them_twice(make_project, tmp_path):
+    lh = make_project()
+    rows = pa.table({"id": [1, 2, 3], "_batch_id": ["b1", "b2", "b2"]})
+    pq.write_table(rows, tmp_path / "both.parquet")
+
+    tables.commit_batches(lh, REF, tmp_path / "both.parquet", ["b1", "b2"], {})
+
+    snapshot = lh.catalog.load(REF).current_snapshot()
+    assert snapshot_properties(snapshot)[BATCH_PROPERTY] == '["b1", "b2"]'
+    with pytest.raises(CatalogError, match="already holds batch b2"):
+        tables.commit_batches(lh, REF, _parquet(tmp_path, "again", [4], "b2"), ["b3", "b2"], {})
+    assert lh.query("SELECT count(*) AS n FROM formatted.rows").to_pylist() == [{"n": 3}]
