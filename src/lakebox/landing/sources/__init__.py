@@ -7,11 +7,17 @@ kinds share the types of `base` and register there, one module per kind.
 
 from __future__ import annotations
 
+import importlib
+
 from lakebox.landing.sources.base import SOURCE_KINDS, SourceContext, SourceKind
+
+# the module of each built-in kind (every other kind is a database's); only the one a source
+# needs is imported (an HTTP client costs half a second to import)
+_MODULES = {"files": "files", "http": "http"}
 
 
 def kind_for(context: SourceContext) -> SourceKind:
     """Return the source kind implementation for `context.source`."""
-    from lakebox.landing.sources import database, files, http  # noqa: F401 - registers built-ins
-
-    return SOURCE_KINDS[context.source.kind](context)
+    kind = context.source.kind
+    importlib.import_module(f"{__name__}.{_MODULES.get(kind, 'database')}")  # registers it
+    return SOURCE_KINDS[kind](context)
