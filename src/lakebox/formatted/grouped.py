@@ -240,10 +240,14 @@ def _commit_run(
     versions = []
     if fresh:
         target = _scratch_file(lh, names, "formatted")
-        lh.engine.copy_to_parquet(_rows(source, fresh, staged, names, stamp.isoformat()), target)
         properties = {"lakebox.source": source_name, ABSENT_PROPERTY: json.dumps(staged.absent)}
         batch_ids = [member.entry.batch_id for member in fresh]
-        commit_batches(lh, ref, target, batch_ids, properties, source.key)
+        try:
+            rows = _rows(source, fresh, staged, names, stamp.isoformat())
+            lh.engine.copy_to_parquet(rows, target)
+            commit_batches(lh, ref, target, batch_ids, properties, source.key)
+        finally:
+            target.unlink(missing_ok=True)  # the commit moved it into the table
         versions = lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
         versions += _quarantine_table(lh, source_name, source, fresh, names, stamp.isoformat())
     lh.manifest.update_each({m.entry.batch_id: _recorded(m, staged, source, stamp) for m in run})
@@ -304,9 +308,12 @@ def _quarantine_table(
         f"_raw FROM (SELECT NULL::BIGINT AS _line) WHERE false"
     )
     target = _scratch_file(lh, names, "quarantine")
-    lh.engine.copy_to_parquet(empty, target)
     batch_ids = [member.entry.batch_id for member in fresh]
-    commit_batches(lh, ref, target, batch_ids, {"lakebox.source": source_name})
+    try:
+        lh.engine.copy_to_parquet(empty, target)
+        commit_batches(lh, ref, target, batch_ids, {"lakebox.source": source_name})
+    finally:
+        target.unlink(missing_ok=True)
     return lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
 
 
