@@ -208,3 +208,29 @@ def test_a_file_of_a_seen_header_gets_the_dialect_sniffing_it_gives(tmp_path, te
     csv.sniff(first, source, None, seen)
 
     assert csv.sniff(later, source, None, seen) == csv.sniff(later, source, None)
+
+
+@pytest.mark.parametrize("nested", ["flatten", "struct"])
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"a0.ndjson": '{"ID":1,"Name":"a"}\n', "a1.ndjson": '{"id":2,"name":"b"}\n'},
+        {"a0.ndjson": '{"a":{"x":1}}\n', "a1.ndjson": '{"a_x":2}\n'},
+        {"a0.ndjson": '{"a":1}\n', "a1.ndjson": '{"!":2}\n'},  # named by its place
+    ],
+    ids=["case", "flattened", "placed"],
+)
+def test_ndjson_keys_one_name_in_the_group_but_none_in_a_file_give_one_column(
+    make_project, tmp_path, files, nested
+):
+    # the group's keys normalise to one name (id, id_2) where each file's alone do not, or
+    # a key is named by its place among the group's keys
+    _both_ways(make_project, tmp_path, files, key=[], nested=nested)
+
+
+@pytest.mark.parametrize("nested", ["flatten", "struct"])
+def test_an_ndjson_object_of_only_empty_records_is_refused_as_alone(make_project, tmp_path, nested):
+    files = {"a0.ndjson": "{}\n{}\n", "a1.ndjson": '{"id":2}\n', "a2.ndjson": '{"a":{}}\n'}
+    _, counts = _both_ways(make_project, tmp_path, files, nested=nested)
+
+    assert counts["a0.ndjson"][1] == "no readable record"

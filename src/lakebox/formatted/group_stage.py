@@ -198,7 +198,7 @@ def _ndjson(
     texts = f"SELECT * FROM {_numbered(lines, numbers)} WHERE {json.NOT_BLANK}"
     raw = json.from_texts(engine, texts, source, members[0].local, (OBJECT, "_in_group"))
     try:
-        if not raw.columns:
+        if not raw.columns or json.names_clash(engine, raw, source):
             return None
         file_schema = schema.resolve(
             engine, f"({raw.select_sql})", raw.columns, source, existing, raw.type_hints
@@ -209,11 +209,11 @@ def _ndjson(
         renumbered = "* EXCLUDE (_ordinal, _in_group), _in_group AS _ordinal"
         records = f"(SELECT {renumbered} FROM ({raw.select_sql}))"
         staging.write_typed(engine, columns, [OBJECT, "_ordinal", "_line"], records, staged)
-        alone = _objects(lh, f"({raw.rejects_sql})")
+        alone = _objects(lh, f"({raw.rejects_sql})") | json.keyless(engine, raw, source, OBJECT)
     finally:
         raw.cleanup(engine)
     file_schema.columns = columns
-    # an object with no record at all is refused whole by the per-object path
+    # an object with no record at all, or none with a key, is refused whole alone
     empty = {str(member.parsed) for member in members} - _objects(lh, _all(staged))
     return file_schema, alone | empty | _objects(lh, _failed(staged))
 
