@@ -234,3 +234,18 @@ def test_an_ndjson_object_of_only_empty_records_is_refused_as_alone(make_project
     _, counts = _both_ways(make_project, tmp_path, files, nested=nested)
 
     assert counts["a0.ndjson"][1] == "no readable record"
+
+
+@pytest.mark.parametrize("text", ["id\n3;4\n5;6\n", "id\n3\t4\n", "id\n3|4|5\n6|7|8\n"])
+def test_a_file_of_a_seen_one_column_header_gets_the_dialect_sniffing_it_gives(
+    make_project, tmp_path, text
+):
+    # one column: the header line tells no delimiter, the records may
+    source = SourceConfig(path=str(tmp_path))
+    seen: csv.Sniffed = {}
+    first = write_file(tmp_path, "first.csv", "id\n1\n2\n")
+    later = write_file(tmp_path, "later.csv", text)
+    csv.sniff(first, source, None, seen)
+
+    assert csv.sniff(later, source, None, seen) == csv.sniff(later, source, None)
+    _both_ways(make_project, tmp_path, {"a0.csv": "id\n1\n2\n", "a1.csv": text})

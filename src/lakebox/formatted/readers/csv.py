@@ -315,11 +315,12 @@ def sniff(
 
 def _reads_with(sample: str, delimiter: str, quote: str) -> bool:
     """Return whether every line of `sample` has the first line's number of fields read with
-    `delimiter` and `quote`, and no other quote character appears in it."""
+    `delimiter` and `quote`, more than one (a one-field header tells no delimiter: sniffing
+    finds it in the records), and no other quote character appears in it."""
     if any(other in sample for other in "\"'" if other != quote):
         return False
     rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote))
-    return len({len(row) for row in rows}) == 1
+    return len({len(row) for row in rows}) == 1 and len(rows[0]) > 1
 
 
 def _utf8_view(path: Path, detected: str, scratch: Path) -> tuple[Path, list[Path], str]:
