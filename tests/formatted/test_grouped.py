@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import lakebox
 from lakebox.catalog import BATCH_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.config import SourceConfig
@@ -249,3 +250,24 @@ def test_a_file_of_a_seen_one_column_header_gets_the_dialect_sniffing_it_gives(
 
     assert csv.sniff(later, source, None, seen) == csv.sniff(later, source, None)
     _both_ways(make_project, tmp_path, {"a0.csv": "id\n1\n2\n", "a1.csv": text})
+
+
+def test_a_group_killed_after_its_commit_has_its_quarantine_table_after_the_rerun(tmp_path):
+    # killed between the formatted commit and the empty quarantine table's: the rerun commits
+    # no row again, but still makes the table, as the per-object path's rerun does
+    from lakebox.orchestration.runner import run
+    from tests.orchestration.test_exactly_once import _crash
+
+    project = tmp_path / "project"
+    for number in range(3):
+        write_file(project / "in", f"part-{number}.csv", f"id,v\n{number},x\n")
+    (project / "lakebox.yaml").write_text(
+        "name: crash\nengine: {memory_limit: 1GB, threads: 2}\nsources:\n"
+        "  sales:\n    path: in/*.csv\n    settle: 0s\n"
+    )
+    _crash(project, "group-after-commit")
+
+    with lakebox.open(project) as lh:
+        assert run(lh).ok
+        assert lh.query("SELECT count(*) AS n FROM formatted.sales").to_pylist() == [{"n": 3}]
+        assert lh.query("SELECT count(*) AS n FROM quarantine.sales").to_pylist() == [{"n": 0}]

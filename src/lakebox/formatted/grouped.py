@@ -237,7 +237,7 @@ def _commit_run(
     held = lh.catalog.batches(table) if table is not None else set()
     fresh = [member for member in run if member.entry.batch_id not in held]
     stamp = now()
-    versions = []
+    versions: list[TableVersion] = []
     if fresh:
         target = _scratch_file(lh, names, "formatted")
         lh.engine.copy_to_parquet(_rows(source, fresh, staged, names, stamp.isoformat()), target)
@@ -245,7 +245,8 @@ def _commit_run(
         batch_ids = [member.entry.batch_id for member in fresh]
         commit_batches(lh, ref, target, batch_ids, properties, source.key)
         versions = lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
-        versions += _quarantine_table(lh, source_name, source, fresh, names, stamp.isoformat())
+    # also when a crash came between the formatted commit and this one: a rerun makes it
+    versions += _quarantine_table(lh, source_name, source, run, names, stamp.isoformat())
     lh.manifest.update_each({m.entry.batch_id: _recorded(m, staged, source, stamp) for m in run})
     return [
         FormatResult(
@@ -253,7 +254,7 @@ def _commit_run(
             source_name,
             Status.FORMATTED,
             staged.counts.get(str(member.parsed), Counts()),
-            versions=versions if fresh and member is fresh[0] else [],
+            versions=versions if member is (fresh or run)[0] else [],
         )
         for member in run
     ]
@@ -289,12 +290,13 @@ def _quarantine_table(
     lh: Lakehouse,
     source_name: str,
     source: SourceConfig,
-    fresh: list[Member],
+    run: list[Member],
     names: TempNames,
     stamp: str,
 ) -> list[TableVersion]:
-    """Create the source's quarantine table when it has none yet (the group's objects put no
-    row in it), as the per-object path's first commit does; return the version it made."""
+    """Create the source's quarantine table when it has none yet (the objects of `run` put
+    no row in it), as the per-object path's first commit (or its rerun) does; return the
+    version it made."""
     ref = TableRef("quarantine", source_name)
     if lh.catalog.load(ref) is not None:
         return []
@@ -305,9 +307,9 @@ def _quarantine_table(
     )
     target = _scratch_file(lh, names, "quarantine")
     lh.engine.copy_to_parquet(empty, target)
-    batch_ids = [member.entry.batch_id for member in fresh]
+    batch_ids = [member.entry.batch_id for member in run]
     commit_batches(lh, ref, target, batch_ids, {"lakebox.source": source_name})
-    return lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
+    return lineage.group_versions(lh, ref, [m.entry for m in run], source)
 
 
 def _recorded(
