@@ -271,3 +271,18 @@ def test_a_group_killed_after_its_commit_has_its_quarantine_table_after_the_reru
         assert run(lh).ok
         assert lh.query("SELECT count(*) AS n FROM formatted.sales").to_pylist() == [{"n": 3}]
         assert lh.query("SELECT count(*) AS n FROM quarantine.sales").to_pylist() == [{"n": 0}]
+
+
+def test_ndjson_objects_in_a_group_record_the_decimal_marks_they_are_read_with(
+    make_project, tmp_path
+):
+    files = {f"n{n}.ndjson": f'{{"id":{n},"amount":{n}.5}}\n' for n in range(3)}
+    settings = []
+    for name, formatting in (("together", format_pending), ("alone", None)):
+        lh = _project(make_project, tmp_path, files, name)
+        land(lh, "sales")
+        formatting(lh, "sales") if formatting else _alone(lh)
+        settings.append(sorted(e.read_with or "" for e in lh.manifest.entries("sales")))
+
+    assert settings[0] == settings[1]
+    assert all("decimal_marks" in found for found in settings[0])

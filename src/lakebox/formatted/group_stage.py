@@ -162,10 +162,7 @@ def _csv(
     file_schema = schema.resolve(engine, f"({text})", names, source, existing)
     if file_schema.incompatible:
         return None
-    marks = {column.name: column.decimal for column in file_schema.columns if column.decimal}
-    for member in members if marks else []:
-        member.read_with["decimal_marks"] = marks
-        member.detected.add("decimal_marks")
+    _note_decimal_marks(members, file_schema)
     columns = checks.checked(file_schema.columns, source)
     kinds, plans = typed_path.typed_plans(columns, source)
     select, refused = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
@@ -205,6 +202,7 @@ def _ndjson(
         )
         if file_schema.incompatible:
             return None
+        _note_decimal_marks(members, file_schema)
         columns = checks.checked(file_schema.columns, source)
         renumbered = "* EXCLUDE (_ordinal, _in_group), _in_group AS _ordinal"
         records = f"(SELECT {renumbered} FROM ({raw.select_sql}))"
@@ -216,6 +214,15 @@ def _ndjson(
     # an object with no record at all, or none with a key, is refused whole alone
     empty = {str(member.parsed) for member in members} - _objects(lh, _all(staged))
     return file_schema, alone | empty | _objects(lh, _failed(staged))
+
+
+def _note_decimal_marks(members: list[Member], file_schema: FileSchema) -> None:
+    """Record in each member's read settings the decimal marks of the group's numbers, as
+    the per-object path records a file's."""
+    marks = {column.name: column.decimal for column in file_schema.columns if column.decimal}
+    for member in members if marks else []:
+        member.read_with["decimal_marks"] = marks
+        member.detected.add("decimal_marks")
 
 
 def _file(path: Path) -> str:
