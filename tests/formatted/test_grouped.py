@@ -286,3 +286,17 @@ def test_ndjson_objects_in_a_group_record_the_decimal_marks_they_are_read_with(
 
     assert settings[0] == settings[1]
     assert all("decimal_marks" in found for found in settings[0])
+
+
+def test_a_group_leaves_no_table_of_refused_records_behind(make_project, tmp_path):
+    # a process formatting group after group (a schedule, a stream) must not keep them all
+    files = {f"f{n}.csv": f"id,v\n{n},x\n{n + 10},y\n" for n in range(4)}
+    lh = _project(make_project, tmp_path, files)
+    land(lh, "sales")
+    temporary = "SELECT table_name FROM duckdb_tables() WHERE temporary"
+    before = set(lh.engine.execute(temporary).fetchall())
+
+    format_pending(lh, "sales")
+
+    assert len(_snapshot_batches(lh, "formatted")) == 1
+    assert set(lh.engine.execute(temporary).fetchall()) == before

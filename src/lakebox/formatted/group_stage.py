@@ -157,18 +157,24 @@ def _csv(
     engine = lh.engine
     work, staged = files
     probes = [member.probe for member in members if member.probe is not None]
-    text, _ = csv.group_scan(probes, OBJECT, {}, [""])
-    names = probes[0].dialect.names
-    file_schema = schema.resolve(engine, f"({text})", names, source, existing)
+    sample = csv.group_scan(probes, OBJECT, {}, [""])
+    try:
+        names = probes[0].dialect.names
+        file_schema = schema.resolve(engine, f"({sample.select})", names, source, existing)
+    finally:
+        sample.drop(engine)
     if file_schema.incompatible:
         return None
     _note_decimal_marks(members, file_schema)
     columns = checks.checked(file_schema.columns, source)
     kinds, plans = typed_path.typed_plans(columns, source)
-    select, refused = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
+    scan = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
     parsed = work / "parsed.parquet"
-    engine.execute(f"COPY ({select}) TO {_file(parsed)} {_LZ4}")
-    alone = _objects(lh, f"({refused})")
+    try:
+        engine.execute(f"COPY ({scan.select}) TO {_file(parsed)} {_LZ4}")
+        alone = _objects(lh, f"({scan.refused})")
+    finally:
+        scan.drop(engine)
     header = int(probes[0].dialect.header)
     numbered = _numbered(parsed, f"p.file_row_number + 1 AS _ordinal, {_in_file(header)} AS _line")
     staging.write_typed(engine, plans, [OBJECT, "_ordinal", "_line"], numbered, staged)

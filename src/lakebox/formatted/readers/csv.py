@@ -153,12 +153,27 @@ def read_with(
 DEFAULT_DELIMITERS = {"csv": None, "tsv": "\t"}  # by format: what a probe is given
 
 
+@dataclass(frozen=True)
+class GroupScan:
+    """One scan of several files: the SELECT of their columns and file, the SELECT of the
+    records it refused, and the tables DuckDB stores them in once the scan ran."""
+
+    select: str
+    refused: str
+    tables: tuple[str, str]
+
+    def drop(self, engine: DuckDBEngine) -> None:
+        """Drop the tables of the refused records (a process formats many groups)."""
+        for table in self.tables:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def group_scan(
     probes: list[Probe], column: str, types: dict[str, str], nulls: list[str]
-) -> tuple[str, str]:
+) -> GroupScan:
     """Return one scan of the files of `probes` (of one shape, each plain), each record with
-    its file's path in `column`, as (SELECT of the columns and `column`, SELECT of the
-    refused records with `column`, `_line`, `_column`, `_reason`, `_raw`, `_cast`)."""
+    its file's path in `column`; its refused records have `column`, `_line`, `_column`,
+    `_reason`, `_raw`, `_cast`."""
     dialect = probes[0].dialect
     names = ", ".join(quote_identifier(name) for name in dialect.names)
     rejects = f"group_rejects_{next(_REJECT_TABLES)}"
@@ -171,7 +186,7 @@ def group_scan(
         f"SELECT s.file_path AS {quote_identifier(column)}, r.* EXCLUDE (scan_id, file_id) "
         f"FROM ({listed}) r JOIN {scans} s USING (scan_id, file_id)"
     )
-    return select, refused
+    return GroupScan(select, refused, (rejects, f"{rejects}_scan"))
 
 
 def _has_blank_line(path: Path, duckdb_encoding: str) -> bool:
