@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import lakebox
 from lakebox.catalog import BATCH_PROPERTY, TableRef
 from lakebox.catalog.iceberg import snapshot_properties
 from lakebox.config import SourceConfig
@@ -208,3 +209,94 @@ def test_a_file_of_a_seen_header_gets_the_dialect_sniffing_it_gives(tmp_path, te
     csv.sniff(first, source, None, seen)
 
     assert csv.sniff(later, source, None, seen) == csv.sniff(later, source, None)
+
+
+@pytest.mark.parametrize("nested", ["flatten", "struct"])
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"a0.ndjson": '{"ID":1,"Name":"a"}\n', "a1.ndjson": '{"id":2,"name":"b"}\n'},
+        {"a0.ndjson": '{"a":{"x":1}}\n', "a1.ndjson": '{"a_x":2}\n'},
+        {"a0.ndjson": '{"a":1}\n', "a1.ndjson": '{"!":2}\n'},  # named by its place
+    ],
+    ids=["case", "flattened", "placed"],
+)
+def test_ndjson_keys_one_name_in_the_group_but_none_in_a_file_give_one_column(
+    make_project, tmp_path, files, nested
+):
+    # the group's keys normalise to one name (id, id_2) where each file's alone do not, or
+    # a key is named by its place among the group's keys
+    _both_ways(make_project, tmp_path, files, key=[], nested=nested)
+
+
+@pytest.mark.parametrize("nested", ["flatten", "struct"])
+def test_an_ndjson_object_of_only_empty_records_is_refused_as_alone(make_project, tmp_path, nested):
+    files = {"a0.ndjson": "{}\n{}\n", "a1.ndjson": '{"id":2}\n', "a2.ndjson": '{"a":{}}\n'}
+    _, counts = _both_ways(make_project, tmp_path, files, nested=nested)
+
+    assert counts["a0.ndjson"][1] == "no readable record"
+
+
+@pytest.mark.parametrize("text", ["id\n3;4\n5;6\n", "id\n3\t4\n", "id\n3|4|5\n6|7|8\n"])
+def test_a_file_of_a_seen_one_column_header_gets_the_dialect_sniffing_it_gives(
+    make_project, tmp_path, text
+):
+    # one column: the header line tells no delimiter, the records may
+    source = SourceConfig(path=str(tmp_path))
+    seen: csv.Sniffed = {}
+    first = write_file(tmp_path, "first.csv", "id\n1\n2\n")
+    later = write_file(tmp_path, "later.csv", text)
+    csv.sniff(first, source, None, seen)
+
+    assert csv.sniff(later, source, None, seen) == csv.sniff(later, source, None)
+    _both_ways(make_project, tmp_path, {"a0.csv": "id\n1\n2\n", "a1.csv": text})
+
+
+def test_a_group_killed_after_its_commit_has_its_quarantine_table_after_the_rerun(tmp_path):
+    # killed between the formatted commit and the empty quarantine table's: the rerun commits
+    # no row again, but still makes the table, as the per-object path's rerun does
+    from lakebox.orchestration.runner import run
+    from tests.orchestration.test_exactly_once import _crash
+
+    project = tmp_path / "project"
+    for number in range(3):
+        write_file(project / "in", f"part-{number}.csv", f"id,v\n{number},x\n")
+    (project / "lakebox.yaml").write_text(
+        "name: crash\nengine: {memory_limit: 1GB, threads: 2}\nsources:\n"
+        "  sales:\n    path: in/*.csv\n    settle: 0s\n"
+    )
+    _crash(project, "group-after-commit")
+
+    with lakebox.open(project) as lh:
+        assert run(lh).ok
+        assert lh.query("SELECT count(*) AS n FROM formatted.sales").to_pylist() == [{"n": 3}]
+        assert lh.query("SELECT count(*) AS n FROM quarantine.sales").to_pylist() == [{"n": 0}]
+
+
+def test_ndjson_objects_in_a_group_record_the_decimal_marks_they_are_read_with(
+    make_project, tmp_path
+):
+    files = {f"n{n}.ndjson": f'{{"id":{n},"amount":{n}.5}}\n' for n in range(3)}
+    settings = []
+    for name, formatting in (("together", format_pending), ("alone", None)):
+        lh = _project(make_project, tmp_path, files, name)
+        land(lh, "sales")
+        formatting(lh, "sales") if formatting else _alone(lh)
+        settings.append(sorted(e.read_with or "" for e in lh.manifest.entries("sales")))
+
+    assert settings[0] == settings[1]
+    assert all("decimal_marks" in found for found in settings[0])
+
+
+def test_a_group_leaves_no_table_of_refused_records_behind(make_project, tmp_path):
+    # a process formatting group after group (a schedule, a stream) must not keep them all
+    files = {f"f{n}.csv": f"id,v\n{n},x\n{n + 10},y\n" for n in range(4)}
+    lh = _project(make_project, tmp_path, files)
+    land(lh, "sales")
+    temporary = "SELECT table_name FROM duckdb_tables() WHERE temporary"
+    before = set(lh.engine.execute(temporary).fetchall())
+
+    format_pending(lh, "sales")
+
+    assert len(_snapshot_batches(lh, "formatted")) == 1
+    assert set(lh.engine.execute(temporary).fetchall()) == before

@@ -157,21 +157,24 @@ def _csv(
     engine = lh.engine
     work, staged = files
     probes = [member.probe for member in members if member.probe is not None]
-    text, _ = csv.group_scan(probes, OBJECT, {}, [""])
-    names = probes[0].dialect.names
-    file_schema = schema.resolve(engine, f"({text})", names, source, existing)
+    sample = csv.group_scan(probes, OBJECT, {}, [""])
+    try:
+        names = probes[0].dialect.names
+        file_schema = schema.resolve(engine, f"({sample.select})", names, source, existing)
+    finally:
+        sample.drop(engine)
     if file_schema.incompatible:
         return None
-    marks = {column.name: column.decimal for column in file_schema.columns if column.decimal}
-    for member in members if marks else []:
-        member.read_with["decimal_marks"] = marks
-        member.detected.add("decimal_marks")
+    _note_decimal_marks(members, file_schema)
     columns = checks.checked(file_schema.columns, source)
     kinds, plans = typed_path.typed_plans(columns, source)
-    select, refused = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
+    scan = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
     parsed = work / "parsed.parquet"
-    engine.execute(f"COPY ({select}) TO {_file(parsed)} {_LZ4}")
-    alone = _objects(lh, f"({refused})")
+    try:
+        engine.execute(f"COPY ({scan.select}) TO {_file(parsed)} {_LZ4}")
+        alone = _objects(lh, f"({scan.refused})")
+    finally:
+        scan.drop(engine)
     header = int(probes[0].dialect.header)
     numbered = _numbered(parsed, f"p.file_row_number + 1 AS _ordinal, {_in_file(header)} AS _line")
     staging.write_typed(engine, plans, [OBJECT, "_ordinal", "_line"], numbered, staged)
@@ -198,24 +201,34 @@ def _ndjson(
     texts = f"SELECT * FROM {_numbered(lines, numbers)} WHERE {json.NOT_BLANK}"
     raw = json.from_texts(engine, texts, source, members[0].local, (OBJECT, "_in_group"))
     try:
-        if not raw.columns:
+        if not raw.columns or json.names_clash(engine, raw, source):
             return None
         file_schema = schema.resolve(
             engine, f"({raw.select_sql})", raw.columns, source, existing, raw.type_hints
         )
         if file_schema.incompatible:
             return None
+        _note_decimal_marks(members, file_schema)
         columns = checks.checked(file_schema.columns, source)
         renumbered = "* EXCLUDE (_ordinal, _in_group), _in_group AS _ordinal"
         records = f"(SELECT {renumbered} FROM ({raw.select_sql}))"
         staging.write_typed(engine, columns, [OBJECT, "_ordinal", "_line"], records, staged)
-        alone = _objects(lh, f"({raw.rejects_sql})")
+        alone = _objects(lh, f"({raw.rejects_sql})") | json.keyless(engine, raw, source, OBJECT)
     finally:
         raw.cleanup(engine)
     file_schema.columns = columns
-    # an object with no record at all is refused whole by the per-object path
+    # an object with no record at all, or none with a key, is refused whole alone
     empty = {str(member.parsed) for member in members} - _objects(lh, _all(staged))
     return file_schema, alone | empty | _objects(lh, _failed(staged))
+
+
+def _note_decimal_marks(members: list[Member], file_schema: FileSchema) -> None:
+    """Record in each member's read settings the decimal marks of the group's numbers, as
+    the per-object path records a file's."""
+    marks = {column.name: column.decimal for column in file_schema.columns if column.decimal}
+    for member in members if marks else []:
+        member.read_with["decimal_marks"] = marks
+        member.detected.add("decimal_marks")
 
 
 def _file(path: Path) -> str:

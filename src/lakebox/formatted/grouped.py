@@ -237,7 +237,7 @@ def _commit_run(
     held = lh.catalog.batches(table) if table is not None else set()
     fresh = [member for member in run if member.entry.batch_id not in held]
     stamp = now()
-    versions = []
+    versions: list[TableVersion] = []
     if fresh:
         target = _scratch_file(lh, names, "formatted")
         properties = {"lakebox.source": source_name, ABSENT_PROPERTY: json.dumps(staged.absent)}
@@ -249,7 +249,8 @@ def _commit_run(
         finally:
             target.unlink(missing_ok=True)  # the commit moved it into the table
         versions = lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
-        versions += _quarantine_table(lh, source_name, source, fresh, names, stamp.isoformat())
+    # also when a crash came between the formatted commit and this one: a rerun makes it
+    versions += _quarantine_table(lh, source_name, source, run, names, stamp.isoformat())
     lh.manifest.update_each({m.entry.batch_id: _recorded(m, staged, source, stamp) for m in run})
     return [
         FormatResult(
@@ -257,7 +258,7 @@ def _commit_run(
             source_name,
             Status.FORMATTED,
             staged.counts.get(str(member.parsed), Counts()),
-            versions=versions if fresh and member is fresh[0] else [],
+            versions=versions if member is (fresh or run)[0] else [],
         )
         for member in run
     ]
@@ -293,12 +294,13 @@ def _quarantine_table(
     lh: Lakehouse,
     source_name: str,
     source: SourceConfig,
-    fresh: list[Member],
+    run: list[Member],
     names: TempNames,
     stamp: str,
 ) -> list[TableVersion]:
-    """Create the source's quarantine table when it has none yet (the group's objects put no
-    row in it), as the per-object path's first commit does; return the version it made."""
+    """Create the source's quarantine table when it has none yet (the objects of `run` put
+    no row in it), as the per-object path's first commit (or its rerun) does; return the
+    version it made."""
     ref = TableRef("quarantine", source_name)
     if lh.catalog.load(ref) is not None:
         return []
@@ -308,13 +310,13 @@ def _quarantine_table(
         f"_raw FROM (SELECT NULL::BIGINT AS _line) WHERE false"
     )
     target = _scratch_file(lh, names, "quarantine")
-    batch_ids = [member.entry.batch_id for member in fresh]
+    batch_ids = [member.entry.batch_id for member in run]
     try:
         lh.engine.copy_to_parquet(empty, target)
         commit_batches(lh, ref, target, batch_ids, {"lakebox.source": source_name})
     finally:
         target.unlink(missing_ok=True)
-    return lineage.group_versions(lh, ref, [m.entry for m in fresh], source)
+    return lineage.group_versions(lh, ref, [m.entry for m in run], source)
 
 
 def _recorded(

@@ -153,12 +153,27 @@ def read_with(
 DEFAULT_DELIMITERS = {"csv": None, "tsv": "\t"}  # by format: what a probe is given
 
 
+@dataclass(frozen=True)
+class GroupScan:
+    """One scan of several files: the SELECT of their columns and file, the SELECT of the
+    records it refused, and the tables DuckDB stores them in once the scan ran."""
+
+    select: str
+    refused: str
+    tables: tuple[str, str]
+
+    def drop(self, engine: DuckDBEngine) -> None:
+        """Drop the tables of the refused records (a process formats many groups)."""
+        for table in self.tables:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def group_scan(
     probes: list[Probe], column: str, types: dict[str, str], nulls: list[str]
-) -> tuple[str, str]:
+) -> GroupScan:
     """Return one scan of the files of `probes` (of one shape, each plain), each record with
-    its file's path in `column`, as (SELECT of the columns and `column`, SELECT of the
-    refused records with `column`, `_line`, `_column`, `_reason`, `_raw`, `_cast`)."""
+    its file's path in `column`; its refused records have `column`, `_line`, `_column`,
+    `_reason`, `_raw`, `_cast`."""
     dialect = probes[0].dialect
     names = ", ".join(quote_identifier(name) for name in dialect.names)
     rejects = f"group_rejects_{next(_REJECT_TABLES)}"
@@ -171,7 +186,7 @@ def group_scan(
         f"SELECT s.file_path AS {quote_identifier(column)}, r.* EXCLUDE (scan_id, file_id) "
         f"FROM ({listed}) r JOIN {scans} s USING (scan_id, file_id)"
     )
-    return select, refused
+    return GroupScan(select, refused, (rejects, f"{rejects}_scan"))
 
 
 def _has_blank_line(path: Path, duckdb_encoding: str) -> bool:
@@ -315,11 +330,12 @@ def sniff(
 
 def _reads_with(sample: str, delimiter: str, quote: str) -> bool:
     """Return whether every line of `sample` has the first line's number of fields read with
-    `delimiter` and `quote`, and no other quote character appears in it."""
+    `delimiter` and `quote`, more than one (a one-field header tells no delimiter: sniffing
+    finds it in the records), and no other quote character appears in it."""
     if any(other in sample for other in "\"'" if other != quote):
         return False
     rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote))
-    return len({len(row) for row in rows}) == 1
+    return len({len(row) for row in rows}) == 1 and len(rows[0]) > 1
 
 
 def _utf8_view(path: Path, detected: str, scratch: Path) -> tuple[Path, list[Path], str]:

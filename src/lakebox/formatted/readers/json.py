@@ -11,7 +11,13 @@ from lakebox.config import SourceConfig
 from lakebox.engine import DuckDBEngine
 from lakebox.errors import ReaderLimitError
 from lakebox.formatted.readers import json_numbers, long_lines, nesting
-from lakebox.formatted.readers.base import RawInput, check_width, register, unique_names
+from lakebox.formatted.readers.base import (
+    RawInput,
+    check_width,
+    normalise_name,
+    register,
+    unique_names,
+)
 from lakebox.ground.sql import quote_identifier, quote_literal
 
 MAX_LINE_SIZE = 16 * 1024 * 1024
@@ -120,12 +126,38 @@ def from_texts(
     )
 
 
+def names_clash(engine: DuckDBEngine, raw: RawInput, source: SourceConfig) -> bool:
+    """Return whether the keys of the texts `raw` read (several files' together) may name
+    their columns otherwise than each file alone: two keys normalised to one name (suffixed
+    _2 together, one column alone), or a key named by its place (nothing left of it)."""
+    paths = _leaf_paths(_structure(engine, raw.temp_tables[0]), (), source.nested == "flatten")
+    keys = [".".join(path) for path in paths]
+    names = {normalise_name(key, 0) for key in keys}
+    placed = any(normalise_name(key, 0) != normalise_name(key, 1) for key in keys)
+    return placed or len(names) < len(keys)
+
+
+def keyless(engine: DuckDBEngine, raw: RawInput, source: SourceConfig, column: str) -> set[str]:
+    """Return the files (carried in `column` of the texts `raw` read) no valid object of
+    which gives a column: read alone, such a file has no readable record."""
+    rows = engine.execute(
+        f"SELECT {quote_identifier(column)}, {_GROUP_STRUCTURE} FROM {raw.temp_tables[0]} "
+        "GROUP BY ALL"
+    ).fetchall()
+    flatten = source.nested == "flatten"
+    return {file for file, found in rows if not _leaf_paths(_parsed(found), (), flatten)}
+
+
+_GROUP_STRUCTURE = f"json_group_structure(CASE WHEN {_USABLE} THEN _text END::JSON)::VARCHAR"
+
+
 def _structure(engine: DuckDBEngine, table: str) -> dict[str, object]:
-    row = engine.execute(
-        f"SELECT json_group_structure(CASE WHEN {_USABLE} THEN _text END::JSON)::VARCHAR "
-        f"FROM {table}"
-    ).fetchone()
-    parsed = json.loads(row[0]) if row and row[0] else {}
+    row = engine.execute(f"SELECT {_GROUP_STRUCTURE} FROM {table}").fetchone()
+    return _parsed(row[0] if row else None)
+
+
+def _parsed(structure: str | None) -> dict[str, object]:
+    parsed = json.loads(structure) if structure else {}
     return parsed if isinstance(parsed, dict) else {}
 
 
