@@ -24,7 +24,9 @@ ROWS = 50  # per file
 BAD = 3  # the file with one bad row (formatted alone, between two commits of the group)
 
 
-def _write_project(tmp_path: Path) -> Path:
+def _write_project(tmp_path: Path, key: str = "    key: [id]\n") -> Path:
+    """Write 7 files of 50 rows and a duplicate each, one with a bad row; keyed (by default),
+    the group's commit is cut around the bad file, formatted alone in its place."""
     project = tmp_path / "project"
     for number in range(FILES):
         first = number * ROWS
@@ -34,7 +36,7 @@ def _write_project(tmp_path: Path) -> Path:
         write_file(project / "in", f"part-{number}.csv", "id,store,amount\n" + "\n".join(lines))
     (project / "lakebox.yaml").write_text(
         "name: crash\nengine: {memory_limit: 1GB, threads: 2}\nsources:\n"
-        "  sales:\n    path: in/*.csv\n    settle: 0s\n    columns:\n"
+        f"  sales:\n    path: in/*.csv\n    settle: 0s\n{key}    columns:\n"
         "      store: {type: BIGINT}\n"
     )
     return project
@@ -72,8 +74,13 @@ def _assert_exactly_once(project: Path) -> None:
         assert sum(len(json.loads(tags or "[]")) for tags in tagged) == FILES  # each batch once
 
 
-def test_a_clean_run_commits_the_group_around_the_bad_file(tmp_path):
-    project = _write_project(tmp_path)
+@pytest.mark.parametrize(
+    ("key", "commits"),
+    [("    key: [id]\n", [BAD, 1, FILES - BAD - 1]), ("", [FILES - 1, 1])],
+    ids=["keyed", "appended"],
+)
+def test_a_clean_run_commits_the_group_and_the_bad_file_alone(tmp_path, key, commits):
+    project = _write_project(tmp_path, key)
 
     _assert_exactly_once(project)
 
@@ -83,13 +90,26 @@ def test_a_clean_run_commits_the_group_around_the_bad_file(tmp_path):
             len(json.loads(snapshot_properties(snapshot).get(BATCH_PROPERTY, "[]")))
             for snapshot in table.snapshots()
         ]
-    assert sizes == [BAD, 1, FILES - BAD - 1]
+    assert sizes == commits
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", [point for point in POINTS if point.startswith("group-")])
 def test_a_group_killed_at_a_point_then_rerun_is_exactly_once(tmp_path, point):
     project = _write_project(tmp_path)
+
+    _crash(project, point)
+
+    _assert_exactly_once(project)
+
+
+APPENDED_POINTS = ("before-commit", "after-commit", "before-manifest", "alone-before-commit")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", [f"group-{point}" for point in APPENDED_POINTS])
+def test_an_appended_group_killed_at_a_point_then_rerun_is_exactly_once(tmp_path, point):
+    project = _write_project(tmp_path, key="")
 
     _crash(project, point)
 

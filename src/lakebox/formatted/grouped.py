@@ -188,8 +188,10 @@ def _commit_in_order(
     names: TempNames,
     one: One,
 ) -> list[FormatResult]:
-    """Commit the clean objects in runs cut around the others, which `one` formats in their
-    place; once formatting one alone changed the table's schema, the rest go alone too."""
+    """Commit the clean objects and have `one` format the others. Appended (no key): the clean
+    ones in one commit, then the others. Keyed: in runs cut around the others, formatted in
+    their place so a later batch's key still wins; once formatting one alone changed the
+    table's schema, the rest go alone too."""
     results: list[FormatResult] = []
     run: list[Member] = []
     ref = TableRef("formatted", source_name)
@@ -202,6 +204,10 @@ def _commit_in_order(
             logger.warning("%s: a group's commit failed: %s", source_name, error)
             return [one(member.entry) for member in run]
 
+    if not source.key:  # appended rows: the clean objects in one commit, then the others
+        clean = [member for member in members if str(member.parsed) not in staged.alone]
+        others = [member for member in members if str(member.parsed) in staged.alone]
+        return commit(clean) + [one(member.entry) for member in others]
     for member in members:
         if alone or str(member.parsed) in staged.alone:
             results += commit(run)
