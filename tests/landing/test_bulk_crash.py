@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,8 +13,8 @@ from lakebox.catalog.manifest import Status
 from lakebox.landing.loader import land
 from tests.conftest import write_file
 from tests.landing.land_crasher import POINTS
+from tests.orchestration.crasher import killed
 
-ROOT = Path(__file__).resolve().parents[2]
 # part-0 and part-1 hold the same bytes (one chunk of 4), and so do part-2 and part-6 (two)
 CONTENTS = ["a", "a", "b", "c", "d", "e", "b", "f", "g", "h"]
 
@@ -37,14 +34,7 @@ def _project(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("point", list(POINTS))
 def test_bulk_landing_killed_at_a_point_then_rerun_lands_each_file_once(tmp_path, point):
     project = _project(tmp_path)
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.landing.land_crasher", str(project), point],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    killed(project, point, "tests.landing.land_crasher")
 
     with lakebox.open(project) as lh:
         land(lh, "sales")

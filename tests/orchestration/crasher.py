@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import lakebox
@@ -22,6 +24,19 @@ from lakebox.landing.sources.database import DatabaseSource
 from lakebox.landing.sources.http import HttpSource
 from lakebox.orchestration.runner import run
 from lakebox.storage.filesystem import Storage
+
+
+def killed(project: Path, point: str, module: str = "tests.orchestration.crasher") -> None:
+    """Run crasher `module` on `project` in a child process; require it died by SIGKILL at
+    `point` (never reaching it is a failure)."""
+    child = subprocess.run(
+        [sys.executable, "-m", module, str(project), point],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
 
 
 def die() -> None:

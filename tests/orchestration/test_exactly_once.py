@@ -14,7 +14,7 @@ import pytest
 import lakebox
 from lakebox.orchestration.runner import run
 from tests.conftest import write_file
-from tests.orchestration.crasher import POINTS
+from tests.orchestration.crasher import POINTS, killed
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = 3
@@ -41,16 +41,8 @@ def _write_project(tmp_path: Path, rows: int = ROWS) -> Path:
     return project
 
 
-def _crash(project: Path, point: str) -> int:
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.orchestration.crasher", str(project), point],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
-    return child.returncode
+def _crash(project: Path, point: str) -> None:
+    killed(project, point)
 
 
 def _assert_exactly_once(project: Path, rows: int = ROWS) -> None:

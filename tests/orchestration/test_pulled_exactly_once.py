@@ -24,6 +24,15 @@ def _project(tmp_path, source: dict):
     return project
 
 
+def _first_run(project, point: str) -> None:
+    """Run once before the killed run; not before a kill between a pull's two commits: once
+    the quarantine table exists, a pull with no row to quarantine makes one commit."""
+    if point == "pull-between-commits":
+        return
+    with lakebox.open(project) as lh:
+        assert run(lh).ok
+
+
 def _assert_each_once(project, count: int) -> None:
     with lakebox.open(project) as lh:
         assert run(lh).ok
@@ -72,8 +81,7 @@ def test_a_killed_database_pull_gets_every_row_once(tmp_path, pg_table, point):
     }
     project = _project(tmp_path, source)
     insert(1, 1000)
-    with lakebox.open(project) as lh:
-        assert run(lh).ok
+    _first_run(project, point)
     insert(1001, 1500)
     _crash(project, point)
     insert(1501, 1600)
@@ -93,8 +101,7 @@ def test_a_killed_api_pull_gets_every_record_once(tmp_path, point):
             "incremental": {"cursor": "updated_at", "param": "since"},
         }
         project = _project(tmp_path, source)
-        with lakebox.open(project) as lh:
-            assert run(lh).ok
+        _first_run(project, point)
         api.add(40)
         _crash(project, point)
         api.add(15)
