@@ -142,6 +142,17 @@ class Manifest:
         with self._engine.connect() as connection:
             return [_entry(row) for row in connection.execute(query).mappings()]
 
+    def sightings(self, source: str) -> set[tuple[str, int, datetime | None]]:
+        """Return (original path, bytes, modification time) of every entry of `source`: what
+        a files source has seen (read without building an Entry per row)."""
+        columns = manifest_table.c
+        query = sa.select(columns.original_path, columns.bytes, columns.modified_at).where(
+            columns.source == source
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).fetchall()
+        return {(path, size, _aware(stamp)) for path, size, stamp in rows}
+
     def get(self, batch_id: str) -> Entry | None:
         """Return the entry of `batch_id`, if there is one."""
         query = sa.select(manifest_table).where(manifest_table.c.batch_id == batch_id)
@@ -260,7 +271,12 @@ def _row(entry: Entry) -> dict[str, object]:
 def _entry(row: sa.RowMapping) -> Entry:
     values = dict(row)
     for name in ("received_at", "modified_at", "formatted_at"):
-        stamp = values.get(name)
-        if isinstance(stamp, datetime) and stamp.tzinfo is None:
-            values[name] = stamp.replace(tzinfo=UTC)
+        values[name] = _aware(values.get(name))
     return Entry(**values)
+
+
+def _aware(stamp: datetime | None) -> datetime | None:
+    """Return `stamp` in UTC when the database gave it without a time zone."""
+    if isinstance(stamp, datetime) and stamp.tzinfo is None:
+        return stamp.replace(tzinfo=UTC)
+    return stamp

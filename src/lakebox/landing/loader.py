@@ -250,10 +250,7 @@ def _move_into_place(lh: Lakehouse, entry: Entry, staged: Path, report: LandingR
 
 
 def _seen(lh: Lakehouse, source_name: str) -> set[tuple[str, int, datetime | None]]:
-    return {
-        (entry.original_path, entry.bytes, entry.modified_at)
-        for entry in lh.manifest.entries(source_name)
-    }
+    return lh.manifest.sightings(source_name)
 
 
 def _fingerprint(candidate: Candidate) -> tuple[str, int, datetime | None]:
