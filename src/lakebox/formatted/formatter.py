@@ -248,7 +248,7 @@ def _format_raw(
             existing.schema().as_arrow() if existing else None,
             raw.type_hints,
         )
-        _note_decimal_marks(raw, file_schema.columns)
+        schema.note_decimal_marks(raw.read_with, raw.detected, file_schema.columns)
         if file_schema.incompatible:
             refused = file_schema.incompatible
             return _refuse_file(lh, entry, source, raw, names, refused, work, again)
@@ -276,14 +276,6 @@ def _format_raw(
         return counts, Status.FORMATTED, None
     finally:
         names.drop(engine)
-
-
-def _note_decimal_marks(raw: RawInput, columns: list[ColumnPlan]) -> None:
-    """Add the decimal marks the file's values told to the settings it was read with."""
-    marks = {column.name: column.decimal for column in columns if column.decimal}
-    if marks:
-        raw.read_with["decimal_marks"] = marks
-        raw.detected.add("decimal_marks")
 
 
 def _stage_typed(

@@ -27,13 +27,13 @@ from lakebox.formatted.readers import csv, json, long_lines, nesting
 from lakebox.formatted.readers.base import format_of
 from lakebox.formatted.results import Counts
 from lakebox.formatted.schema import FileSchema
+from lakebox.formatted.staging import LZ4, file_sql
 from lakebox.ground.sql import quote_literal
 from lakebox.lakehouse import Lakehouse
 
 logger = logging.getLogger(__name__)
 OBJECT = "_lakebox_object"  # the column naming each record's file in a group's scan
 FORMATS = (*csv.DEFAULT_DELIMITERS, "ndjson")  # what a group reads
-_LZ4 = "(FORMAT parquet, COMPRESSION lz4)"
 
 
 @dataclass
@@ -132,7 +132,7 @@ def stage(
     listed = ", ".join(quote_literal(path) for path in sorted(alone))
     clean = f"WHERE {OBJECT} NOT IN ({listed})" if alone else ""
     engine.execute(
-        f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({_file(staged)}) {clean}"
+        f"CREATE TEMP VIEW {names.staged} AS SELECT * FROM read_parquet({file_sql(staged)}) {clean}"
     )
     outputs = [column.name for column in file_schema.columns]
     keep = source.keep_duplicates
@@ -171,7 +171,7 @@ def _csv(
     scan = csv.group_scan(probes, OBJECT, kinds, typed_path.null_strings(source))
     parsed = work / "parsed.parquet"
     try:
-        engine.execute(f"COPY ({scan.select}) TO {_file(parsed)} {_LZ4}")
+        engine.execute(f"COPY ({scan.select}) TO {file_sql(parsed)} {LZ4}")
         alone = _objects(lh, f"({scan.refused})")
     finally:
         scan.drop(engine)
@@ -196,7 +196,7 @@ def _ndjson(
     work, staged = files
     lines = work / "lines.parquet"
     scan = json.lines_scan([member.parsed for member in members], OBJECT)
-    engine.execute(f"COPY (SELECT line AS _text, {OBJECT} FROM {scan}) TO {_file(lines)} {_LZ4}")
+    engine.execute(f"COPY (SELECT line AS _text, {OBJECT} FROM {scan}) TO {file_sql(lines)} {LZ4}")
     numbers = f"p.file_row_number + 1 AS _in_group, {_in_file(0)} AS _ordinal"
     texts = f"SELECT * FROM {_numbered(lines, numbers)} WHERE {json.NOT_BLANK}"
     raw = json.from_texts(engine, texts, source, members[0].local, (OBJECT, "_in_group"))
@@ -225,21 +225,15 @@ def _ndjson(
 def _note_decimal_marks(members: list[Member], file_schema: FileSchema) -> None:
     """Record in each member's read settings the decimal marks of the group's numbers, as
     the per-object path records a file's."""
-    marks = {column.name: column.decimal for column in file_schema.columns if column.decimal}
-    for member in members if marks else []:
-        member.read_with["decimal_marks"] = marks
-        member.detected.add("decimal_marks")
-
-
-def _file(path: Path) -> str:
-    return quote_literal(str(path))
+    for member in members:
+        schema.note_decimal_marks(member.read_with, member.detected, file_schema.columns)
 
 
 def _numbered(parsed: Path, numbers: str) -> str:
     """Return the records of Parquet file `parsed` (as the scan wrote them: each file's
     together and in order) with the `numbers` computed from `p.file_row_number` and
     `f._first` (the file's first record's)."""
-    scan = f"read_parquet({_file(parsed)}, file_row_number=true)"
+    scan = f"read_parquet({file_sql(parsed)}, file_row_number=true)"
     return (
         f"(SELECT p.* EXCLUDE (file_row_number), {numbers} FROM {scan} p JOIN "
         f"(SELECT {OBJECT}, min(file_row_number) AS _first FROM {scan} GROUP BY ALL) f "
@@ -253,11 +247,11 @@ def _in_file(header: int) -> str:
 
 
 def _all(staged: Path) -> str:
-    return f"read_parquet({_file(staged)})"
+    return f"read_parquet({file_sql(staged)})"
 
 
 def _failed(staged: Path) -> str:
-    return f"(SELECT * FROM read_parquet({_file(staged)}) WHERE _reason IS NOT NULL)"
+    return f"(SELECT * FROM read_parquet({file_sql(staged)}) WHERE _reason IS NOT NULL)"
 
 
 def _objects(lh: Lakehouse, records: str) -> set[str]:

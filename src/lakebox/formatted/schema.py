@@ -64,6 +64,17 @@ def resolve(
     return result
 
 
+def note_decimal_marks(
+    read_with: dict[str, object], detected: set[str], columns: list[rules.ColumnPlan]
+) -> None:
+    """Add the decimal marks the values of `columns` told (if any) to the settings a file
+    was read with, as found in the file."""
+    marks = {column.name: column.decimal for column in columns if column.decimal}
+    if marks:
+        read_with["decimal_marks"] = marks
+        detected.add("decimal_marks")
+
+
 def _maybe_numbers(
     present: dict[str, str], declared: dict[str, ColumnConfig], frozen: dict[str, str]
 ) -> dict[str, str]:

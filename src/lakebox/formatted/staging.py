@@ -38,7 +38,7 @@ def write_typed(
     its columns, and the parts' files are then put side by side, batch by batch: memory
     and time grow with the width, never faster."""
     if not is_wide(columns):
-        engine.execute(f"COPY ({typed_select(columns, kept, source)}) TO {_file(target)} {_LZ4}")
+        engine.execute(f"COPY ({typed_select(columns, kept, source)}) TO {file_sql(target)} {LZ4}")
         return
     table = f"wide_source_{next(_SOURCES)}"
     engine.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {source}")
@@ -60,21 +60,24 @@ def write_typed(
             engine.execute(
                 f"COPY (SELECT * RENAME (_reason AS _reason_{number}, _column AS "
                 f"_column_{number}), CASE _column {first} END AS _first_{number} "
-                f"FROM ({select}) ORDER BY {', '.join(kept)}) TO {_file(files[-1])} {_LZ4}"
+                f"FROM ({select}) ORDER BY {', '.join(kept)}) TO {file_sql(files[-1])} {LZ4}"
             )
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
     side = target.with_name(f"{target.stem}.side.parquet")
     _side_by_side(files, kept, side)
-    engine.execute(f"COPY ({_finished(columns, kept, len(files), side)}) TO {_file(target)} {_LZ4}")
+    engine.execute(
+        f"COPY ({_finished(columns, kept, len(files), side)}) TO {file_sql(target)} {LZ4}"
+    )
     for path in (*files, side):
         path.unlink(missing_ok=True)
 
 
-_LZ4 = "(FORMAT parquet, COMPRESSION lz4)"
+LZ4 = "(FORMAT parquet, COMPRESSION lz4)"  # how the passes write their Parquet files
 
 
-def _file(path: Path) -> str:
+def file_sql(path: Path) -> str:
+    """Return the SQL literal of a local file's path."""
     return quote_literal(str(path))
 
 
@@ -149,7 +152,7 @@ def _finished(columns: list[ColumnPlan], kept: list[str], parts: int, side: Path
         f"SELECT {keep}, {outputs}, coalesce({reasons}) AS _reason, coalesce({names}) AS "
         f"_column, CASE WHEN _first IS NOT NULL THEN {raw_json} END AS _raw, "
         f"{hashed} AS _hash FROM (SELECT *, least({firsts}) AS _first "
-        f"FROM read_parquet({_file(side)}))"
+        f"FROM read_parquet({file_sql(side)}))"
     )
 
 
